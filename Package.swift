@@ -1,0 +1,140 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Tollgate: an LLM-spend meter and cap. See README.md and docs/ for the map.
+///
+/// Module order (a module depends only on modules above it):
+/// CZeroMQ/CLZ4/CRocksDB → TollgateCore → TollgateProviders → TollgateWire
+/// → TollgateAgent / TollgateAggregator. TollgateMockProvider is the stand-in
+/// for the LLM providers that tests and the demo talk to.
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+
+let package = Package(
+    name: "tollgate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tollgate-agent", targets: ["tollgate-agent"]),
+        .executable(name: "tollgate", targets: ["tollgate"]),
+        .executable(name: "tollgate-mock", targets: ["tollgate-mock"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries, found through pkg-config (scripts/install-deps.sh installs them).
+        .systemLibrary(name: "CZeroMQ", pkgConfig: "libzmq", providers: [.apt(["libzmq3-dev"])]),
+        .systemLibrary(name: "CLZ4", pkgConfig: "liblz4", providers: [.apt(["liblz4-dev"])]),
+        .systemLibrary(name: "CRocksDB", pkgConfig: "rocksdb", providers: [.apt(["librocksdb-dev"])]),
+
+        .target(
+            name: "TollgateCore",
+            dependencies: [.product(name: "Yams", package: "Yams")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TollgateProviders",
+            dependencies: ["TollgateCore"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TollgateWire",
+            dependencies: [
+                "TollgateCore", "CZeroMQ", "CLZ4",
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TollgateAgent",
+            dependencies: [
+                "TollgateCore", "TollgateProviders", "TollgateWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TollgateAggregator",
+            dependencies: [
+                "TollgateCore", "TollgateWire", "CRocksDB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TollgateMockProvider",
+            dependencies: [
+                "TollgateCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "tollgate-agent",
+            dependencies: [
+                "TollgateAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "agent",
+            exclude: ["tollgate-agent.example.yaml"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tollgate",
+            dependencies: [
+                "TollgateAggregator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "aggregator",
+            exclude: ["tollgate.example.yaml"],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "tollgate-mock",
+            dependencies: [
+                "TollgateMockProvider",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "mock",
+            swiftSettings: swiftSettings
+        ),
+
+        .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TollgateProvidersTests",
+            dependencies: ["TollgateProviders"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "TollgateAgentTests", dependencies: ["TollgateAgent"], swiftSettings: swiftSettings),
+        .testTarget(name: "TollgateAggregatorTests", dependencies: ["TollgateAggregator"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TollgateIntegrationTests",
+            dependencies: [
+                "TollgateCore", "TollgateAggregator", "TollgateMockProvider",
+                "tollgate-agent", "tollgate", "tollgate-mock",
+            ],
+            swiftSettings: swiftSettings
+        ),
+    ]
+)

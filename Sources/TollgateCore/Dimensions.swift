@@ -1,0 +1,88 @@
+import Foundation
+
+/// An attribution dimension: one axis usage can be grouped and capped by.
+public enum Dimension: String, CaseIterable, Sendable, Codable {
+    case key, provider, model, endpoint, team, project, user
+    case useCase = "use_case"
+    case environment = "env"
+    case host
+
+    /// Parses a comma-separated list such as `key,model`.
+    public static func parseList(_ text: String) throws -> [Dimension] {
+        try text.split(separator: ",").map { part in
+            let name = part.trimmingCharacters(in: .whitespaces)
+            guard let dimension = Dimension(rawValue: name) else {
+                throw DimensionError.unknown(name)
+            }
+            return dimension
+        }
+    }
+}
+
+public enum DimensionError: Error, CustomStringConvertible, Equatable {
+    case unknown(String)
+
+    public var description: String {
+        switch self {
+        case .unknown(let name):
+            "unknown dimension '\(name)'; expected one of: \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))"
+        }
+    }
+}
+
+/// The values of every dimension for one request or cell; an empty string means unset.
+public struct Dimensions: Hashable, Sendable, Codable {
+    public var keyID: String = ""
+    /// A short, non-secret reminder of which key this is (`sk-…wxyz`); carried beside `keyID`.
+    public var keyHint: String = ""
+    public var provider: String = ""
+    public var model: String = ""
+    public var endpoint: String = ""
+    public var team: String = ""
+    public var project: String = ""
+    public var user: String = ""
+    public var useCase: String = ""
+    public var environment: String = ""
+    public var host: String = ""
+
+    public init() {}
+
+    public subscript(dimension: Dimension) -> String {
+        get {
+            switch dimension {
+            case .key: keyID
+            case .provider: provider
+            case .model: model
+            case .endpoint: endpoint
+            case .team: team
+            case .project: project
+            case .user: user
+            case .useCase: useCase
+            case .environment: environment
+            case .host: host
+            }
+        }
+        set {
+            switch dimension {
+            case .key: keyID = newValue
+            case .provider: provider = newValue
+            case .model: model = newValue
+            case .endpoint: endpoint = newValue
+            case .team: team = newValue
+            case .project: project = newValue
+            case .user: user = newValue
+            case .useCase: useCase = newValue
+            case .environment: environment = newValue
+            case .host: host = newValue
+            }
+        }
+    }
+
+    /// Only the given dimensions kept (plus the key hint when the key is kept); the rest unset.
+    public func projected(onto dimensions: [Dimension]) -> Dimensions {
+        var result = Dimensions()
+        for dimension in dimensions { result[dimension] = self[dimension] }
+        if dimensions.contains(.key) { result.keyHint = keyHint }
+        return result
+    }
+}

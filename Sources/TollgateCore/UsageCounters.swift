@@ -1,0 +1,44 @@
+/// Sums over many requests: the value of a cell, a report row or a budget counter.
+public struct UsageCounters: Hashable, Sendable, Codable {
+    public var requests: Int64 = 0
+    public var tokens = TokenUsage.zero
+    public var cost = Nanodollars.zero
+    public var errors: Int64 = 0
+    public var blocked: Int64 = 0
+    public var estimated: Int64 = 0
+    public var unpriced: Int64 = 0
+
+    public init() {}
+
+    public init(_ event: UsageEvent) {
+        add(event)
+    }
+
+    public mutating func add(_ event: UsageEvent) {
+        requests += 1
+        tokens.input += event.tokens.input
+        tokens.cachedInput += event.tokens.cachedInput
+        tokens.cacheWrite += event.tokens.cacheWrite
+        tokens.output += event.tokens.output
+        tokens.reasoning += event.tokens.reasoning
+        cost += event.cost
+        if event.flags.contains(.error) { errors += 1 }
+        if event.flags.contains(.blocked) { blocked += 1 }
+        if event.flags.contains(.estimated) { estimated += 1 }
+        if event.flags.contains(.unpriced) { unpriced += 1 }
+    }
+
+    public mutating func add(_ other: UsageCounters) {
+        requests += other.requests
+        tokens.input += other.tokens.input
+        tokens.cachedInput += other.tokens.cachedInput
+        tokens.cacheWrite += other.tokens.cacheWrite
+        tokens.output += other.tokens.output
+        tokens.reasoning += other.tokens.reasoning
+        cost += other.cost
+        errors += other.errors
+        blocked += other.blocked
+        estimated += other.estimated
+        unpriced += other.unpriced
+    }
+}

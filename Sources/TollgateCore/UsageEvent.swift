@@ -1,0 +1,34 @@
+/// One metered request, as the proxy hands it to the meter.
+public struct UsageEvent: Hashable, Sendable {
+    public struct Flags: OptionSet, Hashable, Sendable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+
+        /// The upstream answered with an error status.
+        public static let error = Flags(rawValue: 1 << 0)
+        /// Tokens were estimated because the provider never reported usage.
+        public static let estimated = Flags(rawValue: 1 << 1)
+        /// The model had no price; cost came from the fallback rule.
+        public static let unpriced = Flags(rawValue: 1 << 2)
+        /// Tollgate refused the request.
+        public static let blocked = Flags(rawValue: 1 << 3)
+    }
+
+    /// Seconds since the Unix epoch when the request completed.
+    public var unixTime: Int64
+    public var dimensions: Dimensions
+    public var tokens: TokenUsage
+    public var cost: Nanodollars
+    public var flags: Flags
+
+    public init(unixTime: Int64, dimensions: Dimensions, tokens: TokenUsage, cost: Nanodollars, flags: Flags = []) {
+        self.unixTime = unixTime
+        self.dimensions = dimensions
+        self.tokens = tokens
+        self.cost = cost
+        self.flags = flags
+    }
+
+    /// Minutes since the Unix epoch: the time bucket of the cell this event folds into.
+    public var minute: Int64 { unixTime >= 0 ? unixTime / 60 : (unixTime - 59) / 60 }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import SwiftProtobuf
+import TollgateCore
+
+/// A usage batch as it travels: frame 1 is a `BatchHeader`, frame 2 the LZ4-compressed
+/// `UsageBatch`. The header is small and uncompressed so the aggregator can dedupe by
+/// (agent_id, seq) and check size and checksum before decompressing anything.
+public struct UsageBatchMessage: Equatable, Sendable {
+    public var agentID: String
+    public var seq: UInt64
+    public var floorSeq: UInt64
+    public var cells: [Cell]
+
+    public init(agentID: String, seq: UInt64, floorSeq: UInt64, cells: [Cell]) {
+        self.agentID = agentID
+        self.seq = seq
+        self.floorSeq = floorSeq
+        self.cells = cells
+    }
+}
+
+public enum UsageBatchCodec {
+    /// Larger claims are rejected before any allocation: a batch of cells is kilobytes.
+    public static let maxUncompressedBytes = 64 << 20
+    static let maxHeaderBytes = 4096
+
+    public static func encode(_ message: UsageBatchMessage, createdUnixMs: Int64 = 0) throws -> [Data] {
+        var batch = Tollgate_V1_UsageBatch()
+        batch.cells = message.cells.map(Tollgate_V1_Cell.init)
+        batch.createdUnixMs = createdUnixMs
+        let encoded = try batch.serializedData()
+        let payload = LZ4Block.compress(encoded)
+        var header = Tollgate_V1_BatchHeader()
+        header.agentID = message.agentID
+        header.seq = message.seq
+        header.floorSeq = message.floorSeq
+        header.codec = .lz4
+        header.uncompressedLength = UInt32(encoded.count)
+        header.checksum = CRC32C.checksum(payload)
+        return [try header.serializedData(), payload]
+    }
+
+    /// Reads only the header; cheap, for deduplication before the payload is touched.
+    public static func decodeHeader(_ frames: [Data]) throws -> Tollgate_V1_BatchHeader {
+        guard frames.count == 2 else { throw WireError.wrongFrameCount(frames.count) }
+        guard frames[0].count <= maxHeaderBytes else { throw WireError.badHeader("header of \(frames[0].count) bytes") }
+        let header: Tollgate_V1_BatchHeader
+        do {
+            header = try Tollgate_V1_BatchHeader(serializedBytes: frames[0])
+        } catch {
+            throw WireError.badHeader("\(error)")
+        }
+        guard !header.agentID.isEmpty, header.seq > 0 else { throw WireError.badHeader("missing agent_id or seq") }
+        return header
+    }
+
+    public static func decode(_ frames: [Data]) throws -> UsageBatchMessage {
+        let header = try decodeHeader(frames)
+        let payload = frames[1]
+        guard header.codec == .lz4 else { throw WireError.unsupportedCodec(header.codec.rawValue) }
+        guard Int(header.uncompressedLength) <= maxUncompressedBytes else { throw WireError.oversized(Int(header.uncompressedLength)) }
+        let actual = CRC32C.checksum(payload)
+        guard actual == header.checksum else { throw WireError.checksumMismatch(expected: header.checksum, actual: actual) }
+        let encoded = try LZ4Block.decompress(payload, uncompressedLength: Int(header.uncompressedLength))
+        let batch: Tollgate_V1_UsageBatch
+        do {
+            batch = try Tollgate_V1_UsageBatch(serializedBytes: encoded)
+        } catch {
+            throw WireError.corruptPayload("\(error)")
+        }
+        return UsageBatchMessage(agentID: header.agentID, seq: header.seq, floorSeq: header.floorSeq,
+                                 cells: batch.cells.map(\.domainCell))
+    }
+}
+
+/// Replies on the usage channel.
+public enum UsageReply: Equatable, Sendable {
+    /// Every batch up to and including `seq` is committed.
+    case ack(seq: UInt64)
+    /// `seq` was not applied; if `expected` is set, resend from there.
+    case nack(seq: UInt64, expected: UInt64?, reason: String)
+
+    public func encoded() throws -> Data {
+        var reply = Tollgate_V1_Reply()
+        switch self {
+        case .ack(let seq):
+            var ack = Tollgate_V1_Ack()
+            ack.seq = seq
+            reply.kind = .ack(ack)
+        case .nack(let seq, let expected, let reason):
+            var nack = Tollgate_V1_Nack()
+            nack.seq = seq
+            nack.expectedSeq = expected ?? 0
+            nack.reason = reason
+            reply.kind = .nack(nack)
+        }
+        return try reply.serializedData()
+    }
+
+    public init(decoding data: Data) throws {
+        let reply: Tollgate_V1_Reply
+        do {
+            reply = try Tollgate_V1_Reply(serializedBytes: data)
+        } catch {
+            throw WireError.badHeader("unreadable reply: \(error)")
+        }
+        switch reply.kind {
+        case .ack(let ack): self = .ack(seq: ack.seq)
+        case .nack(let nack): self = .nack(seq: nack.seq, expected: nack.expectedSeq == 0 ? nil : nack.expectedSeq, reason: nack.reason)
+        case nil: throw WireError.badHeader("reply with neither ack nor nack")
+        }
+    }
+}

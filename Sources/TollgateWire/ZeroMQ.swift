@@ -1,0 +1,140 @@
+import CZeroMQ
+import Foundation
+
+/// A libzmq error with the library's own message.
+public struct ZMQError: Error, CustomStringConvertible, Equatable {
+    public let code: Int32
+    public let operation: String
+
+    init(_ operation: String, code: Int32 = zmq_errno()) {
+        self.code = code
+        self.operation = operation
+    }
+
+    public var description: String { "\(operation): \(String(cString: zmq_strerror(code)))" }
+
+    var isInterruptedOrAgain: Bool { code == EAGAIN || code == EINTR }
+}
+
+/// One libzmq context per process side; sockets are created from it.
+public final class ZMQContext: @unchecked Sendable {
+    let handle: UnsafeMutableRawPointer
+
+    public init() {
+        handle = zmq_ctx_new()
+    }
+
+    deinit {
+        zmq_ctx_term(handle)
+    }
+}
+
+/// A libzmq socket. Like libzmq's own sockets it is **not** thread-safe: create, use and
+/// close it on one thread (the shipper's or the ingest loop's).
+public final class ZMQSocket {
+    public enum Kind {
+        case dealer, router, pub, sub
+
+        var rawValue: Int32 {
+            switch self {
+            case .dealer: ZMQ_DEALER
+            case .router: ZMQ_ROUTER
+            case .pub: ZMQ_PUB
+            case .sub: ZMQ_SUB
+            }
+        }
+    }
+
+    let handle: UnsafeMutableRawPointer
+    private let context: ZMQContext
+
+    public init(_ context: ZMQContext, _ kind: Kind) throws {
+        guard let handle = zmq_socket(context.handle, kind.rawValue) else { throw ZMQError("zmq_socket") }
+        self.handle = handle
+        self.context = context
+        // Unsent messages are resent by the protocol, so closing must never block on them.
+        try setOption(ZMQ_LINGER, Int32(0))
+    }
+
+    deinit {
+        zmq_close(handle)
+    }
+
+    public func setOption(_ option: Int32, _ value: Int32) throws {
+        var value = value
+        guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int32>.size) == 0 else { throw ZMQError("zmq_setsockopt(\(option))") }
+    }
+
+    public func setOption(_ option: Int32, _ value: Int64) throws {
+        var value = value
+        guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int64>.size) == 0 else { throw ZMQError("zmq_setsockopt(\(option))") }
+    }
+
+    public func setOption(_ option: Int32, _ value: Data) throws {
+        let result = value.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, value.count) }
+        guard result == 0 else { throw ZMQError("zmq_setsockopt(\(option))") }
+    }
+
+    public func bind(_ endpoint: String) throws {
+        guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
+    }
+
+    public func connect(_ endpoint: String) throws {
+        guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError("connect \(endpoint)") }
+    }
+
+    /// The endpoint actually bound (resolves `tcp://127.0.0.1:*` to a port).
+    public var lastEndpoint: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        var size = buffer.count
+        zmq_getsockopt(handle, ZMQ_LAST_ENDPOINT, &buffer, &size)
+        return String(cString: buffer)
+    }
+
+    /// Sends all frames as one message; false when it would block (peer absent, queue full).
+    @discardableResult
+    public func send(_ frames: [Data], dontWait: Bool = true) throws -> Bool {
+        for (index, frame) in frames.enumerated() {
+            var flags: Int32 = dontWait ? ZMQ_DONTWAIT : 0
+            if index < frames.count - 1 { flags |= ZMQ_SNDMORE }
+            let result = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
+            if result < 0 {
+                let error = ZMQError("zmq_send")
+                // libzmq sends the parts of a message atomically, so "would block" can only
+                // happen on the first part.
+                if error.isInterruptedOrAgain && index == 0 { return false }
+                throw error
+            }
+        }
+        return true
+    }
+
+    /// Receives one whole message without blocking; nil when none is waiting.
+    public func receive() throws -> [Data]? {
+        var frames: [Data] = []
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            if zmq_msg_recv(&message, handle, ZMQ_DONTWAIT) < 0 {
+                let error = ZMQError("zmq_msg_recv")
+                if error.isInterruptedOrAgain && frames.isEmpty { return nil }
+                throw error
+            }
+            frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
+            if zmq_msg_more(&message) == 0 { return frames }
+        }
+    }
+
+    /// Waits up to `milliseconds` for a message to arrive; true when one is ready.
+    public func waitForInput(milliseconds: Int) throws -> Bool {
+        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
+        let result = zmq_poll(&item, 1, milliseconds)
+        if result < 0 {
+            let error = ZMQError("zmq_poll")
+            if error.code == EINTR { return false }
+            throw error
+        }
+        return result > 0
+    }
+}

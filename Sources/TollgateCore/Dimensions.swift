@@ -1,31 +1,32 @@
 import Foundation
 
-/// An attribution dimension: one axis usage can be grouped and capped by.
-public enum Dimension: String, CaseIterable, Sendable, Codable {
+/// An attribution dimension: one axis usage can be grouped and capped by. (Named so it
+/// does not collide with Foundation's unit `Dimension`.)
+public enum UsageDimension: String, CaseIterable, Sendable, Codable {
     case key, provider, model, endpoint, team, project, user
     case useCase = "use_case"
     case environment = "env"
     case host
 
     /// Parses a comma-separated list such as `key,model`.
-    public static func parseList(_ text: String) throws -> [Dimension] {
+    public static func parseList(_ text: String) throws -> [UsageDimension] {
         try text.split(separator: ",").map { part in
             let name = part.trimmingCharacters(in: .whitespaces)
-            guard let dimension = Dimension(rawValue: name) else {
-                throw DimensionError.unknown(name)
+            guard let dimension = UsageDimension(rawValue: name) else {
+                throw UsageDimensionError.unknown(name)
             }
             return dimension
         }
     }
 }
 
-public enum DimensionError: Error, CustomStringConvertible, Equatable {
+public enum UsageDimensionError: Error, CustomStringConvertible, Equatable {
     case unknown(String)
 
     public var description: String {
         switch self {
         case .unknown(let name):
-            "unknown dimension '\(name)'; expected one of: \(Dimension.allCases.map(\.rawValue).joined(separator: ", "))"
+            "unknown dimension '\(name)'; expected one of: \(UsageDimension.allCases.map(\.rawValue).joined(separator: ", "))"
         }
     }
 }
@@ -47,7 +48,7 @@ public struct Dimensions: Hashable, Sendable, Codable {
 
     public init() {}
 
-    public subscript(dimension: Dimension) -> String {
+    public subscript(dimension: UsageDimension) -> String {
         get {
             switch dimension {
             case .key: keyID
@@ -79,7 +80,7 @@ public struct Dimensions: Hashable, Sendable, Codable {
     }
 
     /// Only the given dimensions kept (plus the key hint when the key is kept); the rest unset.
-    public func projected(onto dimensions: [Dimension]) -> Dimensions {
+    public func projected(onto dimensions: [UsageDimension]) -> Dimensions {
         var result = Dimensions()
         for dimension in dimensions { result[dimension] = self[dimension] }
         if dimensions.contains(.key) { result.keyHint = keyHint }

@@ -60,6 +60,27 @@ public final class ZMQSocket {
         zmq_close(handle)
     }
 
+    /// The socket options Tollgate uses, typed so callers need not import libzmq.
+    public enum Option {
+        /// Queue messages only to completed connections (ZMQ_IMMEDIATE).
+        case immediate(Bool)
+        case reconnectIntervalMaxMs(Int32)
+        /// Larger inbound messages are refused and the peer disconnected (ZMQ_MAXMSGSIZE).
+        case maxMessageBytes(Int64)
+        case receiveHighWaterMark(Int32)
+        case sendHighWaterMark(Int32)
+    }
+
+    public func set(_ option: Option) throws {
+        switch option {
+        case .immediate(let on): try setOption(ZMQ_IMMEDIATE, Int32(on ? 1 : 0))
+        case .reconnectIntervalMaxMs(let ms): try setOption(ZMQ_RECONNECT_IVL_MAX, ms)
+        case .maxMessageBytes(let bytes): try setOption(ZMQ_MAXMSGSIZE, bytes)
+        case .receiveHighWaterMark(let count): try setOption(ZMQ_RCVHWM, count)
+        case .sendHighWaterMark(let count): try setOption(ZMQ_SNDHWM, count)
+        }
+    }
+
     public func setOption(_ option: Int32, _ value: Int32) throws {
         var value = value
         guard zmq_setsockopt(handle, option, &value, MemoryLayout<Int32>.size) == 0 else { throw ZMQError("zmq_setsockopt(\(option))") }

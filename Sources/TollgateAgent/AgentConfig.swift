@@ -1,0 +1,134 @@
+import Foundation
+import TollgateCore
+import TollgateProviders
+
+/// Everything the agent is told by its YAML file. Every key has a documented default
+/// (see agent/tollgate-agent.example.yaml) except the org secret, which must be shared
+/// fleet-wide and so cannot be invented locally.
+public struct AgentConfig: Sendable {
+    public var listen = HostPort(host: "127.0.0.1", port: 8787)
+    public var stateDirectory = "/var/lib/tollgate-agent"
+    /// The HMAC key that turns API keys into `key_id`s; identical on every agent.
+    public var orgSecret: [UInt8] = []
+    public var upstreams = Upstreams()
+    public var aggregatorEndpoint = "tcp://127.0.0.1:7600"
+    public var flushIntervalMilliseconds = 250
+    public var maxRequestBodyBytes = 32 << 20
+    public var connectTimeoutMilliseconds = 10_000
+    public var prices: PriceCatalog = DefaultPriceCatalog.load()
+
+    public struct Upstreams: Sendable {
+        public var openai = UpstreamURL(scheme: "https", host: "api.openai.com", port: 443, basePath: "")
+    }
+
+    public init() {}
+
+    public init(file: String) throws {
+        try self.init(ConfigNode(file: file))
+    }
+
+    public init(yaml: String) throws {
+        try self.init(ConfigNode(yaml: yaml, source: "inline config"))
+    }
+
+    init(_ root: ConfigNode) throws {
+        try root.rejectUnknownKeys(allowed: ["listen", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "limits", "pricing"])
+        listen = try root.hostPort("listen", default: listen)
+        stateDirectory = try root.string("state_dir", default: stateDirectory)
+        let secretFile = try root.requiredString(
+            "org_secret_file",
+            expected: "the path of the org-wide secret used to hash API keys (create one with: head -c 32 /dev/urandom | base64 > org-secret)")
+        orgSecret = try Self.readSecret(secretFile, key: root.keyPath("org_secret_file"))
+
+        if let section = try root.section("upstreams") {
+            try section.rejectUnknownKeys(allowed: ["openai"])
+            if let text = try section.optionalString("openai") {
+                guard let url = UpstreamURL(text) else {
+                    throw ConfigError.invalid(key: section.keyPath("openai"), value: text, expected: "an http:// or https:// URL such as https://api.openai.com")
+                }
+                upstreams.openai = url
+            }
+        }
+        if let section = try root.section("aggregator") {
+            try section.rejectUnknownKeys(allowed: ["endpoint"])
+            aggregatorEndpoint = try section.string("endpoint", default: aggregatorEndpoint)
+            guard aggregatorEndpoint.hasPrefix("tcp://") || aggregatorEndpoint.hasPrefix("ipc://") else {
+                throw ConfigError.invalid(key: section.keyPath("endpoint"), value: aggregatorEndpoint, expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7600")
+            }
+        }
+        if let section = try root.section("meter") {
+            try section.rejectUnknownKeys(allowed: ["flush_interval_ms"])
+            flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)
+        }
+        if let section = try root.section("limits") {
+            try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms"])
+            maxRequestBodyBytes = try section.int("max_request_body_bytes", default: maxRequestBodyBytes, range: 1024...(1 << 30))
+            connectTimeoutMilliseconds = try section.int("connect_timeout_ms", default: connectTimeoutMilliseconds, range: 100...120_000)
+        }
+        if let section = try root.section("pricing") {
+            try section.rejectUnknownKeys(allowed: ["catalog"])
+            if let path = try section.optionalString("catalog") {
+                let text: String
+                do {
+                    text = try String(contentsOfFile: path, encoding: .utf8)
+                } catch {
+                    throw ConfigError.invalid(key: section.keyPath("catalog"), value: path, expected: "a readable price catalog YAML file")
+                }
+                try prices.merge(yaml: text, source: path)
+            }
+        }
+    }
+
+    private static func readSecret(_ path: String, key: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError.invalid(key: key, value: path, expected: "a readable file holding the org secret")
+        }
+        let secret = Array(data).trimmingWhitespace()
+        guard secret.count >= 16 else {
+            throw ConfigError.invalid(key: key, value: path, expected: "a secret of at least 16 bytes (head -c 32 /dev/urandom | base64)")
+        }
+        return secret
+    }
+}
+
+/// Where a provider lives: scheme, host, port and an optional path prefix.
+public struct UpstreamURL: Hashable, Sendable, CustomStringConvertible {
+    public var scheme: String
+    public var host: String
+    public var port: Int
+    public var basePath: String
+
+    public var usesTLS: Bool { scheme == "https" }
+
+    public init(scheme: String, host: String, port: Int, basePath: String) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.basePath = basePath
+    }
+
+    public init?(_ text: String) {
+        guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
+              scheme == "http" || scheme == "https", let host = components.host, !host.isEmpty,
+              components.query == nil else { return nil }
+        var basePath = components.path
+        while basePath.hasSuffix("/") { basePath.removeLast() }
+        self.init(scheme: scheme, host: host, port: components.port ?? (scheme == "https" ? 443 : 80), basePath: basePath)
+    }
+
+    /// The value for the `Host` header: the port only when it is not the scheme's default.
+    public var hostHeader: String {
+        let defaultPort = usesTLS ? 443 : 80
+        return port == defaultPort ? host : "\(host):\(port)"
+    }
+
+    public var description: String { "\(scheme)://\(hostHeader)\(basePath)" }
+}
+
+extension Array where Element == UInt8 {
+    func trimmingWhitespace() -> [UInt8] {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }
+        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else { return [] }
+        return Array(self[first...last])
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// The agent's persistent identity and batch numbering, kept in the state directory.
+///
+/// `agent_id` names this agent's usage stream at the aggregator, and `next_seq` keeps
+/// numbering increasing across restarts: a restarted agent that reused numbers would
+/// have its new batches taken for duplicates and dropped.
+struct AgentIdentity: Codable, Equatable {
+    var agentID: String
+    var nextSeq: UInt64
+
+    enum CodingKeys: String, CodingKey {
+        case agentID = "agent_id"
+        case nextSeq = "next_seq"
+    }
+
+    static func fileURL(in directory: String) -> URL {
+        URL(fileURLWithPath: directory).appendingPathComponent("agent.json")
+    }
+
+    /// Reads the identity, creating a fresh one on first start.
+    static func loadOrCreate(in directory: String) throws -> AgentIdentity {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        let url = fileURL(in: directory)
+        if let data = FileManager.default.contents(atPath: url.path) {
+            do {
+                return try JSONDecoder().decode(AgentIdentity.self, from: data)
+            } catch {
+                throw AgentError.corruptState(path: url.path, reason: "\(error)")
+            }
+        }
+        let identity = AgentIdentity(agentID: UUID().uuidString.lowercased(), nextSeq: 1)
+        try identity.save(in: directory)
+        return identity
+    }
+
+    /// Atomic replace (write a temp file, fsync, rename) so a crash leaves old or new, never half.
+    func save(in directory: String) throws {
+        let url = Self.fileURL(in: directory)
+        let temporary = url.appendingPathExtension("tmp")
+        let data = try JSONEncoder().encode(self)
+        guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
+            throw AgentError.stateNotWritable(path: temporary.path)
+        }
+        let handle = try FileHandle(forWritingTo: temporary)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(temporary.path, url.path) == 0 else { throw AgentError.stateNotWritable(path: url.path) }
+    }
+}
+
+public enum AgentError: Error, CustomStringConvertible {
+    case corruptState(path: String, reason: String)
+    case stateNotWritable(path: String)
+    case cannotListen(address: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .corruptState(let path, let reason):
+            "agent state file \(path) is unreadable (\(reason)); move it away to start as a new agent"
+        case .stateNotWritable(let path):
+            "cannot write agent state \(path); check that state_dir exists and is writable by the agent"
+        case .cannotListen(let address, let reason):
+            "cannot listen on \(address): \(reason); is another agent running, or set `listen` to a free port"
+        }
+    }
+}

@@ -1,0 +1,283 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import TollgateCore
+import TollgateProviders
+
+/// Serves one client connection in base-URL mode: reads a request, forwards it to the
+/// provider, streams the response back part by part as it arrives, and meters the
+/// exchange when the response ends.
+final class ProxyHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private enum State {
+        case idle
+        case receiving(Exchange)
+        /// Already answered (an error or a local endpoint); ignore the rest of the request.
+        case discarding
+        case forwarding(Exchange)
+    }
+
+    /// One request/response pair in flight.
+    private struct Exchange {
+        var head: HTTPRequestHead
+        var route: ProviderRoute
+        var body: ByteBuffer
+        var upstream: Channel?
+        var responseStatus: Int?
+        var isEventStream = false
+        /// A copy of the response for usage extraction; nil once it outgrew the limit.
+        var responseCopy: ByteBuffer?
+    }
+
+    /// Responses bigger than this are forwarded but not parsed for usage (and counted).
+    static let maxMeteredResponseBytes = 16 << 20
+
+    private let services: ProxyServices
+    private var state = State.idle
+    private var context: ChannelHandlerContext?
+
+    init(services: ProxyServices) {
+        self.services = services
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch (unwrapInboundIn(data), state) {
+        case (.head(let head), .idle):
+            receive(head, context: context)
+        case (.body(var chunk), .receiving(var exchange)):
+            guard exchange.body.readableBytes + chunk.readableBytes <= services.config.maxRequestBodyBytes else {
+                rejectOversizedBody(context: context)
+                return
+            }
+            exchange.body.writeBuffer(&chunk)
+            state = .receiving(exchange)
+        case (.end, .receiving(let exchange)):
+            forward(exchange, context: context)
+        case (.end, .discarding):
+            state = .idle
+        case (.body, .discarding):
+            break
+        default:
+            // HTTPServerPipelineHandler holds back pipelined requests until we finish a
+            // response, so any other combination is a bug in the ordering of our own states.
+            services.logger.error("proxy received an unexpected request part; closing the connection")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state {
+            services.metrics.increment("tollgate_agent_client_disconnects_total")
+            exchange.upstream?.close(promise: nil)
+        }
+        context.fireChannelInactive()
+    }
+
+    // MARK: Requests
+
+    private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if head.method == .GET, let local = localResponse(for: head.uri) {
+            state = .discarding
+            respond(status: .ok, contentType: local.contentType, body: local.body, keepAlive: head.isKeepAlive, context: context)
+            return
+        }
+        guard let route = ProviderRoute.resolve(uri: head.uri, upstreams: services.config.upstreams) else {
+            state = .discarding
+            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"unknown_route\"}")
+            respondWithError(ProviderErrorResponse(
+                status: .notFound, code: "unknown_route",
+                message: "Tollgate agent: no provider route for \(head.uri); use /openai/v1/..."),
+                keepAlive: head.isKeepAlive, context: context)
+            return
+        }
+        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.config.maxRequestBodyBytes {
+            rejectOversizedBody(context: context, keepAlive: false)
+            return
+        }
+        let capacity = min(head.headers.first(name: "content-length").flatMap(Int.init) ?? 0, 1 << 20)
+        state = .receiving(Exchange(head: head, route: route, body: context.channel.allocator.buffer(capacity: capacity)))
+    }
+
+    private func rejectOversizedBody(context: ChannelHandlerContext, keepAlive: Bool = false) {
+        state = .discarding
+        services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"body_too_large\"}")
+        // The rest of the body may still be arriving, so the connection cannot be reused.
+        respondWithError(ProviderErrorResponse(
+            status: .payloadTooLarge, code: "request_too_large",
+            message: "Tollgate agent: request body exceeds limits.max_request_body_bytes (\(services.config.maxRequestBodyBytes) bytes)"),
+            keepAlive: keepAlive, context: context)
+    }
+
+    private func localResponse(for uri: String) -> (contentType: String, body: String)? {
+        switch uri {
+        case "/healthz": ("text/plain", "ok\n")
+        case "/metrics": ("text/plain; version=0.0.4", services.metrics.prometheusText())
+        default: nil
+        }
+    }
+
+    // MARK: Forwarding
+
+    private func forward(_ initial: Exchange, context: ChannelHandlerContext) {
+        var exchange = initial
+        exchange.responseCopy = context.channel.allocator.buffer(capacity: 0)
+        state = .forwarding(exchange)
+        let relay = UpstreamResponseRelay(owner: self)
+        let request = upstreamRequestHead(for: exchange)
+        let body = exchange.body
+        UpstreamConnector.connect(to: exchange.route.upstream, on: context.eventLoop, services: services, relay: relay)
+            .whenComplete { [self] result in
+                switch result {
+                case .success(let channel):
+                    guard case .forwarding(var current) = state else {
+                        channel.close(promise: nil)  // the client left while we connected
+                        return
+                    }
+                    current.upstream = channel
+                    state = .forwarding(current)
+                    channel.write(HTTPClientRequestPart.head(request), promise: nil)
+                    if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+                case .failure(let error):
+                    upstreamDidFail(error)
+                }
+            }
+    }
+
+    private static let hopByHopHeaders: Set<String> = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
+        "te", "trailer", "transfer-encoding", "upgrade",
+    ]
+
+    private func upstreamRequestHead(for exchange: Exchange) -> HTTPRequestHead {
+        var headers = HTTPHeaders()
+        for (name, value) in exchange.head.headers {
+            let lower = name.lowercased()
+            if Self.hopByHopHeaders.contains(lower) || lower.hasPrefix("x-tollgate-") { continue }
+            if lower == "host" || lower == "content-length" || lower == "accept-encoding" { continue }
+            headers.add(name: name, value: value)
+        }
+        headers.add(name: "host", value: exchange.route.upstream.hostHeader)
+        // Usage is read from the response as it passes, which a compressed body would hide.
+        headers.add(name: "accept-encoding", value: "identity")
+        headers.add(name: "content-length", value: String(exchange.body.readableBytes))
+        // One connection per exchange until upstream pooling lands (issue #4).
+        headers.add(name: "connection", value: "close")
+        return HTTPRequestHead(version: .http1_1, method: exchange.head.method, uri: exchange.route.upstreamURI, headers: headers)
+    }
+
+    func upstreamDidReceive(_ part: HTTPClientResponsePart) {
+        guard let context, case .forwarding(var exchange) = state else { return }
+        switch part {
+        case .head(let head):
+            exchange.responseStatus = Int(head.status.code)
+            exchange.isEventStream = head.headers.first(name: "content-type")?.contains("text/event-stream") ?? false
+            var headers = HTTPHeaders()
+            for (name, value) in head.headers where !Self.hopByHopHeaders.contains(name.lowercased()) {
+                headers.add(name: name, value: value)
+            }
+            if !exchange.head.isKeepAlive { headers.add(name: "connection", value: "close") }
+            state = .forwarding(exchange)
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
+        case .body(let chunk):
+            if var copy = exchange.responseCopy {
+                exchange.responseCopy = nil  // release the reference so the append does not copy
+                if copy.readableBytes + chunk.readableBytes <= Self.maxMeteredResponseBytes {
+                    var chunkCopy = chunk
+                    copy.writeBuffer(&chunkCopy)
+                    exchange.responseCopy = copy
+                }
+            }
+            state = .forwarding(exchange)
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+        case .end:
+            state = .idle
+            exchange.upstream?.close(promise: nil)
+            let keepAlive = exchange.head.isKeepAlive
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+            meter(exchange)
+        }
+    }
+
+    func upstreamDidFail(_ error: Error) {
+        guard let context, case .forwarding(let exchange) = state else { return }
+        state = .idle
+        exchange.upstream?.close(promise: nil)
+        services.metrics.increment("tollgate_agent_upstream_failures_total")
+        services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
+        if exchange.responseStatus == nil {
+            // Nothing reached the client yet, so it can still get a proper error response.
+            respondWithError(ProviderErrorResponse(
+                status: .badGateway, code: "upstream_unreachable",
+                message: "Tollgate agent could not complete the request to \(exchange.route.upstream): \(error)"),
+                keepAlive: false, context: context)
+        } else {
+            // Mid-response: the only honest signal left is to cut the connection, and the
+            // provider has billed what it sent, so meter what we saw.
+            context.close(promise: nil)
+            meter(exchange)
+        }
+    }
+
+    // MARK: Metering
+
+    private func meter(_ exchange: Exchange) {
+        guard let endpoint = exchange.route.endpoint, let status = exchange.responseStatus else { return }
+        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers) ?? ""
+        let completed = CompletedExchange(
+            provider: exchange.route.provider,
+            endpoint: endpoint,
+            keyID: apiKey.isEmpty ? "" : services.keys.keyID(for: apiKey),
+            keyHint: apiKey.isEmpty ? "" : KeyIdentifier.hint(for: apiKey),
+            request: RequestSummary.openAI(body: Data(exchange.body.readableBytesView)),
+            status: status,
+            responseBody: exchange.responseCopy.map { Data($0.readableBytesView) },
+            isEventStream: exchange.isEventStream,
+            completedAt: Date())
+        let outcome = services.meter.meter(completed)
+        services.recorder.record(outcome.event)
+        services.metrics.increment("tollgate_agent_requests_total{provider=\"\(exchange.route.provider.rawValue)\"}")
+        if let problem = outcome.problem {
+            services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")
+        }
+        if outcome.event.flags.contains(.unpriced) {
+            services.metrics.increment("tollgate_agent_unpriced_requests_total")
+            services.logger.warning("no price for model \(outcome.event.dimensions.model); charged at the fallback rate")
+        }
+    }
+
+    // MARK: Local responses
+
+    private func respondWithError(_ error: ProviderErrorResponse, keepAlive: Bool, context: ChannelHandlerContext) {
+        respond(status: error.status, contentType: "application/json",
+                body: error.body(allocator: context.channel.allocator), keepAlive: keepAlive, context: context)
+    }
+
+    private func respond(status: HTTPResponseStatus, contentType: String, body: String, keepAlive: Bool, context: ChannelHandlerContext) {
+        respond(status: status, contentType: contentType, body: context.channel.allocator.buffer(string: body), keepAlive: keepAlive, context: context)
+    }
+
+    private func respond(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: contentType)
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { context.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,16 @@
+import Logging
+import NIOSSL
+import TollgateCore
+
+/// What every proxy connection shares: config, the metering pipeline and TLS settings.
+/// Immutable after start, so connections on all event loops read it without locks.
+struct ProxyServices: Sendable {
+    var config: AgentConfig
+    var recorder: UsageRecorder
+    var metrics: MetricsRegistry
+    var meter: ExchangeMeter
+    var keys: KeyIdentifier
+    /// Verifies upstream certificates against the system trust store.
+    var upstreamTLS: NIOSSLContext
+    var logger: Logger
+}

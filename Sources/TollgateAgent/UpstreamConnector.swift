@@ -1,0 +1,70 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import NIOSSL
+
+/// Opens a connection to a provider on the client connection's own event loop, so the
+/// two channels of one exchange never need to hop threads to talk to each other.
+enum UpstreamConnector {
+    static func connect(to upstream: UpstreamURL, on eventLoop: EventLoop, services: ProxyServices,
+                        relay: UpstreamResponseRelay) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: eventLoop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.milliseconds(Int64(services.config.connectTimeoutMilliseconds)))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let pipeline = channel.pipeline.syncOperations
+                    if upstream.usesTLS {
+                        let isAddress = IPv4Address(upstream.host) != nil || upstream.host.contains(":")
+                        try pipeline.addHandler(NIOSSLClientHandler(context: services.upstreamTLS,
+                                                                    serverHostname: isAddress ? nil : upstream.host))
+                    }
+                    try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(relay)
+                }
+            }
+            .connect(host: upstream.host, port: upstream.port)
+    }
+}
+
+/// Receives the provider's response and hands each part to the proxy handler that
+/// owns the exchange (on the same event loop).
+final class UpstreamResponseRelay: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    private weak var owner: ProxyHandler?
+    private var ended = false
+
+    init(owner: ProxyHandler) {
+        self.owner = owner
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .end = part { ended = true }
+        owner?.upstreamDidReceive(part)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if !ended { owner?.upstreamDidFail(error) }
+        ended = true
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !ended { owner?.upstreamDidFail(UpstreamClosedError()) }
+        ended = true
+    }
+}
+
+struct UpstreamClosedError: Error, CustomStringConvertible {
+    var description: String { "the provider closed the connection before the response ended" }
+}
+
+private struct IPv4Address {
+    init?(_ text: String) {
+        let parts = text.split(separator: ".")
+        guard parts.count == 4, parts.allSatisfy({ UInt8($0) != nil }) else { return nil }
+    }
+}

@@ -1,0 +1,37 @@
+import Logging
+import NIOPosix
+import TollgateCore
+
+/// The running aggregator: usage ingest over ZeroMQ and the HTTP API over one store.
+public final class Aggregator {
+    private let config: AggregatorConfig
+    private let logger: Logger
+    private let metrics = MetricsRegistry()
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private let store: UsageStore
+    private let ingest: IngestServer
+    private let api: APIServer
+
+    public init(config: AggregatorConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        store = try UsageStore(directory: config.dataDirectory)
+        ingest = IngestServer(endpoint: config.usageListen, store: store, metrics: metrics, logger: logger)
+        api = APIServer(group: group, store: store, metrics: metrics)
+    }
+
+    /// Binds both listeners; returns what was bound (ports resolved when 0 or `*`).
+    @discardableResult
+    public func start() throws -> (usage: String, api: HostPort) {
+        let usage = try ingest.start()
+        let apiAddress = try api.start(at: config.apiListen)
+        logger.info("tollgate aggregator: usage on \(usage), API on http://\(apiAddress), data in \(config.dataDirectory)")
+        return (usage, apiAddress)
+    }
+
+    public func stop() {
+        api.stop()
+        ingest.stop()
+        try? group.syncShutdownGracefully()
+    }
+}

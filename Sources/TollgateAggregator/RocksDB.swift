@@ -1,0 +1,187 @@
+import CRocksDB
+
+/// Why the usage store failed, worded for the operator who has to fix it.
+public enum StoreError: Error, CustomStringConvertible, Equatable {
+    case cannotCreateDirectory(path: String, reason: String)
+    case openFailed(path: String, message: String)
+    case readFailed(message: String)
+    case writeFailed(message: String)
+    case scanFailed(message: String)
+    case corruptKey(reason: String, key: [UInt8])
+    case corruptValue(reason: String, key: [UInt8])
+
+    public var description: String {
+        switch self {
+        case .cannotCreateDirectory(let path, let reason):
+            "cannot create the data directory \(path): \(reason); check the path and its permissions"
+        case .openFailed(let path, let message):
+            "cannot open the usage database at \(path): \(message); if another tollgate process holds it "
+                + "(\"lock\" in the message), stop that process, otherwise check the directory's permissions and free disk space"
+        case .readFailed(let message):
+            "reading the usage database failed: \(message)"
+        case .writeFailed(let message):
+            "writing the usage database failed (nothing of this batch was committed): \(message); check free disk space"
+        case .scanFailed(let message):
+            "scanning the usage database failed: \(message)"
+        case .corruptKey(let reason, let key):
+            "the usage database holds a key this version cannot read (\(reason)): \(Self.hex(key)); "
+                + "was the data directory written by a different program or a newer tollgate?"
+        case .corruptValue(let reason, let key):
+            "the usage database holds a corrupt value under key \(Self.hex(key)) (\(reason)); "
+                + "was the data directory written by a different program or a newer tollgate?"
+        }
+    }
+
+    private static func hex(_ bytes: [UInt8]) -> String {
+        let shown = bytes.prefix(64).map { byte in
+            let digits = String(byte, radix: 16)
+            return digits.count == 1 ? "0" + digits : digits
+        }.joined()
+        return bytes.count > 64 ? shown + "…" : shown
+    }
+}
+
+/// A minimal, memory-safe view of a RocksDB database: get, atomic batch write, range scan.
+///
+/// `@unchecked Sendable` because RocksDB itself is thread-safe for concurrent gets,
+/// writes and iterators on one handle, and the option objects held here are only read
+/// after `init`. The ingest thread writes while the HTTP API thread reads.
+final class RocksDB: @unchecked Sendable {
+    private let db: OpaquePointer
+    private let options: OpaquePointer
+    private let readOptions: OpaquePointer
+    private let syncWriteOptions: OpaquePointer
+    private let asyncWriteOptions: OpaquePointer
+    let path: String
+
+    init(path: String) throws {
+        let options = rocksdb_options_create()!
+        rocksdb_options_set_create_if_missing(options, 1)
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        let handle = rocksdb_open(options, path, &errorPointer)
+        if let message = Self.take(errorPointer) {
+            rocksdb_options_destroy(options)
+            throw StoreError.openFailed(path: path, message: message)
+        }
+        guard let handle else {
+            rocksdb_options_destroy(options)
+            throw StoreError.openFailed(path: path, message: "rocksdb_open returned no handle")
+        }
+        self.db = handle
+        self.options = options
+        self.path = path
+        readOptions = rocksdb_readoptions_create()!
+        syncWriteOptions = rocksdb_writeoptions_create()!
+        rocksdb_writeoptions_set_sync(syncWriteOptions, 1)
+        asyncWriteOptions = rocksdb_writeoptions_create()!
+    }
+
+    deinit {
+        rocksdb_close(db)
+        rocksdb_readoptions_destroy(readOptions)
+        rocksdb_writeoptions_destroy(syncWriteOptions)
+        rocksdb_writeoptions_destroy(asyncWriteOptions)
+        rocksdb_options_destroy(options)
+    }
+
+    func get(_ key: [UInt8]) throws -> [UInt8]? {
+        var length = 0
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        let value = key.withUnsafeBufferPointer { keyBuffer in
+            keyBuffer.withMemoryRebound(to: CChar.self) { keyChars in
+                rocksdb_get(db, readOptions, keyChars.baseAddress, keyChars.count, &length, &errorPointer)
+            }
+        }
+        if let message = Self.take(errorPointer) {
+            if let value { rocksdb_free(value) }
+            throw StoreError.readFailed(message: message)
+        }
+        guard let value else { return nil }
+        defer { rocksdb_free(value) }
+        return Self.bytes(value, length)
+    }
+
+    /// Commits every put in `batch` atomically; with `sync` the WAL is fsynced before returning,
+    /// which is what makes an acknowledgement after this call safe against power loss.
+    func write(_ batch: WriteBatch, sync: Bool) throws {
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_write(db, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, &errorPointer)
+        if let message = Self.take(errorPointer) {
+            throw StoreError.writeFailed(message: message)
+        }
+    }
+
+    /// Calls `body` with every key in [`from`, `to`) in byte order, from one consistent
+    /// snapshot (the iterator's implicit one), so a scan never sees half a batch.
+    func scan(from: [UInt8], to: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Void) throws {
+        let iterator = rocksdb_create_iterator(db, readOptions)!
+        defer { rocksdb_iter_destroy(iterator) }
+        from.withUnsafeBufferPointer { fromBuffer in
+            fromBuffer.withMemoryRebound(to: CChar.self) { fromChars in
+                rocksdb_iter_seek(iterator, fromChars.baseAddress, fromChars.count)
+            }
+        }
+        while rocksdb_iter_valid(iterator) != 0 {
+            var keyLength = 0
+            let key = Self.bytes(rocksdb_iter_key(iterator, &keyLength), keyLength)
+            // The default comparator is bytewise, the same order as lexicographicallyPrecedes.
+            guard key.lexicographicallyPrecedes(to) else { break }
+            var valueLength = 0
+            let value = Self.bytes(rocksdb_iter_value(iterator, &valueLength), valueLength)
+            try body(key, value)
+            rocksdb_iter_next(iterator)
+        }
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_iter_get_error(iterator, &errorPointer)
+        if let message = Self.take(errorPointer) {
+            throw StoreError.scanFailed(message: message)
+        }
+    }
+
+    /// Copies RocksDB's message out and frees it; RocksDB allocates `errptr` strings with malloc.
+    private static func take(_ errorPointer: UnsafeMutablePointer<CChar>?) -> String? {
+        guard let errorPointer else { return nil }
+        defer { rocksdb_free(errorPointer) }
+        return String(cString: errorPointer)
+    }
+
+    private static func bytes(_ pointer: UnsafePointer<CChar>?, _ length: Int) -> [UInt8] {
+        guard let pointer, length > 0 else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            Array(UnsafeBufferPointer(start: $0, count: length))
+        }
+    }
+
+    private static func bytes(_ pointer: UnsafeMutablePointer<CChar>, _ length: Int) -> [UInt8] {
+        bytes(UnsafePointer(pointer), length)
+    }
+}
+
+/// Puts collected in memory and committed together by `RocksDB.write`; either all land or none.
+final class WriteBatch {
+    fileprivate let handle: OpaquePointer
+
+    init() {
+        handle = rocksdb_writebatch_create()!
+    }
+
+    deinit {
+        rocksdb_writebatch_destroy(handle)
+    }
+
+    /// RocksDB copies key and value into the batch, so the arrays need not outlive the call.
+    func put(key: [UInt8], value: [UInt8]) {
+        key.withUnsafeBufferPointer { keyBuffer in
+            keyBuffer.withMemoryRebound(to: CChar.self) { keyChars in
+                value.withUnsafeBufferPointer { valueBuffer in
+                    valueBuffer.withMemoryRebound(to: CChar.self) { valueChars in
+                        rocksdb_writebatch_put(handle, keyChars.baseAddress, keyChars.count,
+                                               valueChars.baseAddress, valueChars.count)
+                    }
+                }
+            }
+        }
+    }
+
+    var count: Int { Int(rocksdb_writebatch_count(handle)) }
+}

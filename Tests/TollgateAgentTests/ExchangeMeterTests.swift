@@ -1,0 +1,102 @@
+import Foundation
+@testable import TollgateAgent
+import Testing
+import TollgateCore
+import TollgateProviders
+
+@Suite struct ExchangeMeterTests {
+    let meter = ExchangeMeter(prices: DefaultPriceCatalog.load())
+
+    func exchange(status: Int = 200, body: String?, model: String? = "gpt-4o", stream: Bool = false) -> CompletedExchange {
+        CompletedExchange(provider: .openai, endpoint: "chat.completions", keyID: "kid", keyHint: "sk-…abcd",
+                          request: RequestSummary(model: model, stream: stream, user: "u1"), status: status,
+                          responseBody: body.map { Data($0.utf8) }, isEventStream: stream, completedAt: Date(timeIntervalSince1970: 120))
+    }
+
+    @Test func pricesTheReturnedSnapshotThroughItsFamily() {
+        let body = #"{"model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":200}}}"#
+        let outcome = meter.meter(exchange(body: body))
+        #expect(outcome.problem == nil)
+        #expect(outcome.event.dimensions.model == "gpt-4o-2024-08-06")
+        #expect(outcome.event.dimensions.keyID == "kid" && outcome.event.dimensions.user == "u1")
+        #expect(outcome.event.tokens == TokenUsage(input: 1000, cachedInput: 200, output: 100))
+        // 800 × $2.50/M + 200 × $1.25/M + 100 × $10/M
+        #expect(outcome.event.cost == Nanodollars(800 * 2_500 + 200 * 1_250 + 100 * 10_000))
+        #expect(outcome.event.flags.isEmpty)
+        #expect(outcome.event.minute == 2)
+    }
+
+    @Test func anUpstreamErrorIsAnErroredRequestWithZeroTokens() {
+        let outcome = meter.meter(exchange(status: 429, body: #"{"error":{"message":"slow down","type":"requests","param":null,"code":null}}"#))
+        #expect(outcome.event.flags == .error)
+        #expect(outcome.event.tokens == .zero && outcome.event.cost == .zero)
+        #expect(outcome.problem == nil)
+        #expect(outcome.event.dimensions.model == "gpt-4o")
+    }
+
+    @Test func anUnknownModelIsChargedAtTheFallbackAndFlagged() {
+        let body = #"{"model":"gpt-99-turbo","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#
+        let outcome = meter.meter(exchange(body: body, model: "gpt-99-turbo"))
+        #expect(outcome.event.flags.contains(.unpriced))
+        #expect(outcome.event.cost == PriceCatalog.defaultFallback.cost(of: TokenUsage(input: 1_000_000)))
+        #expect(outcome.event.cost > .zero)
+    }
+
+    @Test func anUnreadableSuccessIsFlaggedAndCounted() {
+        let outcome = meter.meter(exchange(body: "{\"model\": \"gpt-4o\", \"usage\": {\"prompt_tokens\": "))
+        #expect(outcome.problem == "malformed_json")
+        #expect(outcome.event.flags.contains(.estimated))
+    }
+
+    @Test func anOversizedResponseIsFlagged() {
+        #expect(meter.meter(exchange(body: nil)).problem == "response_too_large")
+    }
+}
+
+@Suite struct AgentConfigTests {
+    func secretFile() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID())").path
+        try "0123456789abcdef0123456789abcdef\n".write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsNeedOnlyTheSecret() throws {
+        let config = try AgentConfig(yaml: "org_secret_file: \(try secretFile())")
+        #expect(config.listen == HostPort(host: "127.0.0.1", port: 8787))
+        #expect(config.upstreams.openai.description == "https://api.openai.com")
+        #expect(config.orgSecret.count == 32)
+    }
+
+    @Test func theSecretIsRequiredAndTheErrorSaysHowToMakeOne() {
+        #expect { try AgentConfig(yaml: "listen: 127.0.0.1:1") } throws: { error in
+            "\(error)".contains("org_secret_file") && "\(error)".contains("/dev/urandom")
+        }
+    }
+
+    @Test func badValuesNameTheirKey() throws {
+        let secret = try secretFile()
+        let cases: [(String, String)] = [
+            ("upstreams:\n  openai: ftp://x", "upstreams.openai"),
+            ("aggregator:\n  endpoint: 127.0.0.1:7600", "aggregator.endpoint"),
+            ("meter:\n  flush_interval_ms: 0", "meter.flush_interval_ms"),
+            ("listen: nowhere", "listen"),
+            ("lisen: 127.0.0.1:1", "lisen"),
+        ]
+        for (yaml, key) in cases {
+            #expect { try AgentConfig(yaml: "org_secret_file: \(secret)\n" + yaml) } throws: { error in
+                "\(error)".contains("'\(key)'")
+            }
+        }
+    }
+
+    @Test func routesBaseURLModeRequests() throws {
+        var upstreams = AgentConfig.Upstreams()
+        upstreams.openai = try #require(UpstreamURL("http://127.0.0.1:9700/base/"))
+        let route = try #require(ProviderRoute.resolve(uri: "/openai/v1/chat/completions?x=1", upstreams: upstreams))
+        #expect(route.upstreamURI == "/base/v1/chat/completions?x=1")
+        #expect(route.endpoint == "chat.completions")
+        #expect(route.upstream.hostHeader == "127.0.0.1:9700")
+        #expect(ProviderRoute.resolve(uri: "/openai/v1/models", upstreams: upstreams)?.endpoint == nil)
+        #expect(ProviderRoute.resolve(uri: "/elsewhere", upstreams: upstreams) == nil)
+    }
+}

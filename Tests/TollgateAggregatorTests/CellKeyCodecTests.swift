@@ -1,0 +1,90 @@
+import Testing
+import TollgateCore
+@testable import TollgateAggregator
+
+@Suite struct CellKeyCodecTests {
+    static func dimensions(key: String = "k1", model: String = "gpt-4o") -> Dimensions {
+        var dimensions = Dimensions()
+        dimensions.keyID = key
+        dimensions.keyHint = "sk-…wxyz"
+        dimensions.provider = "openai"
+        dimensions.model = model
+        dimensions.endpoint = "/v1/chat/completions"
+        dimensions.team = "ünïcødé-团队"
+        dimensions.project = "🚀 launch"
+        dimensions.user = ""
+        dimensions.useCase = "support"
+        dimensions.environment = "prod"
+        dimensions.host = "web-1"
+        return dimensions
+    }
+
+    @Test(arguments: [Int64.min, -1_000_000, -1, 0, 1, 29_000_000, Int64.max])
+    func cellKeyRoundTrips(minute: Int64) throws {
+        let key = CellKey(minute: minute, dimensions: Self.dimensions())
+        #expect(try CellKeyCodec.decode(CellKeyCodec.encode(key)) == key)
+    }
+
+    @Test func emptyDimensionsRoundTrip() throws {
+        let key = CellKey(minute: -5, dimensions: Dimensions())
+        #expect(try CellKeyCodec.decode(CellKeyCodec.encode(key)) == key)
+    }
+
+    @Test func keysSortByMinuteIncludingNegativeMinutes() {
+        let minutes: [Int64] = [Int64.min, -60, -1, 0, 1, 59, 29_000_000, Int64.max]
+        // Dimensions that would sort the other way round, to prove the minute dominates.
+        let encoded = minutes.enumerated().map { index, minute in
+            CellKeyCodec.encode(CellKey(minute: minute, dimensions: Self.dimensions(key: String(repeating: "z", count: 8 - index))))
+        }
+        for (earlier, later) in zip(encoded, encoded.dropFirst()) {
+            #expect(earlier.lexicographicallyPrecedes(later))
+        }
+    }
+
+    @Test func minutePrefixBoundsEveryCellOfThatMinute() {
+        let key = CellKeyCodec.encode(CellKey(minute: 7, dimensions: Self.dimensions()))
+        #expect(CellKeyCodec.minutePrefix(7).lexicographicallyPrecedes(key))
+        #expect(key.lexicographicallyPrecedes(CellKeyCodec.minutePrefix(8)))
+    }
+
+    @Test func truncatedOrGarbledKeysAreRejected() {
+        let good = CellKeyCodec.encode(CellKey(minute: 3, dimensions: Self.dimensions()))
+        var wrongPrefix = good
+        wrongPrefix[0] = UInt8(ascii: "a")
+        var badUTF8 = CellKeyCodec.encode(CellKey(minute: 3, dimensions: Dimensions()))
+        badUTF8[10] = 1 // keyID length 1 …
+        badUTF8.insert(0xFF, at: 11) // … whose one byte is not UTF-8
+        let cases: [[UInt8]] = [[], Array(good.prefix(5)), Array(good.dropLast()), good + [0], wrongPrefix, badUTF8]
+        for bytes in cases {
+            #expect(throws: StoreError.self) { try CellKeyCodec.decode(bytes) }
+        }
+    }
+
+    @Test func oversizedValueIsCutAtACharacterBoundary() throws {
+        var dimensions = Dimensions()
+        dimensions.model = "a" + String(repeating: "é", count: 40_000) // 80,001 UTF-8 bytes
+        let decoded = try CellKeyCodec.decode(CellKeyCodec.encode(CellKey(minute: 0, dimensions: dimensions)))
+        #expect(decoded.dimensions.model.utf8.count == 65_535)
+        #expect(dimensions.model.hasPrefix(decoded.dimensions.model))
+    }
+
+    @Test func countersRoundTrip() throws {
+        var counters = UsageCounters()
+        counters.requests = 1
+        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, output: 5, reasoning: 6)
+        counters.cost = Nanodollars(-7_000_000_000_000)
+        counters.errors = 8
+        counters.blocked = 9
+        counters.estimated = 10
+        counters.unpriced = Int64.max
+        let bytes = CountersCodec.encode(counters)
+        #expect(bytes.count == 88)
+        #expect(Array(bytes.prefix(8)) == [1, 0, 0, 0, 0, 0, 0, 0]) // requests first, little-endian
+        #expect(try CountersCodec.decode(bytes) == counters)
+    }
+
+    @Test(arguments: [0, 87, 89, 176])
+    func countersOfWrongLengthAreRejected(length: Int) {
+        #expect(throws: StoreError.self) { try CountersCodec.decode([UInt8](repeating: 0, count: length)) }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import TollgateCore
+import TollgateMockProvider
+import TollgateProviders
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The walking skeleton end to end: client → agent (real process) → mock provider, usage
+/// → ZeroMQ → aggregator (real process) → RocksDB → `tollgate usage` CLI.
+@Suite(.serialized) struct EndToEndTests {
+    @Test func totalsAtTheAggregatorEqualTheProvidersGroundTruth() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        let plan = TrafficPlan(apiKeys: TrafficPlan.demoKeys(count: 3), models: ["gpt-4o", "gpt-4o-mini", "o4-mini"],
+                               requests: 90, concurrency: 6)
+        let report = try await runTraffic(plan: plan, baseURL: cluster.agentURL.appendingPathComponent("openai"))
+        #expect(report.failures == 0, "\(report.failureSamples)")
+
+        let ledger = try await fetchLedger(mockURL: cluster.mockURL)
+        #expect(ledger.entries.reduce(0) { $0 + $1.requests } == 90)
+        #expect(ledger.entries.contains { $0.cachedTokens > 0 }, "the traffic should exercise cached input")
+        #expect(ledger.entries.contains { $0.reasoningTokens > 0 }, "the traffic should exercise reasoning")
+        let expected = GroundTruth.expected(from: ledger, keys: KeyIdentifier(orgSecret: cluster.orgSecret),
+                                            prices: DefaultPriceCatalog.load())
+        #expect(expected.count == 9)
+
+        let differences = try await eventually(until: { $0.isEmpty }) {
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "key,model", "--format", "json"])
+            return GroundTruth.differences(expected: expected, actual: try GroundTruth.actual(fromUsageJSON: Data(json.utf8)))
+        }
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))\nagent log:\n\(cluster.log("agent"))")
+
+        let table = try cluster.cli(["usage", "--since", "1h", "--by", "model"])
+        #expect(table.contains("gpt-4o-2024-08-06") && table.contains("TOTAL"))
+    }
+
+    @Test func upstreamErrorsAreCountedWithZeroTokensAndSeenByTheClientUnchanged() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        var request = URLRequest(url: cluster.agentURL.appendingPathComponent("openai/v1/chat/completions"))
+        request.httpMethod = "POST"
+        request.setValue("Bearer sk-test-errors-000000000000", forHTTPHeaderField: "Authorization")
+        request.setValue("503", forHTTPHeaderField: "X-Mock-Status")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(#"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"hi"}]}"#.utf8)
+        let (body, response) = try await URLSession.shared.data(for: request)
+        #expect((response as? HTTPURLResponse)?.statusCode == 503)
+        #expect(String(decoding: body, as: UTF8.self).contains("\"error\""))
+
+        let rows = try await eventually(until: { !$0.isEmpty }) { () -> [[String: Any]] in
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "model", "--format", "json"])
+            return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        }
+        #expect(rows.count == 1)
+        #expect(rows.first?["errors"] as? Int == 1)
+        #expect(rows.first?["requests"] as? Int == 1)
+        #expect(rows.first?["input_tokens"] as? Int == 0)
+        #expect(rows.first?["cost_nanousd"] as? Int == 0)
+    }
+
+    @Test func unknownRoutesGetAnOpenAIShapedError() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+        let (body, response) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("nowhere"))
+        #expect((response as? HTTPURLResponse)?.statusCode == 404)
+        let error = try JSONSerialization.jsonObject(with: body) as? [String: [String: Any]]
+        #expect(error?["error"]?["code"] as? String == "unknown_route")
+    }
+}
+
+/// Calls `body` until `done` accepts its value or `seconds` pass, and returns the last
+/// value: usage reaches the aggregator a flush interval after the response.
+func eventually<T>(seconds: Double = 20, until done: (T) -> Bool, _ body: () async throws -> T) async throws -> T {
+    let deadline = Date().addingTimeInterval(seconds)
+    var value = try await body()
+    while !done(value) && Date() < deadline {
+        try await Task.sleep(for: .milliseconds(200))
+        value = try await body()
+    }
+    return value
+}

@@ -1,0 +1,147 @@
+import Foundation
+import TollgateCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// A real aggregator, agent and mock provider, each its own process, on loopback ports
+/// and temp directories: the same binaries an operator runs.
+final class LocalCluster {
+    let directory: URL
+    let mockURL: URL
+    let agentURL: URL
+    let apiURL: URL
+    let orgSecret: [UInt8]
+    private var processes: [String: Process] = [:]
+    private let ports: (mock: Int, agent: Int, api: Int, usage: Int)
+
+    init() throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        ports = (try freePort(), try freePort(), try freePort(), try freePort())
+        mockURL = URL(string: "http://127.0.0.1:\(ports.mock)")!
+        agentURL = URL(string: "http://127.0.0.1:\(ports.agent)")!
+        apiURL = URL(string: "http://127.0.0.1:\(ports.api)")!
+        orgSecret = Array("integration-test-org-secret-0123456789".utf8)
+        try Data(orgSecret).write(to: directory.appendingPathComponent("org-secret"))
+        try """
+        data_dir: \(directory.path)/aggregator-data
+        usage_listen: tcp://127.0.0.1:\(ports.usage)
+        api_listen: 127.0.0.1:\(ports.api)
+        """.write(to: directory.appendingPathComponent("aggregator.yaml"), atomically: true, encoding: .utf8)
+        try """
+        listen: 127.0.0.1:\(ports.agent)
+        state_dir: \(directory.path)/agent-state
+        org_secret_file: \(directory.path)/org-secret
+        upstreams:
+          openai: \(mockURL.absoluteString)
+        aggregator:
+          endpoint: tcp://127.0.0.1:\(ports.usage)
+        meter:
+          flush_interval_ms: 100
+        """.write(to: directory.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    /// Starts all three and waits until each answers its health check.
+    func start() async throws {
+        try launch("mock", "tollgate-mock", ["serve", "--host", "127.0.0.1", "--port", String(ports.mock)])
+        try launch("aggregator", "tollgate", ["serve", "--config", directory.appendingPathComponent("aggregator.yaml").path])
+        try launch("agent", "tollgate-agent", ["run", "--config", directory.appendingPathComponent("agent.yaml").path])
+        for url in [mockURL, apiURL, agentURL] {
+            try await waitUntilHealthy(url.appendingPathComponent("healthz"))
+        }
+    }
+
+    func launch(_ name: String, _ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = try Self.binary(executable)
+        process.arguments = arguments
+        let log = directory.appendingPathComponent("\(name).log")
+        FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        processes[name] = process
+    }
+
+    /// Stops one process with SIGTERM (graceful) or SIGKILL and waits for it.
+    func stop(_ name: String, signal: Int32 = SIGTERM) {
+        guard let process = processes.removeValue(forKey: name), process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    func shutdown() {
+        // The agent first, so its last usage reaches the aggregator.
+        for name in ["agent", "aggregator", "mock"] { stop(name) }
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func log(_ name: String) -> String {
+        (try? String(contentsOf: directory.appendingPathComponent("\(name).log"), encoding: .utf8)) ?? ""
+    }
+
+    /// Runs the `tollgate` CLI against this cluster's API and returns its stdout.
+    func cli(_ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = try Self.binary("tollgate")
+        process.arguments = arguments + ["--api", apiURL.absoluteString]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ClusterError("tollgate \(arguments) exited \(process.terminationStatus)") }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func waitUntilHealthy(_ url: URL) async throws {
+        for _ in 0..<150 {
+            if let (_, response) = try? await URLSession.shared.data(from: url), (response as? HTTPURLResponse)?.statusCode == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw ClusterError("\(url) never became healthy; logs:\n\(log("mock"))\n\(log("aggregator"))\n\(log("agent"))")
+    }
+
+    /// The directory holding the built executables, next to the running test bundle.
+    static func binary(_ name: String) throws -> URL {
+        var candidates: [URL] = []
+        if let dir = ProcessInfo.processInfo.environment["TOLLGATE_BIN_DIR"] { candidates.append(URL(fileURLWithPath: dir)) }
+        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
+        candidates.append(Bundle.main.bundleURL)
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        candidates.append(packageRoot.appendingPathComponent(".build/debug"))
+        for directory in candidates {
+            let url = directory.appendingPathComponent(name)
+            if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+        }
+        throw ClusterError("cannot find the \(name) executable; run `swift build` first or set TOLLGATE_BIN_DIR")
+    }
+}
+
+struct ClusterError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A port that was free a moment ago (bind to 0, read it, close).
+func freePort() throws -> Int {
+    let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    defer { close(socketFD) }
+    var address = sockaddr_in()
+    address.sin_family = sa_family_t(AF_INET)
+    address.sin_addr.s_addr = inet_addr("127.0.0.1")
+    address.sin_port = 0
+    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+    let bound = withUnsafeMutablePointer(to: &address) {
+        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+            bind(socketFD, pointer, length) == 0 && getsockname(socketFD, pointer, &length) == 0
+        }
+    }
+    guard bound else { throw ClusterError("cannot find a free port") }
+    return Int(UInt16(bigEndian: address.sin_port))
+}

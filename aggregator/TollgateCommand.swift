@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct Tollgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate",
+        abstract: "Tollgate's aggregator and operator CLI.",
+        discussion: """
+        `tollgate serve` runs the aggregator: it receives usage from every agent over
+        ZeroMQ, keeps counters in RocksDB and serves an HTTP API on 127.0.0.1.
+        Every other subcommand is a client of that API.
+        """,
+        subcommands: [Serve.self, Usage.self])
+}

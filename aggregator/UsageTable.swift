@@ -1,0 +1,50 @@
+import TollgateAggregator
+import TollgateCore
+
+/// An aligned text table of usage rows, for humans: tokens in compact units (1.2M) and
+/// cost in dollars, with a total line.
+struct UsageTable {
+    var rows: [UsageRow]
+    var dimensions: [UsageDimension]
+
+    func render() -> String {
+        var header = dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
+        header += ["REQUESTS", "INPUT", "CACHED", "OUTPUT", "REASONING", "COST"]
+        var lines = [header]
+        var total = UsageCounters()
+        for row in rows {
+            var line = dimensions.map { dimension -> String in
+                let value = row.dimensions[dimension] ?? ""
+                if dimension == .key, let hint = row.keyHint, !hint.isEmpty { return "\(hint) (\(value.prefix(8)))" }
+                return value.isEmpty ? "-" : value
+            }
+            line += counterColumns(row.counters)
+            lines.append(line)
+            total.add(row.counters)
+        }
+        lines.append(["TOTAL"] + Array(repeating: "", count: max(0, dimensions.count - 1)) + counterColumns(total))
+        let numericFrom = dimensions.count
+        let widths = (0..<header.count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+        return lines.map { line in
+            line.enumerated().map { column, cell in
+                let padding = String(repeating: " ", count: widths[column] - cell.count)
+                return column >= numericFrom ? padding + cell : cell + padding
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    private func counterColumns(_ counters: UsageCounters) -> [String] {
+        [String(counters.requests), compact(counters.tokens.input), compact(counters.tokens.cachedInput),
+         compact(counters.tokens.output), compact(counters.tokens.reasoning), counters.cost.formatted]
+    }
+
+    /// 950 → "950", 12_345 → "12.3K", 1_234_567 → "1.2M".
+    private func compact(_ value: Int64) -> String {
+        let units: [(Int64, String)] = [(1_000_000_000, "B"), (1_000_000, "M"), (1_000, "K")]
+        for (size, suffix) in units where value >= size {
+            let tenths = (value * 10 + size / 2) / size
+            return "\(tenths / 10).\(tenths % 10)\(suffix)"
+        }
+        return String(value)
+    }
+}

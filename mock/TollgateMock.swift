@@ -1,0 +1,20 @@
+import ArgumentParser
+
+/// `tollgate-mock`: a stand-in OpenAI for tests and the demo, and a client that drives it.
+@main
+struct TollgateMock: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tollgate-mock",
+        abstract: "A local mock of OpenAI's Chat Completions API, and a traffic driver that knows the ground truth.",
+        discussion: """
+        Tollgate meters LLM spend by proxying traffic. To check that it meters correctly \
+        without paying a provider, run the mock (`serve`), point the agent's OpenAI upstream \
+        at it, send known traffic through the agent (`traffic`), then compare what the \
+        agent recorded with what the mock says it billed (`ledger`).
+
+        Usage numbers are deterministic functions of each request, so the same traffic \
+        always produces the same ledger.
+        """,
+        subcommands: [Serve.self, Traffic.self, Ledger.self]
+    )
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The main job, end to end on loopback: installs what is missing, builds, starts an
+# aggregator, an agent and a local mock of OpenAI, sends real requests through the agent
+# with several API keys and models, prints the totals, checks them against what the mock
+# served, and stops everything it started.
+#
+#   REQUESTS=300 KEYS=4 scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+requests="${REQUESTS:-300}"
+keys="${KEYS:-4}"
+models="${MODELS:-gpt-4o,gpt-4o-mini,gpt-4.1-mini,o4-mini}"
+
+scripts/install-deps.sh
+echo "==> building (the first build takes several minutes)"
+swift build -c release >/dev/null
+bin="$(swift build -c release --show-bin-path)"
+
+work="$(mktemp -d -t tollgate-demo.XXXXXX)"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
+  || echo $((20000 + RANDOM % 20000)); }
+mock_port=$(free_port); agent_port=$(free_port); api_port=$(free_port); usage_port=$(free_port)
+
+head -c 32 /dev/urandom | base64 > "$work/org-secret"
+chmod 600 "$work/org-secret"
+cat > "$work/aggregator.yaml" <<YAML
+data_dir: $work/aggregator-data
+usage_listen: tcp://127.0.0.1:$usage_port
+api_listen: 127.0.0.1:$api_port
+YAML
+cat > "$work/agent.yaml" <<YAML
+listen: 127.0.0.1:$agent_port
+state_dir: $work/agent-state
+org_secret_file: $work/org-secret
+upstreams:
+  openai: http://127.0.0.1:$mock_port
+aggregator:
+  endpoint: tcp://127.0.0.1:$usage_port
+YAML
+
+wait_healthy() {
+  for _ in $(seq 1 100); do
+    curl -fsS "$1/healthz" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "$2 did not start; its log:" >&2
+  cat "$work/$2.log" >&2
+  exit 1
+}
+
+echo "==> starting mock provider, aggregator and agent in $work"
+"$bin/tollgate-mock" serve --port "$mock_port" >"$work/mock.log" 2>&1 & pids+=($!)
+"$bin/tollgate" serve --config "$work/aggregator.yaml" >"$work/aggregator.log" 2>&1 & pids+=($!)
+"$bin/tollgate-agent" run --config "$work/agent.yaml" >"$work/agent.log" 2>&1 & pids+=($!)
+wait_healthy "http://127.0.0.1:$mock_port" mock
+wait_healthy "http://127.0.0.1:$api_port" aggregator
+wait_healthy "http://127.0.0.1:$agent_port" agent
+
+echo "==> sending $requests requests through the agent ($keys keys; models $models)"
+"$bin/tollgate-mock" traffic --base-url "http://127.0.0.1:$agent_port/openai" \
+  --requests "$requests" --keys "$keys" --models "$models" --concurrency 8 >/dev/null
+
+echo "==> checking the aggregator's totals against the mock provider's ledger"
+"$bin/tollgate-mock" verify --mock "http://127.0.0.1:$mock_port" --api "http://127.0.0.1:$api_port" \
+  --org-secret-file "$work/org-secret"
+
+echo
+echo "==> tollgate usage --since 1h --by key,model"
+"$bin/tollgate" usage --since 1h --by key,model --api "http://127.0.0.1:$api_port"

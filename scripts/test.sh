@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Runs the whole test suite: unit tests and the end-to-end tests that start the real
+# aggregator, agent and mock provider as processes on loopback. `.ci/run` calls this.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+# Build every product first: the integration tests launch the executables.
+swift build --build-tests
+swift test --skip-build

@@ -114,7 +114,7 @@ let package = Package(
         .executableTarget(
             name: "tollgate-mock",
             dependencies: [
-                "TollgateMockProvider",
+                "TollgateMockProvider", "TollgateCore", "TollgateProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "mock",

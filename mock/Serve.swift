@@ -7,15 +7,15 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the mock OpenAI server until interrupted.",
         discussion: """
-        Serves POST /v1/chat/completions like OpenAI: any non-empty `Authorization: Bearer` \
-        key is accepted, the response names the dated model snapshot (gpt-4o → \
-        gpt-4o-2024-08-06) and carries a full usage object. Prompts over 1024 tokens \
-        report half their tokens as cached; o-series models report reasoning tokens.
+        Serves POST /v1/chat/completions like OpenAI: any non-empty bearer key is \
+        accepted, the response names the dated model snapshot (gpt-4o becomes \
+        gpt-4o-2024-08-06) and carries a full usage object. Prompts of 1024 tokens or \
+        more report about half of them as cached; o-series models report reasoning.
 
         Test hooks:
-          X-Mock-Status: 429     answer with that status (any 4xx/5xx) in OpenAI's error shape
-          GET /_mock/ledger      every successful completion so far, per key and model
-          GET /healthz           liveness
+          X-Mock-Status: 503   request header: reply with that 4xx/5xx status
+          GET /_mock/ledger    every successful completion so far, per key and model
+          GET /healthz         liveness
 
         Once bound it prints one line, `tollgate-mock listening on http://HOST:PORT`, so \
         scripts can pass --port 0 and read the real port. Stops on SIGINT or SIGTERM.
@@ -41,7 +41,7 @@ struct Serve: AsyncParsableCommand {
             boundPort = try server.start(host: host, port: port)
         } catch {
             server.stop()
-            throw ValidationError("cannot listen on \(host):\(port): \(error); pick another --port or pass 0")
+            throw ServeError.cannotListen(host: host, port: port, reason: "\(error)")
         }
         let urlHost = host.contains(":") ? "[\(host)]" : host
         print("tollgate-mock listening on http://\(urlHost):\(boundPort)")
@@ -49,6 +49,18 @@ struct Serve: AsyncParsableCommand {
 
         await TerminationSignal.wait()
         server.stop()
+    }
+}
+
+/// Startup failures; thrown rather than `ValidationError` because the arguments were fine.
+enum ServeError: Error, CustomStringConvertible {
+    case cannotListen(host: String, port: Int, reason: String)
+
+    var description: String {
+        switch self {
+        case .cannotListen(let host, let port, let reason):
+            "cannot listen on \(host):\(port) (\(reason)); pick another --port, or 0 for any free one"
+        }
     }
 }
 

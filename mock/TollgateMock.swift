@@ -15,6 +15,6 @@ struct TollgateMock: AsyncParsableCommand {
         Usage numbers are deterministic functions of each request, so the same traffic \
         always produces the same ledger.
         """,
-        subcommands: [Serve.self, Traffic.self, Ledger.self]
+        subcommands: [Serve.self, Traffic.self, Ledger.self, Verify.self]
     )
 }

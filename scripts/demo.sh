@@ -13,8 +13,8 @@ models="${MODELS:-gpt-4o,gpt-4o-mini,gpt-4.1-mini,o4-mini}"
 
 scripts/install-deps.sh
 echo "==> building (the first build takes several minutes)"
-swift build -c release >/dev/null
-bin="$(swift build -c release --show-bin-path)"
+swift build >/dev/null
+bin="$(swift build --show-bin-path)"
 
 work="$(mktemp -d -t tollgate-demo.XXXXXX)"
 pids=()

@@ -182,6 +182,4 @@ final class WriteBatch {
             }
         }
     }
-
-    var count: Int { Int(rocksdb_writebatch_count(handle)) }
 }

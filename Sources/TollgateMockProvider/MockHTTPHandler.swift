@@ -63,8 +63,7 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func refuseOversized(context: ChannelHandlerContext, head: HTTPRequestHead) {
         state = .discarding
-        let path = MockHTTPRequest(method: head.method, uri: head.uri, headers: [:], body: []).path
-        write(router.respondToOversizedBody(path: path), version: head.version, keepAlive: false, context: context)
+        write(router.respondToOversizedBody(path: MockHTTPRequest.path(ofURI: head.uri)), version: head.version, keepAlive: false, context: context)
     }
 
     private func write(_ response: MockHTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {

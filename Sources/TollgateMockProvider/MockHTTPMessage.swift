@@ -10,9 +10,13 @@ struct MockHTTPRequest {
 
     init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8]) {
         self.method = method
-        self.path = String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+        self.path = Self.path(ofURI: uri)
         self.headers = headers
         self.body = body
+    }
+
+    static func path(ofURI uri: String) -> String {
+        String(uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
     }
 }
 

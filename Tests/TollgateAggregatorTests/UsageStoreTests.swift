@@ -59,7 +59,8 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
 
     @Test func unknownAgentHasLastSeqZero() throws {
         try withTemporaryDirectory { directory in
-            #expect(try UsageStore(directory: directory).lastSeq(agentID: "nobody") == 0)
+            let store = try UsageStore(directory: directory)
+            #expect(try store.lastSeq(agentID: "nobody") == 0)
         }
     }
 

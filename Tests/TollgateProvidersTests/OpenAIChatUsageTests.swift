@@ -35,7 +35,7 @@ struct FixtureMissing: Error { var name: String }
         }
     }
 
-    @Test(arguments: ["", "{", "[1,2]", "null", "{\"usage\": \"lots\"}", "\u{FFFD}\u{0}"])
+    @Test(arguments: ["", "{", "[1,2]", "null", "{\"usage\": \"lots\"}", "\u{FFFD}garbage"])
     func malformedBodiesFailCleanly(body: String) {
         #expect(throws: UsageExtractionError.self) { try OpenAIChatUsage.extract(from: Data(body.utf8)) }
     }

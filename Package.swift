@@ -16,6 +16,7 @@ let package = Package(
         .executable(name: "tollgate-agent", targets: ["tollgate-agent"]),
         .executable(name: "tollgate", targets: ["tollgate"]),
         .executable(name: "tollgate-mock", targets: ["tollgate-mock"]),
+        .executable(name: "ring-benchmark", targets: ["ring-benchmark"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (scripts/install-deps.sh installs them).
@@ -79,6 +81,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TollgateRing",
+            dependencies: [.product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TollgateMockProvider",
             dependencies: [
                 "TollgateCore", "TollgateProviders",
@@ -120,6 +127,12 @@ let package = Package(
             path: "mock",
             swiftSettings: swiftSettings
         ),
+        .executableTarget(
+            name: "ring-benchmark",
+            dependencies: ["TollgateRing"],
+            path: "Benchmarks/ring-benchmark",
+            swiftSettings: swiftSettings
+        ),
 
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
         .testTarget(
@@ -131,6 +144,7 @@ let package = Package(
         .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
         .testTarget(name: "TollgateAgentTests", dependencies: ["TollgateAgent"], swiftSettings: swiftSettings),
         .testTarget(name: "TollgateAggregatorTests", dependencies: ["TollgateAggregator"], swiftSettings: swiftSettings),
+        .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateIntegrationTests",
             dependencies: [

@@ -22,7 +22,11 @@ public final class Agent {
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
-        shipper = Shipper(config: config, identity: identity, recorder: recorder, metrics: metrics, logger: logger)
+        shipper = try Shipper(
+            settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
+                                       flushIntervalMs: Int64(config.flushIntervalMilliseconds),
+                                       maxBatchCells: config.maxBatchCells, spoolMaxBytes: config.spoolMaxBytes),
+            identity: identity, recorder: recorder, metrics: metrics, logger: logger)
     }
 
     public var agentID: String { shipper.agentID }
@@ -35,6 +39,7 @@ public final class Agent {
             meter: ExchangeMeter(prices: config.prices),
             keys: KeyIdentifier(orgSecret: config.orgSecret),
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()),
+            status: { [shipper] in AgentStatus(agentID: shipper.agentID, shipper: shipper.status.withLock { $0 }).json() },
             logger: logger)
         shipper.start()
         let bootstrap = ServerBootstrap(group: group)

@@ -13,6 +13,10 @@ public struct AgentConfig: Sendable {
     public var upstreams = Upstreams()
     public var aggregatorEndpoint = "tcp://127.0.0.1:7600"
     public var flushIntervalMilliseconds = 250
+    /// A batch is cut early once it holds this many cells.
+    public var maxBatchCells = 50_000
+    /// Above this, never-sent spooled batches are merged; past it even then, the agent warns.
+    public var spoolMaxBytes = 256 << 20
     public var maxRequestBodyBytes = 32 << 20
     public var connectTimeoutMilliseconds = 10_000
     public var prices: PriceCatalog = DefaultPriceCatalog.load()
@@ -32,7 +36,7 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "limits", "pricing"])
+        try root.rejectUnknownKeys(allowed: ["listen", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing"])
         listen = try root.hostPort("listen", default: listen)
         stateDirectory = try root.string("state_dir", default: stateDirectory)
         let secretFile = try root.requiredString(
@@ -57,8 +61,13 @@ public struct AgentConfig: Sendable {
             }
         }
         if let section = try root.section("meter") {
-            try section.rejectUnknownKeys(allowed: ["flush_interval_ms"])
+            try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells"])
             flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)
+            maxBatchCells = try section.int("max_batch_cells", default: maxBatchCells, range: 1...1_000_000)
+        }
+        if let section = try root.section("spool") {
+            try section.rejectUnknownKeys(allowed: ["max_bytes"])
+            spoolMaxBytes = try section.int("max_bytes", default: spoolMaxBytes, range: 1...(1 << 40))
         }
         if let section = try root.section("limits") {
             try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms"])

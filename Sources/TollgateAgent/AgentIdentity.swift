@@ -35,32 +35,20 @@ struct AgentIdentity: Codable, Equatable {
         return identity
     }
 
-    /// Atomic replace (write a temp file, fsync, rename) so a crash leaves old or new, never half.
+    /// Replaced atomically, so a crash leaves the old or the new identity, never half.
     func save(in directory: String) throws {
-        let url = Self.fileURL(in: directory)
-        let temporary = url.appendingPathExtension("tmp")
-        let data = try JSONEncoder().encode(self)
-        guard FileManager.default.createFile(atPath: temporary.path, contents: data) else {
-            throw AgentError.stateNotWritable(path: temporary.path)
-        }
-        let handle = try FileHandle(forWritingTo: temporary)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else { throw AgentError.stateNotWritable(path: url.path) }
+        try DurableFile.writeAtomically(try JSONEncoder().encode(self), to: Self.fileURL(in: directory).path)
     }
 }
 
 public enum AgentError: Error, CustomStringConvertible {
     case corruptState(path: String, reason: String)
-    case stateNotWritable(path: String)
     case cannotListen(address: String, reason: String)
 
     public var description: String {
         switch self {
         case .corruptState(let path, let reason):
             "agent state file \(path) is unreadable (\(reason)); move it away to start as a new agent"
-        case .stateNotWritable(let path):
-            "cannot write agent state \(path); check that state_dir exists and is writable by the agent"
         case .cannotListen(let address, let reason):
             "cannot listen on \(address): \(reason); is another agent running, or set `listen` to a free port"
         }

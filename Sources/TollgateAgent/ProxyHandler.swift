@@ -122,6 +122,7 @@ final class ProxyHandler: ChannelInboundHandler {
         switch uri {
         case "/healthz": ("text/plain", "ok\n")
         case "/metrics": ("text/plain; version=0.0.4", services.metrics.prometheusText())
+        case "/status": ("application/json", services.status())
         default: nil
         }
     }
@@ -203,11 +204,13 @@ final class ProxyHandler: ChannelInboundHandler {
         case .end:
             state = .idle
             exchange.upstream?.close(promise: nil)
+            // Recorded before the client sees the end, so a response a client has
+            // completely received is always in the meter's hands.
+            meter(exchange)
             let keepAlive = exchange.head.isKeepAlive
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
             }
-            meter(exchange)
         }
     }
 

@@ -12,5 +12,7 @@ struct ProxyServices: Sendable {
     var keys: KeyIdentifier
     /// Verifies upstream certificates against the system trust store.
     var upstreamTLS: NIOSSLContext
+    /// Renders `/status` (JSON) on demand.
+    var status: @Sendable () -> String
     var logger: Logger
 }

@@ -1,44 +1,53 @@
 import Foundation
 import Logging
-import NIOConcurrencyHelpers
+import Synchronization
 import TollgateCore
 import TollgateWire
 
-/// Moves usage from the recorder to the aggregator: folds events into per-minute cells,
-/// cuts a numbered batch every flush interval and sends it over a ZeroMQ DEALER socket,
-/// keeping it until the aggregator acknowledges it.
+/// Moves usage from the recorder to the aggregator, exactly once:
+/// events → `events.log` and per-minute cells → a numbered batch spooled to disk → sent
+/// over a ZeroMQ DEALER socket → deleted once the aggregator acknowledges it.
 ///
 /// The socket lives on the shipper's own thread from creation to close, because libzmq
-/// sockets must not be shared between threads.
+/// sockets must not be shared between threads. `identity` and `spool` are touched only by
+/// that thread too, which is why the class can be `@unchecked Sendable`.
 final class Shipper: @unchecked Sendable {
-    private let endpoint: String
-    private let stateDirectory: String
-    private let flushIntervalMs: Int64
+    struct Settings {
+        var endpoint: String
+        var stateDirectory: String
+        var flushIntervalMs: Int64
+        var maxBatchCells: Int
+        var spoolMaxBytes: Int
+    }
+
+    private let settings: Settings
     private let recorder: UsageRecorder
     private let metrics: MetricsRegistry
     private let logger: Logger
+    let agentID: String
     private var identity: AgentIdentity
-    private let stopRequested = NIOLockedFlag()
+    private let spool: Spool
+    private let stopRequested = Atomic<Bool>(false)
+    private let drainDeadlineMs = Atomic<Int64>(.max)
     private let finished = DispatchSemaphore(value: 0)
-    private var drainDeadlineMs: Int64 = .max
+    let status = Mutex(ShipperStatus())
 
-    init(config: AgentConfig, identity: AgentIdentity, recorder: UsageRecorder, metrics: MetricsRegistry, logger: Logger) {
-        endpoint = config.aggregatorEndpoint
-        stateDirectory = config.stateDirectory
-        flushIntervalMs = Int64(config.flushIntervalMilliseconds)
-        self.identity = identity
+    init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: MetricsRegistry, logger: Logger) throws {
+        self.settings = settings
         self.recorder = recorder
         self.metrics = metrics
         self.logger = logger
+        agentID = identity.agentID
+        self.identity = identity
+        spool = try Spool(stateDirectory: settings.stateDirectory)
     }
-
-    var agentID: String { identity.agentID }
 
     func start() {
         let thread = Thread { [self] in
             do {
                 try run()
             } catch {
+                metrics.increment("tollgate_agent_shipper_failures_total")
                 logger.critical("usage shipper stopped: \(error)")
             }
             finished.signal()
@@ -47,75 +56,135 @@ final class Shipper: @unchecked Sendable {
         thread.start()
     }
 
-    /// Flushes what is recorded and waits up to `drainTimeout` for the aggregator's acks.
+    /// Cuts what is recorded and waits up to `drainTimeout` for the aggregator's acks.
+    /// Whatever is still unacknowledged stays in the spool for the next start.
     func stop(drainTimeout: TimeInterval = 5) {
-        drainDeadlineMs = Self.nowMs() + Int64(drainTimeout * 1000)
-        stopRequested.set()
+        drainDeadlineMs.store(Self.nowMs() + Int64(drainTimeout * 1000), ordering: .relaxed)
+        stopRequested.store(true, ordering: .relaxed)
         finished.wait()
     }
 
+    // MARK: The shipper thread
+
     private func run() throws {
+        var window = ShipperWindow()
+        var accumulator = CellAccumulator()
+        try recover(into: &window, accumulator: &accumulator)
+
         let context = ZMQContext()
         let socket = try ZMQSocket(context, .dealer)
         // Queue only to a connected aggregator: while it is away, sends fail fast and
-        // batches wait in the window (and merge in the accumulator) instead of piling up
-        // inside libzmq as duplicates.
+        // batches wait in the spool instead of piling up inside libzmq as duplicates.
         try socket.set(.immediate(true))
         try socket.set(.reconnectIntervalMaxMs(5_000))
-        try socket.connect(endpoint)
-        logger.info("shipping usage to \(endpoint) as agent \(identity.agentID)")
+        try socket.connect(settings.endpoint)
+        logger.info("shipping usage to \(settings.endpoint) as agent \(agentID)")
 
-        var accumulator = CellAccumulator()
-        var window = ShipperWindow()
-        var nextFlushMs = Self.nowMs() + flushIntervalMs
-
+        var nextCutMs = Self.nowMs() + settings.flushIntervalMs
         while true {
-            let stopping = stopRequested.isSet
-            let waitMs = stopping ? 10 : max(0, min(nextFlushMs - Self.nowMs(), 50))
-            if try socket.waitForInput(milliseconds: Int(waitMs)) {
+            let stopping = stopRequested.load(ordering: .relaxed)
+            // Wake often enough that recorded usage reaches events.log within milliseconds.
+            if try socket.waitForInput(milliseconds: stopping ? 5 : 10) {
                 while let frames = try socket.receive() { handleReply(frames, window: &window) }
             }
 
+            let events = recorder.drain()
+            if !events.isEmpty {
+                var fresh = CellAccumulator()
+                for event in events { fresh.add(event) }
+                let cells = fresh.drain()
+                try spool.appendEvents(cells, generation: identity.nextSeq)
+                for cell in cells { accumulator.add(cell) }
+                metrics.increment("tollgate_agent_events_metered_total", by: Int64(events.count))
+            }
+
             var now = Self.nowMs()
-            if now >= nextFlushMs || stopping {
-                for event in recorder.drain() { accumulator.add(event) }
-                if !accumulator.isEmpty && !window.isFull { try cutBatch(from: &accumulator, into: &window, nowMs: now) }
-                nextFlushMs = now + flushIntervalMs
+            if now >= nextCutMs || stopping || accumulator.count >= settings.maxBatchCells {
+                if !accumulator.isEmpty { try cut(&accumulator, window: &window, nowMs: now) }
+                nextCutMs = now + settings.flushIntervalMs
             }
 
             now = Self.nowMs()
             for batch in window.due(nowMs: now) {
-                guard try socket.send(batch.frames) else { break }
+                let frames = try UsageBatchCodec.frames(agentID: agentID, seq: batch.seq, floorSeq: window.floorSeq ?? batch.seq, payload: batch.payload)
+                guard try socket.send(frames) else { break }
                 window.markSent(seq: batch.seq, nowMs: now)
                 metrics.increment("tollgate_agent_batches_sent_total")
             }
-            metrics.set("tollgate_agent_unacked_batches", Int64(window.count))
-            metrics.set("tollgate_agent_pending_cells", Int64(accumulator.count))
+            publishStatus(window: window, pendingCells: accumulator.count)
 
             if stopping {
                 if window.isEmpty && accumulator.isEmpty { break }
-                if now >= drainDeadlineMs {
-                    logger.error("stopping with \(window.count) unacknowledged batches and \(accumulator.count) unsent cells: the aggregator did not answer in time")
+                if now >= drainDeadlineMs.load(ordering: .relaxed) {
+                    logger.warning("stopping with \(window.count) unacknowledged batches in the spool; they are sent on the next start")
                     break
                 }
             }
         }
     }
 
-    private func cutBatch(from accumulator: inout CellAccumulator, into window: inout ShipperWindow, nowMs: Int64) throws {
-        let seq = identity.nextSeq
-        identity.nextSeq += 1
-        do {
-            try identity.save(in: stateDirectory)
-        } catch {
-            metrics.increment("tollgate_agent_state_write_errors_total")
-            logger.error("\(error)")
+    private func recover(into window: inout ShipperWindow, accumulator: inout CellAccumulator) throws {
+        let recovery = try spool.recover(nextSeq: identity.nextSeq)
+        for batch in recovery.batches {
+            // It may have reached the aggregator before the restart: never merge it.
+            window.append(seq: batch.seq, payload: batch.payload, possiblySent: true)
         }
+        if let last = recovery.batches.last, last.seq >= identity.nextSeq {
+            identity.nextSeq = last.seq + 1
+        }
+        for cell in recovery.pendingCells { accumulator.add(cell) }
+        if recovery.corruptBatches > 0 {
+            metrics.increment("tollgate_agent_spool_corrupt_batches_total", by: Int64(recovery.corruptBatches))
+            logger.error("skipped \(recovery.corruptBatches) corrupt spool batch file(s) (renamed *.corrupt); their usage is lost")
+        }
+        if recovery.tornEventRecords > 0 {
+            metrics.increment("tollgate_agent_spool_torn_records_total", by: Int64(recovery.tornEventRecords))
+            logger.warning("events.log ended in a torn record (a crash mid-write); kept everything before it")
+        }
+        if !recovery.batches.isEmpty || !recovery.pendingCells.isEmpty {
+            logger.info("recovered \(recovery.batches.count) unacknowledged batch(es) and \(recovery.pendingCells.count) uncut cell(s) from the spool")
+        }
+    }
+
+    /// Makes the accumulated cells a durable, numbered batch. The order matters for
+    /// recovery: batch file first, then the identity's next seq, then clearing events.log.
+    private func cut(_ accumulator: inout CellAccumulator, window: inout ShipperWindow, nowMs: Int64) throws {
+        let seq = identity.nextSeq
         let cells = accumulator.drain()
-        let message = UsageBatchMessage(agentID: identity.agentID, seq: seq, floorSeq: window.batches.first?.seq ?? seq, cells: cells)
-        window.append(seq: seq, frames: try UsageBatchCodec.encode(message, createdUnixMs: nowMs))
+        let payload = try UsageBatchCodec.encodePayload(cells, createdUnixMs: nowMs)
+        try spool.write(SpooledBatch(seq: seq, payload: payload))
+        identity.nextSeq = seq + 1
+        try identity.save(in: settings.stateDirectory)
+        try spool.clearEvents()
+        window.append(seq: seq, payload: payload)
         metrics.increment("tollgate_agent_batches_cut_total")
         metrics.increment("tollgate_agent_cells_cut_total", by: Int64(cells.count))
+        if spool.totalBytes > settings.spoolMaxBytes { try mergeNeverSent(window: &window, nowMs: nowMs) }
+    }
+
+    /// During a long outage, folds the batches that were never sent into one: cells are
+    /// sums, so nothing is lost, and the spool stops growing with the number of flushes.
+    private func mergeNeverSent(window: inout ShipperWindow, nowMs: Int64) throws {
+        let tail = window.neverSentTail
+        if tail.count >= 2, let first = tail.first?.seq, let last = tail.last?.seq {
+            var merged = CellAccumulator()
+            for batch in tail {
+                for cell in try UsageBatchCodec.decodePayload(batch.payload) { merged.add(cell) }
+            }
+            let seq = identity.nextSeq
+            let payload = try UsageBatchCodec.encodePayload(merged.drain(), createdUnixMs: nowMs)
+            try spool.write(SpooledBatch(seq: seq, payload: payload, supersedes: first...last))
+            identity.nextSeq = seq + 1
+            try identity.save(in: settings.stateDirectory)
+            for batch in tail { spool.remove(batch.seq) }
+            window.replaceNeverSentTail(with: seq, payload: payload)
+            metrics.increment("tollgate_agent_spool_merges_total")
+        }
+        let overBound = spool.totalBytes > settings.spoolMaxBytes
+        metrics.set("tollgate_agent_spool_over_bound", overBound ? 1 : 0)
+        if overBound {
+            logger.error("spool holds \(spool.totalBytes) bytes, above spool.max_bytes \(settings.spoolMaxBytes), even after merging: the aggregator has been unreachable for long; usage is kept, disk use grows")
+        }
     }
 
     private func handleReply(_ frames: [Data], window: inout ShipperWindow) {
@@ -126,8 +195,9 @@ final class Shipper: @unchecked Sendable {
         }
         switch reply {
         case .ack(let seq):
-            window.acknowledge(upTo: seq)
+            for released in window.acknowledge(upTo: seq) { spool.remove(released) }
             metrics.increment("tollgate_agent_batches_acked_total")
+            status.withLock { $0.lastAckUnixMs = Self.nowMs() }
         case .nack(let seq, let expected, let reason):
             metrics.increment("tollgate_agent_batches_nacked_total")
             logger.warning("aggregator refused batch \(seq): \(reason)")
@@ -135,12 +205,34 @@ final class Shipper: @unchecked Sendable {
         }
     }
 
+    private func publishStatus(window: ShipperWindow, pendingCells: Int) {
+        metrics.set("tollgate_agent_unacked_batches", Int64(window.count))
+        metrics.set("tollgate_agent_spool_bytes", Int64(spool.totalBytes))
+        metrics.set("tollgate_agent_pending_cells", Int64(pendingCells))
+        status.withLock { status in
+            status.unackedBatches = window.count
+            status.spoolBytes = spool.totalBytes
+            status.spoolOverBound = spool.totalBytes > settings.spoolMaxBytes
+            status.pendingCells = pendingCells
+        }
+    }
+
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
-/// A one-way flag, set by one thread and read by another.
-final class NIOLockedFlag: Sendable {
-    private let value = NIOLockedValueBox(false)
-    func set() { value.withLockedValue { $0 = true } }
-    var isSet: Bool { value.withLockedValue { $0 } }
+/// What the shipper reports at `/status`.
+struct ShipperStatus: Codable, Sendable {
+    var unackedBatches = 0
+    var spoolBytes = 0
+    var spoolOverBound = false
+    var pendingCells = 0
+    var lastAckUnixMs: Int64?
+
+    enum CodingKeys: String, CodingKey {
+        case unackedBatches = "unacked_batches"
+        case spoolBytes = "spool_bytes"
+        case spoolOverBound = "spool_over_bound"
+        case pendingCells = "pending_cells"
+        case lastAckUnixMs = "last_ack_unix_ms"
+    }
 }

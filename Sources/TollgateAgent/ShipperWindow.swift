@@ -1,17 +1,23 @@
 import Foundation
+import TollgateWire
 
-/// The shipper's bookkeeping as a value: which batches are out, which are due to be
-/// (re)sent, and how long to back off. The thread that owns the ZeroMQ socket feeds it
-/// acks, nacks and clock ticks and sends what it returns.
+/// The shipper's bookkeeping as a value: every unacknowledged batch in seq order, which of
+/// them are due to be (re)sent, and how long to back off. The thread that owns the ZeroMQ
+/// socket feeds it acks, nacks and clock ticks and sends what it returns.
+///
+/// Only the first `maxInFlight` batches are ever out at once; the rest wait their turn.
 struct ShipperWindow {
     struct Batch {
         let seq: UInt64
-        let frames: [Data]
-        /// When it was last handed to the socket; nil means never, or due again.
+        let payload: CompressedPayload
+        /// When it was last handed to the socket; nil means not yet, or due again.
         var sentAtMs: Int64?
     }
 
     private(set) var batches: [Batch] = []
+    /// The highest seq ever handed to the socket. Batches above it were never sent, so
+    /// the aggregator cannot have applied them and they may safely be merged.
+    private(set) var highestSentSeq: UInt64 = 0
     let maxInFlight: Int
     let baseTimeoutMs: Int64
     let maxTimeoutMs: Int64
@@ -26,18 +32,23 @@ struct ShipperWindow {
 
     var isEmpty: Bool { batches.isEmpty }
     var count: Int { batches.count }
-    var isFull: Bool { batches.count >= maxInFlight }
+    /// The lowest seq the agent still holds: everything below is acknowledged or abandoned.
+    var floorSeq: UInt64? { batches.first?.seq }
 
-    mutating func append(seq: UInt64, frames: [Data]) {
+    /// Adds a batch that may already have been sent before a restart (`possiblySent`).
+    mutating func append(seq: UInt64, payload: CompressedPayload, possiblySent: Bool = false) {
         precondition(batches.last.map { $0.seq < seq } ?? true, "batches are appended in sequence order")
-        batches.append(Batch(seq: seq, frames: frames, sentAtMs: nil))
+        batches.append(Batch(seq: seq, payload: payload, sentAtMs: nil))
+        if possiblySent { highestSentSeq = max(highestSentSeq, seq) }
     }
 
     /// A cumulative ack: everything up to `seq` is committed. Progress resets the backoff.
-    mutating func acknowledge(upTo seq: UInt64) {
-        let before = batches.count
-        batches.removeAll { $0.seq <= seq }
-        if batches.count < before { timeoutMs = baseTimeoutMs }
+    /// Returns the seqs it released, for the spool to delete.
+    mutating func acknowledge(upTo seq: UInt64) -> [UInt64] {
+        let released = batches.prefix { $0.seq <= seq }.map(\.seq)
+        batches.removeFirst(released.count)
+        if !released.isEmpty { timeoutMs = baseTimeoutMs }
+        return released
     }
 
     /// The aggregator wants an earlier batch first: everything from there is due again.
@@ -45,17 +56,39 @@ struct ShipperWindow {
         for index in batches.indices where batches[index].seq >= seq { batches[index].sentAtMs = nil }
     }
 
-    /// Batches to send now, oldest first: the never-sent ones, or all of them once the
-    /// oldest has waited longer than the timeout (the connection may have dropped it).
+    /// Batches to send now, oldest first: the in-flight prefix's unsent batches, or all of
+    /// them once the oldest has waited longer than the timeout (the connection may have
+    /// lost it, or the aggregator restarted).
     mutating func due(nowMs: Int64) -> [Batch] {
-        if let oldest = batches.first?.sentAtMs, nowMs - oldest >= timeoutMs {
+        let inFlight = min(maxInFlight, batches.count)
+        if let oldest = batches.prefix(inFlight).compactMap(\.sentAtMs).min(), nowMs - oldest >= timeoutMs {
             timeoutMs = min(timeoutMs * 2, maxTimeoutMs)
-            for index in batches.indices { batches[index].sentAtMs = nil }
+            for index in 0..<inFlight { batches[index].sentAtMs = nil }
         }
-        return batches.filter { $0.sentAtMs == nil }
+        return batches.prefix(inFlight).filter { $0.sentAtMs == nil }
     }
 
     mutating func markSent(seq: UInt64, nowMs: Int64) {
         if let index = batches.firstIndex(where: { $0.seq == seq }) { batches[index].sentAtMs = nowMs }
+        highestSentSeq = max(highestSentSeq, seq)
+    }
+
+    /// The never-sent batches at the end, which can be merged into one.
+    var neverSentTail: ArraySlice<Batch> {
+        batches.suffix(while: { $0.seq > highestSentSeq })
+    }
+
+    /// Replaces the never-sent tail with one merged batch.
+    mutating func replaceNeverSentTail(with seq: UInt64, payload: CompressedPayload) {
+        batches.removeLast(neverSentTail.count)
+        append(seq: seq, payload: payload)
+    }
+}
+
+extension Array {
+    func suffix(while predicate: (Element) -> Bool) -> ArraySlice<Element> {
+        var start = endIndex
+        while start > startIndex && predicate(self[start - 1]) { start -= 1 }
+        return self[start...]
     }
 }

@@ -19,25 +19,56 @@ public struct UsageBatchMessage: Equatable, Sendable {
     }
 }
 
+/// An LZ4-compressed, encoded `UsageBatch` and the length it decompresses to.
+public struct CompressedPayload: Equatable, Sendable {
+    public var bytes: Data
+    public var uncompressedLength: UInt32
+
+    public init(bytes: Data, uncompressedLength: UInt32) {
+        self.bytes = bytes
+        self.uncompressedLength = uncompressedLength
+    }
+}
+
 public enum UsageBatchCodec {
     /// Larger claims are rejected before any allocation: a batch of cells is kilobytes.
     public static let maxUncompressedBytes = 64 << 20
     static let maxHeaderBytes = 4096
 
     public static func encode(_ message: UsageBatchMessage, createdUnixMs: Int64 = 0) throws -> [Data] {
+        let payload = try encodePayload(message.cells, createdUnixMs: createdUnixMs)
+        return try frames(agentID: message.agentID, seq: message.seq, floorSeq: message.floorSeq, payload: payload)
+    }
+
+    /// A batch's cells, encoded and compressed: what the agent spools. The header is made
+    /// at send time, because `floor_seq` depends on what is still unacknowledged then.
+    public static func encodePayload(_ cells: [Cell], createdUnixMs: Int64 = 0) throws -> CompressedPayload {
         var batch = Tollgate_V1_UsageBatch()
-        batch.cells = message.cells.map(Tollgate_V1_Cell.init)
+        batch.cells = cells.map(Tollgate_V1_Cell.init)
         batch.createdUnixMs = createdUnixMs
         let encoded = try batch.serializedData()
-        let payload = LZ4Block.compress(encoded)
+        return CompressedPayload(bytes: LZ4Block.compress(encoded), uncompressedLength: UInt32(encoded.count))
+    }
+
+    public static func decodePayload(_ payload: CompressedPayload) throws -> [Cell] {
+        guard Int(payload.uncompressedLength) <= maxUncompressedBytes else { throw WireError.oversized(Int(payload.uncompressedLength)) }
+        let encoded = try LZ4Block.decompress(payload.bytes, uncompressedLength: Int(payload.uncompressedLength))
+        do {
+            return try Tollgate_V1_UsageBatch(serializedBytes: encoded).cells.map(\.domainCell)
+        } catch {
+            throw WireError.corruptPayload("\(error)")
+        }
+    }
+
+    public static func frames(agentID: String, seq: UInt64, floorSeq: UInt64, payload: CompressedPayload) throws -> [Data] {
         var header = Tollgate_V1_BatchHeader()
-        header.agentID = message.agentID
-        header.seq = message.seq
-        header.floorSeq = message.floorSeq
+        header.agentID = agentID
+        header.seq = seq
+        header.floorSeq = floorSeq
         header.codec = .lz4
-        header.uncompressedLength = UInt32(encoded.count)
-        header.checksum = CRC32C.checksum(payload)
-        return [try header.serializedData(), payload]
+        header.uncompressedLength = payload.uncompressedLength
+        header.checksum = CRC32C.checksum(payload.bytes)
+        return [try header.serializedData(), payload.bytes]
     }
 
     /// Reads only the header; cheap, for deduplication before the payload is touched.
@@ -61,15 +92,9 @@ public enum UsageBatchCodec {
         guard Int(header.uncompressedLength) <= maxUncompressedBytes else { throw WireError.oversized(Int(header.uncompressedLength)) }
         let actual = CRC32C.checksum(payload)
         guard actual == header.checksum else { throw WireError.checksumMismatch(expected: header.checksum, actual: actual) }
-        let encoded = try LZ4Block.decompress(payload, uncompressedLength: Int(header.uncompressedLength))
-        let batch: Tollgate_V1_UsageBatch
-        do {
-            batch = try Tollgate_V1_UsageBatch(serializedBytes: encoded)
-        } catch {
-            throw WireError.corruptPayload("\(error)")
-        }
+        let cells = try decodePayload(CompressedPayload(bytes: payload, uncompressedLength: header.uncompressedLength))
         return UsageBatchMessage(agentID: header.agentID, seq: header.seq, floorSeq: header.floorSeq,
-                                 cells: batch.cells.map(\.domainCell))
+                                 cells: cells)
     }
 }
 

@@ -34,6 +34,8 @@ public final class ZMQContext: @unchecked Sendable {
 public final class ZMQSocket {
     public enum Kind {
         case dealer, router, pub, sub
+        /// Only the ZAP handler (`ZAPAuthenticator`) uses REP.
+        case rep
 
         var rawValue: Int32 {
             switch self {
@@ -41,6 +43,7 @@ public final class ZMQSocket {
             case .router: ZMQ_ROUTER
             case .pub: ZMQ_PUB
             case .sub: ZMQ_SUB
+            case .rep: ZMQ_REP
             }
         }
     }
@@ -69,6 +72,20 @@ public final class ZMQSocket {
         case maxMessageBytes(Int64)
         case receiveHighWaterMark(Int32)
         case sendHighWaterMark(Int32)
+        /// Makes this a CurveZMQ server (ZMQ_CURVE_SERVER + ZMQ_CURVE_SECRETKEY). Set it before
+        /// `bind`, and run a `ZAPAuthenticator` on the same context: without one libzmq admits
+        /// every CURVE client (see `ZAPAuthenticator` for the ordering rules).
+        case curveServer(secretKey: String)
+        /// Makes this a CurveZMQ client of the server whose public key is `serverKey`
+        /// (ZMQ_CURVE_SERVERKEY, ZMQ_CURVE_PUBLICKEY, ZMQ_CURVE_SECRETKEY). Set it before `connect`.
+        case curveClient(serverKey: String, keyPair: CurveKeyPair)
+        /// The ZAP domain (ZMQ_ZAP_DOMAIN). A NULL-mechanism (plaintext) server consults ZAP only
+        /// when a domain is set; `zapEnforceDomain` needs one too.
+        case zapDomain(String)
+        /// ZMQ_ZAP_ENFORCE_DOMAIN: with a `zapDomain` set, refuse clients while no ZAP handler is
+        /// bound instead of admitting them unauthenticated. A DRAFT option in libzmq 4.3: libzmq
+        /// builds without the draft API fail with EINVAL ("Invalid argument").
+        case zapEnforceDomain(Bool)
     }
 
     public func set(_ option: Option) throws {
@@ -78,7 +95,30 @@ public final class ZMQSocket {
         case .maxMessageBytes(let bytes): try setOption(ZMQ_MAXMSGSIZE, bytes)
         case .receiveHighWaterMark(let count): try setOption(ZMQ_RCVHWM, count)
         case .sendHighWaterMark(let count): try setOption(ZMQ_SNDHWM, count)
+        case .curveServer(let secretKey):
+            try setOption(ZMQ_CURVE_SERVER, Int32(1))
+            try setCurveKey(ZMQ_CURVE_SECRETKEY, secretKey, label: "the server's secret key")
+        case .curveClient(let serverKey, let keyPair):
+            try setCurveKey(ZMQ_CURVE_SERVERKEY, serverKey, label: "the aggregator's public key")
+            try setCurveKey(ZMQ_CURVE_PUBLICKEY, keyPair.publicKey, label: "the client's public key")
+            try setCurveKey(ZMQ_CURVE_SECRETKEY, keyPair.secretKey, label: "the client's secret key")
+        case .zapDomain(let domain): try setOption(ZMQ_ZAP_DOMAIN, Data(domain.utf8))
+        case .zapEnforceDomain(let on): try setOption(zapEnforceDomainOption, Int32(on ? 1 : 0))
         }
+    }
+
+    /// ZMQ_ZAP_ENFORCE_DOMAIN sits behind ZMQ_BUILD_DRAFT_API in zmq.h, so it is not imported.
+    private var zapEnforceDomainOption: Int32 { 93 }
+
+    /// libzmq takes a CURVE key as 32 raw bytes or as Z85 text; text must be the 40 characters
+    /// plus the terminating NUL (41 bytes). The key is validated first so a bad one surfaces as a
+    /// `CurveKeyError` naming the key, not as a bare EINVAL.
+    private func setCurveKey(_ option: Int32, _ z85: String, label: String) throws {
+        _ = try CurveKey.decode(z85, label: label)
+        var bytes = Array(z85.utf8)
+        bytes.append(0)
+        let result = bytes.withUnsafeBytes { zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }
+        guard result == 0 else { throw ZMQError("zmq_setsockopt(\(option))") }
     }
 
     public func setOption(_ option: Int32, _ value: Int32) throws {
@@ -132,7 +172,19 @@ public final class ZMQSocket {
 
     /// Receives one whole message without blocking; nil when none is waiting.
     public func receive() throws -> [Data]? {
+        try receiveMessage(readingUserID: false)?.frames
+    }
+
+    /// Like `receive()`, plus the ZAP User-Id the peer authenticated as (for a CURVE server, the
+    /// allowlist name of the agent's key). nil when no ZAP handler vouched for the connection,
+    /// which on a CURVE socket means it was admitted unauthenticated: drop such messages.
+    public func receiveWithMetadata() throws -> (frames: [Data], userID: String?)? {
+        try receiveMessage(readingUserID: true)
+    }
+
+    private func receiveMessage(readingUserID: Bool) throws -> (frames: [Data], userID: String?)? {
         var frames: [Data] = []
+        var userID: String?
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
@@ -143,7 +195,12 @@ public final class ZMQSocket {
                 throw error
             }
             frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
-            if zmq_msg_more(&message) == 0 { return frames }
+            // A ROUTER's routing-id frame is made locally and may carry no connection metadata,
+            // so look at every frame until one has it.
+            if readingUserID, userID == nil, let value = zmq_msg_gets(&message, "User-Id") {
+                userID = String(cString: value)
+            }
+            if zmq_msg_more(&message) == 0 { return (frames, userID) }
         }
     }
 

@@ -1,11 +1,12 @@
 import Foundation
 @testable import TollgateAgent
 import Testing
+import TollgateWire
 
 @Suite struct ShipperWindowTests {
     func window(with seqs: [UInt64]) -> ShipperWindow {
         var window = ShipperWindow(maxInFlight: 4, baseTimeoutMs: 100, maxTimeoutMs: 400)
-        for seq in seqs { window.append(seq: seq, frames: [Data([UInt8(seq)])]) }
+        for seq in seqs { window.append(seq: seq, payload: CompressedPayload(bytes: Data([UInt8(seq)]), uncompressedLength: 1)) }
         return window
     }
 
@@ -19,9 +20,9 @@ import Testing
 
     @Test func cumulativeAckTrimsEverythingUpToIt() {
         var window = window(with: [1, 2, 3])
-        window.acknowledge(upTo: 2)
+        #expect(window.acknowledge(upTo: 2) == [1, 2])
         #expect(window.batches.map(\.seq) == [3])
-        window.acknowledge(upTo: 2)  // a duplicate ack changes nothing
+        #expect(window.acknowledge(upTo: 2).isEmpty)  // a duplicate ack changes nothing
         #expect(window.count == 1)
     }
 
@@ -37,7 +38,7 @@ import Testing
         #expect(window.timeoutMs == 400)
         _ = window.due(nowMs: 10_000)
         #expect(window.timeoutMs == 400)  // capped
-        window.acknowledge(upTo: 1)
+        _ = window.acknowledge(upTo: 1)
         #expect(window.timeoutMs == 100)  // progress resets the backoff
     }
 
@@ -48,8 +49,23 @@ import Testing
         #expect(window.due(nowMs: 1).map(\.seq) == [5, 6])
     }
 
-    @Test func reportsFullness() {
-        #expect(window(with: [1, 2, 3, 4]).isFull)
-        #expect(!window(with: [1, 2, 3]).isFull)
+    @Test func onlyThePrefixIsInFlight() {
+        var window = window(with: [1, 2, 3, 4, 5, 6])
+        #expect(window.due(nowMs: 0).map(\.seq) == [1, 2, 3, 4])
+        for batch in window.due(nowMs: 0) { window.markSent(seq: batch.seq, nowMs: 0) }
+        _ = window.acknowledge(upTo: 2)
+        #expect(window.due(nowMs: 1).map(\.seq) == [5, 6])
+    }
+
+    @Test func onlyNeverSentBatchesAreMergeable() {
+        var window = window(with: [1, 2, 3])
+        window.markSent(seq: 1, nowMs: 0)
+        #expect(window.neverSentTail.map(\.seq) == [2, 3])
+        window.replaceNeverSentTail(with: 4, payload: CompressedPayload(bytes: Data(), uncompressedLength: 0))
+        #expect(window.batches.map(\.seq) == [1, 4])
+
+        var restarted = ShipperWindow()
+        restarted.append(seq: 9, payload: CompressedPayload(bytes: Data(), uncompressedLength: 0), possiblySent: true)
+        #expect(restarted.neverSentTail.isEmpty)
     }
 }

@@ -13,9 +13,10 @@ final class LocalCluster {
     let apiURL: URL
     let orgSecret: [UInt8]
     private var processes: [String: Process] = [:]
+    private var commands: [String: (executable: String, arguments: [String])] = [:]
     private let ports: (mock: Int, agent: Int, api: Int, usage: Int)
 
-    init() throws {
+    init(flushIntervalMs: Int = 100) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ports = (try freePort(), try freePort(), try freePort(), try freePort())
@@ -38,7 +39,7 @@ final class LocalCluster {
         aggregator:
           endpoint: tcp://127.0.0.1:\(ports.usage)
         meter:
-          flush_interval_ms: 100
+          flush_interval_ms: \(flushIntervalMs)
         """.write(to: directory.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
     }
 
@@ -52,13 +53,23 @@ final class LocalCluster {
         }
     }
 
+    /// (Re)starts a process by name with the command it was first launched with.
+    func restart(_ name: String) async throws {
+        guard let command = commands[name] else { throw ClusterError("\(name) was never launched") }
+        try launch(name, command.executable, command.arguments)
+        let url = ["mock": mockURL, "aggregator": apiURL, "agent": agentURL][name]!
+        try await waitUntilHealthy(url.appendingPathComponent("healthz"))
+    }
+
     func launch(_ name: String, _ executable: String, _ arguments: [String]) throws {
+        commands[name] = (executable, arguments)
         let process = Process()
         process.executableURL = try Self.binary(executable)
         process.arguments = arguments
         let log = directory.appendingPathComponent("\(name).log")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        if !FileManager.default.fileExists(atPath: log.path) { FileManager.default.createFile(atPath: log.path, contents: nil) }
         let handle = try FileHandle(forWritingTo: log)
+        try handle.seekToEnd()
         process.standardOutput = handle
         process.standardError = handle
         try process.run()

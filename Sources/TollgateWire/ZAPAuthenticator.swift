@@ -1,0 +1,140 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Admits CurveZMQ clients whose public key is allowlisted, by answering libzmq's ZAP requests
+/// (RFC 27) on a REP socket bound at `inproc://zeromq.zap.01`, on a thread of its own.
+///
+/// **Ordering.** libzmq looks for the handler in the server socket's *context*, afresh for each
+/// incoming connection at the moment of its CURVE handshake — not when the server socket binds.
+/// A connection that handshakes while no handler is bound there is admitted *unauthenticated*
+/// (CurveZMQ's "Stonehouse" fallback: encrypted, but anyone in), unless the server socket set
+/// `.zapDomain(_:)` and `.zapEnforceDomain(true)`, which makes it refuse instead. Hence:
+/// 1. create the authenticator with the server socket's `ZMQContext` and `start()` it before
+///    binding (`start` returns only once the handler is bound);
+/// 2. keep it running for the server socket's whole life: `stop()` only after closing the socket;
+/// 3. set `.zapEnforceDomain(true)` where this libzmq has it, and drop messages whose
+///    `receiveWithMetadata().userID` is nil, as the last line of defence.
+///
+/// One authenticator per context (the endpoint name is fixed). A verdict applies to the
+/// handshake only: an allowlist change does not disconnect agents already connected.
+public final class ZAPAuthenticator: Sendable {
+    public static let endpoint = "inproc://zeromq.zap.01"
+
+    private let context: ZMQContext
+    private let policy: Mutex<ZAPPolicy>
+    private let onReject: (@Sendable (String) -> Void)?
+    private let accepted = Atomic<Int>(0)
+    private let rejected = Atomic<Int>(0)
+    private let stopRequested = Atomic<Bool>(false)
+    /// Signalled by the thread once its socket is closed; nil while stopped.
+    private let running = Mutex<DispatchSemaphore?>(nil)
+
+    /// - Parameters:
+    ///   - allowPlaintextForLab: also admit NULL-mechanism (plaintext) clients. Only for a lab
+    ///     channel explicitly configured without CurveZMQ; its server socket must set a
+    ///     `.zapDomain(_:)`, since libzmq consults ZAP for NULL only then.
+    ///   - onReject: called with a readable reason (peer address and why) for every refusal, on
+    ///     the authenticator's thread; handshakes wait for it, so keep it quick (a log line).
+    public init(
+        context: ZMQContext, allowlist: CurveAllowlist, allowPlaintextForLab: Bool = false,
+        onReject: (@Sendable (String) -> Void)? = nil
+    ) {
+        self.context = context
+        policy = Mutex(ZAPPolicy(allowlist: allowlist, allowPlaintextForLab: allowPlaintextForLab))
+        self.onReject = onReject
+    }
+
+    /// Handshakes admitted so far.
+    public var acceptedCount: Int { accepted.load(ordering: .relaxed) }
+    /// Handshakes refused so far (a refused agent retries, so one agent can count many times).
+    public var rejectedCount: Int { rejected.load(ordering: .relaxed) }
+    public var isRunning: Bool { running.withLock { $0 != nil } }
+
+    /// Takes effect for the next handshake; connections already admitted stay connected.
+    public func updateAllowlist(_ allowlist: CurveAllowlist) {
+        policy.withLock { $0.allowlist = allowlist }
+    }
+
+    /// Binds the handler and returns once it is bound (so ZAP is in force for every handshake
+    /// after this returns). Throws when the bind fails, e.g. "Address already in use" when
+    /// another handler runs on the same context. Does nothing when already running.
+    public func start() throws {
+        try running.withLock { running in
+            guard running == nil else { return }
+            stopRequested.store(false, ordering: .sequentiallyConsistent)
+            let startup = Startup()
+            let finished = DispatchSemaphore(value: 0)
+            let thread = Thread { [self] in
+                serve(startup)
+                finished.signal()
+            }
+            thread.name = "tollgate-zap"
+            thread.start()
+            startup.bound.wait()
+            if let error = startup.error.withLock({ $0 }) {
+                finished.wait()
+                throw error
+            }
+            running = finished
+        }
+    }
+
+    /// Stops answering and waits for the thread to close its socket. Stop the server socket
+    /// first: handshakes after this are let in unauthenticated unless the domain is enforced.
+    public func stop() {
+        running.withLock { running in
+            guard let finished = running else { return }
+            stopRequested.store(true, ordering: .sequentiallyConsistent)
+            finished.wait()
+            running = nil
+        }
+    }
+
+    /// The bind outcome, handed from the thread to `start()`.
+    private final class Startup: Sendable {
+        let bound = DispatchSemaphore(value: 0)
+        let error = Mutex<(any Error)?>(nil)
+    }
+
+    /// Runs on the authenticator's thread: libzmq sockets must stay on one thread, so the REP
+    /// socket is created, used and closed (when this returns) here.
+    private func serve(_ startup: Startup) {
+        let socket: ZMQSocket
+        do {
+            socket = try ZMQSocket(context, .rep)
+            try socket.bind(Self.endpoint)
+        } catch {
+            startup.error.withLock { $0 = error }
+            startup.bound.signal()
+            return
+        }
+        startup.bound.signal()
+        // Polling in short slices keeps `stop()` prompt without a second (wake-up) socket.
+        while !stopRequested.load(ordering: .sequentiallyConsistent) {
+            do {
+                guard try socket.waitForInput(milliseconds: 50) else { continue }
+                // REP needs a reply to every request before the next receive, and libzmq holds
+                // the handshake until it gets one; so answer everything, malformed or not.
+                while let request = try socket.receive() {
+                    try socket.send(answer(request).frames)
+                }
+            } catch {
+                // Cannot happen while we hold the context and always reply; keep serving anyway,
+                // because a handler that goes away lets clients in unauthenticated.
+                Thread.sleep(forTimeInterval: 0.01)
+            }
+        }
+    }
+
+    private func answer(_ request: [Data]) -> ZAPReply {
+        let reply = policy.withLock { $0.answer(request) }
+        if reply.status == .ok {
+            accepted.add(1, ordering: .relaxed)
+        } else {
+            rejected.add(1, ordering: .relaxed)
+            onReject?(reply.text)
+        }
+        return reply
+    }
+}

@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "TollgateAgent",
             dependencies: [
-                "TollgateCore", "TollgateProviders", "TollgateWire",
+                "TollgateCore", "TollgateProviders", "TollgateWire", "TollgateRing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -131,6 +131,13 @@ let package = Package(
             name: "ring-benchmark",
             dependencies: ["TollgateRing"],
             path: "Benchmarks/ring-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
+            name: "shipping-benchmark",
+            dependencies: ["TollgateAgent", "TollgateAggregator", "TollgateCore", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/shipping-benchmark",
             swiftSettings: swiftSettings
         ),
 

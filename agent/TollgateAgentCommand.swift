@@ -11,6 +11,6 @@ struct TollgateAgentCommand: ParsableCommand {
         It forwards each call to the provider, counts tokens and cost, and ships usage to
         the aggregator. See agent/tollgate-agent.example.yaml for every setting.
         """,
-        subcommands: [Run.self, Prices.self],
+        subcommands: [Run.self, Key.self, Prices.self],
         defaultSubcommand: Run.self)
 }

@@ -31,10 +31,16 @@ mock_port=$(free_port); agent_port=$(free_port); api_port=$(free_port); usage_po
 
 head -c 32 /dev/urandom | base64 > "$work/org-secret"
 chmod 600 "$work/org-secret"
+# CurveZMQ on the usage channel: the aggregator's keypair, and an allowlist of agents.
+mkdir -p "$work/agents.d"
+"$bin/tollgate" keygen --secret-key-file "$work/aggregator.key" --public-key-file "$work/aggregator.pub" >/dev/null
 cat > "$work/aggregator.yaml" <<YAML
 data_dir: $work/aggregator-data
 usage_listen: tcp://127.0.0.1:$usage_port
 api_listen: 127.0.0.1:$api_port
+curve:
+  secret_key_file: $work/aggregator.key
+  authorized_keys_dir: $work/agents.d
 YAML
 cat > "$work/agent.yaml" <<YAML
 listen: 127.0.0.1:$agent_port
@@ -44,7 +50,10 @@ upstreams:
   openai: http://127.0.0.1:$mock_port
 aggregator:
   endpoint: tcp://127.0.0.1:$usage_port
+  server_public_key_file: $work/aggregator.pub
 YAML
+# The agent makes its own keypair; admitting it is one file in the aggregator's allowlist.
+"$bin/tollgate-agent" key --config "$work/agent.yaml" > "$work/agents.d/demo-agent.pub"
 
 wait_healthy() {
   for _ in $(seq 1 100); do

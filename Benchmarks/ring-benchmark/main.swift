@@ -10,15 +10,18 @@ struct Options {
     var repetitions = 7
     var events = 10_000_000
     var capacity = 1024
+    var maxSeconds = 10
     var producerCounts = [1, 2, 4]
     var stress = false
 }
 
 let usage = """
-    usage: ring-benchmark [--repetitions N] [--events N] [--capacity N] [--stress]
+    usage: ring-benchmark [--repetitions N] [--events N] [--capacity N] [--max-seconds N] [--stress]
       --repetitions N  runs per configuration; the median is reported (default 7)
       --events N       records per run, split across the producers (default 10000000)
       --capacity N     queue capacity, rounded up to a power of two (default 1024)
+      --max-seconds N  stop a run's producers after N seconds and rate what was sent by then
+                       (default 10; a lock convoy can make a run a thousand times slower)
       --stress         instead of benchmarking, check 4 producers x 250k records through a
                        256-slot ring arrive complete and in order; exit 1 if not
     """
@@ -42,6 +45,7 @@ func parseOptions(_ arguments: [String]) -> Options {
         case "--repetitions": options.repetitions = positiveNumber(after: argument)
         case "--events": options.events = positiveNumber(after: argument)
         case "--capacity": options.capacity = positiveNumber(after: argument)
+        case "--max-seconds": options.maxSeconds = positiveNumber(after: argument)
         case "--stress": options.stress = true
         case "--help", "-h":
             print(usage)
@@ -71,18 +75,38 @@ func padded(_ text: String, _ width: Int) -> String {
     String(repeating: " ", count: max(0, width - text.count)) + text
 }
 
-/// Runs one configuration and checks the consumer got every record once, in order.
-func timedRun<Q: BenchQueue>(_ type: Q.Type, label: String, producers: Int, options: Options, expected: Int64) -> Double {
-    let (outcome, _) = measure(type, producers: producers, events: options.events, capacity: options.capacity)
-    guard outcome.received == options.events, outcome.checksum == expected, outcome.orderErrors == 0 else {
+/// The runs of one queue at one producer count.
+struct Runs {
+    var rates: [Double] = []
+    var capped = 0
+
+    mutating func record(_ outcome: Outcome) {
+        rates.append(outcome.eventsPerSecond)
+        if outcome.hitTimeCap { capped += 1 }
+    }
+
+    /// `63.8M (56.0M–67.9M)`: the median, then the spread, which on a busy machine is wide;
+    /// `*` when some runs hit the time cap.
+    var summary: String {
+        "\(rate(median(rates))) (\(rate(rates.min()!))–\(rate(rates.max()!)))\(capped > 0 ? "*" : "")"
+    }
+}
+
+/// Runs one configuration and checks the consumer got every sent record once, in order.
+func timedRun<Q: BenchQueue>(_ type: Q.Type, label: String, producers: Int, options: Options) -> Outcome {
+    let (outcome, _) = measure(
+        type, producers: producers, events: options.events, capacity: options.capacity,
+        maxSeconds: Double(options.maxSeconds)
+    )
+    guard outcome.isCorrect else {
         FileHandle.standardError.write(Data("""
             ring-benchmark: \(label) with \(producers) producers lost or reordered records \
-            (received \(outcome.received)/\(options.events), order errors \(outcome.orderErrors), \
-            checksum \(outcome.checksum == expected ? "ok" : "mismatch")): this is a bug in the queue\n
+            (received \(outcome.received)/\(outcome.sent), order errors \(outcome.orderErrors), \
+            checksum \(outcome.checksum == outcome.expectedChecksum ? "ok" : "mismatch")): this is a bug in the queue\n
             """.utf8))
         exit(1)
     }
-    return outcome.eventsPerSecond
+    return outcome
 }
 
 let options = parseOptions(Array(CommandLine.arguments.dropFirst()))
@@ -94,28 +118,20 @@ if options.stress {
 FileHandle.standardError.write(Data("ring-benchmark: warning: this is a debug build; numbers mean little. Use `swift run -c release ring-benchmark`.\n".utf8))
 #endif
 
-struct Row {
-    var producers: Int
-    var ring: Double
-    var baseline: Double
-    var ratio: Double { ring / baseline }
-}
-
-var rows: [Row] = []
+var rows: [(producers: Int, ring: Runs, baseline: Runs)] = []
 for producers in options.producerCounts {
-    let expected = expectedChecksum(events: options.events, producers: producers)
-    var ringRates: [Double] = []
-    var baselineRates: [Double] = []
+    var ring = Runs()
+    var baseline = Runs()
     // Alternate the two queues so that noise from other work on the machine hits both alike.
     for repetition in 1...options.repetitions {
-        ringRates.append(timedRun(MPSCRing<Record>.self, label: "MPSCRing", producers: producers, options: options, expected: expected))
-        baselineRates.append(timedRun(MutexQueue.self, label: "Mutex baseline", producers: producers, options: options, expected: expected))
+        ring.record(timedRun(MPSCRing<Record>.self, label: "MPSCRing", producers: producers, options: options))
+        baseline.record(timedRun(MutexQueue.self, label: "Mutex baseline", producers: producers, options: options))
         FileHandle.standardError.write(Data("""
             P=\(producers) run \(repetition)/\(options.repetitions): \
-            MPSCRing \(rate(ringRates.last!))/s, Mutex \(rate(baselineRates.last!))/s\n
+            MPSCRing \(rate(ring.rates.last!))/s, Mutex \(rate(baseline.rates.last!))/s\n
             """.utf8))
     }
-    rows.append(Row(producers: producers, ring: median(ringRates), baseline: median(baselineRates)))
+    rows.append((producers, ring, baseline))
 }
 
 print("""
@@ -124,11 +140,17 @@ print("""
     (rounded to a power of two), \(options.events) events per run, median of \(options.repetitions) runs
 
     """)
-let headers = ["producers", "MPSCRing events/s", "Mutex events/s", "ring/baseline"]
-print(headers.map { padded($0, $0.count) }.joined(separator: "  "))
-for row in rows {
-    let cells = [String(row.producers), rate(row.ring), rate(row.baseline), String(format: "%.2fx", row.ratio)]
-    print(zip(cells, headers).map { padded($0, $1.count) }.joined(separator: "  "))
+let headers = ["producers", "MPSCRing events/s (min–max)", "Mutex events/s (min–max)", "ring/baseline"]
+let ratios = rows.map { median($0.ring.rates) / median($0.baseline.rates) }
+let table = [headers] + zip(rows, ratios).map { row, ratio in
+    [String(row.producers), row.ring.summary, row.baseline.summary, String(format: "%.2fx", ratio)]
 }
-let ratios = rows.map { "\(String(format: "%.2fx", $0.ratio)) at P=\($0.producers)" }.joined(separator: ", ")
-print("\nsummary: MPSCRing moves \(ratios) the events/s of the Mutex-guarded ring array")
+let widths = headers.indices.map { column in table.map { $0[column].count }.max()! }
+for line in table {
+    print(zip(line, widths).map { padded($0, $1) }.joined(separator: "  "))
+}
+if rows.contains(where: { $0.ring.capped + $0.baseline.capped > 0 }) {
+    print("* some runs hit --max-seconds \(options.maxSeconds) and were rated on the records sent until then")
+}
+let ratioList = zip(rows, ratios).map { "\(String(format: "%.2fx", $1)) at P=\($0.producers)" }
+print("\nsummary: MPSCRing / Mutex-guarded ring array, median events/s: \(ratioList.joined(separator: ", "))")

@@ -13,35 +13,28 @@ public final class Agent {
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
     private let metrics = MetricsRegistry()
-    private let recorder = UsageRecorder()
-    private let shipper: Shipper
+    private let pipeline: UsagePipeline
     private var serverChannel: Channel?
 
     public init(config: AgentConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
-        shipper = try Shipper(
-            settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
-                                       flushIntervalMs: Int64(config.flushIntervalMilliseconds),
-                                       maxBatchCells: config.maxBatchCells, spoolMaxBytes: config.spoolMaxBytes),
-            identity: identity, recorder: recorder, metrics: metrics, logger: logger)
+        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger)
     }
 
-    public var agentID: String { shipper.agentID }
+    public var agentID: String { pipeline.agentID }
 
     /// Starts listening and shipping; returns the bound address (useful with port 0).
     @discardableResult
     public func start() throws -> HostPort {
         let services = ProxyServices(
-            config: config, recorder: recorder, metrics: metrics,
+            config: config, pipeline: pipeline, metrics: metrics,
             meter: ExchangeMeter(prices: config.prices),
             keys: KeyIdentifier(orgSecret: config.orgSecret),
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()),
-            status: { [shipper] in AgentStatus(agentID: shipper.agentID, shipper: shipper.status.withLock { $0 }).json() },
             logger: logger)
-        shipper.start()
+        pipeline.start()
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -55,7 +48,7 @@ public final class Agent {
         do {
             serverChannel = try bootstrap.bind(host: config.listen.host, port: config.listen.port).wait()
         } catch {
-            shipper.stop(drainTimeout: 0)
+            pipeline.stop(drainTimeout: 0)
             throw AgentError.cannotListen(address: config.listen.description, reason: "\(error)")
         }
         let port = serverChannel?.localAddress?.port ?? config.listen.port
@@ -67,7 +60,7 @@ public final class Agent {
     /// Stops accepting requests, lets in-flight ones finish briefly, and flushes usage.
     public func stop() {
         try? serverChannel?.close().wait()
-        shipper.stop()
+        pipeline.stop()
         try? group.syncShutdownGracefully()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import TollgateCore
 import TollgateProviders
+import TollgateWire
 
 /// Everything the agent is told by its YAML file. Every key has a documented default
 /// (see agent/tollgate-agent.example.yaml) except the org secret, which must be shared
@@ -12,6 +13,7 @@ public struct AgentConfig: Sendable {
     public var orgSecret: [UInt8] = []
     public var upstreams = Upstreams()
     public var aggregatorEndpoint = "tcp://127.0.0.1:7600"
+    public var aggregatorSecurity = AggregatorSecurity.insecurePlaintext
     public var flushIntervalMilliseconds = 250
     /// A batch is cut early once it holds this many cells.
     public var maxBatchCells = 50_000
@@ -20,6 +22,18 @@ public struct AgentConfig: Sendable {
     public var maxRequestBodyBytes = 32 << 20
     public var connectTimeoutMilliseconds = 10_000
     public var prices: PriceCatalog = DefaultPriceCatalog.load()
+
+    /// How the agent proves itself to the aggregator on the usage channel.
+    public enum AggregatorSecurity: Sendable, Equatable {
+        /// CurveZMQ: the aggregator's public key, and this agent's secret key file (created
+        /// with mode 0600 on first start; `tollgate-agent key` prints its public half).
+        case curve(serverPublicKey: String, secretKeyFile: String)
+        /// No encryption or authentication. For a lab on loopback only.
+        case insecurePlaintext
+    }
+
+    /// Where the agent keeps its CurveZMQ secret key unless configured otherwise.
+    public var defaultSecretKeyFile: String { (stateDirectory as NSString).appendingPathComponent("agent.key") }
 
     public struct Upstreams: Sendable {
         public var openai = UpstreamURL(scheme: "https", host: "api.openai.com", port: 443, basePath: "")
@@ -54,12 +68,13 @@ public struct AgentConfig: Sendable {
             }
         }
         if let section = try root.section("aggregator") {
-            try section.rejectUnknownKeys(allowed: ["endpoint"])
+            try section.rejectUnknownKeys(allowed: ["endpoint", "server_public_key_file", "secret_key_file", "insecure_plaintext"])
             aggregatorEndpoint = try section.string("endpoint", default: aggregatorEndpoint)
             guard aggregatorEndpoint.hasPrefix("tcp://") || aggregatorEndpoint.hasPrefix("ipc://") else {
                 throw ConfigError.invalid(key: section.keyPath("endpoint"), value: aggregatorEndpoint, expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7600")
             }
         }
+        aggregatorSecurity = try Self.aggregatorSecurity(try root.section("aggregator"), defaultSecretKeyFile: defaultSecretKeyFile)
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells"])
             flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)
@@ -86,6 +101,27 @@ public struct AgentConfig: Sendable {
                 try prices.merge(yaml: text, source: path)
             }
         }
+    }
+
+    private static func aggregatorSecurity(_ section: ConfigNode?, defaultSecretKeyFile: String) throws -> AggregatorSecurity {
+        let plaintextKey = section?.keyPath("insecure_plaintext") ?? "aggregator.insecure_plaintext"
+        let plaintext = try section?.string("insecure_plaintext", default: "false") ?? "false"
+        guard plaintext == "false" || plaintext == "true" else {
+            throw ConfigError.invalid(key: plaintextKey, value: plaintext, expected: "true or false")
+        }
+        if plaintext == "true" { return .insecurePlaintext }
+        guard let section, let keyFile = try section.optionalString("server_public_key_file") else {
+            throw ConfigError.missing(
+                key: "aggregator.server_public_key_file",
+                expected: "the aggregator's CurveZMQ public key file (from `tollgate keygen`), or aggregator.insecure_plaintext: true for a lab")
+        }
+        let serverKey: String
+        do {
+            serverKey = try CurveKeyPair.readPublicKey(file: keyFile)
+        } catch {
+            throw ConfigError.invalid(key: section.keyPath("server_public_key_file"), value: keyFile, expected: "a readable CurveZMQ public key file (\(error))")
+        }
+        return .curve(serverPublicKey: serverKey, secretKeyFile: try section.string("secret_key_file", default: defaultSecretKeyFile))
     }
 
     private static func readSecret(_ path: String, key: String) throws -> [UInt8] {

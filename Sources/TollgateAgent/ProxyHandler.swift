@@ -122,7 +122,7 @@ final class ProxyHandler: ChannelInboundHandler {
         switch uri {
         case "/healthz": ("text/plain", "ok\n")
         case "/metrics": ("text/plain; version=0.0.4", services.metrics.prometheusText())
-        case "/status": ("application/json", services.status())
+        case "/status": ("application/json", services.pipeline.statusJSON())
         default: nil
         }
     }
@@ -250,7 +250,7 @@ final class ProxyHandler: ChannelInboundHandler {
             isEventStream: exchange.isEventStream,
             completedAt: Date())
         let outcome = services.meter.meter(completed)
-        services.recorder.record(outcome.event)
+        services.pipeline.record(outcome.event)
         services.metrics.increment("tollgate_agent_requests_total{provider=\"\(exchange.route.provider.rawValue)\"}")
         if let problem = outcome.problem {
             services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")

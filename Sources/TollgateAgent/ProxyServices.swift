@@ -6,13 +6,11 @@ import TollgateCore
 /// Immutable after start, so connections on all event loops read it without locks.
 struct ProxyServices: Sendable {
     var config: AgentConfig
-    var recorder: UsageRecorder
+    var pipeline: UsagePipeline
     var metrics: MetricsRegistry
     var meter: ExchangeMeter
     var keys: KeyIdentifier
     /// Verifies upstream certificates against the system trust store.
     var upstreamTLS: NIOSSLContext
-    /// Renders `/status` (JSON) on demand.
-    var status: @Sendable () -> String
     var logger: Logger
 }

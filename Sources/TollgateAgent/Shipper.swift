@@ -18,7 +18,13 @@ final class Shipper: @unchecked Sendable {
         var flushIntervalMs: Int64
         var maxBatchCells: Int
         var spoolMaxBytes: Int
+        var security: AgentConfig.AggregatorSecurity
     }
+
+    /// With batches waiting and no reply for this long, the socket is replaced: libzmq does
+    /// not retry a CurveZMQ handshake the aggregator refused (say, before this agent's key
+    /// was allowlisted), so only a fresh socket gets a second chance.
+    static let reconnectAfterSilenceMs: Int64 = 10_000
 
     private let settings: Settings
     private let recorder: UsageRecorder
@@ -72,13 +78,15 @@ final class Shipper: @unchecked Sendable {
         try recover(into: &window, accumulator: &accumulator)
 
         let context = ZMQContext()
-        let socket = try ZMQSocket(context, .dealer)
-        // Queue only to a connected aggregator: while it is away, sends fail fast and
-        // batches wait in the spool instead of piling up inside libzmq as duplicates.
-        try socket.set(.immediate(true))
-        try socket.set(.reconnectIntervalMaxMs(5_000))
-        try socket.connect(settings.endpoint)
-        logger.info("shipping usage to \(settings.endpoint) as agent \(agentID)")
+        let keyPair: CurveKeyPair?
+        if case .curve(_, let secretKeyFile) = settings.security {
+            keyPair = try AgentKeys.loadOrCreate(secretKeyFile: secretKeyFile)
+        } else {
+            keyPair = nil
+        }
+        var socket = try connect(context, keyPair: keyPair)
+        var lastHeardMs = Self.nowMs()
+        logger.info("shipping usage to \(settings.endpoint) as agent \(agentID)\(keyPair.map { " with CurveZMQ key \($0.publicKey)" } ?? " in plaintext")")
 
         var nextCutMs = Self.nowMs() + settings.flushIntervalMs
         while true {
@@ -86,6 +94,14 @@ final class Shipper: @unchecked Sendable {
             // Wake often enough that recorded usage reaches events.log within milliseconds.
             if try socket.waitForInput(milliseconds: stopping ? 5 : 10) {
                 while let frames = try socket.receive() { handleReply(frames, window: &window) }
+                lastHeardMs = Self.nowMs()
+            }
+            if !window.isEmpty && Self.nowMs() - lastHeardMs > Self.reconnectAfterSilenceMs {
+                metrics.increment("tollgate_agent_reconnects_total")
+                logger.warning("no reply from the aggregator at \(settings.endpoint) for \(Self.reconnectAfterSilenceMs / 1000) s; reconnecting (if it keeps refusing, check that this agent's public key is in its authorized_keys_dir)")
+                socket = try connect(context, keyPair: keyPair)
+                window.resend(from: 0)
+                lastHeardMs = Self.nowMs()
             }
 
             let events = recorder.drain()
@@ -121,6 +137,19 @@ final class Shipper: @unchecked Sendable {
                 }
             }
         }
+    }
+
+    private func connect(_ context: ZMQContext, keyPair: CurveKeyPair?) throws -> ZMQSocket {
+        let socket = try ZMQSocket(context, .dealer)
+        // Queue only to a connected aggregator: while it is away, sends fail fast and
+        // batches wait in the spool instead of piling up inside libzmq as duplicates.
+        try socket.set(.immediate(true))
+        try socket.set(.reconnectIntervalMaxMs(5_000))
+        if case .curve(let serverKey, _) = settings.security, let keyPair {
+            try socket.set(.curveClient(serverKey: serverKey, keyPair: keyPair))
+        }
+        try socket.connect(settings.endpoint)
+        return socket
     }
 
     private func recover(into window: inout ShipperWindow, accumulator: inout CellAccumulator) throws {
@@ -209,6 +238,8 @@ final class Shipper: @unchecked Sendable {
         metrics.set("tollgate_agent_unacked_batches", Int64(window.count))
         metrics.set("tollgate_agent_spool_bytes", Int64(spool.totalBytes))
         metrics.set("tollgate_agent_pending_cells", Int64(pendingCells))
+        metrics.set("tollgate_agent_ring_full_waits", Int64(recorder.fullWaits))
+        metrics.set("tollgate_agent_ring_events", Int64(recorder.approximateCount))
         status.withLock { status in
             status.unackedBatches = window.count
             status.spoolBytes = spool.totalBytes

@@ -1,21 +1,29 @@
-import NIOConcurrencyHelpers
 import TollgateCore
+import TollgateRing
 
-/// Hands usage events from the proxy's event loops to the meter thread.
+/// Hands usage events from the proxy's event loops to the shipper thread through a
+/// lock-free ring, so an event loop never waits on a lock or on metering work.
 ///
-/// The proxy appends under a short lock and the meter swaps the whole array out, so the
-/// event loops never wait on metering work. (The lock-free ring of issue #5 replaces this.)
-final class UsageRecorder: Sendable {
-    private let events = NIOLockedValueBox<[UsageEvent]>([])
+/// The ring never drops: when it is full (the shipper stalled, e.g. on a slow disk) a
+/// producer backs off until there is room, and `fullWaits` counts each such wait.
+final class UsageRecorder: @unchecked Sendable {
+    private let ring: MPSCRing<UsageEvent>
+
+    init(capacity: Int = 1 << 16) {
+        ring = MPSCRing(capacity: capacity)
+    }
 
     func record(_ event: UsageEvent) {
-        events.withLockedValue { $0.append(event) }
+        ring.push(event)
     }
 
+    /// Only the shipper thread may call this (the ring has a single consumer).
     func drain() -> [UsageEvent] {
-        events.withLockedValue { events in
-            defer { events = [] }
-            return events
-        }
+        var events: [UsageEvent] = []
+        _ = ring.drain(max: ring.capacity) { events.append($0) }
+        return events
     }
+
+    var fullWaits: Int { ring.fullWaits }
+    var approximateCount: Int { ring.approximateCount }
 }

@@ -16,7 +16,7 @@ public final class Aggregator {
         self.config = config
         self.logger = logger
         store = try UsageStore(directory: config.dataDirectory)
-        ingest = IngestServer(endpoint: config.usageListen, store: store, metrics: metrics, logger: logger)
+        ingest = IngestServer(endpoint: config.usageListen, security: config.usageSecurity, store: store, metrics: metrics, logger: logger)
         api = APIServer(group: group, store: store, metrics: metrics)
     }
 

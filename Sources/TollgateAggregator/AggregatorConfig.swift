@@ -1,4 +1,6 @@
+import Foundation
 import TollgateCore
+import TollgateWire
 
 /// The aggregator's YAML settings; see aggregator/tollgate.example.yaml for each key.
 public struct AggregatorConfig: Sendable {
@@ -7,6 +9,16 @@ public struct AggregatorConfig: Sendable {
     public var usageListen = "tcp://127.0.0.1:7600"
     /// The HTTP API the `tollgate` CLI talks to.
     public var apiListen = HostPort(host: "127.0.0.1", port: 7601)
+    /// How agents are authenticated on the usage channel.
+    public var usageSecurity = UsageSecurity.insecurePlaintext
+
+    public enum UsageSecurity: Sendable {
+        /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
+        /// directory are admitted, re-read every few seconds so adding an agent needs no restart.
+        case curve(keyPair: CurveKeyPair, authorizedKeysDirectory: String)
+        /// Anyone who can reach the port may ship usage. For a lab on loopback only.
+        case insecurePlaintext
+    }
 
     public init() {}
 
@@ -19,7 +31,7 @@ public struct AggregatorConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen"])
+        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -27,5 +39,36 @@ public struct AggregatorConfig: Sendable {
                                       expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7600")
         }
         apiListen = try root.hostPort("api_listen", default: apiListen)
+        usageSecurity = try Self.usageSecurity(root)
+    }
+
+    private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {
+        let plaintext = try root.string("insecure_plaintext", default: "false")
+        guard plaintext == "false" || plaintext == "true" else {
+            throw ConfigError.invalid(key: "insecure_plaintext", value: plaintext, expected: "true or false")
+        }
+        if plaintext == "true" {
+            guard !root.contains("curve") else {
+                throw ConfigError.invalid(key: "insecure_plaintext", value: "true", expected: "false when a curve section is set (choose one)")
+            }
+            return .insecurePlaintext
+        }
+        guard let curve = try root.section("curve") else {
+            throw ConfigError.missing(key: "curve", expected: "curve.secret_key_file and curve.authorized_keys_dir (make keys with `tollgate keygen`), or insecure_plaintext: true for a lab")
+        }
+        try curve.rejectUnknownKeys(allowed: ["secret_key_file", "authorized_keys_dir"])
+        let keyFile = try curve.requiredString("secret_key_file", expected: "the aggregator's CurveZMQ secret key file (create it with `tollgate keygen`)")
+        let keyPair: CurveKeyPair
+        do {
+            keyPair = try CurveKeyPair(secretKeyFile: keyFile)
+        } catch {
+            throw ConfigError.invalid(key: curve.keyPath("secret_key_file"), value: keyFile, expected: "a readable CurveZMQ secret key file (\(error))")
+        }
+        let directory = try curve.requiredString("authorized_keys_dir", expected: "a directory of agents' public key files, one <name>.pub per agent")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ConfigError.invalid(key: curve.keyPath("authorized_keys_dir"), value: directory, expected: "an existing directory")
+        }
+        return .curve(keyPair: keyPair, authorizedKeysDirectory: directory)
     }
 }

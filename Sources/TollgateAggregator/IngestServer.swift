@@ -11,6 +11,7 @@ import TollgateWire
 /// the store's read-modify-write of counters safe without locks.
 final class IngestServer: Sendable {
     private let endpoint: String
+    private let security: AggregatorConfig.UsageSecurity
     private let store: UsageStore
     private let metrics: MetricsRegistry
     private let logger: Logger
@@ -19,8 +20,12 @@ final class IngestServer: Sendable {
     private let bound = DispatchSemaphore(value: 0)
     private let boundResult = Mutex<Result<String, Error>?>(nil)
 
-    init(endpoint: String, store: UsageStore, metrics: MetricsRegistry, logger: Logger) {
+    /// How often the authorized-keys directory is re-read.
+    static let allowlistReloadSeconds: TimeInterval = 5
+
+    init(endpoint: String, security: AggregatorConfig.UsageSecurity, store: UsageStore, metrics: MetricsRegistry, logger: Logger) {
         self.endpoint = endpoint
+        self.security = security
         self.store = store
         self.metrics = metrics
         self.logger = logger
@@ -46,11 +51,13 @@ final class IngestServer: Sendable {
     private func run() {
         let context = ZMQContext()
         let socket: ZMQSocket
+        var authenticator: ZAPAuthenticator?
         do {
             socket = try ZMQSocket(context, .router)
             // A frame larger than any honest batch is refused inside libzmq, before we
             // allocate for it.
             try socket.set(.maxMessageBytes(Int64(UsageBatchCodec.maxUncompressedBytes)))
+            authenticator = try secure(socket, context: context)
             try socket.bind(endpoint)
             boundResult.withLock { $0 = .success(socket.lastEndpoint) }
             bound.signal()
@@ -59,18 +66,62 @@ final class IngestServer: Sendable {
             bound.signal()
             return
         }
+        defer { authenticator?.stop() }
+        var nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                guard try socket.waitForInput(milliseconds: 100) else { continue }
-                while let frames = try socket.receive() {
-                    guard frames.count >= 2 else { continue }
-                    let reply = handle(Array(frames.dropFirst()))
-                    try socket.send([frames[0], try reply.encoded()])
+                if try socket.waitForInput(milliseconds: 100) {
+                    while let (frames, userID) = try socket.receiveWithMetadata() {
+                        guard frames.count >= 2 else { continue }
+                        if authenticator != nil && userID == nil {
+                            metrics.increment("tollgate_ingest_rejected_total{reason=\"unauthenticated\"}")
+                            continue
+                        }
+                        let reply = handle(Array(frames.dropFirst()))
+                        try socket.send([frames[0], try reply.encoded()])
+                    }
                 }
             } catch {
                 metrics.increment("tollgate_ingest_socket_errors_total")
                 logger.error("usage socket error: \(error)")
             }
+            if let authenticator, Date() >= nextReload {
+                reloadAllowlist(authenticator)
+                nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
+            }
+        }
+    }
+
+    /// Makes the socket a CurveZMQ server that admits only allowlisted agents. The ZAP
+    /// handler must be running before the socket binds: libzmq consults it only for
+    /// sockets set up after it exists.
+    private func secure(_ socket: ZMQSocket, context: ZMQContext) throws -> ZAPAuthenticator? {
+        guard case .curve(let keyPair, let directory) = security else {
+            logger.warning("usage channel is plaintext (insecure_plaintext: true): anyone who reaches \(endpoint) can ship usage")
+            return nil
+        }
+        let metrics = metrics
+        let logger = logger
+        let authenticator = ZAPAuthenticator(context: context, allowlist: try AuthorizedAgents.load(directory: directory)) { reason in
+            metrics.increment("tollgate_ingest_auth_rejected_total")
+            logger.warning("refused an agent on the usage channel: \(reason)")
+        }
+        try authenticator.start()
+        try socket.set(.curveServer(secretKey: keyPair.secretKey))
+        // With an enforced domain libzmq refuses clients whenever no ZAP handler answers,
+        // instead of admitting them unauthenticated.
+        try socket.set(.zapDomain("tollgate"))
+        try socket.set(.zapEnforceDomain(true))
+        return authenticator
+    }
+
+    private func reloadAllowlist(_ authenticator: ZAPAuthenticator) {
+        guard case .curve(_, let directory) = security else { return }
+        do {
+            authenticator.updateAllowlist(try AuthorizedAgents.load(directory: directory))
+        } catch {
+            metrics.increment("tollgate_ingest_allowlist_errors_total")
+            logger.error("kept the previous agent allowlist: \(error)")
         }
     }
 

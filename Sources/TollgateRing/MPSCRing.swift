@@ -26,7 +26,7 @@ public final class MPSCRing<Element> {
 
     @usableFromInline let mask: Int
     @usableFromInline let slots: UnsafeMutablePointer<Element>
-    @usableFromInline let sequences: UnsafeMutablePointer<Int.AtomicRepresentation>
+    @usableFromInline let sequences: UnsafeMutablePointer<AtomicInt.Storage>
     @usableFromInline let counters: PaddedCounters
 
     /// Creates an empty ring. `capacity` is rounded up to a power of two (at least 2) so that
@@ -41,7 +41,7 @@ public final class MPSCRing<Element> {
         self.slots = .allocate(capacity: rounded)
         self.sequences = .allocate(capacity: rounded)
         for index in 0..<rounded {
-            (sequences + index).initialize(to: Int.AtomicRepresentation(index))
+            (sequences + index).initialize(to: AtomicInt.Storage(index))
         }
         self.counters = PaddedCounters()
     }
@@ -105,7 +105,7 @@ public final class MPSCRing<Element> {
         }
         (slots + (position & mask)).initialize(to: element)
         // Release publishes the element to the consumer's acquiring load of this sequence.
-        sequence(position).store(position &+ 1, ordering: .relaxed)
+        sequence(position).store(position &+ 1, ordering: .releasing)
         return true
     }
 
@@ -181,6 +181,10 @@ public final class MPSCRing<Element> {
 
 extension MPSCRing: @unchecked Sendable where Element: Sendable {}
 
+/// Spelled through `UnsafeAtomic` because `Int.AtomicRepresentation` is ambiguous wherever
+/// the standard library's `Synchronization` module is visible too.
+@usableFromInline typealias AtomicInt = UnsafeAtomic<Int>
+
 /// The ring's three counters, each on its own 128-byte block so that producers bumping
 /// `tail`, the consumer bumping `head` and the metric do not invalidate one another's cache
 /// lines (128 covers the adjacent-line prefetcher on x86 and Apple's 128-byte lines).
@@ -196,8 +200,8 @@ struct PaddedCounters {
     init() {
         let base = UnsafeMutableRawPointer.allocate(byteCount: 3 * Self.stride, alignment: Self.stride)
         func counter(_ index: Int) -> UnsafeAtomic<Int> {
-            let storage = (base + index * Self.stride).bindMemory(to: Int.AtomicRepresentation.self, capacity: 1)
-            storage.initialize(to: Int.AtomicRepresentation(0))
+            let storage = (base + index * Self.stride).bindMemory(to: AtomicInt.Storage.self, capacity: 1)
+            storage.initialize(to: AtomicInt.Storage(0))
             return UnsafeAtomic(at: storage)
         }
         self.base = base

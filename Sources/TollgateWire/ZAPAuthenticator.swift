@@ -16,8 +16,12 @@ import Synchronization
 /// 3. set `.zapEnforceDomain(true)` where this libzmq has it, and drop messages whose
 ///    `receiveWithMetadata().userID` is nil, as the last line of defence.
 ///
-/// One authenticator per context (the endpoint name is fixed). A verdict applies to the
-/// handshake only: an allowlist change does not disconnect agents already connected.
+/// **Verdicts are per handshake.** An allowlist change does not disconnect agents already
+/// admitted. And libzmq 4.3 never retries a connection the server refused (the client's session
+/// ends on the ERROR): a refused agent gets in after its key is allowlisted only once it opens a
+/// fresh socket (on its ack timeout, or on ZMQ_EVENT_HANDSHAKE_FAILED_AUTH from a socket monitor).
+///
+/// One authenticator per context: the endpoint name is fixed.
 public final class ZAPAuthenticator: Sendable {
     public static let endpoint = "inproc://zeromq.zap.01"
 
@@ -51,7 +55,8 @@ public final class ZAPAuthenticator: Sendable {
     public var rejectedCount: Int { rejected.load(ordering: .relaxed) }
     public var isRunning: Bool { running.withLock { $0 != nil } }
 
-    /// Takes effect for the next handshake; connections already admitted stay connected.
+    /// Takes effect for the next handshake; connections already admitted stay connected, and
+    /// clients refused earlier stay away until they reconnect with a new socket.
     public func updateAllowlist(_ allowlist: CurveAllowlist) {
         policy.withLock { $0.allowlist = allowlist }
     }
@@ -82,6 +87,7 @@ public final class ZAPAuthenticator: Sendable {
 
     /// Stops answering and waits for the thread to close its socket. Stop the server socket
     /// first: handshakes after this are let in unauthenticated unless the domain is enforced.
+    /// Only `stop()` stops it: the running thread keeps the authenticator (and its context) alive.
     public func stop() {
         running.withLock { running in
             guard let finished = running else { return }

@@ -99,7 +99,7 @@ public final class ZMQSocket {
             try setOption(ZMQ_CURVE_SERVER, Int32(1))
             try setCurveKey(ZMQ_CURVE_SECRETKEY, secretKey, label: "the server's secret key")
         case .curveClient(let serverKey, let keyPair):
-            try setCurveKey(ZMQ_CURVE_SERVERKEY, serverKey, label: "the aggregator's public key")
+            try setCurveKey(ZMQ_CURVE_SERVERKEY, serverKey, label: "the server's public key")
             try setCurveKey(ZMQ_CURVE_PUBLICKEY, keyPair.publicKey, label: "the client's public key")
             try setCurveKey(ZMQ_CURVE_SECRETKEY, keyPair.secretKey, label: "the client's secret key")
         case .zapDomain(let domain): try setOption(ZMQ_ZAP_DOMAIN, Data(domain.utf8))

@@ -64,6 +64,25 @@ import FoundationNetworking
         #expect(rows.first?["cost_nanousd"] as? Int == 0)
     }
 
+    @Test func anAgentWhoseKeyIsNotAllowlistedShipsNothing() async throws {
+        let cluster = try LocalCluster(authorizeAgent: false)
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        let plan = TrafficPlan(apiKeys: TrafficPlan.demoKeys(count: 1), models: ["gpt-4o-mini"], requests: 5, concurrency: 1)
+        let report = try await runTraffic(plan: plan, baseURL: cluster.agentURL.appendingPathComponent("openai"))
+        #expect(report.failures == 0, "proxying must not depend on the usage channel")
+
+        let rejections = try await eventually(until: { $0 > 0 }) { () -> Int in
+            let (data, _) = try await URLSession.shared.data(from: cluster.apiURL.appendingPathComponent("metrics"))
+            let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first { $0.hasPrefix("tollgate_ingest_auth_rejected_total ") }
+            return line.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        }
+        #expect(rejections > 0)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(try cluster.cli(["usage", "--since", "1h", "--format", "json"]).trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]")
+    }
+
     @Test func unknownRoutesGetAnOpenAIShapedError() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

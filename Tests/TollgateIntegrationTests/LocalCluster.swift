@@ -16,7 +16,8 @@ final class LocalCluster {
     private var commands: [String: (executable: String, arguments: [String])] = [:]
     private let ports: (mock: Int, agent: Int, api: Int, usage: Int)
 
-    init(flushIntervalMs: Int = 100) throws {
+    /// `authorizeAgent: false` leaves the agent's key out of the aggregator's allowlist.
+    init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ports = (try freePort(), try freePort(), try freePort(), try freePort())
@@ -25,8 +26,14 @@ final class LocalCluster {
         apiURL = URL(string: "http://127.0.0.1:\(ports.api)")!
         orgSecret = Array("integration-test-org-secret-0123456789".utf8)
         try Data(orgSecret).write(to: directory.appendingPathComponent("org-secret"))
+        let keys = directory.appendingPathComponent("keys").path
+        try FileManager.default.createDirectory(atPath: keys + "/agents", withIntermediateDirectories: true)
+        _ = try Self.run("tollgate", ["keygen", "--secret-key-file", keys + "/aggregator.key", "--public-key-file", keys + "/aggregator.pub"])
         try """
         data_dir: \(directory.path)/aggregator-data
+        curve:
+          secret_key_file: \(keys)/aggregator.key
+          authorized_keys_dir: \(keys)/agents
         usage_listen: tcp://127.0.0.1:\(ports.usage)
         api_listen: 127.0.0.1:\(ports.api)
         """.write(to: directory.appendingPathComponent("aggregator.yaml"), atomically: true, encoding: .utf8)
@@ -38,9 +45,14 @@ final class LocalCluster {
           openai: \(mockURL.absoluteString)
         aggregator:
           endpoint: tcp://127.0.0.1:\(ports.usage)
+          server_public_key_file: \(keys)/aggregator.pub
         meter:
           flush_interval_ms: \(flushIntervalMs)
         """.write(to: directory.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
+        let agentKey = try Self.run("tollgate-agent", ["key", "--config", directory.appendingPathComponent("agent.yaml").path])
+        if authorizeAgent {
+            try agentKey.write(toFile: keys + "/agents/test-agent.pub", atomically: true, encoding: .utf8)
+        }
     }
 
     /// Starts all three and waits until each answers its health check.
@@ -95,16 +107,21 @@ final class LocalCluster {
 
     /// Runs the `tollgate` CLI against this cluster's API and returns its stdout.
     func cli(_ arguments: [String]) throws -> String {
+        try Self.run("tollgate", arguments + ["--api", apiURL.absoluteString])
+    }
+
+    /// Runs one of the built executables to completion and returns its stdout.
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
         let process = Process()
-        process.executableURL = try Self.binary("tollgate")
-        process.arguments = arguments + ["--api", apiURL.absoluteString]
+        process.executableURL = try binary(executable)
+        process.arguments = arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ClusterError("tollgate \(arguments) exited \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else { throw ClusterError("\(executable) \(arguments) exited \(process.terminationStatus)") }
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import TollgateCore
+
+/// Everything between a metered request and the aggregator: the lock-free ring, the
+/// shipper thread, the spool and the ZeroMQ connection. The proxy only calls `record`.
+public final class UsagePipeline: Sendable {
+    private let recorder: UsageRecorder
+    private let shipper: Shipper
+
+    public init(config: AgentConfig, metrics: MetricsRegistry, logger: Logger) throws {
+        let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
+        recorder = UsageRecorder()
+        shipper = try Shipper(
+            settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
+                                       flushIntervalMs: Int64(config.flushIntervalMilliseconds),
+                                       maxBatchCells: config.maxBatchCells, spoolMaxBytes: config.spoolMaxBytes,
+                                       security: config.aggregatorSecurity),
+            identity: identity, recorder: recorder, metrics: metrics, logger: logger)
+    }
+
+    public var agentID: String { shipper.agentID }
+
+    public func start() {
+        shipper.start()
+    }
+
+    /// Lock-free; callable from any thread. Never drops (see `UsageRecorder`).
+    public func record(_ event: UsageEvent) {
+        recorder.record(event)
+    }
+
+    /// Cuts what is recorded and waits up to `drainTimeout` for acknowledgements; the rest
+    /// stays spooled for the next start.
+    public func stop(drainTimeout: TimeInterval = 5) {
+        shipper.stop(drainTimeout: drainTimeout)
+    }
+
+    /// The `/status` document.
+    func statusJSON() -> String {
+        AgentStatus(agentID: agentID, shipper: shipper.status.withLock { $0 }).json()
+    }
+}

@@ -6,4 +6,6 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Build every product first: the integration tests launch the executables.
 swift build --build-tests
+# The lock-free ring under ThreadSanitizer (its own small build in .build-tsan, ~1 min).
+scripts/tsan-ring.sh
 swift test --skip-build

@@ -1,17 +1,33 @@
 import Foundation
 import NIOHTTP1
+import TollgateProviders
 
-/// Finds the caller's provider API key in request headers (OpenAI: `Authorization: Bearer`;
-/// Azure: `api-key`), so it can be hashed into a `key_id`. The key itself goes no further.
+/// Finds the caller's provider API key, so it can be hashed into a `key_id`; the key itself
+/// goes no further than the upstream request.
+///
+/// OpenAI: `Authorization: Bearer`; Azure: `api-key`; Anthropic: `x-api-key` or Bearer;
+/// Gemini: `x-goog-api-key` or the `key` query parameter.
 enum APIKeyExtractor {
-    static func apiKey(in headers: HTTPHeaders) -> String? {
-        if let authorization = headers.first(name: "authorization") {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let key = parts[1].trimmingCharacters(in: .whitespaces)
-                return key.isEmpty ? nil : key
-            }
-        }
-        return headers.first(name: "api-key")
+    static func apiKey(in headers: HTTPHeaders, provider: Provider, query: String?) -> String? {
+        let candidates: [String?] = [
+            headers.first(name: "x-api-key"),
+            headers.first(name: "x-goog-api-key"),
+            headers.first(name: "api-key"),
+            bearer(headers.first(name: "authorization")),
+            provider == .gemini ? queryKey(query) : nil,
+        ]
+        return candidates.lazy.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+    }
+
+    private static func bearer(_ authorization: String?) -> String? {
+        guard let authorization else { return nil }
+        let parts = authorization.split(separator: " ", maxSplits: 1)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+
+    private static func queryKey(_ query: String?) -> String? {
+        guard let query else { return nil }
+        return URLComponents(string: "?" + query)?.queryItems?.first { $0.name == "key" }?.value
     }
 }

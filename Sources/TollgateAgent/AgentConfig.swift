@@ -35,8 +35,13 @@ public struct AgentConfig: Sendable {
     /// Where the agent keeps its CurveZMQ secret key unless configured otherwise.
     public var defaultSecretKeyFile: String { (stateDirectory as NSString).appendingPathComponent("agent.key") }
 
+    /// Where each provider really is; base-URL routes (`/openai/…`) forward here.
     public struct Upstreams: Sendable {
         public var openai = UpstreamURL(scheme: "https", host: "api.openai.com", port: 443, basePath: "")
+        public var anthropic = UpstreamURL(scheme: "https", host: "api.anthropic.com", port: 443, basePath: "")
+        public var gemini = UpstreamURL(scheme: "https", host: "generativelanguage.googleapis.com", port: 443, basePath: "")
+        /// Azure OpenAI lives on a per-resource host, so it has no default.
+        public var azure: UpstreamURL?
     }
 
     public init() {}
@@ -59,13 +64,18 @@ public struct AgentConfig: Sendable {
         orgSecret = try Self.readSecret(secretFile, key: root.keyPath("org_secret_file"))
 
         if let section = try root.section("upstreams") {
-            try section.rejectUnknownKeys(allowed: ["openai"])
-            if let text = try section.optionalString("openai") {
+            try section.rejectUnknownKeys(allowed: ["openai", "anthropic", "gemini", "azure"])
+            func url(_ key: String) throws -> UpstreamURL? {
+                guard let text = try section.optionalString(key) else { return nil }
                 guard let url = UpstreamURL(text) else {
-                    throw ConfigError.invalid(key: section.keyPath("openai"), value: text, expected: "an http:// or https:// URL such as https://api.openai.com")
+                    throw ConfigError.invalid(key: section.keyPath(key), value: text, expected: "an http:// or https:// URL such as https://api.openai.com")
                 }
-                upstreams.openai = url
+                return url
             }
+            upstreams.openai = try url("openai") ?? upstreams.openai
+            upstreams.anthropic = try url("anthropic") ?? upstreams.anthropic
+            upstreams.gemini = try url("gemini") ?? upstreams.gemini
+            upstreams.azure = try url("azure")
         }
         if let section = try root.section("aggregator") {
             try section.rejectUnknownKeys(allowed: ["endpoint", "server_public_key_file", "secret_key_file", "insecure_plaintext"])

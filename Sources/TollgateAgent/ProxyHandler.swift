@@ -91,13 +91,19 @@ final class ProxyHandler: ChannelInboundHandler {
             respond(status: .ok, contentType: local.contentType, body: local.body, keepAlive: head.isKeepAlive, context: context)
             return
         }
-        guard let route = ProviderRoute.resolve(uri: head.uri, upstreams: services.config.upstreams) else {
+        let route: ProviderRoute
+        switch ProviderRoute.resolve(uri: head.uri, upstreams: services.config.upstreams) {
+        case .success(let resolved):
+            route = resolved
+        case .failure(let failure):
             state = .discarding
             services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"unknown_route\"}")
-            respondWithError(ProviderErrorResponse(
-                status: .notFound, code: "unknown_route",
-                message: "Tollgate agent: no provider route for \(head.uri); use /openai/v1/..."),
-                keepAlive: head.isKeepAlive, context: context)
+            let message = switch failure {
+            case .unknownPrefix: "Tollgate agent: no provider route for this path; use /openai/, /anthropic/, /gemini/ or /azure/ followed by the provider's own path"
+            case .notConfigured(let name): "Tollgate agent: the \(name) route has no upstream; set upstreams.\(name) in the agent config"
+            }
+            respondWithError(ProviderErrorResponse(status: .notFound, code: "unknown_route", message: message),
+                             keepAlive: head.isKeepAlive, context: context)
             return
         }
         if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.config.maxRequestBodyBytes {
@@ -237,8 +243,9 @@ final class ProxyHandler: ChannelInboundHandler {
     // MARK: Metering
 
     private func meter(_ exchange: Exchange) {
-        guard let endpoint = exchange.route.endpoint, let status = exchange.responseStatus else { return }
-        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers) ?? ""
+        let endpoint = exchange.route.path.hasSuffix("/chat/completions") ? "chat.completions" : nil
+        guard let endpoint, let status = exchange.responseStatus else { return }
+        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: exchange.route.provider, query: exchange.route.query) ?? ""
         let completed = CompletedExchange(
             provider: exchange.route.provider,
             endpoint: endpoint,

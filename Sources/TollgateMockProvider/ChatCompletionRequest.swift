@@ -10,12 +10,22 @@ struct ChatCompletionRequest: Decodable {
     var maxTokens: Int?
     var maxCompletionTokens: Int?
     var stream: Bool?
+    var streamOptions: StreamOptions?
 
     enum CodingKeys: String, CodingKey {
         case model, messages, stream
         case maxTokens = "max_tokens"
         case maxCompletionTokens = "max_completion_tokens"
+        case streamOptions = "stream_options"
     }
+
+    struct StreamOptions: Decodable {
+        var includeUsage: Bool?
+        enum CodingKeys: String, CodingKey { case includeUsage = "include_usage" }
+    }
+
+    /// Usage is streamed only on request, in one extra chunk before `[DONE]`.
+    var streamsUsage: Bool { streamOptions?.includeUsage == true }
 
     struct Message: Decodable {
         var role: String?

@@ -1,36 +1,39 @@
 import Foundation
 
-/// `POST /v1/chat/completions`: checks the request like OpenAI would, answers with
-/// simulated usage and records what it billed in the ledger.
+/// `POST /v1/chat/completions` (OpenAI) and `POST /openai/deployments/{d}/chat/completions`
+/// (Azure): checks the request like the provider would, answers with simulated usage,
+/// whole or streamed, and records what it billed in the ledger.
 ///
-/// Checks run in OpenAI's order (authentication before the body is even parsed) so a
-/// meter sees the same status for the same mistake as against the real API.
+/// Checks run in the provider's order (authentication before the body is even parsed) so
+/// a meter sees the same status for the same mistake as against the real API.
 struct ChatCompletionsEndpoint {
     let ledger: LedgerRecorder
     let now: () -> Date
 
     func respond(to request: MockHTTPRequest) -> MockHTTPResponse {
-        switch answer(request) {
-        case .success(let response):
-            return response
-        case .failure(let error):
-            ledger.recordError()
-            return .error(error)
-        }
+        guard let apiKey = request.bearerKey else { return ledger.refuse(OpenAIError.missingKey) }
+        return ledger.settle(complete(request, apiKey: apiKey, style: .openai, modelOverride: nil))
     }
 
-    private func answer(_ request: MockHTTPRequest) -> Result<MockHTTPResponse, OpenAIError> {
-        guard let apiKey = bearerKey(request) else { return .failure(.missingKey) }
-        if let forced = request.headers.first(name: "x-mock-status").flatMap(Int.init), (400...599).contains(forced) {
-            return .failure(.simulated(status: forced))
-        }
+    /// Azure authenticates with `api-key`, insists on `?api-version=` and names the
+    /// deployment, not the model, in the path; the response's model is the deployment's
+    /// (the mock deploys each model under its own name).
+    func respondAzure(to request: MockHTTPRequest, deployment: String) -> MockHTTPResponse {
+        guard let apiKey = request.credential(header: "api-key") else { return ledger.refuse(AzureGatewayError.missingKey) }
+        guard request.query["api-version"]?.isEmpty == false else { return ledger.refuse(AzureGatewayError.resourceNotFound) }
+        return ledger.settle(complete(request, apiKey: apiKey, style: .azure, modelOverride: deployment))
+    }
+
+    private func complete(_ request: MockHTTPRequest, apiKey: String, style: ChatStyle,
+                          modelOverride: String?) -> Result<MockHTTPResponse, OpenAIError> {
+        if let forced = request.forcedStatus { return .failure(.simulated(status: forced)) }
         let body: ChatCompletionRequest
         do {
             body = try JSONDecoder().decode(ChatCompletionRequest.self, from: Data(request.body))
         } catch {
             return .failure(.malformedJSON)
         }
-        guard let requestedModel = body.model, !requestedModel.isEmpty else {
+        guard let requestedModel = modelOverride ?? body.model, !requestedModel.isEmpty else {
             return .failure(.invalidRequest("you must provide a model parameter"))
         }
         guard let messages = body.messages else {
@@ -42,47 +45,36 @@ struct ChatCompletionsEndpoint {
                 "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
                 param: "messages", code: "empty_array"))
         }
-        if body.stream == true {
-            return .failure(.invalidRequest("streaming not supported by mock yet", param: "stream"))
+        if body.streamOptions != nil, body.stream != true {
+            return .failure(.invalidRequest(
+                "The 'stream_options' parameter is only allowed when 'stream' is enabled.", param: "stream_options"))
         }
 
-        let model = ModelSnapshots.responseModel(forRequested: requestedModel)
+        let model = modelOverride ?? ModelSnapshots.responseModel(forRequested: requestedModel)
         let bodyHash = StableHash.fnv1a(request.body)
         let usage = SimulatedUsage(request: body, model: model, bodyHash: bodyHash)
-        let completion = ChatCompletionBody(
-            id: Self.completionID(),
-            created: Int(now().timeIntervalSince1970),
-            model: model,
-            content: FillerText.reply(tokens: usage.visibleTokens, seed: bodyHash),
-            usage: usage
-        )
-        ledger.recordSuccess(apiKey: apiKey, model: model, usage: usage)
-        return .success(.json(completion.serialized, headers: [
-            ("x-request-id", "req_" + Self.randomToken(length: 32, alphabet: Self.hex)),
+        let id = RandomID.openAICompletion()
+        let created = Int(now().timeIntervalSince1970)
+        let content = FillerText.reply(tokens: usage.visibleTokens, seed: bodyHash)
+        ledger.record(BilledRequest(provider: style == .azure ? .azure : .openai, apiKey: apiKey, model: model, tokens: usage.tokens))
+
+        let headers = Self.headers(bodyHash: bodyHash)
+        if body.stream == true {
+            let chunks = ChatCompletionChunks(id: id, created: created, model: model, content: content, usage: usage,
+                                              includeUsage: body.streamsUsage, style: style)
+            return .success(.stream(chunks.events, pause: request.chunkPause, headers: headers))
+        }
+        let completion = ChatCompletionBody(id: id, created: created, model: model, content: content, usage: usage, style: style)
+        return .success(.json(completion.serialized, headers: headers))
+    }
+
+    /// The response headers every OpenAI endpoint sends.
+    static func headers(bodyHash: UInt64) -> [(String, String)] {
+        [
+            ("x-request-id", RandomID.openAIRequest()),
             ("openai-version", "2020-10-01"),
             ("openai-organization", "tollgate-mock"),
             ("openai-processing-ms", String(100 + Int(bodyHash % 900))),
-        ]))
-    }
-
-    /// Any non-empty bearer token is accepted: the mock meters keys, it does not police them.
-    private func bearerKey(_ request: MockHTTPRequest) -> String? {
-        guard let header = request.headers.first(name: "authorization") else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let key = parts[1].trimmingCharacters(in: .whitespaces)
-        return key.isEmpty ? nil : key
-    }
-
-    private static let hex = Array("0123456789abcdef")
-    private static let base62 = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-
-    /// IDs are random, unlike usage: nothing compares them, and real ones never repeat.
-    private static func completionID() -> String {
-        "chatcmpl-" + randomToken(length: 29, alphabet: base62)
-    }
-
-    private static func randomToken(length: Int, alphabet: [Character]) -> String {
-        String((0..<length).map { _ in alphabet.randomElement()! })
+        ]
     }
 }

@@ -19,3 +19,24 @@ enum FillerText {
         return sentence.prefix(1).uppercased() + sentence.dropFirst() + "."
     }
 }
+
+extension FillerText {
+    /// Splits a reply into stream deltas of `wordsPerPiece` words, each after the first
+    /// carrying its leading space, so that the deltas concatenate back to `text` exactly.
+    static func pieces(of text: String, wordsPerPiece: Int) -> [String] {
+        let words = text.split(separator: " ", omittingEmptySubsequences: false)
+        guard !text.isEmpty else { return [] }
+        let size = max(1, wordsPerPiece)
+        return stride(from: 0, to: words.count, by: size).map { start in
+            let piece = words[start..<min(start + size, words.count)].joined(separator: " ")
+            return start == 0 ? piece : " " + piece
+        }
+    }
+
+    /// How many of `total` tokens had been generated once `done` of `count` pieces were
+    /// sent: a running count that reaches `total` exactly at the last piece.
+    static func runningTokens(total: Int, done: Int, count: Int) -> Int {
+        guard count > 0 else { return total }
+        return total * min(done, count) / count
+    }
+}

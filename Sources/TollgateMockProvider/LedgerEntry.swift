@@ -1,45 +1,79 @@
-/// What one API key spent on one model: the ground truth a meter's totals are checked against.
+/// What one API key spent on one model at one provider: the ground truth a meter's
+/// totals are checked against.
 ///
-/// `model` is the model the response named (the dated snapshot), since that is what a
-/// correct meter attributes and prices by. Token fields follow OpenAI's usage object:
-/// `promptTokens` includes `cachedTokens`, `completionTokens` includes `reasoningTokens`.
+/// `model` is the model the response named (OpenAI's and Anthropic's dated snapshot,
+/// Gemini's `modelVersion`, an Azure deployment's name), since that is what a correct
+/// meter attributes and prices by.
+///
+/// Token fields use Tollgate's normalised classes, whatever the provider calls them:
+/// - `promptTokens`: every input token, *including* cache reads and cache writes. OpenAI's
+///   and Gemini's prompt counts already include them; for Anthropic it is
+///   `input_tokens + cache_read_input_tokens + cache_creation_input_tokens`.
+/// - `cachedTokens`: input read from a prompt cache (part of `promptTokens`).
+/// - `cacheWriteTokens`: input written to a prompt cache (part of `promptTokens`):
+///   Anthropic's `cache_creation_input_tokens`, both TTLs.
+/// - `completionTokens`: every generated token, *including* reasoning. For Gemini that is
+///   `candidatesTokenCount + thoughtsTokenCount`.
+/// - `reasoningTokens`: reasoning or thinking (part of `completionTokens`).
 public struct LedgerEntry: Codable, Hashable, Sendable {
+    /// `openai`, `azure`, `anthropic` or `gemini`.
+    public var provider: String
     public var apiKey: String
     public var model: String
     public var requests: Int
     public var promptTokens: Int
     public var cachedTokens: Int
+    public var cacheWriteTokens: Int
     public var completionTokens: Int
     public var reasoningTokens: Int
 
     public init(
         apiKey: String, model: String, requests: Int = 0, promptTokens: Int = 0,
-        cachedTokens: Int = 0, completionTokens: Int = 0, reasoningTokens: Int = 0
+        cachedTokens: Int = 0, completionTokens: Int = 0, reasoningTokens: Int = 0,
+        provider: String = "openai", cacheWriteTokens: Int = 0
     ) {
+        self.provider = provider
         self.apiKey = apiKey
         self.model = model
         self.requests = requests
         self.promptTokens = promptTokens
         self.cachedTokens = cachedTokens
+        self.cacheWriteTokens = cacheWriteTokens
         self.completionTokens = completionTokens
         self.reasoningTokens = reasoningTokens
     }
 
     enum CodingKeys: String, CodingKey {
+        case provider
         case apiKey = "api_key"
         case model, requests
         case promptTokens = "prompt_tokens"
         case cachedTokens = "cached_tokens"
+        case cacheWriteTokens = "cache_write_tokens"
         case completionTokens = "completion_tokens"
         case reasoningTokens = "reasoning_tokens"
+    }
+
+    /// Ledgers written before `provider` and `cache_write_tokens` existed still decode.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        provider = try container.decodeIfPresent(String.self, forKey: .provider) ?? "openai"
+        apiKey = try container.decode(String.self, forKey: .apiKey)
+        model = try container.decode(String.self, forKey: .model)
+        requests = try container.decode(Int.self, forKey: .requests)
+        promptTokens = try container.decode(Int.self, forKey: .promptTokens)
+        cachedTokens = try container.decode(Int.self, forKey: .cachedTokens)
+        cacheWriteTokens = try container.decodeIfPresent(Int.self, forKey: .cacheWriteTokens) ?? 0
+        completionTokens = try container.decode(Int.self, forKey: .completionTokens)
+        reasoningTokens = try container.decode(Int.self, forKey: .reasoningTokens)
     }
 }
 
 /// The mock's ground truth as served by `GET /_mock/ledger`.
 public struct LedgerSnapshot: Codable, Hashable, Sendable {
-    /// One entry per (api_key, response model), sorted by key then model.
+    /// One entry per (provider, api_key, response model), sorted by provider, key, then model.
     public var entries: [LedgerEntry]
-    /// Completion requests answered with a non-200 status; they carry no usage.
+    /// Requests to a metered endpoint answered with a non-200 status; they carry no usage.
     public var errors: Int
 
     public init(entries: [LedgerEntry], errors: Int) {

@@ -9,13 +9,13 @@ final class LedgerRecorder: @unchecked Sendable {
     private var tally = UsageTally()
     private var errors = 0
 
-    func recordSuccess(apiKey: String, model: String, usage: SimulatedUsage) {
+    /// Called when the response is decided, before any byte is sent: like the real
+    /// providers, a streamed request is billed in full whether or not its usage is ever
+    /// sent, and whether or not the client reads to the end.
+    func record(_ request: BilledRequest) {
         lock.lock()
         defer { lock.unlock() }
-        tally.add(
-            apiKey: apiKey, model: model, prompt: usage.promptTokens, cached: usage.cachedTokens,
-            completion: usage.completionTokens, reasoning: usage.reasoningTokens
-        )
+        tally.add(request)
     }
 
     func recordError() {
@@ -28,5 +28,21 @@ final class LedgerRecorder: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return LedgerSnapshot(entries: tally.entries, errors: errors)
+    }
+}
+
+extension LedgerRecorder {
+    /// An endpoint's answer: a refusal counts as an error in the ledger, a success passes
+    /// through (the endpoint recorded its usage when it decided to answer).
+    func settle<Failure: ProviderError>(_ result: Result<MockHTTPResponse, Failure>) -> MockHTTPResponse {
+        switch result {
+        case .success(let response): response
+        case .failure(let error): refuse(error)
+        }
+    }
+
+    func refuse(_ error: some ProviderError) -> MockHTTPResponse {
+        recordError()
+        return .error(error)
     }
 }

@@ -4,7 +4,8 @@ import NIOHTTP1
 /// Collects one HTTP request at a time, hands it to the router and writes the answer.
 ///
 /// All protocol logic lives in `MockRouter`; this handler only buffers the body, enforces
-/// the size limit and frames the response with the right keep-alive headers.
+/// the size limit and frames the response: whole with a content-length, or streamed with
+/// chunked transfer encoding, one flush per event.
 final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -19,6 +20,8 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let router: MockRouter
     private let maxBodyBytes: Int
     private var state = State.idle
+    /// The next event of a paced stream, cancelled if the client goes away first.
+    private var nextPiece: Scheduled<Void>?
 
     init(router: MockRouter, maxBodyBytes: Int) {
         self.router = router
@@ -57,6 +60,12 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        nextPiece?.cancel()
+        nextPiece = nil
+        context.fireChannelInactive()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         context.close(promise: nil)
     }
@@ -67,15 +76,47 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func write(_ response: MockHTTPResponse, version: HTTPVersion, keepAlive: Bool, context: ChannelHandlerContext) {
-        var body = context.channel.allocator.buffer(capacity: response.body.utf8.count)
-        body.writeString(response.body)
-
         var headers = HTTPHeaders(response.headers)
-        headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
-        headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+        switch response.body {
+        case .complete(let text):
+            let body = context.channel.allocator.buffer(string: text)
+            headers.replaceOrAdd(name: "content-length", value: String(body.readableBytes))
+            headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+            finish(keepAlive: keepAlive, context: context)
+        case .streamed(let pieces, let pause):
+            // HTTP/1.0 has no chunked encoding: the end of the stream is the end of the connection.
+            let chunked = version.major > 1 || (version.major == 1 && version.minor >= 1)
+            let keepAlive = keepAlive && chunked
+            if chunked { headers.replaceOrAdd(name: "transfer-encoding", value: "chunked") }
+            headers.replaceOrAdd(name: "connection", value: keepAlive ? "keep-alive" : "close")
+            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
+            send(pieces[...], pause: pause, keepAlive: keepAlive, context: context)
+        }
+    }
 
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+    /// Writes and flushes the pieces one by one: all at once when `pause` is zero, otherwise
+    /// one per scheduled task so that each arrives at the client on its own.
+    private func send(_ pieces: ArraySlice<String>, pause: TimeAmount, keepAlive: Bool, context: ChannelHandlerContext) {
+        var remaining = pieces
+        while let piece = remaining.popFirst() {
+            guard context.channel.isActive else { return }
+            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: piece)))), promise: nil)
+            if pause > .zero, !remaining.isEmpty {
+                let bound = NIOLoopBound((self, context, remaining), eventLoop: context.eventLoop)
+                nextPiece = context.eventLoop.scheduleTask(in: pause) {
+                    let (handler, context, rest) = bound.value
+                    handler.nextPiece = nil
+                    handler.send(rest, pause: pause, keepAlive: keepAlive, context: context)
+                }
+                return
+            }
+        }
+        finish(keepAlive: keepAlive, context: context)
+    }
+
+    private func finish(keepAlive: Bool, context: ChannelHandlerContext) {
         let sent = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             sent.whenComplete { _ in context.close(promise: nil) }

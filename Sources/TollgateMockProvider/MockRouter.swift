@@ -5,30 +5,55 @@ import Foundation
 struct MockRouter {
     let ledger: LedgerRecorder
     let completions: ChatCompletionsEndpoint
+    let responses: ResponsesEndpoint
+    let embeddings: EmbeddingsEndpoint
+    let legacyCompletions: CompletionsEndpoint
+    let anthropic: AnthropicMessagesEndpoint
+    let gemini: GeminiEndpoint
 
     init(ledger: LedgerRecorder, now: @escaping () -> Date = Date.init) {
         self.ledger = ledger
         self.completions = ChatCompletionsEndpoint(ledger: ledger, now: now)
+        self.responses = ResponsesEndpoint(ledger: ledger, now: now)
+        self.embeddings = EmbeddingsEndpoint(ledger: ledger)
+        self.legacyCompletions = CompletionsEndpoint(ledger: ledger, now: now)
+        self.anthropic = AnthropicMessagesEndpoint(ledger: ledger)
+        self.gemini = GeminiEndpoint(ledger: ledger)
     }
 
     func respond(to request: MockHTTPRequest) -> MockHTTPResponse {
-        switch (request.method, request.path) {
-        case (.POST, "/v1/chat/completions"):
-            return completions.respond(to: request)
-        case (.GET, "/_mock/ledger"):
-            return .json(Self.ledgerJSON(ledger.snapshot))
-        case (.GET, "/healthz"):
-            return .text("ok")
-        default:
-            return .error(.invalidURL(method: request.method.rawValue, path: request.path))
+        switch MockRoute.resolve(method: request.method, path: request.path) {
+        case .chatCompletions: completions.respond(to: request)
+        case .azureChat(let deployment): completions.respondAzure(to: request, deployment: deployment)
+        case .responses: responses.respond(to: request)
+        case .embeddings: embeddings.respond(to: request)
+        case .completions: legacyCompletions.respond(to: request)
+        case .anthropicMessages: anthropic.respond(to: request)
+        case .gemini(let model, let method): gemini.respond(to: request, model: model, method: method)
+        case .ledger: .json(Self.ledgerJSON(ledger.snapshot))
+        case .health: .text("ok")
+        case nil: Self.notFound(method: request.method.rawValue, path: request.path)
         }
     }
 
     /// An oversized body is rejected before it is read in full; it still counts as a
-    /// failed completion when that is what it was aimed at.
+    /// failed request when it was aimed at a metered endpoint.
     func respondToOversizedBody(path: String) -> MockHTTPResponse {
-        if path == "/v1/chat/completions" { ledger.recordError() }
-        return .error(.bodyTooLarge)
+        let route = MockRoute.resolve(method: .POST, path: path)
+        if route?.isMetered == true { ledger.recordError() }
+        switch ErrorShape(path: path, route: route) {
+        case .openai: return .error(OpenAIError.bodyTooLarge)
+        case .anthropic: return .error(AnthropicError.bodyTooLarge)
+        case .gemini: return .error(GeminiError.bodyTooLarge)
+        }
+    }
+
+    private static func notFound(method: String, path: String) -> MockHTTPResponse {
+        switch ErrorShape(path: path, route: nil) {
+        case .openai: .error(OpenAIError.invalidURL(method: method, path: path))
+        case .anthropic: .error(AnthropicError.notFound(path: path))
+        case .gemini: .error(GeminiError.notFound(path: path))
+        }
     }
 
     private static func ledgerJSON(_ snapshot: LedgerSnapshot) -> String {

@@ -2,7 +2,7 @@
 ///
 /// SDKs pick their exception class and retry policy from the status plus this body, so
 /// error-path tests are only meaningful if the mock matches it field for field.
-struct OpenAIError: Error {
+struct OpenAIError: ProviderError {
     var status: Int
     var message: String
     var type: String
@@ -67,4 +67,34 @@ struct OpenAIError: Error {
                         type: "server_error", param: nil, code: nil)
         }
     }
+}
+
+/// An error in each provider's own JSON shape, with the status it goes out with.
+protocol ProviderError: Error {
+    var status: Int { get }
+    var body: String { get }
+    var contentType: String { get }
+}
+
+extension ProviderError {
+    var contentType: String { "application/json" }
+}
+
+/// Azure OpenAI's own gateway errors (auth, unknown deployment or API version) are shaped
+/// `{"error":{"code":"401","message":…}}`: a string code and no type. Errors from the
+/// model itself come through in OpenAI's shape.
+struct AzureGatewayError: ProviderError {
+    var status: Int
+    var message: String
+
+    var body: String {
+        OrderedJSON.object([("error", .object([("code", .string(String(status))), ("message", .string(message))]))]).serialized
+    }
+
+    static let missingKey = AzureGatewayError(
+        status: 401,
+        message: "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+    )
+
+    static let resourceNotFound = AzureGatewayError(status: 404, message: "Resource not found")
 }

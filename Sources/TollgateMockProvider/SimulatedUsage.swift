@@ -1,4 +1,7 @@
-/// The token counts the mock reports for one request.
+import TollgateCore
+
+/// The token counts the mock reports for one OpenAI-style request (Chat Completions,
+/// Responses, legacy Completions, Azure).
 ///
 /// Every number is a pure function of the request so that reruns reproduce the same
 /// ledger, yet they vary enough (cached and uncached prompts, reasoning, hitting the
@@ -31,17 +34,23 @@ struct SimulatedUsage: Equatable {
     init(request: ChatCompletionRequest, model: String, bodyHash: UInt64) {
         let messages = request.messages ?? []
         let characters = messages.reduce(0) { $0 + ($1.content?.characterCount ?? 0) }
-        promptTokens = max(1, characters / 4 + 8 * messages.count)
+        self.init(promptTokens: PromptSize.tokens(characters: characters, messages: messages.count),
+                  outputLimit: request.outputLimit, model: model, bodyHash: bodyHash)
+    }
+
+    /// The shared rule for every OpenAI-style endpoint once the prompt is counted.
+    init(promptTokens: Int, outputLimit: Int?, model: String, bodyHash: UInt64, caches: Bool = true) {
+        self.promptTokens = promptTokens
 
         // Half the prompt as a cached prefix stands in for a repeated system prompt.
-        cachedTokens = promptTokens >= Self.cacheThreshold
+        cachedTokens = caches && promptTokens >= Self.cacheThreshold
             ? (promptTokens / 2) / Self.cacheBlock * Self.cacheBlock
             : 0
 
-        let limit = max(1, min(request.outputLimit ?? Self.outputCeiling, Self.outputCeiling))
+        let limit = max(1, min(outputLimit ?? Self.outputCeiling, Self.outputCeiling))
         let completion = Int(bodyHash % UInt64(limit)) + 1
         completionTokens = completion
-        hitLimit = request.outputLimit.map { completion >= max(1, $0) } ?? false
+        hitLimit = outputLimit.map { completion >= max(1, $0) } ?? false
 
         if ModelSnapshots.isReasoningModel(model) {
             // Reasoning is part of completion_tokens (OpenAI bills it as output): 50–90% of it.
@@ -54,4 +63,18 @@ struct SimulatedUsage: Equatable {
 
     /// Tokens the client actually sees as message text.
     var visibleTokens: Int { completionTokens - reasoningTokens }
+
+    /// In Tollgate's classes, which for OpenAI are the usage object's own.
+    var tokens: TokenUsage {
+        TokenUsage(input: Int64(promptTokens), cachedInput: Int64(cachedTokens),
+                   output: Int64(completionTokens), reasoning: Int64(reasoningTokens))
+    }
+}
+
+/// The mock's tokenizer: about four characters a token plus a little per message, which
+/// is close to the real ratio for English and, above all, deterministic.
+enum PromptSize {
+    static func tokens(characters: Int, messages: Int) -> Int {
+        max(1, characters / 4 + 8 * messages)
+    }
 }

@@ -3,47 +3,59 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Sends `plan.requests` chat completions to `baseURL/v1/chat/completions` and sums the
-/// usage the clients were billed.
+/// Sends `plan.requests` requests to an OpenAI base URL and sums the usage the clients
+/// were billed.
 ///
 /// `baseURL` is the agent's OpenAI route (e.g. `http://127.0.0.1:8787/openai`) or the mock
-/// itself. Failed requests are counted, not thrown, so one bad answer still yields a report.
+/// itself; other providers' formats go to the agent's routes beside it (see
+/// `TrafficEndpoints(openAIBase:)`). Failed requests are counted, not thrown, so one bad
+/// answer still yields a report.
 public func runTraffic(plan: TrafficPlan, baseURL: URL) async throws -> TrafficReport {
+    try await runTraffic(plan: plan, endpoints: TrafficEndpoints(openAIBase: baseURL))
+}
+
+/// Sends the plan through an agent (or the mock) at its root URL, e.g.
+/// `http://127.0.0.1:8787`: OpenAI formats to `<root>/openai/…`, Anthropic to
+/// `<root>/anthropic/…`, Gemini to `<root>/gemini/…`.
+public func runTraffic(plan: TrafficPlan, agentURL: URL) async throws -> TrafficReport {
+    try await runTraffic(plan: plan, endpoints: TrafficEndpoints(agentRoot: agentURL))
+}
+
+public func runTraffic(plan: TrafficPlan, endpoints: TrafficEndpoints) async throws -> TrafficReport {
     try plan.validate()
-    let endpoint = baseURL.appendingPathComponent("v1/chat/completions")
     let session = makeTrafficSession(concurrency: plan.concurrency)
     defer { session.finishTasksAndInvalidate() }
 
     var tally = UsageTally()
-    var failures = 0
     var samples: [String] = []
+    var counts = Dictionary(uniqueKeysWithValues: plan.formats.map { ($0, TrafficReport.FormatCount(format: $0)) })
 
-    await withTaskGroup(of: TrafficOutcome.self) { group in
+    await withTaskGroup(of: (TrafficFormat, TrafficOutcome).self) { group in
         var next = 0
         // A sliding window rather than one task per request: `concurrency` is a real cap on
         // in-flight requests, which is what quota and connection-pool tests rely on.
         func submit() {
             let request = TrafficRequest(index: next, plan: plan)
-            group.addTask { await send(request, to: endpoint, session: session) }
+            group.addTask { (request.format, await send(request, endpoints: endpoints, session: session)) }
             next += 1
         }
         while next < min(plan.concurrency, plan.requests) { submit() }
-        for await outcome in group {
+        for await (format, outcome) in group {
+            counts[format, default: .init(format: format)].requests += 1
             switch outcome {
-            case .billed(let apiKey, let completion):
-                tally.add(
-                    apiKey: apiKey, model: completion.model, prompt: completion.usage.prompt_tokens,
-                    cached: completion.cachedTokens, completion: completion.usage.completion_tokens,
-                    reasoning: completion.reasoningTokens
-                )
+            case .billed(let billed, let usageShown):
+                tally.add(billed)
+                if !usageShown { counts[format]?.usageHidden += 1 }
             case .failed(let reason):
-                failures += 1
+                counts[format]?.failures += 1
                 if samples.count < 5 { samples.append(reason) }
             }
             if next < plan.requests { submit() }
         }
     }
-    return TrafficReport(requests: plan.requests, failures: failures, entries: tally.entries, failureSamples: samples)
+    let formats = TrafficFormat.allCases.compactMap { counts[$0] }
+    return TrafficReport(requests: plan.requests, failures: formats.reduce(0) { $0 + $1.failures },
+                         entries: tally.entries, failureSamples: samples, formats: formats)
 }
 
 /// Reads the mock's ground truth from `mockURL/_mock/ledger`.
@@ -64,29 +76,28 @@ public func fetchLedger(mockURL: URL) async throws -> LedgerSnapshot {
 }
 
 private enum TrafficOutcome: Sendable {
-    case billed(apiKey: String, ObservedCompletion)
+    case billed(BilledRequest, usageShown: Bool)
     case failed(String)
 }
 
-private func send(_ request: TrafficRequest, to endpoint: URL, session: URLSession) async -> TrafficOutcome {
-    var urlRequest = URLRequest(url: endpoint)
-    urlRequest.httpMethod = "POST"
-    urlRequest.httpBody = request.body
-    urlRequest.setValue("Bearer \(request.apiKey)", forHTTPHeaderField: "Authorization")
-    urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+/// Reads each response to its end, streams included, before looking at its usage.
+private func send(_ request: TrafficRequest, endpoints: TrafficEndpoints, session: URLSession) async -> TrafficOutcome {
+    let urlRequest = request.urlRequest(endpoints: endpoints)
+    let label = "\(request.format.rawValue) \(request.model)"
     do {
         let (data, response) = try await session.data(for: urlRequest)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         guard status == 200 else {
-            return .failed("HTTP \(status) for \(request.model): \(String(decoding: data.prefix(200), as: UTF8.self))")
+            return .failed("HTTP \(status) for \(label): \(String(decoding: data.prefix(200), as: UTF8.self))")
         }
-        do {
-            return .billed(apiKey: request.apiKey, try JSONDecoder().decode(ObservedCompletion.self, from: data))
-        } catch {
-            return .failed("unreadable usage for \(request.model): \(error)")
-        }
+        let observed = try ObservedUsage.read(request.format, from: data)
+        let billed = BilledRequest(provider: request.format.provider, apiKey: request.apiKey, model: observed.model,
+                                   tokens: observed.tokens ?? .zero)
+        return .billed(billed, usageShown: observed.tokens != nil)
+    } catch let error as ObservationError {
+        return .failed("\(label): \(error)")
     } catch {
-        return .failed("\(endpoint.absoluteString): \(error.localizedDescription)")
+        return .failed("\(urlRequest.url?.absoluteString ?? "?"): \(error.localizedDescription)")
     }
 }
 

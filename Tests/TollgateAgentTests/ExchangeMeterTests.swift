@@ -60,8 +60,12 @@ import TollgateProviders
         return path
     }
 
-    @Test func defaultsNeedOnlyTheSecret() throws {
-        let config = try AgentConfig(yaml: "org_secret_file: \(try secretFile())")
+    @Test func defaultsNeedOnlyTheSecretAndTheAggregatorsKey() throws {
+        #expect { try AgentConfig(yaml: "org_secret_file: \(try secretFile())") } throws: { error in
+            "\(error)".contains("'aggregator.server_public_key_file'") && "\(error)".contains("tollgate keygen")
+        }
+        let config = try AgentConfig(yaml: "org_secret_file: \(try secretFile())\naggregator:\n  insecure_plaintext: true")
+        #expect(config.aggregatorSecurity == .insecurePlaintext)
         #expect(config.listen == HostPort(host: "127.0.0.1", port: 8787))
         #expect(config.upstreams.openai.description == "https://api.openai.com")
         #expect(config.orgSecret.count == 32)
@@ -78,12 +82,14 @@ import TollgateProviders
         let cases: [(String, String)] = [
             ("upstreams:\n  openai: ftp://x", "upstreams.openai"),
             ("aggregator:\n  endpoint: 127.0.0.1:7600", "aggregator.endpoint"),
+            ("aggregator:\n  server_public_key_file: /nonexistent", "aggregator.server_public_key_file"),
             ("meter:\n  flush_interval_ms: 0", "meter.flush_interval_ms"),
             ("listen: nowhere", "listen"),
             ("lisen: 127.0.0.1:1", "lisen"),
         ]
         for (yaml, key) in cases {
-            #expect { try AgentConfig(yaml: "org_secret_file: \(secret)\n" + yaml) } throws: { error in
+            let security = yaml.hasPrefix("aggregator:") ? "" : "aggregator:\n  insecure_plaintext: true\n"
+            #expect { try AgentConfig(yaml: "org_secret_file: \(secret)\n" + security + yaml) } throws: { error in
                 "\(error)".contains("'\(key)'")
             }
         }
@@ -92,11 +98,13 @@ import TollgateProviders
     @Test func routesBaseURLModeRequests() throws {
         var upstreams = AgentConfig.Upstreams()
         upstreams.openai = try #require(UpstreamURL("http://127.0.0.1:9700/base/"))
-        let route = try #require(ProviderRoute.resolve(uri: "/openai/v1/chat/completions?x=1", upstreams: upstreams))
+        let route = try ProviderRoute.resolve(uri: "/openai/v1/chat/completions?x=1", upstreams: upstreams).get()
         #expect(route.upstreamURI == "/base/v1/chat/completions?x=1")
-        #expect(route.endpoint == "chat.completions")
+        #expect(route.path == "/v1/chat/completions" && route.query == "x=1")
         #expect(route.upstream.hostHeader == "127.0.0.1:9700")
-        #expect(ProviderRoute.resolve(uri: "/openai/v1/models", upstreams: upstreams)?.endpoint == nil)
-        #expect(ProviderRoute.resolve(uri: "/elsewhere", upstreams: upstreams) == nil)
+        let gemini = try ProviderRoute.resolve(uri: "/gemini/v1beta/models/gemini-2.5-pro:generateContent", upstreams: upstreams).get()
+        #expect(gemini.provider == .gemini && gemini.upstream.host == "generativelanguage.googleapis.com")
+        #expect(ProviderRoute.resolve(uri: "/elsewhere", upstreams: upstreams) == .failure(.unknownPrefix))
+        #expect(ProviderRoute.resolve(uri: "/azure/openai/deployments/d/chat/completions", upstreams: upstreams) == .failure(.notConfigured("azure")))
     }
 }

@@ -1,0 +1,56 @@
+import Foundation
+import Testing
+@testable import TollgateAggregator
+import TollgateWire
+
+@Suite struct AggregatorConfigTests {
+    @Test func curveIsRequiredUnlessPlaintextIsExplicit() throws {
+        #expect { try AggregatorConfig(yaml: "data_dir: /tmp/x") } throws: { error in
+            "\(error)".contains("'curve'") && "\(error)".contains("tollgate keygen") && "\(error)".contains("insecure_plaintext")
+        }
+        let lab = try AggregatorConfig(yaml: "insecure_plaintext: true")
+        guard case .insecurePlaintext = lab.usageSecurity else {
+            Issue.record("insecure_plaintext: true should select plaintext")
+            return
+        }
+    }
+
+    @Test func curveSettingsAreCheckedWhenRead() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aggcfg-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory + "/agents.d", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keys = try CurveKeyPair.generate()
+        try keys.write(secretKeyTo: directory + "/aggregator.key", publicKeyTo: directory + "/aggregator.pub")
+
+        let config = try AggregatorConfig(yaml: "curve:\n  secret_key_file: \(directory)/aggregator.key\n  authorized_keys_dir: \(directory)/agents.d\n")
+        guard case .curve(let loaded, let agents) = config.usageSecurity else {
+            Issue.record("a curve section should select CurveZMQ")
+            return
+        }
+        #expect(loaded.publicKey == keys.publicKey && agents == directory + "/agents.d")
+
+        #expect { try AggregatorConfig(yaml: "curve:\n  secret_key_file: \(directory)/nope.key\n  authorized_keys_dir: \(directory)\n") } throws: { error in
+            "\(error)".contains("'curve.secret_key_file'")
+        }
+        #expect { try AggregatorConfig(yaml: "curve:\n  secret_key_file: \(directory)/aggregator.key\n  authorized_keys_dir: \(directory)/missing\n") } throws: { error in
+            "\(error)".contains("'curve.authorized_keys_dir'")
+        }
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: yes please") } throws: { error in
+            "\(error)".contains("'insecure_plaintext'")
+        }
+    }
+
+    @Test func theAllowlistIsEveryPublicKeyFileByName() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agents-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let runner = try CurveKeyPair.generate()
+        try runner.publicKey.write(toFile: directory + "/ci-runner-1.pub", atomically: true, encoding: .utf8)
+        try "not a key".write(toFile: directory + "/README", atomically: true, encoding: .utf8)
+        let allowlist = try AuthorizedAgents.load(directory: directory)
+        #expect(allowlist.publicKeys == ["ci-runner-1": runner.publicKey])
+
+        try "garbage".write(toFile: directory + "/broken.pub", atomically: true, encoding: .utf8)
+        #expect(throws: CurveKeyError.self) { try AuthorizedAgents.load(directory: directory) }
+    }
+}

@@ -6,11 +6,16 @@ struct Ledger: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print what a running mock has billed since it started.",
         discussion: """
-        Reads GET MOCK-URL/_mock/ledger: every successful completion the mock served, \
-        summed per API key and per response model (the dated snapshot, e.g. \
-        gpt-4o-mini-2024-07-18), plus the number of completion requests it refused. \
-        This is the ground truth Tollgate's totals should match: PROMPT includes CACHED, \
-        COMPLETION includes REASONING, as in OpenAI's usage object.
+        Reads GET MOCK-URL/_mock/ledger: every successful request the mock served, \
+        streamed or not, summed per provider, API key and response model (the name the \
+        provider answered with, e.g. gpt-4o-mini-2024-07-18 or claude-sonnet-4-5-20250929), \
+        plus the number of requests it refused. A streamed request is billed in full \
+        even when its response carried no usage.
+
+        This is the ground truth Tollgate's totals should match, in Tollgate's classes \
+        for every provider: PROMPT includes CACHED and CACHE WRITE (for Anthropic, \
+        input_tokens + cache_read + cache_creation), COMPLETION includes REASONING (for \
+        Gemini, candidates + thoughts).
         """
     )
 
@@ -34,7 +39,7 @@ struct Ledger: AsyncParsableCommand {
         case .table:
             print(UsageTable.render(snapshot.entries))
             print("")
-            print("\(snapshot.errors) completion request(s) answered with an error")
+            print("\(snapshot.errors) request(s) answered with an error")
         }
     }
 }

@@ -5,17 +5,45 @@ import TollgateMockProvider
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the mock OpenAI server until interrupted.",
+        abstract: "Run the mock provider server (OpenAI, Azure, Anthropic, Gemini) until interrupted.",
         discussion: """
-        Serves POST /v1/chat/completions like OpenAI: any non-empty bearer key is \
-        accepted, the response names the dated model snapshot (gpt-4o becomes \
-        gpt-4o-2024-08-06) and carries a full usage object. Prompts of 1024 tokens or \
-        more report about half of them as cached; o-series models report reasoning.
+        Serves each provider's API in its own wire format, whole or streamed, with usage \
+        that is a pure function of the request body (the same request always bills the \
+        same tokens). Any non-empty key is accepted; responses name the model as the \
+        provider would (gpt-4o becomes gpt-4o-2024-08-06, claude-sonnet-4-5 becomes \
+        claude-sonnet-4-5-20250929).
 
-        Test hooks:
-          X-Mock-Status: 503   request header: reply with that 4xx/5xx status
-          GET /_mock/ledger    every successful completion so far, per key and model
-          GET /healthz         liveness
+          POST /v1/chat/completions
+              OpenAI. "stream": true streams chunks; the usage chunk comes only
+              with stream_options.include_usage.
+          POST /v1/responses
+              OpenAI Responses; "stream": true streams typed events.
+          POST /v1/embeddings
+              OpenAI; float or base64 vectors.
+          POST /v1/completions
+              OpenAI legacy completions; max_tokens defaults to 16.
+          POST /openai/deployments/D/chat/completions?api-version=V
+              Azure OpenAI; api-key header; the model is the deployment, D.
+          POST /v1/messages
+              Anthropic; x-api-key or Bearer key, anthropic-version header.
+          POST /v1beta/models/M:generateContent (or /v1/models/…)
+          POST /v1beta/models/M:streamGenerateContent
+              Gemini; ?alt=sse streams SSE, otherwise a JSON array;
+              x-goog-api-key header or ?key=.
+
+        The agent's route prefixes /openai, /anthropic and /gemini are accepted and \
+        stripped, so `traffic --agent-url` can target the mock directly. Prompts of 1024 \
+        tokens or more report cached input (OpenAI: half; Gemini: on about half the \
+        requests); Anthropic prompts with a cache_control breakpoint over 1024 tokens write \
+        the cache on about one request in three and read it on the others; o-series and \
+        GPT-5 models report reasoning, Gemini Pro and 2.5 Flash report thoughts.
+
+        Test hooks (request headers):
+          X-Mock-Status: 503          reply with that 4xx/5xx, in the provider's shape
+          X-Mock-Chunk-Delay-Ms: 50   pause between streamed events (default 0)
+        and endpoints:
+          GET /_mock/ledger           every billed request, per provider, key, model
+          GET /healthz                liveness
 
         Once bound it prints one line, `tollgate-mock listening on http://HOST:PORT`, so \
         scripts can pass --port 0 and read the real port. Stops on SIGINT or SIGTERM.

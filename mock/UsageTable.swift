@@ -3,18 +3,20 @@ import TollgateMockProvider
 /// Renders ledger-shaped entries as an aligned table with a total row.
 enum UsageTable {
     static func render(_ entries: [LedgerEntry]) -> String {
-        let header = ["KEY", "MODEL", "REQUESTS", "PROMPT", "CACHED", "COMPLETION", "REASONING"]
-        var total = LedgerEntry(apiKey: "TOTAL", model: "")
+        let header = ["PROVIDER", "KEY", "MODEL", "REQUESTS", "PROMPT", "CACHED", "CACHE WRITE", "COMPLETION", "REASONING"]
+        var total = LedgerEntry(apiKey: "", model: "", provider: "TOTAL")
         for entry in entries {
             total.requests += entry.requests
             total.promptTokens += entry.promptTokens
             total.cachedTokens += entry.cachedTokens
+            total.cacheWriteTokens += entry.cacheWriteTokens
             total.completionTokens += entry.completionTokens
             total.reasoningTokens += entry.reasoningTokens
         }
         let rows = [header] + (entries + [total]).map { entry in
-            [entry.apiKey, entry.model] + [
-                entry.requests, entry.promptTokens, entry.cachedTokens, entry.completionTokens, entry.reasoningTokens,
+            [entry.provider, entry.apiKey, entry.model] + [
+                entry.requests, entry.promptTokens, entry.cachedTokens, entry.cacheWriteTokens,
+                entry.completionTokens, entry.reasoningTokens,
             ].map(grouped)
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -22,7 +24,7 @@ enum UsageTable {
             row.indices.map { column in
                 let padding = String(repeating: " ", count: widths[column] - row[column].count)
                 // Text columns left-aligned, numbers right-aligned so digits line up.
-                return column < 2 ? row[column] + padding : padding + row[column]
+                return column < 3 ? row[column] + padding : padding + row[column]
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }

@@ -13,8 +13,8 @@ struct Verify: AsyncParsableCommand {
         discussion: """
         Fetches the mock's ledger, turns each API key into its key_id with the org secret \
         and prices each group with the built-in catalog, then polls the aggregator's \
-        GET /v1/usage?by=key,model until every group's requests, token classes and \
-        cost_nanousd match, or --timeout passes. Prints the differences and exits 1 if \
+        GET /v1/usage?by=key,model until every group's requests, token classes (input, \
+        cached input, cache writes, output, reasoning) and cost_nanousd match, or --timeout passes. Prints the differences and exits 1 if \
         they never match.
         """)
 

@@ -29,7 +29,7 @@ struct ShippingBenchmark {
             let result = try await runOnce(options)
             rates.append(Double(options.events) / result.seconds)
             cellRates.append(Double(result.cells) / result.seconds)
-            print(String(format: "  run %d: %.3f s, %.0f events/s, %d cells committed (%.0f cells/s)",
+            print(String(format: "  run %d: %.3f s, %.0f events/s, %d distinct cells committed (%.0f cells/s)",
                          run, result.seconds, rates.last!, result.cells, cellRates.last!))
         }
         print(String(format: "median: %.0f events/s recorded → committed at the aggregator (%.0f cells/s)",

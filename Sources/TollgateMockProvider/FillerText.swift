@@ -32,11 +32,4 @@ extension FillerText {
             return start == 0 ? piece : " " + piece
         }
     }
-
-    /// How many of `total` tokens had been generated once `done` of `count` pieces were
-    /// sent: a running count that reaches `total` exactly at the last piece.
-    static func runningTokens(total: Int, done: Int, count: Int) -> Int {
-        guard count > 0 else { return total }
-        return total * min(done, count) / count
-    }
 }

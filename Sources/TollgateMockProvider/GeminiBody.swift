@@ -26,10 +26,12 @@ struct GeminiBody {
     private var chunks: [OrderedJSON] {
         let pieces = FillerText.pieces(of: text, wordsPerPiece: 10)
         guard !pieces.isEmpty else { return [chunk(text: "", candidatesSoFar: usage.candidates, final: true)] }
+        // The filler writes one word per token, so the words sent so far are the running count.
+        var words = 0
         return pieces.enumerated().map { index, piece in
-            let done = index + 1
-            return chunk(text: piece, candidatesSoFar: FillerText.runningTokens(total: usage.candidates, done: done, count: pieces.count),
-                         final: done == pieces.count)
+            words += piece.split(separator: " ").count
+            let final = index == pieces.count - 1
+            return chunk(text: piece, candidatesSoFar: final ? usage.candidates : min(words, usage.candidates), final: final)
         }
     }
 

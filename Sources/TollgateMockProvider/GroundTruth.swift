@@ -5,7 +5,8 @@ import TollgateCore
 ///
 /// The expected side is computed from the mock's ledger alone: key ids with the org
 /// secret, costs with the price catalog. The actual side is the aggregator's usage JSON
-/// grouped by `key,model` (`tollgate usage --format json` or `GET /v1/usage`).
+/// grouped by `key,model` (`tollgate usage --format json` or `GET /v1/usage`). Groups
+/// merge providers: a key's spend on one model is one group whichever API served it.
 public enum GroundTruth {
     public struct Group: Hashable, Sendable, CustomStringConvertible {
         public var keyID: String
@@ -13,10 +14,13 @@ public enum GroundTruth {
         public var description: String { "key \(keyID.prefix(8)) model \(model)" }
     }
 
+    /// Token classes in Tollgate's convention: `inputTokens` includes cache reads and writes,
+    /// `outputTokens` includes reasoning.
     public struct Totals: Hashable, Sendable, Decodable {
         public var requests: Int64 = 0
         public var inputTokens: Int64 = 0
         public var cachedInputTokens: Int64 = 0
+        public var cacheWriteTokens: Int64 = 0
         public var outputTokens: Int64 = 0
         public var reasoningTokens: Int64 = 0
         public var costNanousd: Int64 = 0
@@ -25,9 +29,25 @@ public enum GroundTruth {
             case requests
             case inputTokens = "input_tokens"
             case cachedInputTokens = "cached_input_tokens"
+            case cacheWriteTokens = "cache_write_tokens"
             case outputTokens = "output_tokens"
             case reasoningTokens = "reasoning_tokens"
             case costNanousd = "cost_nanousd"
+        }
+
+        public init() {}
+
+        /// A class missing from the aggregator's JSON is zero, as it would be in its counters.
+        public init(from decoder: Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            func int(_ key: CodingKeys) throws -> Int64 { try container.decodeIfPresent(Int64.self, forKey: key) ?? 0 }
+            requests = try int(.requests)
+            inputTokens = try int(.inputTokens)
+            cachedInputTokens = try int(.cachedInputTokens)
+            cacheWriteTokens = try int(.cacheWriteTokens)
+            outputTokens = try int(.outputTokens)
+            reasoningTokens = try int(.reasoningTokens)
+            costNanousd = try int(.costNanousd)
         }
     }
 
@@ -36,7 +56,9 @@ public enum GroundTruth {
     public static func expected(from ledger: LedgerSnapshot, keys: KeyIdentifier, prices: PriceCatalog) -> [Group: Totals] {
         var result: [Group: Totals] = [:]
         for entry in ledger.entries {
+            // Ledger entries are already in Tollgate's classes, for every provider.
             let tokens = TokenUsage(input: Int64(entry.promptTokens), cachedInput: Int64(entry.cachedTokens),
+                                    cacheWrite: Int64(entry.cacheWriteTokens),
                                     output: Int64(entry.completionTokens), reasoning: Int64(entry.reasoningTokens))
             let price: ModelPrice
             switch prices.lookup(entry.model) {
@@ -48,6 +70,7 @@ public enum GroundTruth {
             totals.requests += Int64(entry.requests)
             totals.inputTokens += tokens.input
             totals.cachedInputTokens += tokens.cachedInput
+            totals.cacheWriteTokens += tokens.cacheWrite
             totals.outputTokens += tokens.output
             totals.reasoningTokens += tokens.reasoning
             totals.costNanousd += price.cost(of: tokens).value

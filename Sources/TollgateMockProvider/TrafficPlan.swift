@@ -58,7 +58,8 @@ public struct TrafficPlan: Sendable {
         }
     }
 
-    func validate() throws {
+    /// Throws `TrafficError.invalidPlan` naming what to change.
+    public func validate() throws {
         if apiKeys.isEmpty { throw TrafficError.invalidPlan("no API keys; pass at least one key (e.g. --keys 1)") }
         if formats.isEmpty { throw TrafficError.invalidPlan("no formats; pass at least one (e.g. --formats openaiChat)") }
         for format in Set(formats) where models(for: format).isEmpty {

@@ -3,6 +3,9 @@ import Testing
 import TollgateCore
 import TollgateMockProvider
 import TollgateProviders
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 
 /// Exactly-once under crashes: real processes, `kill -9`, and the mock's ledger as the
 /// ground truth for every key, model, token class and cost.
@@ -77,6 +80,29 @@ import TollgateProviders
             try await cluster.restart("aggregator")
         }
         try await traffic
+        try await expectExactTotals(cluster)
+    }
+
+    /// A long outage: with a tiny spool bound every cut merges the never-sent batches, and
+    /// when the aggregator returns the merged usage is still exact.
+    @Test func aLongOutageMergesTheSpoolAndLosesNothing() async throws {
+        let cluster = try LocalCluster(flushIntervalMs: 20, extraAgentConfig: "spool:\n  max_bytes: 1")
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        cluster.stop("aggregator", signal: SIGKILL)
+        for _ in 0..<4 {
+            try await wave(cluster, requests: 30)
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let (data, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        let metrics = String(decoding: data, as: UTF8.self)
+        #expect(metrics.contains("tollgate_agent_spool_merges_total "), "\(metrics)")
+        #expect(metrics.contains("tollgate_agent_spool_over_bound 1"))
+        let (status, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("status"))
+        #expect(String(decoding: status, as: UTF8.self).contains("\"spool_over_bound\" : true"))
+
+        try await cluster.restart("aggregator")
         try await expectExactTotals(cluster)
     }
 }

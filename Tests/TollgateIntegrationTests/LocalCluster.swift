@@ -17,7 +17,7 @@ final class LocalCluster {
     private let ports: (mock: Int, agent: Int, api: Int, usage: Int)
 
     /// `authorizeAgent: false` leaves the agent's key out of the aggregator's allowlist.
-    init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true) throws {
+    init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true, extraAgentConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ports = (try freePort(), try freePort(), try freePort(), try freePort())
@@ -48,6 +48,7 @@ final class LocalCluster {
           server_public_key_file: \(keys)/aggregator.pub
         meter:
           flush_interval_ms: \(flushIntervalMs)
+        \(extraAgentConfig)
         """.write(to: directory.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
         let agentKey = try Self.run("tollgate-agent", ["key", "--config", directory.appendingPathComponent("agent.yaml").path])
         if authorizeAgent {

@@ -1,0 +1,95 @@
+import Foundation
+
+/// Hides the usage chunk the agent asked OpenAI for on a client's behalf.
+///
+/// A streamed chat completion carries usage only if the request sets
+/// `stream_options.include_usage`; when the client did not, the agent sets it and must then
+/// drop the extra `choices: []` chunk, since a client that did not ask may not expect it.
+/// This is the one case where the proxy looks at whole events before forwarding: complete
+/// events pass at once, only an event still being received waits for its final line.
+struct InjectedUsageChunkFilter {
+    /// An event that grows past this without ending is passed through unfiltered.
+    static let maxPendingBytes = 1 << 20
+
+    private var pending: [UInt8] = []
+    private(set) var droppedUsageChunks = 0
+    private(set) var gaveUp = false
+
+    /// Returns the bytes that may go to the client now.
+    mutating func filter<Bytes: Collection>(_ bytes: Bytes) -> [UInt8] where Bytes.Element == UInt8 {
+        if gaveUp { return Array(bytes) }
+        pending.append(contentsOf: bytes)
+        guard let end = Self.endOfLastCompleteEvent(in: pending) else {
+            if pending.count > Self.maxPendingBytes {
+                gaveUp = true
+                defer { pending = [] }
+                return pending
+            }
+            return []
+        }
+        let complete = Array(pending[..<end])
+        pending.removeFirst(end)
+        return dropUsageEvents(complete)
+    }
+
+    /// At the end of the stream: whatever is left goes out as it is.
+    mutating func finish() -> [UInt8] {
+        defer { pending = [] }
+        return pending
+    }
+
+    private mutating func dropUsageEvents(_ bytes: [UInt8]) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(bytes.count)
+        var start = 0
+        while start < bytes.count {
+            let end = Self.endOfFirstEvent(in: bytes, from: start) ?? bytes.count
+            let event = bytes[start..<end]
+            if Self.isUsageOnlyChunk(event) {
+                droppedUsageChunks += 1
+            } else {
+                output.append(contentsOf: event)
+            }
+            start = end
+        }
+        return output
+    }
+
+    /// The usage chunk is `data: {…"choices":[],…"usage":{…}}`.
+    static func isUsageOnlyChunk(_ event: ArraySlice<UInt8>) -> Bool {
+        let text = String(decoding: event, as: UTF8.self)
+        guard text.contains("\"usage\""), let dataLine = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("data:") }) else { return false }
+        let payload = dataLine.dropFirst("data:".count).trimmingCharacters(in: .whitespaces)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
+              let choices = object["choices"] as? [Any], choices.isEmpty, object["usage"] is [String: Any] else { return false }
+        return true
+    }
+
+    /// Events end with a blank line: `\n\n`, `\r\n\r\n` or `\r\r`.
+    static func endOfFirstEvent(in bytes: [UInt8], from start: Int) -> Int? {
+        var index = start
+        while index < bytes.count {
+            if bytes[index] == UInt8(ascii: "\n") || bytes[index] == UInt8(ascii: "\r") {
+                let lineEnd = index + (bytes[index] == UInt8(ascii: "\r") && index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "\n") ? 2 : 1)
+                if lineEnd < bytes.count, bytes[lineEnd] == UInt8(ascii: "\n") { return lineEnd + 1 }
+                if lineEnd < bytes.count, bytes[lineEnd] == UInt8(ascii: "\r") {
+                    return lineEnd + (lineEnd + 1 < bytes.count && bytes[lineEnd + 1] == UInt8(ascii: "\n") ? 2 : 1)
+                }
+                index = lineEnd
+            } else {
+                index += 1
+            }
+        }
+        return nil
+    }
+
+    static func endOfLastCompleteEvent(in bytes: [UInt8]) -> Int? {
+        var last: Int?
+        var start = 0
+        while let end = endOfFirstEvent(in: bytes, from: start) {
+            last = end
+            start = end
+        }
+        return last
+    }
+}

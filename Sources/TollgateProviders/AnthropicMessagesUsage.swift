@@ -1,0 +1,92 @@
+import Foundation
+import TollgateCore
+
+/// Usage of Anthropic's Messages API (`/v1/messages`) non-streaming responses.
+///
+/// Anthropic's `input_tokens` excludes cache reads and cache writes, so `TokenUsage.input`
+/// is the sum of all three; `output_tokens` already includes thinking.
+public enum AnthropicMessagesUsage {
+    public static func extract(from body: Data) throws -> ExtractedUsage {
+        try read(body).usage.get()
+    }
+
+    static func read(_ body: Data) -> BodyReading {
+        guard let decoded = JSON.decode(Body.self, from: body) else { return .malformed }
+        let characters = decoded.content?.value?.reduce(0) { $0 + $1.text.meteredLength + $1.thinking.meteredLength } ?? 0
+        return BodyReading(model: decoded.model?.value, outputCharacters: characters) {
+            guard let usage = decoded.usage else { return nil }
+            return try AnthropicUsageFields(usage).tokens()
+        }
+    }
+
+    private struct Body: Decodable {
+        var model: Lenient<String>?
+        var usage: AnthropicUsageObject?
+        var content: Lenient<[Block]>?
+    }
+
+    /// Text and thinking blocks; a `tool_use` block's `input` is an object whose size a
+    /// meter would have to re-serialise to count, so it is left out of the estimate.
+    private struct Block: Decodable {
+        var text: Lenient<String>?
+        var thinking: Lenient<String>?
+    }
+}
+
+/// Anthropic's `usage` object, in a message, in `message_start` and in `message_delta`.
+struct AnthropicUsageObject: Decodable, Sendable {
+    var input_tokens: Int64?
+    var cache_creation_input_tokens: Int64?
+    var cache_read_input_tokens: Int64?
+    var output_tokens: Int64?
+    var output_tokens_details: OutputDetails?
+
+    struct OutputDetails: Decodable, Sendable {
+        var thinking_tokens: Int64?
+    }
+}
+
+/// The usage numbers of an Anthropic message as last reported, field by field.
+///
+/// A stream reports them twice: `message_start` with the input and cache counts and a
+/// placeholder output count, `message_delta` with the cumulative final output count (and,
+/// in the current API, the input and cache counts again). The last value of each field
+/// wins; adding them would double-count.
+struct AnthropicUsageFields: Sendable, Equatable {
+    var input: Int64?
+    var cacheWrite: Int64?
+    var cacheRead: Int64?
+    var output: Int64?
+    var thinking: Int64?
+
+    init() {}
+
+    /// Reads a usage object, rejecting implausible counts before they can be kept.
+    init(_ usage: AnthropicUsageObject) throws {
+        input = try usage.input_tokens.map { try plausible($0, "input_tokens") }
+        cacheWrite = try usage.cache_creation_input_tokens.map { try plausible($0, "cache_creation_input_tokens") }
+        cacheRead = try usage.cache_read_input_tokens.map { try plausible($0, "cache_read_input_tokens") }
+        output = try usage.output_tokens.map { try plausible($0, "output_tokens") }
+        thinking = try usage.output_tokens_details?.thinking_tokens.map { try plausible($0, "output_tokens_details.thinking_tokens") }
+    }
+
+    /// Takes every field `newer` reports, keeping the older value of those it omits.
+    mutating func overlay(_ newer: AnthropicUsageFields) {
+        input = newer.input ?? input
+        cacheWrite = newer.cacheWrite ?? cacheWrite
+        cacheRead = newer.cacheRead ?? cacheRead
+        output = newer.output ?? output
+        thinking = newer.thinking ?? thinking
+    }
+
+    func tokens() throws -> TokenUsage {
+        let cacheRead = cacheRead ?? 0, cacheWrite = cacheWrite ?? 0
+        return TokenUsage(
+            input: try plausible((input ?? 0) + cacheRead + cacheWrite, "input_tokens+cache_read_input_tokens+cache_creation_input_tokens"),
+            cachedInput: cacheRead,
+            cacheWrite: cacheWrite,
+            output: output ?? 0,
+            reasoning: thinking ?? 0
+        )
+    }
+}

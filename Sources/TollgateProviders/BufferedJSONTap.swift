@@ -1,0 +1,64 @@
+import Foundation
+
+/// Usage of a non-streaming JSON response body: keeps the body (up to a bound) and reads it
+/// with the endpoint's extractor when it ends.
+///
+/// A body over the bound is let through unread (problem `response_too_large`) rather than
+/// held: the proxy must never buffer without limit because a provider answered at length.
+public struct BufferedJSONTap: UsageTap {
+    public static let defaultMaxBodyBytes = 16 * 1024 * 1024
+
+    public let endpoint: ProviderEndpoint
+    public let maxBodyBytes: Int
+    private var body: [UInt8] = []
+    private var tooLarge = false
+    private var result: TapResult?
+
+    public init(endpoint: ProviderEndpoint, maxBodyBytes: Int = BufferedJSONTap.defaultMaxBodyBytes) {
+        self.endpoint = endpoint
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    public mutating func consume(_ bytes: some Collection<UInt8>) {
+        guard result == nil, !tooLarge else { return }
+        if body.count + bytes.count > maxBodyBytes {
+            tooLarge = true
+            body = []
+        } else {
+            body.append(contentsOf: bytes)
+        }
+    }
+
+    public mutating func finish() -> TapResult {
+        if let result { return result }
+        var problems = TapProblems()
+        var finished = TapResult()
+        if tooLarge {
+            problems.record(.responseTooLarge)
+        } else {
+            let reading = endpoint.readBody(Data(body))
+            finished.outputCharacters = reading.outputCharacters
+            switch reading.usage {
+            case .success(let usage): finished.usage = usage
+            case .failure(let error): problems.record(error)
+            }
+        }
+        body = []
+        finished.problems = problems.labels
+        result = finished
+        return finished
+    }
+}
+
+extension ProviderEndpoint {
+    /// Reads a whole (non-streaming) response body of this endpoint.
+    func readBody(_ body: Data) -> BodyReading {
+        switch self {
+        case .chatCompletions, .completions: OpenAIChoicesBody.read(body)
+        case .embeddings: OpenAIEmbeddingsUsage.read(body)
+        case .responses: OpenAIResponsesUsage.read(body)
+        case .messages: AnthropicMessagesUsage.read(body)
+        case .generateContent, .streamGenerateContent: GeminiUsage.read(body)
+        }
+    }
+}

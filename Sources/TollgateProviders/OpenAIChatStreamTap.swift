@@ -1,0 +1,50 @@
+import TollgateCore
+
+/// Usage of a streamed Chat Completions (or legacy Completions) response.
+///
+/// The usage arrives only if the request set `stream_options.include_usage` (see
+/// `OpenAIStreamOptions`): one chunk with `choices: []` after the `finish_reason` chunk,
+/// then `data: [DONE]`. Every other chunk has `usage: null`. Without it `usage` stays nil
+/// and `outputCharacters` (content, refusal and tool-call argument deltas) is what is left
+/// to estimate from. Anything after `[DONE]` is ignored.
+public struct OpenAIChatStreamTap: UsageTap {
+    private var tap: SSEUsageTap<Reader>
+
+    public init(maxEventBytes: Int = SSEParser.defaultMaxEventBytes) {
+        tap = SSEUsageTap(Reader(), maxEventBytes: maxEventBytes)
+    }
+
+    public mutating func consume(_ bytes: some Collection<UInt8>) { tap.consume(bytes) }
+
+    public mutating func finish() -> TapResult { tap.finish() }
+
+    struct Reader: SSEEventReader {
+        private var tokens: TokenUsage?
+        private var model: String?
+        private var characters = 0
+        private var sawDone = false
+
+        mutating func read(_ event: ServerSentEvent, problems: inout TapProblems) {
+            guard !sawDone, !event.isBlank else { return }
+            if event.data == "[DONE]" {
+                sawDone = true
+                return
+            }
+            guard let chunk = JSON.decode(OpenAIChoicesBody.self, from: event.data) else {
+                problems.record(.malformedEvent)
+                return
+            }
+            if chunk.error != nil { problems.record(.providerError) }
+            model = modelName(chunk.model?.value) ?? model
+            characters += chunk.choices.meteredLength
+            if let usage = chunk.usage, let reported = problems.reading({ try usage.tokens() }) {
+                tokens = reported
+            }
+        }
+
+        func finish(problems: inout TapProblems) -> (usage: ExtractedUsage?, outputCharacters: Int) {
+            if !sawDone { problems.record(.truncatedStream) }
+            return (tokens.map { ExtractedUsage(model: model, tokens: $0) }, characters)
+        }
+    }
+}

@@ -1,0 +1,152 @@
+import Foundation
+
+extension ProviderRequest {
+    /// Classifies a request to `provider`, or returns nil when it is not a metered call
+    /// (model lists, token counting, batches, retrievals, anything but POST).
+    ///
+    /// Paths are matched on their last components, so a base URL prefix (a proxy mount,
+    /// `/v1beta` or `/v1`, Vertex's `/projects/…/publishers/google`) does not matter:
+    /// - OpenAI: `…/chat/completions`, `…/responses`, `…/completions`, `…/embeddings`;
+    ///   Azure OpenAI `/openai/deployments/{deployment}/…` (the deployment is the model
+    ///   unless the body names one).
+    /// - Anthropic: `…/messages`, and `…/chat/completions` (its OpenAI-SDK compatibility).
+    /// - Gemini: `…/models/{model}:generateContent` and `:streamGenerateContent` (SSE with
+    ///   `alt=sse`, a JSON array without), model from the path; and the OpenAI-compatible
+    ///   `/v1beta/openai/…` paths.
+    ///
+    /// An unreadable body still classifies (the provider judges it); only its fields are
+    /// missing.
+    public static func classify(provider: Provider, method: String, path: String, query: String?, body: Data) -> ProviderRequest? {
+        guard method.uppercased() == "POST" else { return nil }
+        var path = Substring(path)
+        var query: Substring? = query.map { Substring($0) }
+        if let mark = path.firstIndex(of: "?") {
+            query = query ?? path[path.index(after: mark)...]
+            path = path[..<mark]
+        }
+        let components = path.split(separator: "/").map { String($0).removingPercentEncoding ?? String($0) }
+        guard let route = Route(provider: provider, components: components) else { return nil }
+        let fields = JSON.decode(RequestBodyFields.self, from: body)
+        return route.request(provider: provider, fields: fields, query: query)
+    }
+}
+
+/// Where a request goes according to its path, before its body is read.
+private struct Route {
+    var endpoint: ProviderEndpoint
+    /// Gemini names the model in the path.
+    var pathModel: String?
+    var deployment: String?
+
+    init(endpoint: ProviderEndpoint, pathModel: String? = nil, deployment: String? = nil) {
+        self.endpoint = endpoint
+        self.pathModel = pathModel
+        self.deployment = deployment
+    }
+
+    init?(provider: Provider, components: [String]) {
+        switch provider {
+        case .openai:
+            guard let route = Route.openAI(components) else { return nil }
+            self = route
+        case .anthropic:
+            guard let route = components.last == "messages" ? Route(endpoint: .messages) : Route.openAI(components) else { return nil }
+            self = route
+        case .gemini:
+            guard let route = Route.gemini(components) ?? Route.openAI(components) else { return nil }
+            self = route
+        }
+    }
+
+    private static func openAI(_ components: [String]) -> Route? {
+        guard let last = components.last else { return nil }
+        let endpoint: ProviderEndpoint
+        var rest = components.dropLast()
+        switch last {
+        case "completions" where rest.last == "chat":
+            endpoint = .chatCompletions
+            rest = rest.dropLast()
+        case "completions": endpoint = .completions
+        case "responses": endpoint = .responses
+        case "embeddings": endpoint = .embeddings
+        default: return nil
+        }
+        // Azure OpenAI: /openai/deployments/{deployment}/chat/completions?api-version=…
+        let deployment = rest.count >= 2 && rest[rest.endIndex - 2] == "deployments" ? rest.last : nil
+        return Route(endpoint: endpoint, deployment: deployment)
+    }
+
+    private static func gemini(_ components: [String]) -> Route? {
+        guard let last = components.last, let colon = last.lastIndex(of: ":") else { return nil }
+        let endpoint: ProviderEndpoint
+        switch last[last.index(after: colon)...] {
+        case "generateContent": endpoint = .generateContent
+        case "streamGenerateContent": endpoint = .streamGenerateContent
+        default: return nil
+        }
+        let model = String(last[..<colon])
+        return Route(endpoint: endpoint, pathModel: model.isEmpty ? nil : model)
+    }
+
+    func request(provider: Provider, fields: RequestBodyFields?, query: Substring?) -> ProviderRequest {
+        var request = ProviderRequest(provider: provider, endpoint: endpoint, deployment: deployment)
+        let bodyModel = modelName(fields?.model?.value)
+        switch endpoint {
+        case .generateContent, .streamGenerateContent:
+            request.model = pathModel ?? bodyModel
+            request.maxOutputTokens = fields?.generationConfig?.value?.maxOutputTokens?.value
+            if endpoint == .streamGenerateContent {
+                request.isStream = true
+                request.framing = Route.queryAsksForSSE(query) ? .serverSentEvents : .jsonArray
+            }
+        case .messages:
+            request.model = bodyModel
+            request.isStream = fields?.stream?.value == true
+            request.maxOutputTokens = fields?.max_tokens?.value
+            request.user = fields?.metadata?.value?.user_id?.value
+        case .chatCompletions, .completions, .responses, .embeddings:
+            request.model = bodyModel ?? deployment
+            request.isStream = endpoint != .embeddings && fields?.stream?.value == true
+            request.maxOutputTokens = fields?.max_completion_tokens?.value ?? fields?.max_output_tokens?.value ?? fields?.max_tokens?.value
+            request.user = fields?.user?.value ?? fields?.safety_identifier?.value
+            request.includesStreamUsage = fields?.stream_options?.value?.include_usage?.value == true
+        }
+        if request.isStream && request.framing == .json { request.framing = .serverSentEvents }
+        return request
+    }
+
+    private static func queryAsksForSSE(_ query: Substring?) -> Bool {
+        guard let query else { return false }
+        return query.split(separator: "&").contains { item in
+            let pair = item.split(separator: "=", maxSplits: 1)
+            return pair.count == 2 && pair[0] == "alt" && pair[1].lowercased() == "sse"
+        }
+    }
+}
+
+/// The request body fields any provider's classification reads; each is optional and
+/// lenient, so an unexpected shape loses that field only.
+struct RequestBodyFields: Decodable {
+    var model: Lenient<String>?
+    var stream: Lenient<Bool>?
+    var user: Lenient<String>?
+    var safety_identifier: Lenient<String>?
+    var max_tokens: Lenient<Int64>?
+    var max_completion_tokens: Lenient<Int64>?
+    var max_output_tokens: Lenient<Int64>?
+    var stream_options: Lenient<StreamOptions>?
+    var metadata: Lenient<Metadata>?
+    var generationConfig: Lenient<GenerationConfig>?
+
+    struct StreamOptions: Decodable {
+        var include_usage: Lenient<Bool>?
+    }
+
+    struct Metadata: Decodable {
+        var user_id: Lenient<String>?
+    }
+
+    struct GenerationConfig: Decodable {
+        var maxOutputTokens: Lenient<Int64>?
+    }
+}

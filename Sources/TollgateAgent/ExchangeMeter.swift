@@ -2,67 +2,52 @@ import Foundation
 import TollgateCore
 import TollgateProviders
 
-/// Everything known about one proxied call once its response has ended.
+/// Everything known about one proxied call once its response has ended (or was cut off).
 struct CompletedExchange {
-    var provider: Provider
-    var endpoint: String
+    var request: ProviderRequest
     var keyID: String
     var keyHint: String
-    var request: RequestSummary
     var status: Int
-    /// The response body, or nil when it was too large to keep for metering.
-    var responseBody: Data?
-    var isEventStream: Bool
+    var tap: TapResult
+    /// Size of the request body, for estimating input when a stream never reports usage.
+    var requestBodyBytes: Int
     var completedAt: Date
 }
 
 /// Turns a completed exchange into a priced usage event. Pure, so every rule about what
-/// counts (errors, unknown models, unreadable bodies) is unit-tested without sockets.
+/// counts (errors, unknown models, missing usage) is unit-tested without sockets.
 struct ExchangeMeter {
     var prices: PriceCatalog
 
     struct Outcome {
         var event: UsageEvent
-        /// Why usage could not be read, for the metric; nil when it was read cleanly.
-        var problem: String?
+        /// Metric labels for whatever made the numbers less than exact.
+        var problems: [String]
     }
 
     func meter(_ exchange: CompletedExchange) -> Outcome {
         var dimensions = Dimensions()
         dimensions.keyID = exchange.keyID
         dimensions.keyHint = exchange.keyHint
-        dimensions.provider = exchange.provider.rawValue
-        dimensions.endpoint = exchange.endpoint
+        dimensions.provider = exchange.request.provider.rawValue
+        dimensions.endpoint = exchange.request.endpoint.rawValue
         dimensions.user = exchange.request.user ?? ""
 
         var flags: UsageEvent.Flags = []
+        var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || exchange.status < 400 }
         var tokens = TokenUsage.zero
         var model = exchange.request.model
-        var problem: String?
 
         if exchange.status >= 400 { flags.insert(.error) }
-        if exchange.isEventStream {
-            // Stream metering arrives with the SSE tap (issue #3); until then the call is
-            // counted, flagged estimated, and visible in a metric rather than silently free.
+        if let usage = exchange.tap.usage {
+            tokens = usage.tokens
+            model = usage.model ?? model
+        } else if exchange.status < 400 {
+            // Billed but never reported (client cancelled, stream cut, or a provider that
+            // omits usage): estimate rather than record it as free, and say so.
+            tokens = TokenUsage(input: estimatedTokens(characters: exchange.requestBodyBytes), output: exchange.tap.estimatedOutputTokens)
             flags.insert(.estimated)
-            problem = "stream_not_metered"
-        } else if let body = exchange.responseBody {
-            do {
-                let usage = try OpenAIChatUsage.extract(from: body)
-                tokens = usage.tokens
-                model = usage.model ?? model
-            } catch let error as UsageExtractionError {
-                // An error response without usage is normal; anything else is worth counting.
-                if exchange.status < 400 || error != .noUsage {
-                    problem = error.reason
-                    flags.insert(.estimated)
-                }
-            } catch {
-                problem = "unknown"
-            }
-        } else {
-            problem = "response_too_large"
-            flags.insert(.estimated)
+            if !problems.contains("usage_missing") { problems.append("usage_missing") }
         }
 
         dimensions.model = model ?? "unknown"
@@ -76,6 +61,6 @@ struct ExchangeMeter {
         }
         let event = UsageEvent(unixTime: Int64(exchange.completedAt.timeIntervalSince1970), dimensions: dimensions,
                                tokens: tokens, cost: cost, flags: flags)
-        return Outcome(event: event, problem: problem)
+        return Outcome(event: event, problems: problems)
     }
 }

@@ -24,15 +24,15 @@ final class ProxyHandler: ChannelInboundHandler {
         var head: HTTPRequestHead
         var route: ProviderRoute
         var body: ByteBuffer
+        /// What is metered about it; nil for calls that carry no usage (model lists…).
+        var request: ProviderRequest?
         var upstream: Channel?
         var responseStatus: Int?
-        var isEventStream = false
-        /// A copy of the response for usage extraction; nil once it outgrew the limit.
-        var responseCopy: ByteBuffer?
+        /// Reads usage from the response as it passes.
+        var tap: (any UsageTap)?
+        /// Set when the agent asked for stream usage the client did not request.
+        var usageFilter: InjectedUsageChunkFilter?
     }
-
-    /// Responses bigger than this are forwarded but not parsed for usage (and counted).
-    static let maxMeteredResponseBytes = 16 << 20
 
     private let services: ProxyServices
     private var state = State.idle
@@ -137,7 +137,16 @@ final class ProxyHandler: ChannelInboundHandler {
 
     private func forward(_ initial: Exchange, context: ChannelHandlerContext) {
         var exchange = initial
-        exchange.responseCopy = context.channel.allocator.buffer(capacity: 0)
+        let original = Data(exchange.body.readableBytesView)
+        exchange.request = ProviderRequest.classify(provider: exchange.route.provider, method: exchange.head.method.rawValue,
+                                                    path: exchange.route.path, query: exchange.route.query, body: original)
+        if let request = exchange.request, request.needsStreamUsageOption, let rewritten = OpenAIStreamOptions.requestingUsage(in: original) {
+            // Without this OpenAI never says what a stream cost; the client will not see
+            // the extra usage chunk (InjectedUsageChunkFilter).
+            exchange.body = context.channel.allocator.buffer(bytes: rewritten)
+            exchange.usageFilter = InjectedUsageChunkFilter()
+            services.metrics.increment("tollgate_agent_stream_usage_requested_total")
+        }
         state = .forwarding(exchange)
         let relay = UpstreamResponseRelay(owner: self)
         let request = upstreamRequestHead(for: exchange)
@@ -185,34 +194,39 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func upstreamDidReceive(_ part: HTTPClientResponsePart) {
         guard let context, case .forwarding(var exchange) = state else { return }
+        // Release the state's copy so mutating the tap's buffers below never copies them.
+        state = .idle
         switch part {
         case .head(let head):
             exchange.responseStatus = Int(head.status.code)
-            exchange.isEventStream = head.headers.first(name: "content-type")?.contains("text/event-stream") ?? false
+            exchange.tap = exchange.request?.makeTap(contentType: head.headers.first(name: "content-type"))
             var headers = HTTPHeaders()
             for (name, value) in head.headers where !Self.hopByHopHeaders.contains(name.lowercased()) {
+                // A filtered stream changes length; it goes out chunked.
+                if exchange.usageFilter != nil && name.lowercased() == "content-length" { continue }
                 headers.add(name: name, value: value)
             }
             if !exchange.head.isKeepAlive { headers.add(name: "connection", value: "close") }
             state = .forwarding(exchange)
             context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
         case .body(let chunk):
-            if var copy = exchange.responseCopy {
-                exchange.responseCopy = nil  // release the reference so the append does not copy
-                if copy.readableBytes + chunk.readableBytes <= Self.maxMeteredResponseBytes {
-                    var chunkCopy = chunk
-                    copy.writeBuffer(&chunkCopy)
-                    exchange.responseCopy = copy
-                }
+            exchange.tap?.consume(chunk.readableBytesView)
+            var outgoing = chunk
+            if exchange.usageFilter != nil {
+                outgoing = context.channel.allocator.buffer(bytes: exchange.usageFilter!.filter(chunk.readableBytesView))
             }
             state = .forwarding(exchange)
-            context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(chunk))), promise: nil)
+            if outgoing.readableBytes > 0 {
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(outgoing))), promise: nil)
+            }
         case .end:
-            state = .idle
             exchange.upstream?.close(promise: nil)
+            if let rest = exchange.usageFilter?.finish(), !rest.isEmpty {
+                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: rest)))), promise: nil)
+            }
             // Recorded before the client sees the end, so a response a client has
             // completely received is always in the meter's hands.
-            meter(exchange)
+            meter(&exchange)
             let keepAlive = exchange.head.isKeepAlive
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
@@ -221,7 +235,7 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func upstreamDidFail(_ error: Error) {
-        guard let context, case .forwarding(let exchange) = state else { return }
+        guard let context, case .forwarding(var exchange) = state else { return }
         state = .idle
         exchange.upstream?.close(promise: nil)
         services.metrics.increment("tollgate_agent_upstream_failures_total")
@@ -236,32 +250,30 @@ final class ProxyHandler: ChannelInboundHandler {
             // Mid-response: the only honest signal left is to cut the connection, and the
             // provider has billed what it sent, so meter what we saw.
             context.close(promise: nil)
-            meter(exchange)
+            meter(&exchange)
         }
     }
 
     // MARK: Metering
 
-    private func meter(_ exchange: Exchange) {
-        let endpoint = exchange.route.path.hasSuffix("/chat/completions") ? "chat.completions" : nil
-        guard let endpoint, let status = exchange.responseStatus else { return }
+    private func meter(_ exchange: inout Exchange) {
+        guard let request = exchange.request, let status = exchange.responseStatus else { return }
         let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: exchange.route.provider, query: exchange.route.query) ?? ""
         let completed = CompletedExchange(
-            provider: exchange.route.provider,
-            endpoint: endpoint,
+            request: request,
             keyID: apiKey.isEmpty ? "" : services.keys.keyID(for: apiKey),
             keyHint: apiKey.isEmpty ? "" : KeyIdentifier.hint(for: apiKey),
-            request: RequestSummary.openAI(body: Data(exchange.body.readableBytesView)),
             status: status,
-            responseBody: exchange.responseCopy.map { Data($0.readableBytesView) },
-            isEventStream: exchange.isEventStream,
+            tap: exchange.tap?.finish() ?? TapResult(),
+            requestBodyBytes: exchange.body.readableBytes,
             completedAt: Date())
         let outcome = services.meter.meter(completed)
         services.pipeline.record(outcome.event)
-        services.metrics.increment("tollgate_agent_requests_total{provider=\"\(exchange.route.provider.rawValue)\"}")
-        if let problem = outcome.problem {
+        services.metrics.increment("tollgate_agent_requests_total{provider=\"\(request.provider.rawValue)\",endpoint=\"\(request.endpoint.rawValue)\"}")
+        for problem in outcome.problems {
             services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")
         }
+        if outcome.event.flags.contains(.estimated) { services.metrics.increment("tollgate_agent_estimated_requests_total") }
         if outcome.event.flags.contains(.unpriced) {
             services.metrics.increment("tollgate_agent_unpriced_requests_total")
             services.logger.warning("no price for model \(outcome.event.dimensions.model); charged at the fallback rate")

@@ -36,7 +36,14 @@ public struct BufferedJSONTap: UsageTap {
         if tooLarge {
             problems.record(.responseTooLarge)
         } else {
-            let reading = endpoint.readBody(Data(body))
+            var text = Data(body)
+            // Repair invalid UTF-8 as the streaming taps do, so one bad byte in generated
+            // text costs a label, not the body's usage.
+            if String(validating: body, as: UTF8.self) == nil {
+                problems.record(.invalidUTF8)
+                text = Data(String(decoding: body, as: UTF8.self).utf8)
+            }
+            let reading = endpoint.readBody(text)
             finished.outputCharacters = reading.outputCharacters
             switch reading.usage {
             case .success(let usage): finished.usage = usage

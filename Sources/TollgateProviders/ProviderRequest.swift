@@ -42,10 +42,15 @@ public struct ProviderRequest: Equatable, Sendable {
         RequestSummary(model: model, stream: isStream, user: user)
     }
 
-    /// An OpenAI-format stream that will never report usage unless the body is rewritten
-    /// with `OpenAIStreamOptions.requestingUsage(in:)`.
+    /// An OpenAI stream that will never report usage unless the body is rewritten with
+    /// `OpenAIStreamOptions.requestingUsage(in:)`.
+    ///
+    /// Only for OpenAI itself: whether Anthropic's and Gemini's OpenAI-compatible endpoints
+    /// accept `stream_options` is unverified, and a rejected argument would break the
+    /// client's call. Azure OpenAI accepts it in current api-versions; old ones reject
+    /// unknown arguments, so the agent may want to check `api-version` for deployments.
     public var needsStreamUsageOption: Bool {
-        isStream && !includesStreamUsage && (endpoint == .chatCompletions || endpoint == .completions)
+        provider == .openai && isStream && !includesStreamUsage && (endpoint == .chatCompletions || endpoint == .completions)
     }
 
     /// The tap that reads this request's response. The response's `Content-Type` decides

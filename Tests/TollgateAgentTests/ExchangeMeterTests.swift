@@ -7,19 +7,22 @@ import TollgateProviders
 @Suite struct ExchangeMeterTests {
     let meter = ExchangeMeter(prices: DefaultPriceCatalog.load())
 
-    func exchange(status: Int = 200, body: String?, model: String? = "gpt-4o", stream: Bool = false) -> CompletedExchange {
-        CompletedExchange(provider: .openai, endpoint: "chat.completions", keyID: "kid", keyHint: "sk-…abcd",
-                          request: RequestSummary(model: model, stream: stream, user: "u1"), status: status,
-                          responseBody: body.map { Data($0.utf8) }, isEventStream: stream, completedAt: Date(timeIntervalSince1970: 120))
+    func exchange(status: Int = 200, usage: ExtractedUsage?, model: String? = "gpt-4o", outputCharacters: Int = 0,
+                  problems: [String] = []) -> CompletedExchange {
+        CompletedExchange(
+            request: ProviderRequest(provider: .openai, endpoint: .chatCompletions, model: model, user: "u1"),
+            keyID: "kid", keyHint: "sk-…abcd", status: status,
+            tap: TapResult(usage: usage, outputCharacters: outputCharacters, problems: problems),
+            requestBodyBytes: 400, completedAt: Date(timeIntervalSince1970: 120))
     }
 
     @Test func pricesTheReturnedSnapshotThroughItsFamily() {
-        let body = #"{"model":"gpt-4o-2024-08-06","usage":{"prompt_tokens":1000,"completion_tokens":100,"prompt_tokens_details":{"cached_tokens":200}}}"#
-        let outcome = meter.meter(exchange(body: body))
-        #expect(outcome.problem == nil)
+        let usage = ExtractedUsage(model: "gpt-4o-2024-08-06", tokens: TokenUsage(input: 1000, cachedInput: 200, output: 100))
+        let outcome = meter.meter(exchange(usage: usage))
+        #expect(outcome.problems.isEmpty)
         #expect(outcome.event.dimensions.model == "gpt-4o-2024-08-06")
         #expect(outcome.event.dimensions.keyID == "kid" && outcome.event.dimensions.user == "u1")
-        #expect(outcome.event.tokens == TokenUsage(input: 1000, cachedInput: 200, output: 100))
+        #expect(outcome.event.dimensions.endpoint == "chat.completions" && outcome.event.dimensions.provider == "openai")
         // 800 × $2.50/M + 200 × $1.25/M + 100 × $10/M
         #expect(outcome.event.cost == Nanodollars(800 * 2_500 + 200 * 1_250 + 100 * 10_000))
         #expect(outcome.event.flags.isEmpty)
@@ -27,29 +30,31 @@ import TollgateProviders
     }
 
     @Test func anUpstreamErrorIsAnErroredRequestWithZeroTokens() {
-        let outcome = meter.meter(exchange(status: 429, body: #"{"error":{"message":"slow down","type":"requests","param":null,"code":null}}"#))
+        let outcome = meter.meter(exchange(status: 429, usage: nil, problems: ["no_usage"]))
         #expect(outcome.event.flags == .error)
         #expect(outcome.event.tokens == .zero && outcome.event.cost == .zero)
-        #expect(outcome.problem == nil)
+        #expect(outcome.problems.isEmpty)
         #expect(outcome.event.dimensions.model == "gpt-4o")
     }
 
+    @Test func anErrorThatReportsUsageIsCharged() {
+        let outcome = meter.meter(exchange(status: 500, usage: ExtractedUsage(model: nil, tokens: TokenUsage(input: 10))))
+        #expect(outcome.event.flags == .error)
+        #expect(outcome.event.cost == Nanodollars(10 * 2_500))
+    }
+
     @Test func anUnknownModelIsChargedAtTheFallbackAndFlagged() {
-        let body = #"{"model":"gpt-99-turbo","usage":{"prompt_tokens":1000000,"completion_tokens":0}}"#
-        let outcome = meter.meter(exchange(body: body, model: "gpt-99-turbo"))
+        let outcome = meter.meter(exchange(usage: ExtractedUsage(model: "gpt-99-turbo", tokens: TokenUsage(input: 1_000_000)), model: "gpt-99-turbo"))
         #expect(outcome.event.flags.contains(.unpriced))
         #expect(outcome.event.cost == PriceCatalog.defaultFallback.cost(of: TokenUsage(input: 1_000_000)))
+    }
+
+    @Test func aSuccessWithoutUsageIsEstimatedFlaggedAndCounted() {
+        let outcome = meter.meter(exchange(usage: nil, outputCharacters: 400, problems: ["truncated_stream"]))
+        #expect(outcome.event.flags == .estimated)
+        #expect(outcome.event.tokens == TokenUsage(input: 100, output: 100))
         #expect(outcome.event.cost > .zero)
-    }
-
-    @Test func anUnreadableSuccessIsFlaggedAndCounted() {
-        let outcome = meter.meter(exchange(body: "{\"model\": \"gpt-4o\", \"usage\": {\"prompt_tokens\": "))
-        #expect(outcome.problem == "malformed_json")
-        #expect(outcome.event.flags.contains(.estimated))
-    }
-
-    @Test func anOversizedResponseIsFlagged() {
-        #expect(meter.meter(exchange(body: nil)).problem == "response_too_large")
+        #expect(outcome.problems == ["truncated_stream", "usage_missing"])
     }
 }
 

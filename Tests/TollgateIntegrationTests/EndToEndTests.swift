@@ -38,6 +38,39 @@ import FoundationNetworking
         #expect(table.contains("gpt-4o-2024-08-06") && table.contains("TOTAL"))
     }
 
+    /// Every provider format, streaming and not, through the real agent: every token class
+    /// and the cost at the aggregator equal what the mock billed.
+    @Test func everyProviderFormatIsMeteredExactly() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        let formats = TrafficFormat.allCases
+        let plan = TrafficPlan(apiKeys: TrafficPlan.demoKeys(count: 2), models: ["gpt-4o", "o4-mini"],
+                               requests: formats.count * 8, concurrency: 4, formats: formats)
+        let report = try await runTraffic(plan: plan, agentURL: cluster.agentURL)
+        #expect(report.failures == 0, "\(report.failureSamples)")
+        // The agent asked for usage on these streams; their clients, who did not, never see it.
+        let unrequested = report.formats.first { $0.format == .openaiChatStream }
+        #expect(unrequested?.requests == 8 && unrequested?.usageHidden == 8)
+        #expect(report.formats.filter { $0.format != .openaiChatStream }.allSatisfy { $0.usageHidden == 0 })
+
+        let ledger = try await fetchLedger(mockURL: cluster.mockURL)
+        #expect(Set(ledger.entries.map(\.provider)).isSuperset(of: ["openai", "anthropic", "gemini"]))
+        #expect(ledger.entries.contains { $0.cacheWriteTokens > 0 }, "the traffic should exercise cache writes")
+        let expected = GroundTruth.expected(from: ledger, keys: KeyIdentifier(orgSecret: cluster.orgSecret), prices: DefaultPriceCatalog.load())
+        let differences = try await eventually(until: { $0.isEmpty }) {
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "key,model", "--format", "json"])
+            return GroundTruth.differences(expected: expected, actual: try GroundTruth.actual(fromUsageJSON: Data(json.utf8)))
+        }
+        #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
+
+        let (metrics, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("tollgate_agent_stream_usage_requested_total"), "streams without include_usage should have been asked for usage")
+        #expect(!text.contains("tollgate_agent_estimated_requests_total"), "nothing should need estimating: \(text)")
+    }
+
     @Test func upstreamErrorsAreCountedWithZeroTokensAndSeenByTheClientUnchanged() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

@@ -43,6 +43,9 @@ final class LocalCluster {
         org_secret_file: \(directory.path)/org-secret
         upstreams:
           openai: \(mockURL.absoluteString)
+          anthropic: \(mockURL.absoluteString)
+          gemini: \(mockURL.absoluteString)
+          azure: \(mockURL.absoluteString)
         aggregator:
           endpoint: tcp://127.0.0.1:\(ports.usage)
           server_public_key_file: \(keys)/aggregator.pub

@@ -179,3 +179,16 @@ import TollgateCore
         #expect(estimatedTokens(characters: .max) == Int64(Int.max / 4 + 1))
     }
 }
+
+@Suite struct BufferedJSONTapTests {
+    @Test func invalidUTF8InTextCostsALabelNotTheUsage() throws {
+        var body = [UInt8](try fixture("openai-chat-basic.json"))
+        let hello = try #require(body.firstRange(of: Array("Hello".utf8)))
+        body[hello.lowerBound] = 0xFF
+        var tap = BufferedJSONTap(endpoint: .chatCompletions)
+        tap.consume(body)
+        let result = tap.finish()
+        #expect(result.usage?.tokens == TokenUsage(input: 19, output: 10))
+        #expect(result.problems == [TapProblem.invalidUTF8.rawValue])
+    }
+}

@@ -100,7 +100,15 @@ public struct AgentConfig: Sendable {
             connectTimeoutMilliseconds = try section.int("connect_timeout_ms", default: connectTimeoutMilliseconds, range: 100...120_000)
         }
         if let section = try root.section("pricing") {
-            try section.rejectUnknownKeys(allowed: ["catalog"])
+            try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])
+            // Built-in, then LiteLLM's community file, then this deployment's own overrides.
+            if let path = try section.optionalString("litellm_file") {
+                do {
+                    try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
+                } catch {
+                    throw ConfigError.invalid(key: section.keyPath("litellm_file"), value: path, expected: "LiteLLM's model_prices_and_context_window.json (\(error))")
+                }
+            }
             if let path = try section.optionalString("catalog") {
                 let text: String
                 do {

@@ -40,9 +40,10 @@ public struct PriceCatalog: Sendable {
         return .unpriced(fallback)
     }
 
-    /// Strips `-2024-08-06` (OpenAI), `-20250929` (Anthropic) or `-001` (Gemini) from the end.
+    /// Strips `-2024-08-06` (OpenAI), `-20250929` (Anthropic), `-001` or
+    /// `-preview-09-2025` (Gemini) from the end.
     static func withoutSnapshotSuffix(_ name: String) -> String {
-        let patterns = [#"-\d{4}-\d{2}-\d{2}$"#, #"-\d{8}$"#, #"-\d{3}$"#]
+        let patterns = [#"-\d{4}-\d{2}-\d{2}$"#, #"-\d{8}$"#, #"-\d{3}$"#, #"-preview(-\d{2}-\d{4})?$"#]
         for pattern in patterns {
             if let range = name.range(of: pattern, options: .regularExpression) {
                 return String(name[..<range.lowerBound])

@@ -96,5 +96,89 @@ public enum DefaultPriceCatalog {
         output: 0
         as_of: 2026-11-01
         source: https://openai.com/api/pricing
+      gpt-3.5-turbo-instruct:
+        provider: openai
+        input: 1.50
+        output: 2.00
+        as_of: 2026-11-01
+        source: https://openai.com/api/pricing
+      # Anthropic: input excludes cache reads/writes on the wire; Tollgate's extractor folds
+      # them into input, and each class is charged here at its own rate. cache_write is the
+      # 5-minute write price (1.25x input); 1-hour writes (2x) are not split out yet.
+      claude-opus-4-5:
+        provider: anthropic
+        input: 5.00
+        cached_input: 0.50
+        cache_write: 6.25
+        output: 25.00
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-opus-4-1:
+        provider: anthropic
+        input: 15.00
+        cached_input: 1.50
+        cache_write: 18.75
+        output: 75.00
+        aliases: [claude-opus-4-0, claude-opus-4]
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-sonnet-4-5:
+        provider: anthropic
+        input: 3.00
+        cached_input: 0.30
+        cache_write: 3.75
+        output: 15.00
+        aliases: [claude-sonnet-4-0, claude-sonnet-4, claude-3-7-sonnet]
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-haiku-4-5:
+        provider: anthropic
+        input: 1.00
+        cached_input: 0.10
+        cache_write: 1.25
+        output: 5.00
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-3-5-haiku:
+        provider: anthropic
+        input: 0.80
+        cached_input: 0.08
+        cache_write: 1.00
+        output: 4.00
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      # Gemini: prompts up to 200k tokens (longer 2.5 Pro prompts cost more and are not
+      # modelled yet); cached reads at 10% of input; thinking is billed as output.
+      gemini-2.5-pro:
+        provider: gemini
+        input: 1.25
+        cached_input: 0.125
+        output: 10.00
+        as_of: 2026-11-01
+        source: https://ai.google.dev/gemini-api/docs/pricing
+      gemini-2.5-flash:
+        provider: gemini
+        input: 0.30
+        cached_input: 0.03
+        output: 2.50
+        aliases: [gemini-flash-latest]
+        as_of: 2026-11-01
+        source: https://ai.google.dev/gemini-api/docs/pricing
+      gemini-2.5-flash-lite:
+        provider: gemini
+        input: 0.10
+        cached_input: 0.01
+        output: 0.40
+        aliases: [gemini-flash-lite-latest, gemini-2.0-flash]
+        as_of: 2026-11-01
+        source: https://ai.google.dev/gemini-api/docs/pricing
+      gemini-3-pro-preview:
+        provider: gemini
+        input: 2.00
+        cached_input: 0.20
+        output: 12.00
+        aliases: [gemini-3-pro]
+        as_of: 2026-11-01
+        source: https://ai.google.dev/gemini-api/docs/pricing
     """
 }

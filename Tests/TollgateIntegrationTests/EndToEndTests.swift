@@ -69,6 +69,7 @@ import FoundationNetworking
         let text = String(decoding: metrics, as: UTF8.self)
         #expect(text.contains("tollgate_agent_stream_usage_requested_total"), "streams without include_usage should have been asked for usage")
         #expect(!text.contains("tollgate_agent_estimated_requests_total"), "nothing should need estimating: \(text)")
+        #expect(!text.contains("tollgate_agent_unpriced_requests_total"), "every model the mock serves has a price: \(text)")
     }
 
     @Test func upstreamErrorsAreCountedWithZeroTokensAndSeenByTheClientUnchanged() async throws {

@@ -57,7 +57,10 @@ struct FixtureMissing: Error { var name: String }
 @Suite struct DefaultPriceCatalogTests {
     @Test func loadsAndPricesTheModelsTheMockServes() {
         let catalog = DefaultPriceCatalog.load()
-        for model in ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14", "o4-mini-2025-04-16"] {
+        let served = ["gpt-4o-2024-08-06", "gpt-4o-mini-2024-07-18", "gpt-4.1-mini-2025-04-14", "o4-mini-2025-04-16",
+                      "gpt-3.5-turbo-instruct", "text-embedding-3-small", "claude-sonnet-4-5-20250929", "claude-haiku-4-5-20251001",
+                      "claude-opus-4-1-20250805", "gemini-2.5-pro", "models/gemini-2.5-flash", "gemini-2.5-flash-lite-preview-09-2025"]
+        for model in served {
             guard case .priced = catalog.lookup(model) else {
                 Issue.record("\(model) is not priced by the built-in catalog")
                 continue

@@ -72,6 +72,32 @@ import FoundationNetworking
         #expect(!text.contains("tollgate_agent_unpriced_requests_total"), "every model the mock serves has a price: \(text)")
     }
 
+    /// A client that hangs up mid-stream was still billed for what the provider generated:
+    /// the agent records it, estimated and flagged, rather than as free.
+    @Test func aStreamTheClientAbandonsIsRecordedAsEstimated() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        let body = #"{"model":"gpt-4o-mini","stream":true,"max_tokens":400,"messages":[{"role":"user","content":"Tell me a long story about metering."}]}"#
+        let request = "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-test-cancel-0000000000\r\n"
+            + "Content-Type: application/json\r\nX-Mock-Chunk-Delay-Ms: 100\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        let seen = try RawHTTP.sendAndHangUp(port: cluster.agentURL.port!, request: request, readBytes: 600)
+        #expect(seen.contains("200 OK") && seen.contains("data: "))
+
+        let rows = try await eventually(until: { !$0.isEmpty }) { () -> [[String: Any]] in
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "model", "--format", "json"])
+            return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        }
+        #expect(rows.count == 1)
+        #expect(rows.first?["requests"] as? Int == 1)
+        #expect(rows.first?["estimated"] as? Int == 1)
+        #expect((rows.first?["input_tokens"] as? Int ?? 0) > 0)
+        #expect((rows.first?["cost_nanousd"] as? Int ?? 0) > 0)
+        let (metrics, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        #expect(String(decoding: metrics, as: UTF8.self).contains("tollgate_agent_client_disconnects_total 1"))
+    }
+
     @Test func upstreamErrorsAreCountedWithZeroTokensAndSeenByTheClientUnchanged() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

@@ -122,12 +122,7 @@ public struct AgentConfig: Sendable {
     }
 
     private static func aggregatorSecurity(_ section: ConfigNode?, defaultSecretKeyFile: String) throws -> AggregatorSecurity {
-        let plaintextKey = section?.keyPath("insecure_plaintext") ?? "aggregator.insecure_plaintext"
-        let plaintext = try section?.string("insecure_plaintext", default: "false") ?? "false"
-        guard plaintext == "false" || plaintext == "true" else {
-            throw ConfigError.invalid(key: plaintextKey, value: plaintext, expected: "true or false")
-        }
-        if plaintext == "true" { return .insecurePlaintext }
+        if try section?.bool("insecure_plaintext", default: false) == true { return .insecurePlaintext }
         guard let section, let keyFile = try section.optionalString("server_public_key_file") else {
             throw ConfigError.missing(
                 key: "aggregator.server_public_key_file",

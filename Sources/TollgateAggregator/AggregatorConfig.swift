@@ -43,11 +43,7 @@ public struct AggregatorConfig: Sendable {
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {
-        let plaintext = try root.string("insecure_plaintext", default: "false")
-        guard plaintext == "false" || plaintext == "true" else {
-            throw ConfigError.invalid(key: "insecure_plaintext", value: plaintext, expected: "true or false")
-        }
-        if plaintext == "true" {
+        if try root.bool("insecure_plaintext", default: false) {
             guard !root.contains("curve") else {
                 throw ConfigError.invalid(key: "insecure_plaintext", value: "true", expected: "false when a curve section is set (choose one)")
             }

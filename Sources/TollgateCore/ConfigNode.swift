@@ -105,6 +105,15 @@ public struct ConfigNode {
         return value
     }
 
+    public func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
+        guard let text = try optionalString(key) else { return defaultValue }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default: throw ConfigError.invalid(key: keyPath(key), value: text, expected: "true or false")
+        }
+    }
+
     public func stringList(_ key: String) throws -> [String] {
         guard let node = mapping[key] else { return [] }
         if case .sequence(let sequence) = node {

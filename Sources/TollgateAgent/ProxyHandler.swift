@@ -59,6 +59,7 @@ final class ProxyHandler: ChannelInboundHandler {
                 rejectOversizedBody(context: context)
                 return
             }
+            state = .idle  // drop the state's reference so appending does not copy the body
             exchange.body.writeBuffer(&chunk)
             state = .receiving(exchange)
         case (.end, .receiving(let exchange)):

@@ -1,33 +1,36 @@
-import Synchronization
+import Foundation
 
 /// Counters and gauges rendered in Prometheus text format at `/metrics`.
 ///
 /// Deliberately tiny: names carry their labels (`x_total{reason="checksum"}`), and every
-/// update is one short critical section, cheap next to the I/O that triggers it.
-public final class MetricsRegistry: Sendable {
+/// update is one short critical section, cheap next to the I/O that triggers it. The lock
+/// is an `NSLock`: on Linux `Synchronization.Mutex` uses priority-inheritance futexes that
+/// collapse under contention once threads outnumber cores (see docs/BENCHMARKS.md).
+public final class MetricsRegistry: @unchecked Sendable {
     private struct Values {
         var counters: [String: Int64] = [:]
         var gauges: [String: Int64] = [:]
     }
 
-    private let values = Mutex(Values())
+    private let lock = NSLock()
+    private var values = Values()
 
     public init() {}
 
     public func increment(_ name: String, by amount: Int64 = 1) {
-        values.withLock { $0.counters[name, default: 0] += amount }
+        lock.withLock { values.counters[name, default: 0] += amount }
     }
 
     public func set(_ name: String, _ value: Int64) {
-        values.withLock { $0.gauges[name] = value }
+        lock.withLock { values.gauges[name] = value }
     }
 
     public func value(_ name: String) -> Int64 {
-        values.withLock { $0.counters[name] ?? $0.gauges[name] ?? 0 }
+        lock.withLock { values.counters[name] ?? values.gauges[name] ?? 0 }
     }
 
     public func prometheusText() -> String {
-        let snapshot = values.withLock { $0 }
+        let snapshot = lock.withLock { values }
         var lines: [String] = []
         var typed: Set<String> = []
         for (kind, entries) in [("counter", snapshot.counters), ("gauge", snapshot.gauges)] {

@@ -143,6 +143,28 @@ import FoundationNetworking
         #expect(try cluster.cli(["usage", "--since", "1h", "--format", "json"]).trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]")
     }
 
+    @Test func oversizedBodiesAreRefusedBeforeTheyReachTheProvider() async throws {
+        let cluster = try LocalCluster(extraAgentConfig: "limits:\n  max_request_body_bytes: 2048")
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        for chunked in [false, true] {
+            let filler = String(repeating: "a", count: 4096)
+            let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"\#(filler)"}]}"#
+            let framing = chunked
+                ? "Transfer-Encoding: chunked\r\n\r\n\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+                : "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"
+            let answer = try RawHTTP.sendAndHangUp(
+                port: cluster.agentURL.port!,
+                request: "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-big\r\n" + framing,
+                readBytes: 4096)
+            #expect(answer.hasPrefix("HTTP/1.1 413"), "\(answer)")
+            #expect(answer.contains("\"code\":\"request_too_large\""))
+        }
+        let ledger = try await fetchLedger(mockURL: cluster.mockURL)
+        #expect(ledger.entries.isEmpty && ledger.errors == 0, "nothing may reach the provider")
+    }
+
     @Test func unknownRoutesGetAnOpenAIShapedError() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

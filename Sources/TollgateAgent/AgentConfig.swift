@@ -22,6 +22,8 @@ public struct AgentConfig: Sendable {
     public var maxRequestBodyBytes = 32 << 20
     public var connectTimeoutMilliseconds = 10_000
     public var prices: PriceCatalog = DefaultPriceCatalog.load()
+    /// This host's default attribution (team, environment…), overridable per request.
+    public var attribution = Attribution()
 
     /// How the agent proves itself to the aggregator on the usage channel.
     public enum AggregatorSecurity: Sendable, Equatable {
@@ -55,7 +57,7 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing"])
+        try root.rejectUnknownKeys(allowed: ["listen", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution"])
         listen = try root.hostPort("listen", default: listen)
         stateDirectory = try root.string("state_dir", default: stateDirectory)
         let secretFile = try root.requiredString(
@@ -85,6 +87,7 @@ public struct AgentConfig: Sendable {
             }
         }
         aggregatorSecurity = try Self.aggregatorSecurity(try root.section("aggregator"), defaultSecretKeyFile: defaultSecretKeyFile)
+        attribution = try Attribution(try root.section("attribution"))
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells"])
             flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)

@@ -5,6 +5,7 @@ import TollgateProviders
 /// Everything known about one proxied call once its response has ended (or was cut off).
 struct CompletedExchange {
     var request: ProviderRequest
+    var attribution = Attribution()
     var keyID: String
     var keyHint: String
     var status: Int
@@ -31,7 +32,7 @@ struct ExchangeMeter {
         dimensions.keyHint = exchange.keyHint
         dimensions.provider = exchange.request.provider.rawValue
         dimensions.endpoint = exchange.request.endpoint.rawValue
-        dimensions.user = exchange.request.user ?? ""
+        exchange.attribution.apply(to: &dimensions)
 
         var flags: UsageEvent.Flags = []
         var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || exchange.status < 400 }

@@ -260,8 +260,12 @@ final class ProxyHandler: ChannelInboundHandler {
     private func meter(_ exchange: inout Exchange) {
         guard let request = exchange.request, let status = exchange.responseStatus else { return }
         let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: exchange.route.provider, query: exchange.route.query) ?? ""
+        var rejectedLabels = 0
+        let attribution = services.config.attribution.resolved(headers: exchange.head.headers, providerUser: request.user, rejected: &rejectedLabels)
+        if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
         let completed = CompletedExchange(
             request: request,
+            attribution: attribution,
             keyID: apiKey.isEmpty ? "" : services.keys.keyID(for: apiKey),
             keyHint: apiKey.isEmpty ? "" : KeyIdentifier.hint(for: apiKey),
             status: status,

@@ -22,7 +22,12 @@ struct MockRouter {
     }
 
     func respond(to request: MockHTTPRequest) -> MockHTTPResponse {
-        switch MockRoute.resolve(method: request.method, path: request.path) {
+        // A real provider must never see Tollgate's attribution headers: the agent strips
+        // them. The mock refuses loudly so a leak fails every test that sends them.
+        if request.headers.contains(where: { $0.name.lowercased().hasPrefix("x-tollgate-") }) {
+            return .json(#"{"error":{"message":"an X-Tollgate-* header reached the provider","type":"invalid_request_error","param":null,"code":"tollgate_header_leaked"}}"#, status: 400)
+        }
+        return switch MockRoute.resolve(method: request.method, path: request.path) {
         case .chatCompletions: completions.respond(to: request)
         case .azureChat(let deployment): completions.respondAzure(to: request, deployment: deployment)
         case .responses: responses.respond(to: request)

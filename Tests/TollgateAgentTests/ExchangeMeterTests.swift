@@ -11,6 +11,7 @@ import TollgateProviders
                   problems: [String] = []) -> CompletedExchange {
         CompletedExchange(
             request: ProviderRequest(provider: .openai, endpoint: .chatCompletions, model: model, user: "u1"),
+            attribution: { var attribution = Attribution(); attribution.user = "u1"; attribution.team = "search"; return attribution }(),
             keyID: "kid", keyHint: "sk-…abcd", status: status,
             tap: TapResult(usage: usage, outputCharacters: outputCharacters, problems: problems),
             requestBodyBytes: 400, completedAt: Date(timeIntervalSince1970: 120))
@@ -22,6 +23,7 @@ import TollgateProviders
         #expect(outcome.problems.isEmpty)
         #expect(outcome.event.dimensions.model == "gpt-4o-2024-08-06")
         #expect(outcome.event.dimensions.keyID == "kid" && outcome.event.dimensions.user == "u1")
+        #expect(outcome.event.dimensions.team == "search")
         #expect(outcome.event.dimensions.endpoint == "chat.completions" && outcome.event.dimensions.provider == "openai")
         // 800 × $2.50/M + 200 × $1.25/M + 100 × $10/M
         #expect(outcome.event.cost == Nanodollars(800 * 2_500 + 200 * 1_250 + 100 * 10_000))

@@ -165,6 +165,32 @@ import FoundationNetworking
         #expect(ledger.entries.isEmpty && ledger.errors == 0, "nothing may reach the provider")
     }
 
+    /// Attribution headers tag usage and never reach the provider; host defaults fill the rest.
+    @Test func attributionComesFromHeadersMetadataAndHostDefaults() async throws {
+        let cluster = try LocalCluster(extraAgentConfig: "attribution:\n  team: platform\n  environment: ci\n  host: runner-7")
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        for (team, user) in [("search", "alice"), (nil, "bob")] {
+            var request = URLRequest(url: cluster.agentURL.appendingPathComponent("openai/v1/chat/completions"))
+            request.httpMethod = "POST"
+            request.setValue("Bearer sk-test-attribution-0000000", forHTTPHeaderField: "Authorization")
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            if let team { request.setValue(team, forHTTPHeaderField: "X-Tollgate-Team") }
+            request.setValue("nightly-eval", forHTTPHeaderField: "X-Tollgate-Use-Case")
+            request.httpBody = Data(#"{"model":"gpt-4o-mini","user":"\#(user)","messages":[{"role":"user","content":"hi"}]}"#.utf8)
+            let (body, response) = try await URLSession.shared.data(for: request)
+            #expect((response as? HTTPURLResponse)?.statusCode == 200, "\(String(decoding: body, as: UTF8.self))")
+        }
+
+        let rows = try await eventually(until: { $0.count == 2 }) { () -> [[String: Any]] in
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "team,user,use_case,env,host", "--format", "json"])
+            return try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        }
+        let tags = Set(rows.map { "\($0["team"]!)/\($0["user"]!)/\($0["use_case"]!)/\($0["env"]!)/\($0["host"]!)" })
+        #expect(tags == ["search/alice/nightly-eval/ci/runner-7", "platform/bob/nightly-eval/ci/runner-7"])
+    }
+
     @Test func unknownRoutesGetAnOpenAIShapedError() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

@@ -9,7 +9,7 @@ struct UsageTable {
 
     func render() -> String {
         var header = dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
-        header += ["REQUESTS", "INPUT", "CACHED", "OUTPUT", "REASONING", "COST"]
+        header += ["REQUESTS", "INPUT", "CACHED", "CACHE WRITE", "OUTPUT", "REASONING", "COST"]
         var lines = [header]
         var total = UsageCounters()
         for row in rows {
@@ -35,7 +35,8 @@ struct UsageTable {
 
     private func counterColumns(_ counters: UsageCounters) -> [String] {
         [String(counters.requests), compact(counters.tokens.input), compact(counters.tokens.cachedInput),
-         compact(counters.tokens.output), compact(counters.tokens.reasoning), counters.cost.formatted]
+         compact(counters.tokens.cacheWrite), compact(counters.tokens.output), compact(counters.tokens.reasoning),
+         counters.cost.formatted]
     }
 
     /// 950 → "950", 12_345 → "12.3K", 1_234_567 → "1.2M".

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # The main job, end to end on loopback: installs what is missing, builds, starts an
-# aggregator, an agent and a local mock of OpenAI, sends real requests through the agent
-# with several API keys and models, prints the totals, checks them against what the mock
-# served, and stops everything it started.
+# aggregator, an agent and a local mock of OpenAI, Anthropic and Gemini, sends real
+# requests through the agent in every wire format (JSON and streaming) with several API
+# keys and models, prints the totals, checks them against what the mock served, and stops
+# everything it started.
 #
-#   REQUESTS=300 KEYS=4 scripts/demo.sh
+#   REQUESTS=300 KEYS=3 FORMATS=all scripts/demo.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 requests="${REQUESTS:-300}"
-keys="${KEYS:-4}"
-models="${MODELS:-gpt-4o,gpt-4o-mini,gpt-4.1-mini,o4-mini}"
+keys="${KEYS:-3}"
+models="${MODELS:-gpt-4o-mini,o4-mini}"
+formats="${FORMATS:-all}"
 
 scripts/install-deps.sh
 echo "==> building (the first build takes several minutes)"
@@ -48,6 +50,9 @@ state_dir: $work/agent-state
 org_secret_file: $work/org-secret
 upstreams:
   openai: http://127.0.0.1:$mock_port
+  anthropic: http://127.0.0.1:$mock_port
+  gemini: http://127.0.0.1:$mock_port
+  azure: http://127.0.0.1:$mock_port
 aggregator:
   endpoint: tcp://127.0.0.1:$usage_port
   server_public_key_file: $work/aggregator.pub
@@ -73,14 +78,18 @@ wait_healthy "http://127.0.0.1:$mock_port" mock
 wait_healthy "http://127.0.0.1:$api_port" aggregator
 wait_healthy "http://127.0.0.1:$agent_port" agent
 
-echo "==> sending $requests requests through the agent ($keys keys; models $models)"
-"$bin/tollgate-mock" traffic --base-url "http://127.0.0.1:$agent_port/openai" \
+echo "==> sending $requests requests through the agent: $keys keys, formats $formats"
+echo "    (OpenAI chat/responses/completions/embeddings, Azure, Anthropic, Gemini; JSON and streams)"
+"$bin/tollgate-mock" traffic --agent-url "http://127.0.0.1:$agent_port" --formats "$formats" \
   --requests "$requests" --keys "$keys" --models "$models" --concurrency 8 >/dev/null
 
 echo "==> checking the aggregator's totals against the mock provider's ledger"
 "$bin/tollgate-mock" verify --mock "http://127.0.0.1:$mock_port" --api "http://127.0.0.1:$api_port" \
   --org-secret-file "$work/org-secret"
 
+echo
+echo "==> tollgate usage --since 1h --by provider,model"
+"$bin/tollgate" usage --since 1h --by provider,model --api "http://127.0.0.1:$api_port"
 echo
 echo "==> tollgate usage --since 1h --by key,model"
 "$bin/tollgate" usage --since 1h --by key,model --api "http://127.0.0.1:$api_port"

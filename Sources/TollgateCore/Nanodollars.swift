@@ -24,10 +24,11 @@ public struct Nanodollars: Hashable, Comparable, Sendable, Codable, CustomString
         return (value < 0 ? "-" : "") + "\(whole).\(padded)"
     }
 
-    /// For humans: `$1,234.56` (rounded to cents), or `$0.0042` below a cent.
+    /// For humans: `$1,234.56` (rounded to cents), `$0.0042` below a cent, `<$0.0001` below that.
     public var formatted: String {
         let magnitude = value.magnitude
         let sign = value < 0 ? "-" : ""
+        if magnitude > 0 && magnitude < 50_000 { return "\(sign)<$0.0001" }
         if magnitude > 0 && magnitude < 10_000_000 {
             let tenThousandths = (magnitude + 50_000) / 100_000
             let text = String(tenThousandths)

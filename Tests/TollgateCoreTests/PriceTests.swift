@@ -46,6 +46,7 @@ import Testing
         #expect(Nanodollars(1_234_560_000_000).formatted == "$1,234.56")
         #expect(Nanodollars(4_200_000).formatted == "$0.0042")
         #expect(Nanodollars(0).formatted == "$0.00")
+        #expect(Nanodollars(1_234).formatted == "<$0.0001")
         #expect(Nanodollars(12_000_350_000).decimalUSD == "12.000350000")
         #expect(Nanodollars(-5).decimalUSD == "-0.000000005")
     }

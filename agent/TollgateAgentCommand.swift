@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct TollgateAgentCommand: ParsableCommand {
+struct TollgateAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate-agent",
         abstract: "Meters and caps LLM API traffic on this host.",
@@ -11,6 +11,6 @@ struct TollgateAgentCommand: ParsableCommand {
         It forwards each call to the provider, counts tokens and cost, and ships usage to
         the aggregator. See agent/tollgate-agent.example.yaml for every setting.
         """,
-        subcommands: [Run.self, Key.self, Prices.self],
+        subcommands: [Run.self, Status.self, Key.self, Prices.self, Ca.self],
         defaultSubcommand: Run.self)
 }

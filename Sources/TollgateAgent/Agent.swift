@@ -14,7 +14,8 @@ public final class Agent {
     private let group: MultiThreadedEventLoopGroup
     private let metrics = MetricsRegistry()
     private let pipeline: UsagePipeline
-    private var serverChannel: Channel?
+    private let inFlight = InFlightRequests()
+    private var listeners: [Channel] = []
 
     public init(config: AgentConfig, logger: Logger) throws {
         self.config = config
@@ -25,16 +26,35 @@ public final class Agent {
 
     public var agentID: String { pipeline.agentID }
 
-    /// Starts listening and shipping; returns the bound address (useful with port 0).
+    /// The addresses actually bound (ports resolved when configured as 0).
+    public struct Listeners: Sendable {
+        public var proxy: HostPort
+        public var admin: HostPort
+    }
+
+    /// Starts listening and shipping.
     @discardableResult
-    public func start() throws -> HostPort {
+    public func start() throws -> Listeners {
         let services = ProxyServices(
-            config: config, pipeline: pipeline, metrics: metrics,
+            config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight,
             meter: ExchangeMeter(prices: config.prices),
             keys: KeyIdentifier(orgSecret: config.orgSecret),
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()),
             logger: logger)
         pipeline.start()
+        let proxy = try listen(on: config.listen) { channel in
+            try channel.pipeline.syncOperations.addHandler(ProxyHandler(services: services))
+        }
+        let metrics = metrics
+        let pipeline = pipeline
+        let admin = try listen(on: config.adminListen) { channel in
+            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: { pipeline.statusJSON() }))
+        }
+        logger.info("tollgate-agent \(agentID) proxying on http://\(proxy), admin on http://\(admin)")
+        return Listeners(proxy: proxy, admin: admin)
+    }
+
+    private func listen(on address: HostPort, handler: @escaping @Sendable (Channel) throws -> Void) throws -> HostPort {
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -42,24 +62,28 @@ public final class Agent {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                    try channel.pipeline.syncOperations.addHandler(ProxyHandler(services: services))
+                    try handler(channel)
                 }
             }
+        let channel: Channel
         do {
-            serverChannel = try bootstrap.bind(host: config.listen.host, port: config.listen.port).wait()
+            channel = try bootstrap.bind(host: address.host, port: address.port).wait()
         } catch {
-            pipeline.stop(drainTimeout: 0)
-            throw AgentError.cannotListen(address: config.listen.description, reason: "\(error)")
+            stop()
+            throw AgentError.cannotListen(address: address.description, reason: "\(error)")
         }
-        let port = serverChannel?.localAddress?.port ?? config.listen.port
-        let bound = HostPort(host: config.listen.host, port: port)
-        logger.info("tollgate-agent \(agentID) proxying on http://\(bound) (OpenAI upstream \(config.upstreams.openai))")
-        return bound
+        listeners.append(channel)
+        return HostPort(host: address.host, port: channel.localAddress?.port ?? address.port)
     }
 
-    /// Stops accepting requests, lets in-flight ones finish briefly, and flushes usage.
+    /// Stops accepting requests, waits up to `drain_timeout_ms` for those in flight, then
+    /// flushes usage to the aggregator (what is not acknowledged stays spooled).
     public func stop() {
-        try? serverChannel?.close().wait()
+        for channel in listeners { try? channel.close().wait() }
+        listeners = []
+        let deadline = Date().addingTimeInterval(Double(config.drainTimeoutMilliseconds) / 1000)
+        while inFlight.current > 0 && Date() < deadline { usleep(10_000) }
+        if inFlight.current > 0 { logger.warning("closing \(inFlight.current) request(s) still in flight after drain_timeout_ms") }
         pipeline.stop()
         try? group.syncShutdownGracefully()
     }

@@ -8,6 +8,10 @@ import TollgateWire
 /// fleet-wide and so cannot be invented locally.
 public struct AgentConfig: Sendable {
     public var listen = HostPort(host: "127.0.0.1", port: 8787)
+    /// `/healthz`, `/metrics` and `/status`; loopback unless configured otherwise.
+    public var adminListen = HostPort(host: "127.0.0.1", port: 8788)
+    /// How long SIGTERM waits for in-flight requests before closing them.
+    public var drainTimeoutMilliseconds = 10_000
     public var stateDirectory = "/var/lib/tollgate-agent"
     /// The HMAC key that turns API keys into `key_id`s; identical on every agent.
     public var orgSecret: [UInt8] = []
@@ -57,8 +61,10 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution"])
+        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution"])
         listen = try root.hostPort("listen", default: listen)
+        adminListen = try root.hostPort("admin_listen", default: adminListen)
+        drainTimeoutMilliseconds = try root.int("drain_timeout_ms", default: drainTimeoutMilliseconds, range: 0...600_000)
         stateDirectory = try root.string("state_dir", default: stateDirectory)
         let secretFile = try root.requiredString(
             "org_secret_file",

@@ -32,6 +32,8 @@ final class ProxyHandler: ChannelInboundHandler {
         var tap: (any UsageTap)?
         /// Set when the agent asked for stream usage the client did not request.
         var usageFilter: InjectedUsageChunkFilter?
+        /// When the request head arrived, for the latency histogram.
+        var startedAt = NIODeadline.now()
     }
 
     private let services: ProxyServices
@@ -77,9 +79,13 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .forwarding(let exchange) = state {
+        if case .forwarding(var exchange) = state {
+            // The client left mid-exchange. Whatever the provider already sent was billed,
+            // so it is metered (estimated if usage never came) before the upstream is cut.
+            state = .idle
             services.metrics.increment("tollgate_agent_client_disconnects_total")
             exchange.upstream?.close(promise: nil)
+            complete(&exchange)
         }
         context.fireChannelInactive()
     }
@@ -87,9 +93,11 @@ final class ProxyHandler: ChannelInboundHandler {
     // MARK: Requests
 
     private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        if head.method == .GET, let local = localResponse(for: head.uri) {
+        if head.method == .GET && head.uri == "/healthz" {
+            // Liveness on the proxy port itself, for load balancers; metrics and status
+            // are on the admin listener.
             state = .discarding
-            respond(status: .ok, contentType: local.contentType, body: local.body, keepAlive: head.isKeepAlive, context: context)
+            respond(status: .ok, contentType: "text/plain", body: "ok\n", keepAlive: head.isKeepAlive, context: context)
             return
         }
         let route: ProviderRoute
@@ -125,15 +133,6 @@ final class ProxyHandler: ChannelInboundHandler {
             keepAlive: keepAlive, context: context)
     }
 
-    private func localResponse(for uri: String) -> (contentType: String, body: String)? {
-        switch uri {
-        case "/healthz": ("text/plain", "ok\n")
-        case "/metrics": ("text/plain; version=0.0.4", services.metrics.prometheusText())
-        case "/status": ("application/json", services.pipeline.statusJSON())
-        default: nil
-        }
-    }
-
     // MARK: Forwarding
 
     private func forward(_ initial: Exchange, context: ChannelHandlerContext) {
@@ -149,6 +148,7 @@ final class ProxyHandler: ChannelInboundHandler {
             services.metrics.increment("tollgate_agent_stream_usage_requested_total")
         }
         state = .forwarding(exchange)
+        services.inFlight.begin()
         let relay = UpstreamResponseRelay(owner: self)
         let request = upstreamRequestHead(for: exchange)
         let body = exchange.body
@@ -227,7 +227,7 @@ final class ProxyHandler: ChannelInboundHandler {
             }
             // Recorded before the client sees the end, so a response a client has
             // completely received is always in the meter's hands.
-            meter(&exchange)
+            complete(&exchange)
             let keepAlive = exchange.head.isKeepAlive
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
@@ -241,6 +241,7 @@ final class ProxyHandler: ChannelInboundHandler {
         exchange.upstream?.close(promise: nil)
         services.metrics.increment("tollgate_agent_upstream_failures_total")
         services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
+        complete(&exchange)
         if exchange.responseStatus == nil {
             // Nothing reached the client yet, so it can still get a proper error response.
             respondWithError(ProviderErrorResponse(
@@ -248,14 +249,22 @@ final class ProxyHandler: ChannelInboundHandler {
                 message: "Tollgate agent could not complete the request to \(exchange.route.upstream): \(error)"),
                 keepAlive: false, context: context)
         } else {
-            // Mid-response: the only honest signal left is to cut the connection, and the
-            // provider has billed what it sent, so meter what we saw.
+            // Mid-response: the only honest signal left is to cut the connection; the
+            // provider has billed what it sent, and `complete` metered what we saw.
             context.close(promise: nil)
-            meter(&exchange)
         }
     }
 
     // MARK: Metering
+
+    /// Every forwarded exchange ends here exactly once: metered (when it carries usage and
+    /// a response began), timed, and no longer in flight.
+    private func complete(_ exchange: inout Exchange) {
+        services.inFlight.end()
+        let seconds = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
+        services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider.rawValue)\"}", seconds)
+        meter(&exchange)
+    }
 
     private func meter(_ exchange: inout Exchange) {
         guard let request = exchange.request, let status = exchange.responseStatus else { return }

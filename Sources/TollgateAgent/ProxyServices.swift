@@ -8,6 +8,7 @@ struct ProxyServices: Sendable {
     var config: AgentConfig
     var pipeline: UsagePipeline
     var metrics: MetricsRegistry
+    var inFlight: InFlightRequests
     var meter: ExchangeMeter
     var keys: KeyIdentifier
     /// Verifies upstream certificates against the system trust store.

@@ -10,7 +10,20 @@ public final class MetricsRegistry: @unchecked Sendable {
     private struct Values {
         var counters: [String: Int64] = [:]
         var gauges: [String: Int64] = [:]
+        var histograms: [String: Histogram] = [:]
     }
+
+    /// Cumulative buckets in the Prometheus sense; bounds in seconds.
+    private struct Histogram {
+        var bounds: [Double]
+        var counts: [Int64]
+        var sum: Double = 0
+        var count: Int64 = 0
+    }
+
+    /// Latency buckets from 100 µs to 60 s: the proxy's own overhead sits at the bottom,
+    /// long LLM generations at the top.
+    public static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
     private let lock = NSLock()
     private var values = Values()
@@ -23,6 +36,17 @@ public final class MetricsRegistry: @unchecked Sendable {
 
     public func set(_ name: String, _ value: Int64) {
         lock.withLock { values.gauges[name] = value }
+    }
+
+    /// Records one observation; `name` may carry labels, `bounds` must be the same for a name.
+    public func observe(_ name: String, _ value: Double, bounds: [Double] = MetricsRegistry.latencyBuckets) {
+        lock.withLock {
+            var histogram = values.histograms[name] ?? Histogram(bounds: bounds, counts: Array(repeating: 0, count: bounds.count))
+            for (index, bound) in histogram.bounds.enumerated() where value <= bound { histogram.counts[index] += 1 }
+            histogram.sum += value
+            histogram.count += 1
+            values.histograms[name] = histogram
+        }
     }
 
     public func value(_ name: String) -> Int64 {
@@ -39,6 +63,19 @@ public final class MetricsRegistry: @unchecked Sendable {
                 if typed.insert(family).inserted { lines.append("# TYPE \(family) \(kind)") }
                 lines.append("\(name) \(value)")
             }
+        }
+        for (name, histogram) in snapshot.histograms.sorted(by: { $0.key < $1.key }) {
+            let family = String(name.prefix { $0 != "{" })
+            let labels = name.dropFirst(family.count).dropFirst().dropLast()  // inside the braces
+            let joiner = labels.isEmpty ? "" : ","
+            if typed.insert(family).inserted { lines.append("# TYPE \(family) histogram") }
+            for (bound, count) in zip(histogram.bounds, histogram.counts) {
+                lines.append("\(family)_bucket{\(labels)\(joiner)le=\"\(bound)\"} \(count)")
+            }
+            lines.append("\(family)_bucket{\(labels)\(joiner)le=\"+Inf\"} \(histogram.count)")
+            let suffix = labels.isEmpty ? "" : "{\(labels)}"
+            lines.append("\(family)_sum\(suffix) \(histogram.sum)")
+            lines.append("\(family)_count\(suffix) \(histogram.count)")
         }
         return lines.joined(separator: "\n") + "\n"
     }

@@ -65,7 +65,7 @@ import FoundationNetworking
         }
         #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))")
 
-        let (metrics, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        let (metrics, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("metrics"))
         let text = String(decoding: metrics, as: UTF8.self)
         #expect(text.contains("tollgate_agent_stream_usage_requested_total"), "streams without include_usage should have been asked for usage")
         #expect(!text.contains("tollgate_agent_estimated_requests_total"), "nothing should need estimating: \(text)")
@@ -94,7 +94,7 @@ import FoundationNetworking
         #expect(rows.first?["estimated"] as? Int == 1)
         #expect((rows.first?["input_tokens"] as? Int ?? 0) > 0)
         #expect((rows.first?["cost_nanousd"] as? Int ?? 0) > 0)
-        let (metrics, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        let (metrics, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("metrics"))
         #expect(String(decoding: metrics, as: UTF8.self).contains("tollgate_agent_client_disconnects_total 1"))
     }
 
@@ -189,6 +189,54 @@ import FoundationNetworking
         }
         let tags = Set(rows.map { "\($0["team"]!)/\($0["user"]!)/\($0["use_case"]!)/\($0["env"]!)/\($0["host"]!)" })
         #expect(tags == ["search/alice/nightly-eval/ci/runner-7", "platform/bob/nightly-eval/ci/runner-7"])
+    }
+
+    @Test func theAdminListenerAndStatusCommandShowWhatTheAgentIsDoing() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+        let plan = TrafficPlan(apiKeys: TrafficPlan.demoKeys(count: 1), models: ["gpt-4o-mini"], requests: 7, concurrency: 1)
+        _ = try await runTraffic(plan: plan, baseURL: cluster.agentURL.appendingPathComponent("openai"))
+
+        let (metrics, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("metrics"))
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("tollgate_agent_request_duration_seconds_count{provider=\"openai\"} 7"))
+        #expect(text.contains("tollgate_agent_requests_total{provider=\"openai\",endpoint=\"chat.completions\"} 7"))
+        let (proxyMetrics, response) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        #expect((response as? HTTPURLResponse)?.statusCode == 404, "metrics must not be served on the proxy port: \(proxyMetrics.count)")
+
+        let status = try await eventually(until: { $0.contains("0 batch(es) awaiting ack") }) {
+            try LocalCluster.run("tollgate-agent", ["status", "--config", cluster.directory.appendingPathComponent("agent.yaml").path])
+        }
+        #expect(status.contains("7 metered"), "\(status)")
+        #expect(status.contains("0 batch(es) awaiting ack"))
+    }
+
+    /// SIGTERM lets a response in flight finish, then flushes its usage before exiting.
+    @Test func sigtermDrainsInFlightRequestsAndFlushesUsage() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        var request = URLRequest(url: cluster.agentURL.appendingPathComponent("openai/v1/chat/completions"))
+        request.httpMethod = "POST"
+        request.setValue("Bearer sk-test-drain-00000000000", forHTTPHeaderField: "Authorization")
+        request.setValue("80", forHTTPHeaderField: "X-Mock-Chunk-Delay-Ms")
+        request.httpBody = Data(#"{"model":"gpt-4o-mini","stream":true,"stream_options":{"include_usage":true},"max_tokens":60,"messages":[{"role":"user","content":"drain"}]}"#.utf8)
+        let slowStream = request
+        async let answer = URLSession.shared.data(for: slowStream)
+        try await Task.sleep(for: .milliseconds(250))
+        cluster.stop("agent", signal: SIGTERM)
+        let (body, _) = try await answer
+        let text = String(decoding: body, as: UTF8.self)
+        #expect(text.contains("data: [DONE]"), "the stream must complete despite SIGTERM: \(text.suffix(200))")
+        #expect(text.contains("\"usage\":{"))
+
+        try await cluster.restart("agent")  // only to read the CLI through the same cluster
+        let json = try cluster.cli(["usage", "--since", "1h", "--by", "model", "--format", "json"])
+        let rows = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]] ?? []
+        #expect(rows.first?["requests"] as? Int == 1, "usage was flushed before exit: \(json)")
+        #expect(rows.first?["estimated"] as? Int == 0)
     }
 
     @Test func unknownRoutesGetAnOpenAIShapedError() async throws {

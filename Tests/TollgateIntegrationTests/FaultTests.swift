@@ -95,11 +95,11 @@ import FoundationNetworking
             try await wave(cluster, requests: 30)
             try await Task.sleep(for: .milliseconds(100))
         }
-        let (data, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
+        let (data, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("metrics"))
         let metrics = String(decoding: data, as: UTF8.self)
         #expect(metrics.contains("tollgate_agent_spool_merges_total "), "\(metrics)")
         #expect(metrics.contains("tollgate_agent_spool_over_bound 1"))
-        let (status, _) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("status"))
+        let (status, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("status"))
         #expect(String(decoding: status, as: UTF8.self).contains("\"spool_over_bound\" : true"))
 
         try await cluster.restart("aggregator")

@@ -10,20 +10,23 @@ final class LocalCluster {
     let directory: URL
     let mockURL: URL
     let agentURL: URL
+    /// The agent's admin listener: /healthz, /metrics, /status.
+    let adminURL: URL
     let apiURL: URL
     let orgSecret: [UInt8]
     private var processes: [String: Process] = [:]
     private var commands: [String: (executable: String, arguments: [String])] = [:]
-    private let ports: (mock: Int, agent: Int, api: Int, usage: Int)
+    private let ports: (mock: Int, agent: Int, api: Int, usage: Int, admin: Int)
 
     /// `authorizeAgent: false` leaves the agent's key out of the aggregator's allowlist.
     init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true, extraAgentConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        ports = (try freePort(), try freePort(), try freePort(), try freePort())
+        ports = (try freePort(), try freePort(), try freePort(), try freePort(), try freePort())
         mockURL = URL(string: "http://127.0.0.1:\(ports.mock)")!
         agentURL = URL(string: "http://127.0.0.1:\(ports.agent)")!
         apiURL = URL(string: "http://127.0.0.1:\(ports.api)")!
+        adminURL = URL(string: "http://127.0.0.1:\(ports.admin)")!
         orgSecret = Array("integration-test-org-secret-0123456789".utf8)
         try Data(orgSecret).write(to: directory.appendingPathComponent("org-secret"))
         let keys = directory.appendingPathComponent("keys").path
@@ -39,6 +42,7 @@ final class LocalCluster {
         """.write(to: directory.appendingPathComponent("aggregator.yaml"), atomically: true, encoding: .utf8)
         try """
         listen: 127.0.0.1:\(ports.agent)
+        admin_listen: 127.0.0.1:\(ports.admin)
         state_dir: \(directory.path)/agent-state
         org_secret_file: \(directory.path)/org-secret
         upstreams:

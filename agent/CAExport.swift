@@ -1,0 +1,27 @@
+import ArgumentParser
+import TollgateAgent
+
+extension Ca {
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the agent's CA certificate (PEM) to stdout.",
+            discussion: """
+            Use it to trust the agent on other machines or containers whose traffic goes through
+            it, e.g. `tollgate-agent ca export > tollgate-agent.crt`. Only the certificate is
+            printed; the key never leaves <state_dir>/ca/.
+            """)
+
+        @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
+        var config: String = "/etc/tollgate/agent.yaml"
+
+        func run() throws {
+            do {
+                print(try CertificateAuthority.certificatePEM(in: try Ca.directory(config: config)))
+            } catch let error as ValidationError {
+                throw error
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
+    }
+}

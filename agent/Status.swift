@@ -1,0 +1,59 @@
+import ArgumentParser
+import Foundation
+import TollgateAgent
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a running agent's state: shipping, spool and request counts.",
+        discussion: """
+        Reads the agent's admin listener (admin_listen in its config, 127.0.0.1:8788 by
+        default). The same data is at /status (JSON) and /metrics (Prometheus) there.
+        """)
+
+    @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
+    var config: String = "/etc/tollgate/agent.yaml"
+
+    @Flag(help: "Print the raw /status JSON.")
+    var json = false
+
+    func run() async throws {
+        let settings: AgentConfig
+        do {
+            settings = try AgentConfig(file: config)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let base = "http://\(settings.adminListen)"
+        let status: Data
+        let metrics: String
+        do {
+            (status, _) = try await URLSession.shared.data(from: URL(string: base + "/status")!)
+            metrics = String(decoding: try await URLSession.shared.data(from: URL(string: base + "/metrics")!).0, as: UTF8.self)
+        } catch {
+            throw ValidationError("cannot reach the agent's admin listener at \(base) (\(error.localizedDescription)); is `tollgate-agent run` running with this config?")
+        }
+        if json {
+            print(String(decoding: status, as: UTF8.self), terminator: "")
+            return
+        }
+        guard let document = try JSONSerialization.jsonObject(with: status) as? [String: Any],
+              let shipper = document["shipper"] as? [String: Any] else {
+            throw ValidationError("the agent answered /status with something unexpected")
+        }
+        func total(_ family: String) -> Int64 {
+            metrics.split(separator: "\n").filter { $0.hasPrefix(family) }.compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } }.reduce(0, +)
+        }
+        let lastAck = (shipper["last_ack_unix_ms"] as? Int64).map { "\((Int64(Date().timeIntervalSince1970 * 1000) - $0) / 1000) s ago" } ?? "never"
+        let overBound = shipper["spool_over_bound"] as? Bool == true
+        print("""
+            agent            \(document["agent_id"] ?? "?")
+            requests         \(total("tollgate_agent_requests_total")) metered, \(total("tollgate_agent_estimated_requests_total")) estimated, \(total("tollgate_agent_unpriced_requests_total")) unpriced
+            shipping         \(shipper["unacked_batches"] ?? 0) batch(es) awaiting ack, last ack \(lastAck)
+            spool            \(shipper["spool_bytes"] ?? 0) bytes\(overBound ? " — OVER spool.max_bytes: the aggregator has been unreachable for long" : "")
+            reconnects       \(total("tollgate_agent_reconnects_total"))
+            """)
+    }
+}

@@ -15,13 +15,7 @@ extension Ca {
         var config: String = "/etc/tollgate/agent.yaml"
 
         func run() throws {
-            do {
-                print(try CertificateAuthority.certificatePEM(in: try Ca.directory(config: config)))
-            } catch let error as ValidationError {
-                throw error
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            print(try CertificateAuthority.certificatePEM(in: try Ca.directory(config: config)))
         }
     }
 }

@@ -29,11 +29,8 @@ extension Ca {
 
         func run() throws {
             let directory = try Ca.directory(config: config)
-            do {
-                try CertificateAuthority.create().write(to: directory)
-            } catch {
-                throw ValidationError("\(error)")
-            }
+            // Not a ValidationError: "already exists" is not a usage mistake, so no usage hint.
+            try CertificateAuthority.create().write(to: directory)
             let certificate = (directory as NSString).appendingPathComponent(CertificateAuthority.certificateFileName)
             print("""
             Created the agent's CA:

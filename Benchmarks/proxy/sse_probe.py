@@ -5,15 +5,12 @@
       An OpenAI-like upstream that answers any POST with the fixture's SSE events, one
       HTTP chunk per event, `interval-ms` apart (as a model generating tokens would).
 
-  sse_probe.py measure --url URL --body request.json --requests N [--label L]
-      Sends N streaming requests one after another and records, for every event, when it
-      was complete at the client (ms after the request was sent). Prints one JSON object:
-      the per-event medians over the N requests.
-
-  sse_probe.py compare direct.json agent.json
-      Prints what the proxy added to each event's arrival (agent median − direct median):
-      if a proxy held chunks back, later events would gain the waiting time of earlier ones
-      and the first event would arrive late by up to the whole stream's duration.
+  sse_probe.py measure --direct URL --proxied URL --body request.json --requests N
+      Sends N streaming requests to each URL, alternating, one at a time, and records for
+      every event when it was complete at the client (ms after the request was sent).
+      Prints one JSON object: what the proxy added to each event's arrival (median over
+      the requests, proxied − direct). A proxy that held chunks back would add the waiting
+      time to the earlier events: the first one would arrive up to a whole stream late.
 
 Only loopback URLs are used by the benchmark.
 """
@@ -103,38 +100,40 @@ def one_request(url, body):
     return arrivals
 
 
+def medians(runs, url):
+    counts = {len(r) for r in runs}
+    if len(counts) != 1:
+        raise SystemExit(f"{url}: event counts differ between requests: {sorted(counts)}")
+    return [statistics.median(r[k] for r in runs) for k in range(len(runs[0]))]
+
+
 def measure(args):
     with open(args.body, "rb") as f:
         body = f.read()
-    runs = [one_request(args.url, body) for _ in range(args.requests)]
-    counts = {len(r) for r in runs}
-    if len(counts) != 1:
-        raise SystemExit(f"{args.url}: event counts differ between requests: {sorted(counts)}")
-    per_event = [statistics.median(r[k] for r in runs) for k in range(len(runs[0]))]
-    json.dump({"label": args.label, "requests": args.requests, "events": len(per_event),
-               "median_arrival_ms": per_event}, sys.stdout)
-    print()
-
-
-def compare(args):
-    direct = json.load(open(args.direct))
-    agent = json.load(open(args.agent))
-    d, a = direct["median_arrival_ms"], agent["median_arrival_ms"]
+    for _ in range(2):  # warm-up: first connections, imports, the agent's first stream
+        one_request(args.direct, body)
+        one_request(args.proxied, body)
+    direct_runs, proxied_runs = [], []
+    for _ in range(args.requests):  # alternate, so drifting machine load hits both alike
+        direct_runs.append(one_request(args.direct, body))
+        proxied_runs.append(one_request(args.proxied, body))
+    d, a = medians(direct_runs, args.direct), medians(proxied_runs, args.proxied)
     if len(d) != len(a):
-        raise SystemExit(f"event counts differ: direct {len(d)}, agent {len(a)}")
+        raise SystemExit(f"event counts differ: direct {len(d)}, proxied {len(a)}")
     added = [x - y for x, y in zip(a, d)]
     gaps_d = [d[k] - d[k - 1] for k in range(1, len(d))]
     gaps_a = [a[k] - a[k - 1] for k in range(1, len(a))]
     print(json.dumps({
+        "requests": args.requests,
         "events": len(d),
         "stream_ms_direct": round(d[-1], 2),
-        "stream_ms_agent": round(a[-1], 2),
+        "stream_ms_proxied": round(a[-1], 2),
         "added_first_event_ms": round(added[0], 3),
         "added_median_ms": round(statistics.median(added), 3),
         "added_max_ms": round(max(added), 3),
         "added_last_event_ms": round(added[-1], 3),
         "median_gap_ms_direct": round(statistics.median(gaps_d), 3),
-        "median_gap_ms_agent": round(statistics.median(gaps_a), 3),
+        "median_gap_ms_proxied": round(statistics.median(gaps_a), 3),
     }))
 
 
@@ -146,15 +145,12 @@ def main():
     s.add_argument("--fixture", required=True)
     s.add_argument("--interval-ms", type=float, default=10)
     m = sub.add_parser("measure")
-    m.add_argument("--url", required=True)
+    m.add_argument("--direct", required=True)
+    m.add_argument("--proxied", required=True)
     m.add_argument("--body", required=True)
     m.add_argument("--requests", type=int, default=20)
-    m.add_argument("--label", default="")
-    c = sub.add_parser("compare")
-    c.add_argument("direct")
-    c.add_argument("agent")
     args = parser.parse_args()
-    {"serve": serve, "measure": measure, "compare": compare}[args.command](args)
+    {"serve": serve, "measure": measure}[args.command](args)
 
 
 if __name__ == "__main__":

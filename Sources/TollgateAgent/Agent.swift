@@ -36,7 +36,7 @@ public final class Agent {
     @discardableResult
     public func start() throws -> Listeners {
         let services = ProxyServices(
-            config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight,
+            config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight, upstreamPool: UpstreamPool(),
             meter: ExchangeMeter(prices: config.prices),
             keys: KeyIdentifier(orgSecret: config.orgSecret),
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()),

@@ -129,7 +129,7 @@ final class LeafCertificateCache: Sendable {
         if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
         if name.hasSuffix(".") { name.removeLast() }
         guard !name.isEmpty, name.utf8.count <= 253,
-              ipAddressBytes(name) != nil || name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._*".contains($0)) })
+              ipAddressBytes(name) != nil || name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) })
         else { throw LeafCertificateError.invalidHost(host) }
         return name
     }

@@ -27,6 +27,11 @@ final class ProxyHandler: ChannelInboundHandler {
         /// What is metered about it; nil for calls that carry no usage (model lists…).
         var request: ProviderRequest?
         var upstream: Channel?
+        /// The upstream connection came from the pool: if it fails before any response,
+        /// the provider never saw the request, so it is retried once on a fresh one.
+        var reusedConnection = false
+        /// The provider's response allows the connection to be reused.
+        var upstreamKeepAlive = false
         var responseStatus: Int?
         /// Reads usage from the response as it passes.
         var tap: (any UsageTap)?
@@ -149,24 +154,38 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         state = .forwarding(exchange)
         services.inFlight.begin()
-        let relay = UpstreamResponseRelay(owner: self)
+        sendUpstream(exchange, context: context)
+    }
+
+    /// Sends the exchange's request on a pooled connection if one is idle, else a new one.
+    private func sendUpstream(_ exchange: Exchange, context: ChannelHandlerContext, allowReuse: Bool = true) {
         let request = upstreamRequestHead(for: exchange)
         let body = exchange.body
-        UpstreamConnector.connect(to: exchange.route.upstream, on: context.eventLoop, services: services, relay: relay)
+        let send: (Channel, Bool) -> Void = { [self] channel, reused in
+            guard case .forwarding(var current) = state else {
+                channel.close(promise: nil)  // the client left while we connected
+                return
+            }
+            current.upstream = channel
+            current.reusedConnection = reused
+            state = .forwarding(current)
+            channel.write(HTTPClientRequestPart.head(request), promise: nil)
+            if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
+            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+        }
+        if allowReuse, let channel = services.upstreamPool.take(exchange.route.upstream, on: context.eventLoop),
+           let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
+            services.metrics.increment("tollgate_agent_upstream_connections_reused_total")
+            relay.attach(self)
+            send(channel, true)
+            return
+        }
+        services.metrics.increment("tollgate_agent_upstream_connections_opened_total")
+        UpstreamConnector.connect(to: exchange.route.upstream, on: context.eventLoop, services: services, relay: UpstreamResponseRelay(owner: self))
             .whenComplete { [self] result in
                 switch result {
-                case .success(let channel):
-                    guard case .forwarding(var current) = state else {
-                        channel.close(promise: nil)  // the client left while we connected
-                        return
-                    }
-                    current.upstream = channel
-                    state = .forwarding(current)
-                    channel.write(HTTPClientRequestPart.head(request), promise: nil)
-                    if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-                    channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
-                case .failure(let error):
-                    upstreamDidFail(error)
+                case .success(let channel): send(channel, false)
+                case .failure(let error): upstreamDidFail(error)
                 }
             }
     }
@@ -188,8 +207,6 @@ final class ProxyHandler: ChannelInboundHandler {
         // Usage is read from the response as it passes, which a compressed body would hide.
         headers.add(name: "accept-encoding", value: "identity")
         headers.add(name: "content-length", value: String(exchange.body.readableBytes))
-        // One connection per exchange until upstream pooling lands (issue #4).
-        headers.add(name: "connection", value: "close")
         return HTTPRequestHead(version: .http1_1, method: exchange.head.method, uri: exchange.route.upstreamURI, headers: headers)
     }
 
@@ -200,6 +217,7 @@ final class ProxyHandler: ChannelInboundHandler {
         switch part {
         case .head(let head):
             exchange.responseStatus = Int(head.status.code)
+            exchange.upstreamKeepAlive = head.isKeepAlive
             exchange.tap = exchange.request?.makeTap(contentType: head.headers.first(name: "content-type"))
             var headers = HTTPHeaders()
             for (name, value) in head.headers where !Self.hopByHopHeaders.contains(name.lowercased()) {
@@ -221,7 +239,7 @@ final class ProxyHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(outgoing))), promise: nil)
             }
         case .end:
-            exchange.upstream?.close(promise: nil)
+            release(exchange)
             if let rest = exchange.usageFilter?.finish(), !rest.isEmpty {
                 context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: rest)))), promise: nil)
             }
@@ -237,8 +255,18 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func upstreamDidFail(_ error: Error) {
         guard let context, case .forwarding(var exchange) = state else { return }
-        state = .idle
         exchange.upstream?.close(promise: nil)
+        if exchange.reusedConnection && exchange.responseStatus == nil {
+            // The provider closed an idle connection as we reused it; nothing was answered,
+            // so the request goes again on a fresh connection.
+            services.metrics.increment("tollgate_agent_upstream_stale_retries_total")
+            exchange.upstream = nil
+            exchange.reusedConnection = false
+            state = .forwarding(exchange)
+            sendUpstream(exchange, context: context, allowReuse: false)
+            return
+        }
+        state = .idle
         services.metrics.increment("tollgate_agent_upstream_failures_total")
         services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
         complete(&exchange)
@@ -256,6 +284,17 @@ final class ProxyHandler: ChannelInboundHandler {
     }
 
     // MARK: Metering
+
+    /// Returns a cleanly finished keep-alive connection to the pool; closes anything else.
+    private func release(_ exchange: Exchange) {
+        guard let channel = exchange.upstream else { return }
+        if exchange.upstreamKeepAlive, let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
+            relay.detach()
+            services.upstreamPool.put(channel, for: exchange.route.upstream)
+        } else {
+            channel.close(promise: nil)
+        }
+    }
 
     /// Every forwarded exchange ends here exactly once: metered (when it carries usage and
     /// a response began), timed, and no longer in flight.

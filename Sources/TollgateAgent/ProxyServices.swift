@@ -9,6 +9,7 @@ struct ProxyServices: Sendable {
     var pipeline: UsagePipeline
     var metrics: MetricsRegistry
     var inFlight: InFlightRequests
+    var upstreamPool: UpstreamPool
     var meter: ExchangeMeter
     var keys: KeyIdentifier
     /// Verifies upstream certificates against the system trust store.

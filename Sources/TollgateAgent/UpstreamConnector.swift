@@ -29,7 +29,8 @@ enum UpstreamConnector {
 }
 
 /// Receives the provider's response and hands each part to the proxy handler that
-/// owns the exchange (on the same event loop).
+/// owns the current exchange (on the same event loop). A pooled connection's relay has no
+/// owner while idle and is attached to the next exchange that takes the connection.
 final class UpstreamResponseRelay: ChannelInboundHandler {
     typealias InboundIn = HTTPClientResponsePart
 
@@ -38,6 +39,15 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
 
     init(owner: ProxyHandler) {
         self.owner = owner
+    }
+
+    func attach(_ owner: ProxyHandler) {
+        self.owner = owner
+        ended = false
+    }
+
+    func detach() {
+        owner = nil
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

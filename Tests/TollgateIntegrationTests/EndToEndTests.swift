@@ -202,6 +202,12 @@ import FoundationNetworking
         let text = String(decoding: metrics, as: UTF8.self)
         #expect(text.contains("tollgate_agent_request_duration_seconds_count{provider=\"openai\"} 7"))
         #expect(text.contains("tollgate_agent_requests_total{provider=\"openai\",endpoint=\"chat.completions\"} 7"))
+        // Sequential requests ride pooled keep-alive connections to the provider.
+        func counter(_ name: String) -> Int {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.split(separator: " ")[1]) } ?? 0
+        }
+        #expect(counter("tollgate_agent_upstream_connections_reused_total") > 0)
+        #expect(counter("tollgate_agent_upstream_connections_opened_total") < 7)
         let (proxyMetrics, response) = try await URLSession.shared.data(from: cluster.agentURL.appendingPathComponent("metrics"))
         #expect((response as? HTTPURLResponse)?.statusCode == 404, "metrics must not be served on the proxy port: \(proxyMetrics.count)")
 

@@ -7,21 +7,24 @@ extension Ca {
         static let configuration = CommandConfiguration(
             abstract: "Create the agent's CA in <state_dir>/ca/ (the key is mode 0600).",
             discussion: """
-            Refuses to replace an existing CA: clients already trust it. Then trust ca.crt
-            wherever the clients run:
+            Refuses to replace an existing CA: clients already trust it. Then make the
+            clients trust <state_dir>/ca/ca.crt:
 
-              curl        curl --cacert <state_dir>/ca/ca.crt …   or   CURL_CA_BUNDLE=<path>
-              Python      SSL_CERT_FILE=<path> (ssl, httpx, openai) and REQUESTS_CA_BUNDLE=<path> (requests)
-              Node        NODE_EXTRA_CA_CERTS=<path>   (added to Node's built-in roots)
-              Debian      cp ca.crt /usr/local/share/ca-certificates/tollgate-agent.crt && update-ca-certificates
+              curl     curl --cacert ca.crt …, or CURL_CA_BUNDLE=ca.crt
+              Python   SSL_CERT_FILE=ca.crt (ssl, httpx, openai, anthropic)
+                       REQUESTS_CA_BUNDLE=ca.crt (requests)
+              Node     NODE_EXTRA_CA_CERTS=ca.crt (added to Node's own roots)
+              Debian   cp ca.crt /usr/local/share/ca-certificates/tollgate-agent.crt
+                       update-ca-certificates
 
-            SSL_CERT_FILE, REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE replace the default roots, so point
-            them at a bundle that contains both the system roots and ca.crt (after the Debian step,
-            /etc/ssl/certs/ca-certificates.crt is such a bundle) if the client also talks to hosts
-            the agent does not intercept.
+            CURL_CA_BUNDLE, SSL_CERT_FILE and REQUESTS_CA_BUNDLE replace the default
+            roots. If a client also talks to hosts the agent does not intercept, point
+            them at a bundle holding the system roots and ca.crt; after the Debian step,
+            /etc/ssl/certs/ca-certificates.crt is one.
 
-            Anyone holding ca.key can impersonate any host to these clients: keep it on this host
-            and mode 0600. `tollgate-agent ca export` prints the certificate to copy elsewhere.
+            Anyone holding ca.key can impersonate any host to those clients: it stays
+            on this host, mode 0600. `tollgate-agent ca export` prints the certificate
+            for other machines.
             """)
 
         @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
@@ -44,10 +47,10 @@ extension Ca {
         }
     }
 
-    /// `<state_dir>/ca`, where `ca init` writes and the proxy reads.
+    /// The CA directory of the agent that `config` describes.
     static func directory(config: String) throws -> String {
         do {
-            return (try AgentConfig(file: config).stateDirectory as NSString).appendingPathComponent("ca")
+            return CertificateAuthority.directory(stateDirectory: try AgentConfig(file: config).stateDirectory)
         } catch {
             throw ValidationError("\(error)")
         }

@@ -258,6 +258,10 @@ for _ in $(seq 1 100); do
   agent_metered=$(metered)
   read -r agg_requests agg_estimated agg_unpriced < <(committed)
 done
+upstream_connections=$(curl -fsS "$agent_admin/metrics" | awk '
+  /^tollgate_agent_upstream_connections_opened_total/ { opened += $NF; seen = 1 }
+  /^tollgate_agent_upstream_connections_reused_total/ { reused += $NF; seen = 1 }
+  END { if (seen) printf "opened %d, reused %d", opened, reused; else printf "no counters exported" }')
 usage_problems=$(curl -fsS "$agent_admin/metrics" | awk '/^tollgate_agent_usage_problems_total/ { n += $NF } END { printf "%d\n", n }')
 
 # ---------------------------------------------------------------------------- report
@@ -286,7 +290,7 @@ function errs(n) { return v[n ".err_connect"] + v[n ".err_read"] + v[n ".err_wri
 function row(label, n,   extra) {
   extra = ""
   if ((n ".cpu_ticks") in v) {
-    extra = sprintf(" %5.0f MiB | %4.2f cores, %3.0f µs/req |", v[n ".rss_kb"] / 1024,
+    extra = sprintf(" %5.1f MB | %4.2f cores, %3.0f µs/req |", v[n ".rss_kb"] * 1024 / 1e6,
                     v[n ".cpu_ticks"] / v["meta.clk_tck"] / (v[n ".duration_us"] / 1e6),
                     v[n ".cpu_ticks"] / v["meta.clk_tck"] * 1e6 / v[n ".requests"])
   } else extra = "  |  |"
@@ -316,7 +320,7 @@ END {
   printf "added latency vs direct at full load: agent p50 %+d µs, p99 %+d µs (nginx proxy: p50 %+d µs, p99 %+d µs)\n", \
     v["json-agent.p50_us"] - v["json-direct.p50_us"], v["json-agent.p99_us"] - v["json-direct.p99_us"], \
     v["json-nginx.p50_us"] - v["json-direct.p50_us"], v["json-nginx.p99_us"] - v["json-direct.p99_us"]
-  printf "agent RSS: %.1f MiB idle, %.1f MiB peak (VmHWM over the whole run)\n", v["meta.idle_kb"] / 1024, hwm / 1024
+  printf "agent RSS: %.1f MiB idle, %.1f MiB = %.1f MB peak (VmHWM over the whole run)\n", v["meta.idle_kb"] / 1024, hwm / 1024, hwm * 1024 / 1e6
   printf "per-chunk (22 events, each the median over the probe streams): the agent added %.3f ms to the first event, median %.3f ms, max %.3f ms, last %.3f ms; median gap between events %.2f ms direct, %.2f ms agent\n", \
     v["probe.first"], v["probe.median"], v["probe.max"], v["probe.last"], v["probe.gap_direct"], v["probe.gap_agent"]
   print ""
@@ -324,13 +328,14 @@ END {
   printf "  added p50 <= 150 us at %d req/s     %s (%+d µs)\n", v["meta.rate"], (a50 <= 150 ? "met" : "NOT met"), a50
   printf "  added p99 <= 1 ms at %d req/s       %s (%+d µs)\n", v["meta.rate"], (a99 <= 1000 ? "met" : "NOT met"), a99
   printf "  throughput >= 80 %% of nginx proxy    %s (JSON %.0f %%, SSE %.0f %%)\n", (jr >= 0.8 && sr >= 0.8 ? "met" : "NOT met"), 100 * jr, 100 * sr
-  printf "  RSS <= 60 MB under load              %s (%.1f MiB)\n", (hwm / 1024 <= 60 ? "met" : "NOT met"), hwm / 1024
+  printf "  RSS <= 60 MB under load              %s (%.1f MB)\n", (hwm * 1024 <= 60e6 ? "met" : "NOT met"), hwm * 1024 / 1e6
   printf "  no per-chunk delay (every event within 1 ms of direct)  %s (max %+.3f ms)\n", (v["probe.max"] <= 1 ? "met" : "NOT met"), v["probe.max"]
 }' "$work/results.txt"
 
 echo
 echo "usage: wrk completed $agent_wrk_requests requests through the agent (warm-ups included), plus 2 checks and $((probe_requests + 2)) probe streams;"
 echo "       the agent metered $agent_metered, the aggregator committed $agg_requests (estimated $agg_estimated, unpriced $agg_unpriced, tap problems $usage_problems)"
+echo "       agent upstream connections: $upstream_connections"
 if [ "$agg_requests" -ne "$agent_metered" ]; then
   echo "the aggregator did not commit what the agent metered" >&2
   exit 1

@@ -42,7 +42,9 @@ public final class Agent {
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()),
             logger: logger)
         pipeline.start()
+        let idle = TimeAmount.milliseconds(Int64(config.clientIdleTimeoutMilliseconds))
         let proxy = try listen(on: config.listen) { channel in
+            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
             try channel.pipeline.syncOperations.addHandler(ProxyHandler(services: services))
         }
         let metrics = metrics

@@ -25,6 +25,12 @@ public struct AgentConfig: Sendable {
     public var spoolMaxBytes = 256 << 20
     public var maxRequestBodyBytes = 32 << 20
     public var connectTimeoutMilliseconds = 10_000
+    /// A client must finish sending a request head within this (slowloris defence).
+    public var headerTimeoutMilliseconds = 10_000
+    /// A keep-alive client connection with no request in flight is closed after this.
+    public var clientIdleTimeoutMilliseconds = 60_000
+    /// A provider that sends nothing for this long mid-response is given up on.
+    public var upstreamIdleTimeoutMilliseconds = 300_000
     public var prices: PriceCatalog = DefaultPriceCatalog.load()
     /// This host's default attribution (team, environment…), overridable per request.
     public var attribution = Attribution()
@@ -104,9 +110,13 @@ public struct AgentConfig: Sendable {
             spoolMaxBytes = try section.int("max_bytes", default: spoolMaxBytes, range: 1...(1 << 40))
         }
         if let section = try root.section("limits") {
-            try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms"])
+            try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms", "header_timeout_ms",
+                                                    "client_idle_timeout_ms", "upstream_idle_timeout_ms"])
             maxRequestBodyBytes = try section.int("max_request_body_bytes", default: maxRequestBodyBytes, range: 1024...(1 << 30))
             connectTimeoutMilliseconds = try section.int("connect_timeout_ms", default: connectTimeoutMilliseconds, range: 100...120_000)
+            headerTimeoutMilliseconds = try section.int("header_timeout_ms", default: headerTimeoutMilliseconds, range: 100...600_000)
+            clientIdleTimeoutMilliseconds = try section.int("client_idle_timeout_ms", default: clientIdleTimeoutMilliseconds, range: 100...3_600_000)
+            upstreamIdleTimeoutMilliseconds = try section.int("upstream_idle_timeout_ms", default: upstreamIdleTimeoutMilliseconds, range: 100...3_600_000)
         }
         if let section = try root.section("pricing") {
             try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])

@@ -12,6 +12,11 @@ public struct CertificateAuthority: Sendable {
     public static let defaultCommonName = "Tollgate agent local CA"
     public static let defaultValidity: TimeInterval = 10 * 365.25 * 86_400
 
+    /// `<state_dir>/ca`: where `tollgate-agent ca init` writes the CA and the proxy loads it.
+    public static func directory(stateDirectory: String) -> String {
+        path("ca", in: stateDirectory)
+    }
+
     let certificate: Certificate
     let privateKey: Certificate.PrivateKey
     /// Leaves name this in their authority key identifier so verifiers pick the right issuer.

@@ -44,6 +44,7 @@ final class ProxyHandler: ChannelInboundHandler {
     private let services: ProxyServices
     private var state = State.idle
     private var context: ChannelHandlerContext?
+    private var sawRequestHead = false
 
     init(services: ProxyServices) {
         self.services = services
@@ -51,6 +52,25 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // Slowloris defence: a connection must deliver its first request head in time.
+        let timeout = TimeAmount.milliseconds(Int64(services.config.headerTimeoutMilliseconds))
+        context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, !self.sawRequestHead, let context = self.context else { return }
+            self.services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"header_timeout\"}")
+            context.close(promise: nil)
+        }
+    }
+
+    /// Idle keep-alive clients are closed; a client waiting on a slow provider is not idle.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        if case .idle = state {
+            services.metrics.increment("tollgate_agent_idle_client_closes_total")
+            context.close(promise: nil)
+        }
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -60,6 +80,7 @@ final class ProxyHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch (unwrapInboundIn(data), state) {
         case (.head(let head), .idle):
+            sawRequestHead = true
             receive(head, context: context)
         case (.body(var chunk), .receiving(var exchange)):
             guard exchange.body.readableBytes + chunk.readableBytes <= services.config.maxRequestBodyBytes else {
@@ -272,8 +293,9 @@ final class ProxyHandler: ChannelInboundHandler {
         complete(&exchange)
         if exchange.responseStatus == nil {
             // Nothing reached the client yet, so it can still get a proper error response.
+            let timedOut = error is UpstreamTimeoutError
             respondWithError(ProviderErrorResponse(
-                status: .badGateway, code: "upstream_unreachable",
+                status: timedOut ? .gatewayTimeout : .badGateway, code: timedOut ? "upstream_timeout" : "upstream_unreachable",
                 message: "Tollgate agent could not complete the request to \(exchange.route.upstream): \(error)"),
                 keepAlive: false, context: context)
         } else {

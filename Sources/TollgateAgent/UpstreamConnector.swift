@@ -21,6 +21,7 @@ enum UpstreamConnector {
                                                                     serverHostname: isAddress ? nil : upstream.host))
                     }
                     try pipeline.addHTTPClientHandlers()
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(services.config.upstreamIdleTimeoutMilliseconds))))
                     try pipeline.addHandler(relay)
                 }
             }
@@ -66,6 +67,24 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
         if !ended { owner?.upstreamDidFail(UpstreamClosedError()) }
         ended = true
     }
+
+    /// Silence from the provider: mid-response it is a failure; while pooled, the
+    /// connection is simply closed.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is IdleStateHandler.IdleStateEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        if !ended, let owner {
+            ended = true
+            owner.upstreamDidFail(UpstreamTimeoutError())
+        }
+        context.close(promise: nil)
+    }
+}
+
+struct UpstreamTimeoutError: Error, CustomStringConvertible {
+    var description: String { "the provider sent nothing for limits.upstream_idle_timeout_ms" }
 }
 
 struct UpstreamClosedError: Error, CustomStringConvertible {

@@ -245,6 +245,30 @@ import FoundationNetworking
         #expect(rows.first?["estimated"] as? Int == 0)
     }
 
+    @Test func slowClientsAndSilentProvidersAreCutOff() async throws {
+        let cluster = try LocalCluster(extraAgentConfig: "limits:\n  header_timeout_ms: 300\n  upstream_idle_timeout_ms: 400")
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        // Slowloris: half a request head, then nothing. The agent hangs up.
+        let started = Date()
+        let answer = try RawHTTP.sendAndHangUp(port: cluster.agentURL.port!, request: "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nX-Slow", readBytes: 1)
+        #expect(answer.isEmpty && Date().timeIntervalSince(started) < 5)
+
+        // A provider that goes silent mid-stream: the client's stream is cut, the call is
+        // still metered (estimated), and the failure is counted.
+        let body = #"{"model":"gpt-4o-mini","stream":true,"max_tokens":50,"messages":[{"role":"user","content":"hello"}]}"#
+        let request = "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer sk-test-silent-000000\r\n"
+            + "Content-Type: application/json\r\nX-Mock-Chunk-Delay-Ms: 1500\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        let seen = try RawHTTP.sendAndHangUp(port: cluster.agentURL.port!, request: request, readBytes: 1 << 20)
+        #expect(seen.contains("200 OK") && !seen.contains("[DONE]"))
+        let (metrics, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("metrics"))
+        let text = String(decoding: metrics, as: UTF8.self)
+        #expect(text.contains("tollgate_agent_rejected_requests_total{reason=\"header_timeout\"} 1"))
+        #expect(text.contains("tollgate_agent_upstream_failures_total 1"))
+        #expect(text.contains("tollgate_agent_estimated_requests_total 1"))
+    }
+
     @Test func unknownRoutesGetAnOpenAIShapedError() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

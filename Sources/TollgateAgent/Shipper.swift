@@ -32,6 +32,7 @@ final class Shipper: @unchecked Sendable {
     private let logger: Logger
     let agentID: String
     private var identity: AgentIdentity
+    private var lastSpoolErrorLogMs: Int64 = 0
     private let spool: Spool
     private let stopRequested = Atomic<Bool>(false)
     private let drainDeadlineMs = Atomic<Int64>(.max)
@@ -109,14 +110,26 @@ final class Shipper: @unchecked Sendable {
                 var fresh = CellAccumulator()
                 for event in events { fresh.add(event) }
                 let cells = fresh.drain()
-                try spool.appendEvents(cells, generation: identity.nextSeq)
+                do {
+                    try spool.appendEvents(cells, generation: identity.nextSeq)
+                } catch {
+                    // Keep metering from memory: a full disk must not stop the proxy
+                    // (the ring would fill and stall it). The next cut retries the disk.
+                    spoolFailed(error)
+                }
                 for cell in cells { accumulator.add(cell) }
                 metrics.increment("tollgate_agent_events_metered_total", by: Int64(events.count))
             }
 
             var now = Self.nowMs()
             if now >= nextCutMs || stopping || accumulator.count >= settings.maxBatchCells {
-                if !accumulator.isEmpty { try cut(&accumulator, window: &window, nowMs: now) }
+                if !accumulator.isEmpty {
+                    do {
+                        try cut(&accumulator, window: &window, nowMs: now)
+                    } catch {
+                        spoolFailed(error)
+                    }
+                }
                 nextCutMs = now + settings.flushIntervalMs
             }
 
@@ -181,11 +194,23 @@ final class Shipper: @unchecked Sendable {
         let seq = identity.nextSeq
         let cells = accumulator.drain()
         let payload = try UsageBatchCodec.encodePayload(cells, createdUnixMs: nowMs)
-        try spool.write(SpooledBatch(seq: seq, payload: payload))
+        do {
+            try spool.write(SpooledBatch(seq: seq, payload: payload))
+        } catch {
+            for cell in cells { accumulator.add(cell) }  // nothing is lost; retried next cut
+            throw error
+        }
+        // The batch is durable: from here on it must be shipped whatever else fails. A
+        // stale agent.json is harmless (recovery takes next_seq from the spool too), and
+        // an uncleared events.log is skipped on recovery because its seq is now cut.
         identity.nextSeq = seq + 1
-        try identity.save(in: settings.stateDirectory)
-        try spool.clearEvents()
         window.append(seq: seq, payload: payload)
+        do {
+            try identity.save(in: settings.stateDirectory)
+            try spool.clearEvents()
+        } catch {
+            spoolFailed(error)
+        }
         metrics.increment("tollgate_agent_batches_cut_total")
         metrics.increment("tollgate_agent_cells_cut_total", by: Int64(cells.count))
         if spool.totalBytes > settings.spoolMaxBytes { try mergeNeverSent(window: &window, nowMs: nowMs) }
@@ -203,16 +228,31 @@ final class Shipper: @unchecked Sendable {
             let seq = identity.nextSeq
             let payload = try UsageBatchCodec.encodePayload(merged.drain(), createdUnixMs: nowMs)
             try spool.write(SpooledBatch(seq: seq, payload: payload, supersedes: first...last))
+            // Durable from here: the window must switch to the merged batch whatever else
+            // fails, or the same usage would be shipped twice.
             identity.nextSeq = seq + 1
-            try identity.save(in: settings.stateDirectory)
             for batch in tail { spool.remove(batch.seq) }
             window.replaceNeverSentTail(with: seq, payload: payload)
+            do {
+                try identity.save(in: settings.stateDirectory)
+            } catch {
+                spoolFailed(error)
+            }
             metrics.increment("tollgate_agent_spool_merges_total")
         }
         let overBound = spool.totalBytes > settings.spoolMaxBytes
         metrics.set("tollgate_agent_spool_over_bound", overBound ? 1 : 0)
         if overBound {
             logger.error("spool holds \(spool.totalBytes) bytes, above spool.max_bytes \(settings.spoolMaxBytes), even after merging: the aggregator has been unreachable for long; usage is kept, disk use grows")
+        }
+    }
+
+    private func spoolFailed(_ error: Error) {
+        metrics.increment("tollgate_agent_spool_write_errors_total")
+        let now = Self.nowMs()
+        if now - lastSpoolErrorLogMs > 10_000 {
+            lastSpoolErrorLogMs = now
+            logger.error("\(error); usage is kept in memory and written when the disk recovers")
         }
     }
 

@@ -38,7 +38,7 @@ final class LeafCertificateCache: Sendable {
          capacity: Int = 1000,
          leafValidity: TimeInterval = 7 * 86_400,
          renewBefore: TimeInterval = 86_400,
-         now: @escaping @Sendable () -> Date = Date.init) throws {
+         now: @escaping @Sendable () -> Date = { Date() }) throws {
         precondition(capacity > 0 && renewBefore < leafValidity)
         self.authority = authority
         authorityCertificate = try NIOSSLCertificate(bytes: Self.der(authority.certificate), format: .der)
@@ -128,9 +128,13 @@ final class LeafCertificateCache: Sendable {
         var name = host.lowercased()
         if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
         if name.hasSuffix(".") { name.removeLast() }
-        guard !name.isEmpty, name.utf8.count <= 253,
-              ipAddressBytes(name) != nil || name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-._".contains($0)) })
-        else { throw LeafCertificateError.invalidHost(host) }
+        let isDNSName = name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+        }
+        guard !name.isEmpty, name.utf8.count <= 253, isDNSName || ipAddressBytes(name) != nil else {
+            throw LeafCertificateError.invalidHost(host)
+        }
         return name
     }
 

@@ -15,7 +15,14 @@ public struct KeyIdentifier: Sendable {
     /// 128 bits of HMAC-SHA256, hex: collision-free for any real fleet, short in reports.
     public func keyID(for apiKey: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Data(apiKey.utf8), using: SymmetricKey(data: secret))
-        return mac.prefix(16).map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(32)
+        for byte in mac.prefix(16) {
+            hex.append(digits[Int(byte >> 4)])
+            hex.append(digits[Int(byte & 0x0F)])
+        }
+        return String(decoding: hex, as: UTF8.self)
     }
 
     public static func hint(for apiKey: String) -> String {

@@ -41,14 +41,21 @@ public struct PriceCatalog: Sendable {
     }
 
     /// Strips `-2024-08-06` (OpenAI), `-20250929` (Anthropic), `-001` or
-    /// `-preview-09-2025` (Gemini) from the end.
+    /// `-preview-09-2025` (Gemini) from the end. Plain string checks rather than regular
+    /// expressions: this runs on every metered request.
     static func withoutSnapshotSuffix(_ name: String) -> String {
-        let patterns = [#"-\d{4}-\d{2}-\d{2}$"#, #"-\d{8}$"#, #"-\d{3}$"#, #"-preview(-\d{2}-\d{4})?$"#]
-        for pattern in patterns {
-            if let range = name.range(of: pattern, options: .regularExpression) {
-                return String(name[..<range.lowerBound])
-            }
-        }
+        let characters = Array(name.utf8)
+        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { characters[$0] >= 0x30 && characters[$0] <= 0x39 } }
+        func dash(_ index: Int) -> Bool { characters[index] == UInt8(ascii: "-") }
+        let count = characters.count
+        func cut(_ length: Int) -> String { String(decoding: characters[..<(count - length)], as: UTF8.self) }
+        if count > 11, dash(count - 11), digits(count - 10..<count - 6), dash(count - 6), digits(count - 5..<count - 3),
+           dash(count - 3), digits(count - 2..<count) { return cut(11) }  // -2024-08-06
+        if count > 9, dash(count - 9), digits(count - 8..<count) { return cut(9) }  // -20250929
+        if count > 4, dash(count - 4), digits(count - 3..<count) { return cut(4) }  // -001
+        if name.hasSuffix("-preview") { return String(name.dropLast("-preview".count)) }
+        if count > 16, name.dropLast(8).hasSuffix("-preview"), dash(count - 8), digits(count - 7..<count - 5),
+           dash(count - 5), digits(count - 4..<count) { return cut(16) }  // -preview-09-2025
         return name
     }
 }

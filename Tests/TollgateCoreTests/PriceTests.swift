@@ -101,3 +101,15 @@ import Testing
         }
     }
 }
+
+@Suite struct SnapshotSuffixTests {
+    @Test(arguments: [
+        ("gpt-4o-2024-08-06", "gpt-4o"), ("claude-sonnet-4-5-20250929", "claude-sonnet-4-5"),
+        ("gemini-1.5-pro-002", "gemini-1.5-pro"), ("gemini-2.5-flash-preview-09-2025", "gemini-2.5-flash"),
+        ("gemini-3-pro-preview", "gemini-3-pro"), ("gpt-4o", "gpt-4o"), ("o3", "o3"), ("gpt-4.1-mini", "gpt-4.1-mini"),
+        ("x-2024-8-06", "x-2024-8-06"), ("", ""),
+    ])
+    func stripsOnlyRealSnapshotSuffixes(name: String, family: String) {
+        #expect(PriceCatalog.withoutSnapshotSuffix(name) == family)
+    }
+}

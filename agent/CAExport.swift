@@ -11,11 +11,10 @@ extension Ca {
             printed; the key never leaves <state_dir>/ca/.
             """)
 
-        @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
-        var config: String = "/etc/tollgate/agent.yaml"
+        @OptionGroup var options: ConfigOption
 
         func run() throws {
-            print(try CertificateAuthority.certificatePEM(in: try Ca.directory(config: config)))
+            print(try CertificateAuthority.certificatePEM(in: try Ca.directory(config: options)))
         }
     }
 }

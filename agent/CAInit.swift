@@ -27,11 +27,10 @@ extension Ca {
             for other machines.
             """)
 
-        @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
-        var config: String = "/etc/tollgate/agent.yaml"
+        @OptionGroup var options: ConfigOption
 
         func run() throws {
-            let directory = try Ca.directory(config: config)
+            let directory = try Ca.directory(config: options)
             // Not a ValidationError: "already exists" is not a usage mistake, so no usage hint.
             try CertificateAuthority.create().write(to: directory)
             let certificate = (directory as NSString).appendingPathComponent(CertificateAuthority.certificateFileName)
@@ -48,11 +47,7 @@ extension Ca {
     }
 
     /// The CA directory of the agent that `config` describes.
-    static func directory(config: String) throws -> String {
-        do {
-            return CertificateAuthority.directory(stateDirectory: try AgentConfig(file: config).stateDirectory)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+    static func directory(config: ConfigOption) throws -> String {
+        CertificateAuthority.directory(stateDirectory: try config.load().stateDirectory)
     }
 }

@@ -9,16 +9,10 @@ struct Key: ParsableCommand {
         to admit this agent. The secret half stays in the agent's state directory (mode 0600).
         """)
 
-    @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
-    var config: String = "/etc/tollgate/agent.yaml"
+    @OptionGroup var options: ConfigOption
 
     func run() throws {
-        let settings: AgentConfig
-        do {
-            settings = try AgentConfig(file: config)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let settings = try options.load()
         guard case .curve(_, let secretKeyFile) = settings.aggregatorSecurity else {
             throw ValidationError("this agent ships in plaintext (aggregator.insecure_plaintext: true); it has no key")
         }

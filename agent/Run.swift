@@ -10,8 +10,7 @@ struct Run: ParsableCommand {
         abstract: "Run the agent until SIGINT or SIGTERM.",
         discussion: "On a signal the agent stops accepting requests and flushes usage to the aggregator before exiting.")
 
-    @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
-    var config: String = "/etc/tollgate/agent.yaml"
+    @OptionGroup var options: ConfigOption
 
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
@@ -23,12 +22,7 @@ struct Run: ParsableCommand {
             return handler
         }
         let logger = Logger(label: "tollgate-agent")
-        let settings: AgentConfig
-        do {
-            settings = try AgentConfig(file: config)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let settings = try options.load()
         let agent = try Agent(config: settings, logger: logger)
         try agent.start()
         waitForTerminationSignal()

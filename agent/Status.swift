@@ -13,19 +13,13 @@ struct Status: AsyncParsableCommand {
         default). The same data is at /status (JSON) and /metrics (Prometheus) there.
         """)
 
-    @Option(name: .shortAndLong, help: "Path of the agent's YAML config.")
-    var config: String = "/etc/tollgate/agent.yaml"
+    @OptionGroup var options: ConfigOption
 
     @Flag(help: "Print the raw /status JSON.")
     var json = false
 
     func run() async throws {
-        let settings: AgentConfig
-        do {
-            settings = try AgentConfig(file: config)
-        } catch {
-            throw ValidationError("\(error)")
-        }
+        let settings = try options.load()
         let base = "http://\(settings.adminListen)"
         let status: Data
         let metrics: String

@@ -22,6 +22,7 @@
 # TOLLGATE_BIN=dir skips the build and uses tollgate-agent and tollgate from dir.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib/local-cluster.sh
 started_at=$SECONDS
 
 duration="${DURATION:-10s}"
@@ -101,23 +102,10 @@ sed -e "s|@WORKERS@|$nginx_workers|g; s|@WORK@|$work|g; s|@FIXTURES@|$work/fixtu
     "$fixtures/nginx.conf.template" > "$work/nginx.conf"
 "$nginx_bin" -t -q -p "$work" -c "$work/nginx.conf"
 
-head -c 32 /dev/urandom | base64 > "$work/org-secret"
-chmod 600 "$work/org-secret"
-mkdir -p "$work/agents.d"
-"$bin/tollgate" keygen --secret-key-file "$work/aggregator.key" --public-key-file "$work/aggregator.pub" >/dev/null
-cat > "$work/aggregator.yaml" <<YAML
-data_dir: $work/aggregator-data
-usage_listen: tcp://127.0.0.1:$usage_port
-api_listen: 127.0.0.1:$api_port
-curve:
-  secret_key_file: $work/aggregator.key
-  authorized_keys_dir: $work/agents.d
-YAML
-admin_line=""
-grep -q '^admin_listen:' agent/tollgate-agent.example.yaml && admin_line="admin_listen: 127.0.0.1:$admin_port"
+cluster_aggregator "$bin" "$work" "$usage_port" "$api_port"
 cat > "$work/agent.yaml" <<YAML
 listen: 127.0.0.1:$agent_port
-$admin_line
+admin_listen: 127.0.0.1:$admin_port
 state_dir: $work/agent-state
 org_secret_file: $work/org-secret
 upstreams:
@@ -127,17 +115,7 @@ aggregator:
   endpoint: tcp://127.0.0.1:$usage_port
   server_public_key_file: $work/aggregator.pub
 YAML
-"$bin/tollgate-agent" key --config "$work/agent.yaml" > "$work/agents.d/bench-agent.pub"
-
-wait_for() {  # URL NAME LOG
-  for _ in $(seq 1 100); do
-    curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "$2 did not start; its log:" >&2
-  cat "$3" >&2
-  exit 1
-}
+cluster_admit_agent "$bin" "$work" bench-agent
 
 echo "==> starting nginx (origin :$origin_port, proxy :$proxy_port), aggregator, agent (:$agent_port) in $work"
 "$nginx_bin" -p "$work" -c "$work/nginx.conf" -g 'daemon off;' >"$work/nginx.log" 2>&1 & pids+=($!)
@@ -145,8 +123,7 @@ echo "==> starting nginx (origin :$origin_port, proxy :$proxy_port), aggregator,
 "$bin/tollgate-agent" run --config "$work/agent.yaml" >"$work/agent.log" 2>&1 & agent_pid=$!; pids+=($agent_pid)
 python3 "$fixtures/sse_probe.py" serve --port "$probe_port" --fixture "$fixtures/chat-stream.sse" \
   --interval-ms "$probe_interval_ms" >"$work/probe.log" 2>&1 & pids+=($!)
-agent_admin="http://127.0.0.1:$agent_port"
-[ -n "$admin_line" ] && agent_admin="http://127.0.0.1:$admin_port"
+agent_admin="http://127.0.0.1:$admin_port"
 wait_for "http://127.0.0.1:$origin_port/v1/chat/completions" nginx "$work/nginx-error.log"  # GET serves the file
 wait_for "http://127.0.0.1:$api_port/healthz" aggregator "$work/aggregator.log"
 wait_for "$agent_admin/healthz" agent "$work/agent.log"

@@ -27,25 +27,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-  || echo $((20000 + RANDOM % 20000)); }
-mock_port=$(free_port); agent_port=$(free_port); api_port=$(free_port); usage_port=$(free_port)
-
-head -c 32 /dev/urandom | base64 > "$work/org-secret"
-chmod 600 "$work/org-secret"
-# CurveZMQ on the usage channel: the aggregator's keypair, and an allowlist of agents.
-mkdir -p "$work/agents.d"
-"$bin/tollgate" keygen --secret-key-file "$work/aggregator.key" --public-key-file "$work/aggregator.pub" >/dev/null
-cat > "$work/aggregator.yaml" <<YAML
-data_dir: $work/aggregator-data
-usage_listen: tcp://127.0.0.1:$usage_port
-api_listen: 127.0.0.1:$api_port
-curve:
-  secret_key_file: $work/aggregator.key
-  authorized_keys_dir: $work/agents.d
-YAML
+source scripts/lib/local-cluster.sh
+mock_port=$(free_port); agent_port=$(free_port); admin_port=$(free_port); api_port=$(free_port); usage_port=$(free_port)
+cluster_aggregator "$bin" "$work" "$usage_port" "$api_port"
 cat > "$work/agent.yaml" <<YAML
 listen: 127.0.0.1:$agent_port
+admin_listen: 127.0.0.1:$admin_port
 state_dir: $work/agent-state
 org_secret_file: $work/org-secret
 upstreams:
@@ -57,26 +44,15 @@ aggregator:
   endpoint: tcp://127.0.0.1:$usage_port
   server_public_key_file: $work/aggregator.pub
 YAML
-# The agent makes its own keypair; admitting it is one file in the aggregator's allowlist.
-"$bin/tollgate-agent" key --config "$work/agent.yaml" > "$work/agents.d/demo-agent.pub"
-
-wait_healthy() {
-  for _ in $(seq 1 100); do
-    curl -fsS "$1/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "$2 did not start; its log:" >&2
-  cat "$work/$2.log" >&2
-  exit 1
-}
+cluster_admit_agent "$bin" "$work" demo-agent
 
 echo "==> starting mock provider, aggregator and agent in $work"
 "$bin/tollgate-mock" serve --port "$mock_port" >"$work/mock.log" 2>&1 & pids+=($!)
 "$bin/tollgate" serve --config "$work/aggregator.yaml" >"$work/aggregator.log" 2>&1 & pids+=($!)
 "$bin/tollgate-agent" run --config "$work/agent.yaml" >"$work/agent.log" 2>&1 & pids+=($!)
-wait_healthy "http://127.0.0.1:$mock_port" mock
-wait_healthy "http://127.0.0.1:$api_port" aggregator
-wait_healthy "http://127.0.0.1:$agent_port" agent
+wait_for "http://127.0.0.1:$mock_port/healthz" mock "$work/mock.log"
+wait_for "http://127.0.0.1:$api_port/healthz" aggregator "$work/aggregator.log"
+wait_for "http://127.0.0.1:$agent_port/healthz" agent "$work/agent.log"
 
 echo "==> sending $requests requests through the agent: $keys keys, formats $formats"
 echo "    (OpenAI chat/responses/completions/embeddings, Azure, Anthropic, Gemini; JSON and streams)"

@@ -37,11 +37,6 @@ public struct ProviderRequest: Equatable, Sendable {
         self.includesStreamUsage = includesStreamUsage
     }
 
-    /// The older summary the agent's meter reads.
-    public var summary: RequestSummary {
-        RequestSummary(model: model, stream: isStream, user: user)
-    }
-
     /// An OpenAI stream that will never report usage unless the body is rewritten with
     /// `OpenAIStreamOptions.requestingUsage(in:)`.
     ///

@@ -48,9 +48,13 @@ struct FixtureMissing: Error { var name: String }
     }
 
     @Test func readsTheRequestSummary() throws {
-        let summary = RequestSummary.openAI(body: try fixture("openai-chat-request.json"))
-        #expect(summary == RequestSummary(model: "gpt-4o-mini", stream: false, user: "alice@example.com"))
-        #expect(RequestSummary.openAI(body: Data("not json".utf8)) == RequestSummary())
+        let request = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil,
+                                               body: try fixture("openai-chat-request.json"))
+        #expect(request?.model == "gpt-4o-mini" && request?.isStream == false && request?.user == "alice@example.com")
+        // An unreadable body is still forwarded and metered, just without a model.
+        let unreadable = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil,
+                                                  body: Data("not json".utf8))
+        #expect(unreadable?.model == nil && unreadable?.isStream == false && unreadable?.user == nil)
     }
 }
 

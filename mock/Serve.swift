@@ -56,9 +56,24 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Port to bind; 0 picks a free one and prints it.")
     var port = 9700
 
+    @Option(help: "Also serve HTTPS on this port (0 = any free one), posing as --tls-hosts with a throwaway CA.")
+    var tlsPort: Int?
+
+    @Option(help: "Comma-separated host names the TLS certificate covers.")
+    var tlsHosts = MockTLSIdentity.defaultHosts.joined(separator: ",")
+
+    @Option(help: "Where to write the throwaway CA's certificate (PEM) for clients to trust.")
+    var tlsCAFile: String?
+
     func validate() throws {
         guard (0...65535).contains(port) else {
             throw ValidationError("--port \(port) is out of range; use 0...65535 (0 = any free port)")
+        }
+        if let tlsPort, !(0...65535).contains(tlsPort) {
+            throw ValidationError("--tls-port \(tlsPort) is out of range; use 0...65535 (0 = any free port)")
+        }
+        if tlsPort != nil && tlsCAFile == nil {
+            throw ValidationError("--tls-port needs --tls-ca-file: clients must be able to trust the mock's CA")
         }
     }
 
@@ -73,6 +88,18 @@ struct Serve: AsyncParsableCommand {
         }
         let urlHost = host.contains(":") ? "[\(host)]" : host
         print("tollgate-mock listening on http://\(urlHost):\(boundPort)")
+        if let tlsPort, let tlsCAFile {
+            let identity = try MockTLSIdentity(hosts: tlsHosts.split(separator: ",").map(String.init))
+            try identity.caPEM.write(toFile: tlsCAFile, atomically: true, encoding: .utf8)
+            let boundTLSPort: Int
+            do {
+                boundTLSPort = try server.start(host: host, port: tlsPort, tls: identity.serverContext)
+            } catch {
+                server.stop()
+                throw ServeError.cannotListen(host: host, port: tlsPort, reason: "\(error)")
+            }
+            print("tollgate-mock listening on https://\(urlHost):\(boundTLSPort) as \(tlsHosts) (CA: \(tlsCAFile))")
+        }
         fflush(stdout)
 
         await TerminationSignal.wait()

@@ -39,17 +39,17 @@ public final class Agent {
             config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight, upstreamPool: UpstreamPool(),
             meter: ExchangeMeter(prices: config.prices),
             keys: KeyIdentifier(orgSecret: config.orgSecret),
-            upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()),
+            upstreamTLS: try Self.upstreamTLSContext(config.intercept),
+            leafCertificates: Self.leafCertificates(config: config, logger: logger),
             logger: logger)
         pipeline.start()
-        let idle = TimeAmount.milliseconds(Int64(config.clientIdleTimeoutMilliseconds))
         let proxy = try listen(on: config.listen) { channel in
-            try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
-            try channel.pipeline.syncOperations.addHandler(ProxyHandler(services: services))
+            try ProxyPipeline.configure(channel, services: services)
         }
         let metrics = metrics
         let pipeline = pipeline
         let admin = try listen(on: config.adminListen) { channel in
+            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
             try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: { pipeline.statusJSON() }))
         }
         logger.info("tollgate-agent \(agentID) proxying on http://\(proxy), admin on http://\(admin)")
@@ -63,7 +63,6 @@ public final class Agent {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try handler(channel)
                 }
             }
@@ -76,6 +75,36 @@ public final class Agent {
         }
         listeners.append(channel)
         return HostPort(host: address.host, port: channel.localAddress?.port ?? address.port)
+    }
+
+    /// Upstream TLS trusts the system store plus `intercept.upstream_ca_file`.
+    static func upstreamTLSContext(_ policy: InterceptPolicy) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let file = policy.upstreamCAFile {
+            do {
+                configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(file))]
+            } catch {
+                throw AgentError.invalidUpstreamCA(path: file, reason: "\(error)")
+            }
+        }
+        return try NIOSSLContext(configuration: configuration)
+    }
+
+    /// The CA in `<state_dir>/ca`, created on first start so HTTPS_PROXY works out of the
+    /// box; without it provider hosts are refused rather than tunnelled past the meter.
+    static func leafCertificates(config: AgentConfig, logger: Logger) -> LeafCertificateCache? {
+        let directory = config.certificateAuthorityDirectory
+        do {
+            let certificate = CertificateAuthority.path(CertificateAuthority.certificateFileName, in: directory)
+            if !FileManager.default.fileExists(atPath: certificate) {
+                try CertificateAuthority.create().write(to: directory)
+                logger.notice("created the interception CA \(certificate); clients using HTTPS_PROXY must trust it (see `tollgate-agent ca init --help`)")
+            }
+            return try LeafCertificateCache(authority: CertificateAuthority.load(from: directory))
+        } catch {
+            logger.error("HTTPS interception is off: \(error)")
+            return nil
+        }
     }
 
     /// Stops accepting requests, waits up to `drain_timeout_ms` for those in flight, then

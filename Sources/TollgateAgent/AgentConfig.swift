@@ -34,6 +34,11 @@ public struct AgentConfig: Sendable {
     public var prices: PriceCatalog = DefaultPriceCatalog.load()
     /// This host's default attribution (team, environment…), overridable per request.
     public var attribution = Attribution()
+    /// HTTPS_PROXY / HTTP_PROXY handling: which hosts are intercepted and metered.
+    public var intercept = InterceptPolicy()
+
+    /// The local CA that signs intercepted hosts' certificates (`tollgate-agent ca init`).
+    public var certificateAuthorityDirectory: String { CertificateAuthority.directory(stateDirectory: stateDirectory) }
 
     /// How the agent proves itself to the aggregator on the usage channel.
     public enum AggregatorSecurity: Sendable, Equatable {
@@ -67,7 +72,7 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution"])
+        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept"])
         listen = try root.hostPort("listen", default: listen)
         adminListen = try root.hostPort("admin_listen", default: adminListen)
         drainTimeoutMilliseconds = try root.int("drain_timeout_ms", default: drainTimeoutMilliseconds, range: 0...600_000)
@@ -100,6 +105,7 @@ public struct AgentConfig: Sendable {
         }
         aggregatorSecurity = try Self.aggregatorSecurity(try root.section("aggregator"), defaultSecretKeyFile: defaultSecretKeyFile)
         attribution = try Attribution(try root.section("attribution"))
+        intercept = try InterceptPolicy(try root.section("intercept"))
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells"])
             flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)

@@ -40,17 +40,3 @@ struct AgentIdentity: Codable, Equatable {
         try DurableFile.writeAtomically(try JSONEncoder().encode(self), to: Self.fileURL(in: directory).path)
     }
 }
-
-public enum AgentError: Error, CustomStringConvertible {
-    case corruptState(path: String, reason: String)
-    case cannotListen(address: String, reason: String)
-
-    public var description: String {
-        switch self {
-        case .corruptState(let path, let reason):
-            "agent state file \(path) is unreadable (\(reason)); move it away to start as a new agent"
-        case .cannotListen(let address, let reason):
-            "cannot listen on \(address): \(reason); is another agent running, or set `listen` to a free port"
-        }
-    }
-}

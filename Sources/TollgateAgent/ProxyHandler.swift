@@ -4,10 +4,12 @@ import NIOHTTP1
 import TollgateCore
 import TollgateProviders
 
-/// Serves one client connection in base-URL mode: reads a request, forwards it to the
-/// provider, streams the response back part by part as it arrives, and meters the
-/// exchange when the response ends.
-final class ProxyHandler: ChannelInboundHandler {
+/// Serves one client connection: reads a request, forwards it to the provider, streams
+/// the response back part by part as it arrives, and meters the exchange when the
+/// response ends. Requests come in base-URL form (`/openai/v1/…`), absolute form
+/// (HTTP_PROXY) or, after `ConnectHandler` intercepted a provider host, as that host's
+/// own paths.
+final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -45,6 +47,8 @@ final class ProxyHandler: ChannelInboundHandler {
     private var state = State.idle
     private var context: ChannelHandlerContext?
     private var sawRequestHead = false
+    /// Set once this connection is an intercepted TLS connection to a provider host.
+    private var origin: InterceptedOrigin?
 
     init(services: ProxyServices) {
         self.services = services
@@ -52,10 +56,17 @@ final class ProxyHandler: ChannelInboundHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        // Slowloris defence: a connection must deliver its first request head in time.
+        armHeaderTimeout(context: context)
+    }
+
+    /// Slowloris defence: a connection must deliver its first request head in time (and,
+    /// once intercepted, its first request inside the TLS connection).
+    private func armHeaderTimeout(context: ChannelHandlerContext) {
+        sawRequestHead = false
         let timeout = TimeAmount.milliseconds(Int64(services.config.headerTimeoutMilliseconds))
+        let armedFor = origin
         context.eventLoop.scheduleTask(in: timeout) { [weak self] in
-            guard let self, !self.sawRequestHead, let context = self.context else { return }
+            guard let self, !self.sawRequestHead, self.origin == armedFor, let context = self.context else { return }
             self.services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"header_timeout\"}")
             context.close(promise: nil)
         }
@@ -63,6 +74,11 @@ final class ProxyHandler: ChannelInboundHandler {
 
     /// Idle keep-alive clients are closed; a client waiting on a slow provider is not idle.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let intercepted = event as? InterceptedOrigin {
+            origin = intercepted
+            armHeaderTimeout(context: context)
+            return
+        }
         guard event is IdleStateHandler.IdleStateEvent else {
             context.fireUserInboundEventTriggered(event)
             return
@@ -104,6 +120,15 @@ final class ProxyHandler: ChannelInboundHandler {
         }
     }
 
+    /// Backpressure: while the client cannot take more, the provider's connection is not
+    /// read, so a slow client slows the provider down instead of filling the agent's memory.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .forwarding(let exchange) = state, let upstream = exchange.upstream {
+            upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if case .forwarding(var exchange) = state {
             // The client left mid-exchange. Whatever the provider already sent was billed,
@@ -119,7 +144,7 @@ final class ProxyHandler: ChannelInboundHandler {
     // MARK: Requests
 
     private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        if head.method == .GET && head.uri == "/healthz" {
+        if origin == nil && head.method == .GET && head.uri == "/healthz" {
             // Liveness on the proxy port itself, for load balancers; metrics and status
             // are on the admin listener.
             state = .discarding
@@ -127,18 +152,19 @@ final class ProxyHandler: ChannelInboundHandler {
             return
         }
         let route: ProviderRoute
-        switch ProviderRoute.resolve(uri: head.uri, upstreams: services.config.upstreams) {
+        switch resolveRoute(head.uri) {
         case .success(let resolved):
             route = resolved
         case .failure(let failure):
             state = .discarding
-            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"unknown_route\"}")
-            let message = switch failure {
-            case .unknownPrefix: "Tollgate agent: no provider route for this path; use /openai/, /anthropic/, /gemini/ or /azure/ followed by the provider's own path"
-            case .notConfigured(let name): "Tollgate agent: the \(name) route has no upstream; set upstreams.\(name) in the agent config"
+            let (status, code, reason, message): (HTTPResponseStatus, String, String, String) = switch failure {
+            case .unknownPrefix: (.notFound, "unknown_route", "unknown_route", "Tollgate agent: no provider route for this path; use /openai/, /anthropic/, /gemini/ or /azure/ followed by the provider's own path")
+            case .notConfigured(let name): (.notFound, "unknown_route", "unknown_route", "Tollgate agent: the \(name) route has no upstream; set upstreams.\(name) in the agent config")
+            case .deniedHost(let host): (.forbidden, "host_not_allowed", "host_not_allowed", "Tollgate agent: \(host) is not a provider host and intercept.other_hosts is deny")
+            case .invalidTarget(let uri): (.badRequest, "invalid_request_target", "invalid_target", "Tollgate agent: cannot proxy \"\(uri)\"; only http:// URLs go through HTTP_PROXY, https:// ones through CONNECT")
             }
-            respondWithError(ProviderErrorResponse(status: .notFound, code: "unknown_route", message: message),
-                             keepAlive: head.isKeepAlive, context: context)
+            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"\(reason)\"}")
+            respondWithError(ProviderErrorResponse(status: status, code: code, message: message), keepAlive: head.isKeepAlive, context: context)
             return
         }
         if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.config.maxRequestBodyBytes {
@@ -147,6 +173,14 @@ final class ProxyHandler: ChannelInboundHandler {
         }
         let capacity = min(head.headers.first(name: "content-length").flatMap(Int.init) ?? 0, 1 << 20)
         state = .receiving(Exchange(head: head, route: route, body: context.channel.allocator.buffer(capacity: capacity)))
+    }
+
+    private func resolveRoute(_ uri: String) -> Result<ProviderRoute, ProviderRoute.Failure> {
+        if let origin {
+            return .success(ProviderRoute(provider: origin.route.provider, upstream: origin.upstream, uri: uri))
+        }
+        if uri.hasPrefix("/") { return ProviderRoute.resolve(uri: uri, upstreams: services.config.upstreams) }
+        return ProviderRoute.resolve(absoluteURI: uri, policy: services.config.intercept)
     }
 
     private func rejectOversizedBody(context: ChannelHandlerContext, keepAlive: Bool = false) {
@@ -164,8 +198,10 @@ final class ProxyHandler: ChannelInboundHandler {
     private func forward(_ initial: Exchange, context: ChannelHandlerContext) {
         var exchange = initial
         let original = Data(exchange.body.readableBytesView)
-        exchange.request = ProviderRequest.classify(provider: exchange.route.provider, method: exchange.head.method.rawValue,
-                                                    path: exchange.route.path, query: exchange.route.query, body: original)
+        exchange.request = exchange.route.provider.flatMap { provider in
+            ProviderRequest.classify(provider: provider, method: exchange.head.method.rawValue,
+                                     path: exchange.route.path, query: exchange.route.query, body: original)
+        }
         if let request = exchange.request, request.needsStreamUsageOption, let rewritten = OpenAIStreamOptions.requestingUsage(in: original) {
             // Without this OpenAI never says what a stream cost; the client will not see
             // the extra usage chunk (InjectedUsageChunkFilter).
@@ -312,6 +348,9 @@ final class ProxyHandler: ChannelInboundHandler {
         guard let channel = exchange.upstream else { return }
         if exchange.upstreamKeepAlive, let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
             relay.detach()
+            // It may have been paused for a slow client; an idle pooled connection must
+            // read, or it would never notice the provider closing it.
+            channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
             services.upstreamPool.put(channel, for: exchange.route.upstream)
         } else {
             channel.close(promise: nil)
@@ -323,13 +362,13 @@ final class ProxyHandler: ChannelInboundHandler {
     private func complete(_ exchange: inout Exchange) {
         services.inFlight.end()
         let seconds = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
-        services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider.rawValue)\"}", seconds)
+        services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider?.rawValue ?? "none")\"}", seconds)
         meter(&exchange)
     }
 
     private func meter(_ exchange: inout Exchange) {
         guard let request = exchange.request, let status = exchange.responseStatus else { return }
-        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: exchange.route.provider, query: exchange.route.query) ?? ""
+        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: request.provider, query: exchange.route.query) ?? ""
         var rejectedLabels = 0
         let attribution = services.config.attribution.resolved(headers: exchange.head.headers, providerUser: request.user, rejected: &rejectedLabels)
         if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }

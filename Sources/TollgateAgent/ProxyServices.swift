@@ -12,7 +12,10 @@ struct ProxyServices: Sendable {
     var upstreamPool: UpstreamPool
     var meter: ExchangeMeter
     var keys: KeyIdentifier
-    /// Verifies upstream certificates against the system trust store.
+    /// Verifies upstream certificates against the system trust store (plus
+    /// `intercept.upstream_ca_file`).
     var upstreamTLS: NIOSSLContext
+    /// Leaf certificates for intercepted hosts; nil when the agent has no usable CA.
+    var leafCertificates: LeafCertificateCache?
     var logger: Logger
 }

@@ -3,13 +3,17 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import TollgateCore
 
 /// Opens a connection to a provider on the client connection's own event loop, so the
 /// two channels of one exchange never need to hop threads to talk to each other.
 enum UpstreamConnector {
     static func connect(to upstream: UpstreamURL, on eventLoop: EventLoop, services: ProxyServices,
                         relay: UpstreamResponseRelay) -> EventLoopFuture<Channel> {
-        ClientBootstrap(group: eventLoop)
+        // `intercept.connect_to` changes where we dial, never the name TLS verifies.
+        let dial = services.config.intercept.connectTo[HostPort(host: upstream.host.lowercased(), port: upstream.port)]
+            ?? HostPort(host: upstream.host, port: upstream.port)
+        return ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.milliseconds(Int64(services.config.connectTimeoutMilliseconds)))
             .channelInitializer { channel in
@@ -25,7 +29,7 @@ enum UpstreamConnector {
                     try pipeline.addHandler(relay)
                 }
             }
-            .connect(host: upstream.host, port: upstream.port)
+            .connect(host: dial.host, port: dial.port)
     }
 }
 

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// A local stand-in for OpenAI's Chat Completions API that knows exactly what it billed.
 ///
@@ -15,7 +16,7 @@ public final class MockProviderServer: @unchecked Sendable {
     private let ownsGroup: Bool
     private let recorder = LedgerRecorder()
     private let lock = NSLock()
-    private var channel: Channel?
+    private var channels: [Channel] = []
 
     /// - Parameter eventLoopGroup: a group to share with the caller; without one the server
     ///   runs its own and shuts it down in `stop()`.
@@ -30,8 +31,9 @@ public final class MockProviderServer: @unchecked Sendable {
     }
 
     /// Binds and starts serving; returns the bound port, which is the point of passing 0.
+    /// With `tls`, the port speaks HTTPS (a second `start` can serve plain HTTP too).
     @discardableResult
-    public func start(host: String = "127.0.0.1", port: Int = 0) throws -> Int {
+    public func start(host: String = "127.0.0.1", port: Int = 0, tls: NIOSSLContext? = nil) throws -> Int {
         let router = MockRouter(ledger: recorder)
         let maxBodyBytes = Self.maxBodyBytes
         let bootstrap = ServerBootstrap(group: group)
@@ -41,12 +43,13 @@ public final class MockProviderServer: @unchecked Sendable {
             .childChannelOption(ChannelOptions.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls)) }
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(MockHTTPHandler(router: router, maxBodyBytes: maxBodyBytes))
                 }
             }
         let bound = try bootstrap.bind(host: host, port: port).wait()
-        lock.withLock { channel = bound }
+        lock.withLock { channels.append(bound) }
         guard let actualPort = bound.localAddress?.port else {
             throw MockProviderError.noLocalAddress(host: host, port: port)
         }
@@ -55,11 +58,11 @@ public final class MockProviderServer: @unchecked Sendable {
 
     /// Stops listening and, if the server owns its threads, shuts them down. Safe to call twice.
     public func stop() {
-        let listening = lock.withLock { () -> Channel? in
-            defer { channel = nil }
-            return channel
+        let listening = lock.withLock { () -> [Channel] in
+            defer { channels = [] }
+            return channels
         }
-        try? listening?.close().wait()
+        for channel in listening { try? channel.close().wait() }
         if ownsGroup {
             try? group.syncShutdownGracefully()
         }

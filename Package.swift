@@ -159,7 +159,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
-        .testTarget(name: "TollgateAgentTests", dependencies: ["TollgateAgent"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TollgateAgentTests",
+            dependencies: ["TollgateAgent", .product(name: "NIOEmbedded", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TollgateAggregatorTests", dependencies: ["TollgateAggregator"], swiftSettings: swiftSettings),
         .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swiftSettings),
         .testTarget(

@@ -17,12 +17,23 @@ final class LocalCluster {
     private var processes: [String: Process] = [:]
     private var commands: [String: (executable: String, arguments: [String])] = [:]
     private let ports: (mock: Int, agent: Int, api: Int, usage: Int, admin: Int)
+    /// The mock's HTTPS port, posing as the provider hosts (and `tunnelled.test`).
+    let mockTLSPort: Int
+    /// The throwaway CA the mock's HTTPS certificate is signed by.
+    var mockCAFile: String { directory.appendingPathComponent("mock-ca.pem").path }
+    /// The agent's interception CA, which HTTPS_PROXY clients must trust.
+    var agentCAFile: String { directory.appendingPathComponent("agent-state/ca/ca.crt").path }
+    /// Hosts the mock's certificate covers: the providers' and one that is not a provider's.
+    static let tlsHosts = ["api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
+                           "my-resource.openai.azure.com", "tunnelled.test"]
 
     /// `authorizeAgent: false` leaves the agent's key out of the aggregator's allowlist.
-    init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true, extraAgentConfig: String = "") throws {
+    /// `otherHosts` is the agent's `intercept.other_hosts`.
+    init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true, otherHosts: String = "tunnel", extraAgentConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ports = (try freePort(), try freePort(), try freePort(), try freePort(), try freePort())
+        mockTLSPort = try freePort()
         mockURL = URL(string: "http://127.0.0.1:\(ports.mock)")!
         agentURL = URL(string: "http://127.0.0.1:\(ports.agent)")!
         apiURL = URL(string: "http://127.0.0.1:\(ports.api)")!
@@ -55,6 +66,11 @@ final class LocalCluster {
           server_public_key_file: \(keys)/aggregator.pub
         meter:
           flush_interval_ms: \(flushIntervalMs)
+        intercept:
+          other_hosts: \(otherHosts)
+          upstream_ca_file: \(directory.path)/mock-ca.pem
+          connect_to:
+        \(Self.tlsHosts.map { "    \($0):443: 127.0.0.1:\(mockTLSPort)" }.joined(separator: "\n"))
         \(extraAgentConfig)
         """.write(to: directory.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
         let agentKey = try Self.run("tollgate-agent", ["key", "--config", directory.appendingPathComponent("agent.yaml").path])
@@ -65,7 +81,11 @@ final class LocalCluster {
 
     /// Starts all three and waits until each answers its health check.
     func start() async throws {
-        try launch("mock", "tollgate-mock", ["serve", "--host", "127.0.0.1", "--port", String(ports.mock)])
+        try launch("mock", "tollgate-mock", ["serve", "--host", "127.0.0.1", "--port", String(ports.mock),
+                                             "--tls-port", String(mockTLSPort), "--tls-ca-file", mockCAFile,
+                                             "--tls-hosts", Self.tlsHosts.joined(separator: ",")])
+        // The agent reads the mock's CA when it starts.
+        for _ in 0..<100 where !FileManager.default.fileExists(atPath: mockCAFile) { try await Task.sleep(for: .milliseconds(50)) }
         try launch("aggregator", "tollgate", ["serve", "--config", directory.appendingPathComponent("aggregator.yaml").path])
         try launch("agent", "tollgate-agent", ["run", "--config", directory.appendingPathComponent("agent.yaml").path])
         for url in [mockURL, apiURL, agentURL] {

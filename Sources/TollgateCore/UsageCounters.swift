@@ -1,5 +1,6 @@
 /// Sums over many requests: the value of a cell, a report row or a budget counter.
 public struct UsageCounters: Hashable, Sendable, Codable {
+    /// Requests that reached the provider; a request a budget refused counts in `blocked` only.
     public var requests: Int64 = 0
     public var tokens = TokenUsage.zero
     public var cost = Nanodollars.zero
@@ -15,7 +16,7 @@ public struct UsageCounters: Hashable, Sendable, Codable {
     }
 
     public mutating func add(_ event: UsageEvent) {
-        requests += 1
+        if !event.flags.contains(.blocked) { requests += 1 }
         tokens.input += event.tokens.input
         tokens.cachedInput += event.tokens.cachedInput
         tokens.cacheWrite += event.tokens.cacheWrite

@@ -34,6 +34,9 @@ public final class ZMQContext: @unchecked Sendable {
 public final class ZMQSocket {
     public enum Kind {
         case dealer, router, pub, sub
+        /// A PUB that also hears its subscribers' (un)subscriptions: the quota channel
+        /// answers every new subscription with a snapshot.
+        case xpub
         /// Only the ZAP handler (`ZAPAuthenticator`) uses REP.
         case rep
 
@@ -43,6 +46,7 @@ public final class ZMQSocket {
             case .router: ZMQ_ROUTER
             case .pub: ZMQ_PUB
             case .sub: ZMQ_SUB
+            case .xpub: ZMQ_XPUB
             case .rep: ZMQ_REP
             }
         }
@@ -86,6 +90,12 @@ public final class ZMQSocket {
         /// bound instead of admitting them unauthenticated. A DRAFT option in libzmq 4.3: libzmq
         /// builds without the draft API fail with EINVAL ("Invalid argument").
         case zapEnforceDomain(Bool)
+        /// XPUB: pass every subscription up, not only the first for a topic, so a
+        /// resubscribing agent is noticed.
+        case xpubVerbose(Bool)
+        /// SUB: receive messages starting with this prefix (empty: all).
+        case subscribe(Data)
+        case unsubscribe(Data)
     }
 
     public func set(_ option: Option) throws {
@@ -104,6 +114,9 @@ public final class ZMQSocket {
             try setCurveKey(ZMQ_CURVE_SECRETKEY, keyPair.secretKey, label: "the client's secret key")
         case .zapDomain(let domain): try setOption(ZMQ_ZAP_DOMAIN, Data(domain.utf8))
         case .zapEnforceDomain(let on): try setOption(zapEnforceDomainOption, Int32(on ? 1 : 0))
+        case .xpubVerbose(let on): try setOption(ZMQ_XPUB_VERBOSE, Int32(on ? 1 : 0))
+        case .subscribe(let prefix): try setOption(ZMQ_SUBSCRIBE, prefix)
+        case .unsubscribe(let prefix): try setOption(ZMQ_UNSUBSCRIBE, prefix)
         }
     }
 
@@ -206,13 +219,18 @@ public final class ZMQSocket {
 
     /// Waits up to `milliseconds` for a message to arrive; true when one is ready.
     public func waitForInput(milliseconds: Int) throws -> Bool {
-        var item = zmq_pollitem_t(socket: handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0)
-        let result = zmq_poll(&item, 1, milliseconds)
+        try Self.waitForInput(on: [self], milliseconds: milliseconds)[0]
+    }
+
+    /// Waits up to `milliseconds` for a message on any of `sockets`; which ones have one.
+    public static func waitForInput(on sockets: [ZMQSocket], milliseconds: Int) throws -> [Bool] {
+        var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        let result = zmq_poll(&items, Int32(items.count), milliseconds)
         if result < 0 {
             let error = ZMQError("zmq_poll")
-            if error.code == EINTR { return false }
+            if error.code == EINTR { return sockets.map { _ in false } }
             throw error
         }
-        return result > 0
+        return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
     }
 }

@@ -13,6 +13,9 @@
 /// Usage channel: agent DEALER -> aggregator ROUTER over tcp (CurveZMQ in production).
 ///   request frames : [BatchHeader, payload]   payload = LZ4 block of an encoded UsageBatch
 ///   reply frame    : [Reply]
+///
+/// Quota channel: aggregator XPUB -> agent SUB over tcp (CurveZMQ in production).
+///   message frame  : [QuotaUpdate]   (a new subscription makes the aggregator send a snapshot)
 /// Regenerate the Swift code with proto/generate.sh after editing this file.
 
 import SwiftProtobuf
@@ -267,6 +270,107 @@ public nonisolated struct Tollgate_V1_Reply: Sendable {
     case nack(Tollgate_V1_Nack)
 
   }
+
+  public init() {}
+}
+
+/// One "dimension=value" term of a budget's selector; all terms must match.
+public nonisolated struct Tollgate_V1_SelectorTerm: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// key, provider, model, endpoint, team, project, user, use_case, env, host
+  public var dimension: String = String()
+
+  public var value: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A budget's standing in its current window, as agents enforce it (TollgateCore.BudgetStatus).
+/// Amounts are in the unit's integer measure: nanodollars for usd, tokens, or requests.
+public nonisolated struct Tollgate_V1_BudgetQuota: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var budgetID: String = String()
+
+  /// empty: the whole org
+  public var selector: [Tollgate_V1_SelectorTerm] = []
+
+  /// usd, tokens, requests
+  public var unit: String = String()
+
+  /// minute, hour, day, week, month
+  public var period: String = String()
+
+  /// block, alert
+  public var action: String = String()
+
+  /// who to ask for more, shown to blocked engineers
+  public var owner: String = String()
+
+  public var limit: Int64 = 0
+
+  /// the limit raised by active exemptions
+  public var effectiveLimit: Int64 = 0
+
+  /// requests are refused from this amount on; absent = never
+  public var blockAt: Int64 {
+    get {_blockAt ?? 0}
+    set {_blockAt = newValue}
+  }
+  /// Returns true if `blockAt` has been explicitly set.
+  public var hasBlockAt: Bool {self._blockAt != nil}
+  /// Clears the value of `blockAt`. Subsequent reads from it will return its default value.
+  public mutating func clearBlockAt() {self._blockAt = nil}
+
+  /// the fleet's committed spend in the current window
+  public var spent: Int64 = 0
+
+  public var windowStartUnix: Int64 = 0
+
+  /// when spend resets: the Retry-After of a blocked request
+  public var windowEndUnix: Int64 = 0
+
+  /// ok, warning, over_limit, blocked
+  public var state: String = String()
+
+  /// the soft threshold reached, with state warning
+  public var thresholdPercent: Int32 = 0
+
+  public var asOfUnix: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _blockAt: Int64? = nil
+}
+
+public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  /// +1 per message; a gap means a message was missed
+  public var version: UInt64 = 0
+
+  /// true: every budget, replacing what the agent holds
+  public var snapshot: Bool = false
+
+  /// changed budgets (or all, in a snapshot)
+  public var budgets: [Tollgate_V1_BudgetQuota] = []
+
+  public var removedBudgetIds: [String] = []
+
+  public var issuedUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 }
@@ -745,6 +849,195 @@ nonisolated extension Tollgate_V1_Reply: SwiftProtobuf.Message, SwiftProtobuf._M
 
   public static func ==(lhs: Tollgate_V1_Reply, rhs: Tollgate_V1_Reply) -> Bool {
     if lhs.kind != rhs.kind {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_SelectorTerm: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SelectorTerm"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}dimension\0\u{1}value\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.dimension) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.value) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.dimension.isEmpty {
+      try visitor.visitSingularStringField(value: self.dimension, fieldNumber: 1)
+    }
+    if !self.value.isEmpty {
+      try visitor.visitSingularStringField(value: self.value, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_SelectorTerm, rhs: Tollgate_V1_SelectorTerm) -> Bool {
+    if lhs.dimension != rhs.dimension {return false}
+    if lhs.value != rhs.value {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BudgetQuota"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{1}selector\0\u{1}unit\0\u{1}period\0\u{1}action\0\u{1}owner\0\u{1}limit\0\u{3}effective_limit\0\u{3}block_at\0\u{1}spent\0\u{3}window_start_unix\0\u{3}window_end_unix\0\u{1}state\0\u{3}threshold_percent\0\u{3}as_of_unix\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.budgetID) }()
+      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.selector) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.unit) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.period) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.action) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.limit) }()
+      case 8: try { try decoder.decodeSingularInt64Field(value: &self.effectiveLimit) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._blockAt) }()
+      case 10: try { try decoder.decodeSingularInt64Field(value: &self.spent) }()
+      case 11: try { try decoder.decodeSingularInt64Field(value: &self.windowStartUnix) }()
+      case 12: try { try decoder.decodeSingularInt64Field(value: &self.windowEndUnix) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.state) }()
+      case 14: try { try decoder.decodeSingularInt32Field(value: &self.thresholdPercent) }()
+      case 15: try { try decoder.decodeSingularInt64Field(value: &self.asOfUnix) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.budgetID.isEmpty {
+      try visitor.visitSingularStringField(value: self.budgetID, fieldNumber: 1)
+    }
+    if !self.selector.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.selector, fieldNumber: 2)
+    }
+    if !self.unit.isEmpty {
+      try visitor.visitSingularStringField(value: self.unit, fieldNumber: 3)
+    }
+    if !self.period.isEmpty {
+      try visitor.visitSingularStringField(value: self.period, fieldNumber: 4)
+    }
+    if !self.action.isEmpty {
+      try visitor.visitSingularStringField(value: self.action, fieldNumber: 5)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 6)
+    }
+    if self.limit != 0 {
+      try visitor.visitSingularInt64Field(value: self.limit, fieldNumber: 7)
+    }
+    if self.effectiveLimit != 0 {
+      try visitor.visitSingularInt64Field(value: self.effectiveLimit, fieldNumber: 8)
+    }
+    try { if let v = self._blockAt {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    if self.spent != 0 {
+      try visitor.visitSingularInt64Field(value: self.spent, fieldNumber: 10)
+    }
+    if self.windowStartUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.windowStartUnix, fieldNumber: 11)
+    }
+    if self.windowEndUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.windowEndUnix, fieldNumber: 12)
+    }
+    if !self.state.isEmpty {
+      try visitor.visitSingularStringField(value: self.state, fieldNumber: 13)
+    }
+    if self.thresholdPercent != 0 {
+      try visitor.visitSingularInt32Field(value: self.thresholdPercent, fieldNumber: 14)
+    }
+    if self.asOfUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.asOfUnix, fieldNumber: 15)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_BudgetQuota, rhs: Tollgate_V1_BudgetQuota) -> Bool {
+    if lhs.budgetID != rhs.budgetID {return false}
+    if lhs.selector != rhs.selector {return false}
+    if lhs.unit != rhs.unit {return false}
+    if lhs.period != rhs.period {return false}
+    if lhs.action != rhs.action {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.limit != rhs.limit {return false}
+    if lhs.effectiveLimit != rhs.effectiveLimit {return false}
+    if lhs._blockAt != rhs._blockAt {return false}
+    if lhs.spent != rhs.spent {return false}
+    if lhs.windowStartUnix != rhs.windowStartUnix {return false}
+    if lhs.windowEndUnix != rhs.windowEndUnix {return false}
+    if lhs.state != rhs.state {return false}
+    if lhs.thresholdPercent != rhs.thresholdPercent {return false}
+    if lhs.asOfUnix != rhs.asOfUnix {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".QuotaUpdate"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularUInt64Field(value: &self.version) }()
+      case 2: try { try decoder.decodeSingularBoolField(value: &self.snapshot) }()
+      case 3: try { try decoder.decodeRepeatedMessageField(value: &self.budgets) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.removedBudgetIds) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.issuedUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if self.version != 0 {
+      try visitor.visitSingularUInt64Field(value: self.version, fieldNumber: 1)
+    }
+    if self.snapshot != false {
+      try visitor.visitSingularBoolField(value: self.snapshot, fieldNumber: 2)
+    }
+    if !self.budgets.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.budgets, fieldNumber: 3)
+    }
+    if !self.removedBudgetIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.removedBudgetIds, fieldNumber: 4)
+    }
+    if self.issuedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.issuedUnixMs, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_QuotaUpdate, rhs: Tollgate_V1_QuotaUpdate) -> Bool {
+    if lhs.version != rhs.version {return false}
+    if lhs.snapshot != rhs.snapshot {return false}
+    if lhs.budgets != rhs.budgets {return false}
+    if lhs.removedBudgetIds != rhs.removedBudgetIds {return false}
+    if lhs.issuedUnixMs != rhs.issuedUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -1,0 +1,121 @@
+import Foundation
+import TollgateCore
+import TollgateProviders
+
+/// Decides, before a request is forwarded, whether the budgets it falls under let it
+/// through. Far from a limit that is one lookup; near one, the request's worst-case cost
+/// (estimated input plus its maximum output at the model's price) must fit in what remains,
+/// and is reserved until the response settles it.
+struct QuotaGate: Sendable {
+    struct Settings: Sendable, Equatable {
+        var enforcement = Enforcement.enforce
+        var onStale = OnStale.allow
+        /// With no update from the aggregator for this long, the cached state is stale.
+        var staleAfterMilliseconds = 30_000
+        /// The output a request without `max_tokens` is assumed to be able to produce.
+        var defaultMaxOutputTokens = 32_768
+    }
+
+    enum Enforcement: String, Sendable {
+        case enforce
+        /// Block nothing; count and log what would have been blocked.
+        case observe
+    }
+
+    enum OnStale: String, Sendable {
+        /// Keep enforcing the last known state plus local spend.
+        case allow
+        /// Refuse every metered request until the aggregator is heard from again.
+        case deny
+    }
+
+    /// Why a request may not go through.
+    struct Refusal: Equatable {
+        /// The budget that refused it; nil when the quota state is stale under `on_stale: deny`.
+        var budget: BudgetStatus?
+        var retryAfterSeconds: Int64
+        var message: String
+    }
+
+    enum Decision {
+        case admit(QuotaBook.Reservation)
+        case refuse(Refusal)
+    }
+
+    let book: QuotaBook
+    let settings: Settings
+    let prices: PriceCatalog
+
+    /// The decision for one request; in observe mode a refusal is returned as `observed`
+    /// and the request admitted.
+    func decide(_ request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int,
+                now: Date = Date()) -> (decision: Decision, observed: Refusal?) {
+        let refusal = refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now)
+        if let refusal, settings.enforcement == .enforce { return (.refuse(refusal), nil) }
+        let nowUnix = Int64(now.timeIntervalSince1970)
+        let capped = book.standings(for: dimensions, nowUnix: nowUnix).map(\.status).filter { $0.blockAt != nil }
+        let reservation = book.reserve(capped) { worstCase(request, unit: $0, requestBodyBytes: requestBodyBytes) }
+        return (.admit(reservation), refusal)
+    }
+
+    private func refusal(for request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int, now: Date) -> Refusal? {
+        let freshness = book.freshness
+        let silentMs = freshness.lastUpdateMs.map { book.nowMs - $0 }
+        if settings.onStale == .deny, silentMs.map({ $0 > Int64(settings.staleAfterMilliseconds) }) ?? true {
+            let since = silentMs.map { "for \($0 / 1000) s" } ?? "since the agent started"
+            return Refusal(budget: nil, retryAfterSeconds: 30,
+                           message: "Tollgate: no budget update from the aggregator \(since), and this host is set to refuse requests then (quota.on_stale: deny). Ask your platform team to check the aggregator.")
+        }
+        let nowUnix = Int64(now.timeIntervalSince1970)
+        let standings = book.standings(for: dimensions, nowUnix: nowUnix).sorted { $0.status.budgetID < $1.status.budgetID }
+        for standing in standings {
+            guard let blockAt = standing.status.blockAt else { continue }
+            let status = standing.status
+            let worst = worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
+            let exhausted = !standing.windowEnded && status.isBlocking
+            guard exhausted || standing.projected + worst > blockAt else { continue }
+            return Refusal(budget: status, retryAfterSeconds: max(1, status.windowEnd - nowUnix),
+                           message: Self.explain(status, projected: standing.projected, worst: worst, exhausted: exhausted, nowUnix: nowUnix))
+        }
+        return nil
+    }
+
+    /// The most this request can add to a budget in `unit`.
+    func worstCase(_ request: ProviderRequest, unit: BudgetUnit, requestBodyBytes: Int) -> Int64 {
+        let input = estimatedTokens(characters: requestBodyBytes)
+        let output = request.endpoint == .embeddings ? 0 : request.maxOutputTokens ?? Int64(settings.defaultMaxOutputTokens)
+        switch unit {
+        case .requests:
+            return 1
+        case .tokens:
+            return input + output
+        case .usd:
+            let price = switch prices.lookup(request.model ?? "") {
+            case .priced(_, let price): price
+            case .unpriced(let fallback): fallback
+            }
+            return price.cost(of: TokenUsage(input: input, output: output)).value
+        }
+    }
+
+    /// What the engineer reads in the SDK's exception: which budget, how much, until when,
+    /// and whom to ask.
+    static func explain(_ status: BudgetStatus, projected: Int64, worst: Int64, exhausted: Bool, nowUnix: Int64) -> String {
+        let unit = status.unit
+        let scope = status.selector.isAll ? "the whole organisation" : status.selector.description
+        let resets = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(status.windowEnd)))
+        let why = exhausted
+            ? "is used up: \(unit.format(status.spent)) of \(unit.format(status.blockAt ?? status.effectiveLimit)) spent"
+            : "has \(unit.format(max(0, (status.blockAt ?? 0) - projected))) left and this request could use up to \(unit.format(worst)) (set a lower max_tokens to fit)"
+        let owner = status.owner.isEmpty ? "the budget's owner" : status.owner
+        return "Tollgate: budget '\(status.budgetID)' (\(unit.format(status.effectiveLimit)) per \(status.period.rawValue) for \(scope)) \(why). It resets at \(resets) (in \(formatDuration(status.windowEnd - nowUnix))). Ask \(owner) to raise it: tollgate budget exempt \(status.budgetID)."
+    }
+
+    private static func formatDuration(_ seconds: Int64) -> String {
+        let seconds = max(0, seconds)
+        if seconds >= 86_400 { return "\(seconds / 86_400)d \((seconds % 86_400) / 3600)h" }
+        if seconds >= 3600 { return "\(seconds / 3600)h \((seconds % 3600) / 60)m" }
+        if seconds >= 60 { return "\(seconds / 60)m \(seconds % 60)s" }
+        return "\(seconds)s"
+    }
+}

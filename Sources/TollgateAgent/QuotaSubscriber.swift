@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import Synchronization
+import TollgateCore
+import TollgateWire
+
+/// Keeps the quota book current: subscribes to the aggregator's quota channel (ZeroMQ
+/// SUB, CurveZMQ like the usage channel) on its own thread, applies every update, and
+/// resubscribes, which makes the aggregator send a snapshot, when it sees a version gap.
+final class QuotaSubscriber: Sendable {
+    struct Settings: Sendable {
+        var endpoint: String
+        var security: AgentConfig.AggregatorSecurity
+        /// With nothing heard for this long, the socket is replaced: libzmq never retries a
+        /// CurveZMQ handshake the aggregator refused (e.g. before the key was allowlisted).
+        var reconnectAfterSilenceMs: Int64 = 10_000
+    }
+
+    private let settings: Settings
+    private let book: QuotaBook
+    private let metrics: MetricsRegistry
+    private let logger: Logger
+    private let stopRequested = Atomic<Bool>(false)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(settings: Settings, book: QuotaBook, metrics: MetricsRegistry, logger: Logger) {
+        self.settings = settings
+        self.book = book
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            do {
+                try run()
+            } catch {
+                logger.error("quota channel stopped: \(error); budgets are enforced from the last state received")
+            }
+            finished.signal()
+        }
+        thread.name = "tollgate-quota"
+        thread.start()
+    }
+
+    func stop() {
+        stopRequested.store(true, ordering: .relaxed)
+        finished.wait()
+    }
+
+    private func run() throws {
+        let context = ZMQContext()
+        var keyPair: CurveKeyPair?
+        if case .curve(_, let secretKeyFile) = settings.security {
+            keyPair = try AgentKeys.loadOrCreate(secretKeyFile: secretKeyFile)
+        }
+        var socket = try connect(context, keyPair: keyPair)
+        var lastHeardMs = book.nowMs
+        while !stopRequested.load(ordering: .relaxed) {
+            if try socket.waitForInput(milliseconds: 100) {
+                while let frames = try socket.receive() {
+                    lastHeardMs = book.nowMs
+                    handle(frames, socket: socket)
+                }
+            }
+            if book.nowMs - lastHeardMs > settings.reconnectAfterSilenceMs {
+                metrics.increment("tollgate_agent_quota_reconnects_total")
+                logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilenceMs / 1000) s; reconnecting")
+                socket = try connect(context, keyPair: keyPair)
+                lastHeardMs = book.nowMs
+            }
+        }
+    }
+
+    private func handle(_ frames: [Data], socket: ZMQSocket) {
+        guard frames.count == 1 else {
+            metrics.increment("tollgate_agent_quota_rejected_total{reason=\"frame_count\"}")
+            return
+        }
+        let update: QuotaUpdateMessage
+        do {
+            update = try QuotaUpdateCodec.decode(frames[0])
+        } catch let error as WireError {
+            metrics.increment("tollgate_agent_quota_rejected_total{reason=\"\(error.reason)\"}")
+            logger.warning("ignored a quota update: \(error)")
+            return
+        } catch {
+            metrics.increment("tollgate_agent_quota_rejected_total{reason=\"unknown\"}")
+            return
+        }
+        switch book.apply(update) {
+        case .applied:
+            metrics.increment("tollgate_agent_quota_updates_total")
+            metrics.set("tollgate_agent_quota_version", Int64(update.version))
+            metrics.set("tollgate_agent_quota_budgets", Int64(book.statuses.count))
+        case .gap(let expected, let received):
+            // Resubscribing is how an agent asks the aggregator for a snapshot.
+            metrics.increment("tollgate_agent_quota_gaps_total")
+            logger.debug("quota update \(received) arrived while expecting \(expected); asking for a snapshot")
+            try? socket.set(.unsubscribe(Data()))
+            try? socket.set(.subscribe(Data()))
+        }
+    }
+
+    private func connect(_ context: ZMQContext, keyPair: CurveKeyPair?) throws -> ZMQSocket {
+        let socket = try ZMQSocket(context, .sub)
+        try socket.set(.maxMessageBytes(Int64(QuotaUpdateCodec.maxBytes)))
+        try socket.set(.reconnectIntervalMaxMs(5_000))
+        if case .curve(let serverKey, _) = settings.security, let keyPair {
+            try socket.set(.curveClient(serverKey: serverKey, keyPair: keyPair))
+        }
+        try socket.set(.subscribe(Data()))
+        try socket.connect(settings.endpoint)
+        return socket
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import TollgateCore
+import TollgateWire
+
+/// Pushes budget statuses to every agent on the quota channel (ZeroMQ XPUB): the budgets
+/// that changed right after each commit, a full snapshot every `snapshotInterval`, and a
+/// snapshot whenever an agent subscribes (which is how a new or lagging agent asks).
+///
+/// The socket belongs to the ingest thread, which calls `service` on every turn of its
+/// loop; other threads (the HTTP API changing a budget) only `enqueue`.
+final class QuotaPublisher {
+    private let socket: ZMQSocket
+    private let metrics: MetricsRegistry
+    private let snapshotInterval: TimeInterval
+    private let clock: @Sendable () -> Date
+    private var version: UInt64 = 0
+    private var nextSnapshot = Date.distantPast
+    private let queueLock = NSLock()
+    private var queuedStatuses: [String: BudgetStatus] = [:]
+    private var queuedRemovals: Set<String> = []
+
+    /// `socket` is an XPUB, already secured and bound by the caller.
+    init(socket: ZMQSocket, metrics: MetricsRegistry, snapshotInterval: TimeInterval, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+        self.socket = socket
+        self.metrics = metrics
+        self.snapshotInterval = snapshotInterval
+        self.clock = clock
+        try socket.set(.xpubVerbose(true))
+    }
+
+    /// Statuses to publish on the next `service`; safe from any thread. A later status for
+    /// the same budget replaces an earlier one still queued.
+    func enqueue(changed: [BudgetStatus], removed: [String] = []) {
+        queueLock.withLock {
+            for status in changed {
+                queuedStatuses[status.budgetID] = status
+                queuedRemovals.remove(status.budgetID)
+            }
+            for id in removed {
+                queuedStatuses[id] = nil
+                queuedRemovals.insert(id)
+            }
+        }
+    }
+
+    /// Publishes what is queued, then a snapshot if one is due or an agent subscribed.
+    /// `snapshot` gives every budget's current status.
+    func service(snapshot: () -> [BudgetStatus]) {
+        let (changed, removed) = queueLock.withLock { () -> ([BudgetStatus], [String]) in
+            defer {
+                queuedStatuses = [:]
+                queuedRemovals = []
+            }
+            return (Array(queuedStatuses.values), Array(queuedRemovals))
+        }
+        if !changed.isEmpty || !removed.isEmpty {
+            publish(budgets: changed.sorted { $0.budgetID < $1.budgetID }, removed: removed.sorted(), isSnapshot: false)
+        }
+        var subscribed = false
+        while let frames = try? socket.receive() {
+            // XPUB hands up subscriptions as frames starting with 1 (0 = unsubscribe).
+            if frames.first?.first == 1 { subscribed = true }
+        }
+        let now = clock()
+        if subscribed || now >= nextSnapshot {
+            if subscribed { metrics.increment("tollgate_quota_snapshot_requests_total") }
+            publish(budgets: snapshot(), removed: [], isSnapshot: true)
+            nextSnapshot = now.addingTimeInterval(snapshotInterval)
+        }
+    }
+
+    private func publish(budgets: [BudgetStatus], removed: [String], isSnapshot: Bool) {
+        version += 1
+        let message = QuotaUpdateMessage(version: version, isSnapshot: isSnapshot, budgets: budgets, removedBudgetIDs: removed,
+                                         issuedAtMilliseconds: Int64(clock().timeIntervalSince1970 * 1000))
+        do {
+            // XPUB never blocks: a subscriber that cannot keep up loses messages, sees the
+            // version gap and asks for a snapshot.
+            try socket.send([try QuotaUpdateCodec.encode(message)])
+            metrics.increment(isSnapshot ? "tollgate_quota_snapshots_published_total" : "tollgate_quota_updates_published_total")
+            metrics.set("tollgate_quota_version", Int64(version))
+        } catch {
+            metrics.increment("tollgate_quota_publish_errors_total")
+        }
+    }
+}

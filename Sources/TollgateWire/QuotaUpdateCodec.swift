@@ -1,0 +1,101 @@
+import Foundation
+import SwiftProtobuf
+import TollgateCore
+
+/// One message on the quota channel: budget statuses the aggregator pushes to agents.
+public struct QuotaUpdateMessage: Equatable, Sendable {
+    /// +1 per message published; an agent that sees a gap asks for a snapshot.
+    public var version: UInt64
+    /// Every budget, replacing what the agent holds (else only the budgets that changed).
+    public var isSnapshot: Bool
+    public var budgets: [BudgetStatus]
+    public var removedBudgetIDs: [String]
+    public var issuedAtMilliseconds: Int64
+
+    public init(version: UInt64, isSnapshot: Bool, budgets: [BudgetStatus], removedBudgetIDs: [String] = [], issuedAtMilliseconds: Int64) {
+        self.version = version
+        self.isSnapshot = isSnapshot
+        self.budgets = budgets
+        self.removedBudgetIDs = removedBudgetIDs
+        self.issuedAtMilliseconds = issuedAtMilliseconds
+    }
+}
+
+/// Encodes quota updates as one protobuf frame, and decodes them defensively: a malformed,
+/// oversized or unintelligible frame is a `WireError`, never a crash or a guessed budget.
+public enum QuotaUpdateCodec {
+    /// Far above any real snapshot (about 200 bytes per budget), far below harm.
+    public static let maxBytes = 16 << 20
+
+    public static func encode(_ message: QuotaUpdateMessage) throws -> Data {
+        var update = Tollgate_V1_QuotaUpdate()
+        update.version = message.version
+        update.snapshot = message.isSnapshot
+        update.budgets = message.budgets.map(Tollgate_V1_BudgetQuota.init)
+        update.removedBudgetIds = message.removedBudgetIDs
+        update.issuedUnixMs = message.issuedAtMilliseconds
+        return try update.serializedData()
+    }
+
+    public static func decode(_ data: Data) throws -> QuotaUpdateMessage {
+        guard data.count <= maxBytes else { throw WireError.oversized(data.count) }
+        let update: Tollgate_V1_QuotaUpdate
+        do {
+            update = try Tollgate_V1_QuotaUpdate(serializedBytes: data)
+        } catch {
+            throw WireError.corruptPayload("quota update: \(error)")
+        }
+        return QuotaUpdateMessage(version: update.version, isSnapshot: update.snapshot,
+                                  budgets: try update.budgets.map { try $0.domainStatus() },
+                                  removedBudgetIDs: update.removedBudgetIds, issuedAtMilliseconds: update.issuedUnixMs)
+    }
+}
+
+extension Tollgate_V1_BudgetQuota {
+    init(_ status: BudgetStatus) {
+        self.init()
+        budgetID = status.budgetID
+        selector = status.selector.conditions.map { condition in
+            var term = Tollgate_V1_SelectorTerm()
+            term.dimension = condition.dimension.rawValue
+            term.value = condition.value
+            return term
+        }
+        unit = status.unit.rawValue
+        period = status.period.rawValue
+        action = status.action.rawValue
+        owner = status.owner
+        limit = status.limit
+        effectiveLimit = status.effectiveLimit
+        if let blockAt = status.blockAt { self.blockAt = blockAt }
+        spent = status.spent
+        windowStartUnix = status.windowStart
+        windowEndUnix = status.windowEnd
+        state = status.state.name
+        if case .warning(let threshold) = status.state { thresholdPercent = Int32(clamping: threshold) }
+        asOfUnix = status.asOf
+    }
+
+    func domainStatus() throws -> BudgetStatus {
+        func invalid(_ what: String) -> WireError { .corruptPayload("budget \(budgetID): \(what)") }
+        let conditions = try selector.map { term -> BudgetSelector.Condition in
+            guard let dimension = UsageDimension(rawValue: term.dimension) else { throw invalid("unknown dimension '\(term.dimension)'") }
+            return BudgetSelector.Condition(dimension, term.value)
+        }
+        guard let unit = BudgetUnit(rawValue: unit) else { throw invalid("unknown unit '\(unit)'") }
+        guard let period = BudgetPeriod(rawValue: period) else { throw invalid("unknown period '\(period)'") }
+        guard let action = BudgetAction(rawValue: action) else { throw invalid("unknown action '\(action)'") }
+        let state: BudgetState
+        switch self.state {
+        case "ok": state = .ok
+        case "warning": state = .warning(thresholdPercent: Int(thresholdPercent))
+        case "over_limit": state = .overLimit
+        case "blocked": state = .blocked
+        default: throw invalid("unknown state '\(self.state)'")
+        }
+        return BudgetStatus.received(budgetID: budgetID, selector: BudgetSelector(conditions: conditions), unit: unit, period: period,
+                            action: action, owner: owner, limit: limit, effectiveLimit: effectiveLimit,
+                            blockAt: hasBlockAt ? blockAt : nil, spent: spent, windowStart: windowStartUnix, windowEnd: windowEndUnix,
+                            state: state, asOf: asOfUnix)
+    }
+}

@@ -15,6 +15,8 @@ public final class Agent {
     private let metrics = MetricsRegistry()
     private let pipeline: UsagePipeline
     private let inFlight = InFlightRequests()
+    private let quotaBook: QuotaBook
+    private let quotaSubscriber: QuotaSubscriber
     private var listeners: [Channel] = []
 
     public init(config: AgentConfig, logger: Logger) throws {
@@ -22,6 +24,12 @@ public final class Agent {
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger)
+        // Our own spend is surely in the aggregator's statuses once it was cut, shipped,
+        // committed and pushed back: a flush interval plus a generous second.
+        quotaBook = QuotaBook(reflectionDelayMs: Int64(config.flushIntervalMilliseconds) + 1_000)
+        quotaSubscriber = QuotaSubscriber(
+            settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
+            book: quotaBook, metrics: metrics, logger: logger)
     }
 
     public var agentID: String { pipeline.agentID }
@@ -41,8 +49,10 @@ public final class Agent {
             keys: KeyIdentifier(orgSecret: config.orgSecret),
             upstreamTLS: try Self.upstreamTLSContext(config.intercept),
             leafCertificates: Self.leafCertificates(config: config, logger: logger),
+            gate: QuotaGate(book: quotaBook, settings: config.quota, prices: config.prices),
             logger: logger)
         pipeline.start()
+        quotaSubscriber.start()
         let proxy = try listen(on: config.listen) { channel in
             try ProxyPipeline.configure(channel, services: services)
         }
@@ -116,6 +126,7 @@ public final class Agent {
         while inFlight.current > 0 && Date() < deadline { usleep(10_000) }
         if inFlight.current > 0 { logger.warning("closing \(inFlight.current) request(s) still in flight after drain_timeout_ms") }
         pipeline.stop()
+        quotaSubscriber.stop()
         try? group.syncShutdownGracefully()
     }
 }

@@ -36,6 +36,19 @@ public struct AgentConfig: Sendable {
     public var attribution = Attribution()
     /// HTTPS_PROXY / HTTP_PROXY handling: which hosts are intercepted and metered.
     public var intercept = InterceptPolicy()
+    /// The aggregator's quota channel; by default its usage endpoint's port + 2.
+    public var quotaEndpoint: String?
+    var quota = QuotaGate.Settings()
+
+    /// Where budget updates come from: `quota.endpoint`, else the usage endpoint's port + 2
+    /// (7600 → 7602, matching the aggregator's defaults).
+    public var resolvedQuotaEndpoint: String {
+        if let quotaEndpoint { return quotaEndpoint }
+        if let colon = aggregatorEndpoint.lastIndex(of: ":"), let port = Int(aggregatorEndpoint[aggregatorEndpoint.index(after: colon)...]) {
+            return aggregatorEndpoint[..<colon] + ":\(port + 2)"
+        }
+        return aggregatorEndpoint + "-quota"
+    }
 
     /// The local CA that signs intercepted hosts' certificates (`tollgate-agent ca init`).
     public var certificateAuthorityDirectory: String { CertificateAuthority.directory(stateDirectory: stateDirectory) }
@@ -72,7 +85,7 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept"])
+        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept", "quota"])
         listen = try root.hostPort("listen", default: listen)
         adminListen = try root.hostPort("admin_listen", default: adminListen)
         drainTimeoutMilliseconds = try root.int("drain_timeout_ms", default: drainTimeoutMilliseconds, range: 0...600_000)
@@ -106,6 +119,25 @@ public struct AgentConfig: Sendable {
         aggregatorSecurity = try Self.aggregatorSecurity(try root.section("aggregator"), defaultSecretKeyFile: defaultSecretKeyFile)
         attribution = try Attribution(try root.section("attribution"))
         intercept = try InterceptPolicy(try root.section("intercept"))
+        if let section = try root.section("quota") {
+            try section.rejectUnknownKeys(allowed: ["endpoint", "enforcement", "on_stale", "stale_after_ms", "default_max_output_tokens"])
+            quotaEndpoint = try section.optionalString("endpoint")
+            if let endpoint = quotaEndpoint, !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
+                throw ConfigError.invalid(key: section.keyPath("endpoint"), value: endpoint, expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
+            }
+            let enforcement = try section.string("enforcement", default: quota.enforcement.rawValue)
+            guard let mode = QuotaGate.Enforcement(rawValue: enforcement) else {
+                throw ConfigError.invalid(key: section.keyPath("enforcement"), value: enforcement, expected: "enforce or observe")
+            }
+            quota.enforcement = mode
+            let onStale = try section.string("on_stale", default: quota.onStale.rawValue)
+            guard let stale = QuotaGate.OnStale(rawValue: onStale) else {
+                throw ConfigError.invalid(key: section.keyPath("on_stale"), value: onStale, expected: "allow or deny")
+            }
+            quota.onStale = stale
+            quota.staleAfterMilliseconds = try section.int("stale_after_ms", default: quota.staleAfterMilliseconds, range: 1_000...86_400_000)
+            quota.defaultMaxOutputTokens = try section.int("default_max_output_tokens", default: quota.defaultMaxOutputTokens, range: 1...10_000_000)
+        }
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells"])
             flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)

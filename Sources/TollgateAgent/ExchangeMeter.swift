@@ -26,13 +26,21 @@ struct ExchangeMeter {
         var problems: [String]
     }
 
-    func meter(_ exchange: CompletedExchange) -> Outcome {
+    /// Who spends, as far as the request tells: what the quota gate matches budgets
+    /// against, and what the meter records once the response names the exact model.
+    static func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution) -> Dimensions {
         var dimensions = Dimensions()
-        dimensions.keyID = exchange.keyID
-        dimensions.keyHint = exchange.keyHint
-        dimensions.provider = exchange.request.provider.rawValue
-        dimensions.endpoint = exchange.request.endpoint.rawValue
-        exchange.attribution.apply(to: &dimensions)
+        dimensions.keyID = keyID
+        dimensions.keyHint = keyHint
+        dimensions.provider = request.provider.rawValue
+        dimensions.endpoint = request.endpoint.rawValue
+        dimensions.model = request.model ?? "unknown"
+        attribution.apply(to: &dimensions)
+        return dimensions
+    }
+
+    func meter(_ exchange: CompletedExchange) -> Outcome {
+        var dimensions = Self.dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
 
         var flags: UsageEvent.Flags = []
         var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || exchange.status < 400 }

@@ -41,6 +41,17 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var usageFilter: InjectedUsageChunkFilter?
         /// When the request head arrived, for the latency histogram.
         var startedAt = NIODeadline.now()
+        /// Who is calling, for metered requests: key id and attribution (resolved once).
+        var caller: Caller?
+        /// What the quota gate holds against budgets until the response settles it.
+        var reservation = QuotaBook.Reservation.none
+    }
+
+    /// The calling key and attribution of a metered request.
+    struct Caller {
+        var keyID: String
+        var keyHint: String
+        var attribution: Attribution
     }
 
     private let services: ProxyServices
@@ -209,9 +220,54 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             exchange.usageFilter = InjectedUsageChunkFilter()
             services.metrics.increment("tollgate_agent_stream_usage_requested_total")
         }
+        if let request = exchange.request {
+            let caller = identify(request, exchange: exchange)
+            exchange.caller = caller
+            if let gate = services.gate {
+                let dimensions = ExchangeMeter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
+                let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
+                if let observed {
+                    services.metrics.increment("tollgate_agent_quota_would_block_total{budget=\"\(observed.budget?.budgetID ?? "stale")\"}")
+                }
+                switch decision {
+                case .admit(let reservation):
+                    exchange.reservation = reservation
+                case .refuse(let refusal):
+                    refuse(exchange, refusal, dimensions: dimensions, context: context)
+                    return
+                }
+            }
+        }
         state = .forwarding(exchange)
         services.inFlight.begin()
         sendUpstream(exchange, context: context)
+    }
+
+    private func identify(_ request: ProviderRequest, exchange: Exchange) -> Caller {
+        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: request.provider, query: exchange.route.query) ?? ""
+        var rejectedLabels = 0
+        let attribution = services.config.attribution.resolved(headers: exchange.head.headers, providerUser: request.user, rejected: &rejectedLabels)
+        if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
+        return Caller(keyID: apiKey.isEmpty ? "" : services.keys.keyID(for: apiKey),
+                      keyHint: apiKey.isEmpty ? "" : KeyIdentifier.hint(for: apiKey), attribution: attribution)
+    }
+
+    /// A budget said no: the client gets the provider's own 429, and the refusal is
+    /// recorded (as `blocked`, no tokens, no cost) so `tollgate usage` shows who hit it.
+    private func refuse(_ exchange: Exchange, _ refusal: QuotaGate.Refusal, dimensions: Dimensions, context: ChannelHandlerContext) {
+        state = .discarding
+        let budget = refusal.budget?.budgetID ?? "stale"
+        services.metrics.increment("tollgate_agent_quota_blocked_total{budget=\"\(budget)\"}")
+        services.pipeline.record(UsageEvent(unixTime: Int64(Date().timeIntervalSince1970), dimensions: dimensions,
+                                            tokens: .zero, cost: .zero, flags: .blocked))
+        var headers = [("retry-after", String(refusal.retryAfterSeconds)), ("x-tollgate-budget", budget)]
+        if let owner = refusal.budget?.owner, !owner.isEmpty {
+            headers.append(("x-tollgate-budget-owner", String(owner.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }.prefix(200))))
+        }
+        respondWithError(ProviderErrorResponse(status: .tooManyRequests, code: "budget_exceeded", message: refusal.message,
+                                               provider: exchange.request?.provider, headers: headers),
+                         keepAlive: exchange.head.isKeepAlive, context: context)
+        state = .idle
     }
 
     /// Sends the exchange's request on a pooled connection if one is idle, else a new one.
@@ -332,7 +388,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             let timedOut = error is UpstreamTimeoutError
             respondWithError(ProviderErrorResponse(
                 status: timedOut ? .gatewayTimeout : .badGateway, code: timedOut ? "upstream_timeout" : "upstream_unreachable",
-                message: "Tollgate agent could not complete the request to \(exchange.route.upstream): \(error)"),
+                message: "Tollgate agent could not complete the request to \(exchange.route.upstream): \(error)",
+                provider: exchange.route.provider),
                 keepAlive: false, context: context)
         } else {
             // Mid-response: the only honest signal left is to cut the connection; the
@@ -367,22 +424,25 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func meter(_ exchange: inout Exchange) {
-        guard let request = exchange.request, let status = exchange.responseStatus else { return }
-        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: request.provider, query: exchange.route.query) ?? ""
-        var rejectedLabels = 0
-        let attribution = services.config.attribution.resolved(headers: exchange.head.headers, providerUser: request.user, rejected: &rejectedLabels)
-        if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
+        guard let request = exchange.request, let caller = exchange.caller, let status = exchange.responseStatus else {
+            // Never answered: nothing was spent, so the reservation simply lapses.
+            services.gate?.book.settle(exchange.reservation, spent: nil)
+            exchange.reservation = .none
+            return
+        }
         let completed = CompletedExchange(
             request: request,
-            attribution: attribution,
-            keyID: apiKey.isEmpty ? "" : services.keys.keyID(for: apiKey),
-            keyHint: apiKey.isEmpty ? "" : KeyIdentifier.hint(for: apiKey),
+            attribution: caller.attribution,
+            keyID: caller.keyID,
+            keyHint: caller.keyHint,
             status: status,
             tap: exchange.tap?.finish() ?? TapResult(),
             requestBodyBytes: exchange.body.readableBytes,
             completedAt: Date())
         let outcome = services.meter.meter(completed)
         services.pipeline.record(outcome.event)
+        services.gate?.book.settle(exchange.reservation, spent: UsageCounters(outcome.event))
+        exchange.reservation = .none
         services.metrics.increment("tollgate_agent_requests_total{provider=\"\(request.provider.rawValue)\",endpoint=\"\(request.endpoint.rawValue)\"}")
         for problem in outcome.problems {
             services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")
@@ -398,15 +458,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func respondWithError(_ error: ProviderErrorResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         respond(status: error.status, contentType: "application/json",
-                body: error.body(allocator: context.channel.allocator), keepAlive: keepAlive, context: context)
+                body: error.body(allocator: context.channel.allocator), keepAlive: keepAlive, extraHeaders: error.headers, context: context)
     }
 
     private func respond(status: HTTPResponseStatus, contentType: String, body: String, keepAlive: Bool, context: ChannelHandlerContext) {
         respond(status: status, contentType: contentType, body: context.channel.allocator.buffer(string: body), keepAlive: keepAlive, context: context)
     }
 
-    private func respond(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, keepAlive: Bool, context: ChannelHandlerContext) {
-        var headers = HTTPHeaders()
+    private func respond(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, keepAlive: Bool,
+                         extraHeaders: [(String, String)] = [], context: ChannelHandlerContext) {
+        var headers = HTTPHeaders(extraHeaders)
         headers.add(name: "content-type", value: contentType)
         headers.add(name: "content-length", value: String(body.readableBytes))
         if !keepAlive { headers.add(name: "connection", value: "close") }

@@ -17,5 +17,7 @@ struct ProxyServices: Sendable {
     var upstreamTLS: NIOSSLContext
     /// Leaf certificates for intercepted hosts; nil when the agent has no usable CA.
     var leafCertificates: LeafCertificateCache?
+    /// Budget enforcement; nil only in tests that run the proxy without a quota channel.
+    var gate: QuotaGate?
     var logger: Logger
 }

@@ -21,6 +21,7 @@ final class QuotaSubscriber: Sendable {
     private let metrics: MetricsRegistry
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
+    private let started = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
     init(settings: Settings, book: QuotaBook, metrics: MetricsRegistry, logger: Logger) {
@@ -31,6 +32,7 @@ final class QuotaSubscriber: Sendable {
     }
 
     func start() {
+        started.store(true, ordering: .relaxed)
         let thread = Thread { [self] in
             do {
                 try run()
@@ -44,6 +46,7 @@ final class QuotaSubscriber: Sendable {
     }
 
     func stop() {
+        guard started.load(ordering: .relaxed) else { return }
         stopRequested.store(true, ordering: .relaxed)
         finished.wait()
     }

@@ -161,7 +161,7 @@ let package = Package(
         .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateAgentTests",
-            dependencies: ["TollgateAgent", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: ["TollgateAgent", "TollgateWire", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TollgateAggregatorTests", dependencies: ["TollgateAggregator"], swiftSettings: swiftSettings),

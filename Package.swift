@@ -146,6 +146,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "ingest-benchmark",
+            dependencies: ["TollgateAggregator", "TollgateCore", "TollgateWire", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ingest-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateProvidersTests",
@@ -155,7 +162,18 @@ let package = Package(
         ),
         .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
         .testTarget(name: "TollgateAgentTests", dependencies: ["TollgateAgent"], swiftSettings: swiftSettings),
-        .testTarget(name: "TollgateAggregatorTests", dependencies: ["TollgateAggregator"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TollgateAggregatorTests",
+            dependencies: [
+                "TollgateAggregator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateIntegrationTests",

@@ -151,6 +151,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "ingest-benchmark",
+            dependencies: ["TollgateAggregator", "TollgateCore", "TollgateWire", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/ingest-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateProvidersTests",
@@ -164,7 +171,18 @@ let package = Package(
             dependencies: ["TollgateAgent", "TollgateWire", .product(name: "NIOEmbedded", package: "swift-nio")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TollgateAggregatorTests", dependencies: ["TollgateAggregator"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TollgateAggregatorTests",
+            dependencies: [
+                "TollgateAggregator",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateIntegrationTests",

@@ -10,5 +10,5 @@ struct Tollgate: AsyncParsableCommand {
         ZeroMQ, keeps counters in RocksDB and serves an HTTP API on 127.0.0.1.
         Every other subcommand is a client of that API.
         """,
-        subcommands: [Serve.self, Usage.self, Keygen.self])
+        subcommands: [Serve.self, Usage.self, BudgetCommand.self, Keygen.self])
 }

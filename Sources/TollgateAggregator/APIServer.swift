@@ -6,26 +6,25 @@ import NIOPosix
 import TollgateCore
 
 /// The aggregator's HTTP API, for the `tollgate` CLI and dashboards:
-/// `GET /v1/usage?since=UNIX&until=UNIX&by=key,model`, `GET /healthz`, `GET /metrics`.
+/// `GET /v1/usage?since=UNIX&until=UNIX&by=key,model`, `GET /healthz`, `GET /metrics`, and
+/// the budget endpoints under `/v1/budgets` (bearer token required; see APIRouter+Budgets).
 ///
 /// Queries scan RocksDB, so they run on a small thread pool rather than on the event loop.
 final class APIServer {
     private let group: EventLoopGroup
     private let pool: NIOThreadPool
-    private let store: UsageStore
-    private let metrics: MetricsRegistry
+    private let router: APIRouter
     private var channel: Channel?
 
-    init(group: EventLoopGroup, store: UsageStore, metrics: MetricsRegistry) {
+    init(group: EventLoopGroup, router: APIRouter) {
         self.group = group
-        self.store = store
-        self.metrics = metrics
+        self.router = router
         pool = NIOThreadPool(numberOfThreads: 2)
     }
 
     func start(at address: HostPort) throws -> HostPort {
         pool.start()
-        let router = APIRouter(store: store, metrics: metrics)
+        let router = router
         let pool = self.pool
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -50,6 +49,10 @@ final class APIServer {
 struct APIRouter: Sendable {
     let store: UsageStore
     let metrics: MetricsRegistry
+    /// Nil when budgets are not served (then `/v1/budgets` is 404).
+    var budgets: BudgetBoard? = nil
+    /// Required on every `/v1/budgets` request when set.
+    var token: APIToken? = nil
 
     struct Response {
         var status: HTTPResponseStatus
@@ -57,7 +60,7 @@ struct APIRouter: Sendable {
         var body: String
     }
 
-    func respond(method: HTTPMethod, uri: String) -> Response {
+    func respond(method: HTTPMethod, uri: String, authorization: String? = nil, body: Data = Data()) -> Response {
         let components = URLComponents(string: uri)
         let path = components?.path ?? uri
         let query = Dictionary((components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
@@ -68,6 +71,8 @@ struct APIRouter: Sendable {
             return Response(status: .ok, contentType: "text/plain; version=0.0.4", body: metrics.prometheusText())
         case (.GET, "/v1/usage"):
             return usage(query)
+        case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
+            return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:
             return error(.notFound, "no such endpoint: \(method) \(path)")
         }
@@ -97,7 +102,7 @@ struct APIRouter: Sendable {
         }
     }
 
-    private func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
+    func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
         let body = (try? JSONEncoder().encode(["error": message])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return Response(status: status, contentType: "application/json", body: body)
     }
@@ -114,6 +119,10 @@ final class APIHandler: ChannelInboundHandler {
     private let router: APIRouter
     private let pool: NIOThreadPool
     private var head: HTTPRequestHead?
+    private var body = Data()
+    private var bodyTooLarge = false
+    /// Budget definitions are small; anything bigger is a mistake or an attack.
+    static let maxBodyBytes = 64 * 1024
 
     init(router: APIRouter, pool: NIOThreadPool) {
         self.router = router
@@ -124,14 +133,27 @@ final class APIHandler: ChannelInboundHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             self.head = head
-        case .body:
-            break  // no endpoint takes a body yet
+            body = Data()
+            bodyTooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > Self.maxBodyBytes {
+                bodyTooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body.append(contentsOf: bytes)
+            }
         case .end:
             guard let head else { return }
             self.head = nil
             let router = router
+            if bodyTooLarge {
+                write(router.error(.payloadTooLarge, "request body over \(Self.maxBodyBytes) bytes"), keepAlive: false, context: context)
+                return
+            }
+            let body = body
+            self.body = Data()
+            let authorization = head.headers.first(name: "authorization")
             pool.runIfActive(eventLoop: context.eventLoop) {
-                router.respond(method: head.method, uri: head.uri)
+                router.respond(method: head.method, uri: head.uri, authorization: authorization, body: body)
             }.whenComplete { [self] result in
                 let response = (try? result.get()) ?? APIRouter.Response(status: .serviceUnavailable, contentType: "text/plain", body: "shutting down\n")
                 write(response, keepAlive: head.isKeepAlive, context: context)

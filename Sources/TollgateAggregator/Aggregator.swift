@@ -11,13 +11,22 @@ public final class Aggregator {
     private let store: UsageStore
     private let ingest: IngestServer
     private let api: APIServer
+    /// Every budget's status; observe it to push quota state to agents.
+    public let budgets: BudgetBoard
 
     public init(config: AggregatorConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
         store = try UsageStore(directory: config.dataDirectory)
-        ingest = IngestServer(endpoint: config.usageListen, security: config.usageSecurity, store: store, metrics: metrics, logger: logger)
-        api = APIServer(group: group, store: store, metrics: metrics)
+        var webhook: WebhookNotifier?
+        if let url = config.alertWebhookURL {
+            webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)
+        }
+        budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook))
+        let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
+        ingest = IngestServer(endpoint: config.usageListen, security: config.usageSecurity, store: store, budgets: budgets,
+                              metrics: metrics, logger: logger)
+        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token))
     }
 
     /// Binds both listeners; returns what was bound (ports resolved when 0 or `*`).

@@ -11,6 +11,13 @@ public struct AggregatorConfig: Sendable {
     public var apiListen = HostPort(host: "127.0.0.1", port: 7601)
     /// How agents are authenticated on the usage channel.
     public var usageSecurity = UsageSecurity.insecurePlaintext
+    /// The bearer token file for the budget endpoints; nil means `<data_dir>/api-token`,
+    /// created on first start.
+    public var apiTokenFile: String?
+    /// Budget alerts are POSTed here as JSON (Slack-compatible `text`) when set.
+    public var alertWebhookURL: URL?
+    /// Attempts per alert webhook delivery, with exponential backoff between them.
+    public var alertMaxAttempts = 5
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -31,7 +38,7 @@ public struct AggregatorConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext"])
+        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -40,6 +47,17 @@ public struct AggregatorConfig: Sendable {
         }
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)
+        apiTokenFile = try root.optionalString("api_token_file")
+        if let alerts = try root.section("alerts") {
+            try alerts.rejectUnknownKeys(allowed: ["webhook_url", "max_attempts"])
+            if let text = try alerts.optionalString("webhook_url") {
+                guard let url = URL(string: text), ["http", "https"].contains(url.scheme ?? ""), url.host != nil else {
+                    throw ConfigError.invalid(key: alerts.keyPath("webhook_url"), value: text, expected: "an http:// or https:// URL, e.g. a Slack incoming webhook")
+                }
+                alertWebhookURL = url
+            }
+            alertMaxAttempts = try alerts.int("max_attempts", default: alertMaxAttempts, range: 1...20)
+        }
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {

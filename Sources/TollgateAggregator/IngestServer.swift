@@ -13,6 +13,7 @@ final class IngestServer: Sendable {
     private let endpoint: String
     private let security: AggregatorConfig.UsageSecurity
     private let store: UsageStore
+    private let budgets: BudgetBoard?
     private let metrics: MetricsRegistry
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
@@ -23,10 +24,12 @@ final class IngestServer: Sendable {
     /// How often the authorized-keys directory is re-read.
     static let allowlistReloadSeconds: TimeInterval = 5
 
-    init(endpoint: String, security: AggregatorConfig.UsageSecurity, store: UsageStore, metrics: MetricsRegistry, logger: Logger) {
+    init(endpoint: String, security: AggregatorConfig.UsageSecurity, store: UsageStore, budgets: BudgetBoard? = nil,
+         metrics: MetricsRegistry, logger: Logger) {
         self.endpoint = endpoint
         self.security = security
         self.store = store
+        self.budgets = budgets
         self.metrics = metrics
         self.logger = logger
     }
@@ -140,10 +143,13 @@ final class IngestServer: Sendable {
             return .nack(seq: 0, expected: nil, reason: "\(error)")
         }
         do {
-            switch try store.apply(message) {
+            var spend: [BudgetSpend] = []
+            switch try store.apply(message, budgetSpend: &spend) {
             case .applied:
                 metrics.increment("tollgate_ingest_batches_applied_total")
                 metrics.increment("tollgate_ingest_cells_applied_total", by: Int64(message.cells.count))
+                // After the commit, before the ack: statuses, alerts and observers see only durable spend.
+                budgets?.didCommit(spend)
                 return .ack(seq: message.seq)
             case .duplicate(let lastSeq):
                 metrics.increment("tollgate_ingest_batches_duplicate_total")

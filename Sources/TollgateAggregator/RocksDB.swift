@@ -169,6 +169,14 @@ final class WriteBatch {
         rocksdb_writebatch_destroy(handle)
     }
 
+    func delete(key: [UInt8]) {
+        key.withUnsafeBufferPointer { keyBuffer in
+            keyBuffer.withMemoryRebound(to: CChar.self) { keyChars in
+                rocksdb_writebatch_delete(handle, keyChars.baseAddress, keyChars.count)
+            }
+        }
+    }
+
     /// RocksDB copies key and value into the batch, so the arrays need not outlive the call.
     func put(key: [UInt8], value: [UInt8]) {
         key.withUnsafeBufferPointer { keyBuffer in

@@ -40,6 +40,46 @@ import TollgateWire
         }
     }
 
+    @Test func apiTokenAndAlertSettings() throws {
+        let defaults = try AggregatorConfig(yaml: "insecure_plaintext: true")
+        #expect(defaults.apiTokenFile == nil && defaults.alertWebhookURL == nil && defaults.alertMaxAttempts == 5)
+        let config = try AggregatorConfig(yaml: """
+            insecure_plaintext: true
+            api_token_file: /etc/tollgate/api-token
+            alerts:
+              webhook_url: https://hooks.slack.com/services/T0/B0/x
+              max_attempts: 8
+            """)
+        #expect(config.apiTokenFile == "/etc/tollgate/api-token")
+        #expect(config.alertWebhookURL?.absoluteString == "https://hooks.slack.com/services/T0/B0/x")
+        #expect(config.alertMaxAttempts == 8)
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\nalerts:\n  webhook_url: not a url\n") } throws: { error in
+            "\(error)".contains("'alerts.webhook_url'")
+        }
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\nalerts:\n  max_attempts: 0\n") } throws: { error in
+            "\(error)".contains("'alerts.max_attempts'")
+        }
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\nalerts:\n  webhook: x\n") } throws: { error in
+            "\(error)".contains("'alerts.webhook'")
+        }
+    }
+
+    @Test func theExampleConfigParses() throws {
+        let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../aggregator/tollgate.example.yaml").path
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+            .replacingOccurrences(of: "insecure_plaintext: false", with: "insecure_plaintext: true")
+        // The curve section points at files that exist only on a real host.
+        var inCurve = false
+        let withoutCurve = text.components(separatedBy: "\n").filter { line in
+            if line.hasPrefix("curve:") { inCurve = true; return false }
+            if inCurve && line.hasPrefix(" ") { return false }
+            inCurve = false
+            return true
+        }.joined(separator: "\n")
+        let config = try AggregatorConfig(yaml: withoutCurve)
+        #expect(config.alertMaxAttempts == 5)
+    }
+
     @Test func theAllowlistIsEveryPublicKeyFileByName() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("agents-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -1,0 +1,87 @@
+import Foundation
+import Logging
+import TollgateCore
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// POSTs alerts as JSON to a webhook (Slack incoming webhooks read the `text` field), off
+/// the ingest thread, retrying failures with exponential backoff a bounded number of times.
+///
+/// Delivery is best effort: an alert still being retried when the aggregator stops is lost
+/// (its log line and metric are not).
+public final class WebhookNotifier: @unchecked Sendable {
+    public struct Settings: Sendable, Equatable {
+        public var url: URL
+        public var maxAttempts: Int
+        /// Delay before the second attempt; doubled for each further one, capped at a minute.
+        public var firstRetryDelay: TimeInterval
+
+        public init(url: URL, maxAttempts: Int = 5, firstRetryDelay: TimeInterval = 1) {
+            self.url = url
+            self.maxAttempts = maxAttempts
+            self.firstRetryDelay = firstRetryDelay
+        }
+    }
+
+    private let settings: Settings
+    private let metrics: MetricsRegistry
+    private let logger: Logger
+    private let session: URLSession
+    private let queue = DispatchQueue(label: "tollgate-alert-webhook")
+    private let idle = DispatchGroup()
+
+    public init(settings: Settings, metrics: MetricsRegistry, logger: Logger) {
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = 10
+        session = URLSession(configuration: configuration)
+    }
+
+    public func send(_ alert: BudgetAlert) {
+        let body: Data
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            body = try encoder.encode(alert)
+        } catch {
+            logger.error("cannot encode budget alert for the webhook: \(error)")
+            return
+        }
+        idle.enter()
+        queue.async { self.attempt(body, number: 1) }
+    }
+
+    /// Blocks until every alert sent so far was delivered or given up on (tests, shutdown).
+    public func waitUntilIdle(timeout: TimeInterval) -> Bool {
+        idle.wait(timeout: .now() + timeout) == .success
+    }
+
+    private func attempt(_ body: Data, number: Int) {
+        var request = URLRequest(url: settings.url)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = body
+        session.dataTask(with: request) { [self] _, response, error in
+            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+            if error == nil && (200..<300).contains(status) {
+                metrics.increment("tollgate_alert_webhook_delivered_total")
+                idle.leave()
+                return
+            }
+            metrics.increment("tollgate_alert_webhook_failures_total")
+            let reason = error.map { "\($0.localizedDescription)" } ?? "HTTP \(status)"
+            guard number < settings.maxAttempts else {
+                metrics.increment("tollgate_alert_webhook_abandoned_total")
+                logger.error("gave up on an alert webhook after \(number) attempts (alerts.max_attempts): \(reason)")
+                idle.leave()
+                return
+            }
+            let delay = min(60, settings.firstRetryDelay * pow(2, Double(number - 1)))
+            logger.warning("alert webhook attempt \(number) failed (\(reason)); retrying in \(delay) s")
+            queue.asyncAfter(deadline: .now() + delay) { self.attempt(body, number: number + 1) }
+        }.resume()
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import TollgateCore
+
+/// Budgets as an aligned table: id, selector, window, spent, limit, % used, state.
+struct BudgetTable {
+    var statuses: [BudgetStatus]
+    var zones: [String] = []
+
+    func render() -> String {
+        var lines = [["ID", "SELECTOR", "WINDOW", "SPENT", "LIMIT", "% USED", "STATE"]]
+        for (index, status) in statuses.enumerated() {
+            let zone = index < zones.count && zones[index] != "UTC" ? " (\(zones[index]))" : ""
+            lines.append([status.budgetID, status.selector.description, status.period.rawValue + zone,
+                          status.unit.format(status.spent), status.unit.format(status.effectiveLimit),
+                          String(format: "%.1f%%", status.percentUsed), Self.state(status)])
+        }
+        let numeric: Set<Int> = [3, 4, 5]
+        let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
+        return lines.map { line in
+            line.enumerated().map { column, cell in
+                let padding = String(repeating: " ", count: widths[column] - cell.count)
+                return numeric.contains(column) ? padding + cell : cell + padding
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
+    }
+
+    static func state(_ status: BudgetStatus) -> String {
+        switch status.state {
+        case .ok: "ok"
+        case .warning(let threshold): "warning (\(threshold)%)"
+        case .overLimit: "over limit (alert only)"
+        case .blocked: "BLOCKED"
+        }
+    }
+}

@@ -24,9 +24,10 @@ public final class Agent {
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger)
-        // Our own spend is surely in the aggregator's statuses once it was cut, shipped,
-        // committed and pushed back: a flush interval plus a generous second.
-        quotaBook = QuotaBook(reflectionDelayMs: Int64(config.flushIntervalMilliseconds) + 1_000)
+        // Our own spend is in the aggregator's statuses once it was cut (within a flush
+        // interval), shipped, committed and pushed back (milliseconds on a healthy link);
+        // twice the interval plus 200 ms leaves room for a slow commit.
+        quotaBook = QuotaBook(reflectionDelayMs: 2 * Int64(config.flushIntervalMilliseconds) + 200)
         quotaSubscriber = QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
             book: quotaBook, metrics: metrics, logger: logger)

@@ -24,18 +24,22 @@ public final class Aggregator {
         }
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook))
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
-        ingest = IngestServer(endpoint: config.usageListen, security: config.usageSecurity, store: store, budgets: budgets,
-                              metrics: metrics, logger: logger)
+        ingest = IngestServer(
+            endpoint: config.usageListen,
+            quota: IngestServer.QuotaSettings(endpoint: config.quotaListen,
+                                              snapshotInterval: Double(config.quotaSnapshotIntervalMilliseconds) / 1000),
+            security: config.usageSecurity, store: store, budgets: budgets, metrics: metrics, logger: logger)
         api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token))
     }
 
-    /// Binds both listeners; returns what was bound (ports resolved when 0 or `*`).
+    /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).
     @discardableResult
-    public func start() throws -> (usage: String, api: HostPort) {
-        let usage = try ingest.start()
+    public func start() throws -> (usage: String, quota: String, api: HostPort) {
+        let bound = try ingest.start()
         let apiAddress = try api.start(at: config.apiListen)
-        logger.info("tollgate aggregator: usage on \(usage), API on http://\(apiAddress), data in \(config.dataDirectory)")
-        return (usage, apiAddress)
+        let quota = bound.quota ?? config.quotaListen
+        logger.info("tollgate aggregator: usage on \(bound.usage), budgets published on \(quota), API on http://\(apiAddress), data in \(config.dataDirectory)")
+        return (bound.usage, quota, apiAddress)
     }
 
     public func stop() {

@@ -7,6 +7,10 @@ public struct AggregatorConfig: Sendable {
     public var dataDirectory = "/var/lib/tollgate"
     /// ZeroMQ endpoint agents ship usage to.
     public var usageListen = "tcp://127.0.0.1:7600"
+    /// ZeroMQ endpoint agents subscribe to for budget states (secured like usage_listen).
+    public var quotaListen = "tcp://127.0.0.1:7602"
+    /// Every budget's state is re-published this often, besides the changes as they happen.
+    public var quotaSnapshotIntervalMilliseconds = 2_000
     /// The HTTP API the `tollgate` CLI talks to.
     public var apiListen = HostPort(host: "127.0.0.1", port: 7601)
     /// How agents are authenticated on the usage channel.
@@ -38,13 +42,20 @@ public struct AggregatorConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts"])
+        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
+                                         "quota_listen", "quota_snapshot_interval_ms"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
             throw ConfigError.invalid(key: root.keyPath("usage_listen"), value: usageListen,
                                       expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7600")
         }
+        quotaListen = try root.string("quota_listen", default: quotaListen)
+        guard quotaListen.hasPrefix("tcp://") || quotaListen.hasPrefix("ipc://") else {
+            throw ConfigError.invalid(key: root.keyPath("quota_listen"), value: quotaListen,
+                                      expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
+        }
+        quotaSnapshotIntervalMilliseconds = try root.int("quota_snapshot_interval_ms", default: quotaSnapshotIntervalMilliseconds, range: 100...600_000)
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)
         apiTokenFile = try root.optionalString("api_token_file")

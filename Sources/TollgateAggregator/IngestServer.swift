@@ -5,12 +5,15 @@ import TollgateCore
 import TollgateWire
 
 /// Receives usage batches on a ZeroMQ ROUTER socket, commits them through the store and
-/// answers each with an ack or a nack.
+/// answers each with an ack or a nack; and publishes budget statuses on the quota channel
+/// (XPUB) right after the commit that changed them.
 ///
-/// One thread owns the socket and is the only writer to the store, which is what makes
-/// the store's read-modify-write of counters safe without locks.
+/// One thread owns both sockets and is the only writer to the store, which is what makes
+/// the store's read-modify-write of counters safe without locks. Both sockets share one
+/// ZeroMQ context, so one ZAP handler authenticates agents on both.
 final class IngestServer: Sendable {
     private let endpoint: String
+    private let quota: QuotaSettings?
     private let security: AggregatorConfig.UsageSecurity
     private let store: UsageStore
     private let budgets: BudgetBoard?
@@ -19,14 +22,27 @@ final class IngestServer: Sendable {
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
     private let bound = DispatchSemaphore(value: 0)
-    private let boundResult = Mutex<Result<String, Error>?>(nil)
+    private let boundResult = Mutex<Result<Bound, Error>?>(nil)
+
+    /// Where and how often budget statuses are published; nil runs without a quota channel.
+    struct QuotaSettings: Sendable {
+        var endpoint: String
+        var snapshotInterval: TimeInterval
+    }
+
+    /// The endpoints actually bound (ports resolved when configured as 0 or `*`).
+    struct Bound: Sendable {
+        var usage: String
+        var quota: String?
+    }
 
     /// How often the authorized-keys directory is re-read.
     static let allowlistReloadSeconds: TimeInterval = 5
 
-    init(endpoint: String, security: AggregatorConfig.UsageSecurity, store: UsageStore, budgets: BudgetBoard? = nil,
-         metrics: MetricsRegistry, logger: Logger) {
+    init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
+         budgets: BudgetBoard? = nil, metrics: MetricsRegistry, logger: Logger) {
         self.endpoint = endpoint
+        self.quota = quota
         self.security = security
         self.store = store
         self.budgets = budgets
@@ -34,8 +50,8 @@ final class IngestServer: Sendable {
         self.logger = logger
     }
 
-    /// Starts the ingest thread; returns the endpoint actually bound, or the bind error.
-    func start() throws -> String {
+    /// Starts the ingest thread; returns the endpoints actually bound, or the bind error.
+    func start() throws -> Bound {
         let thread = Thread { [self] in
             run()
             finished.signal()
@@ -55,6 +71,8 @@ final class IngestServer: Sendable {
         let context = ZMQContext()
         let socket: ZMQSocket
         var authenticator: ZAPAuthenticator?
+        var publisher: QuotaPublisher?
+        var quotaSocket: ZMQSocket?
         do {
             socket = try ZMQSocket(context, .router)
             // A frame larger than any honest batch is refused inside libzmq, before we
@@ -62,7 +80,21 @@ final class IngestServer: Sendable {
             try socket.set(.maxMessageBytes(Int64(UsageBatchCodec.maxUncompressedBytes)))
             authenticator = try secure(socket, context: context)
             try socket.bind(endpoint)
-            boundResult.withLock { $0 = .success(socket.lastEndpoint) }
+            if let quota {
+                let xpub = try ZMQSocket(context, .xpub)
+                // Agents only listen on this channel: subscriptions and the CurveZMQ
+                // handshake are small, anything larger is refused inside libzmq.
+                try xpub.set(.maxMessageBytes(4096))
+                if authenticator != nil { try secureAsServer(xpub) }
+                try xpub.bind(quota.endpoint)
+                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval)
+                budgets?.addObserver { update in
+                    quotaPublisher.enqueue(changed: update.statuses, removed: update.removedBudgetIDs)
+                }
+                publisher = quotaPublisher
+                quotaSocket = xpub
+            }
+            boundResult.withLock { $0 = .success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)) }
             bound.signal()
         } catch {
             boundResult.withLock { $0 = .failure(error) }
@@ -73,7 +105,8 @@ final class IngestServer: Sendable {
         var nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                if try socket.waitForInput(milliseconds: 100) {
+                let ready = try ZMQSocket.waitForInput(on: [socket] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
+                if ready[0] {
                     while let (frames, userID) = try socket.receiveWithMetadata() {
                         guard frames.count >= 2 else { continue }
                         if authenticator != nil && userID == nil {
@@ -82,8 +115,11 @@ final class IngestServer: Sendable {
                         }
                         let reply = handle(Array(frames.dropFirst()))
                         try socket.send([frames[0], try reply.encoded()])
+                        // Budgets this batch moved go out now, not at the next poll.
+                        publishQuota(publisher)
                     }
                 }
+                publishQuota(publisher)
             } catch {
                 metrics.increment("tollgate_ingest_socket_errors_total")
                 logger.error("usage socket error: \(error)")
@@ -110,12 +146,32 @@ final class IngestServer: Sendable {
             logger.warning("refused an agent on the usage channel: \(reason)")
         }
         try authenticator.start()
+        try secureAsServer(socket)
+        return authenticator
+    }
+
+    private func secureAsServer(_ socket: ZMQSocket) throws {
+        guard case .curve(let keyPair, _) = security else { return }
         try socket.set(.curveServer(secretKey: keyPair.secretKey))
         // With an enforced domain libzmq refuses clients whenever no ZAP handler answers,
         // instead of admitting them unauthenticated.
         try socket.set(.zapDomain("tollgate"))
         try socket.set(.zapEnforceDomain(true))
-        return authenticator
+    }
+
+    /// Sends queued budget changes, and a snapshot when due or asked for. A snapshot that
+    /// cannot be read is skipped rather than sent empty, which would wipe agents' state.
+    private func publishQuota(_ publisher: QuotaPublisher?) {
+        guard let publisher else { return }
+        publisher.service {
+            do {
+                return try budgets?.statuses() ?? []
+            } catch {
+                metrics.increment("tollgate_quota_snapshot_errors_total")
+                logger.error("cannot read budget statuses for a quota snapshot: \(error)")
+                return nil
+            }
+        }
     }
 
     private func reloadAllowlist(_ authenticator: ZAPAuthenticator) {

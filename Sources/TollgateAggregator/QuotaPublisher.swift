@@ -15,6 +15,8 @@ final class QuotaPublisher {
     private let clock: @Sendable () -> Date
     private var version: UInt64 = 0
     private var nextSnapshot = Date.distantPast
+    /// A snapshot was due but could not be read.
+    private var pendingSnapshot = false
     private let queueLock = NSLock()
     private var queuedStatuses: [String: BudgetStatus] = [:]
     private var queuedRemovals: Set<String> = []
@@ -44,8 +46,9 @@ final class QuotaPublisher {
     }
 
     /// Publishes what is queued, then a snapshot if one is due or an agent subscribed.
-    /// `snapshot` gives every budget's current status.
-    func service(snapshot: () -> [BudgetStatus]) {
+    /// `snapshot` gives every budget's current status, or nil when it cannot (then no
+    /// snapshot goes out, and the next turn tries again).
+    func service(snapshot: () -> [BudgetStatus]?) {
         let (changed, removed) = queueLock.withLock { () -> ([BudgetStatus], [String]) in
             defer {
                 queuedStatuses = [:]
@@ -62,9 +65,14 @@ final class QuotaPublisher {
             if frames.first?.first == 1 { subscribed = true }
         }
         let now = clock()
-        if subscribed || now >= nextSnapshot {
-            if subscribed { metrics.increment("tollgate_quota_snapshot_requests_total") }
-            publish(budgets: snapshot(), removed: [], isSnapshot: true)
+        if subscribed { metrics.increment("tollgate_quota_snapshot_requests_total") }
+        if subscribed || pendingSnapshot || now >= nextSnapshot {
+            guard let statuses = snapshot() else {
+                pendingSnapshot = true
+                return
+            }
+            pendingSnapshot = false
+            publish(budgets: statuses, removed: [], isSnapshot: true)
             nextSnapshot = now.addingTimeInterval(snapshotInterval)
         }
     }

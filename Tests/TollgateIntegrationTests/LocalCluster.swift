@@ -9,35 +9,45 @@ import FoundationNetworking
 final class LocalCluster {
     let directory: URL
     let mockURL: URL
-    let agentURL: URL
-    /// The agent's admin listener: /healthz, /metrics, /status.
-    let adminURL: URL
+    /// The first agent's proxy and admin listener (/healthz, /metrics, /status).
+    var agentURL: URL { agentURLs[0] }
+    var adminURL: URL { adminURLs[0] }
+    /// Every agent's, in launch order; process names are `agent`, `agent-2`, `agent-3`, …
+    let agentURLs: [URL]
+    let adminURLs: [URL]
     let apiURL: URL
     let orgSecret: [UInt8]
     private var processes: [String: Process] = [:]
     private var commands: [String: (executable: String, arguments: [String])] = [:]
-    private let ports: (mock: Int, agent: Int, api: Int, usage: Int, admin: Int)
+    private let ports: (mock: Int, api: Int, usage: Int, quota: Int)
     /// The mock's HTTPS port, posing as the provider hosts (and `tunnelled.test`).
     let mockTLSPort: Int
     /// The throwaway CA the mock's HTTPS certificate is signed by.
     var mockCAFile: String { directory.appendingPathComponent("mock-ca.pem").path }
-    /// The agent's interception CA, which HTTPS_PROXY clients must trust.
+    /// The first agent's interception CA, which HTTPS_PROXY clients must trust.
     var agentCAFile: String { directory.appendingPathComponent("agent-state/ca/ca.crt").path }
+    /// The bearer token for the aggregator's budget endpoints (created on its first start).
+    var apiTokenFile: String { directory.appendingPathComponent("aggregator-data/api-token").path }
     /// Hosts the mock's certificate covers: the providers' and one that is not a provider's.
     static let tlsHosts = ["api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
                            "my-resource.openai.azure.com", "tunnelled.test"]
 
-    /// `authorizeAgent: false` leaves the agent's key out of the aggregator's allowlist.
-    /// `otherHosts` is the agent's `intercept.other_hosts`.
-    init(flushIntervalMs: Int = 100, authorizeAgent: Bool = true, otherHosts: String = "tunnel", extraAgentConfig: String = "") throws {
+    static func agentName(_ index: Int) -> String { index == 0 ? "agent" : "agent-\(index + 1)" }
+
+    /// `authorizeAgent: false` leaves the agents' keys out of the aggregator's allowlist.
+    /// `otherHosts` is the agents' `intercept.other_hosts`; `quotaConfig` adds lines to their
+    /// `quota:` section.
+    init(agents: Int = 1, flushIntervalMs: Int = 100, authorizeAgent: Bool = true, otherHosts: String = "tunnel",
+         quotaConfig: String = "", extraAgentConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        ports = (try freePort(), try freePort(), try freePort(), try freePort(), try freePort())
+        ports = (try freePort(), try freePort(), try freePort(), try freePort())
         mockTLSPort = try freePort()
+        let agentPorts = try (0..<agents).map { _ in (proxy: try freePort(), admin: try freePort()) }
         mockURL = URL(string: "http://127.0.0.1:\(ports.mock)")!
-        agentURL = URL(string: "http://127.0.0.1:\(ports.agent)")!
+        agentURLs = agentPorts.map { URL(string: "http://127.0.0.1:\($0.proxy)")! }
+        adminURLs = agentPorts.map { URL(string: "http://127.0.0.1:\($0.admin)")! }
         apiURL = URL(string: "http://127.0.0.1:\(ports.api)")!
-        adminURL = URL(string: "http://127.0.0.1:\(ports.admin)")!
         orgSecret = Array("integration-test-org-secret-0123456789".utf8)
         try Data(orgSecret).write(to: directory.appendingPathComponent("org-secret"))
         let keys = directory.appendingPathComponent("keys").path
@@ -49,37 +59,47 @@ final class LocalCluster {
           secret_key_file: \(keys)/aggregator.key
           authorized_keys_dir: \(keys)/agents
         usage_listen: tcp://127.0.0.1:\(ports.usage)
+        quota_listen: tcp://127.0.0.1:\(ports.quota)
+        quota_snapshot_interval_ms: 1000
         api_listen: 127.0.0.1:\(ports.api)
         """.write(to: directory.appendingPathComponent("aggregator.yaml"), atomically: true, encoding: .utf8)
-        try """
-        listen: 127.0.0.1:\(ports.agent)
-        admin_listen: 127.0.0.1:\(ports.admin)
-        state_dir: \(directory.path)/agent-state
-        org_secret_file: \(directory.path)/org-secret
-        upstreams:
-          openai: \(mockURL.absoluteString)
-          anthropic: \(mockURL.absoluteString)
-          gemini: \(mockURL.absoluteString)
-          azure: \(mockURL.absoluteString)
-        aggregator:
-          endpoint: tcp://127.0.0.1:\(ports.usage)
-          server_public_key_file: \(keys)/aggregator.pub
-        meter:
-          flush_interval_ms: \(flushIntervalMs)
-        intercept:
-          other_hosts: \(otherHosts)
-          upstream_ca_file: \(directory.path)/mock-ca.pem
-          connect_to:
-        \(Self.tlsHosts.map { "    \($0):443: 127.0.0.1:\(mockTLSPort)" }.joined(separator: "\n"))
-        \(extraAgentConfig)
-        """.write(to: directory.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
-        let agentKey = try Self.run("tollgate-agent", ["key", "--config", directory.appendingPathComponent("agent.yaml").path])
-        if authorizeAgent {
-            try agentKey.write(toFile: keys + "/agents/test-agent.pub", atomically: true, encoding: .utf8)
+        for (index, port) in agentPorts.enumerated() {
+            let name = Self.agentName(index)
+            let state = index == 0 ? "agent-state" : "agent-state-\(index + 1)"
+            let config = directory.appendingPathComponent("\(name).yaml")
+            try """
+            listen: 127.0.0.1:\(port.proxy)
+            admin_listen: 127.0.0.1:\(port.admin)
+            state_dir: \(directory.path)/\(state)
+            org_secret_file: \(directory.path)/org-secret
+            upstreams:
+              openai: \(mockURL.absoluteString)
+              anthropic: \(mockURL.absoluteString)
+              gemini: \(mockURL.absoluteString)
+              azure: \(mockURL.absoluteString)
+            aggregator:
+              endpoint: tcp://127.0.0.1:\(ports.usage)
+              server_public_key_file: \(keys)/aggregator.pub
+            quota:
+              endpoint: tcp://127.0.0.1:\(ports.quota)
+            \(quotaConfig.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+            meter:
+              flush_interval_ms: \(flushIntervalMs)
+            intercept:
+              other_hosts: \(otherHosts)
+              upstream_ca_file: \(directory.path)/mock-ca.pem
+              connect_to:
+            \(Self.tlsHosts.map { "    \($0):443: 127.0.0.1:\(mockTLSPort)" }.joined(separator: "\n"))
+            \(extraAgentConfig)
+            """.write(to: config, atomically: true, encoding: .utf8)
+            let agentKey = try Self.run("tollgate-agent", ["key", "--config", config.path])
+            if authorizeAgent {
+                try agentKey.write(toFile: keys + "/agents/test-\(name).pub", atomically: true, encoding: .utf8)
+            }
         }
     }
 
-    /// Starts all three and waits until each answers its health check.
+    /// Starts the mock, the aggregator and every agent; waits until each answers its health check.
     func start() async throws {
         try launch("mock", "tollgate-mock", ["serve", "--host", "127.0.0.1", "--port", String(ports.mock),
                                              "--tls-port", String(mockTLSPort), "--tls-ca-file", mockCAFile,
@@ -87,8 +107,11 @@ final class LocalCluster {
         // The agent reads the mock's CA when it starts.
         for _ in 0..<100 where !FileManager.default.fileExists(atPath: mockCAFile) { try await Task.sleep(for: .milliseconds(50)) }
         try launch("aggregator", "tollgate", ["serve", "--config", directory.appendingPathComponent("aggregator.yaml").path])
-        try launch("agent", "tollgate-agent", ["run", "--config", directory.appendingPathComponent("agent.yaml").path])
-        for url in [mockURL, apiURL, agentURL] {
+        for index in agentURLs.indices {
+            let name = Self.agentName(index)
+            try launch(name, "tollgate-agent", ["run", "--config", directory.appendingPathComponent("\(name).yaml").path])
+        }
+        for url in [mockURL, apiURL] + agentURLs {
             try await waitUntilHealthy(url.appendingPathComponent("healthz"))
         }
     }
@@ -97,7 +120,9 @@ final class LocalCluster {
     func restart(_ name: String) async throws {
         guard let command = commands[name] else { throw ClusterError("\(name) was never launched") }
         try launch(name, command.executable, command.arguments)
-        let url = ["mock": mockURL, "aggregator": apiURL, "agent": agentURL][name]!
+        var urls = ["mock": mockURL, "aggregator": apiURL]
+        for (index, url) in agentURLs.enumerated() { urls[Self.agentName(index)] = url }
+        let url = urls[name]!
         try await waitUntilHealthy(url.appendingPathComponent("healthz"))
     }
 
@@ -125,7 +150,7 @@ final class LocalCluster {
 
     func shutdown() {
         // The agent first, so its last usage reaches the aggregator.
-        for name in ["agent", "aggregator", "mock"] { stop(name) }
+        for name in agentURLs.indices.map(Self.agentName) + ["aggregator", "mock"] { stop(name) }
         try? FileManager.default.removeItem(at: directory)
     }
 

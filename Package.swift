@@ -158,6 +158,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "quota-benchmark",
+            dependencies: ["TollgateAggregator", "TollgateCore", "TollgateWire", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/quota-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateProvidersTests",

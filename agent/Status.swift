@@ -1,13 +1,14 @@
 import ArgumentParser
 import Foundation
 import TollgateAgent
+import TollgateCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show a running agent's state: shipping, spool and request counts.",
+        abstract: "Show a running agent's state: shipping, spool, request counts and the budgets it enforces.",
         discussion: """
         Reads the agent's admin listener (admin_listen in its config, 127.0.0.1:8788 by
         default). The same data is at /status (JSON) and /metrics (Prometheus) there.
@@ -49,5 +50,20 @@ struct Status: AsyncParsableCommand {
             spool            \(shipper["spool_bytes"] ?? 0) bytes\(overBound ? " — OVER spool.max_bytes: the aggregator has been unreachable for long" : "")
             reconnects       \(total("tollgate_agent_reconnects_total"))
             """)
+        printQuota(document["quota"] as? [String: Any], blocked: total("tollgate_agent_quota_blocked_total"))
+    }
+
+    /// The budgets this agent enforces, one line each, as it last heard them.
+    private func printQuota(_ quota: [String: Any]?, blocked: Int64) {
+        guard let quota else { return }
+        let heard = (quota["last_update_ago_ms"] as? Int64).map { "last update \($0 / 1000) s ago" } ?? "no update from the aggregator yet"
+        print("budgets          \(quota["enforcement"] ?? "?") mode, on_stale \(quota["on_stale"] ?? "?"), \(heard); \(blocked) request(s) refused")
+        for budget in quota["budgets"] as? [[String: Any]] ?? [] {
+            let unit = BudgetUnit(rawValue: budget["unit"] as? String ?? "") ?? .usd
+            let spent = unit.format(budget["spent"] as? Int64 ?? 0)
+            let limit = unit.format(budget["effective_limit"] as? Int64 ?? 0)
+            let resets = (budget["window_end"] as? Int64).map { Date(timeIntervalSince1970: TimeInterval($0)) }.map { ISO8601DateFormatter().string(from: $0) } ?? "?"
+            print("  \(budget["budget_id"] ?? "?")  \(budget["state"] ?? "?")  \(spent) of \(limit) (\(budget["percent_used"] ?? 0) %)  per \(budget["period"] ?? "?") for \(budget["selector"] ?? "*"), resets \(resets)")
+        }
     }
 }

@@ -58,10 +58,13 @@ public final class Agent {
             try ProxyPipeline.configure(channel, services: services)
         }
         let metrics = metrics
-        let pipeline = pipeline
+        let status: @Sendable () -> String = { [pipeline, quotaBook, config] in
+            AgentStatus(agentID: pipeline.agentID, shipper: pipeline.shipperStatus,
+                        quota: QuotaStatus(book: quotaBook, settings: config.quota)).json()
+        }
         let admin = try listen(on: config.adminListen) { channel in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: { pipeline.statusJSON() }))
+            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: status))
         }
         logger.info("tollgate-agent \(agentID) proxying on http://\(proxy), admin on http://\(admin)")
         return Listeners(proxy: proxy, admin: admin)

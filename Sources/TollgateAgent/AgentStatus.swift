@@ -1,18 +1,48 @@
 import Foundation
+import TollgateCore
 
-/// The agent's `/status` document: identity and how far usage shipping has got.
+/// The agent's `/status` document: identity, how far usage shipping has got, and the
+/// budgets it enforces (so a refusal can be explained from the host itself).
 struct AgentStatus: Encodable {
     var agentID: String
     var shipper: ShipperStatus
+    var quota: QuotaStatus
 
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id"
-        case shipper
+        case shipper, quota
     }
 
     func json() -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         return (try? encoder.encode(self)).map { String(decoding: $0, as: UTF8.self) + "\n" } ?? "{}\n"
+    }
+}
+
+/// The quota channel's freshness and every budget as this agent last heard it.
+struct QuotaStatus: Encodable {
+    var enforcement: String
+    var onStale: String
+    var version: UInt64
+    /// Milliseconds since the last update; nil before the first.
+    var lastUpdateAgoMs: Int64?
+    var budgets: [BudgetStatus]
+
+    enum CodingKeys: String, CodingKey {
+        case enforcement
+        case onStale = "on_stale"
+        case version
+        case lastUpdateAgoMs = "last_update_ago_ms"
+        case budgets
+    }
+
+    init(book: QuotaBook, settings: QuotaGate.Settings) {
+        let freshness = book.freshness
+        enforcement = settings.enforcement.rawValue
+        onStale = settings.onStale.rawValue
+        version = freshness.version
+        lastUpdateAgoMs = freshness.lastUpdateMs.map { book.nowMs - $0 }
+        budgets = book.statuses.sorted { $0.budgetID < $1.budgetID }
     }
 }

@@ -37,7 +37,5 @@ public final class UsagePipeline: Sendable {
     }
 
     /// The `/status` document.
-    func statusJSON() -> String {
-        AgentStatus(agentID: agentID, shipper: shipper.status.withLock { $0 }).json()
-    }
+    var shipperStatus: ShipperStatus { shipper.status.withLock { $0 } }
 }

@@ -130,7 +130,7 @@ import FoundationNetworking
         // Overshoot: spend beyond the limit. Without coordination every agent can spend
         // what it has not yet heard the others spent: the fleet's burn rate times the time
         // from a response to every agent knowing (flush interval + commit + push), plus
-        // what was in flight. docs/BUDGETS.md states this bound; here it is checked with
+        // what was in flight. docs/ARCHITECTURE.md states this bound; here it is checked with
         // the burn rate measured in this run and a generous 1 s window.
         let spend = try await eventually(until: { $0.requests >= Int64(admitted) }) { try teamSpend(cluster, "ml") }
         #expect(spend.requests == Int64(admitted), "every admitted request is counted once")

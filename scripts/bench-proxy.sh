@@ -20,6 +20,8 @@
 #   NGINX_WORKERS=auto PROBE_REQUESTS=20 PROBE_INTERVAL_MS=10 scripts/bench-proxy.sh
 #
 # TOLLGATE_BIN=dir skips the build and uses tollgate-agent and tollgate from dir.
+# PERF_DATA=file records a `perf record -g` CPU profile of the agent during one row
+# (PERF_ROW, default json-agent; or sse-agent, rate-agent); read it with `perf report -i file`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/local-cluster.sh
@@ -183,6 +185,9 @@ run() {
     rm -f "$work/rss-$name"
     rss_sampler "$agent_pid" "$work/rss-$name" & sampler=$!
     ticks_before=$(proc_ticks "$agent_pid")
+    if [ -n "${PERF_DATA:-}" ] && [ "$name" = "${PERF_ROW:-json-agent}" ]; then
+      perf record -q -F 499 -g -o "$PERF_DATA" -p "$agent_pid" -- sleep "${duration%s}" >/dev/null 2>&1 &
+    fi
   fi
   wrk_once "$work/wrk-$name.txt" "$url" "$body" "$fixture" "$run_rate" "$conns" "$duration"
   for kv in $(grep '^BENCH ' "$work/wrk-$name.txt" | cut -d' ' -f2-); do R[$name.${kv%%=*}]=${kv#*=}; done

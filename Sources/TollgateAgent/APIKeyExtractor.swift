@@ -1,5 +1,6 @@
 import Foundation
 import NIOHTTP1
+import TollgateCore
 import TollgateProviders
 
 /// Finds the caller's provider API key, so it can be hashed into a `key_id`; the key itself
@@ -16,7 +17,7 @@ enum APIKeyExtractor {
             bearer(headers.first(name: "authorization")),
             provider == .gemini ? queryKey(query) : nil,
         ]
-        return candidates.lazy.compactMap { $0?.trimmingCharacters(in: .whitespaces) }.first { !$0.isEmpty }
+        return candidates.lazy.compactMap { $0.map { String($0.trimmingOptionalWhitespace()) } }.first { !$0.isEmpty }
     }
 
     private static func bearer(_ authorization: String?) -> String? {

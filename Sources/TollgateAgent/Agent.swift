@@ -47,7 +47,7 @@ public final class Agent {
         let services = ProxyServices(
             config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight, upstreamPool: UpstreamPool(),
             meter: ExchangeMeter(prices: config.prices),
-            keys: KeyIdentifier(orgSecret: config.orgSecret),
+            keys: CallerKeyCache(identifier: KeyIdentifier(orgSecret: config.orgSecret)),
             upstreamTLS: try Self.upstreamTLSContext(config.intercept),
             leafCertificates: Self.leafCertificates(config: config, logger: logger),
             gate: QuotaGate(book: quotaBook, settings: config.quota, prices: config.prices),

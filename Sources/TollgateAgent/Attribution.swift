@@ -32,7 +32,7 @@ public struct Attribution: Equatable, Sendable {
         var result = self
         if let providerUser, Self.isUsable(providerUser) { result.user = providerUser }
         for (name, field) in Self.headers {
-            guard let value = headers.first(name: name)?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { continue }
+            guard let value = headers.first(name: name).map({ String($0.trimmingOptionalWhitespace()) }), !value.isEmpty else { continue }
             if Self.isUsable(value) {
                 result[keyPath: field] = value
             } else {

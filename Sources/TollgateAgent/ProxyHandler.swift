@@ -248,8 +248,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var rejectedLabels = 0
         let attribution = services.config.attribution.resolved(headers: exchange.head.headers, providerUser: request.user, rejected: &rejectedLabels)
         if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
-        return Caller(keyID: apiKey.isEmpty ? "" : services.keys.keyID(for: apiKey),
-                      keyHint: apiKey.isEmpty ? "" : KeyIdentifier.hint(for: apiKey), attribution: attribution)
+        let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
+        return Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
     }
 
     /// A budget said no: the client gets the provider's own 429, and the refusal is

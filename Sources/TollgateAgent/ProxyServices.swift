@@ -11,7 +11,7 @@ struct ProxyServices: Sendable {
     var inFlight: InFlightRequests
     var upstreamPool: UpstreamPool
     var meter: ExchangeMeter
-    var keys: KeyIdentifier
+    var keys: CallerKeyCache
     /// Verifies upstream certificates against the system trust store (plus
     /// `intercept.upstream_ca_file`).
     var upstreamTLS: NIOSSLContext

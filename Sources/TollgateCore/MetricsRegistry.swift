@@ -19,6 +19,12 @@ public final class MetricsRegistry: @unchecked Sendable {
         var counts: [Int64]
         var sum: Double = 0
         var count: Int64 = 0
+
+        mutating func record(_ value: Double) {
+            for index in bounds.indices where value <= bounds[index] { counts[index] += 1 }
+            sum += value
+            count += 1
+        }
     }
 
     /// Latency buckets from 100 µs to 60 s: the proxy's own overhead sits at the bottom,
@@ -41,11 +47,8 @@ public final class MetricsRegistry: @unchecked Sendable {
     /// Records one observation; `name` may carry labels, `bounds` must be the same for a name.
     public func observe(_ name: String, _ value: Double, bounds: [Double] = MetricsRegistry.latencyBuckets) {
         lock.withLock {
-            var histogram = values.histograms[name] ?? Histogram(bounds: bounds, counts: Array(repeating: 0, count: bounds.count))
-            for (index, bound) in histogram.bounds.enumerated() where value <= bound { histogram.counts[index] += 1 }
-            histogram.sum += value
-            histogram.count += 1
-            values.histograms[name] = histogram
+            // Mutated in place: a copy out and back would reallocate both arrays every time.
+            values.histograms[name, default: Histogram(bounds: bounds, counts: Array(repeating: 0, count: bounds.count))].record(value)
         }
     }
 

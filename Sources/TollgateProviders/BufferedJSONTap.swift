@@ -36,14 +36,14 @@ public struct BufferedJSONTap: UsageTap {
         if tooLarge {
             problems.record(.responseTooLarge)
         } else {
-            var text = Data(body)
+            var reading = endpoint.readBody(Data(body))
             // Repair invalid UTF-8 as the streaming taps do, so one bad byte in generated
-            // text costs a label, not the body's usage.
-            if String(validating: body, as: UTF8.self) == nil {
+            // text costs a label, not the body's usage. The decoder rejects such a body, so
+            // only a rejected one needs checking.
+            if case .failure(.malformedJSON) = reading.usage, String(validating: body, as: UTF8.self) == nil {
                 problems.record(.invalidUTF8)
-                text = Data(String(decoding: body, as: UTF8.self).utf8)
+                reading = endpoint.readBody(Data(String(decoding: body, as: UTF8.self).utf8))
             }
-            let reading = endpoint.readBody(text)
             finished.outputCharacters = reading.outputCharacters
             switch reading.usage {
             case .success(let usage): finished.usage = usage

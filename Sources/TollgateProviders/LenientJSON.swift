@@ -17,16 +17,14 @@ extension Lenient: Sendable where Value: Sendable {}
 
 enum JSON {
     /// Decodes `T` or returns nil; the callers turn nil into their own problem label.
-    static func decode<T: Decodable>(_ type: T.Type, from data: Data) -> T? {
-        try? JSONDecoder().decode(type, from: data)
+    /// `SkimmingJSONDecoder` reads only the members `T` declares, which is what keeps
+    /// metering cheap next to the proxying itself.
+    static func decode<T: Decodable>(_ type: T.Type, from bytes: some Collection<UInt8>) -> T? {
+        try? SkimmingJSONDecoder.decode(type, from: bytes)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, from text: String) -> T? {
-        decode(type, from: Data(text.utf8))
-    }
-
-    static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) -> T? {
-        decode(type, from: Data(bytes))
+        decode(type, from: text.utf8)
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 
 /// A metered request as the agent sees it before forwarding: which operation, for which
 /// model, streamed or not, and who it is for.
@@ -52,8 +53,7 @@ public struct ProviderRequest: Equatable, Sendable {
     /// between SSE and JSON when it is known: error answers to stream requests are plain
     /// JSON, and a provider may ignore a stream flag.
     public func makeTap(contentType: String?) -> any UsageTap {
-        let mediaType = contentType?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
+        let mediaType = contentType?.split(separator: ";").first?.trimmingOptionalWhitespace().lowercased()
         let framing: ResponseFraming
         switch mediaType {
         case "text/event-stream"?:

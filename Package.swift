@@ -159,6 +159,13 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "metering-benchmark",
+            dependencies: ["TollgateProviders"],
+            path: "Benchmarks/metering-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "quota-benchmark",
             dependencies: ["TollgateAggregator", "TollgateCore", "TollgateWire", .product(name: "Logging", package: "swift-log")],
             path: "Benchmarks/quota-benchmark",

@@ -340,7 +340,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             if !exchange.head.isKeepAlive { headers.add(name: "connection", value: "close") }
             state = .forwarding(exchange)
-            context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
+            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
         case .body(let chunk):
             exchange.tap?.consume(chunk.readableBytesView)
             var outgoing = chunk
@@ -349,7 +349,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             state = .forwarding(exchange)
             if outgoing.readableBytes > 0 {
-                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(outgoing))), promise: nil)
+                context.write(wrapOutboundOut(.body(.byteBuffer(outgoing))), promise: nil)
             }
         case .end:
             release(exchange)
@@ -364,6 +364,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 if !keepAlive { context.close(promise: nil) }
             }
         }
+    }
+
+    /// The provider's read is over: what it delivered goes to the client now, in one write
+    /// however many parts it was (head, body and end of a short response usually arrive
+    /// together). Nothing waits longer than the read that brought it.
+    func upstreamReadComplete() {
+        context?.flush()
     }
 
     func upstreamDidFail(_ error: Error) {

@@ -61,6 +61,11 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
         owner?.upstreamDidReceive(part)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        owner?.upstreamReadComplete()
+        context.fireChannelReadComplete()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if !ended { owner?.upstreamDidFail(error) }
         ended = true

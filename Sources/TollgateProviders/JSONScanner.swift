@@ -366,6 +366,28 @@ struct JSONScanner {
         return String(validating: utf8, as: UTF8.self)
     }
 
+    /// Unicode scalars in a string span without building it; nil when it has `\u` escapes
+    /// (rare in generated text), which the caller then decodes to count exactly.
+    func scalarCount(_ span: JSONSpan) -> Int? {
+        guard span.kind == .string else { return nil }
+        var count = 0
+        var index = span.range.lowerBound + 1
+        let end = span.range.upperBound - 1
+        while index < end {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "\\") {
+                if bytes[index + 1] == UInt8(ascii: "u") { return nil }
+                index += 2
+                count += 1
+            } else {
+                // Every scalar has exactly one byte that is not a continuation byte.
+                if byte & 0xC0 != 0x80 { count += 1 }
+                index += 1
+            }
+        }
+        return count
+    }
+
     private static func hex4(_ raw: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32 {
         (0..<4).reduce(UInt32(0)) { $0 << 4 | UInt32(hexValue(raw[index + $1]) ?? 0) }
     }

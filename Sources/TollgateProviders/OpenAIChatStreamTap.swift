@@ -30,13 +30,13 @@ public struct OpenAIChatStreamTap: UsageTap {
                 sawDone = true
                 return
             }
-            guard let chunk = JSON.decode(OpenAIChoicesBody.self, from: event.data) else {
+            guard let chunk = OpenAIChoicesBody(event.data.utf8) else {
                 problems.record(.malformedEvent)
                 return
             }
-            if chunk.error != nil { problems.record(.providerError) }
-            model = modelName(chunk.model?.value) ?? model
-            characters += chunk.choices.meteredLength
+            if chunk.hasError { problems.record(.providerError) }
+            model = modelName(chunk.model) ?? model
+            characters += chunk.outputCharacters
             if let usage = chunk.usage, let reported = problems.reading({ try usage.tokens() }) {
                 tokens = reported
             }

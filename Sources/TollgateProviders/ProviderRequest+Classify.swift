@@ -26,10 +26,10 @@ extension ProviderRequest {
         }
         let components = path.split(separator: "/").map { component in
             // Foundation's percent decoding is slow, and almost no path needs it.
-            component.contains("%") ? (String(component).removingPercentEncoding ?? String(component)) : String(component)
+            component.utf8.contains(UInt8(ascii: "%")) ? (String(component).removingPercentEncoding ?? String(component)) : String(component)
         }
         guard let route = Route(provider: provider, components: components) else { return nil }
-        let fields = JSON.decode(RequestBodyFields.self, from: body)
+        let fields = RequestBodyFields(body)
         return route.request(provider: provider, fields: fields, query: query)
     }
 }
@@ -93,26 +93,26 @@ private struct Route {
 
     func request(provider: Provider, fields: RequestBodyFields?, query: Substring?) -> ProviderRequest {
         var request = ProviderRequest(provider: provider, endpoint: endpoint, deployment: deployment)
-        let bodyModel = modelName(fields?.model?.value)
+        let bodyModel = modelName(fields?.model)
         switch endpoint {
         case .generateContent, .streamGenerateContent:
             request.model = pathModel ?? bodyModel
-            request.maxOutputTokens = fields?.generationConfig?.value?.maxOutputTokens?.value
+            request.maxOutputTokens = fields?.generationMaxOutputTokens
             if endpoint == .streamGenerateContent {
                 request.isStream = true
                 request.framing = Route.queryAsksForSSE(query) ? .serverSentEvents : .jsonArray
             }
         case .messages:
             request.model = bodyModel
-            request.isStream = fields?.stream?.value == true
-            request.maxOutputTokens = fields?.max_tokens?.value
-            request.user = fields?.metadata?.value?.user_id?.value
+            request.isStream = fields?.stream == true
+            request.maxOutputTokens = fields?.maxTokens
+            request.user = fields?.metadataUserID
         case .chatCompletions, .completions, .responses, .embeddings:
             request.model = bodyModel ?? deployment
-            request.isStream = endpoint != .embeddings && fields?.stream?.value == true
-            request.maxOutputTokens = fields?.max_completion_tokens?.value ?? fields?.max_output_tokens?.value ?? fields?.max_tokens?.value
-            request.user = fields?.user?.value ?? fields?.safety_identifier?.value
-            request.includesStreamUsage = fields?.stream_options?.value?.include_usage?.value == true
+            request.isStream = endpoint != .embeddings && fields?.stream == true
+            request.maxOutputTokens = fields?.maxCompletionTokens ?? fields?.maxOutputTokens ?? fields?.maxTokens
+            request.user = fields?.user ?? fields?.safetyIdentifier
+            request.includesStreamUsage = fields?.includeUsage == true
         }
         if request.isStream && request.framing == .json { request.framing = .serverSentEvents }
         return request
@@ -127,29 +127,33 @@ private struct Route {
     }
 }
 
-/// The request body fields any provider's classification reads; each is optional and
-/// lenient, so an unexpected shape loses that field only.
-struct RequestBodyFields: Decodable {
-    var model: Lenient<String>?
-    var stream: Lenient<Bool>?
-    var user: Lenient<String>?
-    var safety_identifier: Lenient<String>?
-    var max_tokens: Lenient<Int64>?
-    var max_completion_tokens: Lenient<Int64>?
-    var max_output_tokens: Lenient<Int64>?
-    var stream_options: Lenient<StreamOptions>?
-    var metadata: Lenient<Metadata>?
-    var generationConfig: Lenient<GenerationConfig>?
+/// The request body fields any provider's classification reads; each is read only if it
+/// has the expected shape, so an unexpected one loses that field only. Every request
+/// passes through here, so it is read with `JSONValue`: one pass over a prompt of any size.
+struct RequestBodyFields {
+    var model: String?
+    var stream: Bool?
+    var user: String?
+    var safetyIdentifier: String?
+    var maxTokens: Int64?
+    var maxCompletionTokens: Int64?
+    var maxOutputTokens: Int64?
+    var includeUsage: Bool?
+    var metadataUserID: String?
+    var generationMaxOutputTokens: Int64?
 
-    struct StreamOptions: Decodable {
-        var include_usage: Lenient<Bool>?
-    }
-
-    struct Metadata: Decodable {
-        var user_id: Lenient<String>?
-    }
-
-    struct GenerationConfig: Decodable {
-        var maxOutputTokens: Lenient<Int64>?
+    /// Nil when the body is not a JSON object.
+    init?(_ body: some Collection<UInt8>) {
+        guard let fields = JSONValue(parsing: body)?.object else { return nil }
+        model = fields["model"]?.string
+        stream = fields["stream"]?.bool
+        user = fields["user"]?.string
+        safetyIdentifier = fields["safety_identifier"]?.string
+        maxTokens = fields["max_tokens"]?.int64
+        maxCompletionTokens = fields["max_completion_tokens"]?.int64
+        maxOutputTokens = fields["max_output_tokens"]?.int64
+        includeUsage = fields["stream_options"]?.object?["include_usage"]?.bool
+        metadataUserID = fields["metadata"]?.object?["user_id"]?.string
+        generationMaxOutputTokens = fields["generationConfig"]?.object?["maxOutputTokens"]?.int64
     }
 }

@@ -50,12 +50,34 @@ public struct SSEParser: Sendable {
     public mutating func feed(_ bytes: some Collection<UInt8>) -> [ServerSentEvent] {
         var events: [ServerSentEvent] = []
         let done: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            for byte in buffer { step(byte, into: &events) }
+            feed(buffer, into: &events)
         }
         if done == nil {
-            for byte in bytes { step(byte, into: &events) }
+            Array(bytes).withUnsafeBufferPointer { feed($0, into: &events) }
         }
         return events
+    }
+
+    /// Line endings byte by byte; everything between them as one run, which is what makes
+    /// a tap cheap next to the proxying (a stream is mostly long `data:` lines).
+    private mutating func feed(_ buffer: UnsafeBufferPointer<UInt8>, into events: inout [ServerSentEvent]) {
+        var index = 0
+        while index < buffer.count {
+            let byte = buffer[index]
+            if case .checkingBOM = start {
+                step(byte, into: &events)
+                index += 1
+            } else if byte == Self.lf || byte == Self.cr {
+                process(byte, into: &events)
+                index += 1
+            } else {
+                var end = index + 1
+                while end < buffer.count, buffer[end] != Self.lf, buffer[end] != Self.cr { end += 1 }
+                afterCR = false
+                append(UnsafeBufferPointer(rebasing: buffer[index..<end]))
+                index = end
+            }
+        }
     }
 
     /// Ends the stream. A last event that is complete but for its closing blank line is
@@ -106,7 +128,11 @@ public struct SSEParser: Sendable {
     }
 
     private mutating func append(_ byte: UInt8) {
-        eventBytes += 1
+        withUnsafePointer(to: byte) { append(UnsafeBufferPointer(start: $0, count: 1)) }
+    }
+
+    private mutating func append(_ run: UnsafeBufferPointer<UInt8>) {
+        eventBytes += run.count
         lineHasBytes = true
         if dropping { return }
         if eventBytes > maxEventBytes {
@@ -118,7 +144,7 @@ public struct SSEParser: Sendable {
             hasData = false
             return
         }
-        line.append(byte)
+        line.append(contentsOf: run)
     }
 
     private mutating func endLine(into events: inout [ServerSentEvent]) {

@@ -108,13 +108,15 @@ import Testing
     }
 
     @Test func wrongTypesFailOnlyTheLenientField() throws {
-        let fields = try SkimmingJSONDecoder.decode(RequestBodyFields.self, from: Array(
-            #"{"model":7,"stream":true,"max_tokens":"many","stream_options":{"include_usage":true},"metadata":{"user_id":"u1"}}"#.utf8))
+        struct Fields: Decodable {
+            var model: Lenient<String>?
+            var stream: Lenient<Bool>?
+            var max_tokens: Lenient<Int64>?
+        }
+        let fields = try SkimmingJSONDecoder.decode(Fields.self, from: Array(#"{"model":7,"stream":true,"max_tokens":"many"}"#.utf8))
         #expect(fields.model?.value == nil)
         #expect(fields.stream?.value == true)
         #expect(fields.max_tokens?.value == nil)
-        #expect(fields.stream_options?.value?.include_usage?.value == true)
-        #expect(fields.metadata?.value?.user_id?.value == "u1")
     }
 }
 

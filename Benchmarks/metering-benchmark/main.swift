@@ -1,0 +1,74 @@
+import Foundation
+import TollgateProviders
+
+// What metering costs the proxy per request, without any I/O: classifying the request
+// body and reading usage from the response as it passes, for the fixtures the proxy
+// benchmark serves (Benchmarks/proxy/). Medians of --runs runs of --iterations each.
+//
+//   swift run -c release metering-benchmark [--iterations N] [--runs R] [--only classify|chat|sse]
+
+func argument(_ name: String, default value: Int) -> Int {
+    guard let index = CommandLine.arguments.firstIndex(of: name), index + 1 < CommandLine.arguments.count,
+          let parsed = Int(CommandLine.arguments[index + 1]) else { return value }
+    return parsed
+}
+
+let iterations = argument("--iterations", default: 20_000)
+let runs = argument("--runs", default: 7)
+let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("proxy")
+func load(_ name: String) -> Data {
+    guard let data = FileManager.default.contents(atPath: fixtures.appendingPathComponent(name).path) else {
+        fatalError("missing fixture \(name) in \(fixtures.path)")
+    }
+    return data
+}
+
+let jsonRequest = load("request-chat.json")
+let streamRequest = load("request-chat-stream.json")
+let jsonResponse = [UInt8](load("chat-completion.json"))
+let streamResponse = [UInt8](load("chat-stream.sse"))
+// The stream as the proxy sees it: one read per event.
+let streamChunks: [ArraySlice<UInt8>] = {
+    var chunks: [ArraySlice<UInt8>] = []
+    var start = 0
+    for index in 1..<streamResponse.count where streamResponse[index - 1] == 10 && streamResponse[index] == 10 {
+        chunks.append(streamResponse[start...index])
+        start = index + 1
+    }
+    if start < streamResponse.count { chunks.append(streamResponse[start...]) }
+    return chunks
+}()
+
+let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
+
+/// Nanoseconds per call of `body`, median over the runs.
+func measure(_ key: String, _ name: String, _ body: () -> Int) {
+    if let only, only != key { return }
+    var perCall: [Double] = []
+    var sink = 0
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<iterations { sink &+= body() }
+        perCall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(iterations))
+    }
+    perCall.sort()
+    print(String(format: "%-44@ %8.2f µs   (min %.2f, max %.2f; checksum %d)", name as NSString,
+                 perCall[perCall.count / 2] / 1000, perCall[0] / 1000, perCall[perCall.count - 1] / 1000, sink % 1000))
+}
+
+print("metering cost per request, \(runs) runs × \(iterations) iterations (median)")
+measure("classify", "classify chat request (\(jsonRequest.count) B)") {
+    ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: jsonRequest)?.maxOutputTokens.map(Int.init) ?? 0
+}
+let request = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: jsonRequest)!
+measure("chat", "read chat.completion usage (\(jsonResponse.count) B)") {
+    var tap = request.makeTap(contentType: "application/json")
+    tap.consume(jsonResponse)
+    return Int(tap.finish().usage?.tokens.output ?? -1)
+}
+let stream = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: streamRequest)!
+measure("sse", "read SSE stream usage (\(streamChunks.count) events, \(streamResponse.count) B)") {
+    var tap = stream.makeTap(contentType: "text/event-stream")
+    for chunk in streamChunks { tap.consume(chunk) }
+    return Int(tap.finish().usage?.tokens.output ?? -1)
+}

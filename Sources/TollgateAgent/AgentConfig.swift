@@ -21,6 +21,10 @@ public struct AgentConfig: Sendable {
     public var flushIntervalMilliseconds = 250
     /// A batch is cut early once it holds this many cells.
     public var maxBatchCells = 50_000
+    /// Slots in the ring between the event loops and the shipper (about 250 bytes each,
+    /// touched as they are first used). The shipper drains it every 10 ms, so this absorbs
+    /// a shipper stall of ring_capacity / request rate before event loops wait for room.
+    public var ringCapacity = 8192
     /// Above this, never-sent spooled batches are merged; past it even then, the agent warns.
     public var spoolMaxBytes = 256 << 20
     public var maxRequestBodyBytes = 32 << 20
@@ -139,9 +143,10 @@ public struct AgentConfig: Sendable {
             quota.defaultMaxOutputTokens = try section.int("default_max_output_tokens", default: quota.defaultMaxOutputTokens, range: 1...10_000_000)
         }
         if let section = try root.section("meter") {
-            try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells"])
+            try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells", "ring_capacity"])
             flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)
             maxBatchCells = try section.int("max_batch_cells", default: maxBatchCells, range: 1...1_000_000)
+            ringCapacity = try section.int("ring_capacity", default: ringCapacity, range: 64...(1 << 22))
         }
         if let section = try root.section("spool") {
             try section.rejectUnknownKeys(allowed: ["max_bytes"])

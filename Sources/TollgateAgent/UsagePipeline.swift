@@ -10,7 +10,7 @@ public final class UsagePipeline: Sendable {
 
     public init(config: AgentConfig, metrics: MetricsRegistry, logger: Logger) throws {
         let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
-        recorder = UsageRecorder()
+        recorder = UsageRecorder(capacity: config.ringCapacity)
         shipper = try Shipper(
             settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
                                        flushIntervalMs: Int64(config.flushIntervalMilliseconds),

@@ -9,7 +9,7 @@ import TollgateRing
 final class UsageRecorder: @unchecked Sendable {
     private let ring: MPSCRing<UsageEvent>
 
-    init(capacity: Int = 1 << 16) {
+    init(capacity: Int) {
         ring = MPSCRing(capacity: capacity)
     }
 

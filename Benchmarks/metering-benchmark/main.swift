@@ -4,6 +4,9 @@ import TollgateProviders
 // What metering costs the proxy per request, without any I/O: classifying the request
 // body and reading usage from the response as it passes, for the fixtures the proxy
 // benchmark serves (Benchmarks/proxy/). Medians of --runs runs of --iterations each.
+// The baseline, measured in the same run, reads the same fields with Foundation's
+// `JSONDecoder` (what the meter did before `JSONScanner`), so the ratio is what the
+// scanner saves.
 //
 //   swift run -c release metering-benchmark [--iterations N] [--runs R] [--only classify|chat|sse]
 
@@ -52,23 +55,73 @@ func measure(_ key: String, _ name: String, _ body: () -> Int) {
         perCall.append(Double(DispatchTime.now().uptimeNanoseconds - start) / Double(iterations))
     }
     perCall.sort()
-    print(String(format: "%-44@ %8.2f µs   (min %.2f, max %.2f; checksum %d)", name as NSString,
-                 perCall[perCall.count / 2] / 1000, perCall[0] / 1000, perCall[perCall.count - 1] / 1000, sink % 1000))
+    // The value read per call is printed so the work cannot be optimised away unseen.
+    print(String(format: "%-46@ %8.2f µs   (min %.2f, max %.2f; read %d per call)", name as NSString,
+                 perCall[perCall.count / 2] / 1000, perCall[0] / 1000, perCall[perCall.count - 1] / 1000, sink / (runs * iterations)))
+}
+
+/// The fields the meter reads, as plain `Decodable` types for the Foundation baseline.
+struct BaselineRequest: Decodable {
+    var model: String?
+    var stream: Bool?
+    var max_tokens: Int64?
+    var user: String?
+    var stream_options: [String: Bool]?
+}
+
+struct BaselineBody: Decodable {
+    struct Usage: Decodable {
+        var prompt_tokens: Int64?
+        var completion_tokens: Int64?
+        var prompt_tokens_details: [String: Int64]?
+        var completion_tokens_details: [String: Int64]?
+    }
+    struct Message: Decodable { var content: String?; var refusal: String? }
+    struct Choice: Decodable { var message: Message?; var delta: Message?; var text: String? }
+    var model: String?
+    var usage: Usage?
+    var choices: [Choice]?
+
+    var outputCharacters: Int {
+        choices?.reduce(0) { $0 + ($1.message?.content?.unicodeScalars.count ?? 0) + ($1.delta?.content?.unicodeScalars.count ?? 0) } ?? 0
+    }
 }
 
 print("metering cost per request, \(runs) runs × \(iterations) iterations (median)")
 measure("classify", "classify chat request (\(jsonRequest.count) B)") {
     ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: jsonRequest)?.maxOutputTokens.map(Int.init) ?? 0
 }
+measure("classify", "  baseline: JSONDecoder on the same fields") {
+    ((try? JSONDecoder().decode(BaselineRequest.self, from: jsonRequest))?.max_tokens).map(Int.init) ?? 0
+}
 let request = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: jsonRequest)!
 measure("chat", "read chat.completion usage (\(jsonResponse.count) B)") {
     var tap = request.makeTap(contentType: "application/json")
     tap.consume(jsonResponse)
-    return Int(tap.finish().usage?.tokens.output ?? -1)
+    let result = tap.finish()
+    return Int(result.usage?.tokens.output ?? -1) + result.outputCharacters
+}
+measure("chat", "  baseline: JSONDecoder on the same fields") {
+    let body = try? JSONDecoder().decode(BaselineBody.self, from: Data(jsonResponse))
+    return Int(body?.usage?.completion_tokens ?? -1) + (body?.outputCharacters ?? 0)
 }
 let stream = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: streamRequest)!
 measure("sse", "read SSE stream usage (\(streamChunks.count) events, \(streamResponse.count) B)") {
     var tap = stream.makeTap(contentType: "text/event-stream")
     for chunk in streamChunks { tap.consume(chunk) }
-    return Int(tap.finish().usage?.tokens.output ?? -1)
+    let result = tap.finish()
+    return Int(result.usage?.tokens.output ?? -1) + result.outputCharacters
+}
+measure("sse", "  baseline: SSEParser + JSONDecoder per event") {
+    var parser = SSEParser()
+    var output: Int64 = -1
+    var characters = 0
+    for chunk in streamChunks {
+        for event in parser.feed(chunk) where event.data != "[DONE]" {
+            guard let body = try? JSONDecoder().decode(BaselineBody.self, from: Data(event.data.utf8)) else { continue }
+            output = body.usage?.completion_tokens ?? output
+            characters += body.outputCharacters
+        }
+    }
+    return Int(output) + characters
 }

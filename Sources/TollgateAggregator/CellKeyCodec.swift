@@ -15,15 +15,24 @@ enum CellKeyCodec {
 
     static func encode(_ key: CellKey) -> [UInt8] {
         var bytes = minutePrefix(key.minute)
-        for field in key.dimensions.storedFields {
-            let utf8 = Array(field.utf8)
+        let fields = key.dimensions.storedFields
+        bytes.reserveCapacity(bytes.count + fields.reduce(0) { $0 + 2 + $1.utf8.count })
+        for field in fields {
+            let utf8 = field.utf8
+            guard utf8.count > Int(UInt16.max) else {
+                bytes.append(UInt8(utf8.count >> 8))
+                bytes.append(UInt8(utf8.count & 0xff))
+                bytes.append(contentsOf: utf8)
+                continue
+            }
             // Longer values are cut (at a character boundary) rather than failing ingest: a
             // rejected batch would be resent forever. No real dimension value is 64 KiB.
-            var length = min(utf8.count, Int(UInt16.max))
-            while length < utf8.count && utf8[length] & 0xC0 == 0x80 { length -= 1 }
+            let long = Array(utf8)
+            var length = Int(UInt16.max)
+            while long[length] & 0xC0 == 0x80 { length -= 1 }
             bytes.append(UInt8(length >> 8))
             bytes.append(UInt8(length & 0xff))
-            bytes.append(contentsOf: utf8.prefix(length))
+            bytes.append(contentsOf: long[..<length])
         }
         return bytes
     }

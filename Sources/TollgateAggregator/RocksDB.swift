@@ -57,6 +57,15 @@ final class RocksDB: @unchecked Sendable {
     init(path: String) throws {
         let options = rocksdb_options_create()!
         rocksdb_options_set_create_if_missing(options, 1)
+        // Most counters a batch reads do not exist yet (a new minute, a new host): bloom
+        // filters, in the memtable and in every table file, answer those misses without a
+        // search. Measured by scripts/bench-ingest.sh.
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, 0.1)
+        rocksdb_options_set_memtable_whole_key_filtering(options, 1)
+        let table = rocksdb_block_based_options_create()!
+        rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom(10))
+        rocksdb_options_set_block_based_table_factory(options, table)
+        rocksdb_block_based_options_destroy(table)
         var errorPointer: UnsafeMutablePointer<CChar>?
         let handle = rocksdb_open(options, path, &errorPointer)
         if let message = Self.take(errorPointer) {

@@ -426,3 +426,16 @@ struct JSONScanner {
         return bytes[span.range.lowerBound] == UInt8(ascii: "t")
     }
 }
+
+/// One document's bytes, shared by every value and container read from it.
+final class JSONDocumentBytes: Sendable {
+    let bytes: [UInt8]
+
+    init(_ bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    func withScanner<R>(_ body: (JSONScanner) -> R) -> R {
+        bytes.withUnsafeBufferPointer { body(JSONScanner(bytes: $0)) }
+    }
+}

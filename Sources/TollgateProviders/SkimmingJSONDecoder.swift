@@ -17,19 +17,6 @@ enum SkimmingJSONDecoder {
     }
 }
 
-/// The bytes every container of one decoding reads from.
-final class JSONDocumentBytes: @unchecked Sendable {
-    let bytes: [UInt8]
-
-    init(_ bytes: [UInt8]) {
-        self.bytes = bytes
-    }
-
-    func withScanner<R>(_ body: (JSONScanner) -> R) -> R {
-        bytes.withUnsafeBufferPointer { body(JSONScanner(bytes: $0)) }
-    }
-}
-
 private struct SkimDecoder: Decoder, SingleValueDecodingContainer {
     let document: JSONDocumentBytes
     let span: JSONSpan

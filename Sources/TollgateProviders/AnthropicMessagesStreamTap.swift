@@ -25,48 +25,35 @@ public struct AnthropicMessagesStreamTap: UsageTap {
         private var sawStart = false
         private var sawFinalUsage = false
 
-        private struct Event: Decodable {
-            var type: Lenient<String>?
-            var message: Message?
-            var usage: AnthropicUsageObject?
-            var delta: Lenient<Delta>?
-            var content_block: Lenient<Delta>?
-        }
-
-        private struct Message: Decodable {
-            var model: Lenient<String>?
-            var usage: AnthropicUsageObject?
-        }
-
-        /// A content block delta (`text_delta`, `thinking_delta`, `input_json_delta`), or a
-        /// starting block, which may already hold text.
-        private struct Delta: Decodable {
-            var text: Lenient<String>?
-            var thinking: Lenient<String>?
-            var partial_json: Lenient<String>?
-        }
-
         mutating func read(_ event: ServerSentEvent, problems: inout TapProblems) {
             guard !event.isBlank else { return }
-            guard let payload = JSON.decode(Event.self, from: event.data) else {
+            guard let payload = JSONValue(parsing: event.data.utf8)?.object else {
                 problems.record(.malformedEvent)
                 return
             }
-            switch payload.type?.value ?? event.event ?? "" {
-            case "message_start":
-                sawStart = true
-                model = modelName(payload.message?.model?.value) ?? model
-                merge(payload.message?.usage, problems: &problems)
-            case "message_delta":
-                sawFinalUsage = true
-                merge(payload.usage, problems: &problems)
-            case "content_block_delta", "content_block_start":
-                let delta = payload.delta?.value ?? payload.content_block?.value
-                characters += delta.map { $0.text.meteredLength + $0.thinking.meteredLength + $0.partial_json.meteredLength } ?? 0
-            case "error":
-                problems.record(.providerError)
-            default:
-                break
+            do {
+                switch payload.string("type") ?? event.event ?? "" {
+                case "message_start":
+                    sawStart = true
+                    let message = try payload.strictObject("message")
+                    model = modelName(message?.string("model")) ?? model
+                    try merge(message?.strictObject("usage").map(AnthropicUsageObject.init), problems: &problems)
+                case "message_delta":
+                    sawFinalUsage = true
+                    try merge(payload.strictObject("usage").map(AnthropicUsageObject.init), problems: &problems)
+                case "content_block_delta", "content_block_start":
+                    // A content block delta (`text_delta`, `thinking_delta`,
+                    // `input_json_delta`), or a starting block, which may hold text already.
+                    if let delta = payload["delta"]?.object ?? payload["content_block"]?.object {
+                        characters += delta.meteredLength("text") + delta.meteredLength("thinking") + delta.meteredLength("partial_json")
+                    }
+                case "error":
+                    problems.record(.providerError)
+                default:
+                    break
+                }
+            } catch {
+                problems.record(.malformedEvent)
             }
         }
 

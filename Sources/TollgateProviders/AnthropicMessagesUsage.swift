@@ -11,38 +11,37 @@ public enum AnthropicMessagesUsage {
     }
 
     static func read(_ body: Data) -> BodyReading {
-        guard let decoded = JSON.decode(Body.self, from: body) else { return .malformed }
-        let characters = decoded.content?.value?.reduce(0) { $0 + $1.text.meteredLength + $1.thinking.meteredLength } ?? 0
-        return BodyReading(model: decoded.model?.value, outputCharacters: characters) {
-            guard let usage = decoded.usage else { return nil }
-            return try AnthropicUsageFields(usage).tokens()
+        guard let message = JSONValue(parsing: body)?.object else { return .malformed }
+        let usage: AnthropicUsageObject?
+        do {
+            usage = try message.strictObject("usage").map(AnthropicUsageObject.init)
+        } catch {
+            return .malformed
         }
-    }
-
-    private struct Body: Decodable {
-        var model: Lenient<String>?
-        var usage: AnthropicUsageObject?
-        var content: Lenient<[Block]>?
-    }
-
-    /// Text and thinking blocks; a `tool_use` block's `input` is an object whose size a
-    /// meter would have to re-serialise to count, so it is left out of the estimate.
-    private struct Block: Decodable {
-        var text: Lenient<String>?
-        var thinking: Lenient<String>?
+        // A `tool_use` block's `input` is an object whose size a meter would have to
+        // re-serialise to count, so only text and thinking blocks count for estimates.
+        let characters = message.objects("content")?.reduce(0) { $0 + $1.meteredLength("text") + $1.meteredLength("thinking") } ?? 0
+        return BodyReading(model: message.string("model"), outputCharacters: characters) {
+            try usage.map(AnthropicUsageFields.init)?.tokens()
+        }
     }
 }
 
 /// Anthropic's `usage` object, in a message, in `message_start` and in `message_delta`.
-struct AnthropicUsageObject: Decodable, Sendable {
+/// A count of the wrong type makes the report unreadable.
+struct AnthropicUsageObject: Sendable {
     var input_tokens: Int64?
     var cache_creation_input_tokens: Int64?
     var cache_read_input_tokens: Int64?
     var output_tokens: Int64?
-    var output_tokens_details: OutputDetails?
+    var thinking_tokens: Int64?
 
-    struct OutputDetails: Decodable, Sendable {
-        var thinking_tokens: Int64?
+    init(_ usage: JSONObject) throws {
+        input_tokens = try usage.count("input_tokens")
+        cache_creation_input_tokens = try usage.count("cache_creation_input_tokens")
+        cache_read_input_tokens = try usage.count("cache_read_input_tokens")
+        output_tokens = try usage.count("output_tokens")
+        thinking_tokens = try usage.strictObject("output_tokens_details")?.count("thinking_tokens")
     }
 }
 
@@ -67,7 +66,7 @@ struct AnthropicUsageFields: Sendable, Equatable {
         cacheWrite = try usage.cache_creation_input_tokens.map { try plausible($0, "cache_creation_input_tokens") }
         cacheRead = try usage.cache_read_input_tokens.map { try plausible($0, "cache_read_input_tokens") }
         output = try usage.output_tokens.map { try plausible($0, "output_tokens") }
-        thinking = try usage.output_tokens_details?.thinking_tokens.map { try plausible($0, "output_tokens_details.thinking_tokens") }
+        thinking = try usage.thinking_tokens.map { try plausible($0, "output_tokens_details.thinking_tokens") }
     }
 
     /// Takes every field `newer` reports, keeping the older value of those it omits.

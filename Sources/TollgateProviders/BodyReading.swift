@@ -31,8 +31,3 @@ struct BodyReading: Sendable {
         }
     }
 }
-
-/// A JSON value whose presence matters but whose content does not (an `error` object).
-struct AnyJSON: Decodable, Sendable {
-    init(from decoder: Decoder) throws {}
-}

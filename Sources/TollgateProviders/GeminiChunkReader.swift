@@ -14,12 +14,12 @@ struct GeminiChunkReader: Sendable {
     private var sawFinalChunk = false
 
     mutating func read(_ chunk: Data, problems: inout TapProblems) {
-        guard let decoded = JSON.decode(GeminiResponseChunk.self, from: chunk) else {
+        guard let decoded = GeminiResponseChunk(chunk) else {
             problems.record(.malformedEvent)
             return
         }
-        if decoded.error != nil { problems.record(.providerError) }
-        model = modelName(decoded.modelVersion?.value) ?? model
+        if decoded.hasError { problems.record(.providerError) }
+        model = modelName(decoded.modelVersion) ?? model
         characters += decoded.outputCharacters
         let metadata = decoded.usageMetadata.flatMap { $0.hasCounts ? $0 : nil }
         if decoded.isFinal {

@@ -14,61 +14,62 @@ public enum GeminiUsage {
     }
 
     static func read(_ body: Data) -> BodyReading {
-        guard let decoded = JSON.decode(GeminiResponseChunk.self, from: body) else { return .malformed }
-        return BodyReading(model: decoded.modelVersion?.value, outputCharacters: decoded.outputCharacters) {
-            guard let metadata = decoded.usageMetadata, metadata.hasCounts else { return nil }
+        guard let chunk = GeminiResponseChunk(body) else { return .malformed }
+        return BodyReading(model: chunk.modelVersion, outputCharacters: chunk.outputCharacters) {
+            guard let metadata = chunk.usageMetadata, metadata.hasCounts else { return nil }
             return try metadata.tokens()
         }
     }
 }
 
 /// A `GenerateContentResponse`: a whole body, or one chunk of a stream.
-struct GeminiResponseChunk: Decodable, Sendable {
-    var candidates: Lenient<[Candidate]>?
+struct GeminiResponseChunk: Sendable {
     var usageMetadata: GeminiUsageMetadata?
-    var modelVersion: Lenient<String>?
-    var promptFeedback: Lenient<PromptFeedback>?
-    var error: AnyJSON?
-
-    struct Candidate: Decodable, Sendable {
-        var content: Lenient<Content>?
-        var finishReason: Lenient<String>?
-    }
-
-    struct Content: Decodable, Sendable {
-        var parts: Lenient<[Part]>?
-    }
-
-    /// Text parts, thought summaries (`thought: true`) included: both are generated.
-    struct Part: Decodable, Sendable {
-        var text: Lenient<String>?
-    }
-
-    struct PromptFeedback: Decodable, Sendable {
-        var blockReason: Lenient<String>?
-    }
-
-    var outputCharacters: Int {
-        candidates?.value?.reduce(0) { sum, candidate in
-            sum + (candidate.content?.value?.parts?.value?.reduce(0) { $0 + $1.text.meteredLength } ?? 0)
-        } ?? 0
-    }
-
+    var modelVersion: String?
+    var hasError = false
+    /// Unicode scalars in the candidates' text parts, thought summaries (`thought: true`)
+    /// included: both are generated.
+    var outputCharacters = 0
     /// This chunk ends the generation: a candidate has a finish reason, or the prompt
     /// itself was blocked (then there are no candidates at all).
-    var isFinal: Bool {
-        let finished = candidates?.value?.contains { $0.finishReason?.value?.isEmpty == false } ?? false
-        return finished || promptFeedback?.value?.blockReason?.value != nil
+    var isFinal = false
+
+    /// Nil when the bytes are not a JSON object or carry a malformed `usageMetadata`.
+    init?(_ bytes: some Collection<UInt8>) {
+        guard let chunk = JSONValue(parsing: bytes)?.object else { return nil }
+        do {
+            usageMetadata = try chunk.strictObject("usageMetadata").map(GeminiUsageMetadata.init)
+        } catch {
+            return nil
+        }
+        modelVersion = chunk.string("modelVersion")
+        hasError = chunk.present("error") != nil
+        let candidates = chunk.objects("candidates") ?? []
+        outputCharacters = candidates.reduce(0) { sum, candidate in
+            sum + (candidate["content"]?.object?.objects("parts")?.reduce(0) { $0 + $1.meteredLength("text") } ?? 0)
+        }
+        let finished = candidates.contains { $0.string("finishReason")?.isEmpty == false }
+        isFinal = finished || chunk["promptFeedback"]?.object?.string("blockReason") != nil
     }
 }
 
-struct GeminiUsageMetadata: Decodable, Sendable {
+/// The counts of a Gemini response; one of the wrong type makes the report unreadable.
+struct GeminiUsageMetadata: Sendable {
     var promptTokenCount: Int64?
     var cachedContentTokenCount: Int64?
     var candidatesTokenCount: Int64?
     var thoughtsTokenCount: Int64?
     var toolUsePromptTokenCount: Int64?
     var totalTokenCount: Int64?
+
+    init(_ metadata: JSONObject) throws {
+        promptTokenCount = try metadata.count("promptTokenCount")
+        cachedContentTokenCount = try metadata.count("cachedContentTokenCount")
+        candidatesTokenCount = try metadata.count("candidatesTokenCount")
+        thoughtsTokenCount = try metadata.count("thoughtsTokenCount")
+        toolUsePromptTokenCount = try metadata.count("toolUsePromptTokenCount")
+        totalTokenCount = try metadata.count("totalTokenCount")
+    }
 
     /// Vertex AI sends `usageMetadata` with only `trafficType` on early stream chunks;
     /// such an object reports nothing and must not replace real counts.

@@ -37,6 +37,7 @@ struct JSONValue {
 
     var string: String? { document.withScanner { $0.string(span) } }
     var int64: Int64? { document.withScanner { $0.int64(span) } }
+    var double: Double? { document.withScanner { $0.double(span) } }
     var bool: Bool? { document.withScanner { $0.bool(span) } }
 
     /// Unicode scalars in a string value (what estimates count), 0 for anything else.
@@ -80,6 +81,20 @@ struct JSONObject {
         return object
     }
 
+    /// Every member in document order, duplicates included; nil for a key that is not
+    /// valid text (a lone surrogate escape).
+    var entries: [(key: String?, value: JSONValue)] {
+        document.withScanner { scanner in
+            members.map { member in
+                let quoted = JSONSpan(kind: .string, range: (member.key.lowerBound - 1)..<(member.key.upperBound + 1))
+                return (scanner.string(quoted), JSONValue(document: document, span: member.value))
+            }
+        }
+    }
+
+    /// A string member, nil when absent or not a string.
+    func string(_ key: String) -> String? { self[key]?.string }
+
     /// A string member's metered length, 0 when absent or not a string.
     func meteredLength(_ key: String) -> Int { self[key]?.meteredLength ?? 0 }
 
@@ -100,4 +115,9 @@ struct JSONObject {
 /// A member the format defines with one shape arrived with another.
 struct JSONShapeError: Error {
     var key: String
+}
+
+extension String {
+    /// Length counted the way estimates count it: in Unicode scalars, cheap and stable.
+    var meteredLength: Int { unicodeScalars.count }
 }

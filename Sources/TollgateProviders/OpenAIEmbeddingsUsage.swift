@@ -8,22 +8,21 @@ public enum OpenAIEmbeddingsUsage {
         try read(body).usage.get()
     }
 
+    /// Only `model` and `usage` are read: the `data` array (floats, or base64 as the SDK
+    /// asks by default) is skipped, never decoded.
     static func read(_ body: Data) -> BodyReading {
-        guard let decoded = JSON.decode(Body.self, from: body) else { return .malformed }
-        return BodyReading(model: decoded.model?.value, outputCharacters: 0) {
-            guard let usage = decoded.usage else { return nil }
-            return TokenUsage(input: try plausible(usage.prompt_tokens, "prompt_tokens"))
+        guard let response = JSONValue(parsing: body)?.object else { return .malformed }
+        let promptTokens: Int64?
+        let usage: JSONObject?
+        do {
+            usage = try response.strictObject("usage")
+            promptTokens = try usage?.count("prompt_tokens")
+        } catch {
+            return .malformed
         }
-    }
-
-    /// The `data` array (floats, or base64 as the SDK asks by default) is not declared,
-    /// so it is skipped rather than decoded.
-    private struct Body: Decodable {
-        var model: Lenient<String>?
-        var usage: Usage?
-    }
-
-    private struct Usage: Decodable {
-        var prompt_tokens: Int64?
+        return BodyReading(model: response.string("model"), outputCharacters: 0) {
+            guard usage != nil else { return nil }
+            return TokenUsage(input: try plausible(promptTokens, "prompt_tokens"))
+        }
     }
 }

@@ -32,32 +32,33 @@ public struct OpenAIResponsesStreamTap: UsageTap {
         private var characters = 0
         private var sawTerminal = false
 
-        private struct Event: Decodable {
-            var type: Lenient<String>?
-            var delta: Lenient<String>?
-            /// Strict, unlike the text: a usage object of the wrong shape must show up as
-            /// a malformed event, not as a stream that never reported usage.
-            var response: OpenAIResponseObject?
-        }
-
         mutating func read(_ event: ServerSentEvent, problems: inout TapProblems) {
             guard !event.isBlank else { return }
-            guard let payload = JSON.decode(Event.self, from: event.data) else {
+            guard let payload = JSONValue(parsing: event.data.utf8)?.object else {
                 problems.record(.malformedEvent)
                 return
             }
-            let type = payload.type?.value ?? event.event ?? ""
+            // Strict, unlike the text: a usage object of the wrong shape must show up as a
+            // malformed event, not as a stream that never reported usage.
+            let response: OpenAIResponseObject?
+            do {
+                response = try payload.strictObject("response").map(OpenAIResponseObject.init)
+            } catch {
+                problems.record(.malformedEvent)
+                return
+            }
+            let type = payload.string("type") ?? event.event ?? ""
             if OpenAIResponsesStreamTap.textDeltaEvents.contains(type) {
-                characters += payload.delta.meteredLength
+                characters += payload.meteredLength("delta")
             } else if type == "error" || type == "response.failed" {
                 problems.record(.providerError)
             }
             let isTerminal = OpenAIResponsesStreamTap.terminalEvents.contains(type)
-            guard let response = payload.response else {
+            guard let response else {
                 if isTerminal { problems.record(.malformedEvent) }
                 return
             }
-            model = modelName(response.model?.value) ?? model
+            model = modelName(response.model) ?? model
             guard isTerminal else { return }
             sawTerminal = true
             guard let usage = response.usage else {

@@ -11,65 +11,65 @@ public enum OpenAIResponsesUsage {
     }
 
     static func read(_ body: Data) -> BodyReading {
-        guard let decoded = JSON.decode(OpenAIResponseObject.self, from: body) else { return .malformed }
-        return decoded.reading
+        guard let object = JSONValue(parsing: body)?.object, let response = try? OpenAIResponseObject(object) else { return .malformed }
+        return response.reading
     }
 }
 
 /// A Responses API `response` object: the whole non-streaming body, and what the
-/// terminal stream events (`response.completed`, `.incomplete`, `.failed`) carry.
-struct OpenAIResponseObject: Decodable, Sendable {
-    var model: Lenient<String>?
+/// stream events carry (in full on `response.created` and the terminal
+/// `response.completed`, `.incomplete`, `.failed`).
+struct OpenAIResponseObject {
+    var model: String?
     var usage: Usage?
-    var output: Lenient<[OutputItem]>?
+    private let object: JSONObject
 
-    struct Usage: Decodable, Sendable {
+    /// Throws when `usage` has the wrong shape: that must show up as a malformed report,
+    /// not as one without usage.
+    init(_ object: JSONObject) throws {
+        self.object = object
+        model = object.string("model")
+        usage = try object.strictObject("usage").map(Usage.init)
+    }
+
+    struct Usage: Sendable {
         var input_tokens: Int64?
-        var input_tokens_details: InputDetails?
+        var cached_tokens: Int64?
+        var cache_write_tokens: Int64?
         var output_tokens: Int64?
-        var output_tokens_details: OutputDetails?
+        var reasoning_tokens: Int64?
+
+        init(_ usage: JSONObject) throws {
+            input_tokens = try usage.count("input_tokens")
+            output_tokens = try usage.count("output_tokens")
+            let input = try usage.strictObject("input_tokens_details")
+            cached_tokens = try input?.count("cached_tokens")
+            cache_write_tokens = try input?.count("cache_write_tokens")
+            reasoning_tokens = try usage.strictObject("output_tokens_details")?.count("reasoning_tokens")
+        }
 
         func tokens() throws -> TokenUsage {
             TokenUsage(
                 input: try plausible(input_tokens, "input_tokens"),
-                cachedInput: try plausible(input_tokens_details?.cached_tokens, "input_tokens_details.cached_tokens"),
-                cacheWrite: try plausible(input_tokens_details?.cache_write_tokens, "input_tokens_details.cache_write_tokens"),
+                cachedInput: try plausible(cached_tokens, "input_tokens_details.cached_tokens"),
+                cacheWrite: try plausible(cache_write_tokens, "input_tokens_details.cache_write_tokens"),
                 output: try plausible(output_tokens, "output_tokens"),
-                reasoning: try plausible(output_tokens_details?.reasoning_tokens, "output_tokens_details.reasoning_tokens")
+                reasoning: try plausible(reasoning_tokens, "output_tokens_details.reasoning_tokens")
             )
         }
     }
 
-    struct InputDetails: Decodable, Sendable {
-        var cached_tokens: Int64?
-        var cache_write_tokens: Int64?
+    /// Generated text in `output`: a message's `content` parts, a reasoning item's
+    /// `summary` parts (text and refusals) and a function call's `arguments`; other item
+    /// kinds carry no text a meter can count. Computed on demand: streams never need it.
+    var outputCharacters: Int {
+        object.objects("output")?.reduce(0) { sum, item in
+            let parts = (item.objects("content") ?? []) + (item.objects("summary") ?? [])
+            return sum + parts.reduce(0) { $0 + $1.meteredLength("text") + $1.meteredLength("refusal") } + item.meteredLength("arguments")
+        } ?? 0
     }
-
-    struct OutputDetails: Decodable, Sendable {
-        var reasoning_tokens: Int64?
-    }
-
-    /// A message (`content` parts), a reasoning item (`summary` parts) or a function call
-    /// (`arguments`); other item kinds carry no generated text a meter can count.
-    struct OutputItem: Decodable, Sendable {
-        var content: Lenient<[Part]>?
-        var summary: Lenient<[Part]>?
-        var arguments: Lenient<String>?
-
-        var meteredLength: Int {
-            let parts = (content?.value ?? []) + (summary?.value ?? [])
-            return parts.reduce(0) { $0 + $1.text.meteredLength + $1.refusal.meteredLength } + arguments.meteredLength
-        }
-    }
-
-    struct Part: Decodable, Sendable {
-        var text: Lenient<String>?
-        var refusal: Lenient<String>?
-    }
-
-    var outputCharacters: Int { output?.value?.reduce(0) { $0 + $1.meteredLength } ?? 0 }
 
     var reading: BodyReading {
-        BodyReading(model: model?.value, outputCharacters: outputCharacters) { try usage?.tokens() }
+        BodyReading(model: model, outputCharacters: outputCharacters) { try usage?.tokens() }
     }
 }

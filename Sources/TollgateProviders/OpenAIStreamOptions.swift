@@ -17,15 +17,17 @@ public enum OpenAIStreamOptions {
     /// the provider as the client wrote it. Only a body that already has `stream_options`
     /// without `include_usage: true` goes through `JSONSerialization`.
     public static func requestingUsage(in body: Data) -> Data? {
-        guard let fields = JSON.decode(Fields.self, from: body), fields.stream?.value == true else { return nil }
-        if !fields.hasStreamOptions {
+        guard let fields = JSONValue(parsing: body)?.object, fields["stream"]?.bool == true else { return nil }
+        // A `"stream_options": null` is still a key: inserting a second one would leave
+        // which one wins to the provider's parser.
+        guard let streamOptions = fields["stream_options"] else {
             guard let brace = body.firstIndex(where: { !isJSONWhitespace($0) }), body[brace] == UInt8(ascii: "{") else { return nil }
             var rewritten = Data(body[..<body.index(after: brace)])
             rewritten.append(contentsOf: #""stream_options":{"include_usage":true},"#.utf8)
             rewritten.append(contentsOf: body[body.index(after: brace)...])
             return rewritten
         }
-        if fields.stream_options?.value?.include_usage?.value == true { return nil }
+        if streamOptions.object?["include_usage"]?.bool == true { return nil }
         guard var object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else { return nil }
         var options = object["stream_options"] as? [String: Any] ?? [:]
         options["include_usage"] = true
@@ -35,29 +37,5 @@ public enum OpenAIStreamOptions {
 
     private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
         byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
-    }
-
-    /// Decoding into this fails for anything but a JSON object, which is the check wanted.
-    private struct Fields: Decodable {
-        var stream: Lenient<Bool>?
-        var stream_options: Lenient<StreamOptions>?
-        var hasStreamOptions: Bool
-
-        struct StreamOptions: Decodable {
-            var include_usage: Lenient<Bool>?
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case stream, stream_options
-        }
-
-        init(from decoder: Decoder) throws {
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            stream = try container.decodeIfPresent(Lenient<Bool>.self, forKey: .stream)
-            stream_options = try container.decodeIfPresent(Lenient<StreamOptions>.self, forKey: .stream_options)
-            // A `"stream_options": null` is still a key: inserting a second one would
-            // leave which one wins to the provider's parser.
-            hasStreamOptions = container.contains(.stream_options)
-        }
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 import Testing
 @testable import TollgateProviders
 
-/// The meter reads JSON with `SkimmingJSONDecoder` for speed; these tests hold it to
-/// Foundation's `JSONDecoder` as the reference: on every fixture, every SSE event in them,
-/// and thousands of corrupted copies, both must accept the same documents and read the
-/// same values.
-@Suite struct SkimmingJSONDecoderTests {
+/// The meter reads JSON with `JSONScanner` (through `JSONValue`) for speed; these tests
+/// hold it to Foundation's `JSONDecoder` as the reference: on every fixture, every SSE event
+/// in them, and thousands of corrupted copies, both must accept the same documents and read
+/// the same values.
+@Suite struct JSONScannerTests {
     /// Every JSON document in the fixtures: whole bodies, and the `data:` of each SSE event.
     static let documents: [String] = {
         let directory = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
@@ -34,7 +34,7 @@ import Testing
         for document in Self.documents {
             let bytes = Array(document.utf8)
             let reference = try JSONDecoder().decode(JSONTree.self, from: Data(bytes))
-            #expect(try SkimmingJSONDecoder.decode(JSONTree.self, from: bytes) == reference, "\(document.prefix(80))")
+            #expect(JSONTree(scanning: bytes) == reference, "\(document.prefix(80))")
         }
     }
 
@@ -56,11 +56,11 @@ import Testing
                     }
                 }
                 let reference = try? JSONDecoder().decode(JSONTree.self, from: Data(bytes))
-                let skimmed = try? SkimmingJSONDecoder.decode(JSONTree.self, from: bytes)
+                let scanned = JSONTree(scanning: bytes)
                 if reference == nil { rejected += 1 }
-                if reference != skimmed {
+                if reference != scanned {
                     disagreements += 1
-                    Issue.record("Foundation read \(String(describing: reference).prefix(60)), skimming read \(String(describing: skimmed).prefix(60)) for \(String(decoding: bytes, as: UTF8.self).prefix(120))")
+                    Issue.record("Foundation read \(String(describing: reference).prefix(60)), the scanner read \(String(describing: scanned).prefix(60)) for \(String(decoding: bytes, as: UTF8.self).prefix(120))")
                 }
                 if disagreements > 5 { return }
             }
@@ -79,7 +79,7 @@ import Testing
     func rejectsWhatFoundationRejects(text: String) {
         let bytes = text == "[\"\u{FF}\"]" ? Array("[\"".utf8) + [0xFF] + Array("\"]".utf8) : Array(text.utf8)
         #expect((try? JSONDecoder().decode(JSONTree.self, from: Data(bytes))) == nil)
-        #expect((try? SkimmingJSONDecoder.decode(JSONTree.self, from: bytes)) == nil)
+        #expect(JSONTree(scanning: bytes) == nil)
     }
 
     @Test(arguments: [
@@ -90,38 +90,25 @@ import Testing
     func readsValuesAsFoundationDoes(text: String) throws {
         let bytes = Array(text.utf8)
         let reference = try JSONDecoder().decode(JSONTree.self, from: Data(bytes))
-        #expect(try SkimmingJSONDecoder.decode(JSONTree.self, from: bytes) == reference)
+        #expect(JSONTree(scanning: bytes) == reference)
     }
 
     @Test func firstDuplicateKeyWinsAsInFoundationAndEscapedKeysMatch() throws {
         struct Fields: Decodable { var model: String?; var n: Int64? }
         let text = #"{"m\u006fdel":"a","model":"b","n":1}"#
-        let fields = try SkimmingJSONDecoder.decode(Fields.self, from: Array(text.utf8))
-        #expect(fields.model == "a")
+        let object = try #require(JSONValue(parsing: Array(text.utf8))?.object)
+        #expect(object.string("model") == "a")
         #expect(try JSONDecoder().decode(Fields.self, from: Data(text.utf8)).model == "a")
-        #expect(fields.n == 1)
+        #expect(object["n"]?.int64 == 1)
     }
 
     @Test func deepNestingIsRejectedNotACrash() {
         let deep = Array(repeating: UInt8(ascii: "["), count: 100_000) + Array(repeating: UInt8(ascii: "]"), count: 100_000)
-        #expect((try? SkimmingJSONDecoder.decode(JSONTree.self, from: deep)) == nil)
-    }
-
-    @Test func wrongTypesFailOnlyTheLenientField() throws {
-        struct Fields: Decodable {
-            var model: Lenient<String>?
-            var stream: Lenient<Bool>?
-            var max_tokens: Lenient<Int64>?
-        }
-        let fields = try SkimmingJSONDecoder.decode(Fields.self, from: Array(#"{"model":7,"stream":true,"max_tokens":"many"}"#.utf8))
-        #expect(fields.model?.value == nil)
-        #expect(fields.stream?.value == true)
-        #expect(fields.max_tokens?.value == nil)
+        #expect(JSONTree(scanning: deep) == nil)
     }
 }
 
-/// Any JSON value, decoded through the generic `Decoder` API the way the meter's structs
-/// use it: single values, keyed containers (with `allKeys`) and unkeyed containers.
+/// Any JSON value: decoded by Foundation through the `Decoder` API, or read by `JSONValue`.
 indirect enum JSONTree: Decodable, Equatable {
     case null
     case bool(Bool)
@@ -147,6 +134,44 @@ indirect enum JSONTree: Decodable, Equatable {
             self = .array(value)
         } else {
             self = .object(try single.decode([String: JSONTree].self))
+        }
+    }
+
+    /// Nil where Foundation throws: invalid JSON, or text that is not (a lone surrogate).
+    init?(scanning bytes: [UInt8]) {
+        guard let root = JSONValue(parsing: bytes) else { return nil }
+        self.init(root)
+    }
+
+    init?(_ value: JSONValue) {
+        switch value.span.kind {
+        case .null: self = .null
+        case .bool: self = .bool(value.bool!)
+        case .number:
+            if let integer = value.int64 {
+                self = .integer(integer)
+            } else if let number = value.double {
+                self = .number(number)
+            } else {
+                return nil
+            }
+        case .string:
+            guard let text = value.string else { return nil }
+            self = .string(text)
+        case .array:
+            var elements: [JSONTree] = []
+            for element in value.array! {
+                guard let tree = JSONTree(element) else { return nil }
+                elements.append(tree)
+            }
+            self = .array(elements)
+        case .object:
+            var members: [String: JSONTree] = [:]
+            for (key, member) in value.object!.entries {
+                guard let key, let tree = JSONTree(member) else { return nil }
+                if members[key] == nil { members[key] = tree }  // the first one wins, as in Foundation
+            }
+            self = .object(members)
         }
     }
 }

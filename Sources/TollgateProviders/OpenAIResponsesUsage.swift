@@ -21,7 +21,7 @@ public enum OpenAIResponsesUsage {
 /// `response.completed`, `.incomplete`, `.failed`).
 struct OpenAIResponseObject {
     var model: String?
-    var usage: Usage?
+    var usage: OpenAIUsageObject?
     private let object: JSONObject
 
     /// Throws when `usage` has the wrong shape: that must show up as a malformed report,
@@ -29,34 +29,7 @@ struct OpenAIResponseObject {
     init(_ object: JSONObject) throws {
         self.object = object
         model = object.string("model")
-        usage = try object.strictObject("usage").map(Usage.init)
-    }
-
-    struct Usage: Sendable {
-        var input_tokens: Int64?
-        var cached_tokens: Int64?
-        var cache_write_tokens: Int64?
-        var output_tokens: Int64?
-        var reasoning_tokens: Int64?
-
-        init(_ usage: JSONObject) throws {
-            input_tokens = try usage.count("input_tokens")
-            output_tokens = try usage.count("output_tokens")
-            let input = try usage.strictObject("input_tokens_details")
-            cached_tokens = try input?.count("cached_tokens")
-            cache_write_tokens = try input?.count("cache_write_tokens")
-            reasoning_tokens = try usage.strictObject("output_tokens_details")?.count("reasoning_tokens")
-        }
-
-        func tokens() throws -> TokenUsage {
-            TokenUsage(
-                input: try plausible(input_tokens, "input_tokens"),
-                cachedInput: try plausible(cached_tokens, "input_tokens_details.cached_tokens"),
-                cacheWrite: try plausible(cache_write_tokens, "input_tokens_details.cache_write_tokens"),
-                output: try plausible(output_tokens, "output_tokens"),
-                reasoning: try plausible(reasoning_tokens, "output_tokens_details.reasoning_tokens")
-            )
-        }
+        usage = try object.strictObject("usage").map { try OpenAIUsageObject($0, spelling: .responses) }
     }
 
     /// Generated text in `output`: a message's `content` parts, a reasoning item's

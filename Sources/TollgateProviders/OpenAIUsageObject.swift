@@ -1,34 +1,51 @@
 import Foundation
 import TollgateCore
 
-/// The `usage` object shared by Chat Completions, legacy Completions and Embeddings.
+/// OpenAI's `usage` object, in its two spellings: Chat Completions, legacy Completions and
+/// Embeddings say `prompt_tokens`/`completion_tokens`, the Responses API
+/// `input_tokens`/`output_tokens`; the meaning is the same.
 ///
-/// `prompt_tokens` includes cache reads (and the newer cache writes) and
-/// `completion_tokens` includes reasoning, which is exactly `TokenUsage`'s convention, so
-/// the numbers are taken as they are. A count of the wrong type makes the report unreadable.
+/// The input count includes cache reads (and the newer cache writes) and the output count
+/// includes reasoning, which is exactly `TokenUsage`'s convention, so the numbers are taken
+/// as they are. A count of the wrong type makes the report unreadable.
 struct OpenAIUsageObject: Sendable {
-    var prompt_tokens: Int64?
-    var completion_tokens: Int64?
-    var cached_tokens: Int64?
-    var cache_write_tokens: Int64?
-    var reasoning_tokens: Int64?
+    /// The field names of one spelling.
+    struct Spelling: Sendable {
+        var input: String
+        var output: String
+        var inputDetails: String
+        var outputDetails: String
 
-    init(_ usage: JSONObject) throws {
-        prompt_tokens = try usage.count("prompt_tokens")
-        completion_tokens = try usage.count("completion_tokens")
-        let prompt = try usage.strictObject("prompt_tokens_details")
-        cached_tokens = try prompt?.count("cached_tokens")
-        cache_write_tokens = try prompt?.count("cache_write_tokens")
-        reasoning_tokens = try usage.strictObject("completion_tokens_details")?.count("reasoning_tokens")
+        static let chat = Spelling(input: "prompt_tokens", output: "completion_tokens",
+                                   inputDetails: "prompt_tokens_details", outputDetails: "completion_tokens_details")
+        static let responses = Spelling(input: "input_tokens", output: "output_tokens",
+                                        inputDetails: "input_tokens_details", outputDetails: "output_tokens_details")
+    }
+
+    let spelling: Spelling
+    var input: Int64?
+    var output: Int64?
+    var cached: Int64?
+    var cacheWrite: Int64?
+    var reasoning: Int64?
+
+    init(_ usage: JSONObject, spelling: Spelling = .chat) throws {
+        self.spelling = spelling
+        input = try usage.count(spelling.input)
+        output = try usage.count(spelling.output)
+        let details = try usage.strictObject(spelling.inputDetails)
+        cached = try details?.count("cached_tokens")
+        cacheWrite = try details?.count("cache_write_tokens")
+        reasoning = try usage.strictObject(spelling.outputDetails)?.count("reasoning_tokens")
     }
 
     func tokens() throws -> TokenUsage {
         TokenUsage(
-            input: try plausible(prompt_tokens, "prompt_tokens"),
-            cachedInput: try plausible(cached_tokens, "prompt_tokens_details.cached_tokens"),
-            cacheWrite: try plausible(cache_write_tokens, "prompt_tokens_details.cache_write_tokens"),
-            output: try plausible(completion_tokens, "completion_tokens"),
-            reasoning: try plausible(reasoning_tokens, "completion_tokens_details.reasoning_tokens")
+            input: try plausible(input, spelling.input),
+            cachedInput: try plausible(cached, "\(spelling.inputDetails).cached_tokens"),
+            cacheWrite: try plausible(cacheWrite, "\(spelling.inputDetails).cache_write_tokens"),
+            output: try plausible(output, spelling.output),
+            reasoning: try plausible(reasoning, "\(spelling.outputDetails).reasoning_tokens")
         )
     }
 }
@@ -50,7 +67,7 @@ struct OpenAIChoicesBody: Sendable {
         guard let body = JSONValue(parsing: bytes)?.object else { return nil }
         model = body["model"]?.string
         do {
-            usage = try body.strictObject("usage").map(OpenAIUsageObject.init)
+            usage = try body.strictObject("usage").map { try OpenAIUsageObject($0) }
         } catch {
             return nil
         }

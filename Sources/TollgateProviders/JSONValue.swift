@@ -1,10 +1,10 @@
-/// A value in a validated JSON document, read on demand: the fast way for the meter to
-/// read the formats on every request's path (request bodies, Chat Completions bodies and
-/// stream chunks). Nothing is decoded until asked for, and asking costs no generic
-/// `Decodable` machinery, which at this scale is most of a decoder's time.
+/// A value in a validated JSON document, read on demand: how the meter reads every
+/// provider format (request bodies, response bodies, stream events). Nothing is decoded
+/// until asked for, and asking costs no generic `Decodable` machinery, which at the
+/// proxy's request rates is most of a general decoder's time (scripts/bench-metering.sh).
 ///
-/// Reads are lenient by shape: asking an object for a member of a number gives nil, as a
-/// `Lenient` field would.
+/// Reads are lenient by shape: asking a number for its members, or an object for a string,
+/// gives nil, so an unexpected shape costs that field only.
 struct JSONValue {
     fileprivate let document: JSONDocumentBytes
     let span: JSONSpan
@@ -98,8 +98,8 @@ struct JSONObject {
     /// A string member's metered length, 0 when absent or not a string.
     func meteredLength(_ key: String) -> Int { self[key]?.meteredLength ?? 0 }
 
-    /// The objects in an array member, or nil unless it is an array of objects only (as a
-    /// `Lenient<[T]>` of an object type would read it).
+    /// The objects in an array member, or nil unless it is an array of objects only: one
+    /// odd element makes the list unreadable rather than silently shorter.
     func objects(_ key: String) -> [JSONObject]? {
         guard let elements = self[key]?.array else { return nil }
         var objects: [JSONObject] = []

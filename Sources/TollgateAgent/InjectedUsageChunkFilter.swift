@@ -58,7 +58,7 @@ struct InjectedUsageChunkFilter {
     /// The usage chunk is `data: {…"choices":[],…"usage":{…}}`.
     static func isUsageOnlyChunk(_ event: ArraySlice<UInt8>) -> Bool {
         // Every event passes here; only the one that names usage is worth decoding.
-        guard contains(usageKey, in: event) else { return false }
+        guard event.firstRange(of: usageKey) != nil else { return false }
         let text = String(decoding: event, as: UTF8.self)
         guard let dataLine = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("data:") }) else { return false }
         let payload = dataLine.dropFirst("data:".count).trimmingCharacters(in: .whitespaces)
@@ -68,16 +68,6 @@ struct InjectedUsageChunkFilter {
     }
 
     private static let usageKey = Array("\"usage\"".utf8)
-
-    private static func contains(_ needle: [UInt8], in haystack: ArraySlice<UInt8>) -> Bool {
-        guard haystack.count >= needle.count else { return false }
-        var start = haystack.startIndex
-        while start <= haystack.endIndex - needle.count {
-            if haystack[start] == needle[0], haystack[start..<(start + needle.count)].elementsEqual(needle) { return true }
-            start += 1
-        }
-        return false
-    }
 
     /// Events end with a blank line: `\n\n`, `\r\n\r\n` or `\r\r`.
     static func endOfFirstEvent(in bytes: [UInt8], from start: Int) -> Int? {

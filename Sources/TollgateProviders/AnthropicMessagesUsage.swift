@@ -10,7 +10,7 @@ public enum AnthropicMessagesUsage {
         try read(body).usage.get()
     }
 
-    static func read(_ body: Data) -> BodyReading {
+    static func read(_ body: some Collection<UInt8>) -> BodyReading {
         guard let message = JSONValue(parsing: body)?.object else { return .malformed }
         let usage: AnthropicUsageObject?
         do {

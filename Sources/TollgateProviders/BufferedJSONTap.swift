@@ -36,13 +36,13 @@ public struct BufferedJSONTap: UsageTap {
         if tooLarge {
             problems.record(.responseTooLarge)
         } else {
-            var reading = endpoint.readBody(Data(body))
+            var reading = endpoint.readBody(body)
             // Repair invalid UTF-8 as the streaming taps do, so one bad byte in generated
             // text costs a label, not the body's usage. The decoder rejects such a body, so
             // only a rejected one needs checking.
             if case .failure(.malformedJSON) = reading.usage, String(validating: body, as: UTF8.self) == nil {
                 problems.record(.invalidUTF8)
-                reading = endpoint.readBody(Data(String(decoding: body, as: UTF8.self).utf8))
+                reading = endpoint.readBody(Array(String(decoding: body, as: UTF8.self).utf8))
             }
             finished.outputCharacters = reading.outputCharacters
             switch reading.usage {
@@ -59,7 +59,7 @@ public struct BufferedJSONTap: UsageTap {
 
 extension ProviderEndpoint {
     /// Reads a whole (non-streaming) response body of this endpoint.
-    func readBody(_ body: Data) -> BodyReading {
+    func readBody(_ body: some Collection<UInt8>) -> BodyReading {
         switch self {
         case .chatCompletions, .completions: OpenAIChoicesBody.read(body)
         case .embeddings: OpenAIEmbeddingsUsage.read(body)

@@ -13,7 +13,7 @@ public enum GeminiUsage {
         try read(body).usage.get()
     }
 
-    static func read(_ body: Data) -> BodyReading {
+    static func read(_ body: some Collection<UInt8>) -> BodyReading {
         guard let chunk = GeminiResponseChunk(body) else { return .malformed }
         return BodyReading(model: chunk.modelVersion, outputCharacters: chunk.outputCharacters) {
             guard let metadata = chunk.usageMetadata, metadata.hasCounts else { return nil }

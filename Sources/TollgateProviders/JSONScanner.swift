@@ -46,51 +46,16 @@ struct JSONScanner {
         let start = index
         switch bytes[index] {
         case UInt8(ascii: "{"):
-            index = skipWhitespace(from: index + 1)
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                return JSONSpan(kind: .object, range: start..<index)
-            }
-            while true {
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), validateString(at: &index) else { return nil }
+            return validateContainer(at: &index, closer: UInt8(ascii: "}"), kind: .object) { index in
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\""), validateString(at: &index) else { return false }
                 index = skipWhitespace(from: index)
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return nil }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { return false }
                 index = skipWhitespace(from: index + 1)
-                guard validateValue(at: &index, depth: depth + 1) != nil else { return nil }
-                index = skipWhitespace(from: index)
-                guard index < bytes.count else { return nil }
-                if bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return JSONSpan(kind: .object, range: start..<index)
-                }
-                guard bytes[index] == UInt8(ascii: ",") else { return nil }
-                index = skipWhitespace(from: index + 1)
-                // Foundation's decoder takes a trailing comma, so a provider's may pass too.
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return JSONSpan(kind: .object, range: start..<index)
-                }
+                return validateValue(at: &index, depth: depth + 1) != nil
             }
         case UInt8(ascii: "["):
-            index = skipWhitespace(from: index + 1)
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                index += 1
-                return JSONSpan(kind: .array, range: start..<index)
-            }
-            while true {
-                guard validateValue(at: &index, depth: depth + 1) != nil else { return nil }
-                index = skipWhitespace(from: index)
-                guard index < bytes.count else { return nil }
-                if bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return JSONSpan(kind: .array, range: start..<index)
-                }
-                guard bytes[index] == UInt8(ascii: ",") else { return nil }
-                index = skipWhitespace(from: index + 1)
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return JSONSpan(kind: .array, range: start..<index)
-                }
+            return validateContainer(at: &index, closer: UInt8(ascii: "]"), kind: .array) { index in
+                validateValue(at: &index, depth: depth + 1) != nil
             }
         case UInt8(ascii: "\""):
             guard validateString(at: &index) else { return nil }
@@ -107,6 +72,27 @@ struct JSONScanner {
         default:
             guard validateNumber(at: &index) else { return nil }
             return JSONSpan(kind: .number, range: start..<index)
+        }
+    }
+
+    /// An object or array from its opening bracket: `element`s (members or values)
+    /// separated by commas, up to `closer`. A trailing comma is accepted because
+    /// Foundation's decoder takes one, so a provider's may pass too.
+    private func validateContainer(at index: inout Int, closer: UInt8, kind: JSONSpan.Kind,
+                                   element: (inout Int) -> Bool) -> JSONSpan? {
+        let start = index
+        index = skipWhitespace(from: index + 1)
+        while true {
+            if index < bytes.count, bytes[index] == closer {
+                index += 1
+                return JSONSpan(kind: kind, range: start..<index)
+            }
+            guard element(&index) else { return nil }
+            index = skipWhitespace(from: index)
+            guard index < bytes.count else { return nil }
+            if bytes[index] == closer { continue }
+            guard bytes[index] == UInt8(ascii: ",") else { return nil }
+            index = skipWhitespace(from: index + 1)
         }
     }
 

@@ -10,7 +10,7 @@ public enum OpenAIEmbeddingsUsage {
 
     /// Only `model` and `usage` are read: the `data` array (floats, or base64 as the SDK
     /// asks by default) is skipped, never decoded.
-    static func read(_ body: Data) -> BodyReading {
+    static func read(_ body: some Collection<UInt8>) -> BodyReading {
         guard let response = JSONValue(parsing: body)?.object else { return .malformed }
         let promptTokens: Int64?
         let usage: JSONObject?

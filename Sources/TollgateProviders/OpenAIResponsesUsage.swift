@@ -10,7 +10,7 @@ public enum OpenAIResponsesUsage {
         try read(body).usage.get()
     }
 
-    static func read(_ body: Data) -> BodyReading {
+    static func read(_ body: some Collection<UInt8>) -> BodyReading {
         guard let object = JSONValue(parsing: body)?.object, let response = try? OpenAIResponseObject(object) else { return .malformed }
         return response.reading
     }

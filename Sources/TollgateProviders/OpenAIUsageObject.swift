@@ -90,7 +90,7 @@ struct OpenAIChoicesBody: Sendable {
         return message.meteredLength("content") + message.meteredLength("refusal") + toolArguments + functionArguments
     }
 
-    static func read(_ body: Data) -> BodyReading {
+    static func read(_ body: some Collection<UInt8>) -> BodyReading {
         guard let decoded = OpenAIChoicesBody(body) else { return .malformed }
         return BodyReading(model: decoded.model, outputCharacters: decoded.outputCharacters) {
             try decoded.usage?.tokens()

@@ -10,23 +10,23 @@ import FoundationNetworking
 /// provider would.
 @Suite(.serialized) struct BudgetEnforcementTests {
     /// One chat completion through an agent; returns the status, body and headers.
-    static func chat(_ agent: URL, team: String, prompt: String, route: String = "openai") async throws -> (status: Int, body: String, headers: [String: String]) {
+    static func chat(_ agent: URL, team: String, prompt: String, route: String = "openai", maxTokens: Int = 100) async throws -> (status: Int, body: String, headers: [String: String]) {
         let path: String
         let body: String
         var headers = ["Content-Type": "application/json", "X-Tollgate-Team": team]
         switch route {
         case "anthropic":
             path = "anthropic/v1/messages"
-            body = #"{"model":"claude-sonnet-4-5","max_tokens":100,"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+            body = #"{"model":"claude-sonnet-4-5","max_tokens":\#(maxTokens),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
             headers["x-api-key"] = "sk-ant-budget-000000000001"
             headers["anthropic-version"] = "2023-06-01"
         case "gemini":
             path = "gemini/v1beta/models/gemini-2.5-flash:generateContent"
-            body = #"{"contents":[{"role":"user","parts":[{"text":"\#(prompt)"}]}],"generationConfig":{"maxOutputTokens":100}}"#
+            body = #"{"contents":[{"role":"user","parts":[{"text":"\#(prompt)"}]}],"generationConfig":{"maxOutputTokens":\#(maxTokens)}}"#
             headers["x-goog-api-key"] = "AIza-budget-000000000001"
         default:
             path = "openai/v1/chat/completions"
-            body = #"{"model":"gpt-4o","max_tokens":100,"messages":[{"role":"user","content":"\#(prompt)"}]}"#
+            body = #"{"model":"gpt-4o","max_tokens":\#(maxTokens),"messages":[{"role":"user","content":"\#(prompt)"}]}"#
             headers["Authorization"] = "Bearer sk-budget-test-000000000001"
         }
         var request = URLRequest(url: agent.appendingPathComponent(path))
@@ -121,7 +121,10 @@ import FoundationNetworking
             #expect((error["message"] as? String ?? "").contains("'ml-daily'") && (error["message"] as? String ?? "").contains("alice@example.com"))
             let anthropic = try await Self.chat(agent, team: "ml", prompt: "after the cap", route: "anthropic")
             #expect(anthropic.status == 429 && anthropic.body.contains(#""type":"rate_limit_error""#), "\(anthropic.body)")
-            let gemini = try await Self.chat(agent, team: "ml", prompt: "after the cap", route: "gemini")
+            // The workers stop once a gpt-4o call (~$0.001 at worst) no longer fits, so up to
+            // that much may remain: a gemini-2.5-flash call of 100 tokens would still fit, and
+            // rightly go through. One that could cost more than the remainder must not.
+            let gemini = try await Self.chat(agent, team: "ml", prompt: "after the cap", route: "gemini", maxTokens: 2000)
             #expect(gemini.status == 429 && gemini.body.contains("RESOURCE_EXHAUSTED"), "\(gemini.body)")
             let other = try await Self.chat(agent, team: "search", prompt: "another team")
             #expect(other.status == 200)

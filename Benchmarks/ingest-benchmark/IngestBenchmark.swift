@@ -4,13 +4,17 @@ import TollgateAggregator
 import TollgateCore
 import TollgateWire
 
-/// Ingest rate of `UsageStore.apply` (one synced RocksDB WriteBatch per batch, as the
-/// ingest thread commits them), with no budgets and with 20 budgets active (their spend
-/// counted in the same WriteBatch, then `BudgetBoard.didCommit`: statuses, alert checks).
-/// Runs alternate between the two setups, each on a fresh temp dir; prints medians and the
-/// ratio. Run in release:
+/// Aggregator ingest rate in cells per second: what `IngestServer` does with a batch after
+/// ZeroMQ hands it over (check the frames, decompress, read the cells, encode them and
+/// count budget spend, then commit one synced WriteBatch and run `BudgetBoard.didCommit`).
+/// Two ways, each without budgets and with 20 budgets active:
+/// - `one thread`: every step on the caller's thread, one batch after the other.
+/// - `pipeline`: as the server runs it; the caller's thread decodes and prepares, a
+///   `SerialStage` thread commits, so one batch commits while the next is prepared.
+/// Runs alternate between the setups, each on a fresh temp dir; prints medians and ratios.
+/// Run in release:
 ///
-///     swift run -c release ingest-benchmark [--batches N] [--cells C] [--runs R] [--budgets B]
+///     swift run -c release ingest-benchmark [--batches N] [--cells C] [--runs R] [--budgets B] [--only NAME]
 @main
 struct IngestBenchmark {
     struct Options {
@@ -18,12 +22,16 @@ struct IngestBenchmark {
         var cells = 1_000
         var runs = 5
         var budgets = 20
+        /// Runs only the setups whose name contains this (for profiling one of them).
+        var only = ""
 
         init(_ arguments: ArraySlice<String>) {
             var iterator = arguments.makeIterator()
             while let flag = iterator.next() {
-                let value = iterator.next().flatMap(Int.init) ?? 0
+                let argument = iterator.next()
+                let value = argument.flatMap(Int.init) ?? 0
                 switch flag {
+                case "--only": only = argument ?? ""
                 case "--batches": batches = max(1, value)
                 case "--cells": cells = max(1, value)
                 case "--runs": runs = max(1, value)
@@ -48,17 +56,53 @@ struct IngestBenchmark {
         }
         let options = Options(CommandLine.arguments.dropFirst())
         let batches = makeBatches(options)
+        let frames = try batches.map { try UsageBatchCodec.encode($0) }
         print("applying \(options.batches) batches × \(options.cells) cells (\(teams.count) teams × \(environments.count) envs × \(models.count) models × keys, 20 agents), \(options.runs) runs per setup")
-        var baseline: [Double] = []
-        var withBudgets: [Double] = []
+        var rates: [String: [Double]] = [:]
+        var costs: [String: [Double]] = [:]
+        let setups: [(name: String, budgets: Int, pipeline: Bool)] = [
+            ("one thread, no budgets", 0, false), ("one thread, \(options.budgets) budgets", options.budgets, false),
+            ("pipeline, no budgets", 0, true), ("pipeline, \(options.budgets) budgets", options.budgets, true),
+        ].filter { options.only.isEmpty || $0.name.contains(options.only) }
         for run in 1...options.runs {
-            baseline.append(try runOnce(batches, budgets: 0, options: options))
-            withBudgets.append(try runOnce(batches, budgets: options.budgets, options: options))
-            print(String(format: "  run %d: %.0f cells/s without budgets, %.0f cells/s with %d budgets", run, baseline.last!, withBudgets.last!, options.budgets))
+            for setup in setups {
+                let result = try measure(options) {
+                    setup.pipeline
+                        ? try runPipeline(frames, budgets: setup.budgets)
+                        : try runOneThread(frames, budgets: setup.budgets)
+                }
+                rates[setup.name, default: []].append(result.rate)
+                costs[setup.name, default: []].append(result.cpuMicroseconds)
+                print(String(format: "  run %d: %@: %.0f cells/s, %.2f µs CPU per cell", run, setup.name, result.rate, result.cpuMicroseconds))
+            }
         }
-        let base = median(baseline)
-        let budgeted = median(withBudgets)
-        print(String(format: "median: %.0f cells/s without budgets, %.0f cells/s with %d budgets (ratio %.2f)", base, budgeted, options.budgets, budgeted / base))
+        print("medians:")
+        for setup in setups {
+            print("  " + setup.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+                + String(format: "%8.0f cells/s  %5.2f µs CPU per cell", median(rates[setup.name]!), median(costs[setup.name]!)))
+        }
+        guard setups.count == 4 else { return }
+        let oneThread = median(rates[setups[1].name]!)
+        let pipeline = median(rates[setups[3].name]!)
+        print(String(format: "with budgets: pipeline / one thread %.2f; budgets / none: one thread %.2f, pipeline %.2f", pipeline / oneThread,
+                     oneThread / median(rates[setups[0].name]!), pipeline / median(rates[setups[2].name]!)))
+    }
+
+    /// Wall-clock rate, and CPU time of the whole process (every thread, RocksDB's
+    /// background flushes included) per cell: the second is the steadier figure on a
+    /// shared machine. `body` returns the seconds its timed part took.
+    static func measure(_ options: Options, _ body: () throws -> (seconds: Double, cpu: Double)) throws -> (rate: Double, cpuMicroseconds: Double) {
+        let (seconds, cpu) = try body()
+        let cells = Double(options.batches * options.cells)
+        return (cells / seconds, cpu / cells * 1e6)
+    }
+
+    /// Process CPU time (user + system, all threads) in seconds.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     /// Cells as agents send them: each of 20 agents ships batches of distinct (key, model, …)
@@ -108,23 +152,50 @@ struct IngestBenchmark {
         }
     }
 
-    static func runOnce(_ batches: [UsageBatchMessage], budgets count: Int, options: Options) throws -> Double {
+    /// A fresh store with `count` budgets, and its board.
+    static func makeStore(budgets count: Int) throws -> (UsageStore, BudgetBoard, directory: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: directory) }
         let store = try UsageStore(directory: directory)
         let board = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: MetricsRegistry(), logger: Logger(label: "bench")))
         let now = Int64(Date().timeIntervalSince1970)
         if count > 0 {
             for budget in try makeBudgets(count) { _ = try store.setBudget(budget, now: now) }
         }
+        return (store, board, directory)
+    }
+
+    static func runOneThread(_ frames: [[Data]], budgets count: Int) throws -> (seconds: Double, cpu: Double) {
+        let (store, board, directory) = try makeStore(budgets: count)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         var spend: [BudgetSpend] = []
         let start = DispatchTime.now().uptimeNanoseconds
-        for batch in batches {
-            guard try store.apply(batch, budgetSpend: &spend) == .applied else { fatalError("batch \(batch.seq) of \(batch.agentID) not applied") }
+        let cpuStart = cpuSeconds()
+        for batch in frames {
+            let prepared = try store.prepare(try UsageBatchCodec.decodeRaw(batch))
+            guard try store.commit(prepared, budgetSpend: &spend) == .applied else {
+                fatalError("batch \(prepared.batch.seq) of \(prepared.batch.agentID) not applied")
+            }
             board.didCommit(spend)
         }
-        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-        return Double(batches.count * options.cells) / seconds
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
+    }
+
+    static func runPipeline(_ frames: [[Data]], budgets count: Int) throws -> (seconds: Double, cpu: Double) {
+        let (store, board, directory) = try makeStore(budgets: count)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let stage = SerialStage<PreparedBatch>(name: "bench-commit", capacity: 16) { group in
+            for result in store.commit(group) {
+                guard let committed = try? result.get(), committed.outcome == .applied else { fatalError("a batch was not applied: \(result)") }
+                board.didCommit(committed.budgetSpend)
+            }
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = cpuSeconds()
+        for batch in frames {
+            stage.submit(try store.prepare(try UsageBatchCodec.decodeRaw(batch)))
+        }
+        stage.finish()
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
     }
 
     static func median(_ values: [Double]) -> Double {

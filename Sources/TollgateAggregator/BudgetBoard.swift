@@ -36,6 +36,8 @@ public final class BudgetBoard: @unchecked Sendable {
     private var observers: [@Sendable (BudgetUpdate) -> Void] = []
     /// (budget, window start, level) already fired: skips the RocksDB check on every batch.
     private var fired: Set<AlertMark> = []
+    /// The current window by period and zone (`currentWindow`).
+    private var currentWindows: [String: BudgetWindow] = [:]
 
     private struct AlertMark: Hashable {
         var budgetID: String
@@ -78,7 +80,7 @@ public final class BudgetBoard: @unchecked Sendable {
         var seen = Set<String>()
         for entry in spend where seen.insert(entry.budgetID).inserted {
             guard let stored = store.budget(id: entry.budgetID) else { continue }
-            let window = stored.budget.period.window(containing: now, timeZone: stored.budget.zone)
+            let window = currentWindow(of: stored.budget, now: now)
             // Late cells for an earlier window change nothing now; their spend is stored,
             // but alerts and statuses concern the current window.
             let current = spend.last { $0.budgetID == entry.budgetID && $0.window == window }
@@ -131,8 +133,19 @@ public final class BudgetBoard: @unchecked Sendable {
         return status
     }
 
+    /// The window containing `now` for the budget's period and zone. Calendar arithmetic
+    /// costs microseconds and every committed batch asks for every budget it touched, so
+    /// the answer is kept until `now` leaves it.
+    private func currentWindow(of budget: Budget, now: Int64) -> BudgetWindow {
+        let rule = "\(budget.period.rawValue) \(budget.timeZone)"
+        if let window = lock.withLock({ currentWindows[rule] }), window.start <= now, now < window.end { return window }
+        let window = budget.period.window(containing: now, timeZone: budget.zone)
+        lock.withLock { currentWindows[rule] = window }
+        return window
+    }
+
     private func status(of stored: StoredBudget, now: Int64) throws -> BudgetStatus {
-        let window = stored.budget.period.window(containing: now, timeZone: stored.budget.zone)
+        let window = currentWindow(of: stored.budget, now: now)
         let spent = try store.spent(budgetID: stored.budget.id, windowStart: window.start)
         return BudgetStatus.evaluate(budget: stored.budget, exemptions: stored.exemptions, spent: spent, window: window, now: now)
     }

@@ -1,4 +1,5 @@
 import TollgateCore
+import TollgateWire
 
 /// The on-disk layout of usage cells and agent sequence numbers.
 ///
@@ -14,37 +15,70 @@ enum CellKeyCodec {
     static let agentPrefix = UInt8(ascii: "a")
 
     static func encode(_ key: CellKey) -> [UInt8] {
-        var bytes = minutePrefix(key.minute)
-        let fields = key.dimensions.storedFields
-        bytes.reserveCapacity(bytes.count + fields.reduce(0) { $0 + 2 + $1.utf8.count })
-        for field in fields {
-            let utf8 = field.utf8
-            guard utf8.count > Int(UInt16.max) else {
-                bytes.append(UInt8(utf8.count >> 8))
-                bytes.append(UInt8(utf8.count & 0xff))
-                bytes.append(contentsOf: utf8)
-                continue
+        // Not on the ingest path (that is `write(minute:fields:to:)` on a batch's bytes):
+        // the fields are gathered into one array and encoded through views of it.
+        let fields = key.dimensions.storedFields.map { Array($0.utf8) }
+        return Array(fields.joined()).withUnsafeBytes { all in
+            var views = DimensionBytes()
+            var offset = 0
+            for index in fields.indices {
+                views[index] = UnsafeRawBufferPointer(rebasing: all[offset..<offset + fields[index].count])
+                offset += fields[index].count
             }
-            // Longer values are cut (at a character boundary) rather than failing ingest: a
-            // rejected batch would be resent forever. No real dimension value is 64 KiB.
-            let long = Array(utf8)
-            var length = Int(UInt16.max)
-            while long[length] & 0xC0 == 0x80 { length -= 1 }
-            bytes.append(UInt8(length >> 8))
-            bytes.append(UInt8(length & 0xff))
-            bytes.append(contentsOf: long[..<length])
+            return [UInt8](unsafeUninitializedCapacity: encodedLength(views)) { buffer, count in
+                count = write(minute: key.minute, fields: views, to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            }
         }
-        return bytes
+    }
+
+    /// The length of the key of a cell with these dimension fields (UTF-8, stored order).
+    @inline(__always)
+    static func encodedLength(_ fields: DimensionBytes) -> Int {
+        var length = 9 + 2 * Dimensions.storedFieldCount
+        for index in 0..<DimensionBytes.count { length += storedLength(fields[index]) }
+        return length
+    }
+
+    /// Writes the key of the cell (`minute`, `fields`) at `destination`, which must have
+    /// room for `encodedLength(fields)` bytes, and returns that length. Pointer-based
+    /// because ingest encodes every cell of every batch straight from the received bytes.
+    @inline(__always)
+    static func write(minute: Int64, fields: DimensionBytes,
+                      to destination: UnsafeMutableRawPointer) -> Int {
+        let ordered = UInt64(bitPattern: minute) ^ (1 << 63)
+        destination.storeBytes(of: cellPrefix, as: UInt8.self)
+        destination.storeBytes(of: ordered.bigEndian, toByteOffset: 1, as: UInt64.self)
+        var offset = 9
+        for index in 0..<DimensionBytes.count {
+            let length = storedLength(fields[index])
+            destination.storeBytes(of: UInt16(length).bigEndian, toByteOffset: offset, as: UInt16.self)
+            let target = destination + offset + 2
+            if length > 16 {
+                target.copyMemory(from: fields[index].baseAddress!, byteCount: length)
+            } else {
+                // Most values are a few bytes: a loop beats a call into memmove per field.
+                for byte in 0..<length { target.storeBytes(of: fields[index][byte], toByteOffset: byte, as: UInt8.self) }
+            }
+            offset += 2 + length
+        }
+        return offset
+    }
+
+    /// How many of a field's UTF-8 bytes are stored. Longer values are cut (at a character
+    /// boundary) rather than failing ingest: a rejected batch would be resent forever. No
+    /// real dimension value is 64 KiB.
+    @inline(__always)
+    private static func storedLength(_ utf8: UnsafeRawBufferPointer) -> Int {
+        guard utf8.count > Int(UInt16.max) else { return utf8.count }
+        var length = Int(UInt16.max)
+        while utf8[length] & 0xC0 == 0x80 { length -= 1 }
+        return length
     }
 
     /// The first key any cell of `minute` can have: a scan bound for time ranges.
     static func minutePrefix(_ minute: Int64) -> [UInt8] {
         let ordered = UInt64(bitPattern: minute) ^ (1 << 63)
-        var bytes = [cellPrefix]
-        for shift in stride(from: 56, through: 0, by: -8) {
-            bytes.append(UInt8(truncatingIfNeeded: ordered >> UInt64(shift)))
-        }
-        return bytes
+        return [cellPrefix] + withUnsafeBytes(of: ordered.bigEndian, Array.init)
     }
 
     static func decode(_ bytes: [UInt8]) throws -> CellKey {
@@ -101,15 +135,29 @@ enum CountersCodec {
     static let byteCount = fieldCount * 8
 
     static func encode(_ counters: UsageCounters) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(byteCount)
-        for field in fields(of: counters) {
-            let bits = UInt64(bitPattern: field)
-            for shift in stride(from: 0, to: 64, by: 8) {
-                bytes.append(UInt8(truncatingIfNeeded: bits >> UInt64(shift)))
-            }
+        [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, count in
+            write(counters, to: UnsafeMutableRawPointer(buffer.baseAddress!))
+            count = byteCount
         }
-        return bytes
+    }
+
+    /// Writes the `byteCount` bytes of `counters` at `destination`.
+    @inline(__always)
+    static func write(_ counters: UsageCounters, to destination: UnsafeMutableRawPointer) {
+        func store(_ field: Int64, _ index: Int) {
+            destination.storeBytes(of: UInt64(bitPattern: field).littleEndian, toByteOffset: index * 8, as: UInt64.self)
+        }
+        store(counters.requests, 0)
+        store(counters.tokens.input, 1)
+        store(counters.tokens.cachedInput, 2)
+        store(counters.tokens.cacheWrite, 3)
+        store(counters.tokens.output, 4)
+        store(counters.tokens.reasoning, 5)
+        store(counters.cost.value, 6)
+        store(counters.errors, 7)
+        store(counters.blocked, 8)
+        store(counters.estimated, 9)
+        store(counters.unpriced, 10)
     }
 
     static func decode(_ bytes: [UInt8], key: [UInt8] = []) throws -> UsageCounters {
@@ -134,16 +182,26 @@ enum CountersCodec {
         counters.unpriced = values[10]
         return counters
     }
-
-    private static func fields(of counters: UsageCounters) -> [Int64] {
-        [counters.requests, counters.tokens.input, counters.tokens.cachedInput, counters.tokens.cacheWrite,
-         counters.tokens.output, counters.tokens.reasoning, counters.cost.value,
-         counters.errors, counters.blocked, counters.estimated, counters.unpriced]
-    }
 }
 
 extension Dimensions {
     static let storedFieldCount = 11
+
+    /// Where `dimension` sits in `storedFields` (and in a `RawCell`'s dimensions).
+    static func storedIndex(of dimension: UsageDimension) -> Int {
+        switch dimension {
+        case .key: 0
+        case .provider: 2
+        case .model: 3
+        case .endpoint: 4
+        case .team: 5
+        case .project: 6
+        case .user: 7
+        case .useCase: 8
+        case .environment: 9
+        case .host: 10
+        }
+    }
 
     /// Every field in the fixed on-disk order; also the tie-break order for sorting reports.
     var storedFields: [String] {

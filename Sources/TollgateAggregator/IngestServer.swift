@@ -8,9 +8,12 @@ import TollgateWire
 /// answers each with an ack or a nack; and publishes budget statuses on the quota channel
 /// (XPUB) right after the commit that changed them.
 ///
-/// One thread owns both sockets and is the only writer to the store, which is what makes
-/// the store's read-modify-write of counters safe without locks. Both sockets share one
-/// ZeroMQ context, so one ZAP handler authenticates agents on both.
+/// Two threads, a pipeline: the socket thread owns both sockets, decodes each batch and
+/// has the store encode it (`UsageStore.prepare`); the commit thread (`SerialStage`)
+/// commits batches in arrival order and hands each reply back over an inproc pipe, so
+/// one batch is decoded while the previous one is written and fsynced. Every reply goes
+/// through the commit thread, so an agent's replies keep the order of its batches. Both
+/// network sockets share one ZeroMQ context, so one ZAP handler authenticates agents on both.
 final class IngestServer: Sendable {
     private let endpoint: String
     private let quota: QuotaSettings?
@@ -35,6 +38,9 @@ final class IngestServer: Sendable {
         var usage: String
         var quota: String?
     }
+
+    /// Batches decoded and waiting for the commit thread, at most; they commit as one group.
+    static let commitQueueDepth = 16
 
     /// How often the authorized-keys directory is re-read.
     static let allowlistReloadSeconds: TimeInterval = 5
@@ -102,10 +108,18 @@ final class IngestServer: Sendable {
             return
         }
         defer { authenticator?.stop() }
+        let replies: ZMQSocket
+        let stage: SerialStage<(routingID: Data, work: Received)>
+        do {
+            (replies, stage) = try startCommitStage(context)
+        } catch {
+            logger.critical("cannot start the ingest commit thread: \(error)")
+            return
+        }
         var nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                let ready = try ZMQSocket.waitForInput(on: [socket] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
+                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
                 if ready[0] {
                     while let (frames, userID) = try socket.receiveWithMetadata() {
                         guard frames.count >= 2 else { continue }
@@ -113,8 +127,12 @@ final class IngestServer: Sendable {
                             metrics.increment("tollgate_ingest_rejected_total{reason=\"unauthenticated\"}")
                             continue
                         }
-                        let reply = handle(Array(frames.dropFirst()))
-                        try socket.send([frames[0], try reply.encoded()])
+                        stage.submit((frames[0], receive(Array(frames.dropFirst()))))
+                    }
+                }
+                if ready[1] {
+                    while let reply = try replies.receive() {
+                        try socket.send(reply)
                         // Budgets this batch moved go out now, not at the next poll.
                         publishQuota(publisher)
                     }
@@ -129,6 +147,40 @@ final class IngestServer: Sendable {
                 nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
             }
         }
+        // Batches already received still commit; their acks go out if the agent is still
+        // there, and a lost ack only means a resend that is acknowledged as a duplicate.
+        stage.finish()
+        while let reply = try? replies.receive() { _ = try? socket.send(reply) }
+    }
+
+    /// What the socket thread hands the commit thread: a batch to commit, or a reply
+    /// already decided (a batch that could not be decoded) that must keep its place in line.
+    enum Received: Sendable {
+        case prepared(PreparedBatch)
+        case reply(UsageReply)
+    }
+
+    /// Starts the commit thread; returns the socket thread's end of the reply pipe with it.
+    private func startCommitStage(_ context: ZMQContext) throws -> (ZMQSocket, SerialStage<(routingID: Data, work: Received)>) {
+        let pipe = "inproc://tollgate-ingest-replies-\(UUID().uuidString)"
+        let replies = try ZMQSocket(context, .pair)
+        try replies.bind(pipe)
+        // Used only by the commit thread from here on.
+        nonisolated(unsafe) let sender = try ZMQSocket(context, .pair)
+        try sender.connect(pipe)
+        let metrics = metrics
+        let logger = logger
+        let stage = SerialStage<(routingID: Data, work: Received)>(name: "tollgate-commit", capacity: Self.commitQueueDepth) { [self] items in
+            for (item, reply) in zip(items, commit(items.map(\.work))) {
+                do {
+                    try sender.send([item.routingID, try reply.encoded()], dontWait: false)
+                } catch {
+                    metrics.increment("tollgate_ingest_socket_errors_total")
+                    logger.error("could not hand a reply to the socket thread: \(error)")
+                }
+            }
+        }
+        return (replies, stage)
     }
 
     /// Makes the socket a CurveZMQ server that admits only allowlisted agents. The ZAP
@@ -186,38 +238,59 @@ final class IngestServer: Sendable {
 
     /// Decodes, deduplicates and commits one batch; never throws, every failure is a reply.
     func handle(_ frames: [Data]) -> UsageReply {
-        let message: UsageBatchMessage
+        commit([receive(frames)])[0]
+    }
+
+    /// Decodes a batch and has the store encode it; a batch that cannot be decoded gets its nack.
+    func receive(_ frames: [Data]) -> Received {
         do {
-            message = try UsageBatchCodec.decode(frames)
+            return .prepared(try store.prepare(try UsageBatchCodec.decodeRaw(frames)))
         } catch let error as WireError {
             metrics.increment("tollgate_ingest_rejected_total{reason=\"\(error.reason)\"}")
             logger.warning("rejected a usage batch: \(error)")
             let seq = (try? UsageBatchCodec.decodeHeader(frames))?.seq ?? 0
-            return .nack(seq: seq, expected: nil, reason: error.description)
+            return .reply(.nack(seq: seq, expected: nil, reason: error.description))
         } catch {
             metrics.increment("tollgate_ingest_rejected_total{reason=\"unknown\"}")
-            return .nack(seq: 0, expected: nil, reason: "\(error)")
+            return .reply(.nack(seq: 0, expected: nil, reason: "\(error)"))
         }
-        do {
-            var spend: [BudgetSpend] = []
-            switch try store.apply(message, budgetSpend: &spend) {
+    }
+
+    /// Commits the prepared batches among `work` as one group and decides every reply, in order.
+    func commit(_ work: [Received]) -> [UsageReply] {
+        let prepared = work.compactMap { if case .prepared(let batch) = $0 { batch } else { nil } }
+        var results = store.commit(prepared).makeIterator()
+        if !prepared.isEmpty { metrics.increment("tollgate_ingest_commit_groups_total") }
+        return work.map { item in
+            switch item {
+            case .reply(let reply): reply
+            case .prepared(let batch): reply(to: batch, results.next()!)
+            }
+        }
+    }
+
+    private func reply(to prepared: PreparedBatch, _ result: Result<Committed, Error>) -> UsageReply {
+        let batch = prepared.batch
+        switch result {
+        case .success(let committed):
+            switch committed.outcome {
             case .applied:
                 metrics.increment("tollgate_ingest_batches_applied_total")
-                metrics.increment("tollgate_ingest_cells_applied_total", by: Int64(message.cells.count))
+                metrics.increment("tollgate_ingest_cells_applied_total", by: Int64(prepared.cellCount))
                 // After the commit, before the ack: statuses, alerts and observers see only durable spend.
-                budgets?.didCommit(spend)
-                return .ack(seq: message.seq)
+                budgets?.didCommit(committed.budgetSpend)
+                return .ack(seq: batch.seq)
             case .duplicate(let lastSeq):
                 metrics.increment("tollgate_ingest_batches_duplicate_total")
-                return .ack(seq: max(lastSeq, message.seq))
+                return .ack(seq: max(lastSeq, batch.seq))
             case .gap(let expected):
                 metrics.increment("tollgate_ingest_batches_gap_total")
-                return .nack(seq: message.seq, expected: expected, reason: "out of order: expected batch \(expected)")
+                return .nack(seq: batch.seq, expected: expected, reason: "out of order: expected batch \(expected)")
             }
-        } catch {
+        case .failure(let error):
             metrics.increment("tollgate_ingest_store_errors_total")
-            logger.error("could not commit batch \(message.seq) from agent \(message.agentID): \(error)")
-            return .nack(seq: message.seq, expected: nil, reason: "aggregator could not commit the batch; it will be resent")
+            logger.error("could not commit batch \(batch.seq) from agent \(batch.agentID): \(error)")
+            return .nack(seq: batch.seq, expected: nil, reason: "aggregator could not commit the batch; it will be resent")
         }
     }
 }

@@ -6,6 +6,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case openFailed(path: String, message: String)
     case readFailed(message: String)
     case writeFailed(message: String)
+    case walSyncFailed(message: String)
     case scanFailed(message: String)
     case corruptKey(reason: String, key: [UInt8])
     case corruptValue(reason: String, key: [UInt8])
@@ -21,6 +22,10 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
             "reading the usage database failed: \(message)"
         case .writeFailed(let message):
             "writing the usage database failed (nothing of this batch was committed): \(message); check free disk space"
+        case .walSyncFailed(let message):
+            "syncing the usage database's write-ahead log failed (\(message)); the batches written since the last sync "
+                + "were not acknowledged, and this aggregator commits nothing more until it is restarted: it then recovers "
+                + "what reached the disk, and agents resend the rest. Check the disk and free space"
         case .scanFailed(let message):
             "scanning the usage database failed: \(message)"
         case .corruptKey(let reason, let key):
@@ -60,8 +65,18 @@ final class RocksDB: @unchecked Sendable {
         // Most counters a batch reads do not exist yet (a new minute, a new host): bloom
         // filters, in the memtable and in every table file, answer those misses without a
         // search. Measured by scripts/bench-ingest.sh.
+        // A get for a key the memtable lacks (a new agent, a new budget window) is then
+        // answered by the bloom filter instead of a sorted copy of the memtable.
         rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, 0.1)
         rocksdb_options_set_memtable_whole_key_filtering(options, 1)
+        // Ingest merges each cell's increment blindly (no read-modify-write), so the
+        // memtable only ever appends: a vector memtable makes that O(1), and its sort moves
+        // to the background flush. The price is paid by reads that hit the memtable (a
+        // sorted copy per iterator or get), which is why the ingest path reads nothing
+        // (UsageStore caches agent seqs and budget spend) and queries are rare.
+        rocksdb_options_set_merge_operator(options, CountersMergeOperator.make())
+        rocksdb_options_set_memtable_vector_rep(options)
+        rocksdb_options_set_allow_concurrent_memtable_write(options, 0)
         let table = rocksdb_block_based_options_create()!
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom(10))
         rocksdb_options_set_block_based_table_factory(options, table)
@@ -115,6 +130,16 @@ final class RocksDB: @unchecked Sendable {
     func write(_ batch: WriteBatch, sync: Bool) throws {
         var errorPointer: UnsafeMutablePointer<CChar>?
         rocksdb_write(db, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, &errorPointer)
+        if let message = Self.take(errorPointer) {
+            throw StoreError.writeFailed(message: message)
+        }
+    }
+
+    /// Fsyncs the write-ahead log: everything written before is then durable, including
+    /// writes made with `sync: false`.
+    func syncWAL() throws {
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_flush_wal(db, 1, &errorPointer)
         if let message = Self.take(errorPointer) {
             throw StoreError.writeFailed(message: message)
         }
@@ -188,14 +213,22 @@ final class WriteBatch {
 
     /// RocksDB copies key and value into the batch, so the arrays need not outlive the call.
     func put(key: [UInt8], value: [UInt8]) {
-        key.withUnsafeBufferPointer { keyBuffer in
-            keyBuffer.withMemoryRebound(to: CChar.self) { keyChars in
-                value.withUnsafeBufferPointer { valueBuffer in
-                    valueBuffer.withMemoryRebound(to: CChar.self) { valueChars in
-                        rocksdb_writebatch_put(handle, keyChars.baseAddress, keyChars.count,
-                                               valueChars.baseAddress, valueChars.count)
-                    }
-                }
+        withChars(key, value) { rocksdb_writebatch_put(handle, $0, $1, $2, $3) }
+    }
+
+    /// Folds `value` into whatever `key` holds with the database's merge operator
+    /// (`CountersMergeOperator`), without reading it. Copied like `put`.
+    func merge(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        rocksdb_writebatch_merge(handle, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count,
+                                 value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
+    }
+
+    private func withChars(_ key: [UInt8], _ value: [UInt8],
+                           _ body: (UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int) -> Void) {
+        key.withUnsafeBytes { keyBytes in
+            value.withUnsafeBytes { valueBytes in
+                body(keyBytes.baseAddress?.assumingMemoryBound(to: CChar.self), keyBytes.count,
+                     valueBytes.baseAddress?.assumingMemoryBound(to: CChar.self), valueBytes.count)
             }
         }
     }

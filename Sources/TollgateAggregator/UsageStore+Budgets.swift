@@ -30,13 +30,19 @@ extension UsageStore {
 
         let writes = WriteBatch()
         writes.put(key: BudgetKeyCodec.budgetKey(budget.id), value: try Self.json(budget))
+        var recounted: Int64 = 0
         if needsRecount {
             try deleteAll(BudgetKeyCodec.spendPrefix, of: budget.id, in: writes)
             let window = budget.period.window(containing: now, timeZone: budget.zone)
-            let spent = try recount(budget, in: window)
-            writes.put(key: BudgetKeyCodec.spendKey(budget.id, windowStart: window.start), value: BudgetKeyCodec.encodeAmount(spent))
+            recounted = try recount(budget, in: window)
+            writes.put(key: BudgetKeyCodec.spendKey(budget.id, windowStart: window.start), value: BudgetKeyCodec.encodeAmount(recounted))
         }
         try db.write(writes, sync: true)
+        if needsRecount {
+            forgetSpend(of: budget.id)
+            let window = budget.period.window(containing: now, timeZone: budget.zone)
+            spendCache[SpendSlot(budgetID: budget.id, windowStart: window.start)] = recounted
+        }
         definitions.withLock {
             let exemptions = previous?.exemptions ?? removedExemptions.removeValue(forKey: budget.id) ?? []
             stored[budget.id] = StoredBudget(budget: budget, exemptions: exemptions)
@@ -56,6 +62,7 @@ extension UsageStore {
         try deleteAll(BudgetKeyCodec.spendPrefix, of: id, in: writes)
         try deleteAll(BudgetKeyCodec.alertPrefix, of: id, in: writes)
         try db.write(writes, sync: true)
+        forgetSpend(of: id)
         definitions.withLock {
             if let removed = stored.removeValue(forKey: id), !removed.exemptions.isEmpty {
                 removedExemptions[id] = removed.exemptions
@@ -96,8 +103,7 @@ extension UsageStore {
 
     /// Spend of budget `id` in the window starting at `windowStart`; 0 if nothing was counted.
     public func spent(budgetID id: String, windowStart: Int64) throws -> Int64 {
-        let key = BudgetKeyCodec.spendKey(id, windowStart: windowStart)
-        return try db.get(key).map { try BudgetKeyCodec.decodeAmount($0, key: key) } ?? 0
+        try writer.withLock { try storedSpend(SpendSlot(budgetID: id, windowStart: windowStart)) }
     }
 
     /// Marks an alert level as fired for a budget's window; true only the first time, so
@@ -152,6 +158,7 @@ extension UsageStore {
 
     /// Call with `definitions` held.
     private func rebuildActive() {
+        activeGeneration &+= 1
         active = stored.values.sorted { $0.budget.id < $1.budget.id }.map { entry in
             let budget = entry.budget
             let ruleKey = "\(budget.period.rawValue) \(budget.timeZone)"
@@ -176,6 +183,11 @@ extension UsageStore {
             spent &+= budget.unit.amount(of: try CountersCodec.decode(value, key: key))
         }
         return spent
+    }
+
+    /// Call with `writer` held, after the budget's spend keys were deleted or replaced.
+    private func forgetSpend(of id: String) {
+        spendCache = spendCache.filter { $0.key.budgetID != id }
     }
 
     private func deleteAll(_ prefix: UInt8, of id: String, in writes: WriteBatch) throws {

@@ -4,6 +4,13 @@ import TollgateWire
 
 // `TollgateCore.UsageDimension` is spelled out below because Foundation also has a `UsageDimension` (units).
 
+/// What committing one batch came to, and what it added to budgets.
+public struct Committed: Equatable, Sendable {
+    public var outcome: ApplyOutcome
+    /// Empty unless `outcome` is `.applied`.
+    public var budgetSpend: [BudgetSpend]
+}
+
 /// What `UsageStore.apply` did with a batch; the ingest loop turns it into an ack or nack.
 public enum ApplyOutcome: Equatable, Sendable {
     /// Committed (fsynced) together with the agent's new last seq: acknowledge it.
@@ -29,9 +36,9 @@ public struct UsageGroup: Equatable, Sendable {
 /// application (DESIGN.md decision 3).
 ///
 /// `@unchecked Sendable`: RocksDB is thread-safe, and the in-memory budget definitions are
-/// guarded by locks. `writer` serialises everything that read-modify-writes counters
-/// (`apply` on the ingest thread; budget changes from the API, whose backfill must not
-/// interleave with a batch); it is uncontended on the ingest path. Queries from other
+/// guarded by locks. `writer` serialises every commit (`commit` on the ingest thread;
+/// budget changes from the API, whose backfill must not interleave with a batch); it is
+/// uncontended on the ingest path. Queries from other
 /// threads read consistent snapshots and never see half a batch.
 public final class UsageStore: @unchecked Sendable {
     let db: RocksDB
@@ -42,10 +49,24 @@ public final class UsageStore: @unchecked Sendable {
     /// of budgets that no longer exist.
     var stored: [String: StoredBudget] = [:]
     var removedExemptions: [String: [BudgetExemption]] = [:]
-    /// The ingest loop's compiled view of `stored`; replaced (under both locks) on change.
+    /// The ingest loop's compiled view of `stored`; replaced (under both locks) on change,
+    /// when `activeGeneration` goes up.
     var active: [ActiveBudget] = []
+    var activeGeneration: UInt64 = 0
     /// Window rules by period and zone, shared between budgets; writer-only.
     var windowRules: [String: WindowRule] = [:]
+    /// What RocksDB holds for each agent's last seq and each budget window's spend, so
+    /// ingest never reads (a read that hits the vector memtable sorts a copy of it).
+    /// Writer-only; updated only after a commit succeeded.
+    var lastSeqs: [String: UInt64] = [:]
+    var spendCache: [SpendSlot: Int64] = [:]
+    /// Set when a WAL sync failed: from then on every commit fails (writer-only).
+    private var walFailure: StoreError?
+
+    struct SpendSlot: Hashable {
+        var budgetID: String
+        var windowStart: Int64
+    }
 
     /// Opens (creating if needed) the store in `directory`, and loads the budgets it holds.
     public init(directory: String) throws {
@@ -65,62 +86,131 @@ public final class UsageStore: @unchecked Sendable {
     }
 
     /// Applies `batch` unless it was applied before or an earlier batch is missing, and
-    /// reports in `budgetSpend` what it added to each budget's window.
-    ///
-    /// Counters, budget spend and the agent's new last seq go in one synced WriteBatch, so
-    /// after a crash either all are on disk or none is: a resent batch is then either
-    /// recognised as a duplicate or applied for the first time, never counted twice and
-    /// never lost — in usage totals and in budgets alike.
-    ///
-    /// Must only be called from one thread (the ingest thread).
+    /// reports in `budgetSpend` what it added to each budget's window: the batch is encoded
+    /// as an agent sends it, then goes through `prepare` and `commit` like received batches.
     public func apply(_ batch: UsageBatchMessage, budgetSpend: inout [BudgetSpend]) throws -> ApplyOutcome {
+        try commit(prepare(RawUsageBatch(batch)), budgetSpend: &budgetSpend)
+    }
+
+    /// Reads a received batch's cells and encodes them for `commit`: every cell's counter
+    /// merge, and its spend per budget. Takes no writer lock, so the ingest loop prepares
+    /// the next batch while the previous one commits. Safe from any thread.
+    ///
+    /// Throws `WireError.corruptPayload` for a malformed `UsageBatch`; nothing of it is kept.
+    public func prepare(_ batch: RawUsageBatch) throws -> PreparedBatch {
+        let (budgets, generation) = definitions.withLock { (active, activeGeneration) }
+        var encoder = CellEncoder(tally: BudgetSpendTally(budgets: budgets))
+        defer { encoder.deallocate() }
+        do {
+            try batch.encoded.withUnsafeBytes { bytes in
+                try UsageBatchReader.forEachCell(bytes) { encoder.add($0) }
+            }
+        } catch {
+            throw WireError.corruptPayload("\(error)")
+        }
+        return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
+                             budgetsGeneration: generation)
+    }
+
+    /// Commits a prepared batch unless it was applied before or an earlier batch is
+    /// missing, and reports in `budgetSpend` what it added to each budget's window.
+    public func commit(_ prepared: PreparedBatch, budgetSpend: inout [BudgetSpend]) throws -> ApplyOutcome {
+        let committed = try commit([prepared])[0].get()
+        budgetSpend = committed.budgetSpend
+        return committed.outcome
+    }
+
+    /// Commits prepared batches as a group, in order, each unless it was applied before or
+    /// an earlier batch is missing; one result per batch.
+    ///
+    /// Each batch is one atomic WriteBatch (counters, budget spend and the agent's new last
+    /// seq), so after a crash either all of it is on disk or none is: a resent batch is then
+    /// either recognised as a duplicate or applied for the first time, never counted twice
+    /// and never lost, in usage totals and in budgets alike. One WAL sync after the last
+    /// write makes the whole group durable before anything is reported applied: the
+    /// disk's sync latency is paid once per group, not once per batch.
+    ///
+    /// Batches of one agent must be committed in seq order; a prepared batch at most once.
+    public func commit(_ group: [PreparedBatch]) -> [Result<Committed, Error>] {
         writer.lock()
         defer { writer.unlock() }
-        budgetSpend.removeAll(keepingCapacity: true)
-        let last = try lastSeq(agentID: batch.agentID)
+        if let walFailure { return group.map { _ in .failure(walFailure) } }
+        let results = group.map { prepared in Result { try write(prepared) } }
+        // Nothing new written (duplicates, gaps, failures): everything before is synced already.
+        guard results.contains(where: { (try? $0.get().outcome) == .applied }) else { return results }
+        do {
+            try db.syncWAL()
+            return results
+        } catch {
+            // What was written may or may not be on disk, and the caches already count it:
+            // refuse everything until a restart recovers the truth from the disk.
+            let failure = StoreError.walSyncFailed(message: "\(error)")
+            walFailure = failure
+            return group.map { _ in .failure(failure) }
+        }
+    }
+
+    /// Writes one batch of a group, without syncing. Call with `writer` held.
+    private func write(_ prepared: PreparedBatch) throws -> Committed {
+        let batch = prepared.batch
+        let last = try storedLastSeq(agentID: batch.agentID)
         // `floorSeq` lets an agent that had to drop spooled batches (or lost its spool)
         // skip ahead instead of waiting forever for seqs it no longer has.
         let expected = max(last + 1, batch.floorSeq)
-        if batch.seq < expected { return .duplicate(lastSeq: last) }
-        if batch.seq > expected { return .gap(expected: expected) }
+        if batch.seq < expected { return Committed(outcome: .duplicate(lastSeq: last), budgetSpend: []) }
+        if batch.seq > expected { return Committed(outcome: .gap(expected: expected), budgetSpend: []) }
 
-        var merged: [CellKey: UsageCounters] = [:]
-        merged.reserveCapacity(batch.cells.count)
-        for cell in batch.cells {
-            merged[cell.key, default: UsageCounters()].add(cell.counters)
-        }
+        // Budgets changed since `prepare` (the writer lock keeps them fixed from here on):
+        // count the spend again against the budgets as they are now.
         let budgets = active
-        var tally = BudgetSpendTally()
-        let writes = WriteBatch()
-        for (cellKey, counters) in merged {
-            let key = CellKeyCodec.encode(cellKey)
-            var total = counters
-            if let existing = try db.get(key) {
-                total.add(try CountersCodec.decode(existing, key: key))
+        var tally = prepared.tally
+        if prepared.budgetsGeneration != activeGeneration {
+            var recounted = BudgetSpendTally(budgets: budgets)
+            try batch.encoded.withUnsafeBytes { bytes in
+                try UsageBatchReader.forEachCell(bytes) { recounted.add($0) }
             }
-            writes.put(key: key, value: CountersCodec.encode(total))
-            if !budgets.isEmpty {
-                tally.add(counters, minute: cellKey.minute, dimensions: cellKey.dimensions, budgets: budgets)
-            }
+            tally = recounted
         }
+        let writes = prepared.writes
+        var newSpend: [(SpendSlot, Int64)] = []
+        var budgetSpend: [BudgetSpend] = []
         for entry in tally.entries {
-            let id = budgets[entry.budget].id
-            let key = BudgetKeyCodec.spendKey(id, windowStart: entry.window.start)
-            let before = try db.get(key).map { try BudgetKeyCodec.decodeAmount($0, key: key) } ?? 0
-            let after = before &+ entry.amount
-            writes.put(key: key, value: BudgetKeyCodec.encodeAmount(after))
-            budgetSpend.append(BudgetSpend(budgetID: id, window: entry.window, added: entry.amount, spent: after))
+            let slot = SpendSlot(budgetID: budgets[entry.budget].id, windowStart: entry.window.start)
+            let after = try storedSpend(slot) &+ entry.amount
+            writes.put(key: BudgetKeyCodec.spendKey(slot.budgetID, windowStart: slot.windowStart), value: BudgetKeyCodec.encodeAmount(after))
+            newSpend.append((slot, after))
+            budgetSpend.append(BudgetSpend(budgetID: slot.budgetID, window: entry.window, added: entry.amount, spent: after))
         }
         writes.put(key: CellKeyCodec.agentKey(batch.agentID), value: CellKeyCodec.encodeSeq(batch.seq))
-        try db.write(writes, sync: true)
-        return .applied
+        try db.write(writes, sync: false)
+        lastSeqs[batch.agentID] = batch.seq
+        for (slot, after) in newSpend { spendCache[slot] = after }
+        return Committed(outcome: .applied, budgetSpend: budgetSpend)
     }
 
     /// The last batch seq applied for `agentID`; 0 for an agent never seen.
     public func lastSeq(agentID: String) throws -> UInt64 {
+        try writer.withLock { try storedLastSeq(agentID: agentID) }
+    }
+
+    /// Call with `writer` held.
+    private func storedLastSeq(agentID: String) throws -> UInt64 {
+        if let cached = lastSeqs[agentID] { return cached }
         let key = CellKeyCodec.agentKey(agentID)
-        guard let value = try db.get(key) else { return 0 }
-        return try CellKeyCodec.decodeSeq(value, key: key)
+        let seq = try db.get(key).map { try CellKeyCodec.decodeSeq($0, key: key) } ?? 0
+        lastSeqs[agentID] = seq
+        return seq
+    }
+
+    /// A budget window's spend; 0 if nothing was counted. Call with `writer` held.
+    /// The cache is bounded: minute windows add a slot per budget per minute.
+    func storedSpend(_ slot: SpendSlot) throws -> Int64 {
+        if let cached = spendCache[slot] { return cached }
+        let key = BudgetKeyCodec.spendKey(slot.budgetID, windowStart: slot.windowStart)
+        let spent = try db.get(key).map { try BudgetKeyCodec.decodeAmount($0, key: key) } ?? 0
+        if spendCache.count > 65_536 { spendCache.removeAll(keepingCapacity: true) }
+        spendCache[slot] = spent
+        return spent
     }
 
     /// Totals for minutes in [`fromMinute`, `toMinute`), one group per distinct value of the
@@ -139,5 +229,61 @@ public final class UsageStore: @unchecked Sendable {
                 if a.counters.cost != b.counters.cost { return a.counters.cost > b.counters.cost }
                 return a.dimensions.storedFields.lexicographicallyPrecedes(b.dimensions.storedFields)
             }
+    }
+}
+
+/// Turns a batch's cells into counter merges and budget spend, as `UsageStore.prepare` reads them.
+private struct CellEncoder {
+    let writes = WriteBatch()
+    var tally: BudgetSpendTally
+    var cellCount = 0
+    /// Each cell's key is written here from the received bytes, its value after it, and
+    /// RocksDB copies both into the WriteBatch.
+    private var scratch = UnsafeMutableRawPointer.allocate(byteCount: 1_024, alignment: 8)
+    private var capacity = 1_024
+
+    init(tally: BudgetSpendTally) {
+        self.tally = tally
+    }
+
+    /// Merges, not read-modify-write: a cell key that appears twice is simply added twice.
+    mutating func add(_ cell: RawCell) {
+        let keyLength = CellKeyCodec.encodedLength(cell.dimensions)
+        if keyLength + CountersCodec.byteCount > capacity {
+            scratch.deallocate()
+            capacity = keyLength + CountersCodec.byteCount
+            scratch = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
+        }
+        _ = CellKeyCodec.write(minute: cell.minute, fields: cell.dimensions, to: scratch)
+        CountersCodec.write(cell.counters, to: scratch + keyLength)
+        writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
+                     value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
+        tally.add(cell)
+        cellCount += 1
+    }
+
+    func deallocate() {
+        scratch.deallocate()
+    }
+}
+
+/// A batch encoded by `UsageStore.prepare`, waiting for `commit`. A prepared batch whose
+/// seq turns out to be a duplicate or beyond a gap is simply dropped.
+public final class PreparedBatch: @unchecked Sendable {
+    public let batch: RawUsageBatch
+    public let cellCount: Int
+    /// Counter merges only; `commit` adds budget spend and the agent's seq. Touched by one
+    /// thread at a time: the preparing one, then the committing one.
+    let writes: WriteBatch
+    let tally: BudgetSpendTally
+    /// `UsageStore.activeGeneration` the tally was counted against.
+    let budgetsGeneration: UInt64
+
+    init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64) {
+        self.batch = batch
+        self.cellCount = cellCount
+        self.writes = writes
+        self.tally = tally
+        self.budgetsGeneration = budgetsGeneration
     }
 }

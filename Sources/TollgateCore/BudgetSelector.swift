@@ -29,7 +29,9 @@ public struct BudgetSelector: Hashable, Sendable, CustomStringConvertible {
     public var isAll: Bool { conditions.isEmpty }
 
     public func matches(_ dimensions: Dimensions) -> Bool {
-        for condition in conditions where dimensions[condition.dimension] != condition.value {
+        // By index and compared in place: `for condition in` and the subscript getter
+        // would each copy (retain) a string per condition.
+        for index in conditions.indices where !dimensions.has(conditions[index].dimension, equalTo: conditions[index].value) {
             return false
         }
         return true

@@ -48,6 +48,23 @@ public struct Dimensions: Hashable, Sendable, Codable {
 
     public init() {}
 
+    /// Whether `dimension` holds `value`; compares the stored string without copying it.
+    @inlinable
+    public func has(_ dimension: UsageDimension, equalTo value: String) -> Bool {
+        switch dimension {
+        case .key: keyID == value
+        case .provider: provider == value
+        case .model: model == value
+        case .endpoint: endpoint == value
+        case .team: team == value
+        case .project: project == value
+        case .user: user == value
+        case .useCase: useCase == value
+        case .environment: environment == value
+        case .host: host == value
+        }
+    }
+
     public subscript(dimension: UsageDimension) -> String {
         get {
             switch dimension {

@@ -19,6 +19,30 @@ public struct UsageBatchMessage: Equatable, Sendable {
     }
 }
 
+/// A usage batch as the aggregator takes it: the header's fields and the encoded
+/// `UsageBatch`, checksummed and decompressed but not yet read (`UsageBatchReader` reads
+/// its cells in place).
+public struct RawUsageBatch: Sendable {
+    public var agentID: String
+    public var seq: UInt64
+    public var floorSeq: UInt64
+    public var encoded: Data
+
+    public init(agentID: String, seq: UInt64, floorSeq: UInt64, encoded: Data) {
+        self.agentID = agentID
+        self.seq = seq
+        self.floorSeq = floorSeq
+        self.encoded = encoded
+    }
+
+    /// `message` encoded as an agent would send it (for tests and tools that start from cells).
+    public init(_ message: UsageBatchMessage) throws {
+        var batch = Tollgate_V1_UsageBatch()
+        batch.cells = message.cells.map(Tollgate_V1_Cell.init)
+        self.init(agentID: message.agentID, seq: message.seq, floorSeq: message.floorSeq, encoded: try batch.serializedData())
+    }
+}
+
 /// An LZ4-compressed, encoded `UsageBatch` and the length it decompresses to.
 public struct CompressedPayload: Equatable, Sendable {
     public var bytes: Data
@@ -51,13 +75,21 @@ public enum UsageBatchCodec {
     }
 
     public static func decodePayload(_ payload: CompressedPayload) throws -> [Cell] {
-        guard Int(payload.uncompressedLength) <= maxUncompressedBytes else { throw WireError.oversized(Int(payload.uncompressedLength)) }
-        let encoded = try LZ4Block.decompress(payload.bytes, uncompressedLength: Int(payload.uncompressedLength))
+        try cells(of: try decompress(payload))
+    }
+
+    /// The cells of an encoded (decompressed) `UsageBatch`.
+    public static func cells(of encoded: Data) throws -> [Cell] {
         do {
-            return try Tollgate_V1_UsageBatch(serializedBytes: encoded).cells.map(\.domainCell)
+            return try encoded.withUnsafeBytes { bytes throws(ProtobufError) in try UsageBatchReader.cells(bytes) }
         } catch {
             throw WireError.corruptPayload("\(error)")
         }
+    }
+
+    private static func decompress(_ payload: CompressedPayload) throws -> Data {
+        guard Int(payload.uncompressedLength) <= maxUncompressedBytes else { throw WireError.oversized(Int(payload.uncompressedLength)) }
+        return try LZ4Block.decompress(payload.bytes, uncompressedLength: Int(payload.uncompressedLength))
     }
 
     public static func frames(agentID: String, seq: UInt64, floorSeq: UInt64, payload: CompressedPayload) throws -> [Data] {
@@ -86,15 +118,21 @@ public enum UsageBatchCodec {
     }
 
     public static func decode(_ frames: [Data]) throws -> UsageBatchMessage {
+        let raw = try decodeRaw(frames)
+        return UsageBatchMessage(agentID: raw.agentID, seq: raw.seq, floorSeq: raw.floorSeq, cells: try cells(of: raw.encoded))
+    }
+
+    /// Checks the header, size and checksum and decompresses; the cells are left to the
+    /// caller (`UsageBatchReader`), which reports a malformed `UsageBatch`.
+    public static func decodeRaw(_ frames: [Data]) throws -> RawUsageBatch {
         let header = try decodeHeader(frames)
         let payload = frames[1]
         guard header.codec == .lz4 else { throw WireError.unsupportedCodec(header.codec.rawValue) }
         guard Int(header.uncompressedLength) <= maxUncompressedBytes else { throw WireError.oversized(Int(header.uncompressedLength)) }
         let actual = CRC32C.checksum(payload)
         guard actual == header.checksum else { throw WireError.checksumMismatch(expected: header.checksum, actual: actual) }
-        let cells = try decodePayload(CompressedPayload(bytes: payload, uncompressedLength: header.uncompressedLength))
-        return UsageBatchMessage(agentID: header.agentID, seq: header.seq, floorSeq: header.floorSeq,
-                                 cells: cells)
+        let encoded = try decompress(CompressedPayload(bytes: payload, uncompressedLength: header.uncompressedLength))
+        return RawUsageBatch(agentID: header.agentID, seq: header.seq, floorSeq: header.floorSeq, encoded: encoded)
     }
 }
 

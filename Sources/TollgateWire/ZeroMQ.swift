@@ -39,6 +39,8 @@ public final class ZMQSocket {
         case xpub
         /// Only the ZAP handler (`ZAPAuthenticator`) uses REP.
         case rep
+        /// One end of an inproc pipe between two threads of one process.
+        case pair
 
         var rawValue: Int32 {
             switch self {
@@ -48,6 +50,7 @@ public final class ZMQSocket {
             case .sub: ZMQ_SUB
             case .xpub: ZMQ_XPUB
             case .rep: ZMQ_REP
+            case .pair: ZMQ_PAIR
             }
         }
     }

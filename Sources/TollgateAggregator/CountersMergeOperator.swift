@@ -1,0 +1,66 @@
+import CRocksDB
+import Glibc
+
+/// Adds `UsageCounters` values inside RocksDB, so ingest writes each cell's increment as a
+/// blind merge instead of reading the total, adding and writing it back. Reads,
+/// compactions and flushes fold the increments with the stored total.
+///
+/// Operands are `CountersCodec` values (11 little-endian Int64s). Any other length means
+/// corruption: the merge fails and RocksDB reports it on the read or compaction that hit
+/// it, rather than this code guessing. Sums wrap instead of trapping, because a trap here
+/// would take RocksDB's background threads down with the process.
+enum CountersMergeOperator {
+    /// Recorded in the table files that hold merge operands: keep it stable.
+    static let name: StaticString = "tollgate.usage-counters.v1"
+
+    /// A new operator; `rocksdb_options_set_merge_operator` takes ownership of it.
+    static func make() -> OpaquePointer {
+        // No state, but the C wrapper calls the destructor unconditionally: it must exist.
+        rocksdb_mergeoperator_create(
+            nil, { _ in },
+            { _, _, _, existing, existingLength, operands, operandLengths, count, success, newLength in
+                CountersMergeOperator.sum(existing: existing, existingLength: existingLength, operands: operands,
+                    operandLengths: operandLengths, count: Int(count), success: success, newLength: newLength)
+            },
+            { _, _, _, operands, operandLengths, count, success, newLength in
+                CountersMergeOperator.sum(existing: nil, existingLength: 0, operands: operands,
+                    operandLengths: operandLengths, count: Int(count), success: success, newLength: newLength)
+            },
+            { _, value, _ in free(UnsafeMutableRawPointer(mutating: value)) },
+            { _ in UnsafeRawPointer(CountersMergeOperator.name.utf8Start).assumingMemoryBound(to: CChar.self) }
+        )!
+    }
+
+    /// The field-wise sum of `existing` (if any) and every operand, in a malloc'd buffer
+    /// RocksDB hands back to the `delete_value` callback above.
+    fileprivate static func sum(
+        existing: UnsafePointer<CChar>?, existingLength: Int,
+        operands: UnsafePointer<UnsafePointer<CChar>?>?, operandLengths: UnsafePointer<Int>?, count: Int,
+        success: UnsafeMutablePointer<UInt8>?, newLength: UnsafeMutablePointer<Int>?
+    ) -> UnsafeMutablePointer<CChar>? {
+        success?.pointee = 0
+        let width = CountersCodec.byteCount
+        guard let operands, let operandLengths else { return nil }
+        if existing != nil, existingLength != width { return nil }
+        for index in 0..<count where operandLengths[index] != width || operands[index] == nil { return nil }
+
+        var fields = [Int64](repeating: 0, count: CountersCodec.fieldCount)
+        func add(_ value: UnsafePointer<CChar>) {
+            let raw = UnsafeRawPointer(value)
+            for field in fields.indices {
+                let bits = raw.loadUnaligned(fromByteOffset: field * 8, as: UInt64.self)
+                fields[field] &+= Int64(bitPattern: UInt64(littleEndian: bits))
+            }
+        }
+        if let existing { add(existing) }
+        for index in 0..<count { add(operands[index]!) }
+
+        guard let result = malloc(width) else { return nil }
+        for field in fields.indices {
+            result.storeBytes(of: UInt64(bitPattern: fields[field]).littleEndian, toByteOffset: field * 8, as: UInt64.self)
+        }
+        newLength?.pointee = width
+        success?.pointee = 1
+        return result.assumingMemoryBound(to: CChar.self)
+    }
+}

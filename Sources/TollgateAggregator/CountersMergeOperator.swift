@@ -38,11 +38,15 @@ enum CountersMergeOperator {
         operands: UnsafePointer<UnsafePointer<CChar>?>?, operandLengths: UnsafePointer<Int>?, count: Int,
         success: UnsafeMutablePointer<UInt8>?, newLength: UnsafeMutablePointer<Int>?
     ) -> UnsafeMutablePointer<CChar>? {
+        // RocksDB's C wrapper copies `newLength` bytes from the result and frees it even when
+        // the merge fails, so a failure still returns an allocation, of length zero.
         success?.pointee = 0
+        newLength?.pointee = 0
         let width = CountersCodec.byteCount
-        guard let operands, let operandLengths else { return nil }
-        if existing != nil, existingLength != width { return nil }
-        for index in 0..<count where operandLengths[index] != width || operands[index] == nil { return nil }
+        func failure() -> UnsafeMutablePointer<CChar>? { malloc(1)?.assumingMemoryBound(to: CChar.self) }
+        guard let operands, let operandLengths else { return failure() }
+        if existing != nil, existingLength != width { return failure() }
+        for index in 0..<count where operandLengths[index] != width || operands[index] == nil { return failure() }
 
         var fields = [Int64](repeating: 0, count: CountersCodec.fieldCount)
         func add(_ value: UnsafePointer<CChar>) {
@@ -55,7 +59,7 @@ enum CountersMergeOperator {
         if let existing { add(existing) }
         for index in 0..<count { add(operands[index]!) }
 
-        guard let result = malloc(width) else { return nil }
+        guard let result = malloc(width) else { return failure() }
         for field in fields.indices {
             result.storeBytes(of: UInt64(bitPattern: fields[field]).littleEndian, toByteOffset: field * 8, as: UInt64.self)
         }

@@ -145,6 +145,18 @@ final class RocksDB: @unchecked Sendable {
         }
     }
 
+    /// Writes the memtable to a table file and compacts everything: merge operands then
+    /// meet their base values on disk. For tests of the merge operator.
+    func flushAndCompact() throws {
+        let options = rocksdb_flushoptions_create()!
+        defer { rocksdb_flushoptions_destroy(options) }
+        rocksdb_flushoptions_set_wait(options, 1)
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_flush(db, options, &errorPointer)
+        if let message = Self.take(errorPointer) { throw StoreError.writeFailed(message: message) }
+        rocksdb_compact_range(db, nil, 0, nil, 0)
+    }
+
     /// Calls `body` with every key in [`from`, `to`) in byte order, from one consistent
     /// snapshot (the iterator's implicit one), so a scan never sees half a batch.
     func scan(from: [UInt8], to: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Void) throws {

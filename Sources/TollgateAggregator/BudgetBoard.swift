@@ -27,7 +27,7 @@ public struct BudgetUpdate: Sendable, Equatable {
 /// state to agents.
 ///
 /// `@unchecked Sendable`: its mutable state (observers, the fired-alert cache) is behind locks.
-/// `didCommit` runs on the ingest thread; the budget mutations on the API's threads.
+/// `didCommit` runs on the ingest commit thread; the budget mutations on the API's threads.
 public final class BudgetBoard: @unchecked Sendable {
     private let store: UsageStore
     private let alerts: BudgetAlerts
@@ -55,7 +55,7 @@ public final class BudgetBoard: @unchecked Sendable {
     public var now: Int64 { Int64(clock().timeIntervalSince1970.rounded(.down)) }
 
     /// Calls `observer` after every committed batch that added spend to a budget (on the
-    /// ingest thread: hand off, don't block) and after every budget or exemption change
+    /// ingest commit thread: hand off, don't block) and after every budget or exemption change
     /// through the API.
     public func addObserver(_ observer: @escaping @Sendable (_ update: BudgetUpdate) -> Void) {
         lock.withLock { observers.append(observer) }
@@ -72,7 +72,7 @@ public final class BudgetBoard: @unchecked Sendable {
         return try status(of: stored, now: now)
     }
 
-    /// Called by the ingest thread after each committed batch with what it added.
+    /// Called by the ingest commit thread after each committed batch with what it added.
     public func didCommit(_ spend: [BudgetSpend]) {
         guard !spend.isEmpty else { return }
         let now = now

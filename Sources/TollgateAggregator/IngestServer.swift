@@ -56,7 +56,7 @@ final class IngestServer: Sendable {
         self.logger = logger
     }
 
-    /// Starts the ingest thread; returns the endpoints actually bound, or the bind error.
+    /// Starts the ingest threads; returns the endpoints actually bound, or the bind error.
     func start() throws -> Bound {
         let thread = Thread { [self] in
             run()

@@ -50,7 +50,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 ///
 /// `@unchecked Sendable` because RocksDB itself is thread-safe for concurrent gets,
 /// writes and iterators on one handle, and the option objects held here are only read
-/// after `init`. The ingest thread writes while the HTTP API thread reads.
+/// after `init`. The ingest threads write while the HTTP API thread reads.
 final class RocksDB: @unchecked Sendable {
     private let db: OpaquePointer
     private let options: OpaquePointer
@@ -62,11 +62,9 @@ final class RocksDB: @unchecked Sendable {
     init(path: String) throws {
         let options = rocksdb_options_create()!
         rocksdb_options_set_create_if_missing(options, 1)
-        // Most counters a batch reads do not exist yet (a new minute, a new host): bloom
-        // filters, in the memtable and in every table file, answer those misses without a
-        // search. Measured by scripts/bench-ingest.sh.
-        // A get for a key the memtable lacks (a new agent, a new budget window) is then
-        // answered by the bloom filter instead of a sorted copy of the memtable.
+        // Ingest rarely reads (see below), but a get for a key the memtable lacks (a new
+        // agent, a new budget window) must not sort a copy of the vector memtable: the bloom
+        // filters, in the memtable and in every table file, answer such misses.
         rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, 0.1)
         rocksdb_options_set_memtable_whole_key_filtering(options, 1)
         // Ingest merges each cell's increment blindly (no read-modify-write), so the
@@ -225,7 +223,12 @@ final class WriteBatch {
 
     /// RocksDB copies key and value into the batch, so the arrays need not outlive the call.
     func put(key: [UInt8], value: [UInt8]) {
-        withChars(key, value) { rocksdb_writebatch_put(handle, $0, $1, $2, $3) }
+        key.withUnsafeBytes { key in
+            value.withUnsafeBytes { value in
+                rocksdb_writebatch_put(handle, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count,
+                                       value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
+            }
+        }
     }
 
     /// Folds `value` into whatever `key` holds with the database's merge operator
@@ -233,15 +236,5 @@ final class WriteBatch {
     func merge(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
         rocksdb_writebatch_merge(handle, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count,
                                  value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
-    }
-
-    private func withChars(_ key: [UInt8], _ value: [UInt8],
-                           _ body: (UnsafePointer<CChar>?, Int, UnsafePointer<CChar>?, Int) -> Void) {
-        key.withUnsafeBytes { keyBytes in
-            value.withUnsafeBytes { valueBytes in
-                body(keyBytes.baseAddress?.assumingMemoryBound(to: CChar.self), keyBytes.count,
-                     valueBytes.baseAddress?.assumingMemoryBound(to: CChar.self), valueBytes.count)
-            }
-        }
     }
 }

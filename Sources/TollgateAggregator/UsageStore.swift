@@ -36,10 +36,10 @@ public struct UsageGroup: Equatable, Sendable {
 /// application (DESIGN.md decision 3).
 ///
 /// `@unchecked Sendable`: RocksDB is thread-safe, and the in-memory budget definitions are
-/// guarded by locks. `writer` serialises every commit (`commit` on the ingest thread;
-/// budget changes from the API, whose backfill must not interleave with a batch); it is
-/// uncontended on the ingest path. Queries from other
-/// threads read consistent snapshots and never see half a batch.
+/// guarded by locks. `writer` serialises every commit (`commit` on the ingest commit
+/// thread; budget changes from the API, whose backfill must not interleave with a batch);
+/// it is uncontended on the ingest path. Queries from other threads read consistent
+/// snapshots and never see half a batch.
 public final class UsageStore: @unchecked Sendable {
     let db: RocksDB
     let writer = NSLock()

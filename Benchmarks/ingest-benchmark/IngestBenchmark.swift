@@ -11,6 +11,10 @@ import TollgateWire
 /// - `one thread`: every step on the caller's thread, one batch after the other.
 /// - `pipeline`: as the server runs it; the caller's thread decodes and prepares, a
 ///   `SerialStage` thread commits, so one batch commits while the next is prepared.
+/// - `server`: a real `Aggregator` on loopback ZeroMQ (plaintext; its ingest pipeline,
+///   quota publisher and API running), fed by 20 DEALER sockets, one per agent, each
+///   keeping up to 16 batches in flight like the agent's shipper; the clock stops at the
+///   last ack. The DEALERs' sending and reading share the process's CPU.
 /// Runs alternate between the setups, each on a fresh temp dir; prints medians and ratios.
 /// Run in release:
 ///
@@ -63,11 +67,13 @@ struct IngestBenchmark {
         let setups: [(name: String, budgets: Int, pipeline: Bool)] = [
             ("one thread, no budgets", 0, false), ("one thread, \(options.budgets) budgets", options.budgets, false),
             ("pipeline, no budgets", 0, true), ("pipeline, \(options.budgets) budgets", options.budgets, true),
+            ("server, \(options.budgets) budgets", options.budgets, true),
         ].filter { options.only.isEmpty || $0.name.contains(options.only) }
         for run in 1...options.runs {
             for setup in setups {
                 let result = try measure(options) {
-                    setup.pipeline
+                    if setup.name.hasPrefix("server") { return try runServer(frames, budgets: setup.budgets) }
+                    return setup.pipeline
                         ? try runPipeline(frames, budgets: setup.budgets)
                         : try runOneThread(frames, budgets: setup.budgets)
                 }
@@ -81,7 +87,7 @@ struct IngestBenchmark {
             print("  " + setup.name.padding(toLength: 24, withPad: " ", startingAt: 0)
                 + String(format: "%8.0f cells/s  %5.2f µs CPU per cell", median(rates[setup.name]!), median(costs[setup.name]!)))
         }
-        guard setups.count == 4 else { return }
+        guard setups.count == 5 else { return }
         let oneThread = median(rates[setups[1].name]!)
         let pipeline = median(rates[setups[3].name]!)
         print(String(format: "with budgets: pipeline / one thread %.2f; budgets / none: one thread %.2f, pipeline %.2f", pipeline / oneThread,
@@ -195,6 +201,57 @@ struct IngestBenchmark {
             stage.submit(try store.prepare(try UsageBatchCodec.decodeRaw(batch)))
         }
         stage.finish()
+        return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
+    }
+
+    static func runServer(_ frames: [[Data]], budgets count: Int) throws -> (seconds: Double, cpu: Double) {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = AggregatorConfig()
+        config.dataDirectory = directory
+        config.usageListen = "tcp://127.0.0.1:*"
+        config.quotaListen = "tcp://127.0.0.1:*"
+        config.apiListen = HostPort(host: "127.0.0.1", port: 0)
+        let aggregator = try Aggregator(config: config, logger: Logger(label: "ingest-benchmark"))
+        let bound = try aggregator.start()
+        defer { aggregator.stop() }
+        for budget in try makeBudgets(count) { _ = try aggregator.budgets.setBudget(budget) }
+
+        // One DEALER per agent, each with its own batches in seq order.
+        let context = ZMQContext()
+        var queues: [String: [[Data]]] = [:]
+        var agents: [String] = []
+        for batch in frames {
+            let agent = try UsageBatchCodec.decodeHeader(batch).agentID
+            if queues[agent] == nil { agents.append(agent) }
+            queues[agent, default: []].append(batch)
+        }
+        let dealers = try agents.map { _ -> ZMQSocket in
+            let socket = try ZMQSocket(context, .dealer)
+            try socket.connect(bound.usage)
+            return socket
+        }
+        let window = 16
+        var sent = [Int](repeating: 0, count: agents.count)
+        var acked = [Int](repeating: 0, count: agents.count)
+        let start = DispatchTime.now().uptimeNanoseconds
+        let cpuStart = cpuSeconds()
+        while zip(acked, agents).contains(where: { $0 < queues[$1]!.count }) {
+            for index in agents.indices {
+                let queue = queues[agents[index]]!
+                while sent[index] < queue.count, sent[index] - acked[index] < window {
+                    try dealers[index].send(queue[sent[index]], dontWait: false)
+                    sent[index] += 1
+                }
+            }
+            let ready = try ZMQSocket.waitForInput(on: dealers, milliseconds: 1_000)
+            for index in agents.indices where ready[index] {
+                while let reply = try dealers[index].receive() {
+                    guard case .ack(let seq) = try UsageReply(decoding: reply[0]) else { fatalError("nack: \(reply)") }
+                    acked[index] = max(acked[index], Int(seq))
+                }
+            }
+        }
         return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
     }
 

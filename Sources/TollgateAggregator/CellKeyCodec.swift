@@ -25,22 +25,21 @@ enum CellKeyCodec {
                 views[index] = UnsafeRawBufferPointer(rebasing: all[offset..<offset + fields[index].count])
                 offset += fields[index].count
             }
-            return [UInt8](unsafeUninitializedCapacity: encodedLength(views)) { buffer, count in
+            return [UInt8](unsafeUninitializedCapacity: maximumLength(views)) { buffer, count in
                 count = write(minute: key.minute, fields: views, to: UnsafeMutableRawPointer(buffer.baseAddress!))
             }
         }
     }
 
-    /// The length of the key of a cell with these dimension fields (UTF-8, stored order).
+    /// At least the length of the key of a cell with these dimension fields (exactly it,
+    /// unless a field is cut): what `write` needs room for.
     @inline(__always)
-    static func encodedLength(_ fields: DimensionBytes) -> Int {
-        var length = 9 + 2 * Dimensions.storedFieldCount
-        for index in 0..<DimensionBytes.count { length += storedLength(fields[index]) }
-        return length
+    static func maximumLength(_ fields: DimensionBytes) -> Int {
+        9 + 2 * Dimensions.storedFieldCount + fields.totalCount
     }
 
     /// Writes the key of the cell (`minute`, `fields`) at `destination`, which must have
-    /// room for `encodedLength(fields)` bytes, and returns that length. Pointer-based
+    /// room for `maximumLength(fields)` bytes, and returns the key's length. Pointer-based
     /// because ingest encodes every cell of every batch straight from the received bytes.
     @inline(__always)
     static func write(minute: Int64, fields: DimensionBytes,
@@ -49,15 +48,15 @@ enum CellKeyCodec {
         destination.storeBytes(of: cellPrefix, as: UInt8.self)
         destination.storeBytes(of: ordered.bigEndian, toByteOffset: 1, as: UInt64.self)
         var offset = 9
-        for index in 0..<DimensionBytes.count {
-            let length = storedLength(fields[index])
+        fields.forEach { field in
+            let length = storedLength(field)
             destination.storeBytes(of: UInt16(length).bigEndian, toByteOffset: offset, as: UInt16.self)
             let target = destination + offset + 2
             if length > 16 {
-                target.copyMemory(from: fields[index].baseAddress!, byteCount: length)
+                target.copyMemory(from: field.baseAddress!, byteCount: length)
             } else {
                 // Most values are a few bytes: a loop beats a call into memmove per field.
-                for byte in 0..<length { target.storeBytes(of: fields[index][byte], toByteOffset: byte, as: UInt8.self) }
+                for byte in 0..<length { target.storeBytes(of: field[byte], toByteOffset: byte, as: UInt8.self) }
             }
             offset += 2 + length
         }

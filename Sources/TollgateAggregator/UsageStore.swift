@@ -248,13 +248,13 @@ private struct CellEncoder {
 
     /// Merges, not read-modify-write: a cell key that appears twice is simply added twice.
     mutating func add(_ cell: RawCell) {
-        let keyLength = CellKeyCodec.encodedLength(cell.dimensions)
-        if keyLength + CountersCodec.byteCount > capacity {
+        let room = CellKeyCodec.maximumLength(cell.dimensions) + CountersCodec.byteCount
+        if room > capacity {
             scratch.deallocate()
-            capacity = keyLength + CountersCodec.byteCount
+            capacity = room
             scratch = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
         }
-        _ = CellKeyCodec.write(minute: cell.minute, fields: cell.dimensions, to: scratch)
+        let keyLength = CellKeyCodec.write(minute: cell.minute, fields: cell.dimensions, to: scratch)
         CountersCodec.write(cell.counters, to: scratch + keyLength)
         writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
                      value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))

@@ -42,6 +42,20 @@ public struct DimensionBytes {
 
     public init() {}
 
+    /// Each field in stored order: the store's per-cell loop, without a switch per field.
+    @inlinable
+    public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
+        body(keyID); body(keyHint); body(provider); body(model); body(endpoint); body(team)
+        body(project); body(user); body(useCase); body(environment); body(host)
+    }
+
+    /// The bytes of all fields together.
+    @inlinable
+    public var totalCount: Int {
+        keyID.count + keyHint.count + provider.count + model.count + endpoint.count + team.count
+            + project.count + user.count + useCase.count + environment.count + host.count
+    }
+
     @inlinable
     public subscript(index: Int) -> UnsafeRawBufferPointer {
         get {

@@ -79,6 +79,8 @@ final class IngestServer: Sendable {
         var authenticator: ZAPAuthenticator?
         var publisher: QuotaPublisher?
         var quotaSocket: ZMQSocket?
+        let replies: ZMQSocket
+        let stage: SerialStage<(routingID: Data, work: Received)>
         do {
             socket = try ZMQSocket(context, .router)
             // A frame larger than any honest batch is refused inside libzmq, before we
@@ -100,6 +102,7 @@ final class IngestServer: Sendable {
                 publisher = quotaPublisher
                 quotaSocket = xpub
             }
+            (replies, stage) = try startCommitStage(context)
             boundResult.withLock { $0 = .success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)) }
             bound.signal()
         } catch {
@@ -108,20 +111,15 @@ final class IngestServer: Sendable {
             return
         }
         defer { authenticator?.stop() }
-        let replies: ZMQSocket
-        let stage: SerialStage<(routingID: Data, work: Received)>
-        do {
-            (replies, stage) = try startCommitStage(context)
-        } catch {
-            logger.critical("cannot start the ingest commit thread: \(error)")
-            return
-        }
         var nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
                 if ready[0] {
-                    while let (frames, userID) = try socket.receiveWithMetadata() {
+                    // A bounded turn, so the replies of committed batches go out promptly
+                    // even while agents keep sending.
+                    for _ in 0..<Self.commitQueueDepth * 4 {
+                        guard let (frames, userID) = try socket.receiveWithMetadata() else { break }
                         guard frames.count >= 2 else { continue }
                         if authenticator != nil && userID == nil {
                             metrics.increment("tollgate_ingest_rejected_total{reason=\"unauthenticated\"}")
@@ -130,12 +128,11 @@ final class IngestServer: Sendable {
                         stage.submit((frames[0], receive(Array(frames.dropFirst()))))
                     }
                 }
-                if ready[1] {
-                    while let reply = try replies.receive() {
-                        try socket.send(reply)
-                        // Budgets this batch moved go out now, not at the next poll.
-                        publishQuota(publisher)
-                    }
+                // Replies whether or not the poll saw them: more may have come meanwhile.
+                while let reply = try replies.receive() {
+                    try socket.send(reply)
+                    // Budgets this batch moved go out now, not at the next poll.
+                    publishQuota(publisher)
                 }
                 publishQuota(publisher)
             } catch {
@@ -164,9 +161,14 @@ final class IngestServer: Sendable {
     private func startCommitStage(_ context: ZMQContext) throws -> (ZMQSocket, SerialStage<(routingID: Data, work: Received)>) {
         let pipe = "inproc://tollgate-ingest-replies-\(UUID().uuidString)"
         let replies = try ZMQSocket(context, .pair)
+        // No high-water mark: a commit thread blocked on a full pipe while the socket thread
+        // waits for room in the commit queue would stop both. Replies are bounded anyway,
+        // by the batches agents may have in flight.
+        try replies.set(.receiveHighWaterMark(0))
         try replies.bind(pipe)
         // Used only by the commit thread from here on.
         nonisolated(unsafe) let sender = try ZMQSocket(context, .pair)
+        try sender.set(.sendHighWaterMark(0))
         try sender.connect(pipe)
         let metrics = metrics
         let logger = logger

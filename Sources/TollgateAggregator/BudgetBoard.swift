@@ -37,7 +37,12 @@ public final class BudgetBoard: @unchecked Sendable {
     /// (budget, window start, level) already fired: skips the RocksDB check on every batch.
     private var fired: Set<AlertMark> = []
     /// The current window by period and zone (`currentWindow`).
-    private var currentWindows: [String: BudgetWindow] = [:]
+    private var currentWindows: [WindowKey: BudgetWindow] = [:]
+
+    private struct WindowKey: Hashable {
+        var period: BudgetPeriod
+        var timeZone: String
+    }
 
     private struct AlertMark: Hashable {
         var budgetID: String
@@ -137,10 +142,10 @@ public final class BudgetBoard: @unchecked Sendable {
     /// costs microseconds and every committed batch asks for every budget it touched, so
     /// the answer is kept until `now` leaves it.
     private func currentWindow(of budget: Budget, now: Int64) -> BudgetWindow {
-        let rule = "\(budget.period.rawValue) \(budget.timeZone)"
-        if let window = lock.withLock({ currentWindows[rule] }), window.start <= now, now < window.end { return window }
+        let key = WindowKey(period: budget.period, timeZone: budget.timeZone)
+        if let window = lock.withLock({ currentWindows[key] }), window.start <= now, now < window.end { return window }
         let window = budget.period.window(containing: now, timeZone: budget.zone)
-        lock.withLock { currentWindows[rule] = window }
+        lock.withLock { currentWindows[key] = window }
         return window
     }
 

@@ -79,7 +79,7 @@ public enum UsageBatchCodec {
     }
 
     /// The cells of an encoded (decompressed) `UsageBatch`.
-    public static func cells(of encoded: Data) throws -> [Cell] {
+    private static func cells(of encoded: Data) throws -> [Cell] {
         do {
             return try encoded.withUnsafeBytes { bytes throws(ProtobufError) in try UsageBatchReader.cells(bytes) }
         } catch {

@@ -33,7 +33,6 @@ public struct RawCell {
 /// Named fields behind a switch rather than an `InlineArray`: in this compiler an
 /// `InlineArray` subscript copied the whole array on every access.
 public struct DimensionBytes {
-    public static let count = 11
     // Inlinable, so the store's per-cell loop reads a field without a call.
     @usableFromInline var keyID = Self.empty, keyHint = Self.empty, provider = Self.empty, model = Self.empty
     @usableFromInline var endpoint = Self.empty, team = Self.empty, project = Self.empty, user = Self.empty

@@ -182,7 +182,11 @@ let package = Package(
         .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateAgentTests",
-            dependencies: ["TollgateAgent", "TollgateWire", .product(name: "NIOEmbedded", package: "swift-nio")],
+            dependencies: [
+                "TollgateAgent", "TollgateWire",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -11,7 +11,7 @@ import TollgateCore
 final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private enum Decision {
         case intercept(InterceptedOrigin)
@@ -88,7 +88,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let channel = context.channel
-        ProxyPipeline.removeHTTPHandlers(from: channel).whenComplete { [services] result in
+        ProxyPipeline.removeHTTPDecoder(from: channel).whenComplete { [services] result in
             do {
                 try result.get()
                 context.writeAndFlush(NIOAny(ProxyPipeline.connectionEstablished(allocator: channel.allocator)), promise: nil)
@@ -125,7 +125,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Replaces this connection's whole pipeline with a relay to `peer`.
     private func splice(_ channel: Channel, context: ChannelHandlerContext, with peer: Channel) {
-        ProxyPipeline.removeHTTPHandlers(from: channel).whenComplete { [services] result in
+        ProxyPipeline.removeHTTPDecoder(from: channel).whenComplete { [services] result in
             do {
                 try result.get()
                 context.writeAndFlush(NIOAny(ProxyPipeline.connectionEstablished(allocator: channel.allocator)), promise: nil)

@@ -2,8 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// Answers a request from the agent itself (errors, refusals, `/healthz`), for any handler
-/// that writes HTTP responses.
-extension ChannelInboundHandler where OutboundOut == HTTPServerResponsePart {
+/// that writes to the client connection below the request decoder.
+extension ChannelInboundHandler where OutboundOut == ByteBuffer {
     func respondWithError(_ error: ProviderErrorResponse, keepAlive: Bool, context: ChannelHandlerContext) {
         respond(status: error.status, contentType: "application/json", body: error.body(allocator: context.channel.allocator),
                 keepAlive: keepAlive, extraHeaders: error.headers, context: context)
@@ -12,13 +12,16 @@ extension ChannelInboundHandler where OutboundOut == HTTPServerResponsePart {
     /// Writes a whole response; without keep-alive the connection closes once it is sent.
     func respond(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, keepAlive: Bool,
                  extraHeaders: [(String, String)] = [], context: ChannelHandlerContext) {
-        var headers = HTTPHeaders(extraHeaders)
-        headers.add(name: "content-type", value: contentType)
-        headers.add(name: "content-length", value: String(body.readableBytes))
-        if !keepAlive { headers.add(name: "connection", value: "close") }
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+        var response = context.channel.allocator.buffer(capacity: 256 + body.readableBytes)
+        response.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
+        for (name, value) in extraHeaders {
+            response.writeString("\(name): \(value)\r\n")
+        }
+        response.writeString("content-type: \(contentType)\r\ncontent-length: \(body.readableBytes)\r\n")
+        if !keepAlive { response.writeString("connection: close\r\n") }
+        response.writeString("\r\n")
+        response.writeImmutableBuffer(body)
+        context.writeAndFlush(wrapOutboundOut(response)).whenComplete { _ in
             if !keepAlive { context.close(promise: nil) }
         }
     }

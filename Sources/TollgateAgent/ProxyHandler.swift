@@ -5,13 +5,16 @@ import TollgateCore
 import TollgateProviders
 
 /// Serves one client connection: reads a request, forwards it to the provider, streams
-/// the response back part by part as it arrives, and meters the exchange when the
-/// response ends. Requests come in base-URL form (`/openai/v1/…`), absolute form
-/// (HTTP_PROXY) or, after `ConnectHandler` intercepted a provider host, as that host's
-/// own paths.
+/// the response back as it arrives, and meters the exchange when the response ends.
+/// Requests come in base-URL form (`/openai/v1/…`), absolute form (HTTP_PROXY) or, after
+/// `ConnectHandler` intercepted a provider host, as that host's own paths.
+///
+/// Requests arrive decoded by NIO; the request to the provider and the response to the
+/// client are written here as bytes (`HTTPResponseFramer` reads the provider's side), so a
+/// response is never decoded into parts and encoded again.
 final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         case idle
@@ -35,6 +38,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         /// The provider's response allows the connection to be reused.
         var upstreamKeepAlive = false
         var responseStatus: Int?
+        /// How the response body goes to the client.
+        var clientFraming = ClientFraming.length
         /// Reads usage from the response as it passes.
         var tap: (any UsageTap)?
         /// Set when the agent asked for stream usage the client did not request.
@@ -47,6 +52,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var reservation = QuotaBook.Reservation.none
     }
 
+    /// How a response body is framed towards the client: as the provider framed it when
+    /// the bytes pass unchanged, else chunked again (HTTP/1.1) or ended by closing (1.0).
+    enum ClientFraming {
+        case length
+        case chunked
+        case close
+    }
+
     /// The calling key and attribution of a metered request.
     struct Caller {
         var keyID: String
@@ -57,6 +70,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let services: ProxyServices
     private var state = State.idle
     private var context: ChannelHandlerContext?
+    /// Parts of requests a client pipelined behind the one being forwarded; reading stops
+    /// while any wait, and they are served in order.
+    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
     private var sawRequestHead = false
     /// Set once this connection is an intercepted TLS connection to a provider host.
     private var origin: InterceptedOrigin?
@@ -105,7 +121,17 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch (unwrapInboundIn(data), state) {
+        let part = unwrapInboundIn(data)
+        if case .forwarding = state {
+            pipelined.append(part)
+            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            return
+        }
+        handle(part, context: context)
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch (part, state) {
         case (.head(let head), .idle):
             sawRequestHead = true
             receive(head, context: context)
@@ -124,11 +150,41 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.body, .discarding):
             break
         default:
-            // HTTPServerPipelineHandler holds back pipelined requests until we finish a
-            // response, so any other combination is a bug in the ordering of our own states.
+            // The decoder delivers head, body…, end per request and pipelined requests wait
+            // in `pipelined`, so any other combination is a bug in our own states.
             services.logger.error("proxy received an unexpected request part; closing the connection")
             context.close(promise: nil)
         }
+    }
+
+    /// The response ended: serve what the client pipelined meanwhile, then read again.
+    private func servePipelined(context: ChannelHandlerContext) {
+        while let part = pipelined.popFirst() {
+            handle(part, context: context)
+            if case .forwarding = state { return }
+        }
+        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+    }
+
+    /// A request NIO's decoder could not parse: 400 (431 for oversized heads) unless a
+    /// response is under way, then the connection closes.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let parserError = error as? HTTPParserError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"malformed_request\"}")
+        if case .forwarding = state {
+            context.close(promise: nil)
+            return
+        }
+        state = .discarding
+        let tooLarge = parserError == .headerOverflow
+        respondWithError(ProviderErrorResponse(
+            status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest,
+            code: tooLarge ? "request_headers_too_large" : "malformed_request",
+            message: "Tollgate agent: the request is not valid HTTP/1.1 (\(parserError))"),
+            keepAlive: false, context: context)
     }
 
     /// Backpressure: while the client cannot take more, the provider's connection is not
@@ -272,9 +328,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Sends the exchange's request on a pooled connection if one is idle, else a new one.
     private func sendUpstream(_ exchange: Exchange, context: ChannelHandlerContext, allowReuse: Bool = true) {
-        let request = upstreamRequestHead(for: exchange)
-        let body = exchange.body
-        let send: (Channel, Bool) -> Void = { [self] channel, reused in
+        let request = upstreamRequest(for: exchange, allocator: context.channel.allocator)
+        let isHEAD = exchange.head.method == .HEAD
+        let send: (Channel, UpstreamResponseRelay, Bool) -> Void = { [self] channel, relay, reused in
             guard case .forwarding(var current) = state else {
                 channel.close(promise: nil)  // the client left while we connected
                 return
@@ -282,22 +338,24 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             current.upstream = channel
             current.reusedConnection = reused
             state = .forwarding(current)
-            channel.write(HTTPClientRequestPart.head(request), promise: nil)
-            if body.readableBytes > 0 { channel.write(HTTPClientRequestPart.body(.byteBuffer(body)), promise: nil) }
-            channel.writeAndFlush(HTTPClientRequestPart.end(nil), promise: nil)
+            relay.attach(self, isHEAD: isHEAD)
+            channel.writeAndFlush(request, promise: nil)
         }
-        if allowReuse, let channel = services.upstreamPool.take(exchange.route.upstream, on: context.eventLoop),
-           let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
+        while allowReuse, let channel = services.upstreamPool.take(exchange.route.upstream, on: context.eventLoop) {
+            guard let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self), relay.isReusable else {
+                channel.close(promise: nil)
+                continue
+            }
             services.metrics.increment("tollgate_agent_upstream_connections_reused_total")
-            relay.attach(self)
-            send(channel, true)
+            send(channel, relay, true)
             return
         }
         services.metrics.increment("tollgate_agent_upstream_connections_opened_total")
-        UpstreamConnector.connect(to: exchange.route.upstream, on: context.eventLoop, services: services, relay: UpstreamResponseRelay(owner: self))
+        let relay = UpstreamResponseRelay(owner: self)
+        UpstreamConnector.connect(to: exchange.route.upstream, on: context.eventLoop, services: services, relay: relay)
             .whenComplete { [self] result in
                 switch result {
-                case .success(let channel): send(channel, false)
+                case .success(let channel): send(channel, relay, false)
                 case .failure(let error): upstreamDidFail(error)
                 }
             }
@@ -308,62 +366,92 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         "te", "trailer", "transfer-encoding", "upgrade",
     ]
 
-    private func upstreamRequestHead(for exchange: Exchange) -> HTTPRequestHead {
-        var headers = HTTPHeaders()
+    /// The request as the provider gets it: the client's headers minus hop-by-hop and
+    /// `x-tollgate-*` ones, the upstream's host, no compression (usage is read from the
+    /// response as it passes), and the whole body with its length.
+    private func upstreamRequest(for exchange: Exchange, allocator: ByteBufferAllocator) -> ByteBuffer {
+        var request = allocator.buffer(capacity: 512 + exchange.body.readableBytes)
+        request.writeString("\(exchange.head.method.rawValue) \(exchange.route.upstreamURI) HTTP/1.1\r\n")
         for (name, value) in exchange.head.headers {
             let lower = name.lowercased()
             if Self.hopByHopHeaders.contains(lower) || lower.hasPrefix("x-tollgate-") { continue }
-            if lower == "host" || lower == "content-length" || lower == "accept-encoding" { continue }
-            headers.add(name: name, value: value)
+            // The body is already here in full, so there is nothing to wait for a 100 on.
+            if lower == "host" || lower == "content-length" || lower == "accept-encoding" || lower == "expect" { continue }
+            request.writeString(name)
+            request.writeStaticString(": ")
+            request.writeString(value)
+            request.writeStaticString("\r\n")
         }
-        headers.add(name: "host", value: exchange.route.upstream.hostHeader)
-        // Usage is read from the response as it passes, which a compressed body would hide.
-        headers.add(name: "accept-encoding", value: "identity")
-        headers.add(name: "content-length", value: String(exchange.body.readableBytes))
-        return HTTPRequestHead(version: .http1_1, method: exchange.head.method, uri: exchange.route.upstreamURI, headers: headers)
+        request.writeString("host: \(exchange.route.upstream.hostHeader)\r\naccept-encoding: identity\r\ncontent-length: \(exchange.body.readableBytes)\r\n\r\n")
+        request.writeImmutableBuffer(exchange.body)
+        return request
     }
 
-    func upstreamDidReceive(_ part: HTTPClientResponsePart) {
+    func upstreamDidReceive(_ event: HTTPResponseFramer.Event) {
         guard let context, case .forwarding(var exchange) = state else { return }
         // Release the state's copy so mutating the tap's buffers below never copies them.
         state = .idle
-        switch part {
+        switch event {
         case .head(let head):
-            exchange.responseStatus = Int(head.status.code)
-            exchange.upstreamKeepAlive = head.isKeepAlive
-            exchange.tap = exchange.request?.makeTap(contentType: head.headers.first(name: "content-type"))
-            var headers = HTTPHeaders()
-            for (name, value) in head.headers where !Self.hopByHopHeaders.contains(name.lowercased()) {
-                // A filtered stream changes length; it goes out chunked.
-                if exchange.usageFilter != nil && name.lowercased() == "content-length" { continue }
-                headers.add(name: name, value: value)
+            exchange.responseStatus = head.status
+            exchange.upstreamKeepAlive = head.keepAlive
+            exchange.tap = exchange.request?.makeTap(contentType: head.value(of: "content-type"))
+            exchange.clientFraming = switch head.framing {
+            case .none: .length
+            case .length where exchange.usageFilter == nil: .length
+            default: exchange.head.version.major == 1 && exchange.head.version.minor == 0 ? .close : .chunked
             }
-            if !exchange.head.isKeepAlive { headers.add(name: "connection", value: "close") }
             state = .forwarding(exchange)
-            context.write(wrapOutboundOut(.head(HTTPResponseHead(version: exchange.head.version, status: head.status, headers: headers))), promise: nil)
-        case .body(let chunk):
-            exchange.tap?.consume(chunk.readableBytesView)
-            var outgoing = chunk
+            var bytes = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 32)
+            head.write(to: &bytes, version: exchange.head.version, chunked: exchange.clientFraming == .chunked,
+                       close: !exchange.head.isKeepAlive || exchange.clientFraming == .close)
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        case .body(let payload):
+            exchange.tap?.consume(payload.readableBytesView)
+            let framing = exchange.clientFraming
             if exchange.usageFilter != nil {
-                outgoing = context.channel.allocator.buffer(bytes: exchange.usageFilter!.filter(chunk.readableBytesView))
-            }
-            state = .forwarding(exchange)
-            if outgoing.readableBytes > 0 {
-                context.write(wrapOutboundOut(.body(.byteBuffer(outgoing))), promise: nil)
+                let filtered = exchange.usageFilter!.filter(payload.readableBytesView)
+                state = .forwarding(exchange)
+                writeBody(filtered, framing: framing, context: context)
+            } else {
+                state = .forwarding(exchange)
+                writeBody(payload, framing: framing, context: context)
             }
         case .end:
             release(exchange)
+            var last = context.channel.allocator.buffer(capacity: 0)
             if let rest = exchange.usageFilter?.finish(), !rest.isEmpty {
-                context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: rest)))), promise: nil)
+                writeBody(rest, framing: exchange.clientFraming, context: context)
             }
+            if exchange.clientFraming == .chunked { last.writeStaticString("0\r\n\r\n") }
             // Recorded before the client sees the end, so a response a client has
             // completely received is always in the meter's hands.
             complete(&exchange)
-            let keepAlive = exchange.head.isKeepAlive
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            let keepAlive = exchange.head.isKeepAlive && exchange.clientFraming != .close
+            context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
             }
+            if keepAlive { servePipelined(context: context) }
         }
+    }
+
+    private func writeBody(_ payload: ByteBuffer, framing: ClientFraming, context: ChannelHandlerContext) {
+        guard payload.readableBytes > 0 else { return }
+        guard framing == .chunked else {
+            context.write(wrapOutboundOut(payload), promise: nil)
+            return
+        }
+        var chunk = context.channel.allocator.buffer(capacity: payload.readableBytes + 20)
+        chunk.writeString(String(payload.readableBytes, radix: 16))
+        chunk.writeStaticString("\r\n")
+        chunk.writeImmutableBuffer(payload)
+        chunk.writeStaticString("\r\n")
+        context.write(wrapOutboundOut(chunk), promise: nil)
+    }
+
+    private func writeBody(_ bytes: [UInt8], framing: ClientFraming, context: ChannelHandlerContext) {
+        guard !bytes.isEmpty else { return }
+        writeBody(context.channel.allocator.buffer(bytes: bytes), framing: framing, context: context)
     }
 
     /// The provider's read is over: what it delivered goes to the client now, in one write
@@ -410,7 +498,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Returns a cleanly finished keep-alive connection to the pool; closes anything else.
     private func release(_ exchange: Exchange) {
         guard let channel = exchange.upstream else { return }
-        if exchange.upstreamKeepAlive, let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self) {
+        if exchange.upstreamKeepAlive, let relay = try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self), relay.isReusable {
             relay.detach()
             // It may have been paused for a slow client; an idle pooled connection must
             // read, or it would never notice the provider closing it.

@@ -24,7 +24,6 @@ enum UpstreamConnector {
                         try pipeline.addHandler(NIOSSLClientHandler(context: services.upstreamTLS,
                                                                     serverHostname: isAddress ? nil : upstream.host))
                     }
-                    try pipeline.addHTTPClientHandlers()
                     try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(services.config.upstreamIdleTimeoutMilliseconds))))
                     try pipeline.addHandler(relay)
                 }
@@ -33,22 +32,32 @@ enum UpstreamConnector {
     }
 }
 
-/// Receives the provider's response and hands each part to the proxy handler that
-/// owns the current exchange (on the same event loop). A pooled connection's relay has no
-/// owner while idle and is attached to the next exchange that takes the connection.
+/// Reads the provider's responses off the connection's bytes (`HTTPResponseFramer`) and
+/// hands each event to the proxy handler that owns the current exchange (on the same event
+/// loop). A pooled connection's relay has no owner while idle and is attached to the next
+/// exchange that takes the connection.
 final class UpstreamResponseRelay: ChannelInboundHandler {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
 
     private weak var owner: ProxyHandler?
+    private var framer = HTTPResponseFramer()
     private var ended = false
+    /// Bytes arrived that belong to no response: the connection must not be reused.
+    private var spoiled = false
 
     init(owner: ProxyHandler) {
         self.owner = owner
     }
 
-    func attach(_ owner: ProxyHandler) {
+    /// Whether the connection may go back to the pool once its response ended.
+    var isReusable: Bool { !spoiled && framer.isIdle }
+
+    /// Starts an exchange; `isHEAD` because a response to HEAD has no body, whatever its
+    /// length says.
+    func attach(_ owner: ProxyHandler, isHEAD: Bool) {
         self.owner = owner
         ended = false
+        framer.expectsNoBody = isHEAD
     }
 
     func detach() {
@@ -56,9 +65,19 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
-        if case .end = part { ended = true }
-        owner?.upstreamDidReceive(part)
+        var input = unwrapInboundIn(data)
+        do {
+            while let event = try framer.read(&input) {
+                guard !ended, let owner else {
+                    spoiled = true
+                    return
+                }
+                if case .end = event { ended = true }
+                owner.upstreamDidReceive(event)
+            }
+        } catch {
+            fail(error, context: context)
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -67,14 +86,21 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if !ended { owner?.upstreamDidFail(error) }
-        ended = true
-        context.close(promise: nil)
+        fail(error, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if !ended { owner?.upstreamDidFail(UpstreamClosedError()) }
-        ended = true
+        guard !ended else { return }
+        do {
+            if let event = try framer.readEndOfInput(), let owner {
+                ended = true
+                owner.upstreamDidReceive(event)
+                return
+            }
+            fail(UpstreamClosedError(), context: context)
+        } catch {
+            fail(error, context: context)
+        }
     }
 
     /// Silence from the provider: mid-response it is a failure; while pooled, the
@@ -84,10 +110,16 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
             context.fireUserInboundEventTriggered(event)
             return
         }
+        fail(UpstreamTimeoutError(), context: context)
+    }
+
+    private func fail(_ error: Error, context: ChannelHandlerContext) {
+        spoiled = true
         if !ended, let owner {
             ended = true
-            owner.upstreamDidFail(UpstreamTimeoutError())
+            owner.upstreamDidFail(error)
         }
+        ended = true
         context.close(promise: nil)
     }
 }

@@ -1,0 +1,215 @@
+import NIOCore
+import NIOHTTP1
+
+/// A provider's response head as it arrived, with the positions of its status and fields,
+/// so the proxy can write the head on to the client (minus hop-by-hop fields) by copying
+/// bytes, and look up the few fields it needs without building a `String` for every one.
+struct HTTPResponseHeadBytes {
+    struct Field {
+        var name: Range<Int>
+        var value: Range<Int>
+    }
+
+    /// From the status line's first byte to the blank line that ends the head.
+    let bytes: ByteBuffer
+    let status: Int
+    /// "200 OK": the status code and reason phrase, as sent.
+    let statusText: Range<Int>
+    let fields: [Field]
+    /// What the connection header and version allow.
+    private let connectionReusable: Bool
+    var framing: HTTPResponseFramer.Framing
+    /// Whether the connection may carry another request once this response ends.
+    var keepAlive: Bool { connectionReusable && framing != .untilClose }
+
+    init(parsing bytes: ByteBuffer) throws(HTTPResponseFramingError) {
+        self.bytes = bytes
+        let parsed = try bytes.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(HTTPResponseFramingError) in
+            try Self.parse(raw.bindMemory(to: UInt8.self))
+        }
+        (status, statusText, fields, connectionReusable, framing) = parsed
+    }
+
+    private static func parse(_ view: UnsafeBufferPointer<UInt8>) throws(HTTPResponseFramingError)
+        -> (Int, Range<Int>, [Field], Bool, HTTPResponseFramer.Framing) {
+        var fields: [Field] = []
+        var statusLine: (status: Int, text: Range<Int>, http10: Bool)?
+        var contentLength: Int?
+        var transferEncoding: Range<Int>?
+        var connection: [Range<Int>] = []
+        var lineStart = 0
+        while lineStart < view.count {
+            var lineEnd = view[lineStart...].firstIndex(of: UInt8(ascii: "\n")) ?? view.count
+            let next = lineEnd + 1
+            if lineEnd > lineStart && view[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            if lineEnd == lineStart { break }  // the blank line
+            defer { lineStart = next }
+            guard statusLine != nil else {
+                statusLine = try parseStatusLine(view, lineStart..<lineEnd)
+                continue
+            }
+            let field = try parseField(view, lineStart..<lineEnd)
+            fields.append(field)
+            if nameEquals(view, field.name, "content-length") {
+                guard let length = decimal(view, field.value), contentLength == nil || contentLength == length else {
+                    throw .badContentLength
+                }
+                contentLength = length
+            } else if nameEquals(view, field.name, "transfer-encoding") {
+                transferEncoding = field.value
+            } else if nameEquals(view, field.name, "connection") {
+                connection.append(field.value)
+            }
+        }
+        guard let statusLine else { throw .badStatusLine }
+        var keepAlive = !statusLine.http10
+        for value in connection {
+            if containsToken(view, value, "close") { keepAlive = false }
+            if containsToken(view, value, "keep-alive") && statusLine.http10 { keepAlive = true }
+        }
+        let framing: HTTPResponseFramer.Framing
+        if let transferEncoding {
+            // The final coding decides; a body in any other coding runs to the close.
+            framing = endsWithChunked(view, transferEncoding) ? .chunked : .untilClose
+        } else if let contentLength {
+            framing = .length(contentLength)
+        } else {
+            framing = .untilClose
+        }
+        return (statusLine.status, statusLine.text, fields, keepAlive, framing)
+    }
+
+    /// The first value of `name` (lowercase), as a string.
+    func value(of name: String) -> String? {
+        for field in fields where nameEquals(field.name, name) {
+            return bytes.getString(at: bytes.readerIndex + field.value.lowerBound, length: field.value.count)
+        }
+        return nil
+    }
+
+    func nameEquals(_ range: Range<Int>, _ name: String) -> Bool {
+        bytes.withUnsafeReadableBytes { Self.nameEquals($0.bindMemory(to: UInt8.self), range, name) }
+    }
+
+    /// Fields that describe one connection, not the message; never forwarded.
+    static let hopByHopFields = [
+        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
+        "te", "trailer", "transfer-encoding", "upgrade",
+    ]
+
+    /// Writes the head on towards the client: the same status and fields, minus hop-by-hop
+    /// ones; `chunked` when the body is framed again, `close` when the connection ends after
+    /// it (either way the provider's content-length no longer holds unless it is kept).
+    func write(to buffer: inout ByteBuffer, version: HTTPVersion, chunked: Bool, close: Bool) {
+        let keepsLength = !chunked && !close
+        buffer.writeString("HTTP/\(version.major).\(version.minor) ")
+        buffer.writeImmutableBuffer(slice(statusText))
+        buffer.writeStaticString("\r\n")
+        bytes.withUnsafeReadableBytes { raw in
+            let view = raw.bindMemory(to: UInt8.self)
+            for field in fields {
+                if Self.hopByHopFields.contains(where: { Self.nameEquals(view, field.name, $0) }) { continue }
+                if !keepsLength && Self.nameEquals(view, field.name, "content-length") { continue }
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name]))
+                buffer.writeStaticString(": ")
+                buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.value]))
+                buffer.writeStaticString("\r\n")
+            }
+        }
+        if chunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
+        if close { buffer.writeStaticString("connection: close\r\n") }
+        buffer.writeStaticString("\r\n")
+    }
+
+    private func slice(_ range: Range<Int>) -> ByteBuffer {
+        bytes.getSlice(at: bytes.readerIndex + range.lowerBound, length: range.count)!
+    }
+
+    // MARK: Parsing
+
+    /// `HTTP/1.x SP 3DIGIT [SP reason]`
+    private static func parseStatusLine(_ view: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) throws(HTTPResponseFramingError) -> (Int, Range<Int>, Bool) {
+        let prefix = Array("HTTP/1.".utf8)
+        guard line.count >= 12, view[line.lowerBound..<line.lowerBound + 7].elementsEqual(prefix),
+              view[line.lowerBound + 7] == UInt8(ascii: "0") || view[line.lowerBound + 7] == UInt8(ascii: "1"),
+              view[line.lowerBound + 8] == UInt8(ascii: " ") else {
+            throw .badStatusLine
+        }
+        let codeStart = line.lowerBound + 9
+        guard let status = decimal(view, codeStart..<codeStart + 3), status >= 100,
+              line.count == 12 || view[codeStart + 3] == UInt8(ascii: " ") else {
+            throw .badStatusLine
+        }
+        return (status, codeStart..<line.upperBound, view[line.lowerBound + 7] == UInt8(ascii: "0"))
+    }
+
+    /// `token ":" OWS value OWS`; folded continuation lines are refused.
+    private static func parseField(_ view: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) throws(HTTPResponseFramingError) -> Field {
+        guard let colon = view[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else { throw .badHeader }
+        for index in line.lowerBound..<colon where !isTokenByte(view[index]) { throw .badHeader }
+        var valueStart = colon + 1
+        var valueEnd = line.upperBound
+        while valueStart < valueEnd && isWhitespace(view[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart && isWhitespace(view[valueEnd - 1]) { valueEnd -= 1 }
+        for index in valueStart..<valueEnd where view[index] < 0x20 && view[index] != UInt8(ascii: "\t") || view[index] == 0x7F {
+            throw .badHeader
+        }
+        return Field(name: line.lowerBound..<colon, value: valueStart..<valueEnd)
+    }
+
+    private static func decimal(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard !range.isEmpty, range.count <= 18 else { return nil }
+        var value = 0
+        for index in range {
+            let byte = view[index]
+            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
+            value = value * 10 + Int(byte - UInt8(ascii: "0"))
+        }
+        return value
+    }
+
+    /// ASCII case-insensitive comparison with a lowercase name.
+    private static func nameEquals(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { expected in
+            guard expected.count == range.count else { return false }
+            for (offset, index) in range.enumerated() where lowercased(view[index]) != expected[offset] { return false }
+            return true
+        }
+    }
+
+    /// Whether a comma-separated list holds `token` (lowercase).
+    private static func containsToken(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ token: String) -> Bool {
+        var start = range.lowerBound
+        while start <= range.upperBound {
+            let end = view[start..<range.upperBound].firstIndex(of: UInt8(ascii: ",")) ?? range.upperBound
+            var trimmed = start..<end
+            while !trimmed.isEmpty && isWhitespace(view[trimmed.lowerBound]) { trimmed = trimmed.dropFirst() }
+            while !trimmed.isEmpty && isWhitespace(view[trimmed.upperBound - 1]) { trimmed = trimmed.dropLast() }
+            if nameEquals(view, trimmed, token) { return true }
+            start = end + 1
+        }
+        return false
+    }
+
+    private static func endsWithChunked(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        let lastComma = view[range].lastIndex(of: UInt8(ascii: ",")).map { $0 + 1 } ?? range.lowerBound
+        var trimmed = lastComma..<range.upperBound
+        while !trimmed.isEmpty && isWhitespace(view[trimmed.lowerBound]) { trimmed = trimmed.dropFirst() }
+        return nameEquals(view, trimmed, "chunked")
+    }
+
+    private static func isWhitespace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    /// RFC 9110 `tchar`.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
+    }
+}

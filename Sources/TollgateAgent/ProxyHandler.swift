@@ -124,7 +124,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         if case .forwarding = state {
             pipelined.append(part)
-            context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
             return
         }
         handle(part, context: context)
@@ -159,11 +159,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// The response ended: serve what the client pipelined meanwhile, then read again.
     private func servePipelined(context: ChannelHandlerContext) {
+        guard !pipelined.isEmpty else { return }
         while let part = pipelined.popFirst() {
             handle(part, context: context)
             if case .forwarding = state { return }
         }
-        context.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+        try? context.channel.syncOptions?.setOption(.autoRead, value: true)
     }
 
     /// A request NIO's decoder could not parse: 400 (431 for oversized heads) unless a
@@ -191,7 +192,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// read, so a slow client slows the provider down instead of filling the agent's memory.
     func channelWritabilityChanged(context: ChannelHandlerContext) {
         if case .forwarding(let exchange) = state, let upstream = exchange.upstream {
-            upstream.setOption(ChannelOptions.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+            try? upstream.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
         }
         context.fireChannelWritabilityChanged()
     }
@@ -424,13 +425,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 writeBody(rest, framing: exchange.clientFraming, context: context)
             }
             if exchange.clientFraming == .chunked { last.writeStaticString("0\r\n\r\n") }
-            // Recorded before the client sees the end, so a response a client has
-            // completely received is always in the meter's hands.
-            complete(&exchange)
             let keepAlive = exchange.head.isKeepAlive && exchange.clientFraming != .close
             context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
             }
+            // Metered right after the client has the end, in the same turn of the event
+            // loop, so metering is not part of the response's latency.
+            complete(&exchange)
             if keepAlive { servePipelined(context: context) }
         }
     }
@@ -502,7 +503,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             relay.detach()
             // It may have been paused for a slow client; an idle pooled connection must
             // read, or it would never notice the provider closing it.
-            channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+            try? channel.syncOptions?.setOption(.autoRead, value: true)
             services.upstreamPool.put(channel, for: exchange.route.upstream)
         } else {
             channel.close(promise: nil)

@@ -1,29 +1,57 @@
 import Foundation
 
-/// A bare TCP client for what URLSession cannot do on purpose: send a request, read the
-/// first bytes of the answer, and hang up mid-response.
+/// A bare TCP client for what URLSession cannot do on purpose: send exact bytes, read the
+/// answer as bytes, hang up mid-response.
 enum RawHTTP {
+    /// Sends `request` and returns what arrives before `readBytes` bytes or the close.
     static func sendAndHangUp(port: Int, request: String, readBytes: Int) throws -> String {
+        let fd = try connected(to: port)
+        defer { close(fd) }
+        try send(request, on: fd)
+        return String(decoding: try receive(on: fd, upTo: readBytes), as: UTF8.self)
+    }
+
+    /// Sends `request` and returns everything until the agent closes the connection (at
+    /// most 10 s).
+    static func exchange(port: Int, request: String) throws -> String {
+        let fd = try connected(to: port)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try send(request, on: fd)
+        return String(decoding: try receive(on: fd, upTo: .max), as: UTF8.self)
+    }
+
+    private static func connected(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket failed") }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
-        let connected = withUnsafePointer(to: &address) {
+        let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw ClusterError("connect to \(port) failed") }
+        guard result == 0 else {
+            close(fd)
+            throw ClusterError("connect to \(port) failed")
+        }
+        return fd
+    }
+
+    private static func send(_ request: String, on fd: Int32) throws {
         let bytes = Array(request.utf8)
         guard write(fd, bytes, bytes.count) == bytes.count else { throw ClusterError("write failed") }
+    }
+
+    private static func receive(on fd: Int32, upTo limit: Int) throws -> [UInt8] {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        while received.count < readBytes {
+        while received.count < limit {
             let count = read(fd, &buffer, buffer.count)
             guard count > 0 else { break }
             received.append(contentsOf: buffer[..<count])
         }
-        return String(decoding: received, as: UTF8.self)
+        return received
     }
 }

@@ -10,14 +10,18 @@ import TollgateProviders
 /// Gemini: `x-goog-api-key` or the `key` query parameter.
 enum APIKeyExtractor {
     static func apiKey(in headers: HTTPHeaders, provider: Provider, query: String?) -> String? {
-        let candidates: [String?] = [
-            headers.first(name: "x-api-key"),
-            headers.first(name: "x-goog-api-key"),
-            headers.first(name: "api-key"),
-            bearer(headers.first(name: "authorization")),
-            provider == .gemini ? queryKey(query) : nil,
+        // In order of precedence, each looked up only if the ones before it gave nothing.
+        let candidates: [() -> String?] = [
+            { headers.first(name: "x-api-key") },
+            { headers.first(name: "x-goog-api-key") },
+            { headers.first(name: "api-key") },
+            { bearer(headers.first(name: "authorization")) },
+            { provider == .gemini ? queryKey(query) : nil },
         ]
-        return candidates.lazy.compactMap { $0.map { String($0.trimmingOptionalWhitespace()) } }.first { !$0.isEmpty }
+        for candidate in candidates {
+            if let key = candidate().map({ String($0.trimmingOptionalWhitespace()) }), !key.isEmpty { return key }
+        }
+        return nil
     }
 
     private static func bearer(_ authorization: String?) -> String? {

@@ -34,16 +34,17 @@ struct ProviderRoute: Equatable {
         query = parts.count > 1 ? String(parts[1]) : nil
     }
 
+    private static let baseURLRoutes: [(prefix: String, provider: Provider, upstream: @Sendable (AgentConfig.Upstreams) -> UpstreamURL?, name: String)] = [
+        ("/openai/", .openai, { $0.openai }, "openai"),
+        ("/anthropic/", .anthropic, { $0.anthropic }, "anthropic"),
+        ("/gemini/", .gemini, { $0.gemini }, "gemini"),
+        // Azure paths keep their own `/openai/deployments/…` shape after the prefix.
+        ("/azure/", .openai, { $0.azure }, "azure"),
+    ]
+
     static func resolve(uri: String, upstreams: AgentConfig.Upstreams) -> Result<ProviderRoute, Failure> {
-        let routes: [(prefix: String, provider: Provider, upstream: UpstreamURL?, name: String)] = [
-            ("/openai/", .openai, upstreams.openai, "openai"),
-            ("/anthropic/", .anthropic, upstreams.anthropic, "anthropic"),
-            ("/gemini/", .gemini, upstreams.gemini, "gemini"),
-            // Azure paths keep their own `/openai/deployments/…` shape after the prefix.
-            ("/azure/", .openai, upstreams.azure, "azure"),
-        ]
-        guard let route = routes.first(where: { uri.hasPrefix($0.prefix) }) else { return .failure(.unknownPrefix) }
-        guard let upstream = route.upstream else { return .failure(.notConfigured(route.name)) }
+        guard let route = baseURLRoutes.first(where: { uri.hasPrefix($0.prefix) }) else { return .failure(.unknownPrefix) }
+        guard let upstream = route.upstream(upstreams) else { return .failure(.notConfigured(route.name)) }
         return .success(ProviderRoute(provider: route.provider, upstream: upstream, uri: "/" + uri.dropFirst(route.prefix.count)))
     }
 

@@ -24,8 +24,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case forwarding(Exchange)
     }
 
-    /// One request/response pair in flight.
-    private struct Exchange {
+    /// One request/response pair in flight. A class: the state machine hands it from
+    /// state to state many times per request, and a struct this size was copied (and every
+    /// reference in it retained) each time.
+    private final class Exchange {
         var head: HTTPRequestHead
         var route: ProviderRoute
         var body: ByteBuffer
@@ -50,6 +52,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         var caller: Caller?
         /// What the quota gate holds against budgets until the response settles it.
         var reservation = QuotaBook.Reservation.none
+
+        init(head: HTTPRequestHead, route: ProviderRoute, body: ByteBuffer) {
+            self.head = head
+            self.route = route
+            self.body = body
+        }
     }
 
     /// How a response body is framed towards the client: as the provider framed it when
@@ -135,14 +143,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.head(let head), .idle):
             sawRequestHead = true
             receive(head, context: context)
-        case (.body(var chunk), .receiving(var exchange)):
+        case (.body(var chunk), .receiving(let exchange)):
             guard exchange.body.readableBytes + chunk.readableBytes <= services.config.maxRequestBodyBytes else {
                 rejectOversizedBody(context: context)
                 return
             }
-            state = .idle  // drop the state's reference so appending does not copy the body
             exchange.body.writeBuffer(&chunk)
-            state = .receiving(exchange)
         case (.end, .receiving(let exchange)):
             forward(exchange, context: context)
         case (.end, .discarding):
@@ -198,13 +204,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if case .forwarding(var exchange) = state {
+        if case .forwarding(let exchange) = state {
             // The client left mid-exchange. Whatever the provider already sent was billed,
             // so it is metered (estimated if usage never came) before the upstream is cut.
             state = .idle
             services.metrics.increment("tollgate_agent_client_disconnects_total")
             exchange.upstream?.close(promise: nil)
-            complete(&exchange)
+            complete(exchange)
         }
         context.fireChannelInactive()
     }
@@ -263,8 +269,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Forwarding
 
-    private func forward(_ initial: Exchange, context: ChannelHandlerContext) {
-        var exchange = initial
+    private func forward(_ exchange: Exchange, context: ChannelHandlerContext) {
         let original = Data(exchange.body.readableBytesView)
         exchange.request = exchange.route.provider.flatMap { provider in
             ProviderRequest.classify(provider: provider, method: exchange.head.method.rawValue,
@@ -332,13 +337,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let request = upstreamRequest(for: exchange, allocator: context.channel.allocator)
         let isHEAD = exchange.head.method == .HEAD
         let send: (Channel, UpstreamResponseRelay, Bool) -> Void = { [self] channel, relay, reused in
-            guard case .forwarding(var current) = state else {
+            guard case .forwarding(let current) = state, current === exchange else {
                 channel.close(promise: nil)  // the client left while we connected
                 return
             }
-            current.upstream = channel
-            current.reusedConnection = reused
-            state = .forwarding(current)
+            exchange.upstream = channel
+            exchange.reusedConnection = reused
             relay.attach(self, isHEAD: isHEAD)
             channel.writeAndFlush(request, promise: nil)
         }
@@ -389,9 +393,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func upstreamDidReceive(_ event: HTTPResponseFramer.Event) {
-        guard let context, case .forwarding(var exchange) = state else { return }
-        // Release the state's copy so mutating the tap's buffers below never copies them.
-        state = .idle
+        guard let context, case .forwarding(let exchange) = state else { return }
         switch event {
         case .head(let head):
             exchange.responseStatus = head.status
@@ -402,23 +404,19 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .length where exchange.usageFilter == nil: .length
             default: exchange.head.version.major == 1 && exchange.head.version.minor == 0 ? .close : .chunked
             }
-            state = .forwarding(exchange)
             var bytes = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 32)
             head.write(to: &bytes, version: exchange.head.version, chunked: exchange.clientFraming == .chunked,
                        close: !exchange.head.isKeepAlive || exchange.clientFraming == .close)
             context.write(wrapOutboundOut(bytes), promise: nil)
         case .body(let payload):
             exchange.tap?.consume(payload.readableBytesView)
-            let framing = exchange.clientFraming
             if exchange.usageFilter != nil {
-                let filtered = exchange.usageFilter!.filter(payload.readableBytesView)
-                state = .forwarding(exchange)
-                writeBody(filtered, framing: framing, context: context)
+                writeBody(exchange.usageFilter!.filter(payload.readableBytesView), framing: exchange.clientFraming, context: context)
             } else {
-                state = .forwarding(exchange)
-                writeBody(payload, framing: framing, context: context)
+                writeBody(payload, framing: exchange.clientFraming, context: context)
             }
         case .end:
+            state = .idle
             release(exchange)
             var last = context.channel.allocator.buffer(capacity: 0)
             if let rest = exchange.usageFilter?.finish(), !rest.isEmpty {
@@ -431,7 +429,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             // Metered right after the client has the end, in the same turn of the event
             // loop, so metering is not part of the response's latency.
-            complete(&exchange)
+            complete(exchange)
             if keepAlive { servePipelined(context: context) }
         }
     }
@@ -463,7 +461,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func upstreamDidFail(_ error: Error) {
-        guard let context, case .forwarding(var exchange) = state else { return }
+        guard let context, case .forwarding(let exchange) = state else { return }
         exchange.upstream?.close(promise: nil)
         if exchange.reusedConnection && exchange.responseStatus == nil {
             // The provider closed an idle connection as we reused it; nothing was answered,
@@ -471,14 +469,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             services.metrics.increment("tollgate_agent_upstream_stale_retries_total")
             exchange.upstream = nil
             exchange.reusedConnection = false
-            state = .forwarding(exchange)
             sendUpstream(exchange, context: context, allowReuse: false)
             return
         }
         state = .idle
         services.metrics.increment("tollgate_agent_upstream_failures_total")
         services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
-        complete(&exchange)
+        complete(exchange)
         if exchange.responseStatus == nil {
             // Nothing reached the client yet, so it can still get a proper error response.
             let timedOut = error is UpstreamTimeoutError
@@ -512,14 +509,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Every forwarded exchange ends here exactly once: metered (when it carries usage and
     /// a response began), timed, and no longer in flight.
-    private func complete(_ exchange: inout Exchange) {
+    private func complete(_ exchange: Exchange) {
         services.inFlight.end()
         let seconds = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
         services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider?.rawValue ?? "none")\"}", seconds)
-        meter(&exchange)
+        meter(exchange)
     }
 
-    private func meter(_ exchange: inout Exchange) {
+    private func meter(_ exchange: Exchange) {
         guard let request = exchange.request, let caller = exchange.caller, let status = exchange.responseStatus else {
             // Never answered: nothing was spent, so the reservation simply lapses.
             services.gate?.book.settle(exchange.reservation, spent: nil)

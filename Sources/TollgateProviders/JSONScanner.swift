@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Where one JSON value sits in a byte buffer, and what kind it is; nothing is decoded.
 struct JSONSpan: Sendable, Equatable {
     enum Kind: Sendable, Equatable {
@@ -276,16 +282,22 @@ struct JSONScanner {
     }
 
     /// Just past the closing quote of the string whose opening quote is at `start`.
+    ///
+    /// Strings are most of a provider's body (generated text), and every level of nesting
+    /// skips over them again, so the quote is found with `memchr`: the next quote ends the
+    /// string unless a backslash before it escapes something, in which case the search
+    /// resumes after that escape.
     private func endOfString(from start: Int, hasEscapes: inout Bool) -> Int {
+        let base = bytes.baseAddress!
         var index = start + 1
-        while bytes[index] != UInt8(ascii: "\"") {
-            if bytes[index] == UInt8(ascii: "\\") {
-                hasEscapes = true
-                index += 1
-            }
-            index += 1
+        while true {
+            // A validated document closes every string, so there is a quote ahead.
+            let quote = base.distance(to: memchr(base + index, Int32(UInt8(ascii: "\"")), bytes.count - index)!
+                .assumingMemoryBound(to: UInt8.self))
+            guard let backslash = memchr(base + index, Int32(UInt8(ascii: "\\")), quote - index) else { return quote + 1 }
+            hasEscapes = true
+            index = base.distance(to: backslash.assumingMemoryBound(to: UInt8.self)) + 2  // past the escaped byte
         }
-        return index + 1
     }
 
     private static func isNumberByte(_ byte: UInt8) -> Bool {

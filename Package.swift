@@ -159,6 +159,17 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "proxy-floor",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Benchmarks/proxy-floor",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "metering-benchmark",
             dependencies: ["TollgateProviders"],
             path: "Benchmarks/metering-benchmark",

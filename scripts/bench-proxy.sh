@@ -6,6 +6,9 @@
 #   nginx proxy  wrk → nginx reverse proxy (keep-alive upstream pool) → nginx   (baseline)
 #   agent        wrk → tollgate-agent /openai/v1/chat/completions → nginx, metering every
 #                response and shipping usage over CurveZMQ to a real `tollgate serve`
+#   NIO floors   wrk → proxy-floor (Benchmarks/proxy-floor) → nginx: what a SwiftNIO proxy
+#                costs before any metering, relaying bytes, or decoding and re-encoding
+#                HTTP with NIO's codecs (JSON rows only)
 #
 # for JSON responses at full load and at a fixed offered rate, and for SSE streams at full
 # load; then a per-chunk probe (Benchmarks/proxy/sse_probe.py: an upstream that sends
@@ -19,7 +22,7 @@
 #   DURATION=10s WARMUP=2s THREADS=2 CONNECTIONS=32 RATE=1000 RATE_CONNECTIONS=16 \
 #   NGINX_WORKERS=auto PROBE_REQUESTS=20 PROBE_INTERVAL_MS=10 scripts/bench-proxy.sh
 #
-# TOLLGATE_BIN=dir skips the build and uses tollgate-agent and tollgate from dir.
+# TOLLGATE_BIN=dir skips the build and uses tollgate-agent, tollgate and proxy-floor from dir.
 # PERF_DATA=file records a `perf record -g` CPU profile of the agent during one row
 # (PERF_ROW, default json-agent; or sse-agent, rate-agent); read it with `perf report -i file`.
 set -euo pipefail
@@ -73,6 +76,7 @@ else
   build_started=$SECONDS
   swift build -c release --product tollgate-agent >/dev/null
   swift build -c release --product tollgate >/dev/null
+  swift build -c release --product proxy-floor >/dev/null
   bin="$(swift build -c release --show-bin-path)"
   echo "    built in $((SECONDS - build_started)) s"
 fi
@@ -90,9 +94,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Distinct free loopback ports, all held open while choosing so none repeats.
-read -r origin_port proxy_port agent_port admin_port usage_port api_port probe_port probe_proxy_port < <(python3 -c '
+read -r origin_port proxy_port agent_port admin_port usage_port api_port probe_port probe_proxy_port floor_bytes_port floor_http_port < <(python3 -c '
 import socket
-socks = [socket.socket() for _ in range(8)]
+socks = [socket.socket() for _ in range(10)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(" ".join(str(s.getsockname()[1]) for s in socks))')
 
@@ -123,6 +127,8 @@ echo "==> starting nginx (origin :$origin_port, proxy :$proxy_port), aggregator,
 "$nginx_bin" -p "$work" -c "$work/nginx.conf" -g 'daemon off;' >"$work/nginx.log" 2>&1 & pids+=($!)
 "$bin/tollgate" serve --config "$work/aggregator.yaml" >"$work/aggregator.log" 2>&1 & pids+=($!)
 "$bin/tollgate-agent" run --config "$work/agent.yaml" >"$work/agent.log" 2>&1 & agent_pid=$!; pids+=($agent_pid)
+"$bin/proxy-floor" bytes "$floor_bytes_port" "$origin_port" >"$work/floor-bytes.log" 2>&1 & pids+=($!)
+"$bin/proxy-floor" http "$floor_http_port" "$origin_port" >"$work/floor-http.log" 2>&1 & pids+=($!)
 python3 "$fixtures/sse_probe.py" serve --port "$probe_port" --fixture "$fixtures/chat-stream.sse" \
   --interval-ms "$probe_interval_ms" >"$work/probe.log" 2>&1 & pids+=($!)
 agent_admin="http://127.0.0.1:$admin_port"
@@ -134,11 +140,15 @@ wait_for "http://127.0.0.1:$probe_port/" probe "$work/probe.log"
 direct_url="http://127.0.0.1:$origin_port/v1/chat/completions"
 proxy_url="http://127.0.0.1:$proxy_port/v1/chat/completions"
 agent_url="http://127.0.0.1:$agent_port/openai/v1/chat/completions"
+floor_bytes_url="http://127.0.0.1:$floor_bytes_port/v1/chat/completions"
+floor_http_url="http://127.0.0.1:$floor_http_port/openai/v1/chat/completions"
 json_body="$fixtures/request-chat.json"
 stream_body="$fixtures/request-chat-stream.json"
 
 # Every path must return exactly the provider's bytes before anything is timed.
-for url in "$direct_url" "$proxy_url" "$agent_url"; do
+wait_for "$floor_bytes_url" "proxy-floor bytes" "$work/floor-bytes.log"
+wait_for "$floor_http_url" "proxy-floor http" "$work/floor-http.log"
+for url in "$direct_url" "$proxy_url" "$agent_url" "$floor_bytes_url" "$floor_http_url"; do
   curl -fsS -X POST -H 'Content-Type: application/json' -H 'Authorization: Bearer sk-bench-check' \
     --data-binary "@$json_body" "$url" -o "$work/check.json"
   cmp -s "$work/check.json" "$fixtures/chat-completion.json" || { echo "wrong JSON body from $url" >&2; exit 1; }
@@ -208,10 +218,14 @@ echo "==> JSON chat completion, full load: wrk -t$threads -c$connections -d$dura
 run json-direct direct "$direct_url" "$json_body" "" 0 "$connections"
 run json-nginx nginx "$proxy_url" "$json_body" "" 0 "$connections"
 run json-agent agent "$agent_url" "$json_body" "" 0 "$connections"
+run json-floor-bytes floor "$floor_bytes_url" "$json_body" "" 0 "$connections"
+run json-floor-http floor "$floor_http_url" "$json_body" "" 0 "$connections"
 echo "==> JSON chat completion, fixed rate $rate req/s: wrk -t$threads -c$rate_connections -d$duration"
 run rate-direct direct "$direct_url" "$json_body" "" "$rate" "$rate_connections"
 run rate-nginx nginx "$proxy_url" "$json_body" "" "$rate" "$rate_connections"
 run rate-agent agent "$agent_url" "$json_body" "" "$rate" "$rate_connections"
+run rate-floor-bytes floor "$floor_bytes_url" "$json_body" "" "$rate" "$rate_connections"
+run rate-floor-http floor "$floor_http_url" "$json_body" "" "$rate" "$rate_connections"
 echo "==> SSE stream (22 events, $(wc -c < "$fixtures/chat-stream.sse") bytes, chunked), full load: wrk -t$threads -c$connections -d$duration"
 run sse-direct direct "$direct_url" "$stream_body" stream 0 "$connections"
 run sse-nginx nginx "$proxy_url" "$stream_body" stream 0 "$connections"
@@ -296,9 +310,13 @@ END {
   row("JSON, full load: direct (nginx)", "json-direct")
   row("JSON, full load: nginx reverse proxy", "json-nginx")
   row("JSON, full load: agent", "json-agent")
+  row("JSON, full load: NIO floor, bytes relayed", "json-floor-bytes")
+  row("JSON, full load: NIO floor, HTTP re-encoded", "json-floor-http")
   row("JSON, " v["meta.rate"] " req/s: direct (nginx)", "rate-direct")
   row("JSON, " v["meta.rate"] " req/s: nginx reverse proxy", "rate-nginx")
   row("JSON, " v["meta.rate"] " req/s: agent", "rate-agent")
+  row("JSON, " v["meta.rate"] " req/s: NIO floor, bytes", "rate-floor-bytes")
+  row("JSON, " v["meta.rate"] " req/s: NIO floor, HTTP", "rate-floor-http")
   row("SSE, full load: direct (nginx)", "sse-direct")
   row("SSE, full load: nginx reverse proxy", "sse-nginx")
   row("SSE, full load: agent", "sse-agent")
@@ -309,8 +327,13 @@ END {
   hwm = 0; for (k in v) if (k ~ /\.hwm_kb$/ && v[k] > hwm) hwm = v[k]
   printf "throughput agent / nginx proxy: JSON %.0f %% (%.0f / %.0f req/s), SSE %.0f %% (%.0f / %.0f req/s)\n", \
     100 * jr, rps("json-agent"), rps("json-nginx"), 100 * sr, rps("sse-agent"), rps("sse-nginx")
+  printf "NIO floors / nginx proxy, JSON: bytes relayed %.0f %%, HTTP re-encoded %.0f %% (the agent: %.0f %%)\n", \
+    100 * rps("json-floor-bytes") / rps("json-nginx"), 100 * rps("json-floor-http") / rps("json-nginx"), 100 * jr
   printf "added latency vs direct at %d req/s: agent p50 %+d µs, p99 %+d µs (nginx proxy: p50 %+d µs, p99 %+d µs)\n", \
     v["meta.rate"], a50, a99, n50, n99
+  printf "  NIO floors at %d req/s: bytes p50 %+d µs, p99 %+d µs; HTTP p50 %+d µs, p99 %+d µs\n", v["meta.rate"], \
+    v["rate-floor-bytes.p50_us"] - v["rate-direct.p50_us"], v["rate-floor-bytes.p99_us"] - v["rate-direct.p99_us"], \
+    v["rate-floor-http.p50_us"] - v["rate-direct.p50_us"], v["rate-floor-http.p99_us"] - v["rate-direct.p99_us"]
   printf "added latency vs direct at full load: agent p50 %+d µs, p99 %+d µs (nginx proxy: p50 %+d µs, p99 %+d µs)\n", \
     v["json-agent.p50_us"] - v["json-direct.p50_us"], v["json-agent.p99_us"] - v["json-direct.p99_us"], \
     v["json-nginx.p50_us"] - v["json-direct.p50_us"], v["json-nginx.p99_us"] - v["json-direct.p99_us"]

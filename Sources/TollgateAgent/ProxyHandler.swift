@@ -366,10 +366,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
     }
 
-    private static let hopByHopHeaders: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
-        "te", "trailer", "transfer-encoding", "upgrade",
-    ]
+    private static let hopByHopHeaders = Set(HTTPResponseHeadBytes.hopByHopFields)
 
     /// The request as the provider gets it: the client's headers minus hop-by-hop and
     /// `x-tollgate-*` ones, the upstream's host, no compression (usage is read from the

@@ -218,6 +218,7 @@ struct JSONScanner {
     /// The members of an object span, in order.
     func members(of object: JSONSpan) -> [JSONMember] {
         var members: [JSONMember] = []
+        members.reserveCapacity(8)  // most objects a meter reads are small: one allocation
         var index = skipWhitespace(from: object.range.lowerBound + 1)
         while index < object.range.upperBound, bytes[index] == UInt8(ascii: "\"") {
             let keyStart = index + 1
@@ -236,6 +237,7 @@ struct JSONScanner {
     /// The elements of an array span, in order.
     func elements(of array: JSONSpan) -> [JSONSpan] {
         var elements: [JSONSpan] = []
+        elements.reserveCapacity(4)
         var index = skipWhitespace(from: array.range.lowerBound + 1)
         while index < array.range.upperBound - 1 {
             let element = span(at: index)
@@ -315,7 +317,8 @@ struct JSONScanner {
         if member.keyHasEscapes { return unescapedString(member.key) == name }
         var name = name
         return name.withUTF8 { expected in
-            expected.count == member.key.count && expected.elementsEqual(UnsafeBufferPointer(rebasing: bytes[member.key]))
+            expected.count == member.key.count
+                && (expected.isEmpty || memcmp(expected.baseAddress!, bytes.baseAddress! + member.key.lowerBound, expected.count) == 0)
         }
     }
 

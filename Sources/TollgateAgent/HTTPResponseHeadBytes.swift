@@ -99,7 +99,7 @@ struct HTTPResponseHeadBytes {
 
     /// Writes the head on towards the client: the same status and fields, minus hop-by-hop
     /// ones; `chunked` when the body is framed again, `close` when the connection ends after
-    /// it (either way the provider's content-length no longer holds unless it is kept).
+    /// it (either way the provider's content-length no longer holds).
     func write(to buffer: inout ByteBuffer, version: HTTPVersion, chunked: Bool, close: Bool) {
         let keepsLength = !chunked && !close
         buffer.writeString("HTTP/\(version.major).\(version.minor) ")
@@ -117,7 +117,12 @@ struct HTTPResponseHeadBytes {
             }
         }
         if chunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
-        if close { buffer.writeStaticString("connection: close\r\n") }
+        if close {
+            buffer.writeStaticString("connection: close\r\n")
+        } else if version == .http1_0 {
+            // HTTP/1.0 closes by default; say so when the client asked to keep it.
+            buffer.writeStaticString("connection: keep-alive\r\n")
+        }
         buffer.writeStaticString("\r\n")
     }
 

@@ -8,10 +8,10 @@ import FoundationNetworking
 /// rather than re-encoded by NIO: pipelining, HTTP/1.0 clients, chunk framing, malformed
 /// requests. Raw sockets, because URLSession hides exactly these details.
 @Suite struct ProxyWireTests {
-    static func chat(model: String, stream: Bool = false, version: String = "1.1", close: Bool = false) -> String {
+    static func chat(model: String, stream: Bool = false, version: String = "1.1", connection: String? = nil) -> String {
         let body = #"{"model":"\#(model)","stream":\#(stream),"max_tokens":20,"messages":[{"role":"user","content":"hello wire"}]}"#
         return "POST /openai/v1/chat/completions HTTP/\(version)\r\nHost: x\r\nAuthorization: Bearer sk-test-wire-0000000000\r\n"
-            + "Content-Type: application/json\r\n" + (close ? "Connection: close\r\n" : "")
+            + "Content-Type: application/json\r\n" + (connection.map { "Connection: \($0)\r\n" } ?? "")
             + "Content-Length: \(body.utf8.count)\r\n\r\n" + body
     }
 
@@ -29,7 +29,7 @@ import FoundationNetworking
         try await cluster.start()
 
         let answer = try RawHTTP.exchange(port: cluster.agentURL.port!,
-                                          request: Self.chat(model: "gpt-4o-mini") + Self.chat(model: "gpt-4o", close: true))
+                                          request: Self.chat(model: "gpt-4o-mini") + Self.chat(model: "gpt-4o", connection: "close"))
         let statusLines = answer.components(separatedBy: "HTTP/1.1 200 OK\r\n").count - 1
         #expect(statusLines == 2, "\(answer)")
         let first = try #require(answer.range(of: #""model":"gpt-4o-mini"#))
@@ -56,12 +56,27 @@ import FoundationNetworking
         #expect(try await Self.meteredRequests(cluster, atLeast: 1) == 1)
     }
 
+    @Test func anHTTP10ClientThatAsksToKeepItsConnectionIsToldSo() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        let answer = try RawHTTP.exchange(port: cluster.agentURL.port!,
+                                          request: Self.chat(model: "gpt-4o-mini", version: "1.0", connection: "keep-alive")
+                                              + Self.chat(model: "gpt-4o", version: "1.0"))
+        let heads = answer.components(separatedBy: "HTTP/1.0 200 OK\r\n").dropFirst().map { $0.lowercased() }
+        #expect(heads.count == 2, "\(answer)")
+        #expect(heads.first?.contains("connection: keep-alive\r\n") == true && heads.first?.contains("content-length: ") == true)
+        #expect(heads.last?.contains("connection: close\r\n") == true)
+        #expect(try await Self.meteredRequests(cluster, atLeast: 2) == 2)
+    }
+
     @Test func aFilteredStreamIsChunkedAgainCorrectly() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }
         try await cluster.start()
 
-        let answer = try RawHTTP.exchange(port: cluster.agentURL.port!, request: Self.chat(model: "gpt-4o-mini", stream: true, close: true))
+        let answer = try RawHTTP.exchange(port: cluster.agentURL.port!, request: Self.chat(model: "gpt-4o-mini", stream: true, connection: "close"))
         let headEnd = try #require(answer.range(of: "\r\n\r\n"))
         let head = answer[..<headEnd.lowerBound].lowercased()
         #expect(head.contains("transfer-encoding: chunked") && !head.contains("content-length"), "\(head)")

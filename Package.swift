@@ -183,18 +183,20 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // Helpers shared by the test targets (a seeded random generator).
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateProvidersTests",
-            dependencies: ["TollgateProviders"],
+            dependencies: ["TollgateProviders", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire"], swiftSettings: swiftSettings),
+        .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateAgentTests",
             dependencies: [
-                "TollgateAgent", "TollgateWire",
+                "TollgateAgent", "TollgateWire", "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -3,6 +3,7 @@ import NIOEmbedded
 import NIOHTTP1
 import Testing
 @testable import TollgateAgent
+import TestSupport
 
 /// The framer stands in for NIO's HTTP decoder on the upstream side, so NIO's decoder is the
 /// reference: over the same bytes, split however the network splits them, both must find the
@@ -493,19 +494,6 @@ private struct ObservedResponse: Equatable {
 
 // MARK: - Generated responses
 
-/// SplitMix64: a seeded generator, so a failing case is the same case on every run.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A response as lines and raw bytes, so it can be written with either line ending.
 private struct GeneratedResponse {
     enum Part {
@@ -533,7 +521,7 @@ private struct GeneratedResponse {
 private struct ResponseGenerator {
     var rng: SplitMix64
 
-    init(seed: UInt64) { rng = SplitMix64(state: seed) }
+    init(seed: UInt64) { rng = SplitMix64(seed: seed) }
 
     mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < probability }
     mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }

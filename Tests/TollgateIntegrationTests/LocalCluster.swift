@@ -209,8 +209,29 @@ struct ClusterError: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-/// A port that was free a moment ago (bind to 0, read it, close).
+/// A port that was free a moment ago and that no other cluster in this test process was
+/// given: suites run in parallel, and two clusters handed the same port would each find a
+/// healthy `/healthz` there, one of them the other's.
 func freePort() throws -> Int {
+    for _ in 0..<100 {
+        let port = try kernelAssignedPort()
+        if PortsHandedOut.shared.claim(port) { return port }
+    }
+    throw ClusterError("cannot find a free port not yet handed out")
+}
+
+private final class PortsHandedOut: @unchecked Sendable {
+    static let shared = PortsHandedOut()
+    private let lock = NSLock()
+    private var ports = Set<Int>()
+
+    func claim(_ port: Int) -> Bool {
+        lock.withLock { ports.insert(port).inserted }
+    }
+}
+
+/// Bind to port 0, read the port the kernel chose, close.
+private func kernelAssignedPort() throws -> Int {
     let socketFD = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     defer { close(socketFD) }
     var address = sockaddr_in()

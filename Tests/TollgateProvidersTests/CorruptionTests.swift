@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TollgateCore
 @testable import TollgateProviders
+import TestSupport
 
 /// What a damaged connection or a buggy provider may do to a response must never crash
 /// a tap or pass for a real count: the usage is either exactly right, missing, or comes
@@ -123,17 +124,3 @@ import TollgateCore
     }
 }
 
-/// A small seeded generator, so a failure names an iteration that reproduces.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

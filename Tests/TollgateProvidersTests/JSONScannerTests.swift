@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TollgateProviders
+import TestSupport
 
 /// The meter reads JSON with `JSONScanner` (through `JSONValue`) for speed; these tests
 /// hold it to Foundation's `JSONDecoder` as the reference: on every fixture, every SSE event

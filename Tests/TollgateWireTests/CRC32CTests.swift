@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TollgateWire
+import TestSupport
 
 @Suite struct CRC32CTests {
     /// The textbook byte-at-a-time CRC-32C, as the reference for the sliced one.

@@ -7,9 +7,9 @@ import NIOSSL
 /// itself. The decoder is named so that a `CONNECT` can take it out and either put TLS
 /// underneath it (interception) or replace the whole pipeline with a byte relay (tunnel).
 ///
-///     idle → connect → proxy                        plain HTTP (base-URL, HTTP_PROXY)
-///     tls → http… → idle → connect → proxy          after CONNECT to a provider host
-///     tunnel relay                                  after CONNECT to any other host
+///     http-decoder → idle → connect → proxy          plain HTTP (base-URL, HTTP_PROXY)
+///     tls → http-decoder → idle → connect → proxy    after CONNECT to a provider host
+///     tunnel relay                                   after CONNECT to any other host
 enum ProxyPipeline {
     static let httpDecoderName = "http-decoder"
 

@@ -207,11 +207,7 @@ struct IngestBenchmark {
     static func runServer(_ frames: [[Data]], budgets count: Int) throws -> (seconds: Double, cpu: Double) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var config = AggregatorConfig()
-        config.dataDirectory = directory
-        config.usageListen = "tcp://127.0.0.1:*"
-        config.quotaListen = "tcp://127.0.0.1:*"
-        config.apiListen = HostPort(host: "127.0.0.1", port: 0)
+        let config = AggregatorConfig.ephemeralLoopback(dataDirectory: directory)
         let aggregator = try Aggregator(config: config, logger: Logger(label: "ingest-benchmark"))
         let bound = try aggregator.start()
         defer { aggregator.stop() }

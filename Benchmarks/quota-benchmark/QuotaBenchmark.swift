@@ -33,11 +33,7 @@ struct QuotaBenchmark {
 
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quota-bench-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var config = AggregatorConfig()
-        config.dataDirectory = directory
-        config.usageListen = "tcp://127.0.0.1:*"
-        config.quotaListen = "tcp://127.0.0.1:*"
-        config.apiListen = HostPort(host: "127.0.0.1", port: 0)
+        var config = AggregatorConfig.ephemeralLoopback(dataDirectory: directory)
         config.quotaSnapshotIntervalMilliseconds = 600_000  // only deltas during the run
         let aggregator = try Aggregator(config: config, logger: Logger(label: "quota-benchmark"))
         let bound = try aggregator.start()

@@ -62,10 +62,7 @@ struct ShippingBenchmark {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let logger = Logger(label: "shipping-benchmark")
 
-        var aggregatorConfig = AggregatorConfig()
-        aggregatorConfig.dataDirectory = directory + "/aggregator"
-        aggregatorConfig.usageListen = "tcp://127.0.0.1:*"
-        aggregatorConfig.apiListen = HostPort(host: "127.0.0.1", port: 0)
+        let aggregatorConfig = AggregatorConfig.ephemeralLoopback(dataDirectory: directory + "/aggregator")
         let aggregator = try Aggregator(config: aggregatorConfig, logger: logger)
         let bound = try aggregator.start()
         defer { aggregator.stop() }

@@ -87,7 +87,7 @@ struct HTTPResponseHeadBytes {
         return nil
     }
 
-    func nameEquals(_ range: Range<Int>, _ name: String) -> Bool {
+    private func nameEquals(_ range: Range<Int>, _ name: String) -> Bool {
         bytes.withUnsafeReadableBytes { Self.nameEquals($0.bindMemory(to: UInt8.self), range, name) }
     }
 

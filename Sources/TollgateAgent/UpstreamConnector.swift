@@ -115,11 +115,9 @@ final class UpstreamResponseRelay: ChannelInboundHandler {
 
     private func fail(_ error: Error, context: ChannelHandlerContext) {
         spoiled = true
-        if !ended, let owner {
-            ended = true
-            owner.upstreamDidFail(error)
-        }
-        ended = true
+        let wasOpen = !ended
+        ended = true  // before the owner runs: it may close this channel, which calls back here
+        if wasOpen { owner?.upstreamDidFail(error) }
         context.close(promise: nil)
     }
 }

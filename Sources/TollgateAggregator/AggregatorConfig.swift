@@ -33,6 +33,17 @@ public struct AggregatorConfig: Sendable {
 
     public init() {}
 
+    /// Every listener on loopback at a port the system picks (read them from
+    /// `Aggregator.start()`), for an aggregator run inside a benchmark or a test.
+    public static func ephemeralLoopback(dataDirectory: String) -> AggregatorConfig {
+        var config = AggregatorConfig()
+        config.dataDirectory = dataDirectory
+        config.usageListen = "tcp://127.0.0.1:*"
+        config.quotaListen = "tcp://127.0.0.1:*"
+        config.apiListen = HostPort(host: "127.0.0.1", port: 0)
+        return config
+    }
+
     public init(file: String) throws {
         try self.init(ConfigNode(file: file))
     }

@@ -1,5 +1,4 @@
 import Foundation
-import NIOHTTP1
 import TollgateCore
 import TollgateProviders
 
@@ -9,19 +8,18 @@ import TollgateProviders
 /// OpenAI: `Authorization: Bearer`; Azure: `api-key`; Anthropic: `x-api-key` or Bearer;
 /// Gemini: `x-goog-api-key` or the `key` query parameter.
 enum APIKeyExtractor {
-    static func apiKey(in headers: HTTPHeaders, provider: Provider, query: String?) -> String? {
+    static func apiKey(in headers: HTTPRequestHeadBytes, provider: Provider, query: String?) -> String? {
         // In order of precedence, each looked up only if the ones before it gave nothing.
-        let candidates: [() -> String?] = [
-            { headers.first(name: "x-api-key") },
-            { headers.first(name: "x-goog-api-key") },
-            { headers.first(name: "api-key") },
-            { bearer(headers.first(name: "authorization")) },
-            { provider == .gemini ? queryKey(query) : nil },
-        ]
-        for candidate in candidates {
-            if let key = candidate().map({ String($0.trimmingOptionalWhitespace()) }), !key.isEmpty { return key }
+        for name in ["x-api-key", "x-goog-api-key", "api-key"] {
+            if let key = usable(headers.first(name: name)) { return key }
         }
-        return nil
+        if let key = usable(bearer(headers.first(name: "authorization"))) { return key }
+        return provider == .gemini ? usable(queryKey(query)) : nil
+    }
+
+    private static func usable(_ candidate: String?) -> String? {
+        guard let key = candidate.map({ String($0.trimmingOptionalWhitespace()) }), !key.isEmpty else { return nil }
+        return key
     }
 
     private static func bearer(_ authorization: String?) -> String? {

@@ -1,5 +1,4 @@
 import Foundation
-import NIOHTTP1
 import TollgateCore
 
 /// Who a request is for, beyond its API key: team, project, user, use case, environment
@@ -28,7 +27,7 @@ public struct Attribution: Equatable, Sendable {
     ]
 
     /// This request's attribution over the host defaults; `rejected` counts unusable headers.
-    func resolved(headers: HTTPHeaders, providerUser: String?, rejected: inout Int) -> Attribution {
+    func resolved(headers: HTTPRequestHeadBytes, providerUser: String?, rejected: inout Int) -> Attribution {
         var result = self
         if let providerUser, Self.isUsable(providerUser) { result.user = providerUser }
         for (name, field) in Self.headers {

@@ -9,8 +9,8 @@ import TollgateCore
 /// request on it metered by the proxy handler), any other host is tunnelled blind or
 /// refused, as `intercept.other_hosts` says. Every other request passes through untouched.
 final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias InboundOut = HTTPServerRequestPart
+    typealias InboundIn = HTTPRequestFramer.Part
+    typealias InboundOut = HTTPRequestFramer.Part
     typealias OutboundOut = ByteBuffer
 
     private enum Decision {
@@ -31,7 +31,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         switch (part, pending) {
         case (.head(let head), nil) where head.method == .CONNECT:
-            pending = decide(target: head.uri)
+            pending = decide(target: head.target)
         case (.body, .some):
             break  // a CONNECT has no body worth reading
         case (.end, .some(let decision)):

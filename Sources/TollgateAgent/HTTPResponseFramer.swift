@@ -12,8 +12,6 @@ import NIOCore
 struct HTTPResponseFramer {
     /// A response head larger than this is refused (providers send well under 4 KB).
     static let maxHeadBytes = 64 * 1024
-    /// Chunk extensions and trailers are skipped; more than this of them is refused.
-    static let maxChunkMetadataBytes = 16 * 1024
 
     enum Event {
         case head(HTTPResponseHeadBytes)
@@ -32,13 +30,7 @@ struct HTTPResponseFramer {
 
     private enum State {
         case head
-        case fixed(remaining: Int)
-        case chunkSize(value: Int, digits: Int)
-        case chunkExtension(value: Int)
-        case chunkSizeLF(value: Int)
-        case chunkData(remaining: Int)
-        case chunkDataEnd(sawCR: Bool)
-        case trailer(lineLength: Int)
+        case body
         case untilClose
         /// The body is complete; `.end` is reported next.
         case complete
@@ -47,16 +39,15 @@ struct HTTPResponseFramer {
     }
 
     private var state = State.head
-    /// A head split over reads, kept until its blank line arrives.
-    private var partialHead: ByteBuffer?
-    private var metadataBytes = 0
+    private var headReader = HTTPHeadReader(maxBytes: maxHeadBytes, bareLF: true)
+    private var body = HTTPBodyReader(length: 0)
     /// Set while the request in flight is a HEAD: its response has no body.
     var expectsNoBody = false
 
     /// True between responses: an idle connection may be pooled.
     var isIdle: Bool {
         switch state {
-        case .head, .ended: partialHead == nil
+        case .head, .ended: !headReader.isMidHead
         default: false
         }
     }
@@ -72,26 +63,23 @@ struct HTTPResponseFramer {
                 state = .ended
                 return .end
             case .head:
-                guard let head = try readHead(&input) else { return nil }
-                if let event = try begin(head) { return event }
-            case .fixed(let remaining):
-                guard input.readableBytes > 0 else { return nil }
-                let take = min(remaining, input.readableBytes)
-                let payload = input.readSlice(length: take)!
-                state = take == remaining ? .complete : .fixed(remaining: remaining - take)
-                return .body(payload)
+                let bytes: ByteBuffer?
+                do { bytes = try headReader.read(&input) } catch { throw .headTooLarge }
+                guard let bytes else { return nil }
+                if let event = try begin(HTTPResponseHeadBytes(parsing: bytes)) { return event }
+            case .body:
+                let event: HTTPBodyReader.Event?
+                do { event = try body.read(&input) } catch { throw .badChunk }
+                switch event {
+                case nil: return nil
+                case .payload(let payload): return .body(payload)
+                case .end:
+                    state = .ended
+                    return .end
+                }
             case .untilClose:
                 guard input.readableBytes > 0 else { return nil }
                 return .body(input.readSlice(length: input.readableBytes)!)
-            case .chunkData(let remaining):
-                guard input.readableBytes > 0 else { return nil }
-                let take = min(remaining, input.readableBytes)
-                let payload = input.readSlice(length: take)!
-                state = take == remaining ? .chunkDataEnd(sawCR: false) : .chunkData(remaining: remaining - take)
-                return .body(payload)
-            case .chunkSize, .chunkExtension, .chunkSizeLF, .chunkDataEnd, .trailer:
-                guard let byte = input.readInteger(as: UInt8.self) else { return nil }
-                if try advanceChunkFraming(byte) { return .end }
             }
         }
     }
@@ -103,53 +91,10 @@ struct HTTPResponseFramer {
         case .untilClose, .complete:
             state = .ended
             return .end
-        case .head where partialHead == nil, .ended:
+        case .head where !headReader.isMidHead, .ended:
             return nil
         default:
             throw .truncated
-        }
-    }
-
-    // MARK: Head
-
-    private mutating func readHead(_ input: inout ByteBuffer) throws(HTTPResponseFramingError) -> HTTPResponseHeadBytes? {
-        if var partial = partialHead {
-            partialHead = nil
-            let searchFrom = max(0, partial.readableBytes - 3)
-            partial.writeBuffer(&input)
-            guard let end = Self.endOfHead(in: partial, from: searchFrom) else {
-                guard partial.readableBytes <= Self.maxHeadBytes else { throw .headTooLarge }
-                partialHead = partial
-                return nil
-            }
-            guard end <= Self.maxHeadBytes else { throw .headTooLarge }
-            let headBytes = partial.readSlice(length: end)!
-            input = partial  // what followed the head
-            return try HTTPResponseHeadBytes(parsing: headBytes)
-        }
-        guard input.readableBytes > 0 else { return nil }
-        guard let end = Self.endOfHead(in: input, from: 0) else {
-            guard input.readableBytes <= Self.maxHeadBytes else { throw .headTooLarge }
-            partialHead = input.readSlice(length: input.readableBytes)
-            return nil
-        }
-        guard end <= Self.maxHeadBytes else { throw .headTooLarge }
-        return try HTTPResponseHeadBytes(parsing: input.readSlice(length: end)!)
-    }
-
-    /// The length up to and including the blank line that ends a head (CRLF CRLF, or bare
-    /// LFs), searching from `offset` of the readable bytes.
-    private static func endOfHead(in buffer: ByteBuffer, from offset: Int) -> Int? {
-        buffer.withUnsafeReadableBytes { bytes -> Int? in
-            var index = offset
-            while index < bytes.count {
-                guard let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
-                // A line is blank when the previous line ended right before it.
-                if newline >= 1 && bytes[newline - 1] == UInt8(ascii: "\n") { return newline + 1 }
-                if newline >= 2 && bytes[newline - 1] == UInt8(ascii: "\r") && bytes[newline - 2] == UInt8(ascii: "\n") { return newline + 1 }
-                index = newline + 1
-            }
-            return nil
         }
     }
 
@@ -163,81 +108,17 @@ struct HTTPResponseFramer {
         let framing = expectsNoBody || head.status == 204 || head.status == 304 ? .none : head.framing
         var head = head
         head.framing = framing
-        metadataBytes = 0
         switch framing {
         case .none, .length(0): state = .complete
-        case .length(let length): state = .fixed(remaining: length)
-        case .chunked: state = .chunkSize(value: 0, digits: 0)
+        case .length(let length):
+            body = HTTPBodyReader(length: length)
+            state = .body
+        case .chunked:
+            body = HTTPBodyReader()
+            state = .body
         case .untilClose: state = .untilClose
         }
         return .head(head)
-    }
-
-    // MARK: Chunked
-
-    /// Steps the chunk-framing state machine by one byte; true when the body has ended.
-    private mutating func advanceChunkFraming(_ byte: UInt8) throws(HTTPResponseFramingError) -> Bool {
-        switch state {
-        case .chunkSize(let value, let digits):
-            if let digit = Self.hexValue(byte) {
-                guard digits < 15 else { throw .badChunk }
-                state = .chunkSize(value: value << 4 | digit, digits: digits + 1)
-            } else if digits > 0 && (byte == UInt8(ascii: ";") || byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t")) {
-                state = .chunkExtension(value: value)
-            } else if digits > 0 && byte == UInt8(ascii: "\r") {
-                state = .chunkSizeLF(value: value)
-            } else if digits > 0 && byte == UInt8(ascii: "\n") {
-                startChunk(value)
-            } else {
-                throw .badChunk
-            }
-        case .chunkExtension(let value):
-            try countMetadata()
-            if byte == UInt8(ascii: "\n") { startChunk(value) }
-        case .chunkSizeLF(let value):
-            guard byte == UInt8(ascii: "\n") else { throw .badChunk }
-            startChunk(value)
-        case .chunkDataEnd(let sawCR):
-            if byte == UInt8(ascii: "\r") && !sawCR {
-                state = .chunkDataEnd(sawCR: true)
-            } else if byte == UInt8(ascii: "\n") {
-                state = .chunkSize(value: 0, digits: 0)
-            } else {
-                throw .badChunk
-            }
-        case .trailer(let lineLength):
-            try countMetadata()
-            if byte == UInt8(ascii: "\n") {
-                if lineLength == 0 {
-                    state = .ended
-                    return true
-                }
-                state = .trailer(lineLength: 0)
-            } else if byte != UInt8(ascii: "\r") {
-                state = .trailer(lineLength: lineLength + 1)
-            }
-        default:
-            preconditionFailure("not in chunk framing")
-        }
-        return false
-    }
-
-    private mutating func startChunk(_ size: Int) {
-        state = size == 0 ? .trailer(lineLength: 0) : .chunkData(remaining: size)
-    }
-
-    private mutating func countMetadata() throws(HTTPResponseFramingError) {
-        metadataBytes += 1
-        guard metadataBytes <= Self.maxChunkMetadataBytes else { throw .badChunk }
-    }
-
-    private static func hexValue(_ byte: UInt8) -> Int? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): Int(byte - UInt8(ascii: "a") + 10)
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): Int(byte - UInt8(ascii: "A") + 10)
-        default: nil
-        }
     }
 }
 

@@ -5,10 +5,7 @@ import NIOHTTP1
 /// so the proxy can write the head on to the client (minus hop-by-hop fields) by copying
 /// bytes, and look up the few fields it needs without building a `String` for every one.
 struct HTTPResponseHeadBytes {
-    struct Field {
-        var name: Range<Int>
-        var value: Range<Int>
-    }
+    typealias Field = HTTPSyntax.Field
 
     /// From the status line's first byte to the blank line that ends the head.
     let bytes: ByteBuffer
@@ -48,29 +45,29 @@ struct HTTPResponseHeadBytes {
                 statusLine = try parseStatusLine(view, lineStart..<lineEnd)
                 continue
             }
-            let field = try parseField(view, lineStart..<lineEnd)
+            guard let field = HTTPSyntax.field(view, lineStart..<lineEnd) else { throw .badHeader }
             fields.append(field)
-            if nameEquals(view, field.name, "content-length") {
-                guard let length = decimal(view, field.value), contentLength == nil || contentLength == length else {
+            if HTTPSyntax.nameEquals(view, field.name, "content-length") {
+                guard let length = HTTPSyntax.decimal(view, field.value), contentLength == nil || contentLength == length else {
                     throw .badContentLength
                 }
                 contentLength = length
-            } else if nameEquals(view, field.name, "transfer-encoding") {
+            } else if HTTPSyntax.nameEquals(view, field.name, "transfer-encoding") {
                 transferEncoding = field.value
-            } else if nameEquals(view, field.name, "connection") {
+            } else if HTTPSyntax.nameEquals(view, field.name, "connection") {
                 connection.append(field.value)
             }
         }
         guard let statusLine else { throw .badStatusLine }
         var keepAlive = !statusLine.http10
         for value in connection {
-            if containsToken(view, value, "close") { keepAlive = false }
-            if containsToken(view, value, "keep-alive") && statusLine.http10 { keepAlive = true }
+            if HTTPSyntax.containsToken(view, value, "close") { keepAlive = false }
+            if HTTPSyntax.containsToken(view, value, "keep-alive") && statusLine.http10 { keepAlive = true }
         }
         let framing: HTTPResponseFramer.Framing
         if let transferEncoding {
             // The final coding decides; a body in any other coding runs to the close.
-            framing = endsWithChunked(view, transferEncoding) ? .chunked : .untilClose
+            framing = HTTPSyntax.lastTokenIs(view, transferEncoding, "chunked") ? .chunked : .untilClose
         } else if let contentLength {
             framing = .length(contentLength)
         } else {
@@ -88,14 +85,8 @@ struct HTTPResponseHeadBytes {
     }
 
     private func nameEquals(_ range: Range<Int>, _ name: String) -> Bool {
-        bytes.withUnsafeReadableBytes { Self.nameEquals($0.bindMemory(to: UInt8.self), range, name) }
+        bytes.withUnsafeReadableBytes { HTTPSyntax.nameEquals($0.bindMemory(to: UInt8.self), range, name) }
     }
-
-    /// Fields that describe one connection, not the message; never forwarded.
-    static let hopByHopFields = [
-        "connection", "keep-alive", "proxy-connection", "proxy-authorization", "proxy-authenticate",
-        "te", "trailer", "transfer-encoding", "upgrade",
-    ]
 
     /// Writes the head on towards the client: the same status and fields, minus hop-by-hop
     /// ones; `chunked` when the body is framed again, `close` when the connection ends after
@@ -108,8 +99,8 @@ struct HTTPResponseHeadBytes {
         bytes.withUnsafeReadableBytes { raw in
             let view = raw.bindMemory(to: UInt8.self)
             for field in fields {
-                if Self.hopByHopFields.contains(where: { Self.nameEquals(view, field.name, $0) }) { continue }
-                if !keepsLength && Self.nameEquals(view, field.name, "content-length") { continue }
+                if HTTPSyntax.hopByHopFields.contains(where: { HTTPSyntax.nameEquals(view, field.name, $0) }) { continue }
+                if !keepsLength && HTTPSyntax.nameEquals(view, field.name, "content-length") { continue }
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name]))
                 buffer.writeStaticString(": ")
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.value]))
@@ -141,80 +132,10 @@ struct HTTPResponseHeadBytes {
             throw .badStatusLine
         }
         let codeStart = line.lowerBound + 9
-        guard let status = decimal(view, codeStart..<codeStart + 3), status >= 100,
+        guard let status = HTTPSyntax.decimal(view, codeStart..<codeStart + 3), status >= 100,
               line.count == 12 || view[codeStart + 3] == UInt8(ascii: " ") else {
             throw .badStatusLine
         }
         return (status, codeStart..<line.upperBound, view[line.lowerBound + 7] == UInt8(ascii: "0"))
-    }
-
-    /// `token ":" OWS value OWS`; folded continuation lines are refused.
-    private static func parseField(_ view: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) throws(HTTPResponseFramingError) -> Field {
-        guard let colon = view[line].firstIndex(of: UInt8(ascii: ":")), colon > line.lowerBound else { throw .badHeader }
-        for index in line.lowerBound..<colon where !isTokenByte(view[index]) { throw .badHeader }
-        var valueStart = colon + 1
-        var valueEnd = line.upperBound
-        while valueStart < valueEnd && isWhitespace(view[valueStart]) { valueStart += 1 }
-        while valueEnd > valueStart && isWhitespace(view[valueEnd - 1]) { valueEnd -= 1 }
-        for index in valueStart..<valueEnd where view[index] < 0x20 && view[index] != UInt8(ascii: "\t") || view[index] == 0x7F {
-            throw .badHeader
-        }
-        return Field(name: line.lowerBound..<colon, value: valueStart..<valueEnd)
-    }
-
-    private static func decimal(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
-        guard !range.isEmpty, range.count <= 18 else { return nil }
-        var value = 0
-        for index in range {
-            let byte = view[index]
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            value = value * 10 + Int(byte - UInt8(ascii: "0"))
-        }
-        return value
-    }
-
-    /// ASCII case-insensitive comparison with a lowercase name.
-    private static func nameEquals(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ name: String) -> Bool {
-        var name = name
-        return name.withUTF8 { expected in
-            guard expected.count == range.count else { return false }
-            for (offset, index) in range.enumerated() where lowercased(view[index]) != expected[offset] { return false }
-            return true
-        }
-    }
-
-    /// Whether a comma-separated list holds `token` (lowercase).
-    private static func containsToken(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ token: String) -> Bool {
-        var start = range.lowerBound
-        while start <= range.upperBound {
-            let end = view[start..<range.upperBound].firstIndex(of: UInt8(ascii: ",")) ?? range.upperBound
-            var trimmed = start..<end
-            while !trimmed.isEmpty && isWhitespace(view[trimmed.lowerBound]) { trimmed = trimmed.dropFirst() }
-            while !trimmed.isEmpty && isWhitespace(view[trimmed.upperBound - 1]) { trimmed = trimmed.dropLast() }
-            if nameEquals(view, trimmed, token) { return true }
-            start = end + 1
-        }
-        return false
-    }
-
-    private static func endsWithChunked(_ view: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
-        let lastComma = view[range].lastIndex(of: UInt8(ascii: ",")).map { $0 + 1 } ?? range.lowerBound
-        var trimmed = lastComma..<range.upperBound
-        while !trimmed.isEmpty && isWhitespace(view[trimmed.lowerBound]) { trimmed = trimmed.dropFirst() }
-        return nameEquals(view, trimmed, "chunked")
-    }
-
-    private static func isWhitespace(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
-
-    private static func lowercased(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
-    }
-
-    /// RFC 9110 `tchar`.
-    private static func isTokenByte(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
-        default: "!#$%&'*+-.^_`|~".utf8.contains(byte)
-        }
     }
 }

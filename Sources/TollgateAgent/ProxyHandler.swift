@@ -9,11 +9,11 @@ import TollgateProviders
 /// Requests come in base-URL form (`/openai/v1/…`), absolute form (HTTP_PROXY) or, after
 /// `ConnectHandler` intercepted a provider host, as that host's own paths.
 ///
-/// Requests arrive decoded by NIO; the request to the provider and the response to the
-/// client are written here as bytes (`HTTPResponseFramer` reads the provider's side), so a
-/// response is never decoded into parts and encoded again.
+/// Both directions stay bytes: requests arrive framed by `HTTPRequestFramer` and go on as
+/// `UpstreamRequest` writes them; `HTTPResponseFramer` reads the provider's side, and the
+/// response is passed on without being decoded into parts and encoded again.
 final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundIn = HTTPRequestFramer.Part
     typealias OutboundOut = ByteBuffer
 
     private enum State {
@@ -28,7 +28,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// state to state many times per request, and a struct this size was copied (and every
     /// reference in it retained) each time.
     private final class Exchange {
-        var head: HTTPRequestHead
+        var head: HTTPRequestHeadBytes
         var route: ProviderRoute
         var body: ByteBuffer
         /// What is metered about it; nil for calls that carry no usage (model lists…).
@@ -53,7 +53,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         /// What the quota gate holds against budgets until the response settles it.
         var reservation = QuotaBook.Reservation.none
 
-        init(head: HTTPRequestHead, route: ProviderRoute, body: ByteBuffer) {
+        init(head: HTTPRequestHeadBytes, route: ProviderRoute, body: ByteBuffer) {
             self.head = head
             self.route = route
             self.body = body
@@ -80,7 +80,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext?
     /// Parts of requests a client pipelined behind the one being forwarded; reading stops
     /// while any wait, and they are served in order.
-    private var pipelined = CircularBuffer<HTTPServerRequestPart>()
+    private var pipelined = CircularBuffer<HTTPRequestFramer.Part>()
     private var sawRequestHead = false
     /// Set once this connection is an intercepted TLS connection to a provider host.
     private var origin: InterceptedOrigin?
@@ -138,7 +138,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         handle(part, context: context)
     }
 
-    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ part: HTTPRequestFramer.Part, context: ChannelHandlerContext) {
         switch (part, state) {
         case (.head(let head), .idle):
             sawRequestHead = true
@@ -156,7 +156,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case (.body, .discarding):
             break
         default:
-            // The decoder delivers head, body…, end per request and pipelined requests wait
+            // The framer delivers head, body…, end per request and pipelined requests wait
             // in `pipelined`, so any other combination is a bug in our own states.
             services.logger.error("proxy received an unexpected request part; closing the connection")
             context.close(promise: nil)
@@ -173,10 +173,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         try? context.channel.syncOptions?.setOption(.autoRead, value: true)
     }
 
-    /// A request NIO's decoder could not parse: 400 (431 for oversized heads) unless a
-    /// response is under way, then the connection closes.
+    /// A request the framer refused: the error's status (400, 431 for oversized heads…)
+    /// unless a response is under way, then the connection closes.
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        guard let parserError = error as? HTTPParserError else {
+        guard let framingError = error as? HTTPRequestFramingError else {
             context.fireErrorCaught(error)
             return
         }
@@ -186,11 +186,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         state = .discarding
-        let tooLarge = parserError == .headerOverflow
         respondWithError(ProviderErrorResponse(
-            status: tooLarge ? .requestHeaderFieldsTooLarge : .badRequest,
-            code: tooLarge ? "request_headers_too_large" : "malformed_request",
-            message: "Tollgate agent: the request is not valid HTTP/1.1 (\(parserError))"),
+            status: framingError.status,
+            code: framingError.code,
+            message: "Tollgate agent: refused a malformed request: \(framingError)"),
             keepAlive: false, context: context)
     }
 
@@ -217,8 +216,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: Requests
 
-    private func receive(_ head: HTTPRequestHead, context: ChannelHandlerContext) {
-        if origin == nil && head.method == .GET && head.uri == "/healthz" {
+    private func receive(_ head: HTTPRequestHeadBytes, context: ChannelHandlerContext) {
+        if origin == nil && head.method == .GET && head.target == "/healthz" {
             // Liveness on the proxy port itself, for load balancers; metrics and status
             // are on the admin listener.
             state = .discarding
@@ -226,7 +225,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let route: ProviderRoute
-        switch resolveRoute(head.uri) {
+        switch resolveRoute(head.target) {
         case .success(let resolved):
             route = resolved
         case .failure(let failure):
@@ -241,11 +240,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             respondWithError(ProviderErrorResponse(status: status, code: code, message: message), keepAlive: head.isKeepAlive, context: context)
             return
         }
-        if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > services.config.maxRequestBodyBytes {
-            rejectOversizedBody(context: context, keepAlive: false)
-            return
+        var capacity = 0
+        if case .length(let length) = head.framing {
+            guard length <= services.config.maxRequestBodyBytes else {
+                rejectOversizedBody(context: context, keepAlive: false)
+                return
+            }
+            capacity = min(length, 1 << 20)
         }
-        let capacity = min(head.headers.first(name: "content-length").flatMap(Int.init) ?? 0, 1 << 20)
         state = .receiving(Exchange(head: head, route: route, body: context.channel.allocator.buffer(capacity: capacity)))
     }
 
@@ -306,9 +308,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func identify(_ request: ProviderRequest, exchange: Exchange) -> Caller {
-        let apiKey = APIKeyExtractor.apiKey(in: exchange.head.headers, provider: request.provider, query: exchange.route.query) ?? ""
+        let apiKey = APIKeyExtractor.apiKey(in: exchange.head, provider: request.provider, query: exchange.route.query) ?? ""
         var rejectedLabels = 0
-        let attribution = services.config.attribution.resolved(headers: exchange.head.headers, providerUser: request.user, rejected: &rejectedLabels)
+        let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
         if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
         let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
         return Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
@@ -334,7 +336,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Sends the exchange's request on a pooled connection if one is idle, else a new one.
     private func sendUpstream(_ exchange: Exchange, context: ChannelHandlerContext, allowReuse: Bool = true) {
-        let request = upstreamRequest(for: exchange, allocator: context.channel.allocator)
+        let request = UpstreamRequest.encode(exchange.head, target: exchange.route.upstreamURI, host: exchange.route.upstream.hostHeader,
+                                             body: exchange.body, allocator: context.channel.allocator)
         let isHEAD = exchange.head.method == .HEAD
         let send: (Channel, UpstreamResponseRelay, Bool) -> Void = { [self] channel, relay, reused in
             guard case .forwarding(let current) = state, current === exchange else {
@@ -364,29 +367,6 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 case .failure(let error): upstreamDidFail(error)
                 }
             }
-    }
-
-    private static let hopByHopHeaders = Set(HTTPResponseHeadBytes.hopByHopFields)
-
-    /// The request as the provider gets it: the client's headers minus hop-by-hop and
-    /// `x-tollgate-*` ones, the upstream's host, no compression (usage is read from the
-    /// response as it passes), and the whole body with its length.
-    private func upstreamRequest(for exchange: Exchange, allocator: ByteBufferAllocator) -> ByteBuffer {
-        var request = allocator.buffer(capacity: 512 + exchange.body.readableBytes)
-        request.writeString("\(exchange.head.method.rawValue) \(exchange.route.upstreamURI) HTTP/1.1\r\n")
-        for (name, value) in exchange.head.headers {
-            let lower = name.lowercased()
-            if Self.hopByHopHeaders.contains(lower) || lower.hasPrefix("x-tollgate-") { continue }
-            // The body is already here in full, so there is nothing to wait for a 100 on.
-            if lower == "host" || lower == "content-length" || lower == "accept-encoding" || lower == "expect" { continue }
-            request.writeString(name)
-            request.writeStaticString(": ")
-            request.writeString(value)
-            request.writeStaticString("\r\n")
-        }
-        request.writeString("host: \(exchange.route.upstream.hostHeader)\r\naccept-encoding: identity\r\ncontent-length: \(exchange.body.readableBytes)\r\n\r\n")
-        request.writeImmutableBuffer(exchange.body)
-        return request
     }
 
     func upstreamDidReceive(_ event: HTTPResponseFramer.Event) {

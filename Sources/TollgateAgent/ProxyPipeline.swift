@@ -2,10 +2,11 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 
-/// The proxy listener's channel pipeline. Requests are decoded by NIO's HTTP decoder (the
-/// client is the untrusted side); responses go out as bytes the proxy handler writes
-/// itself. The decoder is named so that a `CONNECT` can take it out and either put TLS
-/// underneath it (interception) or replace the whole pipeline with a byte relay (tunnel).
+/// The proxy listener's channel pipeline. Requests are framed from the bytes by
+/// `HTTPRequestFramer` (strictly: the client is the untrusted side); responses go out as
+/// bytes the proxy handler writes itself. The decoder is named so that a `CONNECT` can take
+/// it out and either put TLS underneath it (interception) or replace the whole pipeline
+/// with a byte relay (tunnel).
 ///
 ///     http-decoder → idle → connect → proxy          plain HTTP (base-URL, HTTP_PROXY)
 ///     tls → http-decoder → idle → connect → proxy    after CONNECT to a provider host
@@ -15,7 +16,7 @@ enum ProxyPipeline {
 
     static func configure(_ channel: Channel, services: ProxyServices) throws {
         let pipeline = channel.pipeline.syncOperations
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder()), name: httpDecoderName)
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestPartDecoder()), name: httpDecoderName)
         try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(services.config.clientIdleTimeoutMilliseconds))), name: "idle")
         try pipeline.addHandler(ConnectHandler(services: services), name: "connect")
         try pipeline.addHandler(ProxyHandler(services: services), name: "proxy")
@@ -33,7 +34,7 @@ enum ProxyPipeline {
         let pipeline = channel.pipeline.syncOperations
         let tls = NIOSSLServerHandler(context: context)
         try pipeline.addHandler(tls, name: "tls", position: .first)
-        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestDecoder()), name: httpDecoderName, position: .after(tls))
+        try pipeline.addHandler(ByteToMessageHandler(HTTPRequestPartDecoder()), name: httpDecoderName, position: .after(tls))
     }
 
     /// The raw reply that opens a tunnel or an interception.

@@ -1,4 +1,3 @@
-import NIOHTTP1
 @testable import TollgateAgent
 import Testing
 import TollgateCore
@@ -11,19 +10,21 @@ import TollgateCore
 
     @Test func headersBeatProviderMetadataWhichBeatsHostDefaults() throws {
         var rejected = 0
-        let headers: HTTPHeaders = ["X-Tollgate-Team": "search", "X-Tollgate-Use-Case": "eval", "X-Tollgate-Project": "ranker"]
+        let headers = try HTTPRequestHeadBytes.post(["X-Tollgate-Team": "search", "X-Tollgate-Use-Case": "eval", "X-Tollgate-Project": "ranker"])
         let resolved = try defaults().resolved(headers: headers, providerUser: "alice@example.com", rejected: &rejected)
         #expect(resolved.team == "search" && resolved.useCase == "eval" && resolved.project == "ranker")
         #expect(resolved.environment == "ci" && resolved.host == "runner-7")
         #expect(resolved.user == "alice@example.com")
-        let overridden = try defaults().resolved(headers: ["X-Tollgate-User": "bob"], providerUser: "alice", rejected: &rejected)
+        let overridden = try defaults().resolved(headers: .post(["X-Tollgate-User": "bob"]), providerUser: "alice", rejected: &rejected)
         #expect(overridden.user == "bob")
         #expect(rejected == 0)
     }
 
     @Test func unusableValuesAreIgnoredAndCounted() throws {
         var rejected = 0
-        let headers: HTTPHeaders = ["X-Tollgate-Team": String(repeating: "x", count: 200), "X-Tollgate-Env": "prod\u{7}"]
+        // The framer refuses ASCII control bytes in a request outright; a C1 control passes
+        // it (as UTF-8 obs-text) and must not become a label.
+        let headers = try HTTPRequestHeadBytes.post(["X-Tollgate-Team": String(repeating: "x", count: 200), "X-Tollgate-Env": "prod\u{85}"])
         let resolved = try defaults().resolved(headers: headers, providerUser: nil, rejected: &rejected)
         #expect(resolved.team == "platform" && resolved.environment == "ci")
         #expect(rejected == 2)

@@ -218,10 +218,10 @@ import TestSupport
     /// Extensions and trailers are skipped, not kept, so only a bounded amount of them is.
     @Test func refusesRunawayChunkMetadata() {
         let head = "HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n"
-        let tooMuch = String(repeating: "a", count: HTTPResponseFramer.maxChunkMetadataBytes + 1)
+        let tooMuch = String(repeating: "a", count: HTTPBodyReader.maxMetadataBytes + 1)
         #expect(Self.error(reading: [head + "5;\(tooMuch)\r\nhello\r\n0\r\n\r\n"]) == .badChunk)
         #expect(Self.error(reading: [head + "0\r\nx-trailer: \(tooMuch)\r\n\r\n"]) == .badChunk)
-        let underLimit = String(repeating: "a", count: HTTPResponseFramer.maxChunkMetadataBytes / 2)
+        let underLimit = String(repeating: "a", count: HTTPBodyReader.maxMetadataBytes / 2)
         #expect(Self.error(reading: [head + "5;\(underLimit)\r\nhello\r\n0\r\n\r\n"]) == nil)
     }
 
@@ -496,10 +496,7 @@ private struct ObservedResponse: Equatable {
 
 /// A response as lines and raw bytes, so it can be written with either line ending.
 private struct GeneratedResponse {
-    enum Part {
-        case line(String)
-        case bytes([UInt8])
-    }
+    typealias Part = HTTPWirePart
 
     var method: HTTPMethod
     var status: Int
@@ -507,25 +504,14 @@ private struct GeneratedResponse {
     /// What a reader should deliver as the body.
     var expectedBody: [UInt8] = []
 
-    func wire(lineEnding: String) -> [UInt8] {
-        parts.flatMap { part -> [UInt8] in
-            switch part {
-            case .line(let line): Array((line + lineEnding).utf8)
-            case .bytes(let bytes): bytes
-            }
-        }
-    }
+    func wire(lineEnding: String) -> [UInt8] { parts.wire(lineEnding: lineEnding) }
 }
 
 /// Responses of the kinds providers send, in the spellings HTTP allows.
-private struct ResponseGenerator {
+private struct ResponseGenerator: HTTPWireGenerating {
     var rng: SplitMix64
 
     init(seed: UInt64) { rng = SplitMix64(seed: seed) }
-
-    mutating func chance(_ probability: Double) -> Bool { Double.random(in: 0..<1, using: &rng) < probability }
-    mutating func int(_ range: ClosedRange<Int>) -> Int { Int.random(in: range, using: &rng) }
-    mutating func pick<T>(_ choices: [T]) -> T { choices.randomElement(using: &rng)! }
 
     /// One to three responses; all but the last leave the connection open for the next.
     mutating func connection() -> [GeneratedResponse] {
@@ -584,7 +570,7 @@ private struct ResponseGenerator {
         if chance(0.2) { fields.append(field("date", "Tue, 14 Oct 2025 09:00:00 GMT")) }
 
         let payload = framing == .none ? [] : randomPayload()
-        var body: [GeneratedResponse.Part] = []
+        var body: [HTTPWirePart] = []
         switch framing {
         case .none:
             break
@@ -609,78 +595,5 @@ private struct ResponseGenerator {
                        429: "Too Many Requests", 500: "Internal Server Error"]
         let reason = chance(0.1) ? "" : " " + reasons[status]!
         return "HTTP/1.\(http10 ? 0 : 1) \(status)\(reason)"
-    }
-
-    /// `name: value` with the name in some case and optional whitespace around the value.
-    mutating func field(_ name: String, _ value: String) -> String {
-        let spelled = switch int(0...3) {
-        case 0: name.uppercased()
-        case 1: name.split(separator: "-").map { $0.prefix(1).uppercased() + $0.dropFirst() }.joined(separator: "-")
-        default: name
-        }
-        // llhttp refuses a content-length, and misses "close" or "chunked", followed by a tab,
-        // which RFC 9110 allows; those fields get only trailing spaces.
-        let trailing = ["content-length", "connection", "transfer-encoding"].contains(name)
-            ? pick(["", "", " ", "  "]) : pick(["", "", " ", "\t", " \t "])
-        return spelled + ":" + pick(["", " ", " ", "  ", "\t", " \t"]) + value + trailing
-    }
-
-    mutating func randomPayload() -> [UInt8] {
-        let count = chance(0.1) ? 0 : chance(0.1) ? int(2000...9000) : int(1...400)
-        var payload = (0..<count).map { _ in UInt8.random(in: 0...255, using: &rng) }
-        // Bytes that look like framing must still count as payload.
-        if count > 20 && chance(0.3) {
-            let decoy = Array("\r\n0\r\n\r\nHTTP/1.1 200 OK\r\n\r\n".utf8)
-            let at = int(0...(count - min(count, decoy.count)))
-            payload.replaceSubrange(at..<min(count, at + decoy.count), with: decoy.prefix(count - at))
-        }
-        return payload
-    }
-
-    mutating func chunked(_ payload: [UInt8]) -> [GeneratedResponse.Part] {
-        var parts: [GeneratedResponse.Part] = []
-        var start = 0
-        let largest = pick([1, 16, 300, 5000])
-        // Few enough extensions to stay under the framer's limit on them even with 1-byte chunks.
-        var extensions = 50
-        func sizeLine(_ size: String) -> String {
-            let ext = extensions > 0 ? chunkExtension() : ""
-            if !ext.isEmpty { extensions -= 1 }
-            return size + ext
-        }
-        while start < payload.count {
-            let size = min(payload.count - start, int(1...largest))
-            parts += [.line(sizeLine(chunkSize(size))), .bytes(Array(payload[start..<start + size])), .line("")]
-            start += size
-        }
-        parts.append(.line(sizeLine(pick(["0", "0", "00"]))))
-        if chance(0.2) {
-            for index in 0..<int(1...2) { parts.append(.line(field("x-trailer-\(index)", "v\(index)"))) }
-        }
-        parts.append(.line(""))
-        return parts
-    }
-
-    mutating func chunkSize(_ size: Int) -> String {
-        (chance(0.1) ? "0" : "") + String(size, radix: 16, uppercase: chance(0.3))
-    }
-
-    mutating func chunkExtension() -> String {
-        guard chance(0.25) else { return "" }
-        return pick([";name=value", ";n", ";a=1;b=2", ";q=\"quoted value\"", ";usage=\(int(1...999))"])
-    }
-
-    /// The bytes in the reads a connection might deliver them in: sometimes a byte at a time.
-    mutating func split(_ bytes: [UInt8]) -> [[UInt8]] {
-        if chance(0.1) { return bytes.map { [$0] } }
-        let largest = pick([3, 16, 100, 1000, max(1, bytes.count)])
-        var pieces: [[UInt8]] = []
-        var start = 0
-        while start < bytes.count {
-            let end = min(bytes.count, start + int(1...largest))
-            pieces.append(Array(bytes[start..<end]))
-            start = end
-        }
-        return pieces
     }
 }

@@ -1,0 +1,214 @@
+import NIOCore
+import NIOHTTP1
+
+/// A client's request head as it arrived, with the positions of its fields, checked
+/// strictly: the client is the untrusted side, and a proxy that reads a request's framing
+/// differently from its client is how requests get smuggled. So every line ends in CRLF,
+/// there is exactly one way to find where the body ends (a content-length, or chunked,
+/// never both, never two of either), and anything ambiguous is refused.
+struct HTTPRequestHeadBytes {
+    typealias Field = HTTPSyntax.Field
+
+    enum Framing: Equatable {
+        case none
+        case length(Int)
+        case chunked
+    }
+
+    /// From the request line's first byte to the blank line that ends the head.
+    let bytes: ByteBuffer
+    let method: HTTPMethod
+    /// The request target as sent: a path, an absolute URL (HTTP_PROXY) or host:port (CONNECT).
+    let target: String
+    let version: HTTPVersion
+    let fields: [Field]
+    let isKeepAlive: Bool
+    let framing: Framing
+
+    init(parsing bytes: ByteBuffer) throws(HTTPRequestFramingError) {
+        self.bytes = bytes
+        let parsed = try bytes.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(HTTPRequestFramingError) in
+            try Self.parse(raw.bindMemory(to: UInt8.self))
+        }
+        (method, target, version, fields, isKeepAlive, framing) = parsed
+    }
+
+    /// The first value of the field `name` (lowercase).
+    func first(name: String) -> String? {
+        bytes.withUnsafeReadableBytes { raw in
+            let view = raw.bindMemory(to: UInt8.self)
+            guard let field = fields.first(where: { HTTPSyntax.nameEquals(view, $0.name, name) }) else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
+        }
+    }
+
+    // MARK: Parsing
+
+    private static func parse(_ view: UnsafeBufferPointer<UInt8>) throws(HTTPRequestFramingError)
+        -> (HTTPMethod, String, HTTPVersion, [Field], Bool, Framing) {
+        var lines = try Lines(view)
+        guard let requestLine = lines.next() else { throw .badRequestLine }
+        let (method, target, version) = try parseRequestLine(view, requestLine)
+        var fields: [Field] = []
+        var contentLength: Int?
+        var transferEncoding: Range<Int>?
+        var hosts = 0
+        var connection: [Range<Int>] = []
+        while let line = lines.next() {
+            guard let field = HTTPSyntax.field(view, line) else { throw .badHeader }
+            fields.append(field)
+            if HTTPSyntax.nameEquals(view, field.name, "content-length") {
+                guard contentLength == nil, let length = HTTPSyntax.decimal(view, field.value) else { throw .badContentLength }
+                contentLength = length
+            } else if HTTPSyntax.nameEquals(view, field.name, "transfer-encoding") {
+                guard transferEncoding == nil else { throw .unsupportedTransferEncoding }
+                transferEncoding = field.value
+            } else if HTTPSyntax.nameEquals(view, field.name, "host") {
+                hosts += 1
+            } else if HTTPSyntax.nameEquals(view, field.name, "connection") {
+                connection.append(field.value)
+            }
+        }
+        // RFC 9112 §3.2: an HTTP/1.1 request names exactly one host.
+        guard hosts == 1 || (hosts == 0 && version == .http1_0) else { throw .badHost }
+        var keepAlive = version == .http1_1
+        for value in connection {
+            if HTTPSyntax.containsToken(view, value, "close") { keepAlive = false }
+            if HTTPSyntax.containsToken(view, value, "keep-alive") && version == .http1_0 { keepAlive = true }
+        }
+        let framing: Framing
+        if let transferEncoding {
+            // Only plain chunked is understood; with a content-length beside it the two
+            // could disagree about where the body ends (RFC 9112 §6.1).
+            guard contentLength == nil, version == .http1_1,
+                  HTTPSyntax.nameEquals(view, HTTPSyntax.trimmed(view, transferEncoding), "chunked") else {
+                throw .unsupportedTransferEncoding
+            }
+            framing = .chunked
+        } else if let contentLength, contentLength > 0 {
+            framing = .length(contentLength)
+        } else {
+            framing = .none
+        }
+        return (method, target, version, fields, keepAlive, method == .CONNECT ? .none : framing)
+    }
+
+    /// What providers' APIs and proxy clients use; anything else is refused (501) rather
+    /// than passed on to an upstream that might read it differently.
+    private static let knownMethods: [HTTPMethod] = [.GET, .POST, .PUT, .PATCH, .DELETE, .HEAD, .OPTIONS, .CONNECT]
+
+    /// `method SP request-target SP HTTP/1.x`
+    private static func parseRequestLine(_ view: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) throws(HTTPRequestFramingError)
+        -> (HTTPMethod, String, HTTPVersion) {
+        guard let methodEnd = view[line].firstIndex(of: UInt8(ascii: " ")), methodEnd > line.lowerBound,
+              let targetEnd = view[(methodEnd + 1)..<line.upperBound].firstIndex(of: UInt8(ascii: " ")),
+              targetEnd > methodEnd + 1 else {
+            throw .badRequestLine
+        }
+        let methodName = view[line.lowerBound..<methodEnd]
+        guard let method = knownMethods.first(where: { methodName.elementsEqual($0.rawValue.utf8) }) else { throw .unsupportedMethod }
+        // Visible ASCII only: no spaces, controls or raw UTF-8 in a request target.
+        for index in (methodEnd + 1)..<targetEnd where view[index] <= 0x20 || view[index] >= 0x7F { throw .badRequestLine }
+        guard hasValidForm(view[(methodEnd + 1)..<targetEnd], for: method) else { throw .badRequestLine }
+        let versionBytes = view[(targetEnd + 1)..<line.upperBound]
+        let version: HTTPVersion
+        if versionBytes.elementsEqual("HTTP/1.1".utf8) {
+            version = .http1_1
+        } else if versionBytes.elementsEqual("HTTP/1.0".utf8) {
+            version = .http1_0
+        } else if versionBytes.starts(with: "HTTP/".utf8) && versionBytes.count == 8 {
+            throw .unsupportedVersion
+        } else {
+            throw .badRequestLine
+        }
+        let target = String(decoding: UnsafeBufferPointer(rebasing: view[(methodEnd + 1)..<targetEnd]), as: UTF8.self)
+        return (method, target, version)
+    }
+
+    /// RFC 9112 §3.2: a path (origin form), a URL (absolute form, what HTTP_PROXY clients
+    /// send), host:port for CONNECT (authority form) and `*` for OPTIONS alone.
+    private static func hasValidForm(_ target: Slice<UnsafeBufferPointer<UInt8>>, for method: HTTPMethod) -> Bool {
+        if method == .CONNECT { return !target.contains(UInt8(ascii: "/")) && target.contains(UInt8(ascii: ":")) }
+        if target.elementsEqual("*".utf8) { return method == .OPTIONS }
+        if target.first == UInt8(ascii: "/") { return true }
+        // scheme "://" authority …, the scheme a letter and then letters, digits, + - .
+        guard let colon = target.firstIndex(of: UInt8(ascii: ":")), colon > target.startIndex,
+              target[colon...].starts(with: "://".utf8), target.index(colon, offsetBy: 3) < target.endIndex else { return false }
+        let scheme = target[target.startIndex..<colon]
+        return isLetter(scheme.first!) && scheme.allSatisfy { isLetter($0) || ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || "+-.".utf8.contains($0) }
+    }
+
+    private static func isLetter(_ byte: UInt8) -> Bool {
+        HTTPSyntax.lowercased(byte) >= UInt8(ascii: "a") && HTTPSyntax.lowercased(byte) <= UInt8(ascii: "z")
+    }
+
+    /// The head's lines without their CRLF, up to the blank line; a line ending in a bare
+    /// LF is refused up front.
+    private struct Lines {
+        private let view: UnsafeBufferPointer<UInt8>
+        private var start: Int
+
+        init(_ view: UnsafeBufferPointer<UInt8>) throws(HTTPRequestFramingError) {
+            self.view = view
+            start = 0
+            for index in view.indices where view[index] == UInt8(ascii: "\n") && (index == 0 || view[index - 1] != UInt8(ascii: "\r")) {
+                throw .bareLineFeed
+            }
+        }
+
+        mutating func next() -> Range<Int>? {
+            guard start < view.count, let newline = view[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            let line = start..<(newline - 1)
+            start = newline + 1
+            return line.isEmpty ? nil : line
+        }
+    }
+}
+
+/// Why a client's request was refused before it went anywhere; each maps to the status
+/// the client gets (`status`).
+enum HTTPRequestFramingError: Error, Equatable, CustomStringConvertible {
+    case headTooLarge
+    case badRequestLine
+    case unsupportedMethod
+    case unsupportedVersion
+    case bareLineFeed
+    case badHeader
+    case badHost
+    case badContentLength
+    case unsupportedTransferEncoding
+    case badChunk
+
+    var status: HTTPResponseStatus {
+        switch self {
+        case .headTooLarge: .requestHeaderFieldsTooLarge
+        case .unsupportedVersion: .httpVersionNotSupported
+        case .unsupportedMethod, .unsupportedTransferEncoding: .notImplemented
+        default: .badRequest
+        }
+    }
+
+    /// The `code` of the error body the client gets.
+    var code: String {
+        switch status {
+        case .requestHeaderFieldsTooLarge: "request_headers_too_large"
+        case .badRequest: "malformed_request"
+        default: "unsupported_request"
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .headTooLarge: "the request head exceeds \(HTTPRequestFramer.maxHeadBytes) bytes"
+        case .badRequestLine: "the request line is not METHOD SP target SP HTTP/1.x"
+        case .unsupportedMethod: "the method is not one the agent forwards (GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS, CONNECT)"
+        case .unsupportedVersion: "only HTTP/1.0 and HTTP/1.1 are served"
+        case .bareLineFeed: "a line of the request head ends in LF without CR"
+        case .badHeader: "a header line is not name: value (or is folded, or holds control characters)"
+        case .badHost: "an HTTP/1.1 request needs exactly one host header"
+        case .badContentLength: "content-length is not a single decimal number"
+        case .unsupportedTransferEncoding: "transfer-encoding must be just chunked, once, without content-length, on HTTP/1.1"
+        case .badChunk: "the chunked body is malformed"
+        }
+    }
+}

@@ -249,6 +249,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             capacity = min(length, 1 << 20)
         }
         state = .receiving(Exchange(head: head, route: route, body: context.channel.allocator.buffer(capacity: capacity)))
+        if head.framing != .none && head.version == .http1_1 && head.first(name: "expect")?.lowercased() == "100-continue" {
+            // The agent takes the whole body before it forwards anything, so there is nothing
+            // to ask the provider: say go now, or curl waits a second before each large body.
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(staticString: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+        }
     }
 
     private func resolveRoute(_ uri: String) -> Result<ProviderRoute, ProviderRoute.Failure> {

@@ -38,6 +38,25 @@ import FoundationNetworking
         #expect(try await Self.meteredRequests(cluster, atLeast: 2) == 2)
     }
 
+    /// curl asks before sending a body over 1 KB and otherwise waits a second for the
+    /// answer; the agent takes any body (it forwards the request only once it has it all).
+    @Test func aClientThatExpectsContinueIsToldToSendItsBody() async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+
+        let request = Self.chat(model: "gpt-4o-mini", connection: "close")
+        let split = try #require(request.range(of: "\r\n\r\n"))
+        let head = request[..<split.lowerBound] + "\r\nExpect: 100-continue\r\n\r\n"
+        let continueLine = "HTTP/1.1 100 Continue\r\n\r\n"
+        let (interim, rest) = try RawHTTP.exchangeAwaitingContinue(port: cluster.agentURL.port!, head: String(head),
+                                                                   body: String(request[split.upperBound...]),
+                                                                   interimBytes: continueLine.utf8.count)
+        #expect(interim == continueLine)
+        #expect(rest.hasPrefix("HTTP/1.1 200 OK\r\n") && rest.contains(#""model":"gpt-4o-mini"#), "\(rest)")
+        #expect(try await Self.meteredRequests(cluster, atLeast: 1) == 1)
+    }
+
     @Test func anHTTP10ClientGetsTheStreamUnchunkedUntilTheConnectionCloses() async throws {
         let cluster = try LocalCluster()
         defer { cluster.shutdown() }

@@ -22,6 +22,20 @@ enum RawHTTP {
         return String(decoding: try receive(on: fd, upTo: .max), as: UTF8.self)
     }
 
+    /// Sends `head`, returns what arrives first (at most `interimBytes`, waiting at most
+    /// 3 s), then sends `body` and returns the rest until the agent closes: how curl sends
+    /// a large body, asking for a 100 Continue first.
+    static func exchangeAwaitingContinue(port: Int, head: String, body: String, interimBytes: Int) throws -> (interim: String, rest: String) {
+        let fd = try connected(to: port)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try send(head, on: fd)
+        let interim = try receive(on: fd, upTo: interimBytes)
+        try send(body, on: fd)
+        return (String(decoding: interim, as: UTF8.self), String(decoding: try receive(on: fd, upTo: .max), as: UTF8.self))
+    }
+
     private static func connected(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket failed") }

@@ -189,7 +189,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         respondWithError(ProviderErrorResponse(
             status: framingError.status,
             code: framingError.code,
-            message: "Tollgate agent: refused a malformed request: \(framingError)"),
+            message: "Tollgate agent refused the request: \(framingError)"),
             keepAlive: false, context: context)
     }
 

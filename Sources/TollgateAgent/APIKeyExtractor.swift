@@ -8,9 +8,12 @@ import TollgateProviders
 /// OpenAI: `Authorization: Bearer`; Azure: `api-key`; Anthropic: `x-api-key` or Bearer;
 /// Gemini: `x-goog-api-key` or the `key` query parameter.
 enum APIKeyExtractor {
+    /// Fields that hold the key as it is, in order of precedence (Bearer comes after them).
+    private static let keyFields = ["x-api-key", "x-goog-api-key", "api-key"]
+
     static func apiKey(in headers: HTTPRequestHeadBytes, provider: Provider, query: String?) -> String? {
         // In order of precedence, each looked up only if the ones before it gave nothing.
-        for name in ["x-api-key", "x-goog-api-key", "api-key"] {
+        for name in keyFields {
             if let key = usable(headers.first(name: name)) { return key }
         }
         if let key = usable(bearer(headers.first(name: "authorization"))) { return key }

@@ -22,6 +22,9 @@ struct HTTPRequestHeadBytes {
     let target: String
     let version: HTTPVersion
     let fields: [Field]
+    /// The elements of every `connection` field: `close`, `keep-alive`, and the names of
+    /// fields that concern only this connection (RFC 9110 §7.6.1).
+    let connectionOptions: [Range<Int>]
     let isKeepAlive: Bool
     let framing: Framing
 
@@ -30,31 +33,34 @@ struct HTTPRequestHeadBytes {
         let parsed = try bytes.withUnsafeReadableBytes { (raw: UnsafeRawBufferPointer) throws(HTTPRequestFramingError) in
             try Self.parse(raw.bindMemory(to: UInt8.self))
         }
-        (method, target, version, fields, isKeepAlive, framing) = parsed
+        (method, target, version, fields, connectionOptions, framing) = parsed
+        isKeepAlive = bytes.withUnsafeReadableBytes { [version, connectionOptions] raw in
+            let view = raw.bindMemory(to: UInt8.self)
+            // HTTP/1.1 keeps the connection unless told to close; 1.0 only when asked to.
+            let token = version == .http1_0 ? "keep-alive" : "close"
+            let named = connectionOptions.contains { HTTPSyntax.nameEquals(view, $0, token) }
+            return version == .http1_0 ? named : !named
+        }
     }
 
     /// The first value of the field `name` (lowercase).
     func first(name: String) -> String? {
-        bytes.withUnsafeReadableBytes { raw in
-            let view = raw.bindMemory(to: UInt8.self)
-            guard let field = fields.first(where: { HTTPSyntax.nameEquals(view, $0.name, name) }) else { return nil }
-            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
-        }
+        HTTPSyntax.firstValue(of: name, in: fields, of: bytes)
     }
 
     // MARK: Parsing
 
     private static func parse(_ view: UnsafeBufferPointer<UInt8>) throws(HTTPRequestFramingError)
-        -> (HTTPMethod, String, HTTPVersion, [Field], Bool, Framing) {
-        var lines = try Lines(view)
-        guard let requestLine = lines.next() else { throw .badRequestLine }
+        -> (HTTPMethod, String, HTTPVersion, [Field], [Range<Int>], Framing) {
+        var lines = Lines(view)
+        guard let requestLine = try lines.next() else { throw .badRequestLine }
         let (method, target, version) = try parseRequestLine(view, requestLine)
         var fields: [Field] = []
         var contentLength: Int?
         var transferEncoding: Range<Int>?
         var hosts = 0
-        var connection: [Range<Int>] = []
-        while let line = lines.next() {
+        var connectionOptions: [Range<Int>] = []
+        while let line = try lines.next() {
             guard let field = HTTPSyntax.field(view, line) else { throw .badHeader }
             fields.append(field)
             if HTTPSyntax.nameEquals(view, field.name, "content-length") {
@@ -66,16 +72,11 @@ struct HTTPRequestHeadBytes {
             } else if HTTPSyntax.nameEquals(view, field.name, "host") {
                 hosts += 1
             } else if HTTPSyntax.nameEquals(view, field.name, "connection") {
-                connection.append(field.value)
+                connectionOptions += HTTPSyntax.listElements(view, field.value)
             }
         }
         // RFC 9112 §3.2: an HTTP/1.1 request names exactly one host.
         guard hosts == 1 || (hosts == 0 && version == .http1_0) else { throw .badHost }
-        var keepAlive = version == .http1_1
-        for value in connection {
-            if HTTPSyntax.containsToken(view, value, "close") { keepAlive = false }
-            if HTTPSyntax.containsToken(view, value, "keep-alive") && version == .http1_0 { keepAlive = true }
-        }
         let framing: Framing
         if let transferEncoding {
             // Only plain chunked is understood; with a content-length beside it the two
@@ -90,7 +91,7 @@ struct HTTPRequestHeadBytes {
         } else {
             framing = .none
         }
-        return (method, target, version, fields, keepAlive, method == .CONNECT ? .none : framing)
+        return (method, target, version, fields, connectionOptions, method == .CONNECT ? .none : framing)
     }
 
     /// What providers' APIs and proxy clients use; anything else is refused (501) rather
@@ -142,22 +143,19 @@ struct HTTPRequestHeadBytes {
         HTTPSyntax.lowercased(byte) >= UInt8(ascii: "a") && HTTPSyntax.lowercased(byte) <= UInt8(ascii: "z")
     }
 
-    /// The head's lines without their CRLF, up to the blank line; a line ending in a bare
-    /// LF is refused up front.
+    /// The head's lines without their CRLF, up to the blank line (every LF of a head is
+    /// the end of one of them); a line ending in a bare LF is refused.
     private struct Lines {
         private let view: UnsafeBufferPointer<UInt8>
-        private var start: Int
+        private var start = 0
 
-        init(_ view: UnsafeBufferPointer<UInt8>) throws(HTTPRequestFramingError) {
+        init(_ view: UnsafeBufferPointer<UInt8>) {
             self.view = view
-            start = 0
-            for index in view.indices where view[index] == UInt8(ascii: "\n") && (index == 0 || view[index - 1] != UInt8(ascii: "\r")) {
-                throw .bareLineFeed
-            }
         }
 
-        mutating func next() -> Range<Int>? {
+        mutating func next() throws(HTTPRequestFramingError) -> Range<Int>? {
             guard start < view.count, let newline = view[start...].firstIndex(of: UInt8(ascii: "\n")) else { return nil }
+            guard newline > start, view[newline - 1] == UInt8(ascii: "\r") else { throw .bareLineFeed }
             let line = start..<(newline - 1)
             start = newline + 1
             return line.isEmpty ? nil : line

@@ -78,14 +78,7 @@ struct HTTPResponseHeadBytes {
 
     /// The first value of `name` (lowercase), as a string.
     func value(of name: String) -> String? {
-        for field in fields where nameEquals(field.name, name) {
-            return bytes.getString(at: bytes.readerIndex + field.value.lowerBound, length: field.value.count)
-        }
-        return nil
-    }
-
-    private func nameEquals(_ range: Range<Int>, _ name: String) -> Bool {
-        bytes.withUnsafeReadableBytes { HTTPSyntax.nameEquals($0.bindMemory(to: UInt8.self), range, name) }
+        HTTPSyntax.firstValue(of: name, in: fields, of: bytes)
     }
 
     /// Writes the head on towards the client: the same status and fields, minus hop-by-hop

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// The byte-level grammar of HTTP/1.1 heads (RFC 9110 and 9112) that the request and
 /// response framers share: where a head ends, what a field line is, and the few ways a
 /// field's value is read. Everything works on positions in a head's bytes, so nothing
@@ -29,6 +31,15 @@ enum HTTPSyntax {
             index = newline + 1
         }
         return nil
+    }
+
+    /// The first value of the field `name` (lowercase) among `fields` of the head `bytes`.
+    static func firstValue(of name: String, in fields: [Field], of bytes: ByteBuffer) -> String? {
+        bytes.withUnsafeReadableBytes { raw in
+            let view = raw.bindMemory(to: UInt8.self)
+            guard let field = fields.first(where: { nameEquals(view, $0.name, name) }) else { return nil }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[field.value]), as: UTF8.self)
+        }
     }
 
     /// `token ":" OWS value OWS`, nil when the line is not one (no colon, an empty or

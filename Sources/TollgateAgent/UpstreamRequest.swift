@@ -18,11 +18,7 @@ enum UpstreamRequest {
         request.writeStaticString(" HTTP/1.1\r\n")
         head.bytes.withUnsafeReadableBytes { raw in
             let view = raw.bindMemory(to: UInt8.self)
-            // RFC 9110 §7.6.1: what the client's connection header names is hop-by-hop too.
-            let connectionOptions = head.fields
-                .filter { HTTPSyntax.nameEquals(view, $0.name, "connection") }
-                .flatMap { HTTPSyntax.listElements(view, $0.value) }
-            for field in head.fields where forwards(field, view: view, connectionOptions: connectionOptions) {
+            for field in head.fields where forwards(field, view: view, connectionOptions: head.connectionOptions) {
                 request.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.name]))
                 request.writeStaticString(": ")
                 request.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.value]))
@@ -43,6 +39,7 @@ enum UpstreamRequest {
         if HTTPSyntax.hopByHopFields.contains(where: { HTTPSyntax.nameEquals(view, name, $0) }) { return false }
         if replacedFields.contains(where: { HTTPSyntax.nameEquals(view, name, $0) }) { return false }
         if name.count > 11 && HTTPSyntax.nameEquals(view, name.prefix(11), "x-tollgate-") { return false }
+        // RFC 9110 §7.6.1: what the client's connection header names is hop-by-hop too.
         return !connectionOptions.contains { HTTPSyntax.namesEqual(view, $0, name) }
     }
 }

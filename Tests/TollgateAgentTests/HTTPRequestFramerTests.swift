@@ -372,8 +372,7 @@ private struct ObservedRequest: Equatable {
         target = head.uri
         version = "\(head.version)"
         keepAlive = head.isKeepAlive
-        // NIO keeps a value's trailing whitespace; it is not part of the value (RFC 9110 §5.5).
-        fields = head.headers.map { [$0.name, String($0.value.reversed().drop { $0 == " " || $0 == "\t" }.reversed())] }
+        fields = head.headers.map { [$0.name, $0.value.withoutTrailingWhitespace] }
     }
 }
 

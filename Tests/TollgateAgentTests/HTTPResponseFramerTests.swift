@@ -485,10 +485,7 @@ private struct ObservedResponse: Equatable {
     init(_ head: HTTPResponseHead) {
         status = Int(head.status.code)
         keepAlive = head.isKeepAlive
-        // NIO keeps a value's trailing whitespace; it is not part of the value (RFC 9110 §5.5).
-        fields = head.headers.map {
-            HeaderField(name: $0.name, value: String($0.value.reversed().drop { $0 == " " || $0 == "\t" }.reversed()))
-        }
+        fields = head.headers.map { HeaderField(name: $0.name, value: $0.value.withoutTrailingWhitespace) }
     }
 }
 

@@ -17,6 +17,14 @@ extension [HTTPWirePart] {
     }
 }
 
+extension String {
+    /// A field value as NIO's decoders give it, without the trailing whitespace they keep
+    /// (it is not part of the value, RFC 9110 §5.5), so it compares with the framers'.
+    var withoutTrailingWhitespace: String {
+        String(reversed().drop { $0 == " " || $0 == "\t" }.reversed())
+    }
+}
+
 /// What the request and response generators share: choices, field spellings, payloads,
 /// chunked framing and how a connection splits its bytes into reads.
 protocol HTTPWireGenerating {

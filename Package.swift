@@ -4,7 +4,7 @@ import PackageDescription
 /// Tollgate: an LLM-spend meter and cap. See README.md and docs/ for the map.
 ///
 /// Module order (a module depends only on modules above it):
-/// CZeroMQ/CLZ4/CRocksDB → TollgateCore → TollgateProviders → TollgateWire
+/// CZeroMQ/CLZ4/CRocksDB → TollgateCore → TollgateProviders → TollgateHTTP1 → TollgateWire
 /// → TollgateAgent / TollgateAggregator. TollgateMockProvider is the stand-in
 /// for the LLM providers that tests and the demo talk to.
 let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
@@ -29,6 +29,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // System libraries, found through pkg-config (scripts/install-deps.sh installs them).
@@ -50,6 +53,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "TollgateHTTP1",
+            dependencies: [.product(name: "NIOCore", package: "swift-nio")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "TollgateWire",
             dependencies: [
                 "TollgateCore", "CZeroMQ", "CLZ4",
@@ -61,7 +69,7 @@ let package = Package(
         .target(
             name: "TollgateAgent",
             dependencies: [
-                "TollgateCore", "TollgateProviders", "TollgateWire", "TollgateRing",
+                "TollgateCore", "TollgateProviders", "TollgateHTTP1", "TollgateWire", "TollgateRing",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -71,6 +79,9 @@ let package = Package(
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -82,6 +93,9 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -192,11 +206,20 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "TollgateHTTP1Tests",
+            dependencies: [
+                "TollgateHTTP1", "TestSupport",
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateAgentTests",
             dependencies: [
-                "TollgateAgent", "TollgateWire", "TestSupport",
+                "TollgateAgent", "TollgateHTTP1", "TollgateWire", "TestSupport",
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],

@@ -1,3 +1,4 @@
+import TollgateHTTP1
 @testable import TollgateAgent
 import Testing
 import TollgateCore

@@ -1,4 +1,5 @@
 import NIOCore
+import TollgateHTTP1
 @testable import TollgateAgent
 
 extension HTTPRequestHeadBytes {

@@ -1,0 +1,113 @@
+import Foundation
+import NIOHTTP1
+import TollgateCore
+
+/// Budget endpoints. Every one, reads included, needs `Authorization: Bearer <token>`:
+/// budgets name owners and reveal spend per team, and one rule is easier to audit than two.
+///
+/// - `GET /v1/budgets`: `[{budget, status}]`, every budget in its current window.
+/// - `GET /v1/budgets/{id}`: `{budget, status, exemptions}`.
+/// - `PUT /v1/budgets/{id}`: a `Budget` as JSON (`id` may be left out) → `{budget, status, change}`.
+/// - `DELETE /v1/budgets/{id}`: `{removed}`; exemptions stay as an audit trail.
+/// - `POST /v1/budgets/{id}/exemptions`: `{limit, until, reason, author, from?}` → `{exemption, status}`.
+extension APIRouter {
+    func budgetRoute(method: HTTPMethod, path: String, authorization: String?, body: Data) -> Response {
+        guard let board = budgets else { return error(.notFound, "budgets are not served by this aggregator") }
+        guard let token, token.accepts(authorization: authorization) else {
+            return error(.unauthorized, authorization == nil
+                ? "missing bearer token: send Authorization: Bearer <token> (the token is in the aggregator's api_token_file, by default <data_dir>/api-token)"
+                : "wrong bearer token: use the one in the aggregator's api_token_file (by default <data_dir>/api-token)")
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)  // v1, budgets, id?, exemptions?
+        do {
+            switch (method, parts.count) {
+            case (.GET, 2):
+                let views = try board.statuses().compactMap { status -> BudgetView? in
+                    guard let stored = store.budget(id: status.budgetID) else { return nil }
+                    return BudgetView(budget: stored.budget, status: status)
+                }
+                return json(.ok, views)
+            case (.GET, 3):
+                let id = parts[2]
+                guard let stored = store.budget(id: id), let status = try board.status(budgetID: id) else {
+                    return error(.notFound, "no budget '\(id)'")
+                }
+                return json(.ok, BudgetView(budget: stored.budget, status: status, exemptions: stored.exemptions))
+            case (.PUT, 3):
+                let budget = try decodeBudget(body, id: parts[2])
+                let (change, status) = try board.setBudget(budget)
+                let name = switch change {
+                case .created: "created"
+                case .updated(let recomputed): recomputed ? "updated, current window recounted" : "updated"
+                case .unchanged: "unchanged"
+                }
+                return json(change == .created ? .created : .ok, BudgetView(budget: budget, status: status, change: name))
+            case (.DELETE, 3):
+                guard try board.removeBudget(id: parts[2]) else { return error(.notFound, "no budget '\(parts[2])'") }
+                return json(.ok, ["removed": parts[2]])
+            case (.POST, 4) where parts[3] == "exemptions":
+                let request: ExemptionRequest
+                do {
+                    request = try JSONDecoder().decode(ExemptionRequest.self, from: body)
+                } catch {
+                    return self.error(.badRequest, "exemption body: \(Self.describe(error)); expected {\"limit\": int, \"until\": unix seconds, \"reason\": text, \"author\": text, \"from\": unix seconds (optional, default now)}")
+                }
+                let now = board.now
+                let exemption = BudgetExemption(budgetID: parts[2], limit: request.limit, from: request.from ?? now, until: request.until,
+                                                reason: request.reason, author: request.author, createdAt: now)
+                let status = try board.addExemption(exemption)
+                return json(.created, ExemptionView(exemption: exemption, status: status))
+            default:
+                return error(.notFound, "no such endpoint: \(method) \(path)")
+            }
+        } catch let failure as BudgetError {
+            return error(.badRequest, failure.description)
+        } catch let failure as BudgetStoreError {
+            return error(.notFound, failure.description)
+        } catch let failure as BadRequest {
+            return error(.badRequest, failure.message)
+        } catch {
+            metrics.increment("tollgate_api_errors_total")
+            return self.error(.internalServerError, "budget request failed: \(error)")
+        }
+    }
+
+    private struct BadRequest: Error { var message: String }
+
+    /// The body's `id` may be omitted (the path names it) but must agree if present.
+    private func decodeBudget(_ body: Data, id: String) throws -> Budget {
+        try Budget.validateID(id)
+        guard var object = (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] else {
+            throw BadRequest(message: "the body must be a JSON object describing the budget (selector, unit, limit, period, …)")
+        }
+        if let bodyID = object["id"] as? String, bodyID != id {
+            throw BadRequest(message: "the body's id '\(bodyID)' differs from the path's '\(id)'")
+        }
+        object["id"] = id
+        do {
+            return try JSONDecoder().decode(Budget.self, from: JSONSerialization.data(withJSONObject: object))
+        } catch let error as BudgetError {
+            throw error
+        } catch {
+            throw BadRequest(message: "budget body: \(Self.describe(error))")
+        }
+    }
+
+    private static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): "missing field '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            "field '\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case DecodingError.dataCorrupted(let context):
+            context.underlyingError.map { "\($0)" } ?? "invalid value at '\(context.codingPath.map(\.stringValue).joined(separator: "."))': \(context.debugDescription)"
+        default: "\(error)"
+        }
+    }
+
+    private func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let data = try? encoder.encode(value) else { return error(.internalServerError, "cannot encode the response") }
+        return Response(status: status, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import Foundation
+import TollgateAggregator
+import TollgateCore
+
+struct BudgetList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "list",
+        abstract: "Every budget with its spend in the current window.",
+        discussion: """
+        STATE is ok, warning (a soft threshold reached), over_limit (the limit reached on an
+        alert-only budget) or blocked (agents refuse what the budget covers until the
+        window ends). JSON gives {budget, status} per budget.
+        """)
+
+    @Option(help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var api: APIOptions
+    @OptionGroup var auth: TokenOptions
+
+    func run() async throws {
+        let data = try await api.send("GET", "/v1/budgets", token: try auth.token())
+        let views = try JSONDecoder().decode([BudgetView].self, from: data)
+        switch format {
+        case .json: try printJSON(views)
+        case .table: print(views.isEmpty ? "no budgets; create one with `tollgate budget set`" : BudgetTable(statuses: views.map(\.status), zones: views.map(\.budget.timeZone)).render())
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import Foundation
+import TollgateAggregator
+import TollgateCore
+
+struct BudgetSet: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "set",
+        abstract: "Create or replace a budget.",
+        discussion: """
+        Replaces the whole definition: options left out take their defaults. When the
+        selector, unit, window or time zone change (or the budget is new), the current
+        window's spend is recounted from stored usage, so the status is right at once.
+
+        Examples:
+          tollgate budget set ml-daily --selector team=ml --limit 100usd --window day --tz Europe/Paris --owner alice@example.com
+          tollgate budget set ci-tokens --selector env=ci --limit 2Mtokens --window hour --action alert --hard-ceiling 150
+          tollgate budget set org-monthly --selector '*' --limit 20000usd --window month --thresholds 50,80,95
+        """)
+
+    @Argument(help: "Budget id: a-z, 0-9, '.', '_', '-'.")
+    var id: String
+
+    @Option(help: "Which usage counts: * or dimension=value pairs, e.g. team=ml,env=ci.")
+    var selector: String
+
+    @Option(help: "Limit with its unit: 100usd, 2000000tokens (or 2Mtokens), 5000requests.")
+    var limit: String
+
+    @Option(help: "Window: minute, hour, day, week or month.")
+    var window: String
+
+    @Option(help: "IANA time zone the window aligns to.")
+    var tz: String = "UTC"
+
+    @Option(help: "Soft alert thresholds in percent, comma-separated.")
+    var thresholds: String = "50,75,90"
+
+    @Option(help: "At the limit: block or alert.")
+    var action: String = "block"
+
+    @Option(help: "With --action alert: block at this percent of the limit (> 100).")
+    var hardCeiling: Int?
+
+    @Option(help: "Who to ask for more (shown to engineers the budget blocks).")
+    var owner: String = ""
+
+    @Option(help: "What the budget is for.")
+    var description: String = ""
+
+    @Option(help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var api: APIOptions
+    @OptionGroup var auth: TokenOptions
+
+    func makeBudget() throws -> Budget {
+        let selector: BudgetSelector
+        let amount: BudgetAmount
+        do {
+            selector = try BudgetSelector(parsing: self.selector)
+            amount = try BudgetAmount(parsing: limit)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        guard let period = BudgetPeriod(rawValue: window) else {
+            throw ValidationError("--window '\(window)': expected one of \(BudgetPeriod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        guard let action = BudgetAction(rawValue: self.action) else {
+            throw ValidationError("--action '\(self.action)': expected block or alert")
+        }
+        let levels = thresholds.isEmpty ? [] : thresholds.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard levels.allSatisfy({ $0 != nil }) else {
+            throw ValidationError("--thresholds '\(thresholds)': expected percentages joined by commas, e.g. 50,75,90")
+        }
+        let budget = Budget(id: id, selector: selector, unit: amount.unit, limit: amount.value, period: period, timeZone: tz,
+                            thresholds: levels.compactMap { $0 }, action: action, hardCeilingPercent: hardCeiling,
+                            owner: owner, description: description)
+        do {
+            try budget.validate()
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        return budget
+    }
+
+    func run() async throws {
+        let budget = try makeBudget()
+        let encoder = JSONEncoder()
+        let data = try await api.send("PUT", "/v1/budgets/\(budget.id)", body: try encoder.encode(budget), token: try auth.token())
+        let view = try JSONDecoder().decode(BudgetView.self, from: data)
+        switch format {
+        case .json: try printJSON(view)
+        case .table:
+            print("budget \(view.budget.id): \(view.change ?? "saved")")
+            print(BudgetTable(statuses: [view.status]).render())
+        }
+    }
+}

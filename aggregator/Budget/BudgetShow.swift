@@ -1,0 +1,48 @@
+import ArgumentParser
+import Foundation
+import TollgateAggregator
+import TollgateCore
+
+struct BudgetShow: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "One budget: definition, current window, and every exemption ever granted.")
+
+    @Argument(help: "Budget id.")
+    var id: String
+
+    @Option(help: "Output format: table or json.")
+    var format: OutputFormat = .table
+
+    @OptionGroup var api: APIOptions
+    @OptionGroup var auth: TokenOptions
+
+    func run() async throws {
+        let data = try await api.send("GET", "/v1/budgets/\(id)", token: try auth.token())
+        let view = try JSONDecoder().decode(BudgetView.self, from: data)
+        guard format == .table else { return try printJSON(view) }
+        let budget = view.budget
+        let status = view.status
+        let ceiling = budget.hardCeilingPercent.map { ", blocks at \($0)%" } ?? ""
+        print("""
+        budget       \(budget.id)\(budget.description.isEmpty ? "" : " — \(budget.description)")
+        selector     \(budget.selector)
+        limit        \(budget.unit.format(budget.limit)) per \(budget.period.rawValue) (\(budget.timeZone))
+        action       \(budget.action.rawValue)\(ceiling)
+        thresholds   \(budget.thresholds.map { "\($0)%" }.joined(separator: ", "))
+        owner        \(budget.owner.isEmpty ? "-" : budget.owner)
+        window       \(Self.time(status.windowStart)) → \(Self.time(status.windowEnd))
+        spent        \(budget.unit.format(status.spent)) of \(budget.unit.format(status.effectiveLimit))\(status.effectiveLimit != budget.limit ? " (raised by an exemption)" : "") — \(String(format: "%.1f", status.percentUsed))%, \(BudgetTable.state(status))
+        """)
+        let exemptions = view.exemptions ?? []
+        print(exemptions.isEmpty ? "exemptions   none" : "exemptions")
+        for exemption in exemptions {
+            let active = exemption.isActive(at: status.asOf) ? " (active)" : ""
+            print("  \(budget.unit.format(exemption.limit)) from \(Self.time(exemption.from)) until \(Self.time(exemption.until))\(active), by \(exemption.author) at \(Self.time(exemption.createdAt)): \(exemption.reason)")
+        }
+    }
+
+    static func time(_ unix: Int64) -> String {
+        ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(unix)))
+    }
+}

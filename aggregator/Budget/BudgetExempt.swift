@@ -22,7 +22,7 @@ struct BudgetExempt: AsyncParsableCommand {
     @Option(help: "The raised limit, in the budget's unit: 200usd, 5Mtokens, 10000requests.")
     var limit: String
 
-    @Option(help: "Until when: ISO 8601 (2026-11-24T00:00:00Z), a Unix time, or +24h from now.")
+    @Option(help: "Until when: \(TimeArgument.help).")
     var until: String
 
     @Option(help: "From when (default: now).")

@@ -37,9 +37,14 @@ struct APIRouter: Sendable {
 
     private func usage(_ query: [String: String]) -> Response {
         let now = Int64(Date().timeIntervalSince1970)
-        guard let since = Int64(query["since"] ?? "0"), let until = Int64(query["until"] ?? String(now + 60)) else {
-            return error(.badRequest, "since and until must be Unix times in seconds")
+        let since: Int64, until: Int64
+        do {
+            since = try TimeExpression.parse(query["since"] ?? "0", now: now)
+            until = try query["until"].map { try TimeExpression.parse($0, now: now) } ?? now + 60
+        } catch {
+            return self.error(.badRequest, "since and until: \(error)")
         }
+        guard until >= since else { return self.error(.badRequest, "until (\(until)) is before since (\(since))") }
         let dimensions: [UsageDimension]
         do {
             dimensions = try UsageDimension.parseList(query["by"] ?? "key,model")

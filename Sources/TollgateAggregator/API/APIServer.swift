@@ -6,7 +6,8 @@ import NIOPosix
 import TollgateCore
 
 /// The aggregator's HTTP API, for the `tollgate` CLI and dashboards:
-/// `GET /v1/usage?since=UNIX&until=UNIX&by=key,model`, `GET /healthz`, `GET /metrics`, and
+/// `GET /v1/usage?since=TIME&until=TIME&by=key,model` (times in `TimeExpression`'s grammar),
+/// `GET /healthz`, `GET /metrics`, and
 /// the budget endpoints under `/v1/budgets` (bearer token required; see APIRouter+Budgets).
 ///
 /// Queries scan RocksDB, so they run on a small thread pool rather than on the event loop.

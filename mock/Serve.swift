@@ -100,7 +100,7 @@ struct Serve: AsyncParsableCommand {
             }
             print("tollgate-mock listening on https://\(urlHost):\(boundTLSPort) as \(tlsHosts) (CA: \(tlsCAFile))")
         }
-        fflush(stdout)
+        fflush(nil)  // all output streams; `stdout` itself is a global var Swift 6 will not touch
 
         await TerminationSignal.wait()
         server.stop()

@@ -37,7 +37,8 @@ public struct DimensionBytes {
     @usableFromInline var keyID = Self.empty, keyHint = Self.empty, provider = Self.empty, model = Self.empty
     @usableFromInline var endpoint = Self.empty, team = Self.empty, project = Self.empty, user = Self.empty
     @usableFromInline var useCase = Self.empty, environment = Self.empty, host = Self.empty
-    @usableFromInline static let empty = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// Points at nothing, so there is no memory to share: safe from any thread.
+    @usableFromInline nonisolated(unsafe) static let empty = UnsafeRawBufferPointer(start: nil, count: 0)
 
     public init() {}
 

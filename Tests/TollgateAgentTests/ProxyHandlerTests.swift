@@ -126,6 +126,25 @@ import TollgateProviders
         #expect(proxy.client.isActive)
     }
 
+    @Test func aStreamThatDidNotAskForUsageGetsItUpstreamButTheClientNeverSeesIt() throws {
+        let proxy = try ProxyHarness()
+        try proxy.client.writeInbound(ByteBuffer(string: Self.post(#"{"model":"gpt-4o","stream":true,"messages":[]}"#)))
+        let asked = try Self.drain(proxy.upstreams.opened[0])
+        #expect(asked.contains(#""include_usage":true"#), "the agent asked for usage")
+
+        let content = "data: {\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"hi\"}}]}\n\n"
+        let usage = "data: {\"object\":\"chat.completion.chunk\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":1,\"total_tokens\":4}}\n\n"
+        let done = "data: [DONE]\n\n"
+        let stream = content + usage + done
+        try proxy.upstreams.opened[0].writeInbound(ByteBuffer(string:
+            "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncontent-length: \(stream.utf8.count)\r\n\r\n" + stream))
+        let answer = try proxy.clientReceived()
+        #expect(answer.contains("transfer-encoding: chunked\r\n"), "filtered bytes no longer match the provider's length")
+        #expect(answer.contains("\"content\":\"hi\"") && answer.contains(done))
+        #expect(!answer.contains("usage"), "the usage chunk the client did not ask for is dropped")
+        #expect(answer.hasSuffix("0\r\n\r\n"))
+    }
+
     // MARK: Answered by the agent
 
     @Test func aRefusedRequestGetsTheProvidersOwn429AndNeverGoesUpstream() throws {

@@ -145,8 +145,8 @@ import TollgateHTTP1
 
     @Test func partsOutOfOrderCloseTheConnection() throws {
         let machine = machine()
-        #expect(machine.requestPartReceived(.body(ByteBuffer(string: "x"))).label == "close")
-        #expect(machine.requestPartReceived(.end).label == "close")
+        #expect(machine.requestPartReceived(.body(ByteBuffer(string: "x"))).label == "unexpectedPart")
+        #expect(machine.requestPartReceived(.end).label == "unexpectedPart")
     }
 
     @Test func anInterceptedConnectionRoutesEveryPathToItsHost() throws {
@@ -285,6 +285,7 @@ extension ProxyConnectionStateMachine.RequestAction {
             "answer(\(answer.label), \(keepAlive ? "keepAlive" : "close"))"
         case .admit: "admit"
         case .close: "close"
+        case .unexpectedPart: "unexpectedPart"
         }
     }
 }

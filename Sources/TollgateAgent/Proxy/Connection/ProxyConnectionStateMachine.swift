@@ -42,8 +42,11 @@ struct ProxyConnectionStateMachine {
         /// The request is complete: classify, identify and gate it, then report
         /// `exchangeAdmitted()` or `exchangeRefused()`.
         case admit(ProxyExchange)
-        /// Parts in an order the framer never produces: a bug in our own states.
+        /// Close the connection: the client's bytes stopped making sense while a response
+        /// is under way, so no error response can be fitted in.
         case close
+        /// Parts in an order the framer never produces: a bug in our own states.
+        case unexpectedPart
     }
 
     enum ResponseAction {
@@ -115,7 +118,7 @@ struct ProxyConnectionStateMachine {
             state = .idle
             return .none
         case (.head, .receiving), (.head, .discarding), (.body, .idle), (.end, .idle):
-            return .close
+            return .unexpectedPart
         }
     }
 

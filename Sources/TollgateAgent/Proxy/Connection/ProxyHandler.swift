@@ -133,6 +133,8 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 respondWithError(response, keepAlive: exchange.head.isKeepAlive, context: context)
             }
         case .close:
+            context.close(promise: nil)
+        case .unexpectedPart:
             services.logger.error("proxy received an unexpected request part; closing the connection")
             context.close(promise: nil)
         }

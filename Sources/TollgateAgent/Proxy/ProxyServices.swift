@@ -20,4 +20,6 @@ struct ProxyServices: Sendable {
     /// Budget enforcement; nil only in tests that run the proxy without a quota channel.
     var gate: QuotaGate?
     var logger: Logger
+    /// Opens provider connections; tests replace it to serve the upstream side themselves.
+    var upstreamConnector: any UpstreamConnecting = UpstreamConnector()
 }

@@ -6,11 +6,20 @@ import NIOPosix
 import NIOSSL
 import TollgateCore
 
+/// How the proxy opens a connection to a provider: the seam between a client connection and
+/// the network. The agent dials (`UpstreamConnector`); unit tests hand the proxy embedded
+/// channels instead. The returned channel's pipeline must end in `relay`, and it must live
+/// on `eventLoop`, the client connection's own.
+protocol UpstreamConnecting: Sendable {
+    func connect(to upstream: UpstreamURL, on eventLoop: EventLoop, services: ProxyServices,
+                 relay: UpstreamResponseRelay) -> EventLoopFuture<Channel>
+}
+
 /// Opens a connection to a provider on the client connection's own event loop, so the
 /// two channels of one exchange never need to hop threads to talk to each other.
-enum UpstreamConnector {
-    static func connect(to upstream: UpstreamURL, on eventLoop: EventLoop, services: ProxyServices,
-                        relay: UpstreamResponseRelay) -> EventLoopFuture<Channel> {
+struct UpstreamConnector: UpstreamConnecting {
+    func connect(to upstream: UpstreamURL, on eventLoop: EventLoop, services: ProxyServices,
+                 relay: UpstreamResponseRelay) -> EventLoopFuture<Channel> {
         // `intercept.connect_to` changes where we dial, never the name TLS verifies.
         let dial = services.config.intercept.connectTo[HostPort(host: upstream.host.lowercased(), port: upstream.port)]
             ?? HostPort(host: upstream.host, port: upstream.port)

@@ -1,0 +1,49 @@
+import Foundation
+import NIOCore
+import TollgateCore
+import TollgateProviders
+
+/// Where every forwarded exchange ends, exactly once, however it ended (response done,
+/// client gone, provider failed): metered when it carries usage and a response began,
+/// timed, its quota reservation settled, and no longer in flight.
+struct ExchangeCompletion {
+    let services: ProxyServices
+
+    func complete(_ exchange: ProxyExchange) {
+        services.inFlight.end()
+        let seconds = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
+        services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider?.rawValue ?? "none")\"}", seconds)
+        meter(exchange)
+    }
+
+    private func meter(_ exchange: ProxyExchange) {
+        guard let request = exchange.request, let caller = exchange.caller, let status = exchange.responseStatus else {
+            // Never answered: nothing was spent, so the reservation simply lapses.
+            services.gate?.book.settle(exchange.reservation, spent: nil)
+            exchange.reservation = .none
+            return
+        }
+        let completed = CompletedExchange(
+            request: request,
+            attribution: caller.attribution,
+            keyID: caller.keyID,
+            keyHint: caller.keyHint,
+            status: status,
+            tap: exchange.tap?.finish() ?? TapResult(),
+            requestBodyBytes: exchange.body.readableBytes,
+            completedAt: Date())
+        let outcome = services.meter.meter(completed)
+        services.pipeline.record(outcome.event)
+        services.gate?.book.settle(exchange.reservation, spent: UsageCounters(outcome.event))
+        exchange.reservation = .none
+        services.metrics.increment("tollgate_agent_requests_total{provider=\"\(request.provider.rawValue)\",endpoint=\"\(request.endpoint.rawValue)\"}")
+        for problem in outcome.problems {
+            services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")
+        }
+        if outcome.event.flags.contains(.estimated) { services.metrics.increment("tollgate_agent_estimated_requests_total") }
+        if outcome.event.flags.contains(.unpriced) {
+            services.metrics.increment("tollgate_agent_unpriced_requests_total")
+            services.logger.warning("no price for model \(outcome.event.dimensions.model); charged at the fallback rate")
+        }
+    }
+}

@@ -1,0 +1,253 @@
+import NIOCore
+import TollgateHTTP1
+
+/// One client connection of the proxy as a value: the request parts and the provider's
+/// response events go in, what to do comes out. `ProxyHandler` feeds it and performs its
+/// actions; everything that needs the channel, the pool or the meter stays there.
+///
+/// Requests are served one at a time and in order. A client may pipeline: parts that arrive
+/// while a request is forwarded wait here, reading pauses, and they are served once the
+/// response ended.
+struct ProxyConnectionStateMachine {
+    enum State {
+        /// Between requests.
+        case idle
+        /// A head was routed; the body is being collected, because the request is classified
+        /// and gated on the whole body before anything goes upstream.
+        case receiving(ProxyExchange)
+        /// Already answered (an error or a local endpoint); the rest of the request is skipped.
+        case discarding
+        /// Sent upstream; the response, once it begins, streams to the client.
+        case forwarding(ProxyExchange)
+    }
+
+    /// A response the agent writes itself, instead of the provider's.
+    enum LocalAnswer {
+        case health
+        case routeRefused(ProviderRoute.Failure)
+        /// Over `limits.max_request_body_bytes`.
+        case bodyTooLarge
+        /// The framer refused the request (400, 431, 501, 505).
+        case malformed(HTTPRequestFramingError)
+    }
+
+    enum RequestAction {
+        case none
+        /// A pipelined request's part is waiting: stop reading the client until it is served.
+        case pauseReading
+        /// The client asked whether to send its body (`ContinueExpectation`).
+        case sendContinue
+        /// Answer locally; without keep-alive the connection closes once that is sent.
+        case answer(LocalAnswer, keepAlive: Bool)
+        /// The request is complete: classify, identify and gate it, then report
+        /// `exchangeAdmitted()` or `exchangeRefused()`.
+        case admit(ProxyExchange)
+        /// Close the connection: the client's bytes stopped making sense while a response
+        /// is under way, so no error response can be fitted in.
+        case close
+        /// Parts in an order the framer never produces: a bug in our own states.
+        case unexpectedPart
+    }
+
+    enum ResponseAction {
+        case none
+        case writeHead(HTTPResponseHeadBytes, version: HTTP1Version, chunked: Bool, close: Bool)
+        /// The provider's payload, as it arrived (a view into the upstream's read buffer).
+        case writeBody(ByteBuffer, chunked: Bool)
+        /// What `InjectedUsageChunkFilter` let through of the payload.
+        case writeFilteredBody([UInt8], chunked: Bool)
+        /// The response ended: `trailing` is what the filter still held; with keep-alive the
+        /// connection serves what was pipelined meanwhile, else it closes.
+        case finish(ProxyExchange, trailing: [UInt8], keepAlive: Bool)
+    }
+
+    enum FailureAction {
+        case none
+        /// A pooled connection failed before any response: the provider never saw the
+        /// request, so it goes again, once, on a fresh connection. `failed` is to be closed.
+        case retry(ProxyExchange, failed: Channel?)
+        /// Nothing reached the client yet, so it can still get a proper error response.
+        case answer(ProxyExchange)
+        /// Mid-response: the only honest signal left is to cut the client's connection.
+        case cut(ProxyExchange)
+    }
+
+    private(set) var state = State.idle
+    private var router: ProxyRouter
+    private let maxRequestBodyBytes: Int
+    private let allocator = ByteBufferAllocator()
+    /// Parts of requests the client pipelined behind the one being forwarded.
+    private var pipelined = CircularBuffer<HTTPRequestFramer.Part>()
+    private var readingPaused = false
+
+    init(router: ProxyRouter, maxRequestBodyBytes: Int) {
+        self.router = router
+        self.maxRequestBodyBytes = maxRequestBodyBytes
+    }
+
+    /// Set once `ConnectHandler` intercepted a provider host: every later request goes there.
+    var origin: InterceptedOrigin? {
+        get { router.origin }
+        set { router.origin = newValue }
+    }
+
+    // MARK: The client's side
+
+    mutating func requestPartReceived(_ part: HTTPRequestFramer.Part) -> RequestAction {
+        switch (part, state) {
+        case (_, .forwarding):
+            pipelined.append(part)
+            if readingPaused { return .none }
+            readingPaused = true
+            return .pauseReading
+        case (.head(let head), .idle):
+            return requestHeadReceived(head)
+        case (.body(var chunk), .receiving(let exchange)):
+            guard exchange.body.readableBytes + chunk.readableBytes <= maxRequestBodyBytes else {
+                state = .discarding
+                // The rest of the body may still be arriving, so the connection cannot be reused.
+                return .answer(.bodyTooLarge, keepAlive: false)
+            }
+            exchange.body.writeBuffer(&chunk)
+            return .none
+        case (.end, .receiving(let exchange)):
+            return .admit(exchange)
+        case (.body, .discarding):
+            return .none
+        case (.end, .discarding):
+            state = .idle
+            return .none
+        case (.head, .receiving), (.head, .discarding), (.body, .idle), (.end, .idle):
+            return .unexpectedPart
+        }
+    }
+
+    private mutating func requestHeadReceived(_ head: HTTPRequestHeadBytes) -> RequestAction {
+        let route: ProviderRoute
+        switch router.destination(of: head) {
+        case .health:
+            state = .discarding
+            return .answer(.health, keepAlive: head.isKeepAlive)
+        case .refused(let failure):
+            state = .discarding
+            return .answer(.routeRefused(failure), keepAlive: head.isKeepAlive)
+        case .provider(let resolved):
+            route = resolved
+        }
+        var capacity = 0
+        if case .length(let length) = head.framing {
+            guard length <= maxRequestBodyBytes else {
+                state = .discarding
+                return .answer(.bodyTooLarge, keepAlive: false)
+            }
+            capacity = min(length, 1 << 20)
+        }
+        state = .receiving(ProxyExchange(head: head, route: route, body: allocator.buffer(capacity: capacity)))
+        return ContinueExpectation.expectsContinue(head) ? .sendContinue : .none
+    }
+
+    /// The framer refused what the client sent.
+    mutating func requestFramingFailed(_ error: HTTPRequestFramingError) -> RequestAction {
+        if case .forwarding = state { return .close }
+        state = .discarding
+        return .answer(.malformed(error), keepAlive: false)
+    }
+
+    /// The gate let the completed request through: it is forwarded now.
+    mutating func exchangeAdmitted() {
+        guard case .receiving(let exchange) = state else { preconditionFailure("admitted an exchange that was not received") }
+        state = .forwarding(exchange)
+    }
+
+    /// The gate refused it, and the refusal was answered: the next request may come.
+    mutating func exchangeRefused() {
+        state = .idle
+    }
+
+    /// The next part the client pipelined, while no request is forwarded.
+    mutating func nextPipelinedPart() -> HTTPRequestFramer.Part? {
+        if case .forwarding = state { return nil }
+        return pipelined.popFirst()
+    }
+
+    /// Whether reading resumes: once every pipelined part was served and no request is
+    /// forwarded (while one is, the connection stays paused until its response ended).
+    mutating func pipelineDrained() -> Bool {
+        guard readingPaused, pipelined.isEmpty else { return false }
+        if case .forwarding = state { return false }
+        readingPaused = false
+        return true
+    }
+
+    /// The client left. Returns the exchange it abandoned mid-forwarding, if any: whatever
+    /// the provider already sent was billed, so it is still metered.
+    mutating func clientClosed() -> ProxyExchange? {
+        guard case .forwarding(let exchange) = state else { return nil }
+        state = .idle
+        return exchange
+    }
+
+    /// The client was silent for `limits.client_idle_timeout_ms`: it is closed only between
+    /// requests, never while it waits on a slow provider.
+    var closesOnIdleTimeout: Bool {
+        if case .idle = state { return true }
+        return false
+    }
+
+    /// The upstream connection of the exchange being forwarded (for backpressure).
+    var forwardingUpstream: Channel? {
+        if case .forwarding(let exchange) = state { return exchange.upstream }
+        return nil
+    }
+
+    // MARK: The provider's side
+
+    /// A connection for `exchange` is ready. False when the exchange is no longer the one
+    /// forwarded (the client left while it connected): then the connection is not used.
+    mutating func upstreamConnected(_ channel: Channel, reused: Bool, for exchange: ProxyExchange) -> Bool {
+        guard case .forwarding(let current) = state, current === exchange else { return false }
+        exchange.upstream = channel
+        exchange.reusedConnection = reused
+        return true
+    }
+
+    mutating func responseReceived(_ event: HTTPResponseFramer.Event) -> ResponseAction {
+        guard case .forwarding(let exchange) = state else { return .none }
+        switch event {
+        case .head(let head):
+            exchange.responseStatus = head.status
+            exchange.upstreamKeepAlive = head.keepAlive
+            exchange.tap = exchange.request?.makeTap(contentType: head.value(of: "content-type"))
+            exchange.clientFraming = switch head.framing {
+            case .none: .length
+            case .length where exchange.usageFilter == nil: .length
+            default: exchange.head.version == .http1_0 ? .close : .chunked
+            }
+            return .writeHead(head, version: exchange.head.version, chunked: exchange.clientFraming == .chunked,
+                              close: !exchange.clientKeepAlive)
+        case .body(let payload):
+            exchange.tap?.consume(payload.readableBytesView)
+            let chunked = exchange.clientFraming == .chunked
+            if exchange.usageFilter != nil {
+                return .writeFilteredBody(exchange.usageFilter!.filter(payload.readableBytesView), chunked: chunked)
+            }
+            return .writeBody(payload, chunked: chunked)
+        case .end:
+            state = .idle
+            return .finish(exchange, trailing: exchange.usageFilter?.finish() ?? [], keepAlive: exchange.clientKeepAlive)
+        }
+    }
+
+    /// The upstream connection failed (refused, reset, timed out, or sent what is not HTTP).
+    mutating func upstreamFailed() -> FailureAction {
+        guard case .forwarding(let exchange) = state else { return .none }
+        if exchange.reusedConnection && exchange.responseStatus == nil {
+            let failed = exchange.upstream
+            exchange.upstream = nil
+            exchange.reusedConnection = false
+            return .retry(exchange, failed: failed)
+        }
+        state = .idle
+        return exchange.responseStatus == nil ? .answer(exchange) : .cut(exchange)
+    }
+}

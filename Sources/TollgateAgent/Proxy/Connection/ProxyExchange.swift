@@ -1,0 +1,57 @@
+import NIOCore
+import TollgateHTTP1
+import TollgateProviders
+
+/// One request/response pair in flight. A class: the state machine hands it from state to
+/// state many times per request, and a struct this size was copied (and every reference in
+/// it retained) each time.
+final class ProxyExchange {
+    var head: HTTPRequestHeadBytes
+    var route: ProviderRoute
+    var body: ByteBuffer
+    /// What is metered about it; nil for calls that carry no usage (model lists…).
+    var request: ProviderRequest?
+    var upstream: Channel?
+    /// The upstream connection came from the pool: if it fails before any response,
+    /// the provider never saw the request, so it is retried once on a fresh one.
+    var reusedConnection = false
+    /// The provider's response allows the connection to be reused.
+    var upstreamKeepAlive = false
+    var responseStatus: Int?
+    /// How the response body goes to the client.
+    var clientFraming = ClientFraming.length
+    /// Reads usage from the response as it passes.
+    var tap: (any UsageTap)?
+    /// Set when the agent asked for stream usage the client did not request.
+    var usageFilter: InjectedUsageChunkFilter?
+    /// When the request head arrived, for the latency histogram.
+    var startedAt = NIODeadline.now()
+    /// Who is calling, for metered requests: key id and attribution (resolved once).
+    var caller: Caller?
+    /// What the quota gate holds against budgets until the response settles it.
+    var reservation = QuotaBook.Reservation.none
+
+    init(head: HTTPRequestHeadBytes, route: ProviderRoute, body: ByteBuffer) {
+        self.head = head
+        self.route = route
+        self.body = body
+    }
+
+    /// How a response body is framed towards the client: as the provider framed it when
+    /// the bytes pass unchanged, else chunked again (HTTP/1.1) or ended by closing (1.0).
+    enum ClientFraming {
+        case length
+        case chunked
+        case close
+    }
+
+    /// The calling key and attribution of a metered request.
+    struct Caller {
+        var keyID: String
+        var keyHint: String
+        var attribution: Attribution
+    }
+
+    /// The client may send another request on the connection once this response ended.
+    var clientKeepAlive: Bool { head.isKeepAlive && clientFraming != .close }
+}

@@ -1,0 +1,291 @@
+import NIOCore
+import NIOHTTP1
+import TollgateHTTP1
+
+/// Serves one client connection: reads a request, forwards it to the provider, streams
+/// the response back as it arrives, and meters the exchange when the response ends.
+/// Requests come in base-URL form (`/openai/v1/…`), absolute form (HTTP_PROXY) or, after
+/// `ConnectHandler` intercepted a provider host, as that host's own paths.
+///
+/// A thin shell: `ProxyConnectionStateMachine` decides, this handler performs what it says
+/// on the channel, and the steps around it are their own types (`ExchangeAdmission`,
+/// `UpstreamCheckout`, `ExchangeCompletion`). Both directions stay bytes: requests arrive
+/// framed by `HTTPRequestFramer` and go on as `UpstreamRequest` writes them;
+/// `HTTPResponseFramer` reads the provider's side (`UpstreamResponseRelay`), and the
+/// response is passed on without being decoded into parts and encoded again.
+final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestFramer.Part
+    typealias OutboundOut = ByteBuffer
+
+    private let services: ProxyServices
+    private var machine: ProxyConnectionStateMachine
+    private let admission: ExchangeAdmission
+    private let upstreams: UpstreamCheckout
+    private let completion: ExchangeCompletion
+    private var context: ChannelHandlerContext?
+    private var sawRequestHead = false
+
+    init(services: ProxyServices) {
+        self.services = services
+        machine = ProxyConnectionStateMachine(router: ProxyRouter(upstreams: services.config.upstreams, intercept: services.config.intercept),
+                                              maxRequestBodyBytes: services.config.maxRequestBodyBytes)
+        admission = ExchangeAdmission(services: services)
+        upstreams = UpstreamCheckout(services: services)
+        completion = ExchangeCompletion(services: services)
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        armHeaderTimeout(context: context)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    /// Slowloris defence: a connection must deliver its first request head in time (and,
+    /// once intercepted, its first request inside the TLS connection).
+    private func armHeaderTimeout(context: ChannelHandlerContext) {
+        sawRequestHead = false
+        let timeout = TimeAmount.milliseconds(Int64(services.config.headerTimeoutMilliseconds))
+        let armedFor = machine.origin
+        context.eventLoop.scheduleTask(in: timeout) { [weak self] in
+            guard let self, !self.sawRequestHead, self.machine.origin == armedFor, let context = self.context else { return }
+            self.services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"header_timeout\"}")
+            context.close(promise: nil)
+        }
+    }
+
+    /// Idle keep-alive clients are closed; a client waiting on a slow provider is not idle.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let intercepted = event as? InterceptedOrigin {
+            machine.origin = intercepted
+            armHeaderTimeout(context: context)
+            return
+        }
+        guard event is IdleStateHandler.IdleStateEvent else {
+            context.fireUserInboundEventTriggered(event)
+            return
+        }
+        if machine.closesOnIdleTimeout {
+            services.metrics.increment("tollgate_agent_idle_client_closes_total")
+            context.close(promise: nil)
+        }
+    }
+
+    // MARK: The client's side
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        if case .head = part { sawRequestHead = true }
+        perform(machine.requestPartReceived(part), context: context)
+    }
+
+    /// A request the framer refused: the error's status (400, 431 for oversized heads…)
+    /// unless a response is under way, then the connection closes.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        guard let framingError = error as? HTTPRequestFramingError else {
+            context.fireErrorCaught(error)
+            return
+        }
+        services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"malformed_request\"}")
+        perform(machine.requestFramingFailed(framingError), context: context)
+    }
+
+    /// Backpressure: while the client cannot take more, the provider's connection is not
+    /// read, so a slow client slows the provider down instead of filling the agent's memory.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if let upstream = machine.forwardingUpstream {
+            try? upstream.syncOptions?.setOption(.autoRead, value: context.channel.isWritable)
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let exchange = machine.clientClosed() {
+            // The client left mid-exchange. Whatever the provider already sent was billed,
+            // so it is metered (estimated if usage never came) before the upstream is cut.
+            services.metrics.increment("tollgate_agent_client_disconnects_total")
+            exchange.upstream?.close(promise: nil)
+            completion.complete(exchange)
+        }
+        context.fireChannelInactive()
+    }
+
+    private func perform(_ action: ProxyConnectionStateMachine.RequestAction, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .pauseReading:
+            try? context.channel.syncOptions?.setOption(.autoRead, value: false)
+        case .sendContinue:
+            context.writeAndFlush(wrapOutboundOut(ContinueExpectation.interimResponse(allocator: context.channel.allocator)), promise: nil)
+        case .answer(let answer, let keepAlive):
+            self.answer(answer, keepAlive: keepAlive, context: context)
+        case .admit(let exchange):
+            switch admission.admit(exchange, allocator: context.channel.allocator) {
+            case .forward:
+                machine.exchangeAdmitted()
+                services.inFlight.begin()
+                sendUpstream(exchange, context: context)
+            case .refuse(let response):
+                machine.exchangeRefused()
+                respondWithError(response, keepAlive: exchange.head.isKeepAlive, context: context)
+            }
+        case .close:
+            context.close(promise: nil)
+        case .unexpectedPart:
+            services.logger.error("proxy received an unexpected request part; closing the connection")
+            context.close(promise: nil)
+        }
+    }
+
+    private func answer(_ answer: ProxyConnectionStateMachine.LocalAnswer, keepAlive: Bool, context: ChannelHandlerContext) {
+        switch answer {
+        case .health:
+            respond(status: .ok, contentType: "text/plain", body: context.channel.allocator.buffer(staticString: "ok\n"),
+                    keepAlive: keepAlive, context: context)
+        case .routeRefused(let failure):
+            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"\(failure.rejectionReason)\"}")
+            respondWithError(failure.errorResponse, keepAlive: keepAlive, context: context)
+        case .bodyTooLarge:
+            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"body_too_large\"}")
+            respondWithError(ProviderErrorResponse(
+                status: .payloadTooLarge, code: "request_too_large",
+                message: "Tollgate agent: request body exceeds limits.max_request_body_bytes (\(services.config.maxRequestBodyBytes) bytes)"),
+                keepAlive: keepAlive, context: context)
+        case .malformed(let error):
+            respondWithError(ProviderErrorResponse(
+                status: HTTPResponseStatus(statusCode: error.status), code: error.code,
+                message: "Tollgate agent refused the request: \(error)"),
+                keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// The response ended on a keep-alive connection: serve what the client pipelined
+    /// meanwhile, then read again.
+    private func servePipelined(context: ChannelHandlerContext) {
+        while let part = machine.nextPipelinedPart() {
+            perform(machine.requestPartReceived(part), context: context)
+        }
+        if machine.pipelineDrained() {
+            try? context.channel.syncOptions?.setOption(.autoRead, value: true)
+        }
+    }
+
+    // MARK: The provider's side
+
+    /// Sends the exchange's request on a pooled connection if one is idle, else a new one.
+    private func sendUpstream(_ exchange: ProxyExchange, context: ChannelHandlerContext, allowReuse: Bool = true) {
+        let request = UpstreamRequest.encode(exchange.head, target: exchange.route.upstreamURI, host: exchange.route.upstream.hostHeader,
+                                             body: exchange.body, allocator: context.channel.allocator)
+        if allowReuse, let (channel, relay) = upstreams.pooledConnection(to: exchange.route.upstream, on: context.eventLoop) {
+            send(request, for: exchange, on: channel, relay: relay, reused: true)
+            return
+        }
+        let relay = UpstreamResponseRelay(owner: self)
+        upstreams.open(to: exchange.route.upstream, on: context.eventLoop, relay: relay).whenComplete { [self] result in
+            switch result {
+            case .success(let channel): send(request, for: exchange, on: channel, relay: relay, reused: false)
+            case .failure(let error): upstreamDidFail(error)
+            }
+        }
+    }
+
+    private func send(_ request: ByteBuffer, for exchange: ProxyExchange, on channel: Channel, relay: UpstreamResponseRelay, reused: Bool) {
+        guard machine.upstreamConnected(channel, reused: reused, for: exchange) else {
+            channel.close(promise: nil)  // the client left while we connected
+            return
+        }
+        relay.attach(self, isHEAD: exchange.head.method == .HEAD)
+        channel.writeAndFlush(request, promise: nil)
+    }
+
+    func upstreamDidReceive(_ event: HTTPResponseFramer.Event) {
+        guard let context else { return }
+        switch machine.responseReceived(event) {
+        case .none:
+            break
+        case .writeHead(let head, let version, let chunked, let close):
+            var bytes = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 32)
+            head.write(to: &bytes, version: version, chunked: chunked, close: close)
+            context.write(wrapOutboundOut(bytes), promise: nil)
+        case .writeBody(let payload, let chunked):
+            writeBody(payload, chunked: chunked, context: context)
+        case .writeFilteredBody(let bytes, let chunked):
+            writeBody(bytes, chunked: chunked, context: context)
+        case .finish(let exchange, let trailing, let keepAlive):
+            upstreams.checkIn(exchange)
+            writeBody(trailing, chunked: exchange.clientFraming == .chunked, context: context)
+            var last = context.channel.allocator.buffer(capacity: 0)
+            if exchange.clientFraming == .chunked { last.writeStaticString("0\r\n\r\n") }
+            context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
+                if !keepAlive { context.close(promise: nil) }
+            }
+            // Metered right after the client has the end, in the same turn of the event
+            // loop, so metering is not part of the response's latency.
+            completion.complete(exchange)
+            if keepAlive { servePipelined(context: context) }
+        }
+    }
+
+    /// The provider's read is over: what it delivered goes to the client now, in one write
+    /// however many parts it was (head, body and end of a short response usually arrive
+    /// together). Nothing waits longer than the read that brought it.
+    func upstreamReadComplete() {
+        context?.flush()
+    }
+
+    func upstreamDidFail(_ error: Error) {
+        guard let context else { return }
+        switch machine.upstreamFailed() {
+        case .none:
+            break
+        case .retry(let exchange, let failed):
+            // The provider closed an idle connection as we reused it; nothing was answered.
+            failed?.close(promise: nil)
+            services.metrics.increment("tollgate_agent_upstream_stale_retries_total")
+            sendUpstream(exchange, context: context, allowReuse: false)
+        case .answer(let exchange):
+            failed(exchange, error)
+            let timedOut = error is UpstreamTimeoutError
+            respondWithError(ProviderErrorResponse(
+                status: timedOut ? .gatewayTimeout : .badGateway, code: timedOut ? "upstream_timeout" : "upstream_unreachable",
+                message: "Tollgate agent could not complete the request to \(exchange.route.upstream): \(error)",
+                provider: exchange.route.provider),
+                keepAlive: false, context: context)
+        case .cut(let exchange):
+            // The provider has billed what it sent, and `complete` metered what we saw.
+            failed(exchange, error)
+            context.close(promise: nil)
+        }
+    }
+
+    private func failed(_ exchange: ProxyExchange, _ error: Error) {
+        exchange.upstream?.close(promise: nil)
+        services.metrics.increment("tollgate_agent_upstream_failures_total")
+        services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
+        completion.complete(exchange)
+    }
+
+    // MARK: Writing to the client
+
+    private func writeBody(_ payload: ByteBuffer, chunked: Bool, context: ChannelHandlerContext) {
+        guard payload.readableBytes > 0 else { return }
+        guard chunked else {
+            context.write(wrapOutboundOut(payload), promise: nil)
+            return
+        }
+        var chunk = context.channel.allocator.buffer(capacity: payload.readableBytes + 20)
+        chunk.writeString(String(payload.readableBytes, radix: 16))
+        chunk.writeStaticString("\r\n")
+        chunk.writeImmutableBuffer(payload)
+        chunk.writeStaticString("\r\n")
+        context.write(wrapOutboundOut(chunk), promise: nil)
+    }
+
+    private func writeBody(_ bytes: [UInt8], chunked: Bool, context: ChannelHandlerContext) {
+        guard !bytes.isEmpty else { return }
+        writeBody(context.channel.allocator.buffer(bytes: bytes), chunked: chunked, context: context)
+    }
+}

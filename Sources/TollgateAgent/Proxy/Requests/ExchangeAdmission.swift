@@ -1,0 +1,73 @@
+import Foundation
+import NIOCore
+import TollgateCore
+import TollgateProviders
+
+/// What happens between a request's last byte and its forwarding: the request is
+/// classified (what is metered about it), an OpenAI stream is made to report its usage,
+/// the caller is identified, and the quota gate admits or refuses it.
+struct ExchangeAdmission {
+    let services: ProxyServices
+
+    enum Decision {
+        case forward
+        /// A budget said no: answer with this (the provider's own 429 shape).
+        case refuse(ProviderErrorResponse)
+    }
+
+    func admit(_ exchange: ProxyExchange, allocator: ByteBufferAllocator) -> Decision {
+        let original = Data(exchange.body.readableBytesView)
+        exchange.request = exchange.route.provider.flatMap { provider in
+            ProviderRequest.classify(provider: provider, method: exchange.head.method.rawValue,
+                                     path: exchange.route.path, query: exchange.route.query, body: original)
+        }
+        guard let request = exchange.request else { return .forward }  // carries no usage (model lists…)
+        if request.needsStreamUsageOption, let rewritten = OpenAIStreamOptions.requestingUsage(in: original) {
+            // Without this OpenAI never says what a stream cost; the client will not see
+            // the extra usage chunk (InjectedUsageChunkFilter).
+            exchange.body = allocator.buffer(bytes: rewritten)
+            exchange.usageFilter = InjectedUsageChunkFilter()
+            services.metrics.increment("tollgate_agent_stream_usage_requested_total")
+        }
+        let caller = identify(request, exchange: exchange)
+        exchange.caller = caller
+        guard let gate = services.gate else { return .forward }
+        let dimensions = ExchangeMeter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
+        let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
+        if let observed {
+            services.metrics.increment("tollgate_agent_quota_would_block_total{budget=\"\(observed.budget?.budgetID ?? "stale")\"}")
+        }
+        switch decision {
+        case .admit(let reservation):
+            exchange.reservation = reservation
+            return .forward
+        case .refuse(let refusal):
+            return .refuse(refuse(request, refusal, dimensions: dimensions))
+        }
+    }
+
+    /// The calling key (hashed: the key itself goes nowhere) and the attribution headers.
+    private func identify(_ request: ProviderRequest, exchange: ProxyExchange) -> ProxyExchange.Caller {
+        let apiKey = APIKeyExtractor.apiKey(in: exchange.head, provider: request.provider, query: exchange.route.query) ?? ""
+        var rejectedLabels = 0
+        let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
+        if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
+        let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
+        return ProxyExchange.Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
+    }
+
+    /// The refusal is recorded (as `blocked`, no tokens, no cost) so `tollgate usage` shows
+    /// who hit the budget; the client learns which budget and when to retry.
+    private func refuse(_ request: ProviderRequest, _ refusal: QuotaGate.Refusal, dimensions: Dimensions) -> ProviderErrorResponse {
+        let budget = refusal.budget?.budgetID ?? "stale"
+        services.metrics.increment("tollgate_agent_quota_blocked_total{budget=\"\(budget)\"}")
+        services.pipeline.record(UsageEvent(unixTime: Int64(Date().timeIntervalSince1970), dimensions: dimensions,
+                                            tokens: .zero, cost: .zero, flags: .blocked))
+        var headers = [("retry-after", String(refusal.retryAfterSeconds)), ("x-tollgate-budget", budget)]
+        if let owner = refusal.budget?.owner, !owner.isEmpty {
+            headers.append(("x-tollgate-budget-owner", String(owner.unicodeScalars.filter { $0.isASCII && $0.value >= 0x20 && $0.value != 0x7F }.prefix(200))))
+        }
+        return ProviderErrorResponse(status: .tooManyRequests, code: "budget_exceeded", message: refusal.message,
+                                     provider: request.provider, headers: headers)
+    }
+}

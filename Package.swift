@@ -44,6 +44,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Both sides' /metrics share CounterFamily and the build-info gauge.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -199,7 +201,11 @@ let package = Package(
 
         // Helpers shared by the test targets (a seeded random generator).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
-        .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TollgateCoreTests",
+            dependencies: ["TollgateCore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "TollgateProvidersTests",
             dependencies: ["TollgateProviders", "TestSupport"],
@@ -228,7 +234,7 @@ let package = Package(
         .testTarget(
             name: "TollgateAggregatorTests",
             dependencies: [
-                "TollgateAggregator",
+                "TollgateAggregator", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -241,7 +247,7 @@ let package = Package(
         .testTarget(
             name: "TollgateIntegrationTests",
             dependencies: [
-                "TollgateCore", "TollgateAggregator", "TollgateMockProvider",
+                "TollgateCore", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
                 "tollgate-agent", "tollgate", "tollgate-mock",
             ],
             swiftSettings: swiftSettings

@@ -103,7 +103,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let armedFor = origin
         context.eventLoop.scheduleTask(in: timeout) { [weak self] in
             guard let self, !self.sawRequestHead, self.origin == armedFor, let context = self.context else { return }
-            self.services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"header_timeout\"}")
+            self.services.metrics.rejectedRequests("header_timeout").increment()
             context.close(promise: nil)
         }
     }
@@ -120,7 +120,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if case .idle = state {
-            services.metrics.increment("tollgate_agent_idle_client_closes_total")
+            services.metrics.idleClientCloses.increment()
             context.close(promise: nil)
         }
     }
@@ -181,7 +181,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"malformed_request\"}")
+        services.metrics.rejectedRequests("malformed_request").increment()
         if case .forwarding = state {
             context.close(promise: nil)
             return
@@ -208,7 +208,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             // The client left mid-exchange. Whatever the provider already sent was billed,
             // so it is metered (estimated if usage never came) before the upstream is cut.
             state = .idle
-            services.metrics.increment("tollgate_agent_client_disconnects_total")
+            services.metrics.clientDisconnects.increment()
             exchange.upstream?.close(promise: nil)
             complete(exchange)
         }
@@ -237,7 +237,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .deniedHost(let host): (.forbidden, "host_not_allowed", "host_not_allowed", "Tollgate agent: \(host) is not a provider host and intercept.other_hosts is deny")
             case .invalidTarget(let uri): (.badRequest, "invalid_request_target", "invalid_target", "Tollgate agent: cannot proxy \"\(uri)\"; only http:// URLs go through HTTP_PROXY, https:// ones through CONNECT")
             }
-            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"\(reason)\"}")
+            services.metrics.rejectedRequests(reason).increment()
             respondWithError(ProviderErrorResponse(status: status, code: code, message: message), keepAlive: head.isKeepAlive, context: context)
             return
         }
@@ -267,7 +267,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func rejectOversizedBody(context: ChannelHandlerContext, keepAlive: Bool = false) {
         state = .discarding
-        services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"body_too_large\"}")
+        services.metrics.rejectedRequests("body_too_large").increment()
         // The rest of the body may still be arriving, so the connection cannot be reused.
         respondWithError(ProviderErrorResponse(
             status: .payloadTooLarge, code: "request_too_large",
@@ -288,7 +288,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             // the extra usage chunk (InjectedUsageChunkFilter).
             exchange.body = context.channel.allocator.buffer(bytes: rewritten)
             exchange.usageFilter = InjectedUsageChunkFilter()
-            services.metrics.increment("tollgate_agent_stream_usage_requested_total")
+            services.metrics.streamUsageRequested.increment()
         }
         if let request = exchange.request {
             let caller = identify(request, exchange: exchange)
@@ -297,7 +297,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let dimensions = ExchangeMeter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
                 let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
                 if let observed {
-                    services.metrics.increment("tollgate_agent_quota_would_block_total{budget=\"\(observed.budget?.budgetID ?? "stale")\"}")
+                    services.metrics.quotaWouldBlock(observed.budget?.budgetID ?? "stale").increment()
                 }
                 switch decision {
                 case .admit(let reservation):
@@ -317,7 +317,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let apiKey = APIKeyExtractor.apiKey(in: exchange.head, provider: request.provider, query: exchange.route.query) ?? ""
         var rejectedLabels = 0
         let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
-        if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
+        if rejectedLabels > 0 { services.metrics.rejectedAttributionHeaders.increment(by: Int64(rejectedLabels)) }
         let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
         return Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
     }
@@ -327,7 +327,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func refuse(_ exchange: Exchange, _ refusal: QuotaGate.Refusal, dimensions: Dimensions, context: ChannelHandlerContext) {
         state = .discarding
         let budget = refusal.budget?.budgetID ?? "stale"
-        services.metrics.increment("tollgate_agent_quota_blocked_total{budget=\"\(budget)\"}")
+        services.metrics.quotaBlocked(budget).increment()
         services.pipeline.record(UsageEvent(unixTime: Int64(Date().timeIntervalSince1970), dimensions: dimensions,
                                             tokens: .zero, cost: .zero, flags: .blocked))
         var headers = [("retry-after", String(refusal.retryAfterSeconds)), ("x-tollgate-budget", budget)]
@@ -360,11 +360,11 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
                 channel.close(promise: nil)
                 continue
             }
-            services.metrics.increment("tollgate_agent_upstream_connections_reused_total")
+            services.metrics.upstreamConnectionsReused.increment()
             send(channel, relay, true)
             return
         }
-        services.metrics.increment("tollgate_agent_upstream_connections_opened_total")
+        services.metrics.upstreamConnectionsOpened.increment()
         let relay = UpstreamResponseRelay(owner: self)
         UpstreamConnector.connect(to: exchange.route.upstream, on: context.eventLoop, services: services, relay: relay)
             .whenComplete { [self] result in
@@ -449,14 +449,14 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if exchange.reusedConnection && exchange.responseStatus == nil {
             // The provider closed an idle connection as we reused it; nothing was answered,
             // so the request goes again on a fresh connection.
-            services.metrics.increment("tollgate_agent_upstream_stale_retries_total")
+            services.metrics.upstreamStaleRetries.increment()
             exchange.upstream = nil
             exchange.reusedConnection = false
             sendUpstream(exchange, context: context, allowReuse: false)
             return
         }
         state = .idle
-        services.metrics.increment("tollgate_agent_upstream_failures_total")
+        services.metrics.upstreamFailures.increment()
         services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
         complete(exchange)
         if exchange.responseStatus == nil {
@@ -495,7 +495,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func complete(_ exchange: Exchange) {
         services.inFlight.end()
         let seconds = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
-        services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider?.rawValue ?? "none")\"}", seconds)
+        services.metrics.requestDuration(exchange.route.provider).record(seconds)
         meter(exchange)
     }
 
@@ -519,13 +519,13 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         services.pipeline.record(outcome.event)
         services.gate?.book.settle(exchange.reservation, spent: UsageCounters(outcome.event))
         exchange.reservation = .none
-        services.metrics.increment("tollgate_agent_requests_total{provider=\"\(request.provider.rawValue)\",endpoint=\"\(request.endpoint.rawValue)\"}")
+        services.metrics.requests(request.provider, request.endpoint).increment()
         for problem in outcome.problems {
-            services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")
+            services.metrics.usageProblems(problem).increment()
         }
-        if outcome.event.flags.contains(.estimated) { services.metrics.increment("tollgate_agent_estimated_requests_total") }
+        if outcome.event.flags.contains(.estimated) { services.metrics.estimatedRequests.increment() }
         if outcome.event.flags.contains(.unpriced) {
-            services.metrics.increment("tollgate_agent_unpriced_requests_total")
+            services.metrics.unpricedRequests.increment()
             services.logger.warning("no price for model \(outcome.event.dimensions.model); charged at the fallback rate")
         }
     }

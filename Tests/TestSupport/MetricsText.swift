@@ -15,6 +15,24 @@ public struct MetricsText: CustomStringConvertible {
         return nil
     }
 
+    /// Each family's name and type, from its `# TYPE` line.
+    public var families: [(name: String, type: String)] {
+        description.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { line in
+            let words = line.split(separator: " ")
+            return (String(words[2]), String(words[3]))
+        }
+    }
+
+    /// What breaks the conventions every family here keeps: a family without `# HELP`, a
+    /// counter whose name does not end in `_total`.
+    public var conventionProblems: [String] {
+        families.compactMap { family in
+            if !declares(family.name, type: family.type) { return "\(family.name) has no # HELP" }
+            if family.type == "counter" && !family.name.hasSuffix("_total") { return "counter \(family.name) does not end in _total" }
+            return nil
+        }
+    }
+
     /// The family's `# HELP` and `# TYPE` lines are there, in that order.
     public func declares(_ family: String, type: String) -> Bool {
         let lines = description.split(separator: "\n")

@@ -169,6 +169,7 @@ public final class AgentMetrics: Sendable {
     }
 
     func requests(_ provider: Provider, _ endpoint: ProviderEndpoint) -> Counter {
+        // Made above for every provider and endpoint, so the lookups cannot miss.
         requestsByRoute[provider]![endpoint]!
     }
 

@@ -47,6 +47,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Both sides' /metrics share CounterFamily and the build-info gauge.
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swift6
         ),
@@ -202,7 +204,11 @@ let package = Package(
 
         // Helpers shared by the test targets (a seeded random generator).
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
-        .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swift6),
+        .testTarget(
+            name: "TollgateCoreTests",
+            dependencies: ["TollgateCore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
+            swiftSettings: swift6
+        ),
         .testTarget(
             name: "TollgateProvidersTests",
             dependencies: ["TollgateProviders", "TestSupport"],
@@ -231,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "TollgateAggregatorTests",
             dependencies: [
-                "TollgateAggregator",
+                "TollgateAggregator", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -244,7 +250,7 @@ let package = Package(
         .testTarget(
             name: "TollgateIntegrationTests",
             dependencies: [
-                "TollgateCore", "TollgateAggregator", "TollgateMockProvider",
+                "TollgateCore", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
                 "tollgate-agent", "tollgate", "tollgate-mock",
             ],
             swiftSettings: swiftSettings

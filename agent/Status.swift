@@ -39,7 +39,7 @@ struct Status: AsyncParsableCommand {
             throw ValidationError("the agent answered /status with something unexpected")
         }
         func total(_ family: String) -> Int64 {
-            metrics.split(separator: "\n").filter { $0.hasPrefix(family) }.compactMap { $0.split(separator: " ").last.flatMap { Int64($0) } }.reduce(0, +)
+            metrics.split(separator: "\n").filter { $0.hasPrefix(family) }.compactMap { $0.split(separator: " ").last.flatMap { Double($0) }.map { Int64($0) } }.reduce(0, +)
         }
         let lastAck = (shipper["last_ack_unix_ms"] as? Int64).map { "\((Int64(Date().timeIntervalSince1970 * 1000) - $0) / 1000) s ago" } ?? "never"
         let overBound = shipper["spool_over_bound"] as? Bool == true

@@ -1,4 +1,5 @@
 import ArgumentParser
+import TollgateCore
 
 @main
 struct TollgateAgentCommand: AsyncParsableCommand {
@@ -11,6 +12,7 @@ struct TollgateAgentCommand: AsyncParsableCommand {
         It forwards each call to the provider, counts tokens and cost, and ships usage to
         the aggregator. See agent/tollgate-agent.example.yaml for every setting.
         """,
+        version: TollgateVersion.current,
         subcommands: [Run.self, Status.self, Key.self, Prices.self, Ca.self],
         defaultSubcommand: Run.self)
 }

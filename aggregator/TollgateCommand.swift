@@ -1,4 +1,5 @@
 import ArgumentParser
+import TollgateCore
 
 @main
 struct Tollgate: AsyncParsableCommand {
@@ -10,5 +11,6 @@ struct Tollgate: AsyncParsableCommand {
         ZeroMQ, keeps counters in RocksDB and serves an HTTP API on 127.0.0.1.
         Every other subcommand is a client of that API.
         """,
+        version: TollgateVersion.current,
         subcommands: [Serve.self, Usage.self, BudgetCommand.self, Keygen.self])
 }

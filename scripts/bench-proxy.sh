@@ -270,7 +270,7 @@ upstream_connections=$(curl -fsS "$agent_admin/metrics" | awk '
   /^tollgate_agent_upstream_connections_opened_total/ { opened += $NF; seen = 1 }
   /^tollgate_agent_upstream_connections_reused_total/ { reused += $NF; seen = 1 }
   END { if (seen) printf "opened %d, reused %d", opened, reused; else printf "no counters exported" }')
-usage_problems=$(curl -fsS "$agent_admin/metrics" | awk '/^tollgate_agent_(usage_problems|client_disconnects)_total/ { n += $NF; sub(/^tollgate_agent_/, "", $1); labels = labels " " $1 "=" $NF } END { printf "%d%s\n", n, (n ? ":" labels : "") }')
+usage_problems=$(curl -fsS "$agent_admin/metrics" | awk '/^tollgate_agent_(usage_problems|client_disconnects)_total/ && $NF > 0 { n += $NF; sub(/^tollgate_agent_/, "", $1); labels = labels " " $1 "=" $NF } END { printf "%d%s\n", n, (n ? ":" labels : "") }')
 
 # ---------------------------------------------------------------------------- report
 cpu_cores=$(nproc)

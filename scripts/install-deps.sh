@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tollgate builds against, if any are missing.
 # Needs root (or sudo) the first time; a no-op when everything is present.
+# `prometheus` is for its `promtool`: the tests lint both /metrics pages with it.
 set -euo pipefail
-packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl)
+packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -162,7 +162,7 @@ struct IngestBenchmark {
     static func makeStore(budgets count: Int) throws -> (UsageStore, BudgetBoard, directory: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)").path
         let store = try UsageStore(directory: directory)
-        let board = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: MetricsRegistry(), logger: Logger(label: "bench")))
+        let board = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: AggregatorMetrics(), logger: Logger(label: "bench")))
         let now = Int64(Date().timeIntervalSince1970)
         if count > 0 {
             for budget in try makeBudgets(count) { _ = try store.setBudget(budget, now: now) }

@@ -70,7 +70,7 @@ struct ShippingBenchmark {
         var agentConfig = AgentConfig()
         agentConfig.stateDirectory = directory + "/agent"
         agentConfig.aggregatorEndpoint = bound.usage
-        let pipeline = try UsagePipeline(config: agentConfig, metrics: MetricsRegistry(), logger: logger)
+        let pipeline = try UsagePipeline(config: agentConfig, metrics: AgentMetrics(), logger: logger)
         pipeline.start()
         defer { pipeline.stop(drainTimeout: 1) }
 

@@ -18,6 +18,9 @@ public enum WireError: Error, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Every `reason`, so a metric can export each at zero before it first happens.
+    public static let reasons = ["frame_count", "bad_header", "oversized", "checksum", "codec", "corrupt_payload"]
+
     /// A short label for metrics.
     public var reason: String {
         switch self {

@@ -197,7 +197,7 @@ final class ProxyHarness {
         config.stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-handler-\(UUID())").path
         config.orgSecret = Array("0123456789abcdef0123456789abcdef".utf8)
         config.upstreams.openai = UpstreamURL(scheme: "http", host: "openai.test", port: 80, basePath: "")
-        let metrics = MetricsRegistry()
+        let metrics = AgentMetrics()
         let logger = Logger(label: "proxy-handler-tests")
         services = ProxyServices(
             config: config, pipeline: try UsagePipeline(config: config, metrics: metrics, logger: logger), metrics: metrics,

@@ -11,7 +11,7 @@ import TollgateCore
 
     static func router(_ store: UsageStore, clock: ManualClock) -> APIRouter {
         let board = BudgetBoardTests.board(store, clock: clock)
-        return APIRouter(store: store, metrics: MetricsRegistry(), budgets: board, token: APIToken(token))
+        return APIRouter(store: store, metrics: AggregatorMetrics(), budgets: board, token: APIToken(token))
     }
 
     static func object(_ response: APIRouter.Response) -> [String: Any] {

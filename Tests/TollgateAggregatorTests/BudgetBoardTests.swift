@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 import TollgateCore
 import TollgateWire
@@ -9,7 +10,7 @@ import TollgateWire
 @Suite struct BudgetBoardTests {
     static let logger = Logger(label: "test")
 
-    static func board(_ store: UsageStore, clock: ManualClock, metrics: MetricsRegistry = MetricsRegistry(),
+    static func board(_ store: UsageStore, clock: ManualClock, metrics: AggregatorMetrics = AggregatorMetrics(),
                       webhook: WebhookNotifier? = nil) -> BudgetBoard {
         BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock.function)
     }
@@ -65,9 +66,9 @@ import TollgateWire
 
     @Test func eachAlertFiresOncePerLevelAndWindowEvenAcrossRestarts() throws {
         try withTemporaryDirectory { directory in
-            let metrics = MetricsRegistry()
+            let metrics = AggregatorMetrics()
             let clock = ManualClock(BudgetStoreTests.now)
-            func fired(_ level: Int) -> Int64 { metrics.value("tollgate_budget_alerts_total{budget=\"ml-daily\",level=\"\(level)\"}") }
+            func fired(_ level: Int) -> Double { MetricsText(metrics.exposition())["tollgate_budget_alerts_total{budget=\"ml-daily\",level=\"\(level)\"}"] ?? 0 }
             do {
                 let store = try UsageStore(directory: directory)
                 let board = Self.board(store, clock: clock, metrics: metrics)
@@ -91,7 +92,7 @@ import TollgateWire
             let recorder = WebhookRecorder(failures: 2)
             let url = try recorder.start()
             defer { recorder.stop() }
-            let metrics = MetricsRegistry()
+            let metrics = AggregatorMetrics()
             let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 4, firstRetryDelay: 0.05), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
             let board = Self.board(store, clock: ManualClock(BudgetStoreTests.now), metrics: metrics, webhook: webhook)
@@ -102,8 +103,8 @@ import TollgateWire
             let bodies = recorder.bodies
             #expect(bodies.count == 4)  // 50, 75, 90, 100 — each delivered once
             #expect(recorder.attempts == 6)
-            #expect(metrics.value("tollgate_alert_webhook_failures_total") == 2)
-            #expect(metrics.value("tollgate_alert_webhook_delivered_total") == 4)
+            #expect(MetricsText(metrics.exposition())["tollgate_alert_webhook_failures_total"] == 2)
+            #expect(MetricsText(metrics.exposition())["tollgate_alert_webhook_delivered_total"] == 4)
             let objects = bodies.compactMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
             #expect(Set(objects.compactMap { $0["level"] as? Int }) == [50, 75, 90, 100])
             let limit = objects.first { $0["level"] as? Int == 100 }
@@ -118,7 +119,7 @@ import TollgateWire
             let recorder = WebhookRecorder(failures: 100)
             let url = try recorder.start()
             defer { recorder.stop() }
-            let metrics = MetricsRegistry()
+            let metrics = AggregatorMetrics()
             let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 3, firstRetryDelay: 0.01), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
             let board = Self.board(store, clock: ManualClock(BudgetStoreTests.now), metrics: metrics, webhook: webhook)
@@ -126,7 +127,7 @@ import TollgateWire
             try Self.ingest(store, board, seq: 1, cost: 500_000)  // 50 % only
             #expect(webhook.waitUntilIdle(timeout: 20))
             #expect(recorder.attempts == 3)
-            #expect(metrics.value("tollgate_alert_webhook_abandoned_total") == 1)
+            #expect(MetricsText(metrics.exposition())["tollgate_alert_webhook_abandoned_total"] == 1)
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import TestSupport
 import Testing
 @testable import TollgateAggregator
 import TollgateCore
@@ -9,7 +10,7 @@ import TollgateWire
     @Test func badFramesGetANackAndACountedReasonNeverACrash() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let metrics = MetricsRegistry()
+        let metrics = AggregatorMetrics()
         let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: try UsageStore(directory: directory), metrics: metrics, logger: Logger(label: "test"))
 
@@ -29,11 +30,11 @@ import TollgateWire
                 Issue.record("\(reason) should be refused")
                 continue
             }
-            #expect(metrics.value("tollgate_ingest_rejected_total{reason=\"\(reason)\"}") == 1)
+            #expect(MetricsText(metrics.exposition())["tollgate_ingest_rejected_total{reason=\"\(reason)\"}"] == 1)
         }
         #expect(server.handle(good) == .ack(seq: 1))
         #expect(server.handle(good) == .ack(seq: 1))  // a resend is acknowledged, not applied
-        #expect(metrics.value("tollgate_ingest_batches_duplicate_total") == 1)
+        #expect(MetricsText(metrics.exposition())["tollgate_ingest_batches_duplicate_total"] == 1)
         let gap = try UsageBatchCodec.encode(UsageBatchMessage(agentID: "a", seq: 5, floorSeq: 2, cells: []))
         #expect(server.handle(gap) == .nack(seq: 5, expected: 2, reason: "out of order: expected batch 2"))
     }
@@ -44,7 +45,7 @@ import TollgateWire
     @Test func hundredsOfAgentsWithFullWindowsAllGetTheirAcksInOrder() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let metrics = MetricsRegistry()
+        let metrics = AggregatorMetrics()
         let store = try UsageStore(directory: directory)
         let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: store, metrics: metrics, logger: Logger(label: "test"))

@@ -35,20 +35,3 @@ import Testing
         #expect(HostPort("a:70000") == nil)
     }
 }
-
-@Suite struct MetricsRegistryTests {
-    @Test func rendersCountersGaugesAndCumulativeHistograms() {
-        let metrics = MetricsRegistry()
-        metrics.increment("requests_total{provider=\"openai\"}", by: 2)
-        metrics.set("spool_bytes", 42)
-        metrics.observe("duration_seconds{provider=\"openai\"}", 0.003, bounds: [0.001, 0.01])
-        metrics.observe("duration_seconds{provider=\"openai\"}", 0.5, bounds: [0.001, 0.01])
-        let text = metrics.prometheusText()
-        #expect(text.contains("# TYPE requests_total counter\nrequests_total{provider=\"openai\"} 2"))
-        #expect(text.contains("# TYPE spool_bytes gauge\nspool_bytes 42"))
-        #expect(text.contains("duration_seconds_bucket{provider=\"openai\",le=\"0.001\"} 0"))
-        #expect(text.contains("duration_seconds_bucket{provider=\"openai\",le=\"0.01\"} 1"))
-        #expect(text.contains("duration_seconds_bucket{provider=\"openai\",le=\"+Inf\"} 2"))
-        #expect(text.contains("duration_seconds_count{provider=\"openai\"} 2"))
-    }
-}

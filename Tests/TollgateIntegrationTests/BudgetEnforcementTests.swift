@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TollgateCore
 #if canImport(FoundationNetworking)
@@ -42,10 +43,8 @@ import FoundationNetworking
 
     static func metric(_ name: String, at admin: URL) async throws -> Int64 {
         let (data, _) = try await URLSession.shared.data(from: admin.appendingPathComponent("metrics"))
-        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix(name + " ") {
-            return Int64(line.split(separator: " ").last ?? "") ?? 0
-        }
-        return 0
+        // Gauges are exposed as floating point ("3.0").
+        return Int64(MetricsText(String(decoding: data, as: UTF8.self))[name] ?? 0)
     }
 
     func budget(_ cluster: LocalCluster, _ arguments: [String]) throws -> String {

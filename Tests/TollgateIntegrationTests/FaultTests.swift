@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TollgateCore
 import TollgateMockProvider
@@ -97,7 +98,7 @@ import FoundationNetworking
         }
         let (data, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("metrics"))
         let metrics = String(decoding: data, as: UTF8.self)
-        #expect(metrics.contains("tollgate_agent_spool_merges_total "), "\(metrics)")
+        #expect(MetricsText(metrics)["tollgate_agent_spool_merges_total"] ?? 0 > 0, "\(metrics)")
         #expect(metrics.contains("tollgate_agent_spool_over_bound 1"))
         let (status, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("status"))
         #expect(String(decoding: status, as: UTF8.self).contains("\"spool_over_bound\" : true"))

@@ -87,3 +87,12 @@ import TollgateCore
         #expect(try dealer.receive() == nil)
     }
 }
+
+@Suite struct WireErrorTests {
+    /// Metrics export each reason at zero from start, from this list; a new case must join it.
+    @Test func everyReasonIsListed() {
+        let errors: [WireError] = [.wrongFrameCount(1), .badHeader(""), .oversized(0), .checksumMismatch(expected: 0, actual: 1),
+                                   .unsupportedCodec(9), .corruptPayload("")]
+        #expect(errors.map(\.reason) == WireError.reasons)
+    }
+}

@@ -10,11 +10,11 @@ final class AdminHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    private let metrics: MetricsRegistry
+    private let metrics: AgentMetrics
     private let status: @Sendable () -> String
     private var head: HTTPRequestHead?
 
-    init(metrics: MetricsRegistry, status: @escaping @Sendable () -> String) {
+    init(metrics: AgentMetrics, status: @escaping @Sendable () -> String) {
         self.metrics = metrics
         self.status = status
     }
@@ -30,7 +30,7 @@ final class AdminHandler: ChannelInboundHandler {
             self.head = nil
             let (status, contentType, body): (HTTPResponseStatus, String, String) = switch (head.method, head.uri) {
             case (.GET, "/healthz"): (.ok, "text/plain", "ok\n")
-            case (.GET, "/metrics"): (.ok, "text/plain; version=0.0.4", metrics.prometheusText())
+            case (.GET, "/metrics"): (.ok, MetricsExposition.contentType, metrics.exposition())
             case (.GET, "/status"): (.ok, "application/json", self.status())
             default: (.notFound, "text/plain", "not found; try /healthz, /metrics or /status\n")
             }

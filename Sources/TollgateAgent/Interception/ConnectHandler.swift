@@ -71,7 +71,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .tunnel(let target):
             tunnel(to: target, context: context)
         case .refuse(let status, let code, let message):
-            services.metrics.increment("tollgate_agent_connect_total{outcome=\"refused\"}")
+            services.metrics.connects("refused").increment()
             refuse(ProviderErrorResponse(status: status, code: code, message: message), context: context)
         }
     }
@@ -94,7 +94,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
                 try result.get()
                 context.writeAndFlush(NIOAny(ProxyPipeline.connectionEstablished(allocator: channel.allocator)), promise: nil)
                 try ProxyPipeline.switchToTLS(channel, context: tls)
-                services.metrics.increment("tollgate_agent_connect_total{outcome=\"intercepted\"}")
+                services.metrics.connects("intercepted").increment()
                 context.fireUserInboundEventTriggered(origin)
             } catch {
                 services.logger.error("cannot switch a CONNECT to TLS: \(error)")
@@ -115,7 +115,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
             .whenComplete { [self] result in
                 switch result {
                 case .failure(let error):
-                    services.metrics.increment("tollgate_agent_connect_total{outcome=\"unreachable\"}")
+                    services.metrics.connects("unreachable").increment()
                     refuse(ProviderErrorResponse(status: .badGateway, code: "upstream_unreachable",
                                                  message: "Tollgate agent: cannot reach \(target): \(error)"), context: context)
                 case .success(let peer):
@@ -136,7 +136,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let (near, far) = TunnelRelay.pair()
                 try channel.pipeline.syncOperations.addHandler(near)
                 try peer.pipeline.syncOperations.addHandler(far)
-                services.metrics.increment("tollgate_agent_connect_total{outcome=\"tunnelled\"}")
+                services.metrics.connects("tunnelled").increment()
             } catch {
                 services.logger.error("cannot open a tunnel: \(error)")
                 channel.close(promise: nil)

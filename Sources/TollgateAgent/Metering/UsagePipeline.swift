@@ -8,7 +8,7 @@ public final class UsagePipeline: Sendable {
     private let recorder: UsageRecorder
     private let shipper: Shipper
 
-    public init(config: AgentConfig, metrics: MetricsRegistry, logger: Logger) throws {
+    public init(config: AgentConfig, metrics: AgentMetrics, logger: Logger) throws {
         let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
         recorder = UsageRecorder(capacity: config.ringCapacity)
         shipper = try Shipper(

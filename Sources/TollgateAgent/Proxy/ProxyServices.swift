@@ -7,7 +7,7 @@ import TollgateCore
 struct ProxyServices: Sendable {
     var config: AgentConfig
     var pipeline: UsagePipeline
-    var metrics: MetricsRegistry
+    var metrics: AgentMetrics
     var inFlight: InFlightRequests
     var upstreamPool: UpstreamPool
     var meter: ExchangeMeter

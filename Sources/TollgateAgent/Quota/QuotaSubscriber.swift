@@ -18,13 +18,13 @@ final class QuotaSubscriber: Sendable {
 
     private let settings: Settings
     private let book: QuotaBook
-    private let metrics: MetricsRegistry
+    private let metrics: AgentMetrics
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
 
-    init(settings: Settings, book: QuotaBook, metrics: MetricsRegistry, logger: Logger) {
+    init(settings: Settings, book: QuotaBook, metrics: AgentMetrics, logger: Logger) {
         self.settings = settings
         self.book = book
         self.metrics = metrics
@@ -67,7 +67,7 @@ final class QuotaSubscriber: Sendable {
                 }
             }
             if book.nowMs - lastHeardMs > settings.reconnectAfterSilenceMs {
-                metrics.increment("tollgate_agent_quota_reconnects_total")
+                metrics.quotaReconnects.increment()
                 logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilenceMs / 1000) s; reconnecting")
                 socket = try connect(context, keyPair: keyPair)
                 lastHeardMs = book.nowMs
@@ -77,28 +77,28 @@ final class QuotaSubscriber: Sendable {
 
     private func handle(_ frames: [Data], socket: ZMQSocket) {
         guard frames.count == 1 else {
-            metrics.increment("tollgate_agent_quota_rejected_total{reason=\"frame_count\"}")
+            metrics.quotaRejected("frame_count").increment()
             return
         }
         let update: QuotaUpdateMessage
         do {
             update = try QuotaUpdateCodec.decode(frames[0])
         } catch let error as WireError {
-            metrics.increment("tollgate_agent_quota_rejected_total{reason=\"\(error.reason)\"}")
+            metrics.quotaRejected(error.reason).increment()
             logger.warning("ignored a quota update: \(error)")
             return
         } catch {
-            metrics.increment("tollgate_agent_quota_rejected_total{reason=\"unknown\"}")
+            metrics.quotaRejected("unknown").increment()
             return
         }
         switch book.apply(update) {
         case .applied:
-            metrics.increment("tollgate_agent_quota_updates_total")
-            metrics.set("tollgate_agent_quota_version", Int64(update.version))
-            metrics.set("tollgate_agent_quota_budgets", Int64(book.statuses.count))
+            metrics.quotaUpdates.increment()
+            metrics.quotaVersion.set(to: Double(update.version))
+            metrics.quotaBudgets.set(to: Double(book.statuses.count))
         case .gap(let expected, let received):
             // Resubscribing is how an agent asks the aggregator for a snapshot.
-            metrics.increment("tollgate_agent_quota_gaps_total")
+            metrics.quotaGaps.increment()
             logger.debug("quota update \(received) arrived while expecting \(expected); asking for a snapshot")
             try? socket.set(.unsubscribe(Data()))
             try? socket.set(.subscribe(Data()))

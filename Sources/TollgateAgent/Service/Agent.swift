@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
+import Prometheus
 import TollgateCore
 import TollgateProviders
 
@@ -12,7 +13,7 @@ public final class Agent {
     private let config: AgentConfig
     private let logger: Logger
     private let group: MultiThreadedEventLoopGroup
-    private let metrics = MetricsRegistry()
+    private let metrics = AgentMetrics(registry: PrometheusCollectorRegistry())
     private let pipeline: UsagePipeline
     private let inFlight = InFlightRequests()
     private let quotaBook: QuotaBook

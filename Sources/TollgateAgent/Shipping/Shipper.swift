@@ -28,18 +28,19 @@ final class Shipper: @unchecked Sendable {
 
     private let settings: Settings
     private let recorder: UsageRecorder
-    private let metrics: MetricsRegistry
+    private let metrics: AgentMetrics
     private let logger: Logger
     let agentID: String
     private var identity: AgentIdentity
     private var lastSpoolErrorLogMs: Int64 = 0
+    private var ringFullWaitsCounted = 0
     private let spool: Spool
     private let stopRequested = Atomic<Bool>(false)
     private let drainDeadlineMs = Atomic<Int64>(.max)
     private let finished = DispatchSemaphore(value: 0)
     let status = Mutex(ShipperStatus())
 
-    init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: MetricsRegistry, logger: Logger) throws {
+    init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: AgentMetrics, logger: Logger) throws {
         self.settings = settings
         self.recorder = recorder
         self.metrics = metrics
@@ -54,7 +55,7 @@ final class Shipper: @unchecked Sendable {
             do {
                 try run()
             } catch {
-                metrics.increment("tollgate_agent_shipper_failures_total")
+                metrics.shipperFailures.increment()
                 logger.critical("usage shipper stopped: \(error)")
             }
             finished.signal()
@@ -98,7 +99,7 @@ final class Shipper: @unchecked Sendable {
                 lastHeardMs = Self.nowMs()
             }
             if !window.isEmpty && Self.nowMs() - lastHeardMs > Self.reconnectAfterSilenceMs {
-                metrics.increment("tollgate_agent_reconnects_total")
+                metrics.reconnects.increment()
                 logger.warning("no reply from the aggregator at \(settings.endpoint) for \(Self.reconnectAfterSilenceMs / 1000) s; reconnecting (if it keeps refusing, check that this agent's public key is in its authorized_keys_dir)")
                 socket = try connect(context, keyPair: keyPair)
                 window.resend(from: 0)
@@ -118,7 +119,7 @@ final class Shipper: @unchecked Sendable {
                     spoolFailed(error)
                 }
                 for cell in cells { accumulator.add(cell) }
-                metrics.increment("tollgate_agent_events_metered_total", by: Int64(events.count))
+                metrics.eventsMetered.increment(by: Int64(events.count))
             }
 
             var now = Self.nowMs()
@@ -138,7 +139,7 @@ final class Shipper: @unchecked Sendable {
                 let frames = try UsageBatchCodec.frames(agentID: agentID, seq: batch.seq, floorSeq: window.floorSeq ?? batch.seq, payload: batch.payload)
                 guard try socket.send(frames) else { break }
                 window.markSent(seq: batch.seq, nowMs: now)
-                metrics.increment("tollgate_agent_batches_sent_total")
+                metrics.batchesSent.increment()
             }
             publishStatus(window: window, pendingCells: accumulator.count)
 
@@ -176,11 +177,11 @@ final class Shipper: @unchecked Sendable {
         }
         for cell in recovery.pendingCells { accumulator.add(cell) }
         if recovery.corruptBatches > 0 {
-            metrics.increment("tollgate_agent_spool_corrupt_batches_total", by: Int64(recovery.corruptBatches))
+            metrics.spoolCorruptBatches.increment(by: Int64(recovery.corruptBatches))
             logger.error("skipped \(recovery.corruptBatches) corrupt spool batch file(s) (renamed *.corrupt); their usage is lost")
         }
         if recovery.tornEventRecords > 0 {
-            metrics.increment("tollgate_agent_spool_torn_records_total", by: Int64(recovery.tornEventRecords))
+            metrics.spoolTornRecords.increment(by: Int64(recovery.tornEventRecords))
             logger.warning("events.log ended in a torn record (a crash mid-write); kept everything before it")
         }
         if !recovery.batches.isEmpty || !recovery.pendingCells.isEmpty {
@@ -211,8 +212,8 @@ final class Shipper: @unchecked Sendable {
         } catch {
             spoolFailed(error)
         }
-        metrics.increment("tollgate_agent_batches_cut_total")
-        metrics.increment("tollgate_agent_cells_cut_total", by: Int64(cells.count))
+        metrics.batchesCut.increment()
+        metrics.cellsCut.increment(by: Int64(cells.count))
         if spool.totalBytes > settings.spoolMaxBytes { try mergeNeverSent(window: &window, nowMs: nowMs) }
     }
 
@@ -238,17 +239,17 @@ final class Shipper: @unchecked Sendable {
             } catch {
                 spoolFailed(error)
             }
-            metrics.increment("tollgate_agent_spool_merges_total")
+            metrics.spoolMerges.increment()
         }
         let overBound = spool.totalBytes > settings.spoolMaxBytes
-        metrics.set("tollgate_agent_spool_over_bound", overBound ? 1 : 0)
+        metrics.spoolOverBound.set(to: overBound ? 1 : 0)
         if overBound {
             logger.error("spool holds \(spool.totalBytes) bytes, above spool.max_bytes \(settings.spoolMaxBytes), even after merging: the aggregator has been unreachable for long; usage is kept, disk use grows")
         }
     }
 
     private func spoolFailed(_ error: Error) {
-        metrics.increment("tollgate_agent_spool_write_errors_total")
+        metrics.spoolWriteErrors.increment()
         let now = Self.nowMs()
         if now - lastSpoolErrorLogMs > 10_000 {
             lastSpoolErrorLogMs = now
@@ -258,28 +259,31 @@ final class Shipper: @unchecked Sendable {
 
     private func handleReply(_ frames: [Data], window: inout ShipperWindow) {
         guard frames.count == 1, let reply = try? UsageReply(decoding: frames[0]) else {
-            metrics.increment("tollgate_agent_bad_replies_total")
+            metrics.badReplies.increment()
             logger.warning("ignoring an unreadable reply from the aggregator")
             return
         }
         switch reply {
         case .ack(let seq):
             for released in window.acknowledge(upTo: seq) { spool.remove(released) }
-            metrics.increment("tollgate_agent_batches_acked_total")
+            metrics.batchesAcked.increment()
             status.withLock { $0.lastAckUnixMs = Self.nowMs() }
         case .nack(let seq, let expected, let reason):
-            metrics.increment("tollgate_agent_batches_nacked_total")
+            metrics.batchesNacked.increment()
             logger.warning("aggregator refused batch \(seq): \(reason)")
             if let expected { window.resend(from: expected) }
         }
     }
 
     private func publishStatus(window: ShipperWindow, pendingCells: Int) {
-        metrics.set("tollgate_agent_unacked_batches", Int64(window.count))
-        metrics.set("tollgate_agent_spool_bytes", Int64(spool.totalBytes))
-        metrics.set("tollgate_agent_pending_cells", Int64(pendingCells))
-        metrics.set("tollgate_agent_ring_full_waits", Int64(recorder.fullWaits))
-        metrics.set("tollgate_agent_ring_events", Int64(recorder.approximateCount))
+        metrics.unackedBatches.set(to: Double(window.count))
+        metrics.spoolBytes.set(to: Double(spool.totalBytes))
+        metrics.pendingCells.set(to: Double(pendingCells))
+        // The ring keeps a running total; the counter takes what was added since the last look.
+        let fullWaits = recorder.fullWaits
+        metrics.ringFullWaits.increment(by: Int64(fullWaits - ringFullWaitsCounted))
+        ringFullWaitsCounted = fullWaits
+        metrics.ringEvents.set(to: Double(recorder.approximateCount))
         status.withLock { status in
             status.unackedBatches = window.count
             status.spoolBytes = spool.totalBytes

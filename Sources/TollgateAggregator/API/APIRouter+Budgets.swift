@@ -67,7 +67,7 @@ extension APIRouter {
         } catch let failure as BadRequest {
             return error(.badRequest, failure.message)
         } catch {
-            metrics.increment("tollgate_api_errors_total")
+            metrics.apiErrors.increment()
             return self.error(.internalServerError, "budget request failed: \(error)")
         }
     }

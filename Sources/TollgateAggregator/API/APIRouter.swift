@@ -5,7 +5,7 @@ import TollgateCore
 /// Maps a request to a response; pure apart from the store read, so tests call it directly.
 struct APIRouter: Sendable {
     let store: UsageStore
-    let metrics: MetricsRegistry
+    let metrics: AggregatorMetrics
     /// Nil when budgets are not served (then `/v1/budgets` is 404).
     var budgets: BudgetBoard? = nil
     /// Required on every `/v1/budgets` request when set.
@@ -25,7 +25,7 @@ struct APIRouter: Sendable {
         case (.GET, "/healthz"):
             return Response(status: .ok, contentType: "text/plain", body: "ok\n")
         case (.GET, "/metrics"):
-            return Response(status: .ok, contentType: "text/plain; version=0.0.4", body: metrics.prometheusText())
+            return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition())
         case (.GET, "/v1/usage"):
             return usage(query)
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
@@ -59,7 +59,7 @@ struct APIRouter: Sendable {
             encoder.outputFormatting = [.sortedKeys]
             return Response(status: .ok, contentType: "application/json", body: String(decoding: try encoder.encode(rows), as: UTF8.self))
         } catch {
-            metrics.increment("tollgate_api_errors_total")
+            metrics.apiErrors.increment()
             return self.error(.internalServerError, "query failed: \(error)")
         }
     }

@@ -185,24 +185,24 @@ public final class BudgetBoard: @unchecked Sendable {
 
 /// Where fired alerts go: a log line, a metric, and the webhook if one is configured.
 public final class BudgetAlerts: Sendable {
-    private let metrics: MetricsRegistry
+    private let metrics: AggregatorMetrics
     private let logger: Logger
     private let webhook: WebhookNotifier?
 
-    public init(metrics: MetricsRegistry, logger: Logger, webhook: WebhookNotifier? = nil) {
+    public init(metrics: AggregatorMetrics, logger: Logger, webhook: WebhookNotifier? = nil) {
         self.metrics = metrics
         self.logger = logger
         self.webhook = webhook
     }
 
     func fire(_ alert: BudgetAlert) {
-        metrics.increment("tollgate_budget_alerts_total{budget=\"\(alert.status.budgetID)\",level=\"\(alert.level)\"}")
+        metrics.budgetAlerts(alert.status.budgetID, String(alert.level)).increment()
         logger.warning("\(alert.text)", metadata: ["budget": "\(alert.status.budgetID)", "level": "\(alert.level)"])
         webhook?.send(alert)
     }
 
     func markFailed(budgetID: String, error: Error) {
-        metrics.increment("tollgate_budget_alert_errors_total")
+        metrics.budgetAlertErrors.increment()
         logger.error("could not record a budget alert for \(budgetID): \(error)")
     }
 }

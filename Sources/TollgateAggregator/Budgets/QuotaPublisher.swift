@@ -10,7 +10,7 @@ import TollgateWire
 /// loop; other threads (the HTTP API changing a budget) only `enqueue`.
 final class QuotaPublisher {
     private let socket: ZMQSocket
-    private let metrics: MetricsRegistry
+    private let metrics: AggregatorMetrics
     private let snapshotInterval: TimeInterval
     private let clock: @Sendable () -> Date
     private var version: UInt64 = 0
@@ -22,7 +22,7 @@ final class QuotaPublisher {
     private var queuedRemovals: Set<String> = []
 
     /// `socket` is an XPUB, already secured and bound by the caller.
-    init(socket: ZMQSocket, metrics: MetricsRegistry, snapshotInterval: TimeInterval, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    init(socket: ZMQSocket, metrics: AggregatorMetrics, snapshotInterval: TimeInterval, clock: @escaping @Sendable () -> Date = { Date() }) throws {
         self.socket = socket
         self.metrics = metrics
         self.snapshotInterval = snapshotInterval
@@ -65,7 +65,7 @@ final class QuotaPublisher {
             if frames.first?.first == 1 { subscribed = true }
         }
         let now = clock()
-        if subscribed { metrics.increment("tollgate_quota_snapshot_requests_total") }
+        if subscribed { metrics.quotaSnapshotRequests.increment() }
         if subscribed || pendingSnapshot || now >= nextSnapshot {
             guard let statuses = snapshot() else {
                 pendingSnapshot = true
@@ -85,10 +85,10 @@ final class QuotaPublisher {
             // XPUB never blocks: a subscriber that cannot keep up loses messages, sees the
             // version gap and asks for a snapshot.
             try socket.send([try QuotaUpdateCodec.encode(message)])
-            metrics.increment(isSnapshot ? "tollgate_quota_snapshots_published_total" : "tollgate_quota_updates_published_total")
-            metrics.set("tollgate_quota_version", Int64(version))
+            (isSnapshot ? metrics.quotaSnapshotsPublished : metrics.quotaUpdatesPublished).increment()
+            metrics.quotaVersion.set(to: Double(version))
         } catch {
-            metrics.increment("tollgate_quota_publish_errors_total")
+            metrics.quotaPublishErrors.increment()
         }
     }
 }

@@ -25,13 +25,13 @@ public final class WebhookNotifier: @unchecked Sendable {
     }
 
     private let settings: Settings
-    private let metrics: MetricsRegistry
+    private let metrics: AggregatorMetrics
     private let logger: Logger
     private let session: URLSession
     private let queue = DispatchQueue(label: "tollgate-alert-webhook")
     private let idle = DispatchGroup()
 
-    public init(settings: Settings, metrics: MetricsRegistry, logger: Logger) {
+    public init(settings: Settings, metrics: AggregatorMetrics, logger: Logger) {
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
@@ -67,14 +67,14 @@ public final class WebhookNotifier: @unchecked Sendable {
         session.dataTask(with: request) { [self] _, response, error in
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             if error == nil && (200..<300).contains(status) {
-                metrics.increment("tollgate_alert_webhook_delivered_total")
+                metrics.webhookDelivered.increment()
                 idle.leave()
                 return
             }
-            metrics.increment("tollgate_alert_webhook_failures_total")
+            metrics.webhookFailures.increment()
             let reason = error.map { "\($0.localizedDescription)" } ?? "HTTP \(status)"
             guard number < settings.maxAttempts else {
-                metrics.increment("tollgate_alert_webhook_abandoned_total")
+                metrics.webhookAbandoned.increment()
                 logger.error("gave up on an alert webhook after \(number) attempts (alerts.max_attempts): \(reason)")
                 idle.leave()
                 return

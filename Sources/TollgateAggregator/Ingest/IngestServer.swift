@@ -20,7 +20,7 @@ final class IngestServer: Sendable {
     private let security: AggregatorConfig.UsageSecurity
     private let store: UsageStore
     private let budgets: BudgetBoard?
-    private let metrics: MetricsRegistry
+    private let metrics: AggregatorMetrics
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let finished = DispatchSemaphore(value: 0)
@@ -46,7 +46,7 @@ final class IngestServer: Sendable {
     static let allowlistReloadSeconds: TimeInterval = 5
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
-         budgets: BudgetBoard? = nil, metrics: MetricsRegistry, logger: Logger) {
+         budgets: BudgetBoard? = nil, metrics: AggregatorMetrics, logger: Logger) {
         self.endpoint = endpoint
         self.quota = quota
         self.security = security
@@ -122,7 +122,7 @@ final class IngestServer: Sendable {
                         guard let (frames, userID) = try socket.receiveWithMetadata() else { break }
                         guard frames.count >= 2 else { continue }
                         if authenticator != nil && userID == nil {
-                            metrics.increment("tollgate_ingest_rejected_total{reason=\"unauthenticated\"}")
+                            metrics.ingestRejected("unauthenticated").increment()
                             continue
                         }
                         stage.submit((frames[0], receive(Array(frames.dropFirst()))))
@@ -136,7 +136,7 @@ final class IngestServer: Sendable {
                 }
                 publishQuota(publisher)
             } catch {
-                metrics.increment("tollgate_ingest_socket_errors_total")
+                metrics.socketErrors.increment()
                 logger.error("usage socket error: \(error)")
             }
             if let authenticator, Date() >= nextReload {
@@ -177,7 +177,7 @@ final class IngestServer: Sendable {
                 do {
                     try sender.send([item.routingID, try reply.encoded()], dontWait: false)
                 } catch {
-                    metrics.increment("tollgate_ingest_socket_errors_total")
+                    metrics.socketErrors.increment()
                     logger.error("could not hand a reply to the socket thread: \(error)")
                 }
             }
@@ -196,7 +196,7 @@ final class IngestServer: Sendable {
         let metrics = metrics
         let logger = logger
         let authenticator = ZAPAuthenticator(context: context, allowlist: try AuthorizedAgents.load(directory: directory)) { reason in
-            metrics.increment("tollgate_ingest_auth_rejected_total")
+            metrics.authRejected.increment()
             logger.warning("refused an agent on the usage channel: \(reason)")
         }
         try authenticator.start()
@@ -221,7 +221,7 @@ final class IngestServer: Sendable {
             do {
                 return try budgets?.statuses() ?? []
             } catch {
-                metrics.increment("tollgate_quota_snapshot_errors_total")
+                metrics.quotaSnapshotErrors.increment()
                 logger.error("cannot read budget statuses for a quota snapshot: \(error)")
                 return nil
             }
@@ -233,7 +233,7 @@ final class IngestServer: Sendable {
         do {
             authenticator.updateAllowlist(try AuthorizedAgents.load(directory: directory))
         } catch {
-            metrics.increment("tollgate_ingest_allowlist_errors_total")
+            metrics.allowlistErrors.increment()
             logger.error("kept the previous agent allowlist: \(error)")
         }
     }
@@ -248,12 +248,12 @@ final class IngestServer: Sendable {
         do {
             return .prepared(try store.prepare(try UsageBatchCodec.decodeRaw(frames)))
         } catch let error as WireError {
-            metrics.increment("tollgate_ingest_rejected_total{reason=\"\(error.reason)\"}")
+            metrics.ingestRejected(error.reason).increment()
             logger.warning("rejected a usage batch: \(error)")
             let seq = (try? UsageBatchCodec.decodeHeader(frames))?.seq ?? 0
             return .reply(.nack(seq: seq, expected: nil, reason: error.description))
         } catch {
-            metrics.increment("tollgate_ingest_rejected_total{reason=\"unknown\"}")
+            metrics.ingestRejected("unknown").increment()
             return .reply(.nack(seq: 0, expected: nil, reason: "\(error)"))
         }
     }
@@ -262,7 +262,7 @@ final class IngestServer: Sendable {
     func commit(_ work: [Received]) -> [UsageReply] {
         let prepared = work.compactMap { if case .prepared(let batch) = $0 { batch } else { nil } }
         var results = store.commit(prepared).makeIterator()
-        if !prepared.isEmpty { metrics.increment("tollgate_ingest_commit_groups_total") }
+        if !prepared.isEmpty { metrics.commitGroups.increment() }
         return work.map { item in
             switch item {
             case .reply(let reply): reply
@@ -277,20 +277,20 @@ final class IngestServer: Sendable {
         case .success(let committed):
             switch committed.outcome {
             case .applied:
-                metrics.increment("tollgate_ingest_batches_applied_total")
-                metrics.increment("tollgate_ingest_cells_applied_total", by: Int64(prepared.cellCount))
+                metrics.batchesApplied.increment()
+                metrics.cellsApplied.increment(by: Int64(prepared.cellCount))
                 // After the commit, before the ack: statuses, alerts and observers see only durable spend.
                 budgets?.didCommit(committed.budgetSpend)
                 return .ack(seq: batch.seq)
             case .duplicate(let lastSeq):
-                metrics.increment("tollgate_ingest_batches_duplicate_total")
+                metrics.batchesDuplicate.increment()
                 return .ack(seq: max(lastSeq, batch.seq))
             case .gap(let expected):
-                metrics.increment("tollgate_ingest_batches_gap_total")
+                metrics.batchesGap.increment()
                 return .nack(seq: batch.seq, expected: expected, reason: "out of order: expected batch \(expected)")
             }
         case .failure(let error):
-            metrics.increment("tollgate_ingest_store_errors_total")
+            metrics.storeErrors.increment()
             logger.error("could not commit batch \(batch.seq) from agent \(batch.agentID): \(error)")
             return .nack(seq: batch.seq, expected: nil, reason: "aggregator could not commit the batch; it will be resent")
         }

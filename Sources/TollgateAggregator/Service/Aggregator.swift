@@ -1,12 +1,13 @@
 import Logging
 import NIOPosix
+import Prometheus
 import TollgateCore
 
 /// The running aggregator: usage ingest over ZeroMQ and the HTTP API over one store.
 public final class Aggregator {
     private let config: AggregatorConfig
     private let logger: Logger
-    private let metrics = MetricsRegistry()
+    private let metrics = AggregatorMetrics(registry: PrometheusCollectorRegistry())
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let store: UsageStore
     private let ingest: IngestServer

@@ -12,7 +12,7 @@ struct ExchangeCompletion {
     func complete(_ exchange: ProxyExchange) {
         services.inFlight.end()
         let seconds = Double((NIODeadline.now() - exchange.startedAt).nanoseconds) / 1e9
-        services.metrics.observe("tollgate_agent_request_duration_seconds{provider=\"\(exchange.route.provider?.rawValue ?? "none")\"}", seconds)
+        services.metrics.requestDuration(exchange.route.provider).record(seconds)
         meter(exchange)
     }
 
@@ -36,13 +36,13 @@ struct ExchangeCompletion {
         services.pipeline.record(outcome.event)
         services.gate?.book.settle(exchange.reservation, spent: UsageCounters(outcome.event))
         exchange.reservation = .none
-        services.metrics.increment("tollgate_agent_requests_total{provider=\"\(request.provider.rawValue)\",endpoint=\"\(request.endpoint.rawValue)\"}")
+        services.metrics.requests(request.provider, request.endpoint).increment()
         for problem in outcome.problems {
-            services.metrics.increment("tollgate_agent_usage_problems_total{reason=\"\(problem)\"}")
+            services.metrics.usageProblems(problem).increment()
         }
-        if outcome.event.flags.contains(.estimated) { services.metrics.increment("tollgate_agent_estimated_requests_total") }
+        if outcome.event.flags.contains(.estimated) { services.metrics.estimatedRequests.increment() }
         if outcome.event.flags.contains(.unpriced) {
-            services.metrics.increment("tollgate_agent_unpriced_requests_total")
+            services.metrics.unpricedRequests.increment()
             services.logger.warning("no price for model \(outcome.event.dimensions.model); charged at the fallback rate")
         }
     }

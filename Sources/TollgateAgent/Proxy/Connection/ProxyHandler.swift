@@ -51,7 +51,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let armedFor = machine.origin
         context.eventLoop.scheduleTask(in: timeout) { [weak self] in
             guard let self, !self.sawRequestHead, self.machine.origin == armedFor, let context = self.context else { return }
-            self.services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"header_timeout\"}")
+            self.services.metrics.rejectedRequests("header_timeout").increment()
             context.close(promise: nil)
         }
     }
@@ -68,7 +68,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         if machine.closesOnIdleTimeout {
-            services.metrics.increment("tollgate_agent_idle_client_closes_total")
+            services.metrics.idleClientCloses.increment()
             context.close(promise: nil)
         }
     }
@@ -88,7 +88,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.fireErrorCaught(error)
             return
         }
-        services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"malformed_request\"}")
+        services.metrics.rejectedRequests("malformed_request").increment()
         perform(machine.requestFramingFailed(framingError), context: context)
     }
 
@@ -105,7 +105,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if let exchange = machine.clientClosed() {
             // The client left mid-exchange. Whatever the provider already sent was billed,
             // so it is metered (estimated if usage never came) before the upstream is cut.
-            services.metrics.increment("tollgate_agent_client_disconnects_total")
+            services.metrics.clientDisconnects.increment()
             exchange.upstream?.close(promise: nil)
             completion.complete(exchange)
         }
@@ -146,10 +146,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             respond(status: .ok, contentType: "text/plain", body: context.channel.allocator.buffer(staticString: "ok\n"),
                     keepAlive: keepAlive, context: context)
         case .routeRefused(let failure):
-            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"\(failure.rejectionReason)\"}")
+            services.metrics.rejectedRequests(failure.rejectionReason).increment()
             respondWithError(failure.errorResponse, keepAlive: keepAlive, context: context)
         case .bodyTooLarge:
-            services.metrics.increment("tollgate_agent_rejected_requests_total{reason=\"body_too_large\"}")
+            services.metrics.rejectedRequests("body_too_large").increment()
             respondWithError(ProviderErrorResponse(
                 status: .payloadTooLarge, code: "request_too_large",
                 message: "Tollgate agent: request body exceeds limits.max_request_body_bytes (\(services.config.maxRequestBodyBytes) bytes)"),
@@ -244,7 +244,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .retry(let exchange, let failed):
             // The provider closed an idle connection as we reused it; nothing was answered.
             failed?.close(promise: nil)
-            services.metrics.increment("tollgate_agent_upstream_stale_retries_total")
+            services.metrics.upstreamStaleRetries.increment()
             sendUpstream(exchange, context: context, allowReuse: false)
         case .answer(let exchange):
             failed(exchange, error)
@@ -263,7 +263,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func failed(_ exchange: ProxyExchange, _ error: Error) {
         exchange.upstream?.close(promise: nil)
-        services.metrics.increment("tollgate_agent_upstream_failures_total")
+        services.metrics.upstreamFailures.increment()
         services.logger.warning("upstream \(exchange.route.upstream) failed: \(error)")
         completion.complete(exchange)
     }

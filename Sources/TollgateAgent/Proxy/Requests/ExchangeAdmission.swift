@@ -27,7 +27,7 @@ struct ExchangeAdmission {
             // the extra usage chunk (InjectedUsageChunkFilter).
             exchange.body = allocator.buffer(bytes: rewritten)
             exchange.usageFilter = InjectedUsageChunkFilter()
-            services.metrics.increment("tollgate_agent_stream_usage_requested_total")
+            services.metrics.streamUsageRequested.increment()
         }
         let caller = identify(request, exchange: exchange)
         exchange.caller = caller
@@ -35,7 +35,7 @@ struct ExchangeAdmission {
         let dimensions = ExchangeMeter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
         let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
         if let observed {
-            services.metrics.increment("tollgate_agent_quota_would_block_total{budget=\"\(observed.budget?.budgetID ?? "stale")\"}")
+            services.metrics.quotaWouldBlock(observed.budget?.budgetID ?? "stale").increment()
         }
         switch decision {
         case .admit(let reservation):
@@ -51,7 +51,7 @@ struct ExchangeAdmission {
         let apiKey = APIKeyExtractor.apiKey(in: exchange.head, provider: request.provider, query: exchange.route.query) ?? ""
         var rejectedLabels = 0
         let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
-        if rejectedLabels > 0 { services.metrics.increment("tollgate_agent_rejected_attribution_headers_total", by: Int64(rejectedLabels)) }
+        if rejectedLabels > 0 { services.metrics.rejectedAttributionHeaders.increment(by: Int64(rejectedLabels)) }
         let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
         return ProxyExchange.Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
     }
@@ -60,7 +60,7 @@ struct ExchangeAdmission {
     /// who hit the budget; the client learns which budget and when to retry.
     private func refuse(_ request: ProviderRequest, _ refusal: QuotaGate.Refusal, dimensions: Dimensions) -> ProviderErrorResponse {
         let budget = refusal.budget?.budgetID ?? "stale"
-        services.metrics.increment("tollgate_agent_quota_blocked_total{budget=\"\(budget)\"}")
+        services.metrics.quotaBlocked(budget).increment()
         services.pipeline.record(UsageEvent(unixTime: Int64(Date().timeIntervalSince1970), dimensions: dimensions,
                                             tokens: .zero, cost: .zero, flags: .blocked))
         var headers = [("retry-after", String(refusal.retryAfterSeconds)), ("x-tollgate-budget", budget)]

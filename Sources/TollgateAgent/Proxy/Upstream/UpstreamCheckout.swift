@@ -13,14 +13,14 @@ struct UpstreamCheckout {
                 channel.close(promise: nil)
                 continue
             }
-            services.metrics.increment("tollgate_agent_upstream_connections_reused_total")
+            services.metrics.upstreamConnectionsReused.increment()
             return (channel, relay)
         }
         return nil
     }
 
     func open(to upstream: UpstreamURL, on eventLoop: EventLoop, relay: UpstreamResponseRelay) -> EventLoopFuture<Channel> {
-        services.metrics.increment("tollgate_agent_upstream_connections_opened_total")
+        services.metrics.upstreamConnectionsOpened.increment()
         return services.upstreamConnector.connect(to: upstream, on: eventLoop, services: services, relay: relay)
     }
 

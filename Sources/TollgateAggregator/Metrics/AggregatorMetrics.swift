@@ -1,0 +1,94 @@
+import Prometheus
+import TollgateCore
+import TollgateWire
+
+/// Every metric family the aggregator exports at its API's `/metrics`, with its help text
+/// and labels: the one list of what exists.
+///
+/// Handles are made once, here, from the registry passed in (one per aggregator, so tests
+/// can run many in one process); a call site only increments, a relaxed atomic add. Every
+/// series whose labels are known in advance exists from start at 0, so an operator's alert
+/// on it works before the first event; only budget ids and alert levels are labels seen at
+/// run time.
+public final class AggregatorMetrics: Sendable {
+    private let registry: PrometheusCollectorRegistry
+
+    // MARK: Ingest
+    let batchesApplied: Counter
+    let cellsApplied: Counter
+    let batchesDuplicate: Counter
+    let batchesGap: Counter
+    let commitGroups: Counter
+    let ingestRejected: CounterFamily
+    let authRejected: Counter
+    let storeErrors: Counter
+    let socketErrors: Counter
+    let allowlistErrors: Counter
+
+    // MARK: Quota channel
+    let quotaUpdatesPublished: Counter
+    let quotaSnapshotsPublished: Counter
+    let quotaSnapshotRequests: Counter
+    let quotaSnapshotErrors: Counter
+    let quotaPublishErrors: Counter
+    let quotaVersion: Gauge
+
+    // MARK: Budget alerts
+    let budgetAlerts: CounterFamily
+    let budgetAlertErrors: Counter
+    let webhookDelivered: Counter
+    let webhookFailures: Counter
+    let webhookAbandoned: Counter
+
+    // MARK: API
+    let apiErrors: Counter
+
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        MetricsExposition.registerBuildInfo(in: registry, component: "aggregator")
+        func counter(_ name: String, _ help: String) -> Counter { registry.makeCounter(descriptor: .named(name, help: help)) }
+
+        // Ingest: usage batches from agents, committed to the store.
+        batchesApplied = counter("tollgate_ingest_batches_applied_total", "Usage batches committed to the store.")
+        cellsApplied = counter("tollgate_ingest_cells_applied_total", "Usage cells (minute x dimensions) committed to the store.")
+        batchesDuplicate = counter(
+            "tollgate_ingest_batches_duplicate_total", "Batches already applied (an agent's resend), acknowledged without counting.")
+        batchesGap = counter(
+            "tollgate_ingest_batches_gap_total", "Batches refused because an earlier batch of the same agent is missing.")
+        commitGroups = counter(
+            "tollgate_ingest_commit_groups_total", "Store commits, each one WAL fsync; batches applied / groups is how much one fsync is shared.")
+        ingestRejected = CounterFamily(
+            registry, name: "tollgate_ingest_rejected_total", help: "Usage messages refused unread, by reason.",
+            labels: ["reason"], known: (WireError.reasons + ["unauthenticated", "unknown"]).map { [$0] })
+        authRejected = counter("tollgate_ingest_auth_rejected_total", "Connections refused by the CurveZMQ allowlist.")
+        storeErrors = counter("tollgate_ingest_store_errors_total", "Batches the store failed to commit (nacked; the agent resends).")
+        socketErrors = counter("tollgate_ingest_socket_errors_total", "Errors on the ingest sockets.")
+        allowlistErrors = counter("tollgate_ingest_allowlist_errors_total", "Failed reloads of the authorized agent keys directory.")
+
+        // Quota channel: budget statuses pushed to agents.
+        quotaUpdatesPublished = counter("tollgate_quota_updates_published_total", "Quota updates (changed budgets) published to agents.")
+        quotaSnapshotsPublished = counter("tollgate_quota_snapshots_published_total", "Full quota snapshots published to agents.")
+        quotaSnapshotRequests = counter(
+            "tollgate_quota_snapshot_requests_total", "Agent subscriptions, each answered with a snapshot.")
+        quotaSnapshotErrors = counter("tollgate_quota_snapshot_errors_total", "Snapshots not sent because budget statuses could not be read.")
+        quotaPublishErrors = counter("tollgate_quota_publish_errors_total", "Quota messages that failed to send.")
+        quotaVersion = registry.makeGauge(descriptor: .named("tollgate_quota_version", help: "Version of the last quota message published."))
+
+        // Budget alerts: thresholds crossed, and their webhook.
+        budgetAlerts = CounterFamily(
+            registry, name: "tollgate_budget_alerts_total",
+            help: "Budget alerts fired, by budget and level (percent of the limit).", labels: ["budget", "level"])
+        budgetAlertErrors = counter("tollgate_budget_alert_errors_total", "Alerts that could not be recorded, so were not sent.")
+        webhookDelivered = counter("tollgate_alert_webhook_delivered_total", "Alert webhook POSTs delivered.")
+        webhookFailures = counter("tollgate_alert_webhook_failures_total", "Alert webhook attempts that failed (retried up to alerts.max_attempts).")
+        webhookAbandoned = counter("tollgate_alert_webhook_abandoned_total", "Alerts whose webhook was given up on after alerts.max_attempts.")
+
+        // API.
+        apiErrors = counter("tollgate_api_errors_total", "API requests that failed on the server's side (500).")
+    }
+
+    /// Every family, in Prometheus' text format.
+    public func exposition() -> String {
+        registry.emitToString()
+    }
+}

@@ -44,6 +44,8 @@ let package = Package(
             dependencies: [
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // NIOLock and NIOLockedValueBox: the one lock Tollgate's own code uses.
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -90,6 +92,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore", "TollgateWire", "CRocksDB",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -126,6 +129,7 @@ let package = Package(
                 "TollgateAgent", "TollgateCore", "TollgateProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "agent",
             exclude: ["tollgate-agent.example.yaml"],
@@ -137,6 +141,7 @@ let package = Package(
                 "TollgateAggregator", "TollgateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "aggregator",
             exclude: ["tollgate.example.yaml"],
@@ -197,8 +202,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Helpers shared by the test targets (a seeded random generator).
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swiftSettings),
+        // Helpers shared by the test targets (a seeded random generator, the manual clock).
+        .target(
+            name: "TestSupport",
+            dependencies: ["TollgateCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Tests/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "TollgateCoreTests", dependencies: ["TollgateCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateProvidersTests",
@@ -228,7 +238,7 @@ let package = Package(
         .testTarget(
             name: "TollgateAggregatorTests",
             dependencies: [
-                "TollgateAggregator",
+                "TollgateAggregator", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -241,8 +251,9 @@ let package = Package(
         .testTarget(
             name: "TollgateIntegrationTests",
             dependencies: [
-                "TollgateCore", "TollgateAggregator", "TollgateMockProvider",
+                "TollgateCore", "TollgateAgent", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
                 "tollgate-agent", "tollgate", "tollgate-mock",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

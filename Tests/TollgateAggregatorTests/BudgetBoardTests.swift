@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 import TollgateCore
 import TollgateWire
@@ -11,7 +12,7 @@ import TollgateWire
 
     static func board(_ store: UsageStore, clock: ManualClock, metrics: MetricsRegistry = MetricsRegistry(),
                       webhook: WebhookNotifier? = nil) -> BudgetBoard {
-        BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock.function)
+        BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock.serviceClock)
     }
 
     static func budget(limit: Int64 = 1_000, action: BudgetAction = .block, ceiling: Int? = nil) -> Budget {
@@ -29,7 +30,7 @@ import TollgateWire
     @Test func observersSeeTouchedStatusesAfterEachCommitAndAPIChanges() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)
-            let clock = ManualClock(BudgetStoreTests.now)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
             let board = Self.board(store, clock: clock)
             let updates = NIOLockedValueBox<[BudgetUpdate]>([])
             board.addObserver { update in updates.withLockedValue { $0.append(update) } }
@@ -52,12 +53,12 @@ import TollgateWire
     @Test func statusesFollowTheClockIntoTheNextWindow() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)
-            let clock = ManualClock(BudgetStoreTests.now)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
             let board = Self.board(store, clock: clock)
             try board.setBudget(Self.budget())
             try Self.ingest(store, board, seq: 1, cost: 1_000)
             #expect(try board.statuses().map(\.state) == [.blocked])
-            clock.set(86_400)  // midnight UTC: a new day
+            clock.advance(toUnixSeconds: 86_400)  // midnight UTC: a new day
             let next = try board.statuses()
             #expect(next.map(\.state) == [.ok] && next.first?.spent == 0 && next.first?.windowStart == 86_400)
         }
@@ -66,7 +67,7 @@ import TollgateWire
     @Test func eachAlertFiresOncePerLevelAndWindowEvenAcrossRestarts() throws {
         try withTemporaryDirectory { directory in
             let metrics = MetricsRegistry()
-            let clock = ManualClock(BudgetStoreTests.now)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
             func fired(_ level: Int) -> Int64 { metrics.value("tollgate_budget_alerts_total{budget=\"ml-daily\",level=\"\(level)\"}") }
             do {
                 let store = try UsageStore(directory: directory)
@@ -80,7 +81,7 @@ import TollgateWire
             let board = Self.board(store, clock: clock, metrics: metrics)
             try Self.ingest(store, board, seq: 3, cost: 700)         // 151 %: 90, 100, 150, not 50/75 again
             #expect([50, 75, 90, 100, 150].map(fired) == [1, 1, 1, 1, 1])
-            clock.set(86_400 + 60)
+            clock.advance(toUnixSeconds: 86_400 + 60)
             try Self.ingest(store, board, seq: 4, cost: 600, minute: 1_441)  // a new day: 50 fires again
             #expect(fired(50) == 2 && fired(75) == 1)
         }
@@ -94,7 +95,7 @@ import TollgateWire
             let metrics = MetricsRegistry()
             let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 4, firstRetryDelay: 0.05), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
-            let board = Self.board(store, clock: ManualClock(BudgetStoreTests.now), metrics: metrics, webhook: webhook)
+            let board = Self.board(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now), metrics: metrics, webhook: webhook)
             try board.setBudget(Self.budget())
             try Self.ingest(store, board, seq: 1, cost: 1_000)
             #expect(webhook.waitUntilIdle(timeout: 20))
@@ -121,7 +122,7 @@ import TollgateWire
             let metrics = MetricsRegistry()
             let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 3, firstRetryDelay: 0.01), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
-            let board = Self.board(store, clock: ManualClock(BudgetStoreTests.now), metrics: metrics, webhook: webhook)
+            let board = Self.board(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now), metrics: metrics, webhook: webhook)
             try board.setBudget(Self.budget(limit: 1_000_000))
             try Self.ingest(store, board, seq: 1, cost: 500_000)  // 50 % only
             #expect(webhook.waitUntilIdle(timeout: 20))

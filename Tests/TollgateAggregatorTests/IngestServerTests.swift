@@ -49,7 +49,7 @@ import TollgateWire
         let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: store, metrics: metrics, logger: Logger(label: "test"))
         let bound = try server.start()
-        defer { server.stop() }
+        defer { server.stopAndWait() }
 
         let agents = 160
         let batchesPerAgent = 16

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 import TollgateCore
 import TollgateWire
@@ -13,7 +14,7 @@ final class QuotaSubscriber: Sendable {
         var security: AgentConfig.AggregatorSecurity
         /// With nothing heard for this long, the socket is replaced: libzmq never retries a
         /// CurveZMQ handshake the aggregator refused (e.g. before the key was allowlisted).
-        var reconnectAfterSilenceMs: Int64 = 10_000
+        var reconnectAfterSilence = Duration.seconds(10)
     }
 
     private let settings: Settings
@@ -21,8 +22,7 @@ final class QuotaSubscriber: Sendable {
     private let metrics: MetricsRegistry
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = NIOLockedValueBox<WorkerThread?>(nil)
 
     init(settings: Settings, book: QuotaBook, metrics: MetricsRegistry, logger: Logger) {
         self.settings = settings
@@ -32,23 +32,21 @@ final class QuotaSubscriber: Sendable {
     }
 
     func start() {
-        started.store(true, ordering: .relaxed)
-        let thread = Thread { [self] in
-            do {
-                try run()
-            } catch {
-                logger.error("quota channel stopped: \(error); budgets are enforced from the last state received")
+        worker.withLockedValue { worker in
+            worker = WorkerThread(name: "tollgate-quota") { [self] in
+                do {
+                    try run()
+                } catch {
+                    logger.error("quota channel stopped: \(error); budgets are enforced from the last state received")
+                }
             }
-            finished.signal()
         }
-        thread.name = "tollgate-quota"
-        thread.start()
     }
 
-    func stop() {
-        guard started.load(ordering: .relaxed) else { return }
+    /// Closes the socket; returns once the thread has ended (at once if never started).
+    func stop() async {
         stopRequested.store(true, ordering: .relaxed)
-        finished.wait()
+        await worker.withLockedValue { $0 }?.finished()
     }
 
     private func run() throws {
@@ -58,19 +56,20 @@ final class QuotaSubscriber: Sendable {
             keyPair = try AgentKeys.loadOrCreate(secretKeyFile: secretKeyFile)
         }
         var socket = try connect(context, keyPair: keyPair)
-        var lastHeardMs = book.nowMs
+        let clock = book.clock
+        var lastHeard = clock.now
         while !stopRequested.load(ordering: .relaxed) {
             if try socket.waitForInput(milliseconds: 100) {
                 while let frames = try socket.receive() {
-                    lastHeardMs = book.nowMs
+                    lastHeard = clock.now
                     handle(frames, socket: socket)
                 }
             }
-            if book.nowMs - lastHeardMs > settings.reconnectAfterSilenceMs {
+            if lastHeard.duration(to: clock.now) > settings.reconnectAfterSilence {
                 metrics.increment("tollgate_agent_quota_reconnects_total")
-                logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilenceMs / 1000) s; reconnecting")
+                logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilence.components.seconds) s; reconnecting")
                 socket = try connect(context, keyPair: keyPair)
-                lastHeardMs = book.nowMs
+                lastHeard = clock.now
             }
         }
     }

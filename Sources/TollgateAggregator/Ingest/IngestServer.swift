@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 import TollgateCore
 import TollgateWire
@@ -22,15 +23,17 @@ final class IngestServer: Sendable {
     private let budgets: BudgetBoard?
     private let metrics: MetricsRegistry
     private let logger: Logger
+    /// Allowlist reloads and quota snapshots go by it.
+    private let clock: ServiceClock
     private let stopRequested = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = NIOLockedValueBox<WorkerThread?>(nil)
     private let bound = DispatchSemaphore(value: 0)
-    private let boundResult = Mutex<Result<Bound, Error>?>(nil)
+    private let boundResult = NIOLockedValueBox<Result<Bound, Error>?>(nil)
 
     /// Where and how often budget statuses are published; nil runs without a quota channel.
     struct QuotaSettings: Sendable {
         var endpoint: String
-        var snapshotInterval: TimeInterval
+        var snapshotInterval: Duration
     }
 
     /// The endpoints actually bound (ports resolved when configured as 0 or `*`).
@@ -43,10 +46,11 @@ final class IngestServer: Sendable {
     static let commitQueueDepth = 16
 
     /// How often the authorized-keys directory is re-read.
-    static let allowlistReloadSeconds: TimeInterval = 5
+    static let allowlistReload = Duration.seconds(5)
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
-         budgets: BudgetBoard? = nil, metrics: MetricsRegistry, logger: Logger) {
+         budgets: BudgetBoard? = nil, metrics: MetricsRegistry, logger: Logger, clock: ServiceClock = .system) {
+        self.clock = clock
         self.endpoint = endpoint
         self.quota = quota
         self.security = security
@@ -58,19 +62,23 @@ final class IngestServer: Sendable {
 
     /// Starts the ingest threads; returns the endpoints actually bound, or the bind error.
     func start() throws -> Bound {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
+        worker.withLockedValue { worker in
+            worker = WorkerThread(name: "tollgate-ingest") { [self] in run() }
         }
-        thread.name = "tollgate-ingest"
-        thread.start()
         bound.wait()
-        return try boundResult.withLock { $0! }.get()
+        return try boundResult.withLockedValue { $0! }.get()
     }
 
-    func stop() {
+    /// Returns once batches already received are committed and the sockets are closed.
+    func stop() async {
         stopRequested.store(true, ordering: .relaxed)
-        finished.wait()
+        await worker.withLockedValue { $0 }?.finished()
+    }
+
+    /// `stop` for a caller that is not async: blocks its thread until done.
+    func stopAndWait() {
+        stopRequested.store(true, ordering: .relaxed)
+        worker.withLockedValue { $0 }?.join()
     }
 
     private func run() {
@@ -95,7 +103,7 @@ final class IngestServer: Sendable {
                 try xpub.set(.maxMessageBytes(4096))
                 if authenticator != nil { try secureAsServer(xpub) }
                 try xpub.bind(quota.endpoint)
-                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval)
+                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval, clock: clock)
                 budgets?.addObserver { update in
                     quotaPublisher.enqueue(changed: update.statuses, removed: update.removedBudgetIDs)
                 }
@@ -103,15 +111,15 @@ final class IngestServer: Sendable {
                 quotaSocket = xpub
             }
             (replies, stage) = try startCommitStage(context)
-            boundResult.withLock { $0 = .success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)) }
+            boundResult.withLockedValue { $0 = .success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)) }
             bound.signal()
         } catch {
-            boundResult.withLock { $0 = .failure(error) }
+            boundResult.withLockedValue { $0 = .failure(error) }
             bound.signal()
             return
         }
         defer { authenticator?.stop() }
-        var nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
+        var nextReload = clock.now.advanced(by: Self.allowlistReload)
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
@@ -139,9 +147,9 @@ final class IngestServer: Sendable {
                 metrics.increment("tollgate_ingest_socket_errors_total")
                 logger.error("usage socket error: \(error)")
             }
-            if let authenticator, Date() >= nextReload {
+            if let authenticator, clock.now >= nextReload {
                 reloadAllowlist(authenticator)
-                nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
+                nextReload = clock.now.advanced(by: Self.allowlistReload)
             }
         }
         // Batches already received still commit; their acks go out if the agent is still

@@ -36,6 +36,13 @@ enum RawHTTP {
         return (String(decoding: interim, as: UTF8.self), String(decoding: try receive(on: fd, upTo: .max), as: UTF8.self))
     }
 
+    /// Whether something accepts a TCP connection on the port (the connection is closed at once).
+    static func accepts(port: Int) -> Bool {
+        guard let fd = try? connected(to: port) else { return false }
+        close(fd)
+        return true
+    }
+
     private static func connected(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket failed") }

@@ -27,8 +27,6 @@ final class IngestServer: Sendable {
     private let clock: ServiceClock
     private let stopRequested = Atomic<Bool>(false)
     private let worker = NIOLockedValueBox<WorkerThread?>(nil)
-    private let bound = DispatchSemaphore(value: 0)
-    private let boundResult = NIOLockedValueBox<Result<Bound, Error>?>(nil)
 
     /// Where and how often budget statuses are published; nil runs without a quota channel.
     struct QuotaSettings: Sendable {
@@ -62,11 +60,9 @@ final class IngestServer: Sendable {
 
     /// Starts the ingest threads; returns the endpoints actually bound, or the bind error.
     func start() throws -> Bound {
-        worker.withLockedValue { worker in
-            worker = WorkerThread(name: "tollgate-ingest") { [self] in run() }
-        }
-        bound.wait()
-        return try boundResult.withLockedValue { $0! }.get()
+        let (thread, bound) = try WorkerThread.start(name: "tollgate-ingest") { [self] ready in run(ready) }
+        worker.withLockedValue { $0 = thread }
+        return bound
     }
 
     /// Returns once batches already received are committed and the sockets are closed.
@@ -81,7 +77,7 @@ final class IngestServer: Sendable {
         worker.withLockedValue { $0 }?.join()
     }
 
-    private func run() {
+    private func run(_ ready: @Sendable (Result<Bound, Error>) -> Void) {
         let context = ZMQContext()
         let socket: ZMQSocket
         var authenticator: ZAPAuthenticator?
@@ -111,12 +107,9 @@ final class IngestServer: Sendable {
                 quotaSocket = xpub
             }
             (replies, stage) = try startCommitStage(context)
-            boundResult.withLockedValue { $0 = .success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)) }
-            bound.signal()
+            ready(.success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)))
         } catch {
-            boundResult.withLockedValue { $0 = .failure(error) }
-            bound.signal()
-            return
+            return ready(.failure(error))
         }
         defer { authenticator?.stop() }
         var nextReload = clock.now.advanced(by: Self.allowlistReload)

@@ -27,6 +27,31 @@ public final class WorkerThread: Sendable {
         thread.start()
     }
 
+    /// Starts `body` on a new thread called `name` and waits until it reports how its setup
+    /// went (binding its sockets, say) through `ready`: returns the value it passed, or
+    /// throws the error, once the thread has ended. `body` must call `ready` exactly once.
+    public static func start<Value: Sendable>(
+        name: String, _ body: @escaping @Sendable (_ ready: @escaping @Sendable (Result<Value, Error>) -> Void) -> Void
+    ) throws -> (thread: WorkerThread, value: Value) {
+        let reported = ConditionLock(value: false)
+        let outcome = NIOLockedValueBox<Result<Value, Error>?>(nil)
+        let thread = WorkerThread(name: name) {
+            body { result in
+                outcome.withLockedValue { $0 = result }
+                reported.lock()
+                reported.unlock(withValue: true)
+            }
+        }
+        reported.lock(whenValue: true)
+        reported.unlock()
+        do {
+            return (thread, try outcome.withLockedValue { $0! }.get())
+        } catch {
+            thread.join()
+            throw error
+        }
+    }
+
     public var isFinished: Bool { state.withLockedValue { $0.done } }
 
     /// Blocks until the loop has returned.

@@ -93,12 +93,12 @@ import TollgateWire
             let url = try recorder.start()
             defer { recorder.stop() }
             let metrics = MetricsRegistry()
-            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 4, firstRetryDelay: 0.05), metrics: metrics, logger: Self.logger)
+            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 4, firstRetryDelay: .milliseconds(50)), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
             let board = Self.board(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now), metrics: metrics, webhook: webhook)
             try board.setBudget(Self.budget())
             try Self.ingest(store, board, seq: 1, cost: 1_000)
-            #expect(webhook.waitUntilIdle(timeout: 20))
+            #expect(webhook.waitUntilIdle(timeout: .seconds(20)))
 
             let bodies = recorder.bodies
             #expect(bodies.count == 4)  // 50, 75, 90, 100 — each delivered once
@@ -120,14 +120,19 @@ import TollgateWire
             let url = try recorder.start()
             defer { recorder.stop() }
             let metrics = MetricsRegistry()
-            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 3, firstRetryDelay: 0.01), metrics: metrics, logger: Self.logger)
+            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 3, firstRetryDelay: .milliseconds(10)), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
             let board = Self.board(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now), metrics: metrics, webhook: webhook)
             try board.setBudget(Self.budget(limit: 1_000_000))
             try Self.ingest(store, board, seq: 1, cost: 500_000)  // 50 % only
-            #expect(webhook.waitUntilIdle(timeout: 20))
+            #expect(webhook.waitUntilIdle(timeout: .seconds(20)))
             #expect(recorder.attempts == 3)
             #expect(metrics.value("tollgate_alert_webhook_abandoned_total") == 1)
         }
+    }
+
+    @Test func webhookRetryDelaysDoubleUpToAMinute() {
+        let delays = (1...8).map { WebhookNotifier.retryDelay(after: $0, first: .seconds(1)) }
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })
     }
 }

@@ -19,5 +19,7 @@ struct ProxyServices: Sendable {
     var leafCertificates: LeafCertificateCache?
     /// Budget enforcement; nil only in tests that run the proxy without a quota channel.
     var gate: QuotaGate?
+    /// The agent's clock, for what the proxy times and stamps outside NIO's own scheduling.
+    var clock: ServiceClock = .system
     var logger: Logger
 }

@@ -63,7 +63,7 @@ public final class Agent: Service, @unchecked Sendable {
             upstreamTLS: try Self.upstreamTLSContext(config.intercept),
             leafCertificates: Self.leafCertificates(config: config, logger: logger),
             gate: QuotaGate(book: quotaBook, settings: config.quota, prices: config.prices),
-            logger: logger)
+            clock: clock, logger: logger)
         pipeline.start()
         quotaSubscriber.start()
         let proxy = try listen(on: config.listen) { channel in

@@ -154,6 +154,7 @@ let package = Package(
             dependencies: [
                 "TollgateMockProvider", "TollgateCore", "TollgateProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "mock",
             swiftSettings: swiftSettings

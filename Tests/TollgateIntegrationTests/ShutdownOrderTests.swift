@@ -1,6 +1,7 @@
 import Foundation
 import FoundationNetworking
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Testing
 import TollgateAgent
@@ -49,27 +50,28 @@ import TollgateMockProvider
         let running = Task { try await group.run() }
         for _ in 0..<200 where !RawHTTP.accepts(port: proxyPort) { try await Task.sleep(for: .milliseconds(10)) }
 
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(proxyPort)/openai/v1/chat/completions")!)
-        request.httpMethod = "POST"
-        request.setValue("Bearer sk-test-shutdown-0000000000", forHTTPHeaderField: "Authorization")
-        request.setValue("80", forHTTPHeaderField: "X-Mock-Chunk-Delay-Ms")
-        request.httpBody = Data(#"{"model":"gpt-4o-mini","stream":true,"max_tokens":30,"messages":[{"role":"user","content":"drain"}]}"#.utf8)
-        let slowStream = request
-        let answer = Task {
-            let (body, _) = try await URLSession.shared.data(for: slowStream)
-            return (text: String(decoding: body, as: UTF8.self), endedAt: ContinuousClock.now)
+        // A stream of about 30 events 200 ms apart; its head has arrived before shutdown starts.
+        let body = #"{"model":"gpt-4o-mini","stream":true,"max_tokens":30,"messages":[{"role":"user","content":"drain"}]}"#
+        let request = "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer sk-test-shutdown-0000000000\r\n"
+            + "X-Mock-Chunk-Delay-Ms: 200\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n" + body
+        let (connection, head) = try RawHTTP.begin(port: proxyPort, request: request, firstBytes: 12)
+        #expect(head.hasPrefix("HTTP/1.1 200"))
+        // Read on a thread of its own: the reads block for seconds.
+        let stream = NIOLockedValueBox<(text: String, endedAt: ContinuousClock.Instant)?>(nil)
+        let reader = WorkerThread(name: "shutdown-test-reader") {
+            let text = (try? RawHTTP.finish(connection)) ?? ""
+            stream.withLockedValue { $0 = (text, ContinuousClock.now) }
         }
-        try await Task.sleep(for: .milliseconds(250))
         await group.triggerGracefulShutdown()
 
         // 1. The listener closes while the stream is still being served.
-        for _ in 0..<200 where RawHTTP.accepts(port: proxyPort) { try await Task.sleep(for: .milliseconds(5)) }
-        let refusedAt = ContinuousClock.now
+        for _ in 0..<1_000 where RawHTTP.accepts(port: proxyPort) { try await Task.sleep(for: .milliseconds(5)) }
         #expect(!RawHTTP.accepts(port: proxyPort), "new connections are refused once shutdown starts")
+        #expect(stream.withLockedValue { $0 } == nil, "the listener closed before the stream ended")
 
         // 2. The request in flight completes.
-        let (text, endedAt) = try await answer.value
-        #expect(refusedAt < endedAt, "the listener closed before the stream ended")
+        await reader.finished()
+        let (text, endedAt) = try #require(stream.withLockedValue { $0 })
         #expect(text.contains("data: [DONE]"), "the stream must complete despite the shutdown: \(text.suffix(200))")
 
         // 3. The drain ends with it, far from drain_timeout_ms, and the usage is shipped

@@ -49,6 +49,12 @@ final class QuotaSubscriber: Sendable {
         await worker.withLockedValue { $0 }?.finished()
     }
 
+    /// `stop` for a caller that is not async: blocks its thread until the thread has ended.
+    func stopAndWait() {
+        stopRequested.store(true, ordering: .relaxed)
+        worker.withLockedValue { $0 }?.join()
+    }
+
     private func run() throws {
         let context = ZMQContext()
         var keyPair: CurveKeyPair?

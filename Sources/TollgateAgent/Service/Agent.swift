@@ -96,7 +96,7 @@ public final class Agent: Service, @unchecked Sendable {
         do {
             channel = try bootstrap.bind(host: address.host, port: address.port).wait()
         } catch {
-            closeListeners()
+            abandonStart()
             throw AgentError.cannotListen(address: address.description, reason: "\(error)")
         }
         listeners.withLockedValue { $0.append(channel) }
@@ -153,6 +153,14 @@ public final class Agent: Service, @unchecked Sendable {
         await pipeline.stop()
         await quotaSubscriber.stop()
         try? await group.shutdownGracefully()
+    }
+
+    /// Undoes a `start` that could not bind: nothing was accepted, so nothing to drain.
+    private func abandonStart() {
+        closeListeners()
+        pipeline.stopAndWait()
+        quotaSubscriber.stopAndWait()
+        try? group.syncShutdownGracefully()
     }
 
     /// Closes the listening sockets: connections already accepted stay open.

@@ -50,7 +50,12 @@ public final class Aggregator: Service, @unchecked Sendable {
     /// `Service`: starts, runs until the group shuts down gracefully (a signal) or is
     /// cancelled, then stops.
     public func run() async throws {
-        try start()
+        do {
+            try start()
+        } catch {
+            await stopInOrder()  // ingest may be up though the API could not bind
+            throw error
+        }
         try? await gracefulShutdown()
         logger.info("shutting down: committing the batches received, then closing")
         await stopInOrder()

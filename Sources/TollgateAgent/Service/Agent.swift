@@ -61,7 +61,7 @@ public final class Agent: Service, @unchecked Sendable {
             meter: ExchangeMeter(prices: config.prices),
             keys: CallerKeyCache(identifier: KeyIdentifier(orgSecret: config.orgSecret)),
             upstreamTLS: try Self.upstreamTLSContext(config.intercept),
-            leafCertificates: Self.leafCertificates(config: config, logger: logger),
+            leafCertificates: Self.leafCertificates(config: config, clock: clock, logger: logger),
             gate: QuotaGate(book: quotaBook, settings: config.quota, prices: config.prices),
             clock: clock, logger: logger)
         pipeline.start()
@@ -118,7 +118,7 @@ public final class Agent: Service, @unchecked Sendable {
 
     /// The CA in `<state_dir>/ca`, created on first start so HTTPS_PROXY works out of the
     /// box; without it provider hosts are refused rather than tunnelled past the meter.
-    static func leafCertificates(config: AgentConfig, logger: Logger) -> LeafCertificateCache? {
+    static func leafCertificates(config: AgentConfig, clock: ServiceClock, logger: Logger) -> LeafCertificateCache? {
         let directory = config.certificateAuthorityDirectory
         do {
             let certificate = CertificateAuthority.path(CertificateAuthority.certificateFileName, in: directory)
@@ -126,7 +126,7 @@ public final class Agent: Service, @unchecked Sendable {
                 try CertificateAuthority.create().write(to: directory)
                 logger.notice("created the interception CA \(certificate); clients using HTTPS_PROXY must trust it (see `tollgate-agent ca init --help`)")
             }
-            return try LeafCertificateCache(authority: CertificateAuthority.load(from: directory))
+            return try LeafCertificateCache(authority: CertificateAuthority.load(from: directory), clock: clock)
         } catch {
             logger.error("HTTPS interception is off: \(error)")
             return nil

@@ -16,7 +16,7 @@ import TollgateProviders
 /// goes in this order: stop accepting connections → wait for the requests in flight (up
 /// to `drain_timeout_ms`; the wait ends when the last one does) → flush their usage to the
 /// aggregator → close the quota channel and the event loops.
-public final class Agent: Service, @unchecked Sendable {
+public final class Agent: Service, Sendable {
     private let config: AgentConfig
     private let logger: Logger
     /// Drain and shipping timeouts, quota freshness and windows all go by it.

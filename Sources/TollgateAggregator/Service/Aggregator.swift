@@ -8,6 +8,9 @@ import TollgateCore
 /// Run it in a `ServiceGroup` (`tollgate serve` does, with SIGTERM and SIGINT as its
 /// graceful-shutdown signals), or drive it with `start()` and `stop()`. Shutdown closes the
 /// API, then ingest: batches already received still commit and are acknowledged.
+///
+/// `@unchecked Sendable`: `APIServer` keeps its channel in a `var` that `start` sets and
+/// `stop` clears, and nobody runs those two at once.
 public final class Aggregator: Service, @unchecked Sendable {
     private let config: AggregatorConfig
     private let logger: Logger

@@ -10,7 +10,7 @@ import TollgateWire
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let metrics = MetricsRegistry()
-        let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
+        let server = try IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: try UsageStore(directory: directory), metrics: metrics, logger: Logger(label: "test"))
 
         var counters = UsageCounters()
@@ -46,7 +46,7 @@ import TollgateWire
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let metrics = MetricsRegistry()
         let store = try UsageStore(directory: directory)
-        let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
+        let server = try IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: store, metrics: metrics, logger: Logger(label: "test"))
         let bound = try server.start()
         defer { server.stopAndWait() }

@@ -23,8 +23,11 @@ final class QuotaSubscriber: Sendable {
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
     private let worker = NIOLockedValueBox<WorkerThread?>(nil)
+    /// Interrupts the thread's poll when a stop is asked for.
+    private let wakeup: ZMQWakeup
 
-    init(settings: Settings, book: QuotaBook, metrics: MetricsRegistry, logger: Logger) {
+    init(settings: Settings, book: QuotaBook, metrics: MetricsRegistry, logger: Logger) throws {
+        wakeup = try ZMQWakeup()
         self.settings = settings
         self.book = book
         self.metrics = metrics
@@ -46,12 +49,14 @@ final class QuotaSubscriber: Sendable {
     /// Closes the socket; returns once the thread has ended (at once if never started).
     func stop() async {
         stopRequested.store(true, ordering: .relaxed)
+        wakeup.wake()
         await worker.withLockedValue { $0 }?.finished()
     }
 
     /// `stop` for a caller that is not async: blocks its thread until the thread has ended.
     func stopAndWait() {
         stopRequested.store(true, ordering: .relaxed)
+        wakeup.wake()
         worker.withLockedValue { $0 }?.join()
     }
 
@@ -65,7 +70,7 @@ final class QuotaSubscriber: Sendable {
         let clock = book.clock
         var lastHeard = clock.now
         while !stopRequested.load(ordering: .relaxed) {
-            if try socket.waitForInput(milliseconds: 100) {
+            if try socket.waitForInput(milliseconds: 100, wakeup: wakeup) {
                 while let frames = try socket.receive() {
                     lastHeard = clock.now
                     handle(frames, socket: socket)

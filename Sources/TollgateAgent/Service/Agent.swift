@@ -40,7 +40,7 @@ public final class Agent: Service, Sendable {
         // interval), shipped, committed and pushed back (milliseconds on a healthy link);
         // twice the interval plus 200 ms leaves room for a slow commit.
         quotaBook = QuotaBook(reflectionDelay: config.flushInterval * 2 + .milliseconds(200), clock: clock)
-        quotaSubscriber = QuotaSubscriber(
+        quotaSubscriber = try QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
             book: quotaBook, metrics: metrics, logger: logger)
     }

@@ -41,6 +41,8 @@ final class Shipper: @unchecked Sendable {
     /// When to give up waiting for acks after a stop was asked for; nil while running.
     private let drainDeadline = NIOLockedValueBox<ServiceClock.Instant?>(nil)
     private let worker = NIOLockedValueBox<WorkerThread?>(nil)
+    /// Interrupts the thread's poll when a stop is asked for.
+    private let wakeup: ZMQWakeup
     let status = NIOLockedValueBox(ShipperStatus())
 
     init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: MetricsRegistry, logger: Logger,
@@ -53,6 +55,7 @@ final class Shipper: @unchecked Sendable {
         agentID = identity.agentID
         self.identity = identity
         spool = try Spool(stateDirectory: settings.stateDirectory)
+        wakeup = try ZMQWakeup()
     }
 
     func start() {
@@ -81,6 +84,7 @@ final class Shipper: @unchecked Sendable {
 
     private func requestStop(drainTimeout: Duration) -> WorkerThread? {
         drainDeadline.withLockedValue { $0 = clock.now.advanced(by: drainTimeout) }
+        wakeup.wake()
         return worker.withLockedValue { $0 }
     }
 
@@ -107,8 +111,8 @@ final class Shipper: @unchecked Sendable {
             let drainDeadline = drainDeadline.withLockedValue { $0 }
             let stopping = drainDeadline != nil
             // The socket's poll is the loop's pace (ZeroMQ sockets cannot join a Swift wait),
-            // short so recorded usage reaches events.log within milliseconds.
-            if try socket.waitForInput(milliseconds: Int(Self.tick.wholeMilliseconds) / (stopping ? 2 : 1)) {
+            // short so recorded usage reaches events.log within milliseconds; a stop wakes it.
+            if try socket.waitForInput(milliseconds: Int(Self.tick.wholeMilliseconds) / (stopping ? 2 : 1), wakeup: wakeup) {
                 while let frames = try socket.receive() { handleReply(frames, window: &window) }
                 lastHeard = clock.now
             }

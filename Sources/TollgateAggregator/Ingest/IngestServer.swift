@@ -27,6 +27,8 @@ final class IngestServer: Sendable {
     private let clock: ServiceClock
     private let stopRequested = Atomic<Bool>(false)
     private let worker = NIOLockedValueBox<WorkerThread?>(nil)
+    /// Interrupts the socket thread's poll when a stop is asked for.
+    private let wakeup: ZMQWakeup
 
     /// Where and how often budget statuses are published; nil runs without a quota channel.
     struct QuotaSettings: Sendable {
@@ -47,7 +49,8 @@ final class IngestServer: Sendable {
     static let allowlistReload = Duration.seconds(5)
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
-         budgets: BudgetBoard? = nil, metrics: MetricsRegistry, logger: Logger, clock: ServiceClock = .system) {
+         budgets: BudgetBoard? = nil, metrics: MetricsRegistry, logger: Logger, clock: ServiceClock = .system) throws {
+        wakeup = try ZMQWakeup()
         self.clock = clock
         self.endpoint = endpoint
         self.quota = quota
@@ -68,12 +71,14 @@ final class IngestServer: Sendable {
     /// Returns once batches already received are committed and the sockets are closed.
     func stop() async {
         stopRequested.store(true, ordering: .relaxed)
+        wakeup.wake()
         await worker.withLockedValue { $0 }?.finished()
     }
 
     /// `stop` for a caller that is not async: blocks its thread until done.
     func stopAndWait() {
         stopRequested.store(true, ordering: .relaxed)
+        wakeup.wake()
         worker.withLockedValue { $0 }?.join()
     }
 
@@ -115,7 +120,7 @@ final class IngestServer: Sendable {
         var nextReload = clock.now.advanced(by: Self.allowlistReload)
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
+                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50, wakeup: wakeup)
                 if ready[0] {
                     // A bounded turn, so the replies of committed batches go out promptly
                     // even while agents keep sending.

@@ -33,7 +33,7 @@ public final class Aggregator: Service, @unchecked Sendable {
         }
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
-        ingest = IngestServer(
+        ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
             security: config.usageSecurity, store: store, budgets: budgets, metrics: metrics, logger: logger, clock: clock)

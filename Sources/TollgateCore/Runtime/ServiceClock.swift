@@ -8,7 +8,8 @@ import Foundation
 /// instead of becoming generic over the clock's type, and a test hands them one made from
 /// `ManualClock` (TestSupport), which moves both readings together.
 public struct ServiceClock: Clock {
-    /// Monotonic time since the clock was made.
+    /// Monotonic time since the clock was made: compare it only with instants of the same
+    /// clock (`system` is one clock for the whole process).
     public struct Instant: InstantProtocol, Sendable {
         fileprivate let sinceOrigin: Duration
 
@@ -30,7 +31,7 @@ public struct ServiceClock: Clock {
     }
 
     /// The process's own time: `ContinuousClock` and the system's calendar.
-    public static var system: ServiceClock { ServiceClock(ContinuousClock(), date: { Date() }) }
+    public static let system = ServiceClock(ContinuousClock(), date: { Date() })
 
     public var now: Instant { Instant(sinceOrigin: elapsed()) }
     public var minimumResolution: Duration { .nanoseconds(1) }

@@ -49,6 +49,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 // Both sides' /metrics share CounterFamily and the build-info gauge.
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                // NIOLock and NIOLockedValueBox: the one lock Tollgate's own code uses.
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swift6
         ),
@@ -67,6 +69,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore", "CZeroMQ", "CLZ4",
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["README.md"],
             swiftSettings: swift6
@@ -95,6 +98,7 @@ let package = Package(
             dependencies: [
                 "TollgateCore", "TollgateWire", "CRocksDB",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -116,6 +120,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 // TLS, so tests can pose as api.openai.com behind a throwaway CA.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -131,6 +136,7 @@ let package = Package(
                 "TollgateAgent", "TollgateCore", "TollgateProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "agent",
             exclude: ["tollgate-agent.example.yaml"],
@@ -142,6 +148,7 @@ let package = Package(
                 "TollgateAggregator", "TollgateCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             path: "aggregator",
             exclude: ["tollgate.example.yaml"],
@@ -152,6 +159,7 @@ let package = Package(
             dependencies: [
                 "TollgateMockProvider", "TollgateCore", "TollgateProviders",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "mock",
             swiftSettings: swift6
@@ -202,8 +210,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
-        // Helpers shared by the test targets (a seeded random generator).
-        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: swift6),
+        // Helpers shared by the test targets (a seeded random generator, the manual clock).
+        .target(
+            name: "TestSupport",
+            dependencies: ["TollgateCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
+            path: "Tests/TestSupport",
+            swiftSettings: swift6
+        ),
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
@@ -250,8 +263,9 @@ let package = Package(
         .testTarget(
             name: "TollgateIntegrationTests",
             dependencies: [
-                "TollgateCore", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
+                "TollgateCore", "TollgateAgent", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
                 "tollgate-agent", "tollgate", "tollgate-mock",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),

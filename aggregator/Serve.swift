@@ -1,11 +1,11 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import Logging
+import ServiceLifecycle
 import TollgateCore
 import TollgateAggregator
 
-struct Serve: ParsableCommand {
+struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the aggregator until SIGINT or SIGTERM.",
         discussion: "Settings come from a YAML file; see aggregator/tollgate.example.yaml for each key and its default.")
@@ -16,7 +16,7 @@ struct Serve: ParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
-    func run() throws {
+    func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = logLevel
@@ -28,10 +28,11 @@ struct Serve: ParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let aggregator = try Aggregator(config: settings, logger: Logger(label: "tollgate"))
-        try aggregator.start()
-        waitForTerminationSignal()
-        aggregator.stop()
+        let logger = Logger(label: "tollgate")
+        let aggregator = try Aggregator(config: settings, logger: logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [aggregator], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
     }
 }
 

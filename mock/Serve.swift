@@ -1,7 +1,7 @@
 import ArgumentParser
-import Dispatch
 import Foundation
 import TollgateMockProvider
+import UnixSignals
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -102,7 +102,8 @@ struct Serve: AsyncParsableCommand {
         }
         fflush(nil)  // all output streams; `stdout` itself is a global var Swift 6 will not touch
 
-        await TerminationSignal.wait()
+        // Until SIGINT or SIGTERM, so the socket closes and the process exits cleanly.
+        for await _ in await UnixSignalsSequence(trapping: .sigterm, .sigint) { break }
         server.stop()
     }
 }
@@ -115,30 +116,6 @@ enum ServeError: Error, CustomStringConvertible {
         switch self {
         case .cannotListen(let host, let port, let reason):
             "cannot listen on \(host):\(port) (\(reason)); pick another --port, or 0 for any free one"
-        }
-    }
-}
-
-/// Suspends until SIGINT or SIGTERM, so `serve` can close its socket and exit cleanly.
-enum TerminationSignal {
-    static func wait() async {
-        let queue = DispatchQueue(label: "tollgate-mock.signals")
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            var sources: [DispatchSourceSignal] = []
-            var resumed = false
-            for number in [SIGINT, SIGTERM] {
-                // The default action would kill the process before the handler runs.
-                signal(number, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-                source.setEventHandler {
-                    guard !resumed else { return }
-                    resumed = true
-                    sources.forEach { $0.cancel() }
-                    continuation.resume()
-                }
-                source.resume()
-                sources.append(source)
-            }
         }
     }
 }

@@ -34,7 +34,7 @@ struct QuotaBenchmark {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("quota-bench-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var config = AggregatorConfig.ephemeralLoopback(dataDirectory: directory)
-        config.quotaSnapshotIntervalMilliseconds = 600_000  // only deltas during the run
+        config.quotaSnapshotInterval = .seconds(600)  // only deltas during the run
         let aggregator = try Aggregator(config: config, logger: Logger(label: "quota-benchmark"))
         let bound = try aggregator.start()
         defer { aggregator.stop() }

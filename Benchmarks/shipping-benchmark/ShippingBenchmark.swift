@@ -72,7 +72,7 @@ struct ShippingBenchmark {
         agentConfig.aggregatorEndpoint = bound.usage
         let pipeline = try UsagePipeline(config: agentConfig, metrics: AgentMetrics(), logger: logger)
         pipeline.start()
-        defer { pipeline.stop(drainTimeout: 1) }
+        defer { pipeline.stopAndWait(drainTimeout: .seconds(1)) }
 
         let events = makeEvents(keys: options.keys)
         let started = Date()

@@ -1,6 +1,7 @@
-import Dispatch
 import Foundation
+import NIOConcurrencyHelpers
 import Synchronization
+import TollgateCore
 
 /// Admits CurveZMQ clients whose public key is allowlisted, by answering libzmq's ZAP requests
 /// (RFC 27) on a REP socket bound at `inproc://zeromq.zap.01`, on a thread of its own.
@@ -26,13 +27,13 @@ public final class ZAPAuthenticator: Sendable {
     public static let endpoint = "inproc://zeromq.zap.01"
 
     private let context: ZMQContext
-    private let policy: Mutex<ZAPPolicy>
+    private let policy: NIOLockedValueBox<ZAPPolicy>
     private let onReject: (@Sendable (String) -> Void)?
     private let accepted = Atomic<Int>(0)
     private let rejected = Atomic<Int>(0)
     private let stopRequested = Atomic<Bool>(false)
-    /// Signalled by the thread once its socket is closed; nil while stopped.
-    private let running = Mutex<DispatchSemaphore?>(nil)
+    /// The thread answering handshakes; nil while stopped.
+    private let running = NIOLockedValueBox<WorkerThread?>(nil)
 
     /// - Parameters:
     ///   - allowPlaintextForLab: also admit NULL-mechanism (plaintext) clients. Only for a lab
@@ -45,7 +46,7 @@ public final class ZAPAuthenticator: Sendable {
         onReject: (@Sendable (String) -> Void)? = nil
     ) {
         self.context = context
-        policy = Mutex(ZAPPolicy(allowlist: allowlist, allowPlaintextForLab: allowPlaintextForLab))
+        policy = NIOLockedValueBox(ZAPPolicy(allowlist: allowlist, allowPlaintextForLab: allowPlaintextForLab))
         self.onReject = onReject
     }
 
@@ -53,35 +54,22 @@ public final class ZAPAuthenticator: Sendable {
     public var acceptedCount: Int { accepted.load(ordering: .relaxed) }
     /// Handshakes refused so far (a refused agent retries, so one agent can count many times).
     public var rejectedCount: Int { rejected.load(ordering: .relaxed) }
-    public var isRunning: Bool { running.withLock { $0 != nil } }
+    public var isRunning: Bool { running.withLockedValue { $0 != nil } }
 
     /// Takes effect for the next handshake; connections already admitted stay connected, and
     /// clients refused earlier stay away until they reconnect with a new socket.
     public func updateAllowlist(_ allowlist: CurveAllowlist) {
-        policy.withLock { $0.allowlist = allowlist }
+        policy.withLockedValue { $0.allowlist = allowlist }
     }
 
     /// Binds the handler and returns once it is bound (so ZAP is in force for every handshake
     /// after this returns). Throws when the bind fails, e.g. "Address already in use" when
     /// another handler runs on the same context. Does nothing when already running.
     public func start() throws {
-        try running.withLock { running in
+        try running.withLockedValue { running in
             guard running == nil else { return }
             stopRequested.store(false, ordering: .sequentiallyConsistent)
-            let startup = Startup()
-            let finished = DispatchSemaphore(value: 0)
-            let thread = Thread { [self] in
-                serve(startup)
-                finished.signal()
-            }
-            thread.name = "tollgate-zap"
-            thread.start()
-            startup.bound.wait()
-            if let error = startup.error.withLock({ $0 }) {
-                finished.wait()
-                throw error
-            }
-            running = finished
+            running = try WorkerThread.start(name: "tollgate-zap") { [self] ready in serve(ready) }.thread
         }
     }
 
@@ -89,33 +77,25 @@ public final class ZAPAuthenticator: Sendable {
     /// first: handshakes after this are let in unauthenticated unless the domain is enforced.
     /// Only `stop()` stops it: the running thread keeps the authenticator (and its context) alive.
     public func stop() {
-        running.withLock { running in
-            guard let finished = running else { return }
+        running.withLockedValue { running in
+            guard let thread = running else { return }
             stopRequested.store(true, ordering: .sequentiallyConsistent)
-            finished.wait()
+            thread.join()
             running = nil
         }
     }
 
-    /// The bind outcome, handed from the thread to `start()`.
-    private final class Startup: Sendable {
-        let bound = DispatchSemaphore(value: 0)
-        let error = Mutex<(any Error)?>(nil)
-    }
-
     /// Runs on the authenticator's thread: libzmq sockets must stay on one thread, so the REP
     /// socket is created, used and closed (when this returns) here.
-    private func serve(_ startup: Startup) {
+    private func serve(_ ready: @Sendable (Result<Void, Error>) -> Void) {
         let socket: ZMQSocket
         do {
             socket = try ZMQSocket(context, .rep)
             try socket.bind(Self.endpoint)
         } catch {
-            startup.error.withLock { $0 = error }
-            startup.bound.signal()
-            return
+            return ready(.failure(error))
         }
-        startup.bound.signal()
+        ready(.success(()))
         // Polling in short slices keeps `stop()` prompt without a second (wake-up) socket.
         while !stopRequested.load(ordering: .sequentiallyConsistent) {
             do {
@@ -134,7 +114,7 @@ public final class ZAPAuthenticator: Sendable {
     }
 
     private func answer(_ request: [Data]) -> ZAPReply {
-        let reply = policy.withLock { $0.answer(request) }
+        let reply = policy.withLockedValue { $0.answer(request) }
         if reply.status == .ok {
             accepted.add(1, ordering: .relaxed)
         } else {

@@ -220,20 +220,24 @@ public final class ZMQSocket {
         }
     }
 
-    /// Waits up to `milliseconds` for a message to arrive; true when one is ready.
-    public func waitForInput(milliseconds: Int) throws -> Bool {
-        try Self.waitForInput(on: [self], milliseconds: milliseconds)[0]
+    /// Waits up to `milliseconds` for a message to arrive, or until `wakeup` is woken;
+    /// true when a message is ready.
+    public func waitForInput(milliseconds: Int, wakeup: ZMQWakeup? = nil) throws -> Bool {
+        try Self.waitForInput(on: [self], milliseconds: milliseconds, wakeup: wakeup)[0]
     }
 
-    /// Waits up to `milliseconds` for a message on any of `sockets`; which ones have one.
-    public static func waitForInput(on sockets: [ZMQSocket], milliseconds: Int) throws -> [Bool] {
+    /// Waits up to `milliseconds` for a message on any of `sockets`, or until `wakeup` is
+    /// woken (the wake-up is consumed); which sockets have a message.
+    public static func waitForInput(on sockets: [ZMQSocket], milliseconds: Int, wakeup: ZMQWakeup? = nil) throws -> [Bool] {
         var items = sockets.map { zmq_pollitem_t(socket: $0.handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        if let wakeup { items.append(wakeup.pollItem) }
         let result = zmq_poll(&items, Int32(items.count), milliseconds)
         if result < 0 {
             let error = ZMQError("zmq_poll")
             if error.code == EINTR { return sockets.map { _ in false } }
             throw error
         }
-        return items.map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
+        if let wakeup, let last = items.last, last.revents & Int16(ZMQ_POLLIN) != 0 { wakeup.drain() }
+        return items.prefix(sockets.count).map { $0.revents & Int16(ZMQ_POLLIN) != 0 }
     }
 }

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TestSupport
 import Testing
 @testable import TollgateAgent
 import X509
@@ -128,21 +129,20 @@ import X509
     // MARK: Cache
 
     @Test func theCacheReusesContextsAndReMintsBeforeExpiry() throws {
-        let clock = NIOLockedValueBox(Date())
-        let cache = try LeafCertificateCache(authority: try CertificateAuthority.create(),
-                                             now: { clock.withLockedValue { $0 } })
+        let clock = ManualClock(date: Date())
+        let cache = try LeafCertificateCache(authority: try CertificateAuthority.create(), clock: clock.serviceClock)
         let first = try cache.context(forHost: "api.openai.com")
         #expect(try cache.context(forHost: "api.openai.com") === first)
         #expect(try cache.context(forHost: "API.OPENAI.COM.") === first)
         #expect(try cache.context(forHost: "api.anthropic.com") !== first)
         #expect(cache.count == 2)
 
-        clock.withLockedValue { $0 += 5.9 * 86_400 }
+        clock.advance(by: .seconds(5.9 * 86_400))
         #expect(try cache.context(forHost: "api.openai.com") === first)
-        clock.withLockedValue { $0 += 0.2 * 86_400 }  // within a day of expiry
+        clock.advance(by: .seconds(0.2 * 86_400))  // within a day of expiry
         let renewed = try cache.leaf(forHost: "api.openai.com")
         #expect(renewed.context !== first)
-        #expect(renewed.notValidAfter > clock.withLockedValue { $0 }.addingTimeInterval(6.9 * 86_400))
+        #expect(renewed.notValidAfter > clock.date.addingTimeInterval(6.9 * 86_400))
         #expect(cache.count == 2)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOConcurrencyHelpers
+import TestSupport
 import Testing
 import TollgateCore
 import TollgateProviders
@@ -15,7 +16,7 @@ import TollgateWire
 
     func book() -> QuotaBook {
         let clock = clock
-        return QuotaBook(reflectionDelayMs: 1_250, monotonicMs: { clock.ms })
+        return QuotaBook(reflectionDelay: .milliseconds(1_250), clock: clock.serviceClock)
     }
 
     func gate(_ book: QuotaBook, _ settings: QuotaGate.Settings = QuotaGate.Settings()) -> QuotaGate {
@@ -111,7 +112,7 @@ import TollgateWire
         }
         // The aggregator's next status includes them; once the reflection delay has passed,
         // the local copies are dropped and only the pushed 100 counts (still refused).
-        clock.advance(ms: 2_000)
+        clock.advance(by: .milliseconds(2_000))
         _ = book.apply(QuotaUpdateMessage(version: 2, isSnapshot: false, budgets: [status(Self.ciRequests, spent: 100)], issuedAtMilliseconds: 0))
         #expect(book.standings(for: dimensions(), nowUnix: Self.noon).first?.projected == 100)
     }
@@ -139,7 +140,7 @@ import TollgateWire
         let book = book()
         var deny = QuotaGate.Settings()
         deny.onStale = .deny
-        deny.staleAfterMilliseconds = 5_000
+        deny.staleAfter = .seconds(5)
         guard case .refuse(let before) = gate(book, deny).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now).decision else {
             Issue.record("no update yet: deny"); return
         }
@@ -148,7 +149,7 @@ import TollgateWire
         guard case .admit = gate(book, deny).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now).decision else {
             Issue.record("fresh: admit"); return
         }
-        clock.advance(ms: 6_000)
+        clock.advance(by: .milliseconds(6_000))
         guard case .refuse = gate(book, deny).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now).decision else {
             Issue.record("stale again: deny"); return
         }
@@ -196,11 +197,4 @@ import TollgateWire
         let gemini = try #require(try body(.gemini)["error"] as? [String: Any])
         #expect(gemini["code"] as? Int == 429 && gemini["status"] as? String == "RESOURCE_EXHAUSTED")
     }
-}
-
-/// Milliseconds that move only when a test says so.
-final class ManualClock: Sendable {
-    private let value = NIOLockedValueBox<Int64>(1_000_000)
-    var ms: Int64 { value.withLockedValue { $0 } }
-    func advance(ms: Int64) { value.withLockedValue { $0 += ms } }
 }

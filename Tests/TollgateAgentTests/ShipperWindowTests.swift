@@ -1,21 +1,26 @@
 import Foundation
 @testable import TollgateAgent
 import Testing
+import TollgateCore
 import TollgateWire
 
 @Suite struct ShipperWindowTests {
+    let origin = ServiceClock.system.now
+    /// `ms` milliseconds into the test.
+    func t(_ ms: Int) -> ServiceClock.Instant { origin.advanced(by: .milliseconds(ms)) }
+
     func window(with seqs: [UInt64]) -> ShipperWindow {
-        var window = ShipperWindow(maxInFlight: 4, baseTimeoutMs: 100, maxTimeoutMs: 400)
+        var window = ShipperWindow(maxInFlight: 4, baseTimeout: .milliseconds(100), maxTimeout: .milliseconds(400))
         for seq in seqs { window.append(seq: seq, payload: CompressedPayload(bytes: Data([UInt8(seq)]), uncompressedLength: 1)) }
         return window
     }
 
     @Test func sendsEachNewBatchOnce() {
         var window = window(with: [1, 2])
-        #expect(window.due(nowMs: 0).map(\.seq) == [1, 2])
-        window.markSent(seq: 1, nowMs: 0)
-        window.markSent(seq: 2, nowMs: 0)
-        #expect(window.due(nowMs: 50).isEmpty)
+        #expect(window.due(now: t(0)).map(\.seq) == [1, 2])
+        window.markSent(seq: 1, at: t(0))
+        window.markSent(seq: 2, at: t(0))
+        #expect(window.due(now: t(50)).isEmpty)
     }
 
     @Test func cumulativeAckTrimsEverythingUpToIt() {
@@ -28,38 +33,38 @@ import TollgateWire
 
     @Test func resendsAllAfterTimeoutWithExponentialBackoff() {
         var window = window(with: [1, 2])
-        for batch in window.due(nowMs: 0) { window.markSent(seq: batch.seq, nowMs: 0) }
-        #expect(window.due(nowMs: 99).isEmpty)
-        #expect(window.due(nowMs: 100).map(\.seq) == [1, 2])
-        #expect(window.timeoutMs == 200)
-        for batch in window.due(nowMs: 100) { window.markSent(seq: batch.seq, nowMs: 100) }
-        #expect(window.due(nowMs: 299).isEmpty)
-        #expect(window.due(nowMs: 300).count == 2)
-        #expect(window.timeoutMs == 400)
-        _ = window.due(nowMs: 10_000)
-        #expect(window.timeoutMs == 400)  // capped
+        for batch in window.due(now: t(0)) { window.markSent(seq: batch.seq, at: t(0)) }
+        #expect(window.due(now: t(99)).isEmpty)
+        #expect(window.due(now: t(100)).map(\.seq) == [1, 2])
+        #expect(window.timeout == .milliseconds(200))
+        for batch in window.due(now: t(100)) { window.markSent(seq: batch.seq, at: t(100)) }
+        #expect(window.due(now: t(299)).isEmpty)
+        #expect(window.due(now: t(300)).count == 2)
+        #expect(window.timeout == .milliseconds(400))
+        _ = window.due(now: t(10_000))
+        #expect(window.timeout == .milliseconds(400))  // capped
         _ = window.acknowledge(upTo: 1)
-        #expect(window.timeoutMs == 100)  // progress resets the backoff
+        #expect(window.timeout == .milliseconds(100))  // progress resets the backoff
     }
 
     @Test func aGapNackResendsFromTheExpectedBatch() {
         var window = window(with: [4, 5, 6])
-        for batch in window.due(nowMs: 0) { window.markSent(seq: batch.seq, nowMs: 0) }
+        for batch in window.due(now: t(0)) { window.markSent(seq: batch.seq, at: t(0)) }
         window.resend(from: 5)
-        #expect(window.due(nowMs: 1).map(\.seq) == [5, 6])
+        #expect(window.due(now: t(1)).map(\.seq) == [5, 6])
     }
 
     @Test func onlyThePrefixIsInFlight() {
         var window = window(with: [1, 2, 3, 4, 5, 6])
-        #expect(window.due(nowMs: 0).map(\.seq) == [1, 2, 3, 4])
-        for batch in window.due(nowMs: 0) { window.markSent(seq: batch.seq, nowMs: 0) }
+        #expect(window.due(now: t(0)).map(\.seq) == [1, 2, 3, 4])
+        for batch in window.due(now: t(0)) { window.markSent(seq: batch.seq, at: t(0)) }
         _ = window.acknowledge(upTo: 2)
-        #expect(window.due(nowMs: 1).map(\.seq) == [5, 6])
+        #expect(window.due(now: t(1)).map(\.seq) == [5, 6])
     }
 
     @Test func onlyNeverSentBatchesAreMergeable() {
         var window = window(with: [1, 2, 3])
-        window.markSent(seq: 1, nowMs: 0)
+        window.markSent(seq: 1, at: t(0))
         #expect(window.neverSentTail.map(\.seq) == [2, 3])
         window.replaceNeverSentTail(with: 4, payload: CompressedPayload(bytes: Data(), uncompressedLength: 0))
         #expect(window.batches.map(\.seq) == [1, 4])

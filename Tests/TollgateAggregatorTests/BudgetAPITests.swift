@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import NIOHTTP1
+import TestSupport
 import Testing
 import TollgateCore
 @testable import TollgateAggregator
@@ -22,7 +23,7 @@ import TollgateCore
 
     @Test func budgetEndpointsNeedTheBearerToken() throws {
         try withTemporaryDirectory { directory in
-            let router = Self.router(try UsageStore(directory: directory), clock: ManualClock(BudgetStoreTests.now))
+            let router = Self.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             for (method, path) in [(HTTPMethodName.get, "/v1/budgets"), (.get, "/v1/budgets/x"), (.put, "/v1/budgets/x"),
                                    (.delete, "/v1/budgets/x"), (.post, "/v1/budgets/x/exemptions")] {
                 let missing = router.respond(method: method.nio, uri: path, body: Data(Self.mlDaily.utf8))
@@ -39,7 +40,7 @@ import TollgateCore
     @Test func createReadListExemptAndDeleteThroughTheRouter() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)
-            let router = Self.router(store, clock: ManualClock(BudgetStoreTests.now))
+            let router = Self.router(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             let created = router.respond(method: .PUT, uri: "/v1/budgets/ml-daily", authorization: Self.auth, body: Data(Self.mlDaily.utf8))
             #expect(created.status == .created)
             #expect(Self.object(created)["change"] as? String == "created")
@@ -80,7 +81,7 @@ import TollgateCore
     ])
     func badBudgetsGetA400NamingTheProblem(path: String, body: String, mention: String) throws {
         try withTemporaryDirectory { directory in
-            let router = Self.router(try UsageStore(directory: directory), clock: ManualClock(BudgetStoreTests.now))
+            let router = Self.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             let response = router.respond(method: .PUT, uri: path, authorization: Self.auth, body: Data(body.utf8))
             #expect(response.status == .badRequest)
             #expect((Self.object(response)["error"] as? String)?.contains(mention) == true, "\(response.body)")
@@ -89,7 +90,7 @@ import TollgateCore
 
     @Test func exemptionsForUnknownBudgetsAre404AndBadOnesAre400() throws {
         try withTemporaryDirectory { directory in
-            let router = Self.router(try UsageStore(directory: directory), clock: ManualClock(BudgetStoreTests.now))
+            let router = Self.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             let body = #"{"limit":5000,"until":\#(BudgetStoreTests.now + 60),"reason":"r","author":"a"}"#
             #expect(router.respond(method: .POST, uri: "/v1/budgets/nope/exemptions", authorization: Self.auth, body: Data(body.utf8)).status == .notFound)
             _ = router.respond(method: .PUT, uri: "/v1/budgets/ml-daily", authorization: Self.auth, body: Data(Self.mlDaily.utf8))

@@ -12,7 +12,7 @@ import TollgateWire
 
     static func board(_ store: UsageStore, clock: ManualClock, metrics: AggregatorMetrics = AggregatorMetrics(),
                       webhook: WebhookNotifier? = nil) -> BudgetBoard {
-        BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock.function)
+        BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock.serviceClock)
     }
 
     static func budget(limit: Int64 = 1_000, action: BudgetAction = .block, ceiling: Int? = nil) -> Budget {
@@ -30,7 +30,7 @@ import TollgateWire
     @Test func observersSeeTouchedStatusesAfterEachCommitAndAPIChanges() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)
-            let clock = ManualClock(BudgetStoreTests.now)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
             let board = Self.board(store, clock: clock)
             let updates = NIOLockedValueBox<[BudgetUpdate]>([])
             board.addObserver { update in updates.withLockedValue { $0.append(update) } }
@@ -53,12 +53,12 @@ import TollgateWire
     @Test func statusesFollowTheClockIntoTheNextWindow() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)
-            let clock = ManualClock(BudgetStoreTests.now)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
             let board = Self.board(store, clock: clock)
             try board.setBudget(Self.budget())
             try Self.ingest(store, board, seq: 1, cost: 1_000)
             #expect(try board.statuses().map(\.state) == [.blocked])
-            clock.set(86_400)  // midnight UTC: a new day
+            clock.advance(toUnixSeconds: 86_400)  // midnight UTC: a new day
             let next = try board.statuses()
             #expect(next.map(\.state) == [.ok] && next.first?.spent == 0 && next.first?.windowStart == 86_400)
         }
@@ -67,7 +67,7 @@ import TollgateWire
     @Test func eachAlertFiresOncePerLevelAndWindowEvenAcrossRestarts() throws {
         try withTemporaryDirectory { directory in
             let metrics = AggregatorMetrics()
-            let clock = ManualClock(BudgetStoreTests.now)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
             func fired(_ level: Int) -> Double { MetricsText(metrics.exposition())["tollgate_budget_alerts_total{budget=\"ml-daily\",level=\"\(level)\"}"] ?? 0 }
             do {
                 let store = try UsageStore(directory: directory)
@@ -81,7 +81,7 @@ import TollgateWire
             let board = Self.board(store, clock: clock, metrics: metrics)
             try Self.ingest(store, board, seq: 3, cost: 700)         // 151 %: 90, 100, 150, not 50/75 again
             #expect([50, 75, 90, 100, 150].map(fired) == [1, 1, 1, 1, 1])
-            clock.set(86_400 + 60)
+            clock.advance(toUnixSeconds: 86_400 + 60)
             try Self.ingest(store, board, seq: 4, cost: 600, minute: 1_441)  // a new day: 50 fires again
             #expect(fired(50) == 2 && fired(75) == 1)
         }
@@ -93,12 +93,12 @@ import TollgateWire
             let url = try recorder.start()
             defer { recorder.stop() }
             let metrics = AggregatorMetrics()
-            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 4, firstRetryDelay: 0.05), metrics: metrics, logger: Self.logger)
+            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 4, firstRetryDelay: .milliseconds(50)), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
-            let board = Self.board(store, clock: ManualClock(BudgetStoreTests.now), metrics: metrics, webhook: webhook)
+            let board = Self.board(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now), metrics: metrics, webhook: webhook)
             try board.setBudget(Self.budget())
             try Self.ingest(store, board, seq: 1, cost: 1_000)
-            #expect(webhook.waitUntilIdle(timeout: 20))
+            #expect(webhook.waitUntilIdle(timeout: .seconds(20)))
 
             let bodies = recorder.bodies
             #expect(bodies.count == 4)  // 50, 75, 90, 100 — each delivered once
@@ -120,14 +120,19 @@ import TollgateWire
             let url = try recorder.start()
             defer { recorder.stop() }
             let metrics = AggregatorMetrics()
-            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 3, firstRetryDelay: 0.01), metrics: metrics, logger: Self.logger)
+            let webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: 3, firstRetryDelay: .milliseconds(10)), metrics: metrics, logger: Self.logger)
             let store = try UsageStore(directory: directory)
-            let board = Self.board(store, clock: ManualClock(BudgetStoreTests.now), metrics: metrics, webhook: webhook)
+            let board = Self.board(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now), metrics: metrics, webhook: webhook)
             try board.setBudget(Self.budget(limit: 1_000_000))
             try Self.ingest(store, board, seq: 1, cost: 500_000)  // 50 % only
-            #expect(webhook.waitUntilIdle(timeout: 20))
+            #expect(webhook.waitUntilIdle(timeout: .seconds(20)))
             #expect(recorder.attempts == 3)
             #expect(MetricsText(metrics.exposition())["tollgate_alert_webhook_abandoned_total"] == 1)
         }
+    }
+
+    @Test func webhookRetryDelaysDoubleUpToAMinute() {
+        let delays = (1...8).map { WebhookNotifier.retryDelay(after: $0, first: .seconds(1)) }
+        #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })
     }
 }

@@ -11,7 +11,7 @@ import TollgateWire
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let metrics = AggregatorMetrics()
-        let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
+        let server = try IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: try UsageStore(directory: directory), metrics: metrics, logger: Logger(label: "test"))
 
         var counters = UsageCounters()
@@ -47,10 +47,10 @@ import TollgateWire
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let metrics = AggregatorMetrics()
         let store = try UsageStore(directory: directory)
-        let server = IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
+        let server = try IngestServer(endpoint: "tcp://127.0.0.1:*", security: .insecurePlaintext,
                                   store: store, metrics: metrics, logger: Logger(label: "test"))
         let bound = try server.start()
-        defer { server.stop() }
+        defer { server.stopAndWait() }
 
         let agents = 160
         let batchesPerAgent = 16

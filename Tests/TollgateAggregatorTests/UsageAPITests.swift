@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import TollgateCore
 @testable import TollgateAggregator
@@ -9,7 +10,7 @@ import TollgateCore
     @Test(arguments: ["since=24h", "since=7d&until=now", "since=2026-11-01T00:00:00Z&until=%2B1h", "since=0&until=1795478400"])
     func acceptsEveryForm(_ query: String) throws {
         try withTemporaryDirectory { directory in
-            let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(BudgetStoreTests.now))
+            let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             let response = router.respond(method: .GET, uri: "/v1/usage?\(query)")
             #expect(response.status == .ok, "\(query): \(response.body)")
         }
@@ -23,7 +24,7 @@ import TollgateCore
     ])
     func refusesWhatItCannotAnswer(_ query: String, _ message: String) throws {
         try withTemporaryDirectory { directory in
-            let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(BudgetStoreTests.now))
+            let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             let response = router.respond(method: .GET, uri: "/v1/usage?\(query)")
             #expect(response.status == .badRequest)
             #expect((BudgetAPITests.object(response)["error"] as? String)?.contains(message) == true, "\(response.body)")

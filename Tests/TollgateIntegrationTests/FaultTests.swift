@@ -32,7 +32,7 @@ import FoundationNetworking
     /// Usage in every state the agent can hold it — acknowledged, spooled but unacknowledged,
     /// and recorded but not yet cut — when the agent is killed, survives exactly.
     @Test func killingTheAgentLosesAndDuplicatesNothing() async throws {
-        let cluster = try LocalCluster(flushIntervalMs: 300)
+        let cluster = try LocalCluster(flushInterval: .milliseconds(300))
         defer { cluster.shutdown() }
         try await cluster.start()
 
@@ -55,7 +55,7 @@ import FoundationNetworking
     /// The aggregator dies mid-traffic and comes back later: the agent keeps proxying,
     /// keeps spooling, and resends; batches applied before the crash are not applied again.
     @Test func killingTheAggregatorMidTrafficLosesAndDuplicatesNothing() async throws {
-        let cluster = try LocalCluster(flushIntervalMs: 50)
+        let cluster = try LocalCluster(flushInterval: .milliseconds(50))
         defer { cluster.shutdown() }
         try await cluster.start()
 
@@ -70,7 +70,7 @@ import FoundationNetworking
 
     /// The connection drops again and again while usage flows.
     @Test func restartingTheAggregatorInALoopLosesAndDuplicatesNothing() async throws {
-        let cluster = try LocalCluster(flushIntervalMs: 30)
+        let cluster = try LocalCluster(flushInterval: .milliseconds(30))
         defer { cluster.shutdown() }
         try await cluster.start()
 
@@ -87,7 +87,7 @@ import FoundationNetworking
     /// A long outage: with a tiny spool bound every cut merges the never-sent batches, and
     /// when the aggregator returns the merged usage is still exact.
     @Test func aLongOutageMergesTheSpoolAndLosesNothing() async throws {
-        let cluster = try LocalCluster(flushIntervalMs: 20, extraAgentConfig: "spool:\n  max_bytes: 1")
+        let cluster = try LocalCluster(flushInterval: .milliseconds(20), extraAgentConfig: "spool:\n  max_bytes: 1")
         defer { cluster.shutdown() }
         try await cluster.start()
 

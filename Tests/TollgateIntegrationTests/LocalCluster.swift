@@ -37,7 +37,7 @@ final class LocalCluster {
     /// `authorizeAgent: false` leaves the agents' keys out of the aggregator's allowlist.
     /// `otherHosts` is the agents' `intercept.other_hosts`; `quotaConfig` adds lines to their
     /// `quota:` section.
-    init(agents: Int = 1, flushIntervalMs: Int = 100, authorizeAgent: Bool = true, otherHosts: String = "tunnel",
+    init(agents: Int = 1, flushInterval: Duration = .milliseconds(100), authorizeAgent: Bool = true, otherHosts: String = "tunnel",
          quotaConfig: String = "", extraAgentConfig: String = "") throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -84,7 +84,7 @@ final class LocalCluster {
               endpoint: tcp://127.0.0.1:\(ports.quota)
             \(quotaConfig.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             meter:
-              flush_interval_ms: \(flushIntervalMs)
+              flush_interval_ms: \(flushInterval.wholeMilliseconds)
             intercept:
               other_hosts: \(otherHosts)
               upstream_ca_file: \(directory.path)/mock-ca.pem

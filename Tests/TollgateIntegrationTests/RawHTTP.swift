@@ -36,6 +36,29 @@ enum RawHTTP {
         return (String(decoding: interim, as: UTF8.self), String(decoding: try receive(on: fd, upTo: .max), as: UTF8.self))
     }
 
+    /// Sends `request` and returns its socket once the first `firstBytes` of the answer
+    /// arrived (so the request is surely being served), with those bytes.
+    static func begin(port: Int, request: String, firstBytes: Int) throws -> (socket: Int32, first: String) {
+        let fd = try connected(to: port)
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        try send(request, on: fd)
+        return (fd, String(decoding: try receive(on: fd, upTo: firstBytes), as: UTF8.self))
+    }
+
+    /// The rest of an answer `begin` started, until the agent closes (at most 30 s); closes the socket.
+    static func finish(_ fd: Int32) throws -> String {
+        defer { close(fd) }
+        return String(decoding: try receive(on: fd, upTo: .max), as: UTF8.self)
+    }
+
+    /// Whether something accepts a TCP connection on the port (the connection is closed at once).
+    static func accepts(port: Int) -> Bool {
+        guard let fd = try? connected(to: port) else { return false }
+        close(fd)
+        return true
+    }
+
     private static func connected(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket failed") }

@@ -42,7 +42,7 @@ struct QuotaStatus: Encodable {
         enforcement = settings.enforcement.rawValue
         onStale = settings.onStale.rawValue
         version = freshness.version
-        lastUpdateAgoMs = freshness.lastUpdateMs.map { book.nowMs - $0 }
+        lastUpdateAgoMs = book.silence?.wholeMilliseconds
         budgets = book.statuses.sorted { $0.budgetID < $1.budgetID }
     }
 }

@@ -110,7 +110,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
         let channel = context.channel
         ClientBootstrap(group: context.eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.milliseconds(Int64(services.config.connectTimeoutMilliseconds)))
+            .connectTimeout(TimeAmount(services.config.connectTimeout))
             .connect(host: dial.host, port: dial.port)
             .whenComplete { [self] result in
                 switch result {

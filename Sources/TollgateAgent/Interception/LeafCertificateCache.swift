@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOSSL
 import SwiftASN1
+import TollgateCore
 import X509
 
 /// TLS server contexts for intercepted hosts, each presenting a leaf certificate minted on
@@ -31,21 +32,22 @@ final class LeafCertificateCache: Sendable {
     private let capacity: Int
     private let leafValidity: TimeInterval
     private let renewBefore: TimeInterval
-    private let now: @Sendable () -> Date
+    /// Leaves are minted and renewed by its calendar.
+    private let clock: ServiceClock
     private let state = NIOLockedValueBox(State())
 
     init(authority: CertificateAuthority,
          capacity: Int = 1000,
          leafValidity: TimeInterval = 7 * 86_400,
          renewBefore: TimeInterval = 86_400,
-         now: @escaping @Sendable () -> Date = { Date() }) throws {
+         clock: ServiceClock = .system) throws {
         precondition(capacity > 0 && renewBefore < leafValidity)
         self.authority = authority
         authorityCertificate = try NIOSSLCertificate(bytes: Self.der(authority.certificate), format: .der)
         self.capacity = capacity
         self.leafValidity = leafValidity
         self.renewBefore = renewBefore
-        self.now = now
+        self.clock = clock
     }
 
     var count: Int { state.withLockedValue { $0.entries.count } }
@@ -57,7 +59,7 @@ final class LeafCertificateCache: Sendable {
 
     func leaf(forHost host: String) throws -> Leaf {
         let key = try Self.normalize(host)
-        let now = now()
+        let now = clock.date
         if let cached = state.withLockedValue({ $0.entries[key] }), isFresh(cached.leaf, at: now) {
             return cached.leaf
         }

@@ -8,15 +8,15 @@ public final class UsagePipeline: Sendable {
     private let recorder: UsageRecorder
     private let shipper: Shipper
 
-    public init(config: AgentConfig, metrics: AgentMetrics, logger: Logger) throws {
+    public init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock = .system) throws {
         let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
         recorder = UsageRecorder(capacity: config.ringCapacity)
         shipper = try Shipper(
             settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
-                                       flushIntervalMs: Int64(config.flushIntervalMilliseconds),
+                                       flushInterval: config.flushInterval,
                                        maxBatchCells: config.maxBatchCells, spoolMaxBytes: config.spoolMaxBytes,
                                        security: config.aggregatorSecurity),
-            identity: identity, recorder: recorder, metrics: metrics, logger: logger)
+            identity: identity, recorder: recorder, metrics: metrics, logger: logger, clock: clock)
     }
 
     public var agentID: String { shipper.agentID }
@@ -32,10 +32,15 @@ public final class UsagePipeline: Sendable {
 
     /// Cuts what is recorded and waits up to `drainTimeout` for acknowledgements; the rest
     /// stays spooled for the next start.
-    public func stop(drainTimeout: TimeInterval = 5) {
-        shipper.stop(drainTimeout: drainTimeout)
+    public func stop(drainTimeout: Duration = .seconds(5)) async {
+        await shipper.stop(drainTimeout: drainTimeout)
+    }
+
+    /// `stop` for a caller that is not async (a benchmark's `defer`): blocks until done.
+    public func stopAndWait(drainTimeout: Duration = .seconds(5)) {
+        shipper.stopAndWait(drainTimeout: drainTimeout)
     }
 
     /// The `/status` document.
-    var shipperStatus: ShipperStatus { shipper.status.withLock { $0 } }
+    var shipperStatus: ShipperStatus { shipper.status.withLockedValue { $0 } }
 }

@@ -18,7 +18,7 @@ enum ProxyPipeline {
     static func configure(_ channel: Channel, services: ProxyServices) throws {
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestPartDecoder()), name: httpDecoderName)
-        try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(services.config.clientIdleTimeoutMilliseconds))), name: "idle")
+        try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(services.config.clientIdleTimeout)), name: "idle")
         try pipeline.addHandler(ConnectHandler(services: services), name: "connect")
         try pipeline.addHandler(ProxyHandler(services: services), name: "proxy")
     }

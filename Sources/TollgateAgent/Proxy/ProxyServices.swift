@@ -19,6 +19,8 @@ struct ProxyServices: Sendable {
     var leafCertificates: LeafCertificateCache?
     /// Budget enforcement; nil only in tests that run the proxy without a quota channel.
     var gate: QuotaGate?
+    /// The agent's clock, for what the proxy times and stamps outside NIO's own scheduling.
+    var clock: ServiceClock = .system
     var logger: Logger
     /// Opens provider connections; tests replace it to serve the upstream side themselves.
     var upstreamConnector: any UpstreamConnecting = UpstreamConnector()

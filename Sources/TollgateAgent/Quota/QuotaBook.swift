@@ -13,8 +13,8 @@ final class QuotaBook: Sendable {
     /// Where the quota channel stands, for staleness and gap detection.
     struct Freshness: Equatable {
         var version: UInt64 = 0
-        /// Monotonic milliseconds of the last update; nil before the first.
-        var lastUpdateMs: Int64?
+        /// When the last update arrived; nil before the first.
+        var lastUpdate: ServiceClock.Instant?
     }
 
     /// One request's hold on the budgets it matched; settled when the response ends.
@@ -31,7 +31,7 @@ final class QuotaBook: Sendable {
 
     /// Spend this agent recorded that the pushed `spent` may not include yet.
     private struct LocalSpend {
-        var recordedAtMs: Int64
+        var recordedAt: ServiceClock.Instant
         var amount: Int64
     }
 
@@ -46,39 +46,40 @@ final class QuotaBook: Sendable {
     /// How long after recording the aggregator surely has our spend: a flush interval to
     /// ship it plus a margin for the commit and the push. Until then it is counted here too
     /// (briefly counting it twice errs on the side of blocking).
-    let reflectionDelayMs: Int64
-    private let monotonicMs: @Sendable () -> Int64
+    let reflectionDelay: Duration
+    /// Freshness, reflection and (through the gate) budget windows are read from it.
+    let clock: ServiceClock
 
-    init(reflectionDelayMs: Int64, monotonicMs: @escaping @Sendable () -> Int64 = QuotaBook.uptimeMs) {
-        self.reflectionDelayMs = reflectionDelayMs
-        self.monotonicMs = monotonicMs
+    init(reflectionDelay: Duration, clock: ServiceClock = .system) {
+        self.reflectionDelay = reflectionDelay
+        self.clock = clock
     }
-
-    static let uptimeMs: @Sendable () -> Int64 = { Int64(DispatchTime.now().uptimeNanoseconds / 1_000_000) }
 
     var freshness: Freshness { state.withLockedValue { $0.freshness } }
     var statuses: [BudgetStatus] { state.withLockedValue { Array($0.statuses.values) } }
-    var nowMs: Int64 { monotonicMs() }
+
+    /// How long the channel has been silent; nil before the first update.
+    var silence: Duration? { freshness.lastUpdate.map { $0.duration(to: clock.now) } }
 
     /// Applies a pushed update unless it skipped a version (then nothing changes).
     func apply(_ update: QuotaUpdateMessage) -> ApplyOutcome {
-        let now = monotonicMs()
+        let now = clock.now
         return state.withLockedValue { state in
             if !update.isSnapshot {
                 let expected = state.freshness.version + 1
-                guard state.freshness.lastUpdateMs != nil, update.version == expected else {
+                guard state.freshness.lastUpdate != nil, update.version == expected else {
                     return .gap(expected: expected, received: update.version)
                 }
             }
             if update.isSnapshot { state.statuses = [:] }
             for status in update.budgets { state.statuses[status.budgetID] = status }
             for id in update.removedBudgetIDs { state.statuses[id] = nil }
-            state.freshness = Freshness(version: update.version, lastUpdateMs: now)
+            state.freshness = Freshness(version: update.version, lastUpdate: now)
             // Spend recorded long enough ago is in the statuses just received.
-            let reflectedBefore = now - reflectionDelayMs
+            let reflectedBefore = now.advanced(by: .zero - reflectionDelay)
             let touched = update.isSnapshot ? Set(state.local.keys) : Set(update.budgets.map(\.budgetID))
             for id in touched {
-                state.local[id]?.removeAll { $0.recordedAtMs <= reflectedBefore }
+                state.local[id]?.removeAll { $0.recordedAt <= reflectedBefore }
                 if state.local[id]?.isEmpty == true { state.local[id] = nil }
             }
             return .applied
@@ -121,14 +122,14 @@ final class QuotaBook: Sendable {
     /// the request was never sent) until the aggregator reflects it.
     func settle(_ reservation: Reservation, spent counters: UsageCounters?) {
         guard !reservation.amounts.isEmpty else { return }
-        let now = monotonicMs()
+        let now = clock.now
         state.withLockedValue { state in
             for hold in reservation.amounts {
                 state.reserved[hold.budgetID, default: 0] -= hold.amount
                 if state.reserved[hold.budgetID] == 0 { state.reserved[hold.budgetID] = nil }
                 if let counters {
                     let amount = hold.unit.amount(of: counters)
-                    if amount > 0 { state.local[hold.budgetID, default: []].append(LocalSpend(recordedAtMs: now, amount: amount)) }
+                    if amount > 0 { state.local[hold.budgetID, default: []].append(LocalSpend(recordedAt: now, amount: amount)) }
                 }
             }
         }

@@ -11,7 +11,7 @@ struct QuotaGate: Sendable {
         var enforcement = Enforcement.enforce
         var onStale = OnStale.allow
         /// With no update from the aggregator for this long, the cached state is stale.
-        var staleAfterMilliseconds = 30_000
+        var staleAfter = Duration.seconds(30)
         /// The output a request without `max_tokens` is assumed to be able to produce.
         var defaultMaxOutputTokens = 32_768
     }
@@ -49,7 +49,8 @@ struct QuotaGate: Sendable {
     /// The decision for one request; in observe mode a refusal is returned as `observed`
     /// and the request admitted.
     func decide(_ request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int,
-                now: Date = Date()) -> (decision: Decision, observed: Refusal?) {
+                now: Date? = nil) -> (decision: Decision, observed: Refusal?) {
+        let now = now ?? book.clock.date
         let refusal = refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now)
         if let refusal, settings.enforcement == .enforce { return (.refuse(refusal), nil) }
         let nowUnix = Int64(now.timeIntervalSince1970)
@@ -59,10 +60,9 @@ struct QuotaGate: Sendable {
     }
 
     private func refusal(for request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int, now: Date) -> Refusal? {
-        let freshness = book.freshness
-        let silentMs = freshness.lastUpdateMs.map { book.nowMs - $0 }
-        if settings.onStale == .deny, silentMs.map({ $0 > Int64(settings.staleAfterMilliseconds) }) ?? true {
-            let since = silentMs.map { "for \($0 / 1000) s" } ?? "since the agent started"
+        let silence = book.silence
+        if settings.onStale == .deny, silence.map({ $0 > settings.staleAfter }) ?? true {
+            let since = silence.map { "for \($0.components.seconds) s" } ?? "since the agent started"
             return Refusal(budget: nil, retryAfterSeconds: 30,
                            message: "Tollgate: no budget update from the aggregator \(since), and this host is set to refuse requests then (quota.on_stale: deny). Ask your platform team to check the aggregator.")
         }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 import TollgateCore
 import TollgateWire
@@ -13,7 +14,7 @@ final class QuotaSubscriber: Sendable {
         var security: AgentConfig.AggregatorSecurity
         /// With nothing heard for this long, the socket is replaced: libzmq never retries a
         /// CurveZMQ handshake the aggregator refused (e.g. before the key was allowlisted).
-        var reconnectAfterSilenceMs: Int64 = 10_000
+        var reconnectAfterSilence = Duration.seconds(10)
     }
 
     private let settings: Settings
@@ -21,10 +22,12 @@ final class QuotaSubscriber: Sendable {
     private let metrics: AgentMetrics
     private let logger: Logger
     private let stopRequested = Atomic<Bool>(false)
-    private let started = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
+    private let worker = NIOLockedValueBox<WorkerThread?>(nil)
+    /// Interrupts the thread's poll when a stop is asked for.
+    private let wakeup: ZMQWakeup
 
-    init(settings: Settings, book: QuotaBook, metrics: AgentMetrics, logger: Logger) {
+    init(settings: Settings, book: QuotaBook, metrics: AgentMetrics, logger: Logger) throws {
+        wakeup = try ZMQWakeup()
         self.settings = settings
         self.book = book
         self.metrics = metrics
@@ -32,23 +35,29 @@ final class QuotaSubscriber: Sendable {
     }
 
     func start() {
-        started.store(true, ordering: .relaxed)
-        let thread = Thread { [self] in
-            do {
-                try run()
-            } catch {
-                logger.error("quota channel stopped: \(error); budgets are enforced from the last state received")
+        worker.withLockedValue { worker in
+            worker = WorkerThread(name: "tollgate-quota") { [self] in
+                do {
+                    try run()
+                } catch {
+                    logger.error("quota channel stopped: \(error); budgets are enforced from the last state received")
+                }
             }
-            finished.signal()
         }
-        thread.name = "tollgate-quota"
-        thread.start()
     }
 
-    func stop() {
-        guard started.load(ordering: .relaxed) else { return }
+    /// Closes the socket; returns once the thread has ended (at once if never started).
+    func stop() async {
         stopRequested.store(true, ordering: .relaxed)
-        finished.wait()
+        wakeup.wake()
+        await worker.withLockedValue { $0 }?.finished()
+    }
+
+    /// `stop` for a caller that is not async: blocks its thread until the thread has ended.
+    func stopAndWait() {
+        stopRequested.store(true, ordering: .relaxed)
+        wakeup.wake()
+        worker.withLockedValue { $0 }?.join()
     }
 
     private func run() throws {
@@ -58,19 +67,20 @@ final class QuotaSubscriber: Sendable {
             keyPair = try AgentKeys.loadOrCreate(secretKeyFile: secretKeyFile)
         }
         var socket = try connect(context, keyPair: keyPair)
-        var lastHeardMs = book.nowMs
+        let clock = book.clock
+        var lastHeard = clock.now
         while !stopRequested.load(ordering: .relaxed) {
-            if try socket.waitForInput(milliseconds: 100) {
+            if try socket.waitForInput(milliseconds: 100, wakeup: wakeup) {
                 while let frames = try socket.receive() {
-                    lastHeardMs = book.nowMs
+                    lastHeard = clock.now
                     handle(frames, socket: socket)
                 }
             }
-            if book.nowMs - lastHeardMs > settings.reconnectAfterSilenceMs {
+            if lastHeard.duration(to: clock.now) > settings.reconnectAfterSilence {
                 metrics.quotaReconnects.increment()
-                logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilenceMs / 1000) s; reconnecting")
+                logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilence.components.seconds) s; reconnecting")
                 socket = try connect(context, keyPair: keyPair)
-                lastHeardMs = book.nowMs
+                lastHeard = clock.now
             }
         }
     }

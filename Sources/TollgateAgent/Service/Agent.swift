@@ -1,35 +1,47 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
 import NIOSSL
 import Prometheus
+import ServiceLifecycle
 import TollgateCore
 import TollgateProviders
 
 /// The running agent: the proxy listener plus the usage shipper behind it.
-public final class Agent {
+///
+/// Run it in a `ServiceGroup` (`tollgate-agent run` does, with SIGTERM and SIGINT as its
+/// graceful-shutdown signals), or drive it with `start()` and `stop()`. Either way, shutdown
+/// goes in this order: stop accepting connections → wait for the requests in flight (up
+/// to `drain_timeout_ms`; the wait ends when the last one does) → flush their usage to the
+/// aggregator → close the quota channel and the event loops.
+public final class Agent: Service, Sendable {
     private let config: AgentConfig
     private let logger: Logger
+    /// Drain and shipping timeouts, quota freshness and windows all go by it.
+    private let clock: ServiceClock
     private let group: MultiThreadedEventLoopGroup
     private let metrics = AgentMetrics(registry: PrometheusCollectorRegistry())
     private let pipeline: UsagePipeline
     private let inFlight = InFlightRequests()
     private let quotaBook: QuotaBook
     private let quotaSubscriber: QuotaSubscriber
-    private var listeners: [Channel] = []
+    /// The bound listeners; `start` fills it, `stop` empties it (both from one caller at a time).
+    private let listeners = NIOLockedValueBox<[Channel]>([])
 
-    public init(config: AgentConfig, logger: Logger) throws {
+    public init(config: AgentConfig, logger: Logger, clock: ServiceClock = .system) throws {
         self.config = config
         self.logger = logger
+        self.clock = clock
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger)
+        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock)
         // Our own spend is in the aggregator's statuses once it was cut (within a flush
         // interval), shipped, committed and pushed back (milliseconds on a healthy link);
         // twice the interval plus 200 ms leaves room for a slow commit.
-        quotaBook = QuotaBook(reflectionDelayMs: 2 * Int64(config.flushIntervalMilliseconds) + 200)
-        quotaSubscriber = QuotaSubscriber(
+        quotaBook = QuotaBook(reflectionDelay: config.flushInterval * 2 + .milliseconds(200), clock: clock)
+        quotaSubscriber = try QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
             book: quotaBook, metrics: metrics, logger: logger)
     }
@@ -50,9 +62,9 @@ public final class Agent {
             meter: ExchangeMeter(prices: config.prices),
             keys: CallerKeyCache(identifier: KeyIdentifier(orgSecret: config.orgSecret)),
             upstreamTLS: try Self.upstreamTLSContext(config.intercept),
-            leafCertificates: Self.leafCertificates(config: config, logger: logger),
+            leafCertificates: Self.leafCertificates(config: config, clock: clock, logger: logger),
             gate: QuotaGate(book: quotaBook, settings: config.quota, prices: config.prices),
-            logger: logger)
+            clock: clock, logger: logger)
         pipeline.start()
         quotaSubscriber.start()
         let proxy = try listen(on: config.listen) { channel in
@@ -85,10 +97,10 @@ public final class Agent {
         do {
             channel = try bootstrap.bind(host: address.host, port: address.port).wait()
         } catch {
-            stop()
+            abandonStart()
             throw AgentError.cannotListen(address: address.description, reason: "\(error)")
         }
-        listeners.append(channel)
+        listeners.withLockedValue { $0.append(channel) }
         return HostPort(host: address.host, port: channel.localAddress?.port ?? address.port)
     }
 
@@ -107,7 +119,7 @@ public final class Agent {
 
     /// The CA in `<state_dir>/ca`, created on first start so HTTPS_PROXY works out of the
     /// box; without it provider hosts are refused rather than tunnelled past the meter.
-    static func leafCertificates(config: AgentConfig, logger: Logger) -> LeafCertificateCache? {
+    static func leafCertificates(config: AgentConfig, clock: ServiceClock, logger: Logger) -> LeafCertificateCache? {
         let directory = config.certificateAuthorityDirectory
         do {
             let certificate = CertificateAuthority.path(CertificateAuthority.certificateFileName, in: directory)
@@ -115,23 +127,47 @@ public final class Agent {
                 try CertificateAuthority.create().write(to: directory)
                 logger.notice("created the interception CA \(certificate); clients using HTTPS_PROXY must trust it (see `tollgate-agent ca init --help`)")
             }
-            return try LeafCertificateCache(authority: CertificateAuthority.load(from: directory))
+            return try LeafCertificateCache(authority: CertificateAuthority.load(from: directory), clock: clock)
         } catch {
             logger.error("HTTPS interception is off: \(error)")
             return nil
         }
     }
 
+    /// `Service`: starts, runs until the group shuts down gracefully (a signal) or is
+    /// cancelled, then stops in order.
+    public func run() async throws {
+        try start()
+        try? await gracefulShutdown()
+        logger.info("shutting down: draining requests in flight, then flushing usage")
+        await stop()
+    }
+
     /// Stops accepting requests, waits up to `drain_timeout_ms` for those in flight, then
-    /// flushes usage to the aggregator (what is not acknowledged stays spooled).
-    public func stop() {
-        for channel in listeners { try? channel.close().wait() }
-        listeners = []
-        let deadline = Date().addingTimeInterval(Double(config.drainTimeoutMilliseconds) / 1000)
-        while inFlight.current > 0 && Date() < deadline { usleep(10_000) }
-        if inFlight.current > 0 { logger.warning("closing \(inFlight.current) request(s) still in flight after drain_timeout_ms") }
-        pipeline.stop()
-        quotaSubscriber.stop()
+    /// flushes usage to the aggregator (what is not acknowledged stays spooled) and closes
+    /// the quota channel and the event loops.
+    public func stop() async {
+        closeListeners()
+        if await !inFlight.drained(within: config.drainTimeout, clock: clock) {
+            logger.warning("closing \(inFlight.current) request(s) still in flight after drain_timeout_ms")
+        }
+        await pipeline.stop()
+        await quotaSubscriber.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Undoes a `start` that could not bind: nothing was accepted, so nothing to drain.
+    private func abandonStart() {
+        closeListeners()
+        pipeline.stopAndWait()
+        quotaSubscriber.stopAndWait()
         try? group.syncShutdownGracefully()
+    }
+
+    /// Closes the listening sockets: connections already accepted stay open.
+    private func closeListeners() {
+        for channel in listeners.withLockedValue({ channels in defer { channels = [] }; return channels }) {
+            try? channel.close().wait()
+        }
     }
 }

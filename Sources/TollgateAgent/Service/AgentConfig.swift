@@ -11,14 +11,14 @@ public struct AgentConfig: Sendable {
     /// `/healthz`, `/metrics` and `/status`; loopback unless configured otherwise.
     public var adminListen = HostPort(host: "127.0.0.1", port: 8788)
     /// How long SIGTERM waits for in-flight requests before closing them.
-    public var drainTimeoutMilliseconds = 10_000
+    public var drainTimeout = Duration.seconds(10)
     public var stateDirectory = "/var/lib/tollgate-agent"
     /// The HMAC key that turns API keys into `key_id`s; identical on every agent.
     public var orgSecret: [UInt8] = []
     public var upstreams = Upstreams()
     public var aggregatorEndpoint = "tcp://127.0.0.1:7600"
     public var aggregatorSecurity = AggregatorSecurity.insecurePlaintext
-    public var flushIntervalMilliseconds = 250
+    public var flushInterval = Duration.milliseconds(250)
     /// A batch is cut early once it holds this many cells.
     public var maxBatchCells = 50_000
     /// Slots in the ring between the event loops and the shipper (about 250 bytes each,
@@ -28,13 +28,13 @@ public struct AgentConfig: Sendable {
     /// Above this, never-sent spooled batches are merged; past it even then, the agent warns.
     public var spoolMaxBytes = 256 << 20
     public var maxRequestBodyBytes = 32 << 20
-    public var connectTimeoutMilliseconds = 10_000
+    public var connectTimeout = Duration.seconds(10)
     /// A client must finish sending a request head within this (slowloris defence).
-    public var headerTimeoutMilliseconds = 10_000
+    public var headerTimeout = Duration.seconds(10)
     /// A keep-alive client connection with no request in flight is closed after this.
-    public var clientIdleTimeoutMilliseconds = 60_000
+    public var clientIdleTimeout = Duration.seconds(60)
     /// A provider that sends nothing for this long mid-response is given up on.
-    public var upstreamIdleTimeoutMilliseconds = 300_000
+    public var upstreamIdleTimeout = Duration.seconds(300)
     public var prices: PriceCatalog = DefaultPriceCatalog.load()
     /// This host's default attribution (team, environment…), overridable per request.
     public var attribution = Attribution()
@@ -92,7 +92,7 @@ public struct AgentConfig: Sendable {
         try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept", "quota"])
         listen = try root.hostPort("listen", default: listen)
         adminListen = try root.hostPort("admin_listen", default: adminListen)
-        drainTimeoutMilliseconds = try root.int("drain_timeout_ms", default: drainTimeoutMilliseconds, range: 0...600_000)
+        drainTimeout = try root.milliseconds("drain_timeout_ms", default: drainTimeout, range: 0...600_000)
         stateDirectory = try root.string("state_dir", default: stateDirectory)
         let secretFile = try root.requiredString(
             "org_secret_file",
@@ -139,12 +139,12 @@ public struct AgentConfig: Sendable {
                 throw ConfigError.invalid(key: section.keyPath("on_stale"), value: onStale, expected: "allow or deny")
             }
             quota.onStale = stale
-            quota.staleAfterMilliseconds = try section.int("stale_after_ms", default: quota.staleAfterMilliseconds, range: 1_000...86_400_000)
+            quota.staleAfter = try section.milliseconds("stale_after_ms", default: quota.staleAfter, range: 1_000...86_400_000)
             quota.defaultMaxOutputTokens = try section.int("default_max_output_tokens", default: quota.defaultMaxOutputTokens, range: 1...10_000_000)
         }
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells", "ring_capacity"])
-            flushIntervalMilliseconds = try section.int("flush_interval_ms", default: flushIntervalMilliseconds, range: 10...60_000)
+            flushInterval = try section.milliseconds("flush_interval_ms", default: flushInterval, range: 10...60_000)
             maxBatchCells = try section.int("max_batch_cells", default: maxBatchCells, range: 1...1_000_000)
             ringCapacity = try section.int("ring_capacity", default: ringCapacity, range: 64...(1 << 22))
         }
@@ -156,10 +156,10 @@ public struct AgentConfig: Sendable {
             try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms", "header_timeout_ms",
                                                     "client_idle_timeout_ms", "upstream_idle_timeout_ms"])
             maxRequestBodyBytes = try section.int("max_request_body_bytes", default: maxRequestBodyBytes, range: 1024...(1 << 30))
-            connectTimeoutMilliseconds = try section.int("connect_timeout_ms", default: connectTimeoutMilliseconds, range: 100...120_000)
-            headerTimeoutMilliseconds = try section.int("header_timeout_ms", default: headerTimeoutMilliseconds, range: 100...600_000)
-            clientIdleTimeoutMilliseconds = try section.int("client_idle_timeout_ms", default: clientIdleTimeoutMilliseconds, range: 100...3_600_000)
-            upstreamIdleTimeoutMilliseconds = try section.int("upstream_idle_timeout_ms", default: upstreamIdleTimeoutMilliseconds, range: 100...3_600_000)
+            connectTimeout = try section.milliseconds("connect_timeout_ms", default: connectTimeout, range: 100...120_000)
+            headerTimeout = try section.milliseconds("header_timeout_ms", default: headerTimeout, range: 100...600_000)
+            clientIdleTimeout = try section.milliseconds("client_idle_timeout_ms", default: clientIdleTimeout, range: 100...3_600_000)
+            upstreamIdleTimeout = try section.milliseconds("upstream_idle_timeout_ms", default: upstreamIdleTimeout, range: 100...3_600_000)
         }
         if let section = try root.section("pricing") {
             try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])

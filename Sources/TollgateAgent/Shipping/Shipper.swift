@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import TollgateCore
 import TollgateWire
 
@@ -15,7 +15,7 @@ final class Shipper: @unchecked Sendable {
     struct Settings {
         var endpoint: String
         var stateDirectory: String
-        var flushIntervalMs: Int64
+        var flushInterval: Duration
         var maxBatchCells: Int
         var spoolMaxBytes: Int
         var security: AgentConfig.AggregatorSecurity
@@ -24,52 +24,69 @@ final class Shipper: @unchecked Sendable {
     /// With batches waiting and no reply for this long, the socket is replaced: libzmq does
     /// not retry a CurveZMQ handshake the aggregator refused (say, before this agent's key
     /// was allowlisted), so only a fresh socket gets a second chance.
-    static let reconnectAfterSilenceMs: Int64 = 10_000
+    static let reconnectAfterSilence = Duration.seconds(10)
+    /// Recorded usage reaches events.log within this, and shutdown is noticed within it.
+    static let tick = Duration.milliseconds(10)
 
     private let settings: Settings
     private let recorder: UsageRecorder
     private let metrics: AgentMetrics
     private let logger: Logger
+    /// Cuts, resends, reconnects and the drain deadline all go by it.
+    private let clock: ServiceClock
     let agentID: String
     private var identity: AgentIdentity
-    private var lastSpoolErrorLogMs: Int64 = 0
+    private var lastSpoolErrorLog: ServiceClock.Instant?
     private var ringFullWaitsCounted = 0
     private let spool: Spool
-    private let stopRequested = Atomic<Bool>(false)
-    private let drainDeadlineMs = Atomic<Int64>(.max)
-    private let finished = DispatchSemaphore(value: 0)
-    let status = Mutex(ShipperStatus())
+    /// When to give up waiting for acks after a stop was asked for; nil while running.
+    private let drainDeadline = NIOLockedValueBox<ServiceClock.Instant?>(nil)
+    private let worker = NIOLockedValueBox<WorkerThread?>(nil)
+    /// Interrupts the thread's poll when a stop is asked for.
+    private let wakeup: ZMQWakeup
+    let status = NIOLockedValueBox(ShipperStatus())
 
-    init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: AgentMetrics, logger: Logger) throws {
+    init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: AgentMetrics, logger: Logger,
+         clock: ServiceClock = .system) throws {
         self.settings = settings
+        self.clock = clock
         self.recorder = recorder
         self.metrics = metrics
         self.logger = logger
         agentID = identity.agentID
         self.identity = identity
         spool = try Spool(stateDirectory: settings.stateDirectory)
+        wakeup = try ZMQWakeup()
     }
 
     func start() {
-        let thread = Thread { [self] in
-            do {
-                try run()
-            } catch {
-                metrics.shipperFailures.increment()
-                logger.critical("usage shipper stopped: \(error)")
+        worker.withLockedValue { worker in
+            worker = WorkerThread(name: "tollgate-shipper") { [self] in
+                do {
+                    try run()
+                } catch {
+                    metrics.shipperFailures.increment()
+                    logger.critical("usage shipper stopped: \(error)")
+                }
             }
-            finished.signal()
         }
-        thread.name = "tollgate-shipper"
-        thread.start()
     }
 
     /// Cuts what is recorded and waits up to `drainTimeout` for the aggregator's acks.
     /// Whatever is still unacknowledged stays in the spool for the next start.
-    func stop(drainTimeout: TimeInterval = 5) {
-        drainDeadlineMs.store(Self.nowMs() + Int64(drainTimeout * 1000), ordering: .relaxed)
-        stopRequested.store(true, ordering: .relaxed)
-        finished.wait()
+    func stop(drainTimeout: Duration) async {
+        await requestStop(drainTimeout: drainTimeout)?.finished()
+    }
+
+    /// `stop` for a caller that is not async: blocks its thread until the shipper is done.
+    func stopAndWait(drainTimeout: Duration) {
+        requestStop(drainTimeout: drainTimeout)?.join()
+    }
+
+    private func requestStop(drainTimeout: Duration) -> WorkerThread? {
+        drainDeadline.withLockedValue { $0 = clock.now.advanced(by: drainTimeout) }
+        wakeup.wake()
+        return worker.withLockedValue { $0 }
     }
 
     // MARK: The shipper thread
@@ -87,23 +104,25 @@ final class Shipper: @unchecked Sendable {
             keyPair = nil
         }
         var socket = try connect(context, keyPair: keyPair)
-        var lastHeardMs = Self.nowMs()
+        var lastHeard = clock.now
         logger.info("shipping usage to \(settings.endpoint) as agent \(agentID)\(keyPair.map { " with CurveZMQ key \($0.publicKey)" } ?? " in plaintext")")
 
-        var nextCutMs = Self.nowMs() + settings.flushIntervalMs
+        var nextCut = clock.now.advanced(by: settings.flushInterval)
         while true {
-            let stopping = stopRequested.load(ordering: .relaxed)
-            // Wake often enough that recorded usage reaches events.log within milliseconds.
-            if try socket.waitForInput(milliseconds: stopping ? 5 : 10) {
+            let drainDeadline = drainDeadline.withLockedValue { $0 }
+            let stopping = drainDeadline != nil
+            // The socket's poll is the loop's pace (ZeroMQ sockets cannot join a Swift wait),
+            // short so recorded usage reaches events.log within milliseconds; a stop wakes it.
+            if try socket.waitForInput(milliseconds: Int(Self.tick.wholeMilliseconds) / (stopping ? 2 : 1), wakeup: wakeup) {
                 while let frames = try socket.receive() { handleReply(frames, window: &window) }
-                lastHeardMs = Self.nowMs()
+                lastHeard = clock.now
             }
-            if !window.isEmpty && Self.nowMs() - lastHeardMs > Self.reconnectAfterSilenceMs {
+            if !window.isEmpty && lastHeard.duration(to: clock.now) > Self.reconnectAfterSilence {
                 metrics.reconnects.increment()
-                logger.warning("no reply from the aggregator at \(settings.endpoint) for \(Self.reconnectAfterSilenceMs / 1000) s; reconnecting (if it keeps refusing, check that this agent's public key is in its authorized_keys_dir)")
+                logger.warning("no reply from the aggregator at \(settings.endpoint) for \(Self.reconnectAfterSilence.components.seconds) s; reconnecting (if it keeps refusing, check that this agent's public key is in its authorized_keys_dir)")
                 socket = try connect(context, keyPair: keyPair)
                 window.resend(from: 0)
-                lastHeardMs = Self.nowMs()
+                lastHeard = clock.now
             }
 
             let events = recorder.drain()
@@ -122,30 +141,30 @@ final class Shipper: @unchecked Sendable {
                 metrics.eventsMetered.increment(by: Int64(events.count))
             }
 
-            var now = Self.nowMs()
-            if now >= nextCutMs || stopping || accumulator.count >= settings.maxBatchCells {
+            var now = clock.now
+            if now >= nextCut || stopping || accumulator.count >= settings.maxBatchCells {
                 if !accumulator.isEmpty {
                     do {
-                        try cut(&accumulator, window: &window, nowMs: now)
+                        try cut(&accumulator, window: &window)
                     } catch {
                         spoolFailed(error)
                     }
                 }
-                nextCutMs = now + settings.flushIntervalMs
+                nextCut = now.advanced(by: settings.flushInterval)
             }
 
-            now = Self.nowMs()
-            for batch in window.due(nowMs: now) {
+            now = clock.now
+            for batch in window.due(now: now) {
                 let frames = try UsageBatchCodec.frames(agentID: agentID, seq: batch.seq, floorSeq: window.floorSeq ?? batch.seq, payload: batch.payload)
                 guard try socket.send(frames) else { break }
-                window.markSent(seq: batch.seq, nowMs: now)
+                window.markSent(seq: batch.seq, at: now)
                 metrics.batchesSent.increment()
             }
             publishStatus(window: window, pendingCells: accumulator.count)
 
-            if stopping {
+            if let drainDeadline {
                 if window.isEmpty && accumulator.isEmpty { break }
-                if now >= drainDeadlineMs.load(ordering: .relaxed) {
+                if now >= drainDeadline {
                     logger.warning("stopping with \(window.count) unacknowledged batches in the spool; they are sent on the next start")
                     break
                 }
@@ -191,10 +210,10 @@ final class Shipper: @unchecked Sendable {
 
     /// Makes the accumulated cells a durable, numbered batch. The order matters for
     /// recovery: batch file first, then the identity's next seq, then clearing events.log.
-    private func cut(_ accumulator: inout CellAccumulator, window: inout ShipperWindow, nowMs: Int64) throws {
+    private func cut(_ accumulator: inout CellAccumulator, window: inout ShipperWindow) throws {
         let seq = identity.nextSeq
         let cells = accumulator.drain()
-        let payload = try UsageBatchCodec.encodePayload(cells, createdUnixMs: nowMs)
+        let payload = try UsageBatchCodec.encodePayload(cells, createdUnixMs: clock.unixMilliseconds)
         do {
             try spool.write(SpooledBatch(seq: seq, payload: payload))
         } catch {
@@ -214,12 +233,12 @@ final class Shipper: @unchecked Sendable {
         }
         metrics.batchesCut.increment()
         metrics.cellsCut.increment(by: Int64(cells.count))
-        if spool.totalBytes > settings.spoolMaxBytes { try mergeNeverSent(window: &window, nowMs: nowMs) }
+        if spool.totalBytes > settings.spoolMaxBytes { try mergeNeverSent(window: &window) }
     }
 
     /// During a long outage, folds the batches that were never sent into one: cells are
     /// sums, so nothing is lost, and the spool stops growing with the number of flushes.
-    private func mergeNeverSent(window: inout ShipperWindow, nowMs: Int64) throws {
+    private func mergeNeverSent(window: inout ShipperWindow) throws {
         let tail = window.neverSentTail
         if tail.count >= 2, let first = tail.first?.seq, let last = tail.last?.seq {
             var merged = CellAccumulator()
@@ -227,7 +246,7 @@ final class Shipper: @unchecked Sendable {
                 for cell in try UsageBatchCodec.decodePayload(batch.payload) { merged.add(cell) }
             }
             let seq = identity.nextSeq
-            let payload = try UsageBatchCodec.encodePayload(merged.drain(), createdUnixMs: nowMs)
+            let payload = try UsageBatchCodec.encodePayload(merged.drain(), createdUnixMs: clock.unixMilliseconds)
             try spool.write(SpooledBatch(seq: seq, payload: payload, supersedes: first...last))
             // Durable from here: the window must switch to the merged batch whatever else
             // fails, or the same usage would be shipped twice.
@@ -250,9 +269,9 @@ final class Shipper: @unchecked Sendable {
 
     private func spoolFailed(_ error: Error) {
         metrics.spoolWriteErrors.increment()
-        let now = Self.nowMs()
-        if now - lastSpoolErrorLogMs > 10_000 {
-            lastSpoolErrorLogMs = now
+        let now = clock.now
+        if lastSpoolErrorLog.map({ $0.duration(to: now) > .seconds(10) }) ?? true {
+            lastSpoolErrorLog = now
             logger.error("\(error); usage is kept in memory and written when the disk recovers")
         }
     }
@@ -267,7 +286,7 @@ final class Shipper: @unchecked Sendable {
         case .ack(let seq):
             for released in window.acknowledge(upTo: seq) { spool.remove(released) }
             metrics.batchesAcked.increment()
-            status.withLock { $0.lastAckUnixMs = Self.nowMs() }
+            status.withLockedValue { $0.lastAckUnixMs = clock.unixMilliseconds }
         case .nack(let seq, let expected, let reason):
             metrics.batchesNacked.increment()
             logger.warning("aggregator refused batch \(seq): \(reason)")
@@ -284,15 +303,13 @@ final class Shipper: @unchecked Sendable {
         metrics.ringFullWaits.increment(by: Int64(fullWaits - ringFullWaitsCounted))
         ringFullWaitsCounted = fullWaits
         metrics.ringEvents.set(to: Double(recorder.approximateCount))
-        status.withLock { status in
+        status.withLockedValue { status in
             status.unackedBatches = window.count
             status.spoolBytes = spool.totalBytes
             status.spoolOverBound = spool.totalBytes > settings.spoolMaxBytes
             status.pendingCells = pendingCells
         }
     }
-
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 }
 
 /// What the shipper reports at `/status`.

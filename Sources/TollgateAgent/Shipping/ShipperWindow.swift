@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 import TollgateWire
 
 /// The shipper's bookkeeping as a value: every unacknowledged batch in seq order, which of
@@ -11,7 +12,7 @@ struct ShipperWindow {
         let seq: UInt64
         let payload: CompressedPayload
         /// When it was last handed to the socket; nil means not yet, or due again.
-        var sentAtMs: Int64?
+        var sentAt: ServiceClock.Instant?
     }
 
     private(set) var batches: [Batch] = []
@@ -19,15 +20,16 @@ struct ShipperWindow {
     /// the aggregator cannot have applied them and they may safely be merged.
     private(set) var highestSentSeq: UInt64 = 0
     let maxInFlight: Int
-    let baseTimeoutMs: Int64
-    let maxTimeoutMs: Int64
-    private(set) var timeoutMs: Int64
+    let baseTimeout: Duration
+    let maxTimeout: Duration
+    /// How long the oldest batch out waits for its ack before everything out is sent again.
+    private(set) var timeout: Duration
 
-    init(maxInFlight: Int = 16, baseTimeoutMs: Int64 = 2_000, maxTimeoutMs: Int64 = 30_000) {
+    init(maxInFlight: Int = 16, baseTimeout: Duration = .seconds(2), maxTimeout: Duration = .seconds(30)) {
         self.maxInFlight = maxInFlight
-        self.baseTimeoutMs = baseTimeoutMs
-        self.maxTimeoutMs = maxTimeoutMs
-        timeoutMs = baseTimeoutMs
+        self.baseTimeout = baseTimeout
+        self.maxTimeout = maxTimeout
+        timeout = baseTimeout
     }
 
     var isEmpty: Bool { batches.isEmpty }
@@ -38,7 +40,7 @@ struct ShipperWindow {
     /// Adds a batch that may already have been sent before a restart (`possiblySent`).
     mutating func append(seq: UInt64, payload: CompressedPayload, possiblySent: Bool = false) {
         precondition(batches.last.map { $0.seq < seq } ?? true, "batches are appended in sequence order")
-        batches.append(Batch(seq: seq, payload: payload, sentAtMs: nil))
+        batches.append(Batch(seq: seq, payload: payload, sentAt: nil))
         if possiblySent { highestSentSeq = max(highestSentSeq, seq) }
     }
 
@@ -47,29 +49,29 @@ struct ShipperWindow {
     mutating func acknowledge(upTo seq: UInt64) -> [UInt64] {
         let released = batches.prefix { $0.seq <= seq }.map(\.seq)
         batches.removeFirst(released.count)
-        if !released.isEmpty { timeoutMs = baseTimeoutMs }
+        if !released.isEmpty { timeout = baseTimeout }
         return released
     }
 
     /// The aggregator wants an earlier batch first: everything from there is due again.
     mutating func resend(from seq: UInt64) {
-        for index in batches.indices where batches[index].seq >= seq { batches[index].sentAtMs = nil }
+        for index in batches.indices where batches[index].seq >= seq { batches[index].sentAt = nil }
     }
 
     /// Batches to send now, oldest first: the in-flight prefix's unsent batches, or all of
     /// them once the oldest has waited longer than the timeout (the connection may have
     /// lost it, or the aggregator restarted).
-    mutating func due(nowMs: Int64) -> [Batch] {
+    mutating func due(now: ServiceClock.Instant) -> [Batch] {
         let inFlight = min(maxInFlight, batches.count)
-        if let oldest = batches.prefix(inFlight).compactMap(\.sentAtMs).min(), nowMs - oldest >= timeoutMs {
-            timeoutMs = min(timeoutMs * 2, maxTimeoutMs)
-            for index in 0..<inFlight { batches[index].sentAtMs = nil }
+        if let oldest = batches.prefix(inFlight).compactMap(\.sentAt).min(), oldest.duration(to: now) >= timeout {
+            timeout = min(timeout * 2, maxTimeout)
+            for index in 0..<inFlight { batches[index].sentAt = nil }
         }
-        return batches.prefix(inFlight).filter { $0.sentAtMs == nil }
+        return batches.prefix(inFlight).filter { $0.sentAt == nil }
     }
 
-    mutating func markSent(seq: UInt64, nowMs: Int64) {
-        if let index = batches.firstIndex(where: { $0.seq == seq }) { batches[index].sentAtMs = nowMs }
+    mutating func markSent(seq: UInt64, at now: ServiceClock.Instant) {
+        if let index = batches.firstIndex(where: { $0.seq == seq }) { batches[index].sentAt = now }
         highestSentSeq = max(highestSentSeq, seq)
     }
 

@@ -10,6 +10,8 @@ struct APIRouter: Sendable {
     var budgets: BudgetBoard? = nil
     /// Required on every `/v1/budgets` request when set.
     var token: APIToken? = nil
+    /// Where "now" is for a usage query without `until`.
+    var clock: ServiceClock = .system
 
     struct Response {
         var status: HTTPResponseStatus
@@ -36,7 +38,7 @@ struct APIRouter: Sendable {
     }
 
     private func usage(_ query: [String: String]) -> Response {
-        let now = Int64(Date().timeIntervalSince1970)
+        let now = clock.unixSeconds
         let since: Int64, until: Int64
         do {
             since = try TimeExpression.parse(query["since"] ?? "0", now: now)

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import TollgateCore
 
 /// A change in budget statuses, as observers receive it.
@@ -31,8 +32,8 @@ public struct BudgetUpdate: Sendable, Equatable {
 public final class BudgetBoard: @unchecked Sendable {
     private let store: UsageStore
     private let alerts: BudgetAlerts
-    private let clock: @Sendable () -> Date
-    private let lock = NSLock()
+    private let clock: ServiceClock
+    private let lock = NIOLock()
     private var observers: [@Sendable (BudgetUpdate) -> Void] = []
     /// (budget, window start, level) already fired: skips the RocksDB check on every batch.
     private var fired: Set<AlertMark> = []
@@ -51,13 +52,13 @@ public final class BudgetBoard: @unchecked Sendable {
     }
 
     /// `clock` is injectable so tests (and window boundaries) run on a manual clock.
-    public init(store: UsageStore, alerts: BudgetAlerts, clock: @escaping @Sendable () -> Date = { Date() }) {
+    public init(store: UsageStore, alerts: BudgetAlerts, clock: ServiceClock = .system) {
         self.store = store
         self.alerts = alerts
         self.clock = clock
     }
 
-    public var now: Int64 { Int64(clock().timeIntervalSince1970.rounded(.down)) }
+    public var now: Int64 { clock.unixSeconds }
 
     /// Calls `observer` after every committed batch that added spend to a budget (on the
     /// ingest commit thread: hand off, don't block) and after every budget or exemption change

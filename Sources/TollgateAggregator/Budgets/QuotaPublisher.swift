@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import TollgateCore
 import TollgateWire
 
@@ -11,18 +12,19 @@ import TollgateWire
 final class QuotaPublisher {
     private let socket: ZMQSocket
     private let metrics: AggregatorMetrics
-    private let snapshotInterval: TimeInterval
-    private let clock: @Sendable () -> Date
+    private let snapshotInterval: Duration
+    private let clock: ServiceClock
     private var version: UInt64 = 0
-    private var nextSnapshot = Date.distantPast
+    /// Nil until the first snapshot, which goes out on the first turn.
+    private var nextSnapshot: ServiceClock.Instant?
     /// A snapshot was due but could not be read.
     private var pendingSnapshot = false
-    private let queueLock = NSLock()
+    private let queueLock = NIOLock()
     private var queuedStatuses: [String: BudgetStatus] = [:]
     private var queuedRemovals: Set<String> = []
 
     /// `socket` is an XPUB, already secured and bound by the caller.
-    init(socket: ZMQSocket, metrics: AggregatorMetrics, snapshotInterval: TimeInterval, clock: @escaping @Sendable () -> Date = { Date() }) throws {
+    init(socket: ZMQSocket, metrics: AggregatorMetrics, snapshotInterval: Duration, clock: ServiceClock = .system) throws {
         self.socket = socket
         self.metrics = metrics
         self.snapshotInterval = snapshotInterval
@@ -64,23 +66,23 @@ final class QuotaPublisher {
             // XPUB hands up subscriptions as frames starting with 1 (0 = unsubscribe).
             if frames.first?.first == 1 { subscribed = true }
         }
-        let now = clock()
+        let now = clock.now
         if subscribed { metrics.quotaSnapshotRequests.increment() }
-        if subscribed || pendingSnapshot || now >= nextSnapshot {
+        if subscribed || pendingSnapshot || nextSnapshot.map({ now >= $0 }) ?? true {
             guard let statuses = snapshot() else {
                 pendingSnapshot = true
                 return
             }
             pendingSnapshot = false
             publish(budgets: statuses, removed: [], isSnapshot: true)
-            nextSnapshot = now.addingTimeInterval(snapshotInterval)
+            nextSnapshot = now.advanced(by: snapshotInterval)
         }
     }
 
     private func publish(budgets: [BudgetStatus], removed: [String], isSnapshot: Bool) {
         version += 1
         let message = QuotaUpdateMessage(version: version, isSnapshot: isSnapshot, budgets: budgets, removedBudgetIDs: removed,
-                                         issuedAtMilliseconds: Int64(clock().timeIntervalSince1970 * 1000))
+                                         issuedAtMilliseconds: clock.unixMilliseconds)
         do {
             // XPUB never blocks: a subscriber that cannot keep up loses messages, sees the
             // version gap and asks for a snapshot.

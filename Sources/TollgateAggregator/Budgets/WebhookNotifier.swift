@@ -15,9 +15,9 @@ public final class WebhookNotifier: @unchecked Sendable {
         public var url: URL
         public var maxAttempts: Int
         /// Delay before the second attempt; doubled for each further one, capped at a minute.
-        public var firstRetryDelay: TimeInterval
+        public var firstRetryDelay: Duration
 
-        public init(url: URL, maxAttempts: Int = 5, firstRetryDelay: TimeInterval = 1) {
+        public init(url: URL, maxAttempts: Int = 5, firstRetryDelay: Duration = .seconds(1)) {
             self.url = url
             self.maxAttempts = maxAttempts
             self.firstRetryDelay = firstRetryDelay
@@ -55,8 +55,14 @@ public final class WebhookNotifier: @unchecked Sendable {
     }
 
     /// Blocks until every alert sent so far was delivered or given up on (tests, shutdown).
-    public func waitUntilIdle(timeout: TimeInterval) -> Bool {
-        idle.wait(timeout: .now() + timeout) == .success
+    public func waitUntilIdle(timeout: Duration) -> Bool {
+        idle.wait(timeout: .now() + .milliseconds(Int(timeout.wholeMilliseconds))) == .success
+    }
+
+    /// How long to wait after failed attempt `number` (from 1): the first delay, doubled
+    /// for each further attempt, capped at a minute.
+    static func retryDelay(after number: Int, first: Duration) -> Duration {
+        min(.seconds(60), first * (1 << min(number - 1, 20)))
     }
 
     private func attempt(_ body: Data, number: Int) {
@@ -79,9 +85,11 @@ public final class WebhookNotifier: @unchecked Sendable {
                 idle.leave()
                 return
             }
-            let delay = min(60, settings.firstRetryDelay * pow(2, Double(number - 1)))
-            logger.warning("alert webhook attempt \(number) failed (\(reason)); retrying in \(delay) s")
-            queue.asyncAfter(deadline: .now() + delay) { self.attempt(body, number: number + 1) }
+            let delay = Self.retryDelay(after: number, first: settings.firstRetryDelay)
+            logger.warning("alert webhook attempt \(number) failed (\(reason)); retrying in \(delay)")
+            // A dispatch timer, not a Task sleeping on a clock: callers that block on
+            // `waitUntilIdle` may be holding every thread of the cooperative pool.
+            queue.asyncAfter(deadline: .now() + .milliseconds(Int(delay.wholeMilliseconds))) { self.attempt(body, number: number + 1) }
         }.resume()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import Synchronization
 import TollgateCore
 import TollgateWire
@@ -22,15 +23,17 @@ final class IngestServer: Sendable {
     private let budgets: BudgetBoard?
     private let metrics: AggregatorMetrics
     private let logger: Logger
+    /// Allowlist reloads and quota snapshots go by it.
+    private let clock: ServiceClock
     private let stopRequested = Atomic<Bool>(false)
-    private let finished = DispatchSemaphore(value: 0)
-    private let bound = DispatchSemaphore(value: 0)
-    private let boundResult = Mutex<Result<Bound, Error>?>(nil)
+    private let worker = NIOLockedValueBox<WorkerThread?>(nil)
+    /// Interrupts the socket thread's poll when a stop is asked for.
+    private let wakeup: ZMQWakeup
 
     /// Where and how often budget statuses are published; nil runs without a quota channel.
     struct QuotaSettings: Sendable {
         var endpoint: String
-        var snapshotInterval: TimeInterval
+        var snapshotInterval: Duration
     }
 
     /// The endpoints actually bound (ports resolved when configured as 0 or `*`).
@@ -43,10 +46,12 @@ final class IngestServer: Sendable {
     static let commitQueueDepth = 16
 
     /// How often the authorized-keys directory is re-read.
-    static let allowlistReloadSeconds: TimeInterval = 5
+    static let allowlistReload = Duration.seconds(5)
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
-         budgets: BudgetBoard? = nil, metrics: AggregatorMetrics, logger: Logger) {
+         budgets: BudgetBoard? = nil, metrics: AggregatorMetrics, logger: Logger, clock: ServiceClock = .system) throws {
+        wakeup = try ZMQWakeup()
+        self.clock = clock
         self.endpoint = endpoint
         self.quota = quota
         self.security = security
@@ -58,22 +63,26 @@ final class IngestServer: Sendable {
 
     /// Starts the ingest threads; returns the endpoints actually bound, or the bind error.
     func start() throws -> Bound {
-        let thread = Thread { [self] in
-            run()
-            finished.signal()
-        }
-        thread.name = "tollgate-ingest"
-        thread.start()
-        bound.wait()
-        return try boundResult.withLock { $0! }.get()
+        let (thread, bound) = try WorkerThread.start(name: "tollgate-ingest") { [self] ready in run(ready) }
+        worker.withLockedValue { $0 = thread }
+        return bound
     }
 
-    func stop() {
+    /// Returns once batches already received are committed and the sockets are closed.
+    func stop() async {
         stopRequested.store(true, ordering: .relaxed)
-        finished.wait()
+        wakeup.wake()
+        await worker.withLockedValue { $0 }?.finished()
     }
 
-    private func run() {
+    /// `stop` for a caller that is not async: blocks its thread until done.
+    func stopAndWait() {
+        stopRequested.store(true, ordering: .relaxed)
+        wakeup.wake()
+        worker.withLockedValue { $0 }?.join()
+    }
+
+    private func run(_ ready: @Sendable (Result<Bound, Error>) -> Void) {
         let context = ZMQContext()
         let socket: ZMQSocket
         var authenticator: ZAPAuthenticator?
@@ -95,7 +104,7 @@ final class IngestServer: Sendable {
                 try xpub.set(.maxMessageBytes(4096))
                 if authenticator != nil { try secureAsServer(xpub) }
                 try xpub.bind(quota.endpoint)
-                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval)
+                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval, clock: clock)
                 budgets?.addObserver { update in
                     quotaPublisher.enqueue(changed: update.statuses, removed: update.removedBudgetIDs)
                 }
@@ -103,18 +112,15 @@ final class IngestServer: Sendable {
                 quotaSocket = xpub
             }
             (replies, stage) = try startCommitStage(context)
-            boundResult.withLock { $0 = .success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)) }
-            bound.signal()
+            ready(.success(Bound(usage: socket.lastEndpoint, quota: quotaSocket?.lastEndpoint)))
         } catch {
-            boundResult.withLock { $0 = .failure(error) }
-            bound.signal()
-            return
+            return ready(.failure(error))
         }
         defer { authenticator?.stop() }
-        var nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
+        var nextReload = clock.now.advanced(by: Self.allowlistReload)
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50)
+                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50, wakeup: wakeup)
                 if ready[0] {
                     // A bounded turn, so the replies of committed batches go out promptly
                     // even while agents keep sending.
@@ -139,9 +145,9 @@ final class IngestServer: Sendable {
                 metrics.socketErrors.increment()
                 logger.error("usage socket error: \(error)")
             }
-            if let authenticator, Date() >= nextReload {
+            if let authenticator, clock.now >= nextReload {
                 reloadAllowlist(authenticator)
-                nextReload = Date().addingTimeInterval(Self.allowlistReloadSeconds)
+                nextReload = clock.now.advanced(by: Self.allowlistReload)
             }
         }
         // Batches already received still commit; their acks go out if the agent is still

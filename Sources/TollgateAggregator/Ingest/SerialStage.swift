@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 
 /// One thread that processes items in the order they were submitted, behind a bounded
 /// queue: the second stage of the ingest pipeline, so batches commit (WAL write, fsync,
@@ -14,16 +15,13 @@ public final class SerialStage<Item: Sendable>: @unchecked Sendable {
     private var queue: [Item] = []
     private var closed = false
     private let capacity: Int
-    private let finished = DispatchSemaphore(value: 0)
+    private var worker: WorkerThread!
 
     public init(name: String, capacity: Int, process: @escaping @Sendable ([Item]) -> Void) {
         self.capacity = max(1, capacity)
-        let thread = Thread { [self] in
+        worker = WorkerThread(name: name) { [self] in
             while let items = next() { process(items) }
-            finished.signal()
         }
-        thread.name = name
-        thread.start()
     }
 
     /// Queues `item`, waiting while the queue is full. Not after `finish`.
@@ -42,7 +40,7 @@ public final class SerialStage<Item: Sendable>: @unchecked Sendable {
             closed = true
             condition.broadcast()
         }
-        finished.wait()
+        worker.join()
     }
 
     /// Everything queued, once there is something; nil once finished and drained.

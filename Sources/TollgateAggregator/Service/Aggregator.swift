@@ -1,10 +1,18 @@
 import Logging
 import NIOPosix
 import Prometheus
+import ServiceLifecycle
 import TollgateCore
 
 /// The running aggregator: usage ingest over ZeroMQ and the HTTP API over one store.
-public final class Aggregator {
+///
+/// Run it in a `ServiceGroup` (`tollgate serve` does, with SIGTERM and SIGINT as its
+/// graceful-shutdown signals), or drive it with `start()` and `stop()`. Shutdown closes the
+/// API, then ingest: batches already received still commit and are acknowledged.
+///
+/// `@unchecked Sendable`: `APIServer` keeps its channel in a `var` that `start` sets and
+/// `stop` clears, and nobody runs those two at once.
+public final class Aggregator: Service, @unchecked Sendable {
     private let config: AggregatorConfig
     private let logger: Logger
     private let metrics = AggregatorMetrics(registry: PrometheusCollectorRegistry())
@@ -15,7 +23,8 @@ public final class Aggregator {
     /// Every budget's status; observe it to push quota state to agents.
     public let budgets: BudgetBoard
 
-    public init(config: AggregatorConfig, logger: Logger) throws {
+    /// `clock` decides budget windows and quota snapshots.
+    public init(config: AggregatorConfig, logger: Logger, clock: ServiceClock = .system) throws {
         self.config = config
         self.logger = logger
         store = try UsageStore(directory: config.dataDirectory)
@@ -23,14 +32,13 @@ public final class Aggregator {
         if let url = config.alertWebhookURL {
             webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)
         }
-        budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook))
+        budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
-        ingest = IngestServer(
+        ingest = try IngestServer(
             endpoint: config.usageListen,
-            quota: IngestServer.QuotaSettings(endpoint: config.quotaListen,
-                                              snapshotInterval: Double(config.quotaSnapshotIntervalMilliseconds) / 1000),
-            security: config.usageSecurity, store: store, budgets: budgets, metrics: metrics, logger: logger)
-        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token))
+            quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
+            security: config.usageSecurity, store: store, budgets: budgets, metrics: metrics, logger: logger, clock: clock)
+        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, clock: clock))
     }
 
     /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).
@@ -43,9 +51,30 @@ public final class Aggregator {
         return (bound.usage, quota, apiAddress)
     }
 
+    /// `Service`: starts, runs until the group shuts down gracefully (a signal) or is
+    /// cancelled, then stops.
+    public func run() async throws {
+        do {
+            try start()
+        } catch {
+            await stopInOrder()  // ingest may be up though the API could not bind
+            throw error
+        }
+        try? await gracefulShutdown()
+        logger.info("shutting down: committing the batches received, then closing")
+        await stopInOrder()
+    }
+
+    private func stopInOrder() async {
+        api.stop()
+        await ingest.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    /// Closes the API, then ingest (batches received still commit); blocks until both are done.
     public func stop() {
         api.stop()
-        ingest.stop()
+        ingest.stopAndWait()
         try? group.syncShutdownGracefully()
     }
 }

@@ -10,7 +10,7 @@ public struct AggregatorConfig: Sendable {
     /// ZeroMQ endpoint agents subscribe to for budget states (secured like usage_listen).
     public var quotaListen = "tcp://127.0.0.1:7602"
     /// Every budget's state is re-published this often, besides the changes as they happen.
-    public var quotaSnapshotIntervalMilliseconds = 2_000
+    public var quotaSnapshotInterval = Duration.seconds(2)
     /// The HTTP API the `tollgate` CLI talks to.
     public var apiListen = HostPort(host: "127.0.0.1", port: 7601)
     /// How agents are authenticated on the usage channel.
@@ -66,7 +66,7 @@ public struct AggregatorConfig: Sendable {
             throw ConfigError.invalid(key: root.keyPath("quota_listen"), value: quotaListen,
                                       expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
         }
-        quotaSnapshotIntervalMilliseconds = try root.int("quota_snapshot_interval_ms", default: quotaSnapshotIntervalMilliseconds, range: 100...600_000)
+        quotaSnapshotInterval = try root.milliseconds("quota_snapshot_interval_ms", default: quotaSnapshotInterval, range: 100...600_000)
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)
         apiTokenFile = try root.optionalString("api_token_file")

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import TollgateCore
 import TollgateWire
 
@@ -42,9 +43,9 @@ public struct UsageGroup: Equatable, Sendable {
 /// snapshots and never see half a batch.
 public final class UsageStore: @unchecked Sendable {
     let db: RocksDB
-    let writer = NSLock()
+    let writer = NIOLock()
     /// Guards `stored` and `active`; held only for short copies and swaps.
-    let definitions = NSLock()
+    let definitions = NIOLock()
     /// Every budget by id, with its exemptions; `removedExemptions` keeps the audit trail
     /// of budgets that no longer exist.
     var stored: [String: StoredBudget] = [:]

@@ -105,6 +105,11 @@ public struct ConfigNode {
         return value
     }
 
+    /// A `…_ms` key: whole milliseconds in the file, a `Duration` in code.
+    public func milliseconds(_ key: String, default defaultValue: Duration, range: ClosedRange<Int>) throws -> Duration {
+        .milliseconds(try int(key, default: Int(defaultValue.wholeMilliseconds), range: range))
+    }
+
     public func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
         guard let text = try optionalString(key) else { return defaultValue }
         switch text {

@@ -1,11 +1,9 @@
 import Foundation
+import NIOConcurrencyHelpers
 
 /// The server's running ledger, written from every event loop thread at once.
-///
-/// A plain lock rather than `NIOLockedValueBox`: the target links NIO's public products
-/// only, and the critical sections are a dictionary update.
 final class LedgerRecorder: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var tally = UsageTally()
     private var errors = 0
 

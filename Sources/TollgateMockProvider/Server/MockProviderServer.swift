@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -15,7 +16,7 @@ public final class MockProviderServer: @unchecked Sendable {
     private let group: EventLoopGroup
     private let ownsGroup: Bool
     private let recorder = LedgerRecorder()
-    private let lock = NSLock()
+    private let lock = NIOLock()
     private var channels: [Channel] = []
 
     /// - Parameter eventLoopGroup: a group to share with the caller; without one the server

@@ -47,7 +47,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// once intercepted, its first request inside the TLS connection).
     private func armHeaderTimeout(context: ChannelHandlerContext) {
         sawRequestHead = false
-        let timeout = TimeAmount.milliseconds(Int64(services.config.headerTimeoutMilliseconds))
+        let timeout = TimeAmount(services.config.headerTimeout)
         let armedFor = machine.origin
         context.eventLoop.scheduleTask(in: timeout) { [weak self] in
             guard let self, !self.sawRequestHead, self.machine.origin == armedFor, let context = self.context else { return }

@@ -25,7 +25,7 @@ struct UpstreamConnector: UpstreamConnecting {
             ?? HostPort(host: upstream.host, port: upstream.port)
         return ClientBootstrap(group: eventLoop)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.milliseconds(Int64(services.config.connectTimeoutMilliseconds)))
+            .connectTimeout(TimeAmount(services.config.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
@@ -34,7 +34,7 @@ struct UpstreamConnector: UpstreamConnecting {
                         try pipeline.addHandler(NIOSSLClientHandler(context: services.upstreamTLS,
                                                                     serverHostname: isAddress ? nil : upstream.host))
                     }
-                    try pipeline.addHandler(IdleStateHandler(readTimeout: .milliseconds(Int64(services.config.upstreamIdleTimeoutMilliseconds))))
+                    try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(services.config.upstreamIdleTimeout)))
                     try pipeline.addHandler(relay)
                 }
             }

@@ -7,10 +7,8 @@ import PackageDescription
 /// CZeroMQ/CLZ4/CRocksDB → TollgateCore → TollgateProviders → TollgateHTTP1 → TollgateWire
 /// → TollgateAgent / TollgateAggregator. TollgateMockProvider is the stand-in
 /// for the LLM providers that tests and the demo talk to.
-/// Swift 6 language mode (complete concurrency checking) where the move was mechanical;
-/// docs/ARCHITECTURE.md lists the targets still in Swift 5 mode and why.
-let swift6: [SwiftSetting] = [.swiftLanguageMode(.v6)]
-let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v5)]
+/// Every target builds in the Swift 6 language mode (complete concurrency checking).
+let swiftSettings: [SwiftSetting] = [.swiftLanguageMode(.v6)]
 
 let package = Package(
     name: "tollgate",
@@ -52,17 +50,17 @@ let package = Package(
                 // NIOLock and NIOLockedValueBox: the one lock Tollgate's own code uses.
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TollgateProviders",
             dependencies: ["TollgateCore"],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TollgateHTTP1",
             dependencies: [.product(name: "NIOCore", package: "swift-nio")],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TollgateWire",
@@ -72,7 +70,7 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             exclude: ["README.md"],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TollgateAgent",
@@ -111,7 +109,7 @@ let package = Package(
         .target(
             name: "TollgateRing",
             dependencies: [.product(name: "Atomics", package: "swift-atomics")],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .target(
             name: "TollgateMockProvider",
@@ -127,7 +125,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
 
         .executableTarget(
@@ -162,13 +160,13 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "mock",
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "ring-benchmark",
             dependencies: ["TollgateRing"],
             path: "Benchmarks/ring-benchmark",
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
 
         .executableTarget(
@@ -193,14 +191,14 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Benchmarks/proxy-floor",
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
 
         .executableTarget(
             name: "metering-benchmark",
             dependencies: ["TollgateProviders"],
             path: "Benchmarks/metering-benchmark",
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
 
         .executableTarget(
@@ -215,18 +213,18 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["TollgateCore", .product(name: "NIOConcurrencyHelpers", package: "swift-nio")],
             path: "Tests/TestSupport",
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TollgateCoreTests",
             dependencies: ["TollgateCore", "TestSupport", .product(name: "Prometheus", package: "swift-prometheus")],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TollgateProvidersTests",
             dependencies: ["TollgateProviders", "TestSupport"],
             resources: [.copy("Fixtures")],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "TollgateHTTP1Tests",
@@ -235,9 +233,9 @@ let package = Package(
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: swift6
+            swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire", "TestSupport"], swiftSettings: swift6),
+        .testTarget(name: "TollgateWireTests", dependencies: ["TollgateWire", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateAgentTests",
             dependencies: [
@@ -259,13 +257,14 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swift6),
+        .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TollgateIntegrationTests",
             dependencies: [
                 "TollgateCore", "TollgateAgent", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
                 "tollgate-agent", "tollgate", "tollgate-mock",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

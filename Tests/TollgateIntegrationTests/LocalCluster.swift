@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import TollgateCore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -6,7 +7,10 @@ import FoundationNetworking
 
 /// A real aggregator, agent and mock provider, each its own process, on loopback ports
 /// and temp directories: the same binaries an operator runs.
-final class LocalCluster {
+///
+/// Tests drive traffic from one task while another kills and restarts processes, so the
+/// process table is shared: it is behind a lock, and everything else is set once in `init`.
+final class LocalCluster: @unchecked Sendable {
     let directory: URL
     let mockURL: URL
     /// The first agent's proxy and admin listener (/healthz, /metrics, /status).
@@ -17,8 +21,11 @@ final class LocalCluster {
     let adminURLs: [URL]
     let apiURL: URL
     let orgSecret: [UInt8]
-    private var processes: [String: Process] = [:]
-    private var commands: [String: (executable: String, arguments: [String])] = [:]
+    private struct Launched {
+        var processes: [String: Process] = [:]
+        var commands: [String: (executable: String, arguments: [String])] = [:]
+    }
+    private let launched = NIOLockedValueBox(Launched())
     private let ports: (mock: Int, api: Int, usage: Int, quota: Int)
     /// The mock's HTTPS port, posing as the provider hosts (and `tunnelled.test`).
     let mockTLSPort: Int
@@ -118,7 +125,7 @@ final class LocalCluster {
 
     /// (Re)starts a process by name with the command it was first launched with.
     func restart(_ name: String) async throws {
-        guard let command = commands[name] else { throw ClusterError("\(name) was never launched") }
+        guard let command = launched.withLockedValue({ $0.commands[name] }) else { throw ClusterError("\(name) was never launched") }
         try launch(name, command.executable, command.arguments)
         var urls = ["mock": mockURL, "aggregator": apiURL]
         for (index, url) in agentURLs.enumerated() { urls[Self.agentName(index)] = url }
@@ -127,7 +134,7 @@ final class LocalCluster {
     }
 
     func launch(_ name: String, _ executable: String, _ arguments: [String]) throws {
-        commands[name] = (executable, arguments)
+        launched.withLockedValue { $0.commands[name] = (executable, arguments) }
         let process = Process()
         process.executableURL = try Self.binary(executable)
         process.arguments = arguments
@@ -138,12 +145,12 @@ final class LocalCluster {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        processes[name] = process
+        launched.withLockedValue { $0.processes[name] = process }
     }
 
     /// Stops one process with SIGTERM (graceful) or SIGKILL and waits for it.
     func stop(_ name: String, signal: Int32 = SIGTERM) {
-        guard let process = processes.removeValue(forKey: name), process.isRunning else { return }
+        guard let process = launched.withLockedValue({ $0.processes.removeValue(forKey: name) }), process.isRunning else { return }
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
     }

@@ -22,7 +22,7 @@ public struct Attribution: Equatable, Sendable {
     /// Longer header values are ignored (and counted): dimensions are labels, not payloads.
     static let maxValueLength = 128
 
-    static let headers: [(name: String, field: WritableKeyPath<Attribution, String>)] = [
+    static let headers: [(name: String, field: WritableKeyPath<Attribution, String> & Sendable)] = [
         ("x-tollgate-team", \.team), ("x-tollgate-project", \.project), ("x-tollgate-user", \.user),
         ("x-tollgate-use-case", \.useCase), ("x-tollgate-env", \.environment),
     ]

@@ -8,8 +8,10 @@ import TollgateWire
 /// snapshot whenever an agent subscribes (which is how a new or lagging agent asks).
 ///
 /// The socket belongs to the ingest thread, which calls `service` on every turn of its
-/// loop; other threads (the HTTP API changing a budget) only `enqueue`.
-final class QuotaPublisher {
+/// loop; other threads (the HTTP API changing a budget) only `enqueue`. That split is what
+/// makes it safe to share: `enqueue` takes `queueLock`, and nothing else runs off the
+/// ingest thread.
+final class QuotaPublisher: @unchecked Sendable {
     private let socket: ZMQSocket
     private let metrics: AggregatorMetrics
     private let snapshotInterval: Duration

@@ -31,7 +31,7 @@ struct ExchangeCompletion {
             status: status,
             tap: exchange.tap?.finish() ?? TapResult(),
             requestBodyBytes: exchange.body.readableBytes,
-            completedAt: Date())
+            completedAt: services.clock.date)
         let outcome = services.meter.meter(completed)
         services.pipeline.record(outcome.event)
         services.gate?.book.settle(exchange.reservation, spent: UsageCounters(outcome.event))

@@ -96,6 +96,9 @@ public final class ZAPAuthenticator: Sendable {
             return ready(.failure(error))
         }
         ready(.success(()))
+        // Released before the socket closes, so a handler started right after this one stops
+        // can bind the same name (closing alone frees it later, on libzmq's reaper thread).
+        defer { try? socket.unbind(Self.endpoint) }
         // Polling in short slices keeps `stop()` prompt without a second (wake-up) socket.
         while !stopRequested.load(ordering: .sequentiallyConsistent) {
             do {

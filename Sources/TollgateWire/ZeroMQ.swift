@@ -156,6 +156,13 @@ public final class ZMQSocket {
         guard zmq_bind(handle, endpoint) == 0 else { throw ZMQError("bind \(endpoint)") }
     }
 
+    /// Gives the endpoint up now. Closing a socket releases its endpoints later, on libzmq's
+    /// reaper thread, so a socket about to be closed is unbound first when the same
+    /// endpoint may be bound again at once (an `inproc://` name is unregistered synchronously).
+    public func unbind(_ endpoint: String) throws {
+        guard zmq_unbind(handle, endpoint) == 0 else { throw ZMQError("unbind \(endpoint)") }
+    }
+
     public func connect(_ endpoint: String) throws {
         guard zmq_connect(handle, endpoint) == 0 else { throw ZMQError("connect \(endpoint)") }
     }

@@ -8,7 +8,8 @@ import TollgateCore
 ///
 /// Run it in a `ServiceGroup` (`tollgate serve` does, with SIGTERM and SIGINT as its
 /// graceful-shutdown signals), or drive it with `start()` and `stop()`. Shutdown closes the
-/// API, then ingest: batches already received still commit and are acknowledged.
+/// API, then ingest (batches already received still commit and are acknowledged), then
+/// the store.
 ///
 /// `@unchecked Sendable`: `APIServer` keeps its channel in a `var` that `start` sets and
 /// `stop` clears, and nobody runs those two at once.
@@ -69,12 +70,15 @@ public final class Aggregator: Service, @unchecked Sendable {
         api.stop()
         await ingest.stop()
         try? await group.shutdownGracefully()
+        store.close()
     }
 
-    /// Closes the API, then ingest (batches received still commit); blocks until both are done.
+    /// Closes the API, then ingest (batches received still commit), then the store; blocks
+    /// until all are done.
     public func stop() {
         api.stop()
         ingest.stopAndWait()
         try? group.syncShutdownGracefully()
+        store.close()
     }
 }

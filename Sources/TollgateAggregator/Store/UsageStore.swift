@@ -80,6 +80,11 @@ public final class UsageStore: @unchecked Sendable {
         try loadBudgets()
     }
 
+    /// Closes the database (see `RocksDB.close`) once ingest and the API have stopped.
+    public func close() {
+        db.close()
+    }
+
     /// Applies `batch` unless it was applied before or an earlier batch is missing.
     public func apply(_ batch: UsageBatchMessage) throws -> ApplyOutcome {
         var spend: [BudgetSpend] = []

@@ -195,7 +195,7 @@ final class IngestServer: Sendable {
     /// handler must be running before the socket binds: libzmq consults it only for
     /// sockets set up after it exists.
     private func secure(_ socket: ZMQSocket, context: ZMQContext) throws -> ZAPAuthenticator? {
-        guard case .curve(let keyPair, let directory) = security else {
+        guard case .curve(_, let directory) = security else {
             logger.warning("usage channel is plaintext (insecure_plaintext: true): anyone who reaches \(endpoint) can ship usage")
             return nil
         }

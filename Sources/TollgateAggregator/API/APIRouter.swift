@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOHTTP1
 import TollgateCore
 
@@ -8,10 +9,22 @@ struct APIRouter: Sendable {
     let metrics: AggregatorMetrics
     /// Nil when budgets are not served (then `/v1/budgets` is 404).
     var budgets: BudgetBoard? = nil
-    /// Required on every `/v1/budgets` request when set.
+    /// Required on every `/v1/budgets` request (refused when nil).
     var token: APIToken? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
+    /// Counts and logs the requests the token refuses.
+    let unauthorized: UnauthorizedRequests
+
+    init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
+         clock: ServiceClock = .system, logger: Logger = Logger(label: "tollgate.api")) {
+        self.store = store
+        self.metrics = metrics
+        self.budgets = budgets
+        self.token = token
+        self.clock = clock
+        unauthorized = UnauthorizedRequests(counters: metrics.apiUnauthorized, logger: logger, clock: clock)
+    }
 
     struct Response {
         var status: HTTPResponseStatus
@@ -64,6 +77,18 @@ struct APIRouter: Sendable {
             metrics.apiErrors.increment()
             return self.error(.internalServerError, "query failed: \(error)")
         }
+    }
+
+    /// Nil when `authorization` carries the token; otherwise the 401 to send, counted and
+    /// logged. Every endpoint that reveals spend per owner or changes state asks this.
+    func refusal(method: HTTPMethod, path: String, authorization: String?) -> Response? {
+        // Without a token nothing is accepted: a misconfigured aggregator fails closed.
+        if let token, token.accepts(authorization: authorization) { return nil }
+        let reason: UnauthorizedRequests.Reason = authorization == nil ? .missing : .wrong
+        unauthorized.record(reason, method: method, path: path)
+        return error(.unauthorized, reason == .missing
+            ? "missing bearer token: send Authorization: Bearer <token> (the token is in the aggregator's api_token_file, by default <data_dir>/api-token)"
+            : "wrong bearer token: use the one in the aggregator's api_token_file (by default <data_dir>/api-token)")
     }
 
     func error(_ status: HTTPResponseStatus, _ message: String) -> Response {

@@ -42,6 +42,7 @@ public final class AggregatorMetrics: Sendable {
 
     // MARK: API
     let apiErrors: Counter
+    let apiUnauthorized: CounterFamily
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -85,6 +86,9 @@ public final class AggregatorMetrics: Sendable {
 
         // API.
         apiErrors = counter("tollgate_api_errors_total", "API requests that failed on the server's side (500).")
+        apiUnauthorized = CounterFamily(
+            registry, name: "tollgate_api_unauthorized_total", help: "API requests refused (401) for a missing or wrong bearer token.",
+            labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
     }
 
     /// Every family, in Prometheus' text format.

@@ -9,24 +9,35 @@ public enum UsageDimension: String, CaseIterable, Sendable, Codable {
     case host
 
     /// Parses a comma-separated list such as `key,model`.
+    /// `key,model` → [.key, .model]; an empty list, an empty name or a repeated one is an error.
     public static func parseList(_ text: String) throws -> [UsageDimension] {
-        try text.split(separator: ",").map { part in
+        let dimensions = try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let name = part.trimmingCharacters(in: .whitespaces)
             guard let dimension = UsageDimension(rawValue: name) else {
                 throw UsageDimensionError.unknown(name)
             }
             return dimension
         }
+        if let repeated = dimensions.first(where: { dimension in dimensions.filter { $0 == dimension }.count > 1 }) {
+            throw UsageDimensionError.repeated(repeated.rawValue)
+        }
+        return dimensions
     }
 }
 
 public enum UsageDimensionError: Error, CustomStringConvertible, Equatable {
     case unknown(String)
+    case repeated(String)
 
     public var description: String {
-        switch self {
+        let known = UsageDimension.allCases.map(\.rawValue).joined(separator: ", ")
+        return switch self {
+        case .unknown(""):
+            "an empty dimension name; expected one or more of \(known), joined by commas (e.g. team,model)"
         case .unknown(let name):
-            "unknown dimension '\(name)'; expected one of: \(UsageDimension.allCases.map(\.rawValue).joined(separator: ", "))"
+            "unknown dimension '\(name)'; expected one of: \(known)"
+        case .repeated(let name):
+            "dimension '\(name)' is named twice; name each at most once"
         }
     }
 }

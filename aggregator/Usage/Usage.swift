@@ -27,6 +27,9 @@ struct Usage: AsyncParsableCommand {
     @Option(help: "Comma-separated dimensions to group by.")
     var by: String = "key,model"
 
+    @Option(name: .customLong("where"), help: "Only usage where DIMENSION=VALUE (e.g. team=ml); repeat to narrow further.")
+    var filters: [String] = []
+
     @Option(help: "Output format: table or json.")
     var format: OutputFormat = .table
 
@@ -39,6 +42,12 @@ struct Usage: AsyncParsableCommand {
         } catch {
             throw ValidationError("--by: \(error)")
         }
+        let parsedFilters: [UsageFilter]
+        do {
+            parsedFilters = try filters.map { try UsageFilter(parsing: $0) }
+        } catch {
+            throw ValidationError("--where: \(error)")
+        }
         let now = Date()
         let start = try TimeArgument.parse(since, option: "--since", now: now)
         let end = try TimeArgument.parse(until, option: "--until", now: now)
@@ -47,7 +56,7 @@ struct Usage: AsyncParsableCommand {
             URLQueryItem(name: "since", value: String(start)),
             URLQueryItem(name: "until", value: String(end)),
             URLQueryItem(name: "by", value: dimensions.map(\.rawValue).joined(separator: ",")),
-        ])
+        ] + parsedFilters.map { URLQueryItem(name: $0.dimension.rawValue, value: $0.value) })
         let rows = try JSONDecoder().decode([UsageRow].self, from: data)
         switch format {
         case .json:

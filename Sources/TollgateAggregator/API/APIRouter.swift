@@ -35,7 +35,12 @@ struct APIRouter: Sendable {
     func respond(method: HTTPMethod, uri: String, authorization: String? = nil, body: Data = Data()) -> Response {
         let components = URLComponents(string: uri)
         let path = components?.path ?? uri
-        let query = Dictionary((components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        var query: [String: String] = [:]
+        for item in components?.queryItems ?? [] {
+            guard query.updateValue(item.value ?? "", forKey: item.name) == nil else {
+                return error(.badRequest, "parameter '\(item.name)' is given twice; give it once")
+            }
+        }
         switch (method, path) {
         case (.GET, "/healthz"):
             return Response(status: .ok, contentType: "text/plain", body: "ok\n")
@@ -50,6 +55,9 @@ struct APIRouter: Sendable {
         }
     }
 
+    /// `/v1/usage`'s own parameters; every other one is a `dimension=value` filter.
+    static let usageParameters = ["since", "until", "by"]
+
     private func usage(_ query: [String: String]) -> Response {
         let now = clock.unixSeconds
         let since: Int64, until: Int64
@@ -61,14 +69,24 @@ struct APIRouter: Sendable {
         }
         guard until >= since else { return self.error(.badRequest, "until (\(until)) is before since (\(since))") }
         let dimensions: [UsageDimension]
+        var filters: [UsageFilter] = []
         do {
             dimensions = try UsageDimension.parseList(query["by"] ?? "key,model")
+            for (name, value) in query.sorted(by: { $0.key < $1.key }) where !Self.usageParameters.contains(name) {
+                // Any other parameter must name a dimension: a typo must not widen the answer.
+                guard let dimension = UsageDimension(rawValue: name) else {
+                    let known = (Self.usageParameters + UsageDimension.allCases.map(\.rawValue)).joined(separator: ", ")
+                    return self.error(.badRequest, "unknown parameter '\(name)'; expected \(known)")
+                }
+                filters.append(try UsageFilter(parsing: "\(dimension.rawValue)=\(value)"))
+            }
         } catch {
             return self.error(.badRequest, "\(error)")
         }
         do {
             // Cells are per minute: a window includes every minute it touches.
-            let groups = try store.query(fromMinute: floorDiv(since, 60), toMinute: floorDiv(until, 60) + 1, groupBy: dimensions)
+            let groups = try store.query(fromMinute: floorDiv(since, 60), toMinute: floorDiv(until, 60) + 1, groupBy: dimensions,
+                                         matching: filters)
             let rows = groups.map { UsageRow($0, by: dimensions) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

@@ -219,13 +219,16 @@ public final class UsageStore: @unchecked Sendable {
         return spent
     }
 
-    /// Totals for minutes in [`fromMinute`, `toMinute`), one group per distinct value of the
-    /// `groupBy` dimensions; ordered by cost, highest first, then by dimension values.
-    public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension]) throws -> [UsageGroup] {
+    /// Totals for minutes in [`fromMinute`, `toMinute`) of the cells whose dimensions hold
+    /// every `matching` value, one group per distinct value of the `groupBy` dimensions;
+    /// ordered by cost, highest first, then by dimension values.
+    public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension],
+                      matching filters: [UsageFilter] = []) throws -> [UsageGroup] {
         guard fromMinute < toMinute else { return [] }
         var groups: [Dimensions: UsageCounters] = [:]
         try db.scan(from: CellKeyCodec.minutePrefix(fromMinute), to: CellKeyCodec.minutePrefix(toMinute)) { key, value in
             let cellKey = try CellKeyCodec.decode(key)
+            guard filters.allSatisfy({ cellKey.dimensions.has($0.dimension, equalTo: $0.value) }) else { return }
             let counters = try CountersCodec.decode(value, key: key)
             groups[cellKey.dimensions.projected(onto: groupBy), default: UsageCounters()].add(counters)
         }

@@ -45,7 +45,7 @@ public enum UsageDimensionError: Error, CustomStringConvertible, Equatable {
 /// The values of every dimension for one request or cell; an empty string means unset.
 public struct Dimensions: Hashable, Sendable, Codable {
     public var keyID: String = ""
-    /// A short, non-secret reminder of which key this is (`sk-…wxyz`); carried beside `keyID`.
+    /// A short, non-secret reminder of which key this is (`openai:sk-…wxyz`); carried beside `keyID`.
     public var keyHint: String = ""
     public var provider: String = ""
     public var model: String = ""

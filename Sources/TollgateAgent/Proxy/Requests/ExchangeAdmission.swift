@@ -52,7 +52,7 @@ struct ExchangeAdmission {
         var rejectedLabels = 0
         let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
         if rejectedLabels > 0 { services.metrics.rejectedAttributionHeaders.increment(by: Int64(rejectedLabels)) }
-        let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
+        let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey, provider: request.provider.rawValue)
         return ProxyExchange.Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
     }
 

@@ -133,6 +133,7 @@ final class FleetBed: @unchecked Sendable {
         let process = Process()
         process.executableURL = try Self.ip()
         process.arguments = ["netns", "exec", Self.namespace(hostName), try LocalCluster.binary(executable).path] + arguments
+        try FileManager.default.createDirectory(atPath: host(hostName), withIntermediateDirectories: true)
         let log = host(hostName) + "/\(name).log"
         if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))

@@ -43,9 +43,13 @@ import FoundationNetworking
         let counted = try await eventually(until: { $0 == 8 }) { try teamRequests(bed, "fleet") }
         #expect(counted == 8, "the aggregator counted \(counted) of the 8 requests")
 
+        // Every host probes without pause from just before the cap is set until it refuses.
         let started = ContinuousClock.now
-        _ = try budget(bed, ["set", "fleet-cap", "--selector", "*", "--limit", "3requests", "--window", "day", "--owner", "ops@example.com"])
         let refusedAfter = try await withThrowingTaskGroup(of: (String, Duration?, Int).self) { group in
+            group.addTask {
+                _ = try budget(bed, ["set", "fleet-cap", "--selector", "*", "--limit", "3requests", "--window", "day", "--owner", "ops@example.com"])
+                return ("cli", started.duration(to: .now), 0)
+            }
             for agent in bed.agents {
                 group.addTask {
                     var admitted = 0
@@ -65,7 +69,7 @@ import FoundationNetworking
         }
         for agent in bed.agents {
             let (after, admitted) = try #require(refusedAfter[agent])
-            print("fleet: \(agent) refused \(after.map { "\($0)" } ?? "never") after `tollgate budget set` began (\(admitted) requests admitted meanwhile)")
+            print("fleet: \(agent) refused \(after.map { "\($0)" } ?? "never") after `tollgate budget set` began (it returned after \(refusedAfter["cli"]?.0.map { "\($0)" } ?? "?"); \(admitted) requests admitted meanwhile)")
             #expect(after != nil && after! < .seconds(1), "\(agent) did not enforce the cap within 1 s: \(after.map { "\($0)" } ?? "never in 5 s")\n\(bed.log(agent))")
         }
         let list = try budget(bed, ["list"])
@@ -198,19 +202,29 @@ import FoundationNetworking
         let running = bed.agents.filter { $0 != joining }
         try await bed.start(except: [joining])
 
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        let trafficStarted = ContinuousClock.now
+        let (trafficEnds, restartedAt) = try await withThrowingTaskGroup(of: (Duration?, Duration?).self) { group in
             for agent in running {
                 group.addTask {
-                    let traffic = try await bed.runAsync(on: agent, "tollgate-mock", trafficArguments(requests: 120))
+                    let traffic = try await bed.runAsync(on: agent, "tollgate-mock", trafficArguments(requests: 300))
                     #expect(traffic.status == 0, "\(agent):\n\(traffic.output)")
+                    return (trafficStarted.duration(to: .now), nil)
                 }
             }
             group.addTask {
-                try await Task.sleep(for: .milliseconds(800))
+                try await Task.sleep(for: .milliseconds(700))
+                let killed = trafficStarted.duration(to: .now)
                 try await bed.restartAggregator(signal: SIGKILL)
+                return (nil, killed)
             }
-            try await group.waitForAll()
+            return try await group.reduce(into: ([Duration](), Duration?.none)) { result, next in
+                if let end = next.0 { result.0.append(end) }
+                if let killed = next.1 { result.1 = killed }
+            }
         }
+        let killedAt = try #require(restartedAt)
+        print("fleet: aggregator killed \(killedAt) into traffic that ran \(trafficEnds.min()!) to \(trafficEnds.max()!)")
+        #expect(trafficEnds.allSatisfy { $0 > killedAt }, "the aggregator was killed after some host's traffic had ended: \(trafficEnds)")
         try await expectExactTotals(bed, seconds: 30)
 
         // An existing cap, already exceeded.

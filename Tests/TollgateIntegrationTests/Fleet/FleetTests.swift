@@ -186,6 +186,20 @@ import FoundationNetworking
         #expect(try teamRequests(bed, "island") == 10)
         let drained = try await eventually(seconds: 30, until: { $0 == 0 }) { try await agentMetric(bed, cut, "tollgate_agent_unacked_batches") }
         #expect(drained == 0, "the healed host still holds unacknowledged batches")
+
+        // And it hears budgets again: a cap set now, already exceeded elsewhere, reaches it
+        // once its quota channel is back (the subscriber reconnects after 10 s of silence).
+        for call in 0..<2 {
+            #expect(try await chat(bed, "a2", team: "healed", prompt: "elsewhere \(call)").status == 200)
+        }
+        _ = try await eventually(until: { $0 == 2 }) { try teamRequests(bed, "healed") }
+        _ = try budget(bed, ["set", "after-heal", "--selector", "team=healed", "--limit", "1requests", "--window", "day"])
+        let capSet = ContinuousClock.now
+        let status = try await eventually(seconds: 20, until: { $0 == 429 }) {
+            try await chat(bed, cut, team: "healed", prompt: "after the heal").status
+        }
+        #expect(status == 429, "\(cut) never heard a cap set after the link returned\n\(bed.log(cut))")
+        print("fleet: \(cut) enforced a cap set after the heal within \(capSet.duration(to: .now)) (\(healed.duration(to: .now)) after the link returned)")
     }
 
     // MARK: Restart and join

@@ -43,12 +43,24 @@ import FoundationNetworking
         let counted = try await eventually(until: { $0 == 8 }) { try teamRequests(bed, "fleet") }
         #expect(counted == 8, "the aggregator counted \(counted) of the 8 requests")
 
-        // Every host probes without pause from just before the cap is set until it refuses.
+        // The cap goes in as `tollgate budget set` sends it (PUT /v1/budgets/{id}), straight
+        // from this process, so the time measured is the fleet's and not a CLI's start-up.
+        // Every host probes without pause from just before the PUT until it refuses.
+        let cap = Budget(id: "fleet-cap", selector: try BudgetSelector(parsing: "*"), unit: .requests, limit: 3, period: .day,
+                         owner: "ops@example.com")
+        var put = URLRequest(url: bed.apiURL.appendingPathComponent("v1/budgets/fleet-cap"))
+        put.httpMethod = "PUT"
+        put.httpBody = try JSONEncoder().encode(cap)
+        put.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        let token = try String(contentsOfFile: bed.apiTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        put.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let capRequest = put
         let started = ContinuousClock.now
         let refusedAfter = try await withThrowingTaskGroup(of: (String, Duration?, Int).self) { group in
             group.addTask {
-                _ = try budget(bed, ["set", "fleet-cap", "--selector", "*", "--limit", "3requests", "--window", "day", "--owner", "ops@example.com"])
-                return ("cli", started.duration(to: .now), 0)
+                let (body, response) = try await URLSession.shared.data(for: capRequest)
+                #expect([200, 201].contains((response as? HTTPURLResponse)?.statusCode ?? 0), "\(String(decoding: body, as: UTF8.self))")
+                return ("put", started.duration(to: .now), 0)
             }
             for agent in bed.agents {
                 group.addTask {
@@ -69,7 +81,7 @@ import FoundationNetworking
         }
         for agent in bed.agents {
             let (after, admitted) = try #require(refusedAfter[agent])
-            print("fleet: \(agent) refused \(after.map { "\($0)" } ?? "never") after `tollgate budget set` began (it returned after \(refusedAfter["cli"]?.0.map { "\($0)" } ?? "?"); \(admitted) requests admitted meanwhile)")
+            print("fleet: \(agent) refused \(after.map { "\($0)" } ?? "never") after the cap's PUT began (it returned after \(refusedAfter["put"]?.0.map { "\($0)" } ?? "?"); \(admitted) requests admitted meanwhile)")
             #expect(after != nil && after! < .seconds(1), "\(agent) did not enforce the cap within 1 s: \(after.map { "\($0)" } ?? "never in 5 s")\n\(bed.log(agent))")
         }
         let list = try budget(bed, ["list"])

@@ -44,14 +44,10 @@ public struct AgentConfig: Sendable {
     public var quotaEndpoint: String?
     var quota = QuotaGate.Settings()
 
-    /// Where budget updates come from: `quota.endpoint`, else the usage endpoint's port + 2
-    /// (7600 → 7602, matching the aggregator's defaults).
+    /// Where budget updates come from: `quota.endpoint`, else the usage endpoint's host with
+    /// port + 2 (`QuotaChannelEndpoint`, the rule the aggregator binds by: 7600 → 7602).
     public var resolvedQuotaEndpoint: String {
-        if let quotaEndpoint { return quotaEndpoint }
-        if let colon = aggregatorEndpoint.lastIndex(of: ":"), let port = Int(aggregatorEndpoint[aggregatorEndpoint.index(after: colon)...]) {
-            return aggregatorEndpoint[..<colon] + ":\(port + 2)"
-        }
-        return aggregatorEndpoint + "-quota"
+        quotaEndpoint ?? QuotaChannelEndpoint.defaultEndpoint(usage: aggregatorEndpoint) ?? aggregatorEndpoint + "-quota"
     }
 
     /// The local CA that signs intercepted hosts' certificates (`tollgate-agent ca init`).
@@ -141,6 +137,10 @@ public struct AgentConfig: Sendable {
             quota.onStale = stale
             quota.staleAfter = try section.milliseconds("stale_after_ms", default: quota.staleAfter, range: 1_000...86_400_000)
             quota.defaultMaxOutputTokens = try section.int("default_max_output_tokens", default: quota.defaultMaxOutputTokens, range: 1...10_000_000)
+        }
+        if quotaEndpoint == nil, QuotaChannelEndpoint.defaultEndpoint(usage: aggregatorEndpoint) == nil {
+            throw ConfigError.missing(key: "quota.endpoint",
+                                      expected: "the aggregator's quota_listen: aggregator.endpoint '\(aggregatorEndpoint)' has no port + 2 to default to")
         }
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells", "ring_capacity"])

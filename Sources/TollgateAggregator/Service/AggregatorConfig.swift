@@ -8,7 +8,13 @@ public struct AggregatorConfig: Sendable {
     /// ZeroMQ endpoint agents ship usage to.
     public var usageListen = "tcp://127.0.0.1:7600"
     /// ZeroMQ endpoint agents subscribe to for budget states (secured like usage_listen).
-    public var quotaListen = "tcp://127.0.0.1:7602"
+    /// Unless set, usage_listen's host with port + 2 (`QuotaChannelEndpoint`): the rule agents
+    /// use to find it, so a fleet that can ship usage also hears its budgets.
+    public var quotaListen: String {
+        get { quotaListenSetting ?? QuotaChannelEndpoint.defaultEndpoint(usage: usageListen) ?? usageListen + "-quota" }
+        set { quotaListenSetting = newValue }
+    }
+    private var quotaListenSetting: String?
     /// Every budget's state is re-published this often, besides the changes as they happen.
     public var quotaSnapshotInterval = Duration.seconds(2)
     /// The HTTP API the `tollgate` CLI talks to.
@@ -61,10 +67,15 @@ public struct AggregatorConfig: Sendable {
             throw ConfigError.invalid(key: root.keyPath("usage_listen"), value: usageListen,
                                       expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7600")
         }
-        quotaListen = try root.string("quota_listen", default: quotaListen)
-        guard quotaListen.hasPrefix("tcp://") || quotaListen.hasPrefix("ipc://") else {
-            throw ConfigError.invalid(key: root.keyPath("quota_listen"), value: quotaListen,
-                                      expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
+        if let text = try root.optionalString("quota_listen") {
+            guard text.hasPrefix("tcp://") || text.hasPrefix("ipc://") else {
+                throw ConfigError.invalid(key: root.keyPath("quota_listen"), value: text,
+                                          expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
+            }
+            quotaListen = text
+        } else if QuotaChannelEndpoint.defaultEndpoint(usage: usageListen) == nil {
+            throw ConfigError.missing(key: root.keyPath("quota_listen"),
+                                      expected: "a ZeroMQ endpoint: usage_listen '\(usageListen)' has no port + 2 to default to")
         }
         quotaSnapshotInterval = try root.milliseconds("quota_snapshot_interval_ms", default: quotaSnapshotInterval, range: 100...600_000)
         apiListen = try root.hostPort("api_listen", default: apiListen)

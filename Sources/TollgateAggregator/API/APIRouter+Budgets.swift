@@ -13,11 +13,7 @@ import TollgateCore
 extension APIRouter {
     func budgetRoute(method: HTTPMethod, path: String, authorization: String?, body: Data) -> Response {
         guard let board = budgets else { return error(.notFound, "budgets are not served by this aggregator") }
-        guard let token, token.accepts(authorization: authorization) else {
-            return error(.unauthorized, authorization == nil
-                ? "missing bearer token: send Authorization: Bearer <token> (the token is in the aggregator's api_token_file, by default <data_dir>/api-token)"
-                : "wrong bearer token: use the one in the aggregator's api_token_file (by default <data_dir>/api-token)")
-        }
+        if let refusal = unauthorized(authorization) { return refusal }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)  // v1, budgets, id?, exemptions?
         do {
             switch (method, parts.count) {
@@ -104,7 +100,7 @@ extension APIRouter {
         }
     }
 
-    private func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
+    func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(value) else { return error(.internalServerError, "cannot encode the response") }

@@ -39,6 +39,11 @@ import TollgateWire
         #expect(AgentState.of(report: Self.report(quotaAgeMs: 0), reportAt: nil, batchAt: nil, now: Self.t0) == .offline)
         // Silent reporter still shipping: unknown, not enforcing on stale word.
         #expect(AgentState.of(report: Self.report(quotaAgeMs: 0), reportAt: Self.t0, batchAt: Self.at(19), now: Self.at(20)) == .unknown)
+        // A reporter's last batch (its flush as it stopped) does not outlive its own silence
+        // window: three 5 s intervals, not the 15 s allowed to agents that never report.
+        let fast = Self.report(quotaAgeMs: 0, intervalMs: 300)
+        #expect(AgentState.of(report: fast, reportAt: Self.t0, batchAt: Self.at(0.1), now: Self.at(1.05)) == .unknown)
+        #expect(AgentState.of(report: fast, reportAt: Self.t0, batchAt: Self.at(0.1), now: Self.at(1.2)) == .offline)
     }
 
     @Test func offlineComesAfterThreeIntervalsAndNeverBeforeASecond() {

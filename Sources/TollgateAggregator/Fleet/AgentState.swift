@@ -25,22 +25,25 @@ public enum AgentState: String, CaseIterable, Codable, Sendable {
         max(reportInterval * 3, .seconds(1))
     }
 
-    /// Silence allowed to an agent known only from its batches (no report interval to go by).
+    /// Silence allowed to an agent that never reported (no report interval to go by).
     static let batchSilence = Duration.seconds(15)
 
     /// The state of an agent whose last report (if any since this aggregator started)
     /// arrived at `reportAt`, and last batch at `batchAt`.
     static func of(report: AgentReportMessage?, reportAt: ServiceClock.Instant?, batchAt: ServiceClock.Instant?,
                    now: ServiceClock.Instant) -> AgentState {
+        // An agent that reports is judged by its own interval, batches included: its last
+        // batch (the flush as it stops) must not keep it "unknown" for long after it went away.
+        let silence = report.map { offlineAfter(reportInterval: .milliseconds($0.reportIntervalMs)) } ?? batchSilence
         if let report, let reportAt {
             let sinceReport = reportAt.duration(to: now)
-            if sinceReport <= offlineAfter(reportInterval: .milliseconds(report.reportIntervalMs)) {
+            if sinceReport <= silence {
                 guard let age = report.quotaAgeMs else { return .neverSubscribed }
                 // The agent's age was true when it sent the report; it has aged since.
                 return .milliseconds(age) + sinceReport > .milliseconds(report.staleAfterMs) ? .stale : .enforcing
             }
         }
-        if let batchAt, batchAt.duration(to: now) <= batchSilence { return .unknown }
+        if let batchAt, batchAt.duration(to: now) <= silence { return .unknown }
         return .offline
     }
 }

@@ -65,7 +65,8 @@ import TollgateWire
             try roster.receive(AgentReportMessage(agentID: "third", name: "c", version: "0.1.0", staleAfterMs: 1, reportIntervalMs: 1, sentUnixMs: 0),
                                keyName: nil, address: nil, at: Self.at(2), unixMs: 3_000)
         }
-        let record = try roster.receive(Self.report(quotaAgeMs: 100), keyName: nil, address: nil, at: Self.at(3), unixMs: 4_000)
+        _ = try roster.receive(Self.report(quotaAgeMs: 100), keyName: nil, address: nil, at: Self.at(3), unixMs: 4_000)
+        let record = try #require(roster.records["a1"])
         #expect(record.keyName == "ci-7" && record.address == "10.0.0.7")  // kept when a report carries none
 
         let views = roster.views(now: Self.at(4), unixMs: 5_000)
@@ -79,5 +80,19 @@ import TollgateWire
         let counts = roster.counts(now: Self.at(4))
         #expect(counts == [.enforcing: 1, .unknown: 1, .stale: 0, .neverSubscribed: 0, .offline: 0])
         #expect(roster.counts(now: Self.at(60))[.offline] == 2)
+    }
+
+    /// A record is stored when who the agent is changes, else at most once a minute.
+    @Test func theRosterAsksForAWriteOnNewsOrOnceAMinute() throws {
+        var roster = FleetRoster()
+        let report = Self.report(quotaAgeMs: 0)
+        #expect(try roster.receive(report, keyName: "k", address: "10.0.0.1", at: Self.t0, unixMs: 0) != nil)  // first sight
+        #expect(try roster.receive(report, keyName: "k", address: "10.0.0.1", at: Self.at(5), unixMs: 0) == nil)
+        #expect(try roster.receive(report, keyName: "k", address: "10.0.0.2", at: Self.at(10), unixMs: 0) != nil)  // moved
+        var upgraded = report
+        upgraded.version = "0.2.0"
+        #expect(try roster.receive(upgraded, keyName: "k", address: "10.0.0.2", at: Self.at(15), unixMs: 0) != nil)
+        #expect(try roster.receive(upgraded, keyName: "k", address: "10.0.0.2", at: Self.at(74), unixMs: 0) == nil)
+        #expect(try roster.receive(upgraded, keyName: "k", address: "10.0.0.2", at: Self.at(75), unixMs: 0) != nil)  // a minute on
     }
 }

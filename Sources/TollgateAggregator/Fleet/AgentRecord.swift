@@ -22,6 +22,8 @@ struct AgentRecord: Codable, Equatable, Sendable {
     /// since a restart until the next one.
     var reportAt: ServiceClock.Instant?
     var batchAt: ServiceClock.Instant?
+    /// When this record was last written to RocksDB (nil: not since start).
+    var storedAt: ServiceClock.Instant?
 
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id", keyName = "key_name", address, firstSeenUnixMs = "first_seen_unix_ms"

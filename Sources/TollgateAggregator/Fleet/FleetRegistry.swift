@@ -41,7 +41,7 @@ final class FleetRegistry: Sendable {
         }
         let now = clock.now
         let unixMs = clock.unixMilliseconds
-        let record: AgentRecord
+        let record: AgentRecord?
         do {
             record = try roster.withLockedValue { try $0.receive(report, keyName: keyName, address: address, at: now, unixMs: unixMs) }
         } catch {
@@ -50,6 +50,7 @@ final class FleetRegistry: Sendable {
             return
         }
         metrics.fleetReports.increment()
+        guard let record else { return }
         do {
             try store.saveAgent(record)
         } catch {

@@ -19,18 +19,27 @@ struct FleetRoster: Sendable {
         case full(capacity: Int)
     }
 
-    /// Takes a report in; returns the record as it now stands (to be persisted).
+    /// A stored record is rewritten at most this often unless who the agent is changed: the
+    /// rest of a report (backlog, quota age) is only news while the agent is up, and then the
+    /// next report brings it anyway. Bounds the writes of a large fleet to one per agent a minute.
+    static let storeInterval = Duration.seconds(60)
+
+    /// Takes a report in; returns the record as it now stands, if it should be stored now.
     mutating func receive(_ report: AgentReportMessage, keyName: String?, address: String?,
-                          at now: ServiceClock.Instant, unixMs: Int64) throws(Refusal) -> AgentRecord {
+                          at now: ServiceClock.Instant, unixMs: Int64) throws(Refusal) -> AgentRecord? {
         var record = try existingOrNew(report.agentID, unixMs: unixMs)
+        let before = (record.report?.name, record.report?.version, record.keyName, record.address)
         record.report = report
         record.reportAt = now
         record.reportUnixMs = unixMs
         // A report from a new place replaces the old one; one without (inproc, plaintext) keeps it.
         if let keyName { record.keyName = keyName }
         if let address { record.address = address }
+        let changed = before != (report.name, report.version, record.keyName, record.address)
+        let due = record.storedAt.map { $0.duration(to: now) >= Self.storeInterval } ?? true
+        if changed || due { record.storedAt = now }
         records[report.agentID] = record
-        return record
+        return changed || due ? record : nil
     }
 
     /// A batch of `agentID` was applied (or was a duplicate): it is shipping, up to `appliedSeq`.

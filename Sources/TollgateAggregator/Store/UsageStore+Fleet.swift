@@ -2,8 +2,9 @@ import Foundation
 
 /// The fleet registry's records: `"f"` + agent id → the `AgentRecord` as JSON.
 ///
-/// Written without a sync on every report (a crash loses at most the latest reports, which
-/// the next ones replace); read once, at start. Agents that shipped before this aggregator
+/// Written without a sync when a report changes who the agent is, else at most once a minute
+/// per agent (`FleetRoster.storeInterval`): after a restart an agent's last report may be up
+/// to a minute older than the one it really sent last. Read once, at start. Agents that shipped before this aggregator
 /// kept fleet records are found through their last seq (`"a"` + agent id), so an upgraded
 /// aggregator lists every agent that ever shipped.
 extension UsageStore {

@@ -8,15 +8,24 @@ public final class UsagePipeline: Sendable {
     private let recorder: UsageRecorder
     private let shipper: Shipper
 
-    public init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock = .system) throws {
+    public convenience init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock = .system) throws {
+        try self.init(config: config, metrics: metrics, logger: logger, clock: clock, quotaView: { .none })
+    }
+
+    /// `quotaView` tells the agent's reports how fresh its quota state is.
+    init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock,
+         quotaView: @escaping @Sendable () -> FleetReporter.QuotaView) throws {
         let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
         recorder = UsageRecorder(capacity: config.ringCapacity)
         shipper = try Shipper(
             settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
                                        flushInterval: config.flushInterval,
                                        maxBatchCells: config.maxBatchCells, spoolMaxBytes: config.spoolMaxBytes,
-                                       security: config.aggregatorSecurity),
-            identity: identity, recorder: recorder, metrics: metrics, logger: logger, clock: clock)
+                                       security: config.aggregatorSecurity,
+                                       fleet: FleetReporter.Settings(agentID: identity.agentID, name: config.fleetName,
+                                                                     interval: config.reportInterval, staleAfter: config.quota.staleAfter,
+                                                                     enforcement: config.quota.enforcement == .observe ? .observe : .enforce)),
+            identity: identity, recorder: recorder, metrics: metrics, logger: logger, clock: clock, quotaView: quotaView)
     }
 
     public var agentID: String { shipper.agentID }

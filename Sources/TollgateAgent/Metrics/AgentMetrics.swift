@@ -61,6 +61,7 @@ public final class AgentMetrics: Sendable {
     let spoolWriteErrors: Counter
     let spoolCorruptBatches: Counter
     let spoolTornRecords: Counter
+    let reportsSent: Counter
 
     /// Latency buckets from 100 µs to 60 s: the proxy's own overhead sits at the bottom,
     /// long LLM generations at the top.
@@ -161,6 +162,8 @@ public final class AgentMetrics: Sendable {
             "tollgate_agent_spool_corrupt_batches_total", "Spooled batches that failed their checksum at start-up (renamed *.corrupt).")
         spoolTornRecords = counter(
             "tollgate_agent_spool_torn_records_total", "Torn records at the end of events.log found at start-up.")
+        reportsSent = counter(
+            "tollgate_agent_reports_sent_total", "Status reports sent to the aggregator for its fleet view (tollgate agents).")
     }
 
     /// Every family, in Prometheus' text format.

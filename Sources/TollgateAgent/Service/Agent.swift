@@ -36,11 +36,14 @@ public final class Agent: Service, Sendable {
         self.logger = logger
         self.clock = clock
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock)
         // Our own spend is in the aggregator's statuses once it was cut (within a flush
         // interval), shipped, committed and pushed back (milliseconds on a healthy link);
         // twice the interval plus 200 ms leaves room for a slow commit.
-        quotaBook = QuotaBook(reflectionDelay: config.flushInterval * 2 + .milliseconds(200), clock: clock)
+        let quotaBook = QuotaBook(reflectionDelay: config.flushInterval * 2 + .milliseconds(200), clock: clock)
+        self.quotaBook = quotaBook
+        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock) {
+            FleetReporter.QuotaView(version: quotaBook.freshness.version, age: quotaBook.silence)
+        }
         quotaSubscriber = try QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
             book: quotaBook, metrics: metrics, logger: logger)

@@ -43,6 +43,11 @@ public struct AgentConfig: Sendable {
     /// The aggregator's quota channel; by default its usage endpoint's port + 2.
     public var quotaEndpoint: String?
     var quota = QuotaGate.Settings()
+    /// How this agent appears in `tollgate agents` (`fleet.name`); the host name by default.
+    public var fleetName = AgentConfig.hostName
+    /// How often the agent reports its state to the aggregator (`fleet.report_interval_ms`);
+    /// three intervals of silence and the aggregator lists it offline.
+    public var reportInterval = Duration.seconds(5)
 
     /// Where budget updates come from: `quota.endpoint`, else the usage endpoint's host with
     /// port + 2 (`QuotaChannelEndpoint`, the rule the aggregator binds by: 7600 → 7602).
@@ -85,7 +90,7 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept", "quota"])
+        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept", "quota", "fleet"])
         listen = try root.hostPort("listen", default: listen)
         adminListen = try root.hostPort("admin_listen", default: adminListen)
         drainTimeout = try root.milliseconds("drain_timeout_ms", default: drainTimeout, range: 0...600_000)
@@ -142,6 +147,14 @@ public struct AgentConfig: Sendable {
             throw ConfigError.missing(key: "quota.endpoint",
                                       expected: "the aggregator's quota_listen: aggregator.endpoint '\(aggregatorEndpoint)' has no port + 2 to default to")
         }
+        if let section = try root.section("fleet") {
+            try section.rejectUnknownKeys(allowed: ["name", "report_interval_ms"])
+            fleetName = try section.string("name", default: fleetName)
+            guard !fleetName.isEmpty, fleetName.utf8.count <= 255, !fleetName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw ConfigError.invalid(key: section.keyPath("name"), value: fleetName, expected: "a printable name of 1 to 255 bytes, such as ci-runner-7")
+            }
+            reportInterval = try section.milliseconds("report_interval_ms", default: reportInterval, range: 100...600_000)
+        }
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells", "ring_capacity"])
             flushInterval = try section.milliseconds("flush_interval_ms", default: flushInterval, range: 10...60_000)
@@ -181,6 +194,14 @@ public struct AgentConfig: Sendable {
                 try prices.merge(yaml: text, source: path)
             }
         }
+    }
+
+    /// The kernel's host name (gethostname, no DNS lookup), or "unnamed" if it has none.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unnamed" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "unnamed" : name
     }
 
     private static func aggregatorSecurity(_ section: ConfigNode?, defaultSecretKeyFile: String) throws -> AggregatorSecurity {

@@ -19,6 +19,8 @@ final class Shipper: @unchecked Sendable {
         var maxBatchCells: Int
         var spoolMaxBytes: Int
         var security: AgentConfig.AggregatorSecurity
+        /// What the agent reports about itself on the usage socket; nil sends no reports.
+        var fleet: FleetReporter.Settings?
     }
 
     /// With batches waiting and no reply for this long, the socket is replaced: libzmq does
@@ -38,6 +40,10 @@ final class Shipper: @unchecked Sendable {
     private var identity: AgentIdentity
     private var lastSpoolErrorLog: ServiceClock.Instant?
     private var ringFullWaitsCounted = 0
+    /// The highest seq acknowledged since start, for the agent's report.
+    private var ackedSeq: UInt64 = 0
+    /// The quota channel's standing, read for each report.
+    private let quotaView: @Sendable () -> FleetReporter.QuotaView
     private let spool: Spool
     /// When to give up waiting for acks after a stop was asked for; nil while running.
     private let drainDeadline = NIOLockedValueBox<ServiceClock.Instant?>(nil)
@@ -47,8 +53,9 @@ final class Shipper: @unchecked Sendable {
     let status = NIOLockedValueBox(ShipperStatus())
 
     init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: AgentMetrics, logger: Logger,
-         clock: ServiceClock = .system) throws {
+         clock: ServiceClock = .system, quotaView: @escaping @Sendable () -> FleetReporter.QuotaView = { .none }) throws {
         self.settings = settings
+        self.quotaView = quotaView
         self.clock = clock
         self.recorder = recorder
         self.metrics = metrics
@@ -104,6 +111,7 @@ final class Shipper: @unchecked Sendable {
             keyPair = nil
         }
         var socket = try connect(context, keyPair: keyPair)
+        var reporter = settings.fleet.map(FleetReporter.init)
         var lastHeard = clock.now
         logger.info("shipping usage to \(settings.endpoint) as agent \(agentID)\(keyPair.map { " with CurveZMQ key \($0.publicKey)" } ?? " in plaintext")")
 
@@ -121,6 +129,7 @@ final class Shipper: @unchecked Sendable {
                 metrics.reconnects.increment()
                 logger.warning("no reply from the aggregator at \(settings.endpoint) for \(Self.reconnectAfterSilence.components.seconds) s; reconnecting (if it keeps refusing, check that this agent's public key is in its authorized_keys_dir)")
                 socket = try connect(context, keyPair: keyPair)
+                reporter?.reconnected()
                 window.resend(from: 0)
                 lastHeard = clock.now
             }
@@ -160,6 +169,7 @@ final class Shipper: @unchecked Sendable {
                 window.markSent(seq: batch.seq, at: now)
                 metrics.batchesSent.increment()
             }
+            if reporter != nil { try report(&reporter!, window: window, on: socket) }
             publishStatus(window: window, pendingCells: accumulator.count)
 
             if let drainDeadline {
@@ -169,6 +179,22 @@ final class Shipper: @unchecked Sendable {
                     break
                 }
             }
+        }
+    }
+
+    /// Sends the agent's report when due; a report that cannot go now is tried again soon.
+    private func report(_ reporter: inout FleetReporter, window: ShipperWindow, on socket: ZMQSocket) throws {
+        let now = clock.now
+        let quota = quotaView()
+        guard reporter.isDue(now: now, quota: quota) else { return }
+        let shipping = FleetReporter.Shipping(ackedSeq: ackedSeq, spoolBatches: window.count, spoolBytes: spool.totalBytes,
+                                              spoolOverBound: spool.totalBytes > settings.spoolMaxBytes)
+        let frame = try AgentReportCodec.encode(reporter.report(quota: quota, shipping: shipping, unixMs: clock.unixMilliseconds))
+        if try socket.send([frame]) {
+            reporter.sent(now: now, quota: quota)
+            metrics.reportsSent.increment()
+        } else {
+            reporter.failed(now: now)
         }
     }
 
@@ -285,6 +311,7 @@ final class Shipper: @unchecked Sendable {
         switch reply {
         case .ack(let seq):
             for released in window.acknowledge(upTo: seq) { spool.remove(released) }
+            ackedSeq = max(ackedSeq, seq)
             metrics.batchesAcked.increment()
             status.withLockedValue { $0.lastAckUnixMs = clock.unixMilliseconds }
         case .nack(let seq, let expected, let reason):

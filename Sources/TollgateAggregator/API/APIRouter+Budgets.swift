@@ -100,7 +100,7 @@ extension APIRouter {
         }
     }
 
-    private func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
+    func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(value) else { return error(.internalServerError, "cannot encode the response") }

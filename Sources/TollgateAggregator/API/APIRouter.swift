@@ -9,19 +9,22 @@ struct APIRouter: Sendable {
     let metrics: AggregatorMetrics
     /// Nil when budgets are not served (then `/v1/budgets` is 404).
     var budgets: BudgetBoard? = nil
-    /// Required on every `/v1/budgets` request (refused when nil).
+    /// Required on every `/v1/budgets` and `/v1/agents` request (refused when nil).
     var token: APIToken? = nil
+    /// Nil when the fleet is not served (then `/v1/agents` is 404).
+    var fleet: FleetRegistry? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
     /// Counts and logs the requests the token refuses.
     let unauthorized: UnauthorizedRequests
 
     init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
-         clock: ServiceClock = .system, logger: Logger = Logger(label: "tollgate.api")) {
+         fleet: FleetRegistry? = nil, clock: ServiceClock = .system, logger: Logger = Logger(label: "tollgate.api")) {
         self.store = store
         self.metrics = metrics
         self.budgets = budgets
         self.token = token
+        self.fleet = fleet
         self.clock = clock
         unauthorized = UnauthorizedRequests(counters: metrics.apiUnauthorized, logger: logger, clock: clock)
     }
@@ -45,9 +48,12 @@ struct APIRouter: Sendable {
         case (.GET, "/healthz"):
             return Response(status: .ok, contentType: "text/plain", body: "ok\n")
         case (.GET, "/metrics"):
+            fleet?.updateMetrics()
             return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition())
         case (.GET, "/v1/usage"):
             return usage(query)
+        case (.GET, "/v1/agents"):
+            return agentsRoute(method: method, path: path, authorization: authorization)
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:

@@ -44,6 +44,11 @@ public final class AggregatorMetrics: Sendable {
     let apiErrors: Counter
     let apiUnauthorized: CounterFamily
 
+    // MARK: Fleet
+    private let fleetAgentsByState: [AgentState: Gauge]
+    let fleetReports: Counter
+    let fleetReportsRejected: CounterFamily
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         MetricsExposition.registerBuildInfo(in: registry, component: "aggregator")
@@ -89,6 +94,22 @@ public final class AggregatorMetrics: Sendable {
         apiUnauthorized = CounterFamily(
             registry, name: "tollgate_api_unauthorized_total", help: "API requests refused (401) for a missing or wrong bearer token.",
             labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
+
+        // Fleet: the agents that have connected, from their reports and batches.
+        fleetAgentsByState = Dictionary(uniqueKeysWithValues: AgentState.allCases.map { state in
+            (state, registry.makeGauge(
+                descriptor: .named("tollgate_fleet_agents", help: "Agents known to the aggregator, by state (enforcing, stale, never_subscribed, unknown, offline)."),
+                labels: [("state", state.rawValue)]))
+        })
+        fleetReports = counter("tollgate_fleet_reports_total", "Agent status reports received and recorded.")
+        fleetReportsRejected = CounterFamily(
+            registry, name: "tollgate_fleet_reports_rejected_total", help: "Agent status reports refused, by reason.",
+            labels: ["reason"], known: (AgentReportError.reasons + ["registry_full"]).map { [$0] })
+    }
+
+    func fleetAgents(_ state: AgentState) -> Gauge {
+        // Made above for every state, so the lookup cannot miss.
+        fleetAgentsByState[state]!
     }
 
     /// Every family, in Prometheus' text format.

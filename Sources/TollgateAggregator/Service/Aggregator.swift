@@ -23,6 +23,8 @@ public final class Aggregator: Service, @unchecked Sendable {
     private let api: APIServer
     /// Every budget's status; observe it to push quota state to agents.
     public let budgets: BudgetBoard
+    /// Every agent that has connected: `GET /v1/agents`.
+    let fleet: FleetRegistry
 
     /// `clock` decides budget windows and quota snapshots.
     public init(config: AggregatorConfig, logger: Logger, clock: ServiceClock = .system) throws {
@@ -34,12 +36,14 @@ public final class Aggregator: Service, @unchecked Sendable {
             webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)
         }
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
+        fleet = try FleetRegistry(store: store, metrics: metrics, logger: logger, clock: clock)
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
         ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
-            security: config.usageSecurity, store: store, budgets: budgets, metrics: metrics, logger: logger, clock: clock)
-        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, clock: clock, logger: logger))
+            security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock)
+        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
+                                                        clock: clock, logger: logger))
     }
 
     /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).

@@ -13,6 +13,7 @@
 /// Usage channel: agent DEALER -> aggregator ROUTER over tcp (CurveZMQ in production).
 ///   request frames : [BatchHeader, payload]   payload = LZ4 block of an encoded UsageBatch
 ///   reply frame    : [Reply]
+///   status frame   : [AgentReport]            one frame, so never mistaken for a batch; no reply
 ///
 /// Quota channel: aggregator XPUB -> agent SUB over tcp (CurveZMQ in production).
 ///   message frame  : [QuotaUpdate]   (a new subscription makes the aggregator send a snapshot)
@@ -373,6 +374,64 @@ public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
+}
+
+/// An agent's own account of itself, sent on the usage channel as a one-frame message
+/// (a batch is always two frames) when it connects and every report interval. The
+/// aggregator keeps the latest per agent: `tollgate agents`, GET /v1/agents.
+public nonisolated struct Tollgate_V1_AgentReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var agentID: String = String()
+
+  /// fleet.name, else the host name
+  public var name: String = String()
+
+  /// TollgateVersion.current
+  public var version: String = String()
+
+  /// highest batch seq the aggregator acknowledged (0: none since start)
+  public var ackedSeq: UInt64 = 0
+
+  /// batches spooled and not yet acknowledged
+  public var spoolBatches: UInt32 = 0
+
+  public var spoolBytes: UInt64 = 0
+
+  /// over spool.max_bytes even after merging
+  public var spoolOverBound: Bool = false
+
+  /// version of the last quota update applied
+  public var quotaVersion: UInt64 = 0
+
+  /// since the last quota update; absent: none ever received
+  public var quotaAgeMs: Int64 {
+    get {_quotaAgeMs ?? 0}
+    set {_quotaAgeMs = newValue}
+  }
+  /// Returns true if `quotaAgeMs` has been explicitly set.
+  public var hasQuotaAgeMs: Bool {self._quotaAgeMs != nil}
+  /// Clears the value of `quotaAgeMs`. Subsequent reads from it will return its default value.
+  public mutating func clearQuotaAgeMs() {self._quotaAgeMs = nil}
+
+  /// quota.enforcement: enforce, observe
+  public var enforcement: String = String()
+
+  /// quota.stale_after_ms: the agent's own line for stale
+  public var staleAfterMs: UInt32 = 0
+
+  /// when to expect the next report
+  public var reportIntervalMs: UInt32 = 0
+
+  public var sentUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _quotaAgeMs: Int64? = nil
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1038,6 +1097,100 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if lhs.budgets != rhs.budgets {return false}
     if lhs.removedBudgetIds != rhs.removedBudgetIds {return false}
     if lhs.issuedUnixMs != rhs.issuedUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.ackedSeq) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.spoolBatches) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.spoolBytes) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.spoolOverBound) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.quotaVersion) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._quotaAgeMs) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.enforcement) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.staleAfterMs) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.reportIntervalMs) }()
+      case 13: try { try decoder.decodeSingularInt64Field(value: &self.sentUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 3)
+    }
+    if self.ackedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.ackedSeq, fieldNumber: 4)
+    }
+    if self.spoolBatches != 0 {
+      try visitor.visitSingularUInt32Field(value: self.spoolBatches, fieldNumber: 5)
+    }
+    if self.spoolBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.spoolBytes, fieldNumber: 6)
+    }
+    if self.spoolOverBound != false {
+      try visitor.visitSingularBoolField(value: self.spoolOverBound, fieldNumber: 7)
+    }
+    if self.quotaVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.quotaVersion, fieldNumber: 8)
+    }
+    try { if let v = self._quotaAgeMs {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    if !self.enforcement.isEmpty {
+      try visitor.visitSingularStringField(value: self.enforcement, fieldNumber: 10)
+    }
+    if self.staleAfterMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.staleAfterMs, fieldNumber: 11)
+    }
+    if self.reportIntervalMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.reportIntervalMs, fieldNumber: 12)
+    }
+    if self.sentUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.sentUnixMs, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_AgentReport, rhs: Tollgate_V1_AgentReport) -> Bool {
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.ackedSeq != rhs.ackedSeq {return false}
+    if lhs.spoolBatches != rhs.spoolBatches {return false}
+    if lhs.spoolBytes != rhs.spoolBytes {return false}
+    if lhs.spoolOverBound != rhs.spoolOverBound {return false}
+    if lhs.quotaVersion != rhs.quotaVersion {return false}
+    if lhs._quotaAgeMs != rhs._quotaAgeMs {return false}
+    if lhs.enforcement != rhs.enforcement {return false}
+    if lhs.staleAfterMs != rhs.staleAfterMs {return false}
+    if lhs.reportIntervalMs != rhs.reportIntervalMs {return false}
+    if lhs.sentUnixMs != rhs.sentUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

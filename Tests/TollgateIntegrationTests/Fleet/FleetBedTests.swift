@@ -17,7 +17,7 @@ import FoundationNetworking
 /// exactly once, the aggregator restarts mid-traffic, and a host joins. These need root and
 /// `ip netns`; without them they fail, saying so: a fleet test that silently skips proves
 /// nothing.
-@Suite(.serialized) struct FleetTests {
+@Suite(.serialized) struct FleetBedTests {
     /// How long a host stays cut off in the partition test. The issue asks for ~30 s, long
     /// enough to cross the agent's 10 s reconnect-after-silence on both channels (twice) and
     /// its 30 s `stale_after_ms`; `TOLLGATE_FLEET_PARTITION_SECONDS` shortens it for a quick run.

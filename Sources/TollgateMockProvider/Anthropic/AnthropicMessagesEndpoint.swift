@@ -33,12 +33,13 @@ struct AnthropicMessagesEndpoint {
             id: RandomID.anthropicMessage(), model: model,
             text: FillerText.reply(tokens: usage.output, seed: bodyHash), usage: usage
         )
-        ledger.record(BilledRequest(provider: .anthropic, apiKey: apiKey, model: model, tokens: usage.tokens))
+        let billed = BilledRequest(provider: .anthropic, apiKey: apiKey, model: model, tokens: usage.tokens)
 
         let headers = [("request-id", RandomID.anthropicRequest()), ("anthropic-organization-id", "tollgate-mock")]
         if body.stream == true {
-            return .success(.stream(message.events, pause: request.chunkPause, headers: headers))
+            return .success(.stream(message.stream, billing: billed, pause: request.chunkPause, headers: headers))
         }
+        ledger.record(billed)
         return .success(.json(message.serialized, headers: headers))
     }
 }

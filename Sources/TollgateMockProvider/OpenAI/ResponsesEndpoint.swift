@@ -35,12 +35,13 @@ struct ResponsesEndpoint {
             instructions: body.instructions, maxOutputTokens: body.maxOutputTokens,
             text: FillerText.reply(tokens: usage.visibleTokens, seed: bodyHash), usage: usage
         )
-        ledger.record(BilledRequest(provider: .openai, apiKey: apiKey, model: model, tokens: usage.tokens))
+        let billed = BilledRequest(provider: .openai, apiKey: apiKey, model: model, tokens: usage.tokens)
 
         let headers = ChatCompletionsEndpoint.headers(bodyHash: bodyHash)
         if body.stream == true {
-            return .success(.stream(response.events, pause: request.chunkPause, headers: headers))
+            return .success(.stream(response.stream, billing: billed, pause: request.chunkPause, headers: headers))
         }
+        ledger.record(billed)
         return .success(.json(response.serialized, headers: headers))
     }
 }

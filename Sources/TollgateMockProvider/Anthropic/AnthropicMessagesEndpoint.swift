@@ -27,7 +27,7 @@ struct AnthropicMessagesEndpoint {
         guard !messages.isEmpty else { return .failure(.invalidRequest("messages: at least one message is required")) }
 
         let model = ModelSnapshots.responseModel(forRequested: requestedModel)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = AnthropicUsage(request: body, maxTokens: maxTokens, bodyHash: bodyHash)
         let message = AnthropicMessageBody(
             id: RandomID.anthropicMessage(), model: model,

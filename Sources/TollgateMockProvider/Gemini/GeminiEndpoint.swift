@@ -25,7 +25,7 @@ struct GeminiEndpoint {
         guard let contents = body.contents, !contents.isEmpty else { return .failure(.missingContents) }
 
         let modelVersion = ModelSnapshots.responseModel(forRequested: model)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = GeminiUsage(request: body, model: modelVersion, bodyHash: bodyHash)
         let response = GeminiBody(
             modelVersion: modelVersion, responseID: RandomID.geminiResponse(),

@@ -28,7 +28,7 @@ struct ResponsesEndpoint {
         }
 
         let model = ModelSnapshots.responseModel(forRequested: requestedModel)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = SimulatedUsage(promptTokens: body.promptTokens, outputLimit: body.maxOutputTokens, model: model, bodyHash: bodyHash)
         let response = ResponsesBody(
             id: RandomID.openAIResponses(prefix: "resp_"), createdAt: Int(now().timeIntervalSince1970), model: model,

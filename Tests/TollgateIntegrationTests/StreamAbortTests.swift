@@ -86,8 +86,8 @@ import FoundationNetworking
                                          + call.headers(key: key).flatMap { ["-H", $0] } + ["-H", "Content-Type: application/json"],
                                          httpsProxy: cluster.agentURL.absoluteString)
             let first = curl.read(atLeast: Self.readBeforeHangUp - 500)  // curl prints the body only
-            curl.kill()
             let leftAt = Self.nowMs()
+            curl.kill()
             #expect(first.count >= Self.readBeforeHangUp - 500, "\(call): \(first.prefix(300))\n\(cluster.log("agent"))")
             try await Self.expectStoppedAndEstimated(call, key: key, leftAt: leftAt, cluster: cluster)
         }

@@ -62,26 +62,18 @@ import FoundationNetworking
     static let maxCloseDelayMs: Int64 = 300
 
     @Test func aClientThatHangsUpInBaseURLModeIsEstimatedAndTheProviderStopsAtOnce() async throws {
-        let cluster = try LocalCluster()
-        defer { cluster.shutdown() }
-        try await cluster.start()
-        for (index, call) in Self.calls.enumerated() {
-            let key = "sk-abort-base-\(index)-000000000000"
+        try await Self.hangUpOnEveryCall(mode: "base") { call, key, cluster in
             let (socket, first) = try RawHTTP.begin(port: cluster.agentURL.port!, request: call.baseURLRequest(key: key),
                                                     firstBytes: Self.readBeforeHangUp)
             #expect(first.hasPrefix("HTTP/1.1 200"), "\(call): \(first.prefix(300))")
-            close(socket)
             let leftAt = Self.nowMs()
-            try await Self.expectStoppedAndEstimated(call, key: key, leftAt: leftAt, cluster: cluster)
+            close(socket)
+            return leftAt
         }
     }
 
     @Test func aClientThatHangsUpThroughHTTPSProxyIsEstimatedAndTheProviderStopsAtOnce() async throws {
-        let cluster = try LocalCluster()
-        defer { cluster.shutdown() }
-        try await cluster.start()
-        for (index, call) in Self.calls.enumerated() {
-            let key = "sk-abort-proxy-\(index)-00000000000"
+        try await Self.hangUpOnEveryCall(mode: "proxy") { call, key, cluster in
             let curl = try StreamingCurl(["--cacert", cluster.agentCAFile, "https://\(call.host)\(call.path)", "--data", call.body]
                                          + call.headers(key: key).flatMap { ["-H", $0] } + ["-H", "Content-Type: application/json"],
                                          httpsProxy: cluster.agentURL.absoluteString)
@@ -89,7 +81,20 @@ import FoundationNetworking
             let leftAt = Self.nowMs()
             curl.kill()
             #expect(first.count >= Self.readBeforeHangUp - 500, "\(call): \(first.prefix(300))\n\(cluster.log("agent"))")
-            try await Self.expectStoppedAndEstimated(call, key: key, leftAt: leftAt, cluster: cluster)
+            return leftAt
+        }
+    }
+
+    /// Runs every call on a fresh cluster, each under its own key: `hangUp` starts it, reads
+    /// a little and leaves, returning when (Unix ms) it left.
+    static func hangUpOnEveryCall(mode: String, _ hangUp: (Call, String, LocalCluster) throws -> Int64) async throws {
+        let cluster = try LocalCluster()
+        defer { cluster.shutdown() }
+        try await cluster.start()
+        for (index, call) in calls.enumerated() {
+            let key = "sk-abort-\(mode)-\(index)-0000000000000"
+            let leftAt = try hangUp(call, key, cluster)
+            try await expectStoppedAndEstimated(call, key: key, leftAt: leftAt, cluster: cluster)
         }
     }
 
@@ -124,6 +129,7 @@ import FoundationNetworking
         #expect(row["errors"] as? Int ?? 0 == 0, "\(call): \(row)")
         let input = row["input_tokens"] as? Int ?? 0
         let output = row["output_tokens"] as? Int ?? 0
+        print("\(call): the agent estimated \(input) in, \(output) out")
         #expect(input >= aborted.promptTokens, "\(call): estimated input \(input) < billed \(aborted.promptTokens)")
         #expect(output >= aborted.completionTokens, "\(call): estimated output \(output) < billed \(aborted.completionTokens)")
     }
@@ -176,12 +182,7 @@ final class StreamingCurl {
     init(_ arguments: [String], httpsProxy: String) throws {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sS", "-N", "--max-time", "30"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
-            environment[name] = nil
-        }
-        environment["HTTPS_PROXY"] = httpsProxy
-        process.environment = environment
+        process.environment = Curl.environment(httpsProxy: httpsProxy)
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()

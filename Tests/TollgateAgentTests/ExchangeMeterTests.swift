@@ -7,12 +7,12 @@ import TollgateProviders
 @Suite struct ExchangeMeterTests {
     let meter = ExchangeMeter(prices: DefaultPriceCatalog.load())
 
-    func exchange(status: Int = 200, usage: ExtractedUsage?, model: String? = "gpt-4o", outputCharacters: Int = 0,
-                  problems: [String] = []) -> CompletedExchange {
+    func exchange(status: Int? = 200, usage: ExtractedUsage?, model: String? = "gpt-4o", outputCharacters: Int = 0,
+                  problems: [String] = [], endedCleanly: Bool = true) -> CompletedExchange {
         CompletedExchange(
             request: ProviderRequest(provider: .openai, endpoint: .chatCompletions, model: model, user: "u1"),
             attribution: { var attribution = Attribution(); attribution.user = "u1"; attribution.team = "search"; return attribution }(),
-            keyID: "kid", keyHint: "sk-…abcd", status: status,
+            keyID: "kid", keyHint: "sk-…abcd", status: status, endedCleanly: endedCleanly,
             tap: TapResult(usage: usage, outputCharacters: outputCharacters, problems: problems),
             requestBodyBytes: 400, completedAt: Date(timeIntervalSince1970: 120))
     }
@@ -57,6 +57,68 @@ import TollgateProviders
         #expect(outcome.event.tokens == TokenUsage(input: 100, output: 100))
         #expect(outcome.event.cost > .zero)
         #expect(outcome.problems == ["truncated_stream", "usage_missing"])
+    }
+}
+
+/// Exchanges whose final usage never came: estimated, flagged, never below what the provider
+/// reported so far.
+@Suite struct CutShortExchangeMeterTests {
+    let meter = ExchangeMeter(prices: DefaultPriceCatalog.load())
+    let base = ExchangeMeterTests()
+
+    /// Anthropic's `message_start`: exact input and cache counts, a placeholder output of 1.
+    @Test func anAnthropicStreamCutAfterMessageStartKeepsItsInputAndEstimatesItsOutput() {
+        let reported = ExtractedUsage(model: "claude-sonnet-4-5-20250929",
+                                      tokens: TokenUsage(input: 1_200, cachedInput: 1_000, output: 1))
+        let outcome = meter.meter(base.exchange(usage: reported, model: "claude-sonnet-4-5", outputCharacters: 2_000,
+                                                problems: ["truncated_stream"], endedCleanly: false))
+        #expect(outcome.event.flags == .estimated)
+        #expect(outcome.event.tokens == TokenUsage(input: 1_200, cachedInput: 1_000, output: 500), "the text seen, not the placeholder")
+        #expect(outcome.event.dimensions.model == "claude-sonnet-4-5-20250929")
+        #expect(outcome.problems == ["truncated_stream"])
+    }
+
+    /// A count the provider reported is a floor, even when the text seen says less.
+    @Test func neverBelowTheProvidersOwnRunningCount() {
+        let reported = ExtractedUsage(model: "gemini-2.5-flash", tokens: TokenUsage(input: 30, output: 340, reasoning: 300))
+        let outcome = meter.meter(base.exchange(usage: reported, outputCharacters: 40, problems: ["truncated_stream"]))
+        #expect(outcome.event.flags == .estimated)
+        #expect(outcome.event.tokens == TokenUsage(input: 30, output: 340, reasoning: 300))
+        // More text than the running count: thoughts plus the text.
+        let more = meter.meter(base.exchange(usage: reported, outputCharacters: 400, problems: ["truncated_stream"]))
+        #expect(more.event.tokens == TokenUsage(input: 30, output: 400, reasoning: 300))
+    }
+
+    /// The client left (or the provider fell silent) after the request went out, before any
+    /// response: the prompt was billed.
+    @Test func anExchangeCutBeforeItsResponseIsEstimatedFromTheRequest() {
+        let outcome = meter.meter(base.exchange(status: nil, usage: nil, endedCleanly: false))
+        #expect(outcome.event.flags == .estimated)
+        #expect(outcome.event.tokens == TokenUsage(input: 100))
+        #expect(outcome.problems == ["usage_missing", "truncated_stream"])
+    }
+
+    /// Usage that looks complete in a response that did not end is still only usage so far.
+    @Test func usageInAResponseThatDidNotEndIsAnEstimate() {
+        let reported = ExtractedUsage(model: nil, tokens: TokenUsage(input: 10, output: 5))
+        let outcome = meter.meter(base.exchange(usage: reported, outputCharacters: 4, endedCleanly: false))
+        #expect(outcome.event.flags == .estimated)
+        #expect(outcome.event.tokens == TokenUsage(input: 10, output: 5))
+    }
+
+    /// An error event inside a stream that began with 200: an error, and what was generated
+    /// before it is estimated rather than dropped.
+    @Test func anErrorEventMidStreamIsAnErrorWithItsOutputSoFar() {
+        let outcome = meter.meter(base.exchange(usage: nil, outputCharacters: 80, problems: ["provider_error", "truncated_stream"]))
+        #expect(outcome.event.flags == [.error, .estimated])
+        #expect(outcome.event.tokens == TokenUsage(input: 100, output: 20))
+    }
+
+    /// An error status is not billed, cut short or not.
+    @Test func anErrorStatusCutShortIsStillZeroTokens() {
+        let outcome = meter.meter(base.exchange(status: 529, usage: nil, problems: ["malformed_json"], endedCleanly: false))
+        #expect(outcome.event.flags == .error)
+        #expect(outcome.event.tokens == .zero)
     }
 }
 

@@ -8,7 +8,12 @@ struct CompletedExchange {
     var attribution = Attribution()
     var keyID: String
     var keyHint: String
-    var status: Int
+    /// The provider's status; nil when the exchange ended before the response head (the
+    /// client left or the provider went silent after the request was sent).
+    var status: Int?
+    /// False when the response did not end as its framing says it would (client gone,
+    /// connection cut, timeout): whatever usage it reported is then only usage so far.
+    var endedCleanly = true
     var tap: TapResult
     /// Size of the request body, for estimating input when a stream never reports usage.
     var requestBodyBytes: Int
@@ -43,20 +48,32 @@ struct ExchangeMeter {
         var dimensions = Self.dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
 
         var flags: UsageEvent.Flags = []
-        var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || exchange.status < 400 }
+        let failed = (exchange.status ?? 0) >= 400
+        var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || !failed }
         var tokens = TokenUsage.zero
         var model = exchange.request.model
+        let cutShort = !exchange.endedCleanly || problems.contains(TapProblem.truncatedStream.rawValue)
 
-        if exchange.status >= 400 { flags.insert(.error) }
+        // A provider error status is not billed (OpenAI, Anthropic and Gemini all say so)
+        // unless the body reports usage; an error event inside a stream that began with 200
+        // is an error too, but what was generated before it was billed.
+        if failed || problems.contains(TapProblem.providerError.rawValue) { flags.insert(.error) }
         if let usage = exchange.tap.usage {
             tokens = usage.tokens
             model = usage.model ?? model
-        } else if exchange.status < 400 {
-            // Billed but never reported (client cancelled, stream cut, or a provider that
-            // omits usage): estimate rather than record it as free, and say so.
-            tokens = TokenUsage(input: estimatedTokens(characters: exchange.requestBodyBytes), output: exchange.tap.estimatedOutputTokens)
+        }
+        if !failed && (exchange.tap.usage == nil || cutShort) {
+            // Billed but the final usage never came (client cancelled, stream cut, a provider
+            // that omits usage): estimate rather than record it as free, never below what
+            // the provider reported so far, and say so.
+            tokens = Self.conservativeEstimate(reported: exchange.tap.usage?.tokens,
+                                               inputTokens: estimatedTokens(characters: exchange.requestBodyBytes),
+                                               outputTokens: exchange.tap.estimatedOutputTokens)
             flags.insert(.estimated)
-            if !problems.contains("usage_missing") { problems.append("usage_missing") }
+            if exchange.tap.usage == nil, !problems.contains("usage_missing") { problems.append("usage_missing") }
+            if !exchange.endedCleanly, !problems.contains(TapProblem.truncatedStream.rawValue) {
+                problems.append(TapProblem.truncatedStream.rawValue)
+            }
         }
 
         dimensions.model = model ?? "unknown"
@@ -71,5 +88,20 @@ struct ExchangeMeter {
         let event = UsageEvent(unixTime: Int64(exchange.completedAt.timeIntervalSince1970), dimensions: dimensions,
                                tokens: tokens, cost: cost, flags: flags)
         return Outcome(event: event, problems: problems)
+    }
+
+    /// Usage for an exchange whose final report never came. Input is the provider's own count
+    /// when it gave one before the end (Anthropic's `message_start`, Gemini's chunks: the
+    /// prompt is read whole before the first token), else about four bytes of request body a
+    /// token, which over-counts the JSON around the prompt. Output is the larger of the
+    /// provider's count so far (Anthropic's placeholder or a `message_delta`, Gemini's running
+    /// count) and the text seen at about four characters a token, plus any hidden reasoning
+    /// already reported (Gemini's thoughts): the provider went on generating after its last
+    /// report, and at least the text seen reached the agent.
+    static func conservativeEstimate(reported: TokenUsage?, inputTokens: Int64, outputTokens: Int64) -> TokenUsage {
+        var tokens = reported ?? .zero
+        if tokens.input == 0 { tokens.input = inputTokens }
+        tokens.output = tokens.reasoning + max(tokens.output - tokens.reasoning, outputTokens)
+        return tokens
     }
 }

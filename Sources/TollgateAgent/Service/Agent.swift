@@ -108,8 +108,14 @@ public final class Agent: Service, Sendable {
     }
 
     /// Upstream TLS trusts the system store plus `intercept.upstream_ca_file`.
+    ///
+    /// Closing sends close_notify and then closes the socket without waiting for the
+    /// provider's own (NIOSSL waits 5 s by default): the agent never needs it, since HTTP
+    /// framing says where a response ends, and while the connection stays open after a
+    /// client left, the provider goes on generating and billing tokens nobody receives.
     static func upstreamTLSContext(_ policy: InterceptPolicy) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.shutdownTimeout = .zero
         if let file = policy.upstreamCAFile {
             do {
                 configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(file))]

@@ -75,9 +75,50 @@ public struct LedgerSnapshot: Codable, Hashable, Sendable {
     public var entries: [LedgerEntry]
     /// Requests to a metered endpoint answered with a non-200 status; they carry no usage.
     public var errors: Int
+    /// Streams whose client left before the end, in the order their connections closed.
+    /// Their (partial) bills are in `entries` too.
+    public var aborted: [AbortedStream]
 
-    public init(entries: [LedgerEntry], errors: Int) {
+    public init(entries: [LedgerEntry], errors: Int, aborted: [AbortedStream] = []) {
         self.entries = entries
         self.errors = errors
+        self.aborted = aborted
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case entries, errors, aborted
+    }
+
+    /// Ledgers written before `aborted` existed still decode.
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        entries = try container.decode([LedgerEntry].self, forKey: .entries)
+        errors = try container.decode(Int.self, forKey: .errors)
+        aborted = try container.decodeIfPresent([AbortedStream].self, forKey: .aborted) ?? []
+    }
+}
+
+/// One stream the client left early: what the mock billed for it (Tollgate's classes, as in
+/// `LedgerEntry`) and when its connection closed, in Unix milliseconds.
+public struct AbortedStream: Codable, Hashable, Sendable {
+    public var provider: String
+    public var apiKey: String
+    public var model: String
+    public var promptTokens: Int
+    public var completionTokens: Int
+    /// Events written before the close, of all the answer had.
+    public var eventsSent: Int
+    public var eventsTotal: Int
+    public var closedAtMs: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case provider
+        case apiKey = "api_key"
+        case model
+        case promptTokens = "prompt_tokens"
+        case completionTokens = "completion_tokens"
+        case eventsSent = "events_sent"
+        case eventsTotal = "events_total"
+        case closedAtMs = "closed_at_ms"
     }
 }

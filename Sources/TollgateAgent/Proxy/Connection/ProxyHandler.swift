@@ -104,9 +104,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let exchange = machine.clientClosed() {
             // The client left mid-exchange. Whatever the provider already sent was billed,
-            // so it is metered (estimated if usage never came) before the upstream is cut.
+            // so it is metered (estimated: its final usage never came), and the upstream is
+            // cut at once so the provider stops generating what nobody will read.
             services.metrics.clientDisconnects.increment()
-            exchange.upstream?.close(promise: nil)
+            upstreams.abandon(exchange)
             completion.complete(exchange)
         }
         context.fireChannelInactive()
@@ -198,6 +199,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         relay.attach(self, isHEAD: exchange.head.method == .HEAD)
+        exchange.requestSent = true
         channel.writeAndFlush(request, promise: nil)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOHTTP1
 import TollgateCore
+import TollgateProviders
 
 /// Maps a request to a response; pure apart from the store read, so tests call it directly.
 struct APIRouter: Sendable {
@@ -12,6 +13,8 @@ struct APIRouter: Sendable {
     var token: APIToken? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
+    /// Resolves a budget's `model=` to the canonical model (and refuses unknown ones).
+    var models: PriceCatalog = DefaultPriceCatalog.load()
 
     struct Response {
         var status: HTTPResponseStatus
@@ -51,6 +54,7 @@ struct APIRouter: Sendable {
         do {
             dimensions = try UsageDimension.parseList(query["by"] ?? "key,model")
         } catch {
+            metrics.apiRejected("unknown_dimension").increment()
             return self.error(.badRequest, "\(error)")
         }
         do {

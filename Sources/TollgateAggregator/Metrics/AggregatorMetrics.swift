@@ -42,6 +42,7 @@ public final class AggregatorMetrics: Sendable {
 
     // MARK: API
     let apiErrors: Counter
+    let apiRejected: CounterFamily
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -85,6 +86,9 @@ public final class AggregatorMetrics: Sendable {
 
         // API.
         apiErrors = counter("tollgate_api_errors_total", "API requests that failed on the server's side (500).")
+        apiRejected = CounterFamily(
+            registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
+            labels: ["reason"], known: [["unknown_model"], ["unknown_dimension"], ["invalid_budget"]])
     }
 
     /// Every family, in Prometheus' text format.

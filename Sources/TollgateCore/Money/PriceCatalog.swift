@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Responses name dated snapshots (`gpt-4o-mini-2024-07-18`, `claude-sonnet-4-5-20250929`)
 /// while price lists name families, so a lookup tries the exact name, then an alias, then
-/// the name with its snapshot suffix removed.
+/// the name with its snapshot suffix removed (and the same without a `models/` or provider
+/// prefix). The same search gives a name's canonical model (`resolve`, in
+/// PriceCatalog+ModelIdentity.swift).
 public struct PriceCatalog: Sendable {
     public enum Lookup: Equatable, Sendable {
         case priced(model: String, ModelPrice)
@@ -31,13 +33,10 @@ public struct PriceCatalog: Sendable {
         for name in names { aliases[name] = model }
     }
 
+    /// The price for `model`, found the way `resolve` finds its entry; `model:` names the entry.
     public func lookup(_ model: String) -> Lookup {
-        let name = model.hasPrefix("models/") ? String(model.dropFirst("models/".count)) : model
-        for candidate in [name, Self.withoutSnapshotSuffix(name)] {
-            if let price = prices[candidate] { return .priced(model: candidate, price) }
-            if let target = aliases[candidate], let price = prices[target] { return .priced(model: target, price) }
-        }
-        return .unpriced(fallback)
+        guard let key = entryKey(for: model), let price = prices[key] else { return .unpriced(fallback) }
+        return .priced(model: key, price)
     }
 
     /// Strips `-2024-08-06` (OpenAI), `-20250929` (Anthropic), `-001` or
@@ -56,6 +55,7 @@ public struct PriceCatalog: Sendable {
         if name.hasSuffix("-preview") { return String(name.dropLast("-preview".count)) }
         if count > 16, name.dropLast(8).hasSuffix("-preview"), dash(count - 8), digits(count - 7..<count - 5),
            dash(count - 5), digits(count - 4..<count) { return cut(16) }  // -preview-09-2025
+        if count > 5, dash(count - 5), digits(count - 4..<count) { return cut(5) }  // -0613 (older OpenAI)
         return name
     }
 }

@@ -33,6 +33,13 @@ public final class Aggregator: Service, @unchecked Sendable {
             webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)
         }
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
+        let models = try budgets.resolveStoredModels(with: config.models)
+        if !models.rewritten.isEmpty {
+            logger.notice("budgets now name their canonical model (current window recounted): \(models.rewritten.joined(separator: ", "))")
+        }
+        if !models.unknown.isEmpty {
+            logger.warning("budgets name a model the price catalog does not know, so they match only that exact name: \(models.unknown.joined(separator: ", ")); declare it under pricing.catalog")
+        }
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
         ingest = try IngestServer(
             endpoint: config.usageListen,

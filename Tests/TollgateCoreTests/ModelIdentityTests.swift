@@ -95,6 +95,10 @@ import Testing
         #expect(merged.resolve("gemini-4-flash") == ModelResolution(canonical: "gemini-4-flash", priceKey: "vertex_ai/gemini-4-flash"))
         #expect(merged.resolve("vertex_ai/gemini-4-flash").canonical == "gemini-4-flash")
         #expect(merged.canonicalModels == ["claude-sonnet-4", "gemini-2.5-pro", "gemini-3-pro-preview", "gemini-4-flash", "gpt-4.1", "gpt-4.1-mini"])
+        let names = merged.modelNames.first { $0.model == "gpt-4.1" }
+        #expect(names?.names == ["azure/gpt-4.1", "gpt-4.1-2025-04-14"] && names?.provider == "openai")
+        #expect(merged.modelNames.first { $0.model == "gemini-4-flash" }?.names == ["vertex_ai/gemini-4-flash"])
+        #expect(merged.modelNames.first { $0.model == "claude-sonnet-4" }?.names == ["claude-sonnet-4-0"])
     }
 
     @Test func aSelectorsModelIsStoredCanonical() throws {
@@ -110,7 +114,7 @@ import Testing
     @Test func aSelectorNamingAnUnknownModelIsRefusedWithTheKnownOnes() throws {
         let selector = try BudgetSelector(parsing: "model=gpt-4.2")
         #expect(throws: UnknownModelError(selector: "model=gpt-4.2", model: "gpt-4.2",
-                                          known: "known models: claude-sonnet-4, gemini-2.5-pro, gemini-3-pro-preview, gpt-4.1, gpt-4.1-mini")) {
+                                          known: "known models: claude-sonnet-4, gemini-2.5-pro, gemini-3-pro-preview, gpt-4.1, gpt-4.1-mini (`tollgate models` lists their other names)")) {
             try selector.resolvingModels(with: catalog)
         }
     }

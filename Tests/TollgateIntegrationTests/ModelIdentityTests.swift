@@ -134,6 +134,9 @@ import FoundationNetworking
         #expect(String(decoding: data, as: UTF8.self).contains("claude-sonnet-4-5"))
         let (metrics, _) = try await URLSession.shared.data(from: cluster.apiURL.appendingPathComponent("metrics"))
         #expect(MetricsText(String(decoding: metrics, as: UTF8.self))[#"tollgate_api_rejected_total{reason="unknown_model"}"#] ?? 0 >= 2)
+        // What is known, with every name, from the CLI.
+        let models = try cluster.cli(["models"])
+        #expect(models.contains("claude-sonnet-4   ") && models.contains("claude-sonnet-4-0"), "\(models)")
         let listed = try JSONSerialization.jsonObject(with: Data(try budget(cluster, ["list", "--format", "json"]).utf8)) as? [Any]
         #expect(listed?.isEmpty == true, "nothing was stored")
     }

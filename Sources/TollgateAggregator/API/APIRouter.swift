@@ -33,6 +33,12 @@ struct APIRouter: Sendable {
             return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition())
         case (.GET, "/v1/usage"):
             return usage(query)
+        case (.GET, "/v1/models"):
+            let views = models.modelNames.map { ModelView(model: $0.model, provider: $0.provider, names: $0.names) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(views) else { return error(.internalServerError, "cannot encode the models") }
+            return Response(status: .ok, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:

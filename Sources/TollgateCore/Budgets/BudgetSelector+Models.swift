@@ -26,11 +26,11 @@ extension BudgetSelector {
     static func knownModels(_ catalog: PriceCatalog, near value: String) -> String {
         let known = catalog.canonicalModels
         let listed = 60
-        if known.count <= listed { return "known models: \(known.joined(separator: ", "))" }
+        if known.count <= listed { return "known models: \(known.joined(separator: ", ")) (`tollgate models` lists their other names)" }
         let family = PriceCatalog.bareName(PriceCatalog.withoutPathPrefix(value)).split(separator: "-").first.map(String.init) ?? ""
         let near = known.filter { !family.isEmpty && $0.hasPrefix(family) }.prefix(listed)
         let shown = near.isEmpty ? "" : "known models like it: \(near.joined(separator: ", ")); "
-        return "\(shown)\(known.count) models are known (the built-in catalog, pricing.litellm_file and pricing.catalog; a deployment declares its own models and aliases in pricing.catalog)"
+        return "\(shown)\(known.count) models are known (`tollgate models` lists them: the built-in catalog, pricing.litellm_file and pricing.catalog, where a deployment declares its own models and aliases)"
     }
 }
 

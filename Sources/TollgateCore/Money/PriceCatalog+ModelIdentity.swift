@@ -35,6 +35,23 @@ extension PriceCatalog {
         Set(prices.keys.map { canonical(ofEntry: $0) }).sorted()
     }
 
+    /// Every canonical model with the other names the catalog gives it (aliases, snapshot
+    /// and provider-prefixed entries), sorted: what `tollgate models` lists.
+    public var modelNames: [(model: String, provider: String, names: [String])] {
+        var names: [String: Set<String>] = [:]
+        for key in prices.keys {
+            let model = canonical(ofEntry: key)
+            names[model, default: []].formUnion(key == model ? [] : [key])
+        }
+        for (alias, target) in aliases where prices[target] != nil {
+            let model = canonical(ofEntry: target)
+            if alias != model { names[model, default: []].insert(alias) }
+        }
+        return names.keys.sorted().map { model in
+            (model, (prices[model] ?? entryKey(for: model).flatMap { prices[$0] })?.provider ?? "", names[model, default: []].sorted())
+        }
+    }
+
     /// The price entry `name` finds, if any.
     func entryKey(for name: String) -> String? {
         let plain = Self.withoutPathPrefix(name)

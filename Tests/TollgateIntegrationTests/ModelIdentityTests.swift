@@ -64,9 +64,20 @@ import FoundationNetworking
         let counted = try await eventually(until: { $0 == 1 }) { try spent(cluster, "gpt41-alias") }
         #expect(counted == 1)
 
-        // The error counted as a request: two more fit the 3-request budget, asked for by alias and by snapshot.
-        #expect(try await Self.chat(cluster.agentURL, model: "gpt-4.1").status == 200)
-        #expect(try await Self.chat(cluster.agentURL, model: "gpt-4.1-2025-04-14").status == 200)
+        // The error counted as a request: two more fit the 3-request budget, asked for by
+        // alias and by snapshot. Each is let settle first: until the aggregator's count of a
+        // call has reached the agent, the agent counts it twice (pushed and its own), which
+        // errs towards blocking and would refuse the last call that fits.
+        func settle(_ spent: Int) async throws {
+            _ = try await eventually(until: { $0 == spent }) { try self.spent(cluster, "gpt41-alias") }
+            try await Task.sleep(for: .milliseconds(1_600))  // a snapshot (every second) prunes the agent's own copy
+        }
+        let first = try await Self.chat(cluster.agentURL, model: "gpt-4.1")
+        #expect(first.status == 200, "\(first.body)")
+        try await settle(2)
+        let second = try await Self.chat(cluster.agentURL, model: "gpt-4.1-2025-04-14")
+        #expect(second.status == 200, "\(second.body)")
+        try await settle(3)
         let refused = try await Self.chat(cluster.agentURL, model: "gpt-4.1")
         #expect(refused.status == 429, "\(refused.body)")
         #expect(refused.headers["x-tollgate-budget"] == "gpt41-alias")
@@ -80,14 +91,10 @@ import FoundationNetworking
         // Without the tighter budget, the snapshot-named one admits one more call, then blocks.
         _ = try budget(cluster, ["rm", "gpt41-alias"])
         _ = try await eventually(seconds: 10, until: { $0 == 1 }) { try await heldBudgets(cluster) }
-        // Until a snapshot comes more than the reflection delay after the last success, the
-        // agent counts that spend twice (pushed and its own), erring towards blocking;
-        // snapshots come every second here.
-        try await Task.sleep(for: .milliseconds(1_600))
         let admitted = try await Self.chat(cluster.agentURL, model: "gpt-4.1")
         #expect(admitted.status == 200, "\(admitted.body)")
-        let second = try await Self.chat(cluster.agentURL, model: "gpt-4.1-2025-04-14")
-        #expect(second.status == 429 && second.headers["x-tollgate-budget"] == "gpt41-snapshot", "\(second.body)")
+        let last = try await Self.chat(cluster.agentURL, model: "gpt-4.1-2025-04-14")
+        #expect(last.status == 429 && last.headers["x-tollgate-budget"] == "gpt41-snapshot", "\(last.body)")
 
         // Every record of these calls is one model; the snapshot and the requested names are their own dimensions.
         let rows = try await eventually(until: { rows in rows.contains { $0["model"] as? String == "gpt-4.1" && ($0["requests"] as? Int ?? 0) >= 4 } }) {

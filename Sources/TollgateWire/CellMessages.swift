@@ -28,6 +28,8 @@ extension Tollgate_V1_Dimensions {
         useCase = dimensions.useCase
         environment = dimensions.environment
         host = dimensions.host
+        servedModel = dimensions.servedModel
+        requestedModel = dimensions.requestedModel
     }
 
     public var domainDimensions: Dimensions {
@@ -43,6 +45,8 @@ extension Tollgate_V1_Dimensions {
         result.useCase = useCase
         result.environment = environment
         result.host = host
+        result.servedModel = servedModel
+        result.requestedModel = requestedModel
         return result
     }
 }

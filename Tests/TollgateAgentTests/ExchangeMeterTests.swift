@@ -21,7 +21,9 @@ import TollgateProviders
         let usage = ExtractedUsage(model: "gpt-4o-2024-08-06", tokens: TokenUsage(input: 1000, cachedInput: 200, output: 100))
         let outcome = meter.meter(exchange(usage: usage))
         #expect(outcome.problems.isEmpty)
-        #expect(outcome.event.dimensions.model == "gpt-4o-2024-08-06")
+        #expect(outcome.event.dimensions.model == "gpt-4o")
+        #expect(outcome.event.dimensions.servedModel == "gpt-4o-2024-08-06")
+        #expect(outcome.event.dimensions.requestedModel == "gpt-4o")
         #expect(outcome.event.dimensions.keyID == "kid" && outcome.event.dimensions.user == "u1")
         #expect(outcome.event.dimensions.team == "search")
         #expect(outcome.event.dimensions.endpoint == "chat.completions" && outcome.event.dimensions.provider == "openai")
@@ -29,6 +31,45 @@ import TollgateProviders
         #expect(outcome.event.cost == Nanodollars(800 * 2_500 + 200 * 1_250 + 100 * 10_000))
         #expect(outcome.event.flags.isEmpty)
         #expect(outcome.event.minute == 2)
+    }
+
+    /// Success, error, cut stream and refusal of one request all carry the same canonical
+    /// model, so the budget that blocks it is the one that counted it.
+    @Test func everyOutcomeOfARequestLandsUnderTheRequestedNamesCanonicalModel() {
+        let requested = "gpt-4o-2024-08-06"
+        let served = meter.meter(exchange(usage: ExtractedUsage(model: "gpt-4o-2024-08-06", tokens: TokenUsage(input: 10)), model: requested))
+        let failed = meter.meter(exchange(status: 503, usage: nil, model: requested))
+        let cut = meter.meter(exchange(usage: nil, model: requested, outputCharacters: 40))
+        let gated = meter.dimensions(of: ProviderRequest(provider: .openai, endpoint: .chatCompletions, model: requested),
+                                     keyID: "kid", keyHint: "", attribution: Attribution())
+        for dimensions in [served.event.dimensions, failed.event.dimensions, cut.event.dimensions, gated] {
+            #expect(dimensions.model == "gpt-4o" && dimensions.requestedModel == requested)
+        }
+        #expect(failed.event.dimensions.servedModel == "" && cut.event.dimensions.servedModel == "" && gated.servedModel == "")
+    }
+
+    @Test func geminisPathFormAndAProviderPrefixAreTheSameModel() {
+        let gemini = CompletedExchange(
+            request: ProviderRequest(provider: .gemini, endpoint: .generateContent, model: "models/gemini-2.5-pro"),
+            keyID: "kid", keyHint: "", status: 200,
+            tap: TapResult(usage: ExtractedUsage(model: "gemini-2.5-pro", tokens: TokenUsage(input: 1_000, output: 10))),
+            requestBodyBytes: 100, completedAt: Date(timeIntervalSince1970: 0))
+        let outcome = meter.meter(gemini)
+        #expect(outcome.event.dimensions.model == "gemini-2.5-pro" && outcome.event.dimensions.requestedModel == "models/gemini-2.5-pro")
+        #expect(outcome.event.flags.isEmpty, "priced")
+        let prefixed = meter.meter(exchange(usage: nil, model: "openai/gpt-4o", outputCharacters: 4))
+        #expect(prefixed.event.dimensions.model == "gpt-4o")
+    }
+
+    /// An Azure deployment's name is a model of its own unless the deployment's catalog
+    /// declares it an alias; then the gate and the meter both see the aliased model.
+    @Test func aDeploymentNameIsAnAliasOnlyWhenTheCatalogSaysSo() throws {
+        var prices = DefaultPriceCatalog.load()
+        #expect(ExchangeMeter(prices: prices).meter(exchange(usage: nil, model: "eu-prod-4o", outputCharacters: 4)).event.dimensions.model == "eu-prod-4o")
+        try prices.merge(yaml: "models:\n  gpt-4o:\n    provider: openai\n    input: 2.50\n    output: 10\n    aliases: [eu-prod-4o]\n", source: "deployment")
+        let outcome = ExchangeMeter(prices: prices).meter(exchange(usage: ExtractedUsage(model: "eu-prod-4o", tokens: TokenUsage(input: 1)), model: "eu-prod-4o"))
+        #expect(outcome.event.dimensions.model == "gpt-4o" && outcome.event.dimensions.servedModel == "eu-prod-4o")
+        #expect(!outcome.event.flags.contains(.unpriced))
     }
 
     @Test func anUpstreamErrorIsAnErroredRequestWithZeroTokens() {
@@ -74,7 +115,9 @@ import TollgateProviders
                                                 problems: ["truncated_stream"], endedCleanly: false))
         #expect(outcome.event.flags == .estimated)
         #expect(outcome.event.tokens == TokenUsage(input: 1_200, cachedInput: 1_000, output: 500), "the text seen, not the placeholder")
-        #expect(outcome.event.dimensions.model == "claude-sonnet-4-5-20250929")
+        // A cut stream lands under the same canonical model as a complete one.
+        #expect(outcome.event.dimensions.model == "claude-sonnet-4-5")
+        #expect(outcome.event.dimensions.servedModel == "claude-sonnet-4-5-20250929")
         #expect(outcome.problems == ["truncated_stream"])
     }
 

@@ -16,6 +16,8 @@ import TollgateCore
         dimensions.useCase = "support"
         dimensions.environment = "prod"
         dimensions.host = "web-1"
+        dimensions.servedModel = model + "-2024-08-06"
+        dimensions.requestedModel = "models/" + model
         return dimensions
     }
 
@@ -23,6 +25,23 @@ import TollgateCore
     func cellKeyRoundTrips(minute: Int64) throws {
         let key = CellKey(minute: minute, dimensions: Self.dimensions())
         #expect(try CellKeyCodec.decode(CellKeyCodec.encode(key)) == key)
+    }
+
+    @Test func servedAndRequestedModelAreStoredAfterTheFormat1Fields() throws {
+        let encoded = CellKeyCodec.encode(CellKey(minute: 1, dimensions: Self.dimensions()))
+        let tail = Array("\u{0}\u{11}gpt-4o-2024-08-06\u{0}\u{d}models/gpt-4o".utf8)
+        #expect(Array(encoded.suffix(tail.count)) == tail)
+    }
+
+    /// Keys written before served and requested model existed (11 fields) still read, with both empty.
+    @Test func format1KeysStillDecode() throws {
+        var dimensions = Self.dimensions()
+        dimensions.servedModel = ""
+        dimensions.requestedModel = ""
+        let format2 = CellKeyCodec.encode(CellKey(minute: 42, dimensions: dimensions))
+        let format1 = Array(format2.dropLast(4))  // the two empty fields' lengths
+        #expect(try CellKeyCodec.decode(format1) == CellKey(minute: 42, dimensions: dimensions))
+        #expect(throws: StoreError.self) { try CellKeyCodec.decode(Array(format2.dropLast(2))) }
     }
 
     @Test func emptyDimensionsRoundTrip() throws {

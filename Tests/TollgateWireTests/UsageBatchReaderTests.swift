@@ -44,6 +44,8 @@ import TestSupport
             dimensions.useCase = "😀 case"
             dimensions.environment = "ci"
             dimensions.host = "runner-\(index % 9)"
+            dimensions.servedModel = index % 4 == 0 ? "" : "served-\(index % 3)"
+            dimensions.requestedModel = index % 7 == 0 ? "" : "models/requested-\(index % 2)"
             var counters = UsageCounters()
             counters.requests = Int64(index + 1)
             counters.tokens = TokenUsage(input: Int64(index) * 1_000, cachedInput: Int64(index), cacheWrite: Int64(index % 3),

@@ -11,8 +11,13 @@ struct Usage: AsyncParsableCommand {
 
         Examples:
           tollgate usage --since 24h --by key,model
+          tollgate usage --since 24h --by model,served_model,requested_model
           tollgate usage --since 7d --by team --format json
           tollgate usage --since 2026-11-01T00:00:00Z --until 2026-12-01T00:00:00Z --by team
+        model is the canonical model (the price catalog's id, e.g. gpt-4.1), whatever alias
+        was requested or snapshot served; served_model is the name the provider returned
+        (empty when it named none: errors, blocked and cut requests) and requested_model the
+        name the request used.
         Times: \(TimeArgument.help).
         JSON gives one object per group: its dimensions, requests, the token classes,
         cost_nanousd (exact integer) and cost_usd (decimal string).

@@ -32,26 +32,28 @@ struct ExchangeMeter {
     }
 
     /// Who spends, as far as the request tells: what the quota gate matches budgets
-    /// against, and what the meter records once the response names the exact model.
-    static func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution) -> Dimensions {
+    /// against, and what every record of this exchange carries, blocked, failed, cut or
+    /// complete. The model is the requested name's canonical model, never the served
+    /// snapshot: the gate sees only the request, and a budget counts only what it can block.
+    func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution) -> Dimensions {
         var dimensions = Dimensions()
         dimensions.keyID = keyID
         dimensions.keyHint = keyHint
         dimensions.provider = request.provider.rawValue
         dimensions.endpoint = request.endpoint.rawValue
-        dimensions.model = request.model ?? "unknown"
+        dimensions.requestedModel = request.model ?? ""
+        dimensions.model = request.model.map { prices.canonicalModel($0) } ?? "unknown"
         attribution.apply(to: &dimensions)
         return dimensions
     }
 
     func meter(_ exchange: CompletedExchange) -> Outcome {
-        var dimensions = Self.dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
+        var dimensions = dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
 
         var flags: UsageEvent.Flags = []
         let failed = (exchange.status ?? 0) >= 400
         var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || !failed }
         var tokens = TokenUsage.zero
-        var model = exchange.request.model
         let cutShort = !exchange.endedCleanly || problems.contains(TapProblem.truncatedStream.rawValue)
 
         // A provider error status is not billed (OpenAI, Anthropic and Gemini all say so)
@@ -60,7 +62,7 @@ struct ExchangeMeter {
         if failed || problems.contains(TapProblem.providerError.rawValue) { flags.insert(.error) }
         if let usage = exchange.tap.usage {
             tokens = usage.tokens
-            model = usage.model ?? model
+            dimensions.servedModel = usage.model ?? ""
         }
         if !failed && (exchange.tap.usage == nil || cutShort) {
             // Billed but the final usage never came (client cancelled, stream cut, a provider
@@ -75,10 +77,14 @@ struct ExchangeMeter {
                 problems.append(TapProblem.truncatedStream.rawValue)
             }
         }
+        if exchange.request.model == nil, !dimensions.servedModel.isEmpty {
+            // Nothing requested by name (rare): the response is all there is to go by.
+            dimensions.model = prices.canonicalModel(dimensions.servedModel)
+        }
 
-        dimensions.model = model ?? "unknown"
+        // Priced by the most specific name: the served snapshot may have its own price.
         let cost: Nanodollars
-        switch prices.lookup(dimensions.model) {
+        switch prices.lookup(dimensions.servedModel.isEmpty ? exchange.request.model ?? "" : dimensions.servedModel) {
         case .priced(_, let price):
             cost = price.cost(of: tokens)
         case .unpriced(let fallback):

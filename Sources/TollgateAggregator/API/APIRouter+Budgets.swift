@@ -30,7 +30,9 @@ extension APIRouter {
                 }
                 return json(.ok, BudgetView(budget: stored.budget, status: status, exemptions: stored.exemptions))
             case (.PUT, 3):
-                let budget = try decodeBudget(body, id: parts[2])
+                var budget = try decodeBudget(body, id: parts[2])
+                // Stored and pushed canonical: agents compare it with each request's canonical model.
+                budget.selector = try budget.selector.resolvingModels(with: models)
                 let (change, status) = try board.setBudget(budget)
                 let name = switch change {
                 case .created: "created"
@@ -56,7 +58,11 @@ extension APIRouter {
             default:
                 return error(.notFound, "no such endpoint: \(method) \(path)")
             }
+        } catch let failure as UnknownModelError {
+            metrics.apiRejected("unknown_model").increment()
+            return error(.badRequest, failure.description)
         } catch let failure as BudgetError {
+            metrics.apiRejected("invalid_budget").increment()
             return error(.badRequest, failure.description)
         } catch let failure as BudgetStoreError {
             return error(.notFound, failure.description)

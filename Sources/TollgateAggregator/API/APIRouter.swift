@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOHTTP1
 import TollgateCore
+import TollgateProviders
 
 /// Maps a request to a response; pure apart from the store read, so tests call it directly.
 struct APIRouter: Sendable {
@@ -15,17 +16,21 @@ struct APIRouter: Sendable {
     var fleet: FleetRegistry? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
+    /// Resolves a budget's `model=` to the canonical model (and refuses unknown ones).
+    var models: PriceCatalog
     /// Counts and logs the requests the token refuses.
     let unauthorized: UnauthorizedRequests
 
     init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
-         fleet: FleetRegistry? = nil, clock: ServiceClock = .system, logger: Logger = Logger(label: "tollgate.api")) {
+         fleet: FleetRegistry? = nil, clock: ServiceClock = .system, models: PriceCatalog = DefaultPriceCatalog.load(),
+         logger: Logger = Logger(label: "tollgate.api")) {
         self.store = store
         self.metrics = metrics
         self.budgets = budgets
         self.token = token
         self.fleet = fleet
         self.clock = clock
+        self.models = models
         unauthorized = UnauthorizedRequests(counters: metrics.apiUnauthorized, logger: logger, clock: clock)
     }
 
@@ -54,6 +59,12 @@ struct APIRouter: Sendable {
             return usage(query)
         case (.GET, "/v1/agents"):
             return agentsRoute(method: method, path: path, authorization: authorization)
+        case (.GET, "/v1/models"):
+            let views = models.modelNames.map { ModelView(model: $0.model, provider: $0.provider, names: $0.names) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(views) else { return error(.internalServerError, "cannot encode the models") }
+            return Response(status: .ok, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:
@@ -87,6 +98,7 @@ struct APIRouter: Sendable {
                 filters.append(try UsageFilter(parsing: "\(dimension.rawValue)=\(value)"))
             }
         } catch {
+            metrics.apiRejected("unknown_dimension").increment()
             return self.error(.badRequest, "\(error)")
         }
         do {

@@ -43,6 +43,7 @@ public final class AggregatorMetrics: Sendable {
     // MARK: API
     let apiErrors: Counter
     let apiUnauthorized: CounterFamily
+    let apiRejected: CounterFamily
 
     // MARK: Fleet
     private let fleetAgentsByState: [AgentState: Gauge]
@@ -94,6 +95,9 @@ public final class AggregatorMetrics: Sendable {
         apiUnauthorized = CounterFamily(
             registry, name: "tollgate_api_unauthorized_total", help: "API requests refused (401) for a missing or wrong bearer token.",
             labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
+        apiRejected = CounterFamily(
+            registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
+            labels: ["reason"], known: [["unknown_model"], ["unknown_dimension"], ["invalid_budget"]])
 
         // Fleet: the agents that have connected, from their reports and batches.
         fleetAgentsByState = Dictionary(uniqueKeysWithValues: AgentState.allCases.map { state in

@@ -37,13 +37,20 @@ public final class Aggregator: Service, @unchecked Sendable {
         }
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
         fleet = try FleetRegistry(store: store, metrics: metrics, logger: logger, clock: clock)
+        let models = try budgets.resolveStoredModels(with: config.models)
+        if !models.rewritten.isEmpty {
+            logger.notice("budgets now name their canonical model (current window recounted): \(models.rewritten.joined(separator: ", "))")
+        }
+        if !models.unknown.isEmpty {
+            logger.warning("budgets name a model the price catalog does not know, so they match only that exact name: \(models.unknown.joined(separator: ", ")); declare it under pricing.catalog")
+        }
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
         ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock)
         api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
-                                                        clock: clock, logger: logger))
+                                                        clock: clock, models: config.models, logger: logger))
     }
 
     /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).

@@ -1,5 +1,6 @@
 import Foundation
 import TollgateCore
+import TollgateProviders
 import TollgateWire
 
 /// The aggregator's YAML settings; see aggregator/tollgate.example.yaml for each key.
@@ -28,6 +29,9 @@ public struct AggregatorConfig: Sendable {
     public var alertWebhookURL: URL?
     /// Attempts per alert webhook delivery, with exponential backoff between them.
     public var alertMaxAttempts = 5
+    /// The models budgets may name and the names they go by (`pricing:`, as in the agent's
+    /// config: give both the same files, so both ends resolve a name to the same model).
+    public var models: PriceCatalog = DefaultPriceCatalog.load()
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -60,7 +64,7 @@ public struct AggregatorConfig: Sendable {
 
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
-                                         "quota_listen", "quota_snapshot_interval_ms"])
+                                         "quota_listen", "quota_snapshot_interval_ms", "pricing"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -91,6 +95,7 @@ public struct AggregatorConfig: Sendable {
             }
             alertMaxAttempts = try alerts.int("max_attempts", default: alertMaxAttempts, range: 1...20)
         }
+        if let pricing = try root.section("pricing") { models = try DefaultPriceCatalog.load(pricing: pricing) }
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {

@@ -7,6 +7,11 @@ import TollgateWire
 /// - `"a"` + agent ID (UTF-8) → the agent's last applied batch seq, UInt64 little-endian.
 /// - `"c"` + minute + dimensions → `UsageCounters`.
 ///
+/// Cell key format 2 stores 13 dimension fields (`Dimensions.storedFields`: format 1's 11,
+/// then served and requested model). Format 1 keys (11 fields) are still decoded, with
+/// those two empty; their `model` is whatever the agent sent then (often a snapshot), so
+/// reports over old minutes may show it apart from the canonical model.
+///
 /// The minute is stored big-endian with its sign bit flipped so RocksDB's bytewise order
 /// is time order (negative minutes included), which makes a time range one contiguous scan.
 /// Changing any of this changes the meaning of existing data directories.
@@ -91,6 +96,8 @@ enum CellKeyCodec {
         var fields: [String] = []
         var offset = 9
         for index in 0..<Dimensions.storedFieldCount {
+            // Format 1 keys stop after the host (see `legacyStoredFieldCount`).
+            if index == Dimensions.legacyStoredFieldCount, offset == bytes.count { break }
             guard offset + 2 <= bytes.count else {
                 throw StoreError.corruptKey(reason: "truncated before the length of dimension field \(index)", key: bytes)
             }
@@ -184,7 +191,10 @@ enum CountersCodec {
 }
 
 extension Dimensions {
-    static let storedFieldCount = 11
+    static let storedFieldCount = 13
+    /// Keys written before served and requested model were dimensions (format 1) end after
+    /// the host; they are still read, with both empty.
+    static let legacyStoredFieldCount = 11
 
     /// Where `dimension` sits in `storedFields` (and in a `RawCell`'s dimensions).
     static func storedIndex(of dimension: UsageDimension) -> Int {
@@ -199,16 +209,19 @@ extension Dimensions {
         case .useCase: 8
         case .environment: 9
         case .host: 10
+        case .servedModel: 11
+        case .requestedModel: 12
         }
     }
 
     /// Every field in the fixed on-disk order; also the tie-break order for sorting reports.
     var storedFields: [String] {
-        [keyID, keyHint, provider, model, endpoint, team, project, user, useCase, environment, host]
+        [keyID, keyHint, provider, model, endpoint, team, project, user, useCase, environment, host, servedModel, requestedModel]
     }
 
     init(storedFields fields: [String]) {
-        precondition(fields.count == Self.storedFieldCount, "Dimensions has \(Self.storedFieldCount) stored fields")
+        precondition(fields.count == Self.storedFieldCount || fields.count == Self.legacyStoredFieldCount,
+                     "Dimensions has \(Self.storedFieldCount) stored fields")
         self.init()
         keyID = fields[0]
         keyHint = fields[1]
@@ -221,5 +234,9 @@ extension Dimensions {
         useCase = fields[8]
         environment = fields[9]
         host = fields[10]
+        if fields.count > Self.legacyStoredFieldCount {
+            servedModel = fields[11]
+            requestedModel = fields[12]
+        }
     }
 }

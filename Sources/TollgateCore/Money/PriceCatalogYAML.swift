@@ -8,7 +8,8 @@
 ///     cached_input: 1.25   # optional; defaults to input
 ///     cache_write: 2.50    # optional; defaults to input
 ///     output: 10.00
-///     aliases: [gpt-4o-latest]
+///     aliases: [gpt-4o-latest, eu-gpt4o]  # other names: same model, same price (an Azure deployment's too)
+///     snapshots: [gpt-4o-2024-08-06]      # its builds; a trailing date is found without listing it
 ///     as_of: 2026-11-01
 ///     source: https://openai.com/api/pricing
 /// fallback:                # price for models not listed (records are flagged unpriced)
@@ -28,9 +29,9 @@ extension PriceCatalog {
         if let models = try root.section("models") {
             for name in models.keys {
                 guard let entry = try models.section(name) else { continue }
-                try entry.rejectUnknownKeys(allowed: ["provider", "input", "cached_input", "cache_write", "output", "aliases", "as_of", "source"])
+                try entry.rejectUnknownKeys(allowed: ["provider", "input", "cached_input", "cache_write", "output", "aliases", "snapshots", "as_of", "source"])
                 set(name, try Self.price(entry, provider: entry.requiredString("provider", expected: "the provider's name, e.g. openai")),
-                    aliases: try entry.stringList("aliases"))
+                    aliases: try entry.stringList("aliases") + entry.stringList("snapshots"))
             }
         }
         if let fallbackNode = try root.section("fallback") {

@@ -3,7 +3,14 @@ import Foundation
 /// An attribution dimension: one axis usage can be grouped and capped by. (Named so it
 /// does not collide with Foundation's unit `Dimension`.)
 public enum UsageDimension: String, CaseIterable, Sendable, Codable {
-    case key, provider, model, endpoint, team, project, user
+    case key, provider
+    /// The canonical model (the price catalog's id, `gpt-4.1`): what budgets and reports mean by "model".
+    case model
+    /// The snapshot the provider said it served (`gpt-4.1-2025-04-14`); empty when it named none.
+    case servedModel = "served_model"
+    /// The model name as the request spelled it (`gpt-4.1`, `models/gemini-2.5-pro`, an Azure deployment).
+    case requestedModel = "requested_model"
+    case endpoint, team, project, user
     case useCase = "use_case"
     case environment = "env"
     case host
@@ -48,7 +55,12 @@ public struct Dimensions: Hashable, Sendable, Codable {
     /// A short, non-secret reminder of which key this is (`openai:sk-…wxyz`); carried beside `keyID`.
     public var keyHint: String = ""
     public var provider: String = ""
+    /// Canonical (see `PriceCatalog.resolve`), so a snapshot and its alias are one model.
     public var model: String = ""
+    /// As the provider reported it; empty for errors, blocked requests and cut streams that named none.
+    public var servedModel: String = ""
+    /// As the request named it; empty when it named none.
+    public var requestedModel: String = ""
     public var endpoint: String = ""
     public var team: String = ""
     public var project: String = ""
@@ -66,6 +78,8 @@ public struct Dimensions: Hashable, Sendable, Codable {
         case .key: keyID == value
         case .provider: provider == value
         case .model: model == value
+        case .servedModel: servedModel == value
+        case .requestedModel: requestedModel == value
         case .endpoint: endpoint == value
         case .team: team == value
         case .project: project == value
@@ -82,6 +96,8 @@ public struct Dimensions: Hashable, Sendable, Codable {
             case .key: keyID
             case .provider: provider
             case .model: model
+            case .servedModel: servedModel
+            case .requestedModel: requestedModel
             case .endpoint: endpoint
             case .team: team
             case .project: project
@@ -96,6 +112,8 @@ public struct Dimensions: Hashable, Sendable, Codable {
             case .key: keyID = newValue
             case .provider: provider = newValue
             case .model: model = newValue
+            case .servedModel: servedModel = newValue
+            case .requestedModel: requestedModel = newValue
             case .endpoint: endpoint = newValue
             case .team: team = newValue
             case .project: project = newValue

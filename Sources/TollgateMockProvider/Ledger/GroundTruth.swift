@@ -6,7 +6,9 @@ import TollgateCore
 /// The expected side is computed from the mock's ledger alone: key ids with the org
 /// secret, costs with the price catalog. The actual side is the aggregator's usage JSON
 /// grouped by `key,model` (`tollgate usage --format json` or `GET /v1/usage`). Groups
-/// merge providers: a key's spend on one model is one group whichever API served it.
+/// merge providers: a key's spend on one model is one group whichever API served it. The
+/// model is canonical (the catalog's id): the ledger's served snapshot resolved through the
+/// same catalog, so the mock's answer of `gpt-4o-2024-08-06` to `gpt-4o` is one group.
 public enum GroundTruth {
     public struct Group: Hashable, Sendable, CustomStringConvertible {
         public var keyID: String
@@ -65,7 +67,7 @@ public enum GroundTruth {
             case .priced(_, let found): price = found
             case .unpriced(let fallback): price = fallback
             }
-            let group = Group(keyID: keys.keyID(for: entry.apiKey), model: entry.model)
+            let group = Group(keyID: keys.keyID(for: entry.apiKey), model: prices.canonicalModel(entry.model))
             var totals = result[group, default: Totals()]
             totals.requests += Int64(entry.requests)
             totals.inputTokens += tokens.input

@@ -12,13 +12,23 @@ public enum DefaultPriceCatalog {
     public static let yaml = """
     # Tollgate built-in price catalog. USD per million tokens, per token class.
     # cached_input: cache reads; cache_write: prompt-cache writes. Absent classes cost `input`.
+    # Each entry is one model: its id is the canonical name budgets and reports use, and
+    # `aliases` are other names of the same model (a dated snapshot such as
+    # gpt-4.1-2025-04-14 is found from its undated name without listing it). Distinct
+    # models that cost the same are separate entries, never aliases.
     models:
       gpt-4o:
         provider: openai
         input: 2.50
         cached_input: 1.25
         output: 10.00
-        aliases: [chatgpt-4o-latest]
+        as_of: 2026-11-01
+        source: https://openai.com/api/pricing
+      chatgpt-4o-latest:
+        provider: openai
+        input: 2.50
+        cached_input: 1.25
+        output: 10.00
         as_of: 2026-11-01
         source: https://openai.com/api/pricing
       gpt-4o-mini:
@@ -119,7 +129,15 @@ public enum DefaultPriceCatalog {
         cached_input: 1.50
         cache_write: 18.75
         output: 75.00
-        aliases: [claude-opus-4-0, claude-opus-4]
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-opus-4:
+        provider: anthropic
+        input: 15.00
+        cached_input: 1.50
+        cache_write: 18.75
+        output: 75.00
+        aliases: [claude-opus-4-0]
         as_of: 2026-11-01
         source: https://www.anthropic.com/pricing#api
       claude-sonnet-4-5:
@@ -128,7 +146,24 @@ public enum DefaultPriceCatalog {
         cached_input: 0.30
         cache_write: 3.75
         output: 15.00
-        aliases: [claude-sonnet-4-0, claude-sonnet-4, claude-3-7-sonnet]
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-sonnet-4:
+        provider: anthropic
+        input: 3.00
+        cached_input: 0.30
+        cache_write: 3.75
+        output: 15.00
+        aliases: [claude-sonnet-4-0]
+        as_of: 2026-11-01
+        source: https://www.anthropic.com/pricing#api
+      claude-3-7-sonnet:
+        provider: anthropic
+        input: 3.00
+        cached_input: 0.30
+        cache_write: 3.75
+        output: 15.00
+        aliases: [claude-3-7-sonnet-latest]
         as_of: 2026-11-01
         source: https://www.anthropic.com/pricing#api
       claude-haiku-4-5:
@@ -145,6 +180,7 @@ public enum DefaultPriceCatalog {
         cached_input: 0.08
         cache_write: 1.00
         output: 4.00
+        aliases: [claude-3-5-haiku-latest]
         as_of: 2026-11-01
         source: https://www.anthropic.com/pricing#api
       # Gemini: prompts up to 200k tokens (longer 2.5 Pro prompts cost more and are not
@@ -169,7 +205,14 @@ public enum DefaultPriceCatalog {
         input: 0.10
         cached_input: 0.01
         output: 0.40
-        aliases: [gemini-flash-lite-latest, gemini-2.0-flash]
+        aliases: [gemini-flash-lite-latest]
+        as_of: 2026-11-01
+        source: https://ai.google.dev/gemini-api/docs/pricing
+      gemini-2.0-flash:
+        provider: gemini
+        input: 0.10
+        cached_input: 0.01
+        output: 0.40
         as_of: 2026-11-01
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-3-pro-preview:

@@ -79,6 +79,7 @@ public nonisolated struct Tollgate_V1_Dimensions: Sendable {
 
   public var provider: String = String()
 
+  /// the canonical model: the price catalog's id, e.g. "gpt-4.1"
   public var model: String = String()
 
   public var endpoint: String = String()
@@ -94,6 +95,12 @@ public nonisolated struct Tollgate_V1_Dimensions: Sendable {
   public var environment: String = String()
 
   public var host: String = String()
+
+  /// as the provider reported it, e.g. "gpt-4.1-2025-04-14"; empty if it named none
+  public var servedModel: String = String()
+
+  /// as the request named it, e.g. "gpt-4.1" or "models/gemini-2.5-pro"
+  public var requestedModel: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -281,9 +288,10 @@ public nonisolated struct Tollgate_V1_SelectorTerm: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// key, provider, model, endpoint, team, project, user, use_case, env, host
+  /// key, provider, model, served_model, requested_model, endpoint, team, project, user, use_case, env, host
   public var dimension: String = String()
 
+  /// for model: the canonical model (the aggregator resolves aliases and snapshots)
   public var value: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -444,7 +452,7 @@ nonisolated extension Tollgate_V1_Codec: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dimensions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{3}key_hint\0\u{1}provider\0\u{1}model\0\u{1}endpoint\0\u{1}team\0\u{1}project\0\u{1}user\0\u{3}use_case\0\u{1}environment\0\u{1}host\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{3}key_hint\0\u{1}provider\0\u{1}model\0\u{1}endpoint\0\u{1}team\0\u{1}project\0\u{1}user\0\u{3}use_case\0\u{1}environment\0\u{1}host\0\u{3}served_model\0\u{3}requested_model\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -463,6 +471,8 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
       case 9: try { try decoder.decodeSingularStringField(value: &self.useCase) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.environment) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.host) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.servedModel) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.requestedModel) }()
       default: break
       }
     }
@@ -502,6 +512,12 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
     if !self.host.isEmpty {
       try visitor.visitSingularStringField(value: self.host, fieldNumber: 11)
     }
+    if !self.servedModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.servedModel, fieldNumber: 12)
+    }
+    if !self.requestedModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestedModel, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -517,6 +533,8 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
     if lhs.useCase != rhs.useCase {return false}
     if lhs.environment != rhs.environment {return false}
     if lhs.host != rhs.host {return false}
+    if lhs.servedModel != rhs.servedModel {return false}
+    if lhs.requestedModel != rhs.requestedModel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

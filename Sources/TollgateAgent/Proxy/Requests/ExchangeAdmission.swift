@@ -32,7 +32,7 @@ struct ExchangeAdmission {
         let caller = identify(request, exchange: exchange)
         exchange.caller = caller
         guard let gate = services.gate else { return .forward }
-        let dimensions = ExchangeMeter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
+        let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
         let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
         if let observed {
             services.metrics.quotaWouldBlock(observed.budget?.budgetID ?? "stale").increment()

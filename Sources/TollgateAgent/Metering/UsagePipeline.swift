@@ -36,7 +36,7 @@ public final class UsagePipeline: Sendable {
 
     /// True while the spool refuses writes or holds usage only in memory (`/status`,
     /// `/healthz`, and `spool.on_full: deny`).
-    var spoolDegraded: Bool { !shipper.status.withLockedValue { $0.spoolWritable } }
+    var spoolDegraded: Bool { recorder.log.refusing || !shipper.status.withLockedValue { $0.spoolWritable } }
 
     /// Why the spool is degraded, for `/healthz`; nil when it is not.
     var spoolProblem: String? { shipper.status.withLockedValue { $0.spoolProblem } }

@@ -50,7 +50,7 @@ final class EventLog: @unchecked Sendable {
     let directory: String
     private let state: NIOLockedValueBox<File?>
     /// Appends that failed (disk full, I/O error), for the meter to count and report.
-    private let failures = NIOLockedValueBox((count: 0, lastErrno: Int32(0)))
+    private let failures = NIOLockedValueBox((count: 0, lastErrno: Int32(0), refusing: false))
 
     /// Written by versions before per-epoch files; read at recovery, deleted after the first cut.
     static let legacyName = "events.log"
@@ -87,12 +87,19 @@ final class EventLog: @unchecked Sendable {
         let written = record.withUnsafeBytes { write(file.descriptor, $0.baseAddress, $0.count) }
         if written == record.count { return true }
         let code = written < 0 ? errno : ENOSPC
-        failures.withLockedValue { $0 = ($0.count + 1, code) }
+        failures.withLockedValue { $0 = ($0.count + 1, code, true) }
         return false
     }
 
     /// Failed appends since start and the last error, read by the meter.
-    var appendFailures: (count: Int, lastErrno: Int32) { failures.withLockedValue { $0 } }
+    var appendFailures: (count: Int, lastErrno: Int32) { failures.withLockedValue { ($0.count, $0.lastErrno) } }
+
+    /// Set by the first failed append, on the event loop that saw it, so `spool.on_full:
+    /// deny` refuses the very next request rather than after the meter's next pass.
+    var refusing: Bool { failures.withLockedValue { $0.refusing } }
+
+    /// The meter wrote to the log again.
+    func acceptsWritesAgain() { failures.withLockedValue { $0.refusing = false } }
 
     // MARK: The meter
 

@@ -156,6 +156,8 @@ final class Shipper: @unchecked Sendable {
                     writePendingCut(window: &window)
                 } else if !accumulator.isEmpty {
                     cut(window: &window)
+                } else if health.failing[.identity] != nil {
+                    saveIdentity()
                 }
                 nextCut = now.advanced(by: settings.flushInterval)
             }
@@ -269,6 +271,8 @@ final class Shipper: @unchecked Sendable {
             appendFailuresSeen = failures.count
             noteFailure(.append, SpoolError.io(path: spool.eventLog.directory, operation: "append", code: failures.lastErrno))
         }
+        // Also when a failed append on an event loop raced past the count above.
+        if spool.eventLog.refusing && health.writable { health.failed(.append, "an event record did not reach the event log") }
         let wasWritable = health.writable
         let now = clock.now
         if unwritten.isEmpty {
@@ -285,8 +289,10 @@ final class Shipper: @unchecked Sendable {
             for cell in cells { unwritten.add(cell) }
             return cells.isEmpty
         }
-        appendFailuresSeen = spool.eventLog.appendFailures.count  // our own failure is noted below
+        // The meter's own failed writes (a probe every 100 ms) are not counted as errors.
+        appendFailuresSeen = spool.eventLog.appendFailures.count
         if ok {
+            spool.eventLog.acceptsWritesAgain()
             health.succeeded(.append)
         } else {
             noteFailure(.append, SpoolError.io(path: spool.eventLog.directory, operation: "append", code: spool.eventLog.appendFailures.lastErrno))
@@ -366,17 +372,21 @@ final class Shipper: @unchecked Sendable {
             noteFailure(.batch, error)
             return
         }
-        do {
-            try identity.save(in: settings.stateDirectory)
-            health.succeeded(.identity)
-        } catch {
-            noteFailure(.identity, error)
-        }
+        saveIdentity()
         spool.eventLog.removeFiles(through: cut.seq)
         let overBound = spool.liveBytes > settings.spoolMaxBytes
         metrics.spoolOverBound.set(to: overBound ? 1 : 0)
         if overBound {
             logger.error("spool holds \(spool.liveBytes) bytes, above spool.max_bytes \(settings.spoolMaxBytes), even after merging: the aggregator has been unreachable for long; usage is kept, disk use grows")
+        }
+    }
+
+    private func saveIdentity() {
+        do {
+            try identity.save(in: settings.stateDirectory)
+            health.succeeded(.identity)
+        } catch {
+            noteFailure(.identity, error)
         }
     }
 

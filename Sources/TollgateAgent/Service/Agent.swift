@@ -78,9 +78,10 @@ public final class Agent: Service, Sendable {
             AgentStatus(agentID: pipeline.agentID, shipper: pipeline.shipperStatus,
                         quota: QuotaStatus(book: quotaBook, settings: config.quota)).json()
         }
+        let problem: @Sendable () -> String? = { [pipeline] in pipeline.spoolProblem }
         let admin = try listen(on: config.adminListen) { channel in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: status))
+            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: status, problem: problem))
         }
         logger.info("tollgate-agent \(agentID) proxying on http://\(proxy), admin on http://\(admin)")
         return Listeners(proxy: proxy, admin: admin)

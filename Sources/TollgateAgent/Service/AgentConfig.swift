@@ -27,6 +27,17 @@ public struct AgentConfig: Sendable {
     public var ringCapacity = 8192
     /// Above this, never-sent spooled batches are merged; past it even then, the agent warns.
     public var spoolMaxBytes = 256 << 20
+    /// While the spool refuses writes (disk full): keep proxying with usage held in memory
+    /// (`allow`), or refuse metered requests with a provider-shaped 503 (`deny`).
+    public var onSpoolFull = SpoolFullPolicy.allow
+    /// Memory for usage the spool could not take; past it, `allow` drops usage (counted).
+    public var spoolMaxHeldBytes = 64 << 20
+    /// Spool segments roll over at this size.
+    public var spoolSegmentBytes = 8 << 20
+
+    public enum SpoolFullPolicy: String, Sendable {
+        case allow, deny
+    }
     public var maxRequestBodyBytes = 32 << 20
     public var connectTimeout = Duration.seconds(10)
     /// A client must finish sending a request head within this (slowloris defence).
@@ -162,8 +173,15 @@ public struct AgentConfig: Sendable {
             ringCapacity = try section.int("ring_capacity", default: ringCapacity, range: 64...(1 << 22))
         }
         if let section = try root.section("spool") {
-            try section.rejectUnknownKeys(allowed: ["max_bytes"])
+            try section.rejectUnknownKeys(allowed: ["max_bytes", "on_full", "max_held_bytes", "segment_bytes"])
             spoolMaxBytes = try section.int("max_bytes", default: spoolMaxBytes, range: 1...(1 << 40))
+            let onFull = try section.string("on_full", default: onSpoolFull.rawValue)
+            guard let policy = SpoolFullPolicy(rawValue: onFull) else {
+                throw ConfigError.invalid(key: section.keyPath("on_full"), value: onFull, expected: "allow or deny")
+            }
+            onSpoolFull = policy
+            spoolMaxHeldBytes = try section.int("max_held_bytes", default: spoolMaxHeldBytes, range: 0...(1 << 40))
+            spoolSegmentBytes = try section.int("segment_bytes", default: spoolSegmentBytes, range: 4096...(1 << 30))
         }
         if let section = try root.section("limits") {
             try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms", "header_timeout_ms",

@@ -22,6 +22,15 @@ struct ExchangeAdmission {
                                      path: exchange.route.path, query: exchange.route.query, body: original)
         }
         guard let request = exchange.request else { return .forward }  // carries no usage (model lists…)
+        if services.config.onSpoolFull == .deny, services.pipeline.spoolDegraded {
+            // The operator chose exact metering over availability: nothing is spent that
+            // the agent could not write down.
+            services.metrics.rejectedRequests("spool_unwritable").increment()
+            return .refuse(ProviderErrorResponse(
+                status: .serviceUnavailable, code: "spool_unwritable",
+                message: "Tollgate agent cannot record usage (\(services.pipeline.spoolProblem ?? "spool not writable")) and spool.on_full is deny; retry later",
+                provider: request.provider, headers: [("retry-after", "10")]))
+        }
         if request.needsStreamUsageOption, let rewritten = OpenAIStreamOptions.requestingUsage(in: original) {
             // Without this OpenAI never says what a stream cost; the client will not see
             // the extra usage chunk (InjectedUsageChunkFilter).

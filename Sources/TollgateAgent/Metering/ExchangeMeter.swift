@@ -46,11 +46,15 @@ struct ExchangeMeter {
         var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || exchange.status < 400 }
         var tokens = TokenUsage.zero
         var model = exchange.request.model
+        var serviceTier = exchange.request.serviceTier ?? .standard
+        var webSearchRequests: Int64 = 0
 
         if exchange.status >= 400 { flags.insert(.error) }
         if let usage = exchange.tap.usage {
             tokens = usage.tokens
             model = usage.model ?? model
+            serviceTier = usage.serviceTier ?? serviceTier
+            webSearchRequests = usage.webSearchRequests
         } else if exchange.status < 400 {
             // Billed but never reported (client cancelled, stream cut, or a provider that
             // omits usage): estimate rather than record it as free, and say so.
@@ -61,11 +65,12 @@ struct ExchangeMeter {
 
         dimensions.model = model ?? "unknown"
         let cost: Nanodollars
+        let billable = BillableUsage(tokens: tokens, serviceTier: serviceTier, webSearchRequests: webSearchRequests)
         switch prices.lookup(dimensions.model) {
         case .priced(_, let price):
-            cost = price.cost(of: tokens)
+            cost = price.cost(of: billable)
         case .unpriced(let fallback):
-            cost = fallback.cost(of: tokens)
+            cost = fallback.cost(of: billable)
             if tokens != .zero { flags.insert(.unpriced) }
         }
         let event = UsageEvent(unixTime: Int64(exchange.completedAt.timeIntervalSince1970), dimensions: dimensions,

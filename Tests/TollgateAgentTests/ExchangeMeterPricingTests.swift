@@ -23,7 +23,7 @@ import TollgateProviders
     @Test func theResponsesServiceTierIsAuthoritative() {
         // Asked for flex, served at the default tier: billed at standard rates.
         #expect(gpt5(requested: .flex, reported: .standard) == Nanodollars(1_000 * 1_250 + 1_000 * 125 + 100 * 10_000))
-        #expect(gpt5(requested: nil, reported: .flex) == Nanodollars(1_000 * 625 + 1_000 * 62 + 100 * 5_000 + 1))  // 62.5 rounds up once
+        #expect(gpt5(requested: nil, reported: .flex) == Nanodollars(1_000 * 625 + 1_000 * 125 / 2 + 100 * 5_000))
         #expect(gpt5(requested: .standard, reported: .priority) == Nanodollars(1_000 * 2_500 + 1_000 * 250 + 100 * 20_000))
     }
 

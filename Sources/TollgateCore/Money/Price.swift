@@ -46,7 +46,8 @@ public struct ModelPrice: Hashable, Sendable {
     ///   (`DeclaredRates.completed`);
     /// - a tier above the long-context threshold, unless stated, is the long-context rates
     ///   scaled class by class as that tier scales the standard ones (Gemini's batch is half
-    ///   of each band).
+    ///   of each band); if stated in part, its other classes scale with its input rate
+    ///   against the long-context one.
     public init(provider: String, standard: TokenRates, serviceTiers: [ServiceTier: DeclaredRates] = [:],
                 longContext: LongContext? = nil, webSearchPer1k: Int64 = 0) {
         self.provider = provider
@@ -67,17 +68,18 @@ public struct ModelPrice: Hashable, Sendable {
             table[.standard, longContext: true] = long
             for priced in missing { derived.insert(.standard, longContext: true, priced) }
             for tier in ServiceTier.allCases where tier != .standard {
-                let declared = longContext.serviceTiers[tier] ?? DeclaredRates()
+                if let declared = longContext.serviceTiers[tier], !declared.isEmpty {
+                    let (rates, missing) = declared.completed(from: long, defaultRatio: .one)
+                    table[tier, longContext: true] = rates
+                    for priced in missing { derived.insert(tier, longContext: true, priced) }
+                    continue
+                }
                 var rates = long
                 let short = table[tier, longContext: false]
                 for priced in PricedClass.allCases {
-                    if let value = declared[priced] {
-                        rates[priced] = value
-                    } else {
-                        let base = standard[priced]
-                        rates[priced] = base > 0 ? DeclaredRates.Ratio(short[priced], base).apply(to: long[priced]) : short[priced]
-                        derived.insert(tier, longContext: true, priced)
-                    }
+                    let base = standard[priced]
+                    rates[priced] = base > 0 ? DeclaredRates.Ratio(short[priced], base).apply(to: long[priced]) : short[priced]
+                    derived.insert(tier, longContext: true, priced)
                 }
                 table[tier, longContext: true] = rates
             }

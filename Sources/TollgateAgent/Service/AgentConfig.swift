@@ -161,26 +161,7 @@ public struct AgentConfig: Sendable {
             clientIdleTimeout = try section.milliseconds("client_idle_timeout_ms", default: clientIdleTimeout, range: 100...3_600_000)
             upstreamIdleTimeout = try section.milliseconds("upstream_idle_timeout_ms", default: upstreamIdleTimeout, range: 100...3_600_000)
         }
-        if let section = try root.section("pricing") {
-            try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])
-            // Built-in, then LiteLLM's community file, then this deployment's own overrides.
-            if let path = try section.optionalString("litellm_file") {
-                do {
-                    try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
-                } catch {
-                    throw ConfigError.invalid(key: section.keyPath("litellm_file"), value: path, expected: "LiteLLM's model_prices_and_context_window.json (\(error))")
-                }
-            }
-            if let path = try section.optionalString("catalog") {
-                let text: String
-                do {
-                    text = try String(contentsOfFile: path, encoding: .utf8)
-                } catch {
-                    throw ConfigError.invalid(key: section.keyPath("catalog"), value: path, expected: "a readable price catalog YAML file")
-                }
-                try prices.merge(yaml: text, source: path)
-            }
-        }
+        prices = try PricingConfig.catalog(from: root)
     }
 
     private static func aggregatorSecurity(_ section: ConfigNode?, defaultSecretKeyFile: String) throws -> AggregatorSecurity {

@@ -114,8 +114,15 @@ public struct ModelPrice: Hashable, Sendable {
     /// summed with the per-call fees, then rounded half-up to a whole nanodollar once.
     /// Reasoning tokens are part of `output` and priced there.
     public func cost(of usage: BillableUsage) -> Nanodollars {
+        cost(of: usage, longContext: usage.tokens.input > longContextThreshold)
+    }
+
+    /// Cost at the rates of the band given rather than the one the prompt's size picks:
+    /// for sums of requests known to be on one side of the threshold (a ledger's totals),
+    /// whose summed prompt says nothing about any one request's.
+    public func cost(of usage: BillableUsage, longContext: Bool) -> Nanodollars {
         let tokens = usage.tokens
-        let row = rates[usage.serviceTier, longContext: tokens.input > longContextThreshold]
+        let row = rates[usage.serviceTier, longContext: longContext]
         let writes = max(0, tokens.cacheWrite)
         let writes1h = min(max(0, tokens.cacheWrite1h), writes)
         var sum = Int128(tokens.uncachedInput) * Int128(row.input)

@@ -1,0 +1,49 @@
+import Foundation
+import TollgateCore
+import TollgateProviders
+
+/// The agent config's `pricing` section: which catalogs make the active one, in order.
+/// Apart from `AgentConfig` so that `tollgate-agent prices` can show the active catalog
+/// from a config whose other parts (secrets, keys) it has no business reading.
+public enum PricingConfig {
+    /// Built-in, then LiteLLM's community file (`pricing.litellm_file`), then this
+    /// deployment's own YAML (`pricing.catalog`): later entries win.
+    public static func catalog(from root: ConfigNode) throws -> PriceCatalog {
+        var prices = DefaultPriceCatalog.load()
+        guard let section = try root.section("pricing") else { return prices }
+        try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])
+        if let path = try section.optionalString("litellm_file") {
+            do {
+                try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path, asOf: modificationDate(path))
+            } catch {
+                throw ConfigError.invalid(key: section.keyPath("litellm_file"), value: path, expected: "LiteLLM's model_prices_and_context_window.json (\(error))")
+            }
+        }
+        if let path = try section.optionalString("catalog") {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigError.invalid(key: section.keyPath("catalog"), value: path, expected: "a readable price catalog YAML file")
+            }
+            try prices.merge(yaml: text, source: path)
+        }
+        return prices
+    }
+
+    /// The catalog of the config file at `path`, reading only its `pricing` section.
+    public static func catalog(configFile path: String) throws -> PriceCatalog {
+        try catalog(from: ConfigNode(file: path))
+    }
+
+    /// LiteLLM's file carries no date of its own: the copy's modification day (UTC) is
+    /// the best "as of" there is.
+    static func modificationDate(_ path: String) -> String? {
+        guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        guard let year = parts.year, let month = parts.month, let day = parts.day else { return nil }
+        return String(format: "%04d-%02d-%02d", year, month, day)
+    }
+}

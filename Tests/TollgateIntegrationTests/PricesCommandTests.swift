@@ -63,9 +63,10 @@ import Testing
             #expect(differs.status == 1, "\(differs.output)")
             let lines = differs.output.split(separator: "\n").map { $0.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ") }
             #expect(lines.first == "MODEL FIELD OURS THEIRS")
-            #expect(lines.contains("claude-sonnet-4-5 cache_creation_input_token_cost_above_1hr 6.5 6"))
-            // The override has no long-context band: above 200k it charges its only rates.
-            #expect(lines.contains("long-context threshold (tokens) - 200000"))
+            // The model is named on its first line only; the override has no long-context
+            // band, so above 200k it charges its only rates.
+            #expect(lines.dropFirst().first == "claude-sonnet-4-5 long-context threshold (tokens) - 200000")
+            #expect(lines.contains("cache_creation_input_token_cost_above_1hr 6.5 6"))
             #expect(lines.contains("input_cost_per_token_above_200k_tokens 3 6"))
             #expect(!lines.contains { $0.contains("input_cost_per_token_batches") }, "batch is half, as LiteLLM states")
             #expect(differs.output.contains("4 prices differ in 1 models"))

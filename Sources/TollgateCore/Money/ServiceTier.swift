@@ -14,12 +14,22 @@ public enum ServiceTier: UInt8, CaseIterable, Hashable, Sendable, CustomStringCo
     /// capacity, paid for up front rather than per token) bill at the standard rate;
     /// an unknown word is nil, and the caller keeps what it knew before.
     public init?(providerValue: some StringProtocol) {
-        switch providerValue.lowercased() {
-        case "standard", "default", "auto", "scale", "standard_only", "on_demand": self = .standard
-        case "flex": self = .flex
-        case "priority": self = .priority
-        case "batch", "batches": self = .batch
-        default: return nil
+        // Providers send lowercase; every OpenAI stream chunk repeats the tier, so the
+        // exact spelling is tried before anything that would build a new string.
+        if let tier = Self.exact(String(providerValue)) ?? Self.exact(providerValue.lowercased()) {
+            self = tier
+        } else {
+            return nil
+        }
+    }
+
+    private static func exact(_ value: String) -> ServiceTier? {
+        switch value {
+        case "standard", "default", "auto", "scale", "standard_only", "on_demand": .standard
+        case "flex": .flex
+        case "priority": .priority
+        case "batch", "batches": .batch
+        default: nil
         }
     }
 

@@ -165,7 +165,7 @@ public enum UsageBatchReader {
     private static func readCounters(_ bytes: UnsafeRawBufferPointer, into counters: inout UsageCounters) throws(ProtobufError) {
         var reader = ProtobufReader(bytes)
         while let (field, wireType) = try reader.nextField() {
-            guard wireType == .varint, (1...11).contains(field) else {
+            guard wireType == .varint, (1...12).contains(field) else {
                 try reader.skip(field: field, wireType)
                 continue
             }
@@ -182,7 +182,8 @@ public enum UsageBatchReader {
             case 8: counters.errors = value
             case 9: counters.blocked = value
             case 10: counters.estimated = value
-            default: counters.unpriced = value
+            case 11: counters.unpriced = value
+            default: counters.tokens.cacheWrite1h = value
             }
         }
     }

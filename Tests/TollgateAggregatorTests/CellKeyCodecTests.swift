@@ -90,19 +90,30 @@ import TollgateCore
     @Test func countersRoundTrip() throws {
         var counters = UsageCounters()
         counters.requests = 1
-        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, output: 5, reasoning: 6)
+        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, cacheWrite1h: 11, output: 5, reasoning: 6)
         counters.cost = Nanodollars(-7_000_000_000_000)
         counters.errors = 8
         counters.blocked = 9
         counters.estimated = 10
         counters.unpriced = Int64.max
         let bytes = CountersCodec.encode(counters)
-        #expect(bytes.count == 88)
+        #expect(bytes.count == 96)
         #expect(Array(bytes.prefix(8)) == [1, 0, 0, 0, 0, 0, 0, 0]) // requests first, little-endian
+        #expect(Array(bytes.suffix(8)) == [11, 0, 0, 0, 0, 0, 0, 0]) // 1-hour writes appended last
         #expect(try CountersCodec.decode(bytes) == counters)
     }
 
-    @Test(arguments: [0, 87, 89, 176])
+    /// Values written before 1-hour cache writes (version 1, 11 fields) read as having none.
+    @Test func version1CountersStillDecode() throws {
+        var counters = UsageCounters()
+        counters.requests = 3
+        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, output: 5, reasoning: 6)
+        counters.unpriced = 9
+        let version1 = Array(CountersCodec.encode(counters).prefix(88))
+        #expect(try CountersCodec.decode(version1) == counters)
+    }
+
+    @Test(arguments: [0, 87, 89, 95, 97, 176])
     func countersOfWrongLengthAreRejected(length: Int) {
         #expect(throws: StoreError.self) { try CountersCodec.decode([UInt8](repeating: 0, count: length)) }
     }

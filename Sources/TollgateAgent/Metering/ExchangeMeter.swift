@@ -55,6 +55,8 @@ struct ExchangeMeter {
         var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || !failed }
         var tokens = TokenUsage.zero
         let cutShort = !exchange.endedCleanly || problems.contains(TapProblem.truncatedStream.rawValue)
+        var serviceTier = exchange.request.serviceTier ?? .standard
+        var webSearchRequests: Int64 = 0
 
         // A provider error status is not billed (OpenAI, Anthropic and Gemini all say so)
         // unless the body reports usage; an error event inside a stream that began with 200
@@ -63,6 +65,8 @@ struct ExchangeMeter {
         if let usage = exchange.tap.usage {
             tokens = usage.tokens
             dimensions.servedModel = usage.model ?? ""
+            serviceTier = usage.serviceTier ?? serviceTier
+            webSearchRequests = usage.webSearchRequests
         }
         if !failed && (exchange.tap.usage == nil || cutShort) {
             // Billed but the final usage never came (client cancelled, stream cut, a provider
@@ -84,11 +88,12 @@ struct ExchangeMeter {
 
         // Priced by the most specific name: the served snapshot may have its own price.
         let cost: Nanodollars
+        let billable = BillableUsage(tokens: tokens, serviceTier: serviceTier, webSearchRequests: webSearchRequests)
         switch prices.lookup(dimensions.servedModel.isEmpty ? exchange.request.model ?? "" : dimensions.servedModel) {
         case .priced(_, let price):
-            cost = price.cost(of: tokens)
+            cost = price.cost(of: billable)
         case .unpriced(let fallback):
-            cost = fallback.cost(of: tokens)
+            cost = fallback.cost(of: billable)
             if tokens != .zero { flags.insert(.unpriced) }
         }
         let event = UsageEvent(unixTime: Int64(exchange.completedAt.timeIntervalSince1970), dimensions: dimensions,

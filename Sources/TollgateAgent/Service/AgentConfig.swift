@@ -193,7 +193,7 @@ public struct AgentConfig: Sendable {
             upstreamIdleTimeout = try section.milliseconds("upstream_idle_timeout_ms", default: upstreamIdleTimeout, range: 100...3_600_000)
         }
         // Built-in, then LiteLLM's community file, then this deployment's own overrides.
-        if let section = try root.section("pricing") { prices = try DefaultPriceCatalog.load(pricing: section) }
+        prices = try PricingConfig.catalog(from: root)
     }
 
     /// The kernel's host name (gethostname, no DNS lookup), or "unnamed" if it has none.

@@ -134,11 +134,22 @@ enum CellKeyCodec {
     }
 }
 
-/// `UsageCounters` as 11 little-endian Int64s in a fixed order; fixed width so a wrong
+/// `UsageCounters` as 12 little-endian Int64s in a fixed order; fixed width so a wrong
 /// length is a certain sign of corruption or a format change.
+///
+/// The width is the format's version. Version 1 (11 fields, 88 bytes) predates 1-hour
+/// cache writes; version 2 appends `cacheWrite1h` as field 11. Values of both versions
+/// are read (a version 1 value has no 1-hour writes), and the merge operator sums both
+/// into version 2, so existing data directories need no migration.
 enum CountersCodec {
-    static let fieldCount = 11
+    static let fieldCount = 12
     static let byteCount = fieldCount * 8
+    /// Fields of a version 1 value.
+    static let version1FieldCount = 11
+    static let version1ByteCount = version1FieldCount * 8
+
+    /// Whether `length` is the width of a stored counters value of any version.
+    static func isValidLength(_ length: Int) -> Bool { length == byteCount || length == version1ByteCount }
 
     static func encode(_ counters: UsageCounters) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, count in
@@ -164,15 +175,16 @@ enum CountersCodec {
         store(counters.blocked, 8)
         store(counters.estimated, 9)
         store(counters.unpriced, 10)
+        store(counters.tokens.cacheWrite1h, 11)
     }
 
     static func decode(_ bytes: [UInt8], key: [UInt8] = []) throws -> UsageCounters {
-        guard bytes.count == byteCount else {
-            throw StoreError.corruptValue(reason: "counters are \(byteCount) bytes, found \(bytes.count)", key: key)
+        guard isValidLength(bytes.count) else {
+            throw StoreError.corruptValue(reason: "counters are \(byteCount) bytes (\(version1ByteCount) before 1-hour cache writes), found \(bytes.count)", key: key)
         }
         var values: [Int64] = []
         values.reserveCapacity(fieldCount)
-        for start in stride(from: 0, to: byteCount, by: 8) {
+        for start in stride(from: 0, to: bytes.count, by: 8) {
             var bits: UInt64 = 0
             for index in (start..<start + 8).reversed() { bits = bits << 8 | UInt64(bytes[index]) }
             values.append(Int64(bitPattern: bits))
@@ -180,7 +192,7 @@ enum CountersCodec {
         var counters = UsageCounters()
         counters.requests = values[0]
         counters.tokens = TokenUsage(input: values[1], cachedInput: values[2], cacheWrite: values[3],
-                                     output: values[4], reasoning: values[5])
+                                     cacheWrite1h: values.count > 11 ? values[11] : 0, output: values[4], reasoning: values[5])
         counters.cost = Nanodollars(values[6])
         counters.errors = values[7]
         counters.blocked = values[8]

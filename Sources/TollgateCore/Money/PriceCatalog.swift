@@ -16,6 +16,10 @@ public struct PriceCatalog: Sendable {
 
     public private(set) var prices: [String: ModelPrice]
     public private(set) var aliases: [String: String]
+    /// Where each model's price came from and as of when, for `tollgate-agent prices`.
+    /// Kept beside the prices rather than in them: a price is copied for every metered
+    /// request, and its origin is never needed there.
+    public private(set) var origins: [String: PriceOrigin] = [:]
     public var fallback: ModelPrice
 
     public init(prices: [String: ModelPrice] = [:], aliases: [String: String] = [:], fallback: ModelPrice) {
@@ -28,8 +32,9 @@ public struct PriceCatalog: Sendable {
     /// costly in reports and trip budgets early, never look free.
     public static let defaultFallback = ModelPrice(provider: "unknown", input: 15_000_000_000, output: 75_000_000_000)
 
-    public mutating func set(_ model: String, _ price: ModelPrice, aliases names: [String] = []) {
+    public mutating func set(_ model: String, _ price: ModelPrice, aliases names: [String] = [], origin: PriceOrigin? = nil) {
         prices[model] = price
+        origins[model] = origin
         for name in names { aliases[name] = model }
     }
 
@@ -61,5 +66,17 @@ public struct PriceCatalog: Sendable {
         }
         if count > 5, dash(count - 5), digits(count - 4..<count) { return cut(5) }  // -0613 (older OpenAI)
         return name
+    }
+}
+
+/// Where a price came from: the list it was read from (a URL or a file) and the date the
+/// list was checked against the provider, when it says.
+public struct PriceOrigin: Hashable, Sendable {
+    public var source: String
+    public var asOf: String?
+
+    public init(source: String, asOf: String? = nil) {
+        self.source = source
+        self.asOf = asOf
     }
 }

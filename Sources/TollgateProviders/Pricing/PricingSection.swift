@@ -13,7 +13,7 @@ extension DefaultPriceCatalog {
         try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])
         if let path = try section.optionalString("litellm_file") {
             do {
-                try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
+                try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path, asOf: modificationDate(path))
             } catch {
                 throw ConfigError.invalid(key: section.keyPath("litellm_file"), value: path, expected: "LiteLLM's model_prices_and_context_window.json (\(error))")
             }
@@ -28,5 +28,16 @@ extension DefaultPriceCatalog {
             try prices.merge(yaml: text, source: path)
         }
         return prices
+    }
+
+    /// LiteLLM's file carries no date of its own: the copy's modification day (UTC) is
+    /// the best "as of" there is.
+    static func modificationDate(_ path: String) -> String? {
+        guard let date = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date else { return nil }
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC")!
+        let parts = calendar.dateComponents([.year, .month, .day], from: date)
+        guard let year = parts.year, let month = parts.month, let day = parts.day else { return nil }
+        return String(format: "%04d-%02d-%02d", year, month, day)
     }
 }

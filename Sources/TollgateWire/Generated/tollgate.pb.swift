@@ -135,6 +135,10 @@ public nonisolated struct Tollgate_V1_Counters: Sendable {
 
   public var unpriced: UInt64 = 0
 
+  /// 1-hour prompt-cache writes (Anthropic), part of cache_write_tokens: priced higher
+  /// than the 5-minute default. Absent in batches of agents that predate it: zero.
+  public var cacheWrite1HTokens: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -542,7 +546,7 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Counters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{3}input_tokens\0\u{3}cached_input_tokens\0\u{3}cache_write_tokens\0\u{3}output_tokens\0\u{3}reasoning_tokens\0\u{3}cost_nanousd\0\u{1}errors\0\u{1}blocked\0\u{1}estimated\0\u{1}unpriced\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{3}input_tokens\0\u{3}cached_input_tokens\0\u{3}cache_write_tokens\0\u{3}output_tokens\0\u{3}reasoning_tokens\0\u{3}cost_nanousd\0\u{1}errors\0\u{1}blocked\0\u{1}estimated\0\u{1}unpriced\0\u{3}cache_write_1h_tokens\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -561,6 +565,7 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.blocked) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.estimated) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.unpriced) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.cacheWrite1HTokens) }()
       default: break
       }
     }
@@ -600,6 +605,9 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if self.unpriced != 0 {
       try visitor.visitSingularUInt64Field(value: self.unpriced, fieldNumber: 11)
     }
+    if self.cacheWrite1HTokens != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cacheWrite1HTokens, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -615,6 +623,7 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.blocked != rhs.blocked {return false}
     if lhs.estimated != rhs.estimated {return false}
     if lhs.unpriced != rhs.unpriced {return false}
+    if lhs.cacheWrite1HTokens != rhs.cacheWrite1HTokens {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -12,6 +12,8 @@ struct APIRouter: Sendable {
     var token: APIToken? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
+    /// Nil when no provider is configured under `reconcile:` (then `/v1/reconcile` is 404).
+    var reconciler: Reconciler? = nil
 
     struct Response {
         var status: HTTPResponseStatus
@@ -30,6 +32,8 @@ struct APIRouter: Sendable {
             return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition())
         case (.GET, "/v1/usage"):
             return usage(query)
+        case (.GET, "/v1/reconcile"):
+            return reconcile(query, authorization: authorization)
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:

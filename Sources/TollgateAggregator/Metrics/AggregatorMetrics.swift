@@ -43,6 +43,11 @@ public final class AggregatorMetrics: Sendable {
     // MARK: API
     let apiErrors: Counter
 
+    // MARK: Reconciliation with the providers' own reports
+    let reconcileRuns: CounterFamily
+    let reconcileDifference: GaugeFamily
+    let reconcileDifferingRows: GaugeFamily
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         MetricsExposition.registerBuildInfo(in: registry, component: "aggregator")
@@ -85,6 +90,22 @@ public final class AggregatorMetrics: Sendable {
 
         // API.
         apiErrors = counter("tollgate_api_errors_total", "API requests that failed on the server's side (500).")
+
+        // Reconciliation: each provider's admin usage and cost reports against what was metered.
+        let reconcileProviders = ReconcileProvider.allCases.map(\.rawValue)
+        reconcileRuns = CounterFamily(
+            registry, name: "tollgate_reconcile_runs_total",
+            help: "Reconciliations with a provider's own reports, by outcome: match, differs, auth_error, http_error, malformed.",
+            labels: ["provider", "outcome"],
+            known: reconcileProviders.flatMap { provider in ["match", "differs", "auth_error", "http_error", "malformed"].map { [provider, $0] } })
+        reconcileDifference = GaugeFamily(
+            registry, name: "tollgate_reconcile_difference_nanodollars",
+            help: "Sum over the last reconciliation's rows of |Tollgate cost - provider cost|, in nanodollars.",
+            label: "provider", known: reconcileProviders)
+        reconcileDifferingRows = GaugeFamily(
+            registry, name: "tollgate_reconcile_differing_rows",
+            help: "Rows of the last reconciliation that are not a match (differs or missing on one side).",
+            label: "provider", known: reconcileProviders)
     }
 
     /// Every family, in Prometheus' text format.

@@ -22,6 +22,8 @@ public struct AggregatorConfig: Sendable {
     public var alertWebhookURL: URL?
     /// Attempts per alert webhook delivery, with exponential backoff between them.
     public var alertMaxAttempts = 5
+    /// Providers whose own usage and cost reports `GET /v1/reconcile` compares with Tollgate's.
+    public var reconcile = ReconcileSettings()
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -54,7 +56,7 @@ public struct AggregatorConfig: Sendable {
 
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
-                                         "quota_listen", "quota_snapshot_interval_ms"])
+                                         "quota_listen", "quota_snapshot_interval_ms", "reconcile"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -80,6 +82,7 @@ public struct AggregatorConfig: Sendable {
             }
             alertMaxAttempts = try alerts.int("max_attempts", default: alertMaxAttempts, range: 1...20)
         }
+        if let section = try root.section("reconcile") { reconcile = try ReconcileSettings(section) }
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {

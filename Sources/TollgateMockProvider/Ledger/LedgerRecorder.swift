@@ -6,14 +6,19 @@ final class LedgerRecorder: @unchecked Sendable {
     private let lock = NIOLock()
     private var tally = UsageTally()
     private var errors = 0
+    /// The per-day view the admin usage and cost reports are served from.
+    let reports: MockAdminReports
+
+    init(reports: MockAdminReports = MockAdminReports()) {
+        self.reports = reports
+    }
 
     /// Called when the response is decided, before any byte is sent: like the real
     /// providers, a streamed request is billed in full whether or not its usage is ever
     /// sent, and whether or not the client reads to the end.
     func record(_ request: BilledRequest) {
-        lock.lock()
-        defer { lock.unlock() }
-        tally.add(request)
+        lock.withLock { tally.add(request) }
+        reports.record(request)
     }
 
     func recordError() {

@@ -32,13 +32,13 @@ public struct AdminSource: Sendable {
         }
     }
 
-    /// `path` with `query` on the base URL; arrays go as `name[]=value`, the form both
-    /// providers' SDKs send.
+    /// `path` with `query` on the base URL; arrays go as `name[]=value` (brackets
+    /// percent-encoded, as URLs require), the form both providers' SDKs send.
     func url(_ path: String, _ query: [(String, String)]) -> URL {
         var components = URLComponents(url: baseURL.appendingPathComponent(path), resolvingAgainstBaseURL: false)!
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~:"))
         components.percentEncodedQuery = query.map { name, value in
-            let allowed = CharacterSet.urlQueryAllowed.subtracting(CharacterSet(charactersIn: "&=+[]"))
-            return "\(name.addingPercentEncoding(withAllowedCharacters: allowed.union(CharacterSet(charactersIn: "[]")))!)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+            "\(name.addingPercentEncoding(withAllowedCharacters: allowed)!)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
         }.joined(separator: "&")
         return components.url!
     }

@@ -93,7 +93,8 @@ import TollgateCore
 
     @Test func anAmbiguousHintOrUnknownIdStaysUnmappedAndIsReported() {
         let comparison = Reconciliation(
-            report: Self.report([Self.usage(key: "key_1"), Self.usage(key: "key_2")], costs: []),
+            report: Self.report([Self.usage(key: "key_1"), Self.usage(key: "key_2")],
+                                costs: [.init(day: Self.day, model: "gpt-4o-mini", amount: Nanodollars(100_000_000))]),
             metered: [Self.metered(key: Self.keyA, hint: "sk-…1234"), Self.metered(key: Self.keyB, hint: "sk-…1234")],
             keyMap: ["key_1": "…1234", "key_2": "cccccccc"], tolerance: .default)
         let (rows, unresolved) = comparison.rows()

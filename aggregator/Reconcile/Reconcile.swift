@@ -11,7 +11,8 @@ struct Reconcile: AsyncParsableCommand {
         API usage and cost reports, with the admin keys only it holds (reconcile: in its
         config), and compares them per UTC day, provider, model and key with what Tollgate
         metered. Whole UTC days are compared; the providers' reports lag by minutes to hours,
-        so today's row may differ until they catch up (compare up to --until 0d… or yesterday).
+        so today's rows may differ until they catch up: for alerts, compare finished days
+        (--until 1d stops at the end of yesterday, UTC).
 
         Keys: providers report their own key ids. Rows are per key where
         reconcile.<provider>.keys maps a provider key id to Tollgate's key id (KEY MATCH

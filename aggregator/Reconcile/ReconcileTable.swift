@@ -46,7 +46,7 @@ struct ReconcileTable {
             .compactMap { status in counts[status].map { "\($0) \(status.rawValue)" } }
         text += "\n\n\(report.rows.count) rows from \(Reconciliation.dayString(report.since)) to \(Reconciliation.dayString(report.until - 86_400)) (UTC)"
         text += summary.isEmpty ? "" : ": " + summary.joined(separator: ", ")
-        text += "; tolerance \(Self.percent(report.tolerance.basisPoints)) or \(Nanodollars(report.tolerance.costSlack).formatted) on costs"
+        text += "; tolerance \(Self.percent(report.tolerance.basisPoints).drop { $0 == "+" }) or \(Nanodollars(report.tolerance.costSlack).formatted) on costs"
         for row in report.rows where !row.reasons.isEmpty {
             text += "\n  \(row.day) \(row.provider.rawValue) \(row.model) \(row.key.isEmpty ? "(unmapped)" : String(row.key.prefix(8))): \(row.reasons.joined(separator: "; "))"
         }

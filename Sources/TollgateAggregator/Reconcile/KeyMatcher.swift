@@ -17,8 +17,8 @@ public struct KeyMatcher: Sendable {
     }
 
     private var resolved: [String: Resolution] = [:]
-    /// Tollgate key ids some provider key resolved to: they get rows of their own.
-    private(set) var mappedKeyIDs: Set<String> = []
+    /// Tollgate key ids some provider key resolved to, and how: they get rows of their own.
+    private(set) var mappedKeyIDs: [String: KeyMatch] = [:]
     /// Map entries that resolved to no key or to several, for the report.
     public private(set) var unresolved: [String] = []
 
@@ -47,7 +47,7 @@ public struct KeyMatcher: Sendable {
                 unresolved.append("\(providerKeyID) → \(value): \(candidates.isEmpty ? "no" : "\(candidates.count)") Tollgate keys seen in the window have that id")
             }
         }
-        mappedKeyIDs = Set(resolved.values.map(\.keyID))
+        for resolution in resolved.values { mappedKeyIDs[resolution.keyID] = resolution.match }
     }
 
     /// The Tollgate key a provider key id is tied to; nil when it is not.
@@ -57,7 +57,12 @@ public struct KeyMatcher: Sendable {
 
     /// The row a Tollgate key's usage belongs in: its own when mapped, else the unmapped one.
     func bucket(tollgateKeyID: String) -> String {
-        mappedKeyIDs.contains(tollgateKeyID) ? tollgateKeyID : ""
+        mappedKeyIDs[tollgateKeyID] == nil ? "" : tollgateKeyID
+    }
+
+    /// How a Tollgate key was tied to a provider key; nil when it was not.
+    func match(tollgateKeyID: String) -> KeyMatch? {
+        mappedKeyIDs[tollgateKeyID]
     }
 
     /// `…wxyz`, `sk-…wxyz`, `sk-...wxyz` or a bare four characters that are not a key id.

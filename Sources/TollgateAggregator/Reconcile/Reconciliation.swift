@@ -81,9 +81,9 @@ public struct Reconciliation {
             let slot = Slot(day: row.day, model: row.model, bucket: bucket)
             var sides = slots[slot, default: Sides()]
             sides.counters.add(row.counters)
-            if !bucket.isEmpty {
+            if let match = matcher.match(tollgateKeyID: row.keyID) {
                 sides.hint = row.keyHint
-                if sides.providerKeyIDs.isEmpty { sides.match = .mapped }
+                sides.match = match
             }
             slots[slot] = sides
         }

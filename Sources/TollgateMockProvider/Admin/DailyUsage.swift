@@ -69,7 +69,6 @@ struct DailyUsage {
     }
 
     static func utcDay(_ date: Date) -> Int64 {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        return (seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400) * 86_400
+        AdminReportQuery.floorDay(Int64(date.timeIntervalSince1970.rounded(.down)))
     }
 }

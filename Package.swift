@@ -249,13 +249,15 @@ let package = Package(
         .testTarget(
             name: "TollgateAggregatorTests",
             dependencies: [
-                "TollgateAggregator", "TestSupport",
+                // The mock serves the providers' admin reports the reconciliation tests pull.
+                "TollgateAggregator", "TestSupport", "TollgateMockProvider",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "TollgateRingTests", dependencies: ["TollgateRing"], swiftSettings: swiftSettings),

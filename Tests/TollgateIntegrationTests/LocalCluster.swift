@@ -45,10 +45,12 @@ final class LocalCluster: @unchecked Sendable {
     /// `otherHosts` is the agents' `intercept.other_hosts`; `quotaConfig` adds lines to their
     /// `quota:` section. Each agent is named after its process (`fleet.name`); `reportInterval`
     /// is their `fleet.report_interval_ms`, and `quotaEndpoints` points some agents' quota
-    /// channel elsewhere, by agent index.
+    /// channel elsewhere, by agent index. `aggregatorConfig` adds lines to the aggregator's
+    /// config, given the cluster's directory and the mock's URL.
     init(agents: Int = 1, flushInterval: Duration = .milliseconds(100), authorizeAgent: Bool = true, otherHosts: String = "tunnel",
          quotaConfig: String = "", extraAgentConfig: String = "", reportInterval: Duration = .seconds(5),
-         quotaEndpoints: [Int: String] = [:]) throws {
+         quotaEndpoints: [Int: String] = [:],
+         aggregatorConfig: (_ directory: URL, _ mockURL: URL) -> String = { _, _ in "" }) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ports = (try freePort(), try freePort(), try freePort(), try freePort())
@@ -72,6 +74,7 @@ final class LocalCluster: @unchecked Sendable {
         quota_listen: tcp://127.0.0.1:\(ports.quota)
         quota_snapshot_interval_ms: 1000
         api_listen: 127.0.0.1:\(ports.api)
+        \(aggregatorConfig(directory, mockURL))
         """.write(to: directory.appendingPathComponent("aggregator.yaml"), atomically: true, encoding: .utf8)
         for (index, port) in agentPorts.enumerated() {
             let name = Self.agentName(index)

@@ -16,6 +16,8 @@ struct APIRouter: Sendable {
     var fleet: FleetRegistry? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
+    /// Nil when no provider is configured under `reconcile:` (then `/v1/reconcile` is 404).
+    var reconciler: Reconciler?
     /// Resolves a budget's `model=` to the canonical model (and refuses unknown ones).
     var models: PriceCatalog
     /// Counts and logs the requests the token refuses.
@@ -23,7 +25,7 @@ struct APIRouter: Sendable {
 
     init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
          fleet: FleetRegistry? = nil, clock: ServiceClock = .system, models: PriceCatalog = DefaultPriceCatalog.load(),
-         logger: Logger = Logger(label: "tollgate.api")) {
+         reconciler: Reconciler? = nil, logger: Logger = Logger(label: "tollgate.api")) {
         self.store = store
         self.metrics = metrics
         self.budgets = budgets
@@ -31,6 +33,7 @@ struct APIRouter: Sendable {
         self.fleet = fleet
         self.clock = clock
         self.models = models
+        self.reconciler = reconciler
         unauthorized = UnauthorizedRequests(counters: metrics.apiUnauthorized, logger: logger, clock: clock)
     }
 
@@ -65,6 +68,8 @@ struct APIRouter: Sendable {
             encoder.outputFormatting = [.sortedKeys]
             guard let data = try? encoder.encode(views) else { return error(.internalServerError, "cannot encode the models") }
             return Response(status: .ok, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
+        case (.GET, "/v1/reconcile"):
+            return reconcile(query, authorization: authorization)
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:

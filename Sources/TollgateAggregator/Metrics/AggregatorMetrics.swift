@@ -50,6 +50,11 @@ public final class AggregatorMetrics: Sendable {
     let fleetReports: Counter
     let fleetReportsRejected: CounterFamily
 
+    // MARK: Reconciliation with the providers' own reports
+    let reconcileRuns: CounterFamily
+    let reconcileDifference: GaugeFamily
+    let reconcileDifferingRows: GaugeFamily
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         MetricsExposition.registerBuildInfo(in: registry, component: "aggregator")
@@ -109,6 +114,22 @@ public final class AggregatorMetrics: Sendable {
         fleetReportsRejected = CounterFamily(
             registry, name: "tollgate_fleet_reports_rejected_total", help: "Agent status reports refused, by reason.",
             labels: ["reason"], known: (AgentReportError.reasons + ["registry_full"]).map { [$0] })
+
+        // Reconciliation: each provider's admin usage and cost reports against what was metered.
+        let reconcileProviders = ReconcileProvider.allCases.map(\.rawValue)
+        reconcileRuns = CounterFamily(
+            registry, name: "tollgate_reconcile_runs_total",
+            help: "Reconciliations with a provider's own reports, by outcome: match, differs, auth_error, http_error, malformed.",
+            labels: ["provider", "outcome"],
+            known: reconcileProviders.flatMap { provider in ["match", "differs", "auth_error", "http_error", "malformed"].map { [provider, $0] } })
+        reconcileDifference = GaugeFamily(
+            registry, name: "tollgate_reconcile_difference_nanodollars",
+            help: "Sum over the last reconciliation's rows of |Tollgate cost - provider cost|, in nanodollars.",
+            label: "provider", known: reconcileProviders)
+        reconcileDifferingRows = GaugeFamily(
+            registry, name: "tollgate_reconcile_differing_rows",
+            help: "Rows of the last reconciliation that are not a match (differs or missing on one side).",
+            label: "provider", known: reconcileProviders)
     }
 
     func fleetAgents(_ state: AgentState) -> Gauge {

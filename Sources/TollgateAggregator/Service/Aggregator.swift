@@ -49,8 +49,9 @@ public final class Aggregator: Service, @unchecked Sendable {
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock)
+        let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
         api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
-                                                        clock: clock, models: config.models, logger: logger))
+                                                        clock: clock, models: config.models, reconciler: reconciler, logger: logger))
     }
 
     /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).

@@ -32,6 +32,8 @@ public struct AggregatorConfig: Sendable {
     /// The models budgets may name and the names they go by (`pricing:`, as in the agent's
     /// config: give both the same files, so both ends resolve a name to the same model).
     public var models: PriceCatalog = DefaultPriceCatalog.load()
+    /// Providers whose own usage and cost reports `GET /v1/reconcile` compares with Tollgate's.
+    public var reconcile = ReconcileSettings()
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -64,7 +66,7 @@ public struct AggregatorConfig: Sendable {
 
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
-                                         "quota_listen", "quota_snapshot_interval_ms", "pricing"])
+                                         "quota_listen", "quota_snapshot_interval_ms", "pricing", "reconcile"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -96,6 +98,7 @@ public struct AggregatorConfig: Sendable {
             alertMaxAttempts = try alerts.int("max_attempts", default: alertMaxAttempts, range: 1...20)
         }
         if let pricing = try root.section("pricing") { models = try DefaultPriceCatalog.load(pricing: pricing) }
+        if let section = try root.section("reconcile") { reconcile = try ReconcileSettings(section) }
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {

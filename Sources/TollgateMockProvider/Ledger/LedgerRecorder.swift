@@ -7,14 +7,19 @@ final class LedgerRecorder: @unchecked Sendable {
     private var tally = UsageTally()
     private var errors = 0
     private var aborted: [AbortedStream] = []
+    /// The per-day view the admin usage and cost reports are served from.
+    let reports: MockAdminReports
+
+    init(reports: MockAdminReports = MockAdminReports()) {
+        self.reports = reports
+    }
 
     /// A whole answer is billed when it is decided; a stream when its last event went out
     /// (`recordAbort` if the client left first). A stream's usage is billed whether or not
     /// the response shows it (a chat stream without `include_usage`).
     func record(_ request: BilledRequest) {
-        lock.lock()
-        defer { lock.unlock() }
-        tally.add(request)
+        lock.withLock { tally.add(request) }
+        reports.record(request)
     }
 
     /// A stream whose client left before its end: like the real providers, the mock bills

@@ -7,6 +7,8 @@ struct MockHTTPRequest {
     var method: HTTPMethod
     /// The path without its query string.
     var path: String
+    /// As received, query included: the admin reports read repeated `group_by` parameters.
+    var uri: String
     /// Query parameters, percent-decoded; the last value wins when a name repeats.
     var query: [String: String]
     var headers: HTTPHeaders
@@ -15,6 +17,7 @@ struct MockHTTPRequest {
     init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8]) {
         self.method = method
         self.path = Self.path(ofURI: uri)
+        self.uri = uri
         self.query = Self.query(ofURI: uri)
         self.headers = headers
         self.body = body

@@ -15,13 +15,18 @@ public final class MockProviderServer: @unchecked Sendable {
 
     private let group: EventLoopGroup
     private let ownsGroup: Bool
-    private let recorder = LedgerRecorder()
+    private let recorder: LedgerRecorder
+    /// The admin usage and cost reports' state: inject disagreements and faults here.
+    public let adminReports: MockAdminReports
     private let lock = NIOLock()
     private var channels: [Channel] = []
 
     /// - Parameter eventLoopGroup: a group to share with the caller; without one the server
     ///   runs its own and shuts it down in `stop()`.
-    public init(eventLoopGroup: EventLoopGroup? = nil) {
+    /// - Parameter adminReports: admin keys, page size and clock of the admin reports.
+    public init(eventLoopGroup: EventLoopGroup? = nil, adminReports: MockAdminReports = MockAdminReports()) {
+        self.adminReports = adminReports
+        recorder = LedgerRecorder(reports: adminReports)
         if let eventLoopGroup {
             group = eventLoopGroup
             ownsGroup = false

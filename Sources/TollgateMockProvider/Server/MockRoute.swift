@@ -17,6 +17,10 @@ enum MockRoute: Equatable {
     case gemini(model: String, method: GeminiEndpoint.Method)
     case ledger
     case health
+    case openAIAdmin(OpenAIAdminEndpoint.Report)
+    case anthropicAdmin(AnthropicAdminEndpoint.Report)
+    case adminInject
+    case adminFault
 
     static let agentPrefixes = ["/openai", "/anthropic", "/gemini", "/azure"]
 
@@ -31,7 +35,7 @@ enum MockRoute: Equatable {
     /// Requests to these are billed or counted as errors in the ledger.
     var isMetered: Bool {
         switch self {
-        case .ledger, .health: false
+        case .ledger, .health, .openAIAdmin, .anthropicAdmin, .adminInject, .adminFault: false
         default: true
         }
     }
@@ -41,6 +45,11 @@ enum MockRoute: Equatable {
             switch path {
             case "/_mock/ledger": return .ledger
             case "/healthz": return .health
+            case "/v1/organization/usage/completions": return .openAIAdmin(.completions)
+            case "/v1/organization/usage/embeddings": return .openAIAdmin(.embeddings)
+            case "/v1/organization/costs": return .openAIAdmin(.costs)
+            case "/v1/organizations/usage_report/messages": return .anthropicAdmin(.messages)
+            case "/v1/organizations/cost_report": return .anthropicAdmin(.costs)
             default: return nil
             }
         }
@@ -51,6 +60,8 @@ enum MockRoute: Equatable {
         case "/v1/embeddings": return .embeddings
         case "/v1/completions": return .completions
         case "/v1/messages": return .anthropicMessages
+        case "/_mock/admin/inject": return .adminInject
+        case "/_mock/admin/fault": return .adminFault
         default: break
         }
         let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
@@ -76,7 +87,7 @@ enum ErrorShape {
 
     init(path: String, route: MockRoute?) {
         switch route {
-        case .anthropicMessages: self = .anthropic
+        case .anthropicMessages, .anthropicAdmin: self = .anthropic
         case .gemini: self = .gemini
         case .some: self = .openai
         case nil:

@@ -10,6 +10,9 @@ struct MockRouter {
     let legacyCompletions: CompletionsEndpoint
     let anthropic: AnthropicMessagesEndpoint
     let gemini: GeminiEndpoint
+    let openAIAdmin: OpenAIAdminEndpoint
+    let anthropicAdmin: AnthropicAdminEndpoint
+    let adminControl: AdminControlEndpoint
 
     init(ledger: LedgerRecorder, now: @escaping () -> Date = Date.init) {
         self.ledger = ledger
@@ -19,6 +22,9 @@ struct MockRouter {
         self.legacyCompletions = CompletionsEndpoint(ledger: ledger, now: now)
         self.anthropic = AnthropicMessagesEndpoint(ledger: ledger)
         self.gemini = GeminiEndpoint(ledger: ledger)
+        self.openAIAdmin = OpenAIAdminEndpoint(reports: ledger.reports)
+        self.anthropicAdmin = AnthropicAdminEndpoint(reports: ledger.reports)
+        self.adminControl = AdminControlEndpoint(reports: ledger.reports)
     }
 
     func respond(to request: MockHTTPRequest) -> MockHTTPResponse {
@@ -37,6 +43,10 @@ struct MockRouter {
         case .gemini(let model, let method): gemini.respond(to: request, model: model, method: method)
         case .ledger: .json(Self.ledgerJSON(ledger.snapshot))
         case .health: .text("ok")
+        case .openAIAdmin(let report): openAIAdmin.respond(to: request, report: report)
+        case .anthropicAdmin(let report): anthropicAdmin.respond(to: request, report: report)
+        case .adminInject: adminControl.inject(request)
+        case .adminFault: adminControl.fault(request)
         case nil: Self.notFound(method: request.method.rawValue, path: request.path)
         }
     }

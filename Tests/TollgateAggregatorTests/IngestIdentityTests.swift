@@ -144,6 +144,11 @@ import TollgateWire
         let edge = 3 + aggregator.store.maxSeqAdvance
         #expect(try ship(a, agent: "agent-a", seq: edge, floor: edge) == .ack(seq: edge))
         #expect(try aggregator.requests(agentMinute: 1) == 3)
+        // An agent never seen starts at its own seq: an aggregator whose data directory was
+        // reset must not refuse a fleet that has numbered past the window.
+        let b = try dealer(bob, to: aggregator.endpoint)
+        #expect(try ship(b, agent: "agent-b", seq: 5 * aggregator.store.maxSeqAdvance) == .ack(seq: 5 * aggregator.store.maxSeqAdvance))
+        #expect(aggregator.rejected("seq_too_far") == 1)
     }
 
     @Test func theFirstContactBindingSurvivesARestart() throws {

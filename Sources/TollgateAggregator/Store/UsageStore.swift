@@ -183,8 +183,10 @@ public final class UsageStore: @unchecked Sendable {
         }
         // `floorSeq` lets an agent that had to drop spooled batches (or lost its spool)
         // skip ahead instead of waiting forever for seqs it no longer has; but not so far
-        // that its later batches, or another agent's, would all look like duplicates.
-        if batch.seq > last, batch.seq - last > maxSeqAdvance {
+        // that its later batches, or another agent's, would all look like duplicates. An
+        // agent never seen starts where it is (an aggregator whose data directory was
+        // reset must not refuse a long-running fleet); its id is then its key's.
+        if last > 0, batch.seq > last, batch.seq - last > maxSeqAdvance {
             return Committed(outcome: .refused(.seqTooFar, lastSeq: last, boundTo: bound), budgetSpend: [])
         }
         let expected = max(last + 1, batch.floorSeq)

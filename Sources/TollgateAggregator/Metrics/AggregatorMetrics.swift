@@ -108,7 +108,7 @@ public final class AggregatorMetrics: Sendable {
         fleetReports = counter("tollgate_fleet_reports_total", "Agent status reports received and recorded.")
         fleetReportsRejected = CounterFamily(
             registry, name: "tollgate_fleet_reports_rejected_total", help: "Agent status reports refused, by reason.",
-            labels: ["reason"], known: (AgentReportError.reasons + ["registry_full"]).map { [$0] })
+            labels: ["reason"], known: (AgentReportError.reasons + ["registry_full", "identity"]).map { [$0] })
     }
 
     func fleetAgents(_ state: AgentState) -> Gauge {

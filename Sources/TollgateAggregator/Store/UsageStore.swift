@@ -63,8 +63,12 @@ public final class UsageStore: @unchecked Sendable {
     /// ingest never reads (a read that hits the vector memtable sorts a copy of it).
     /// Writer-only; updated only after a commit succeeded.
     var lastSeqs: [String: UInt64] = [:]
-    /// Agent id → the key name bound to it, as RocksDB holds it ("" = none yet). Writer-only.
-    var bindings: [String: String] = [:]
+    /// Agent id → the key name bound to it, as RocksDB holds it ("" = none yet). Its own
+    /// lock, so the socket thread can check a report's sender without waiting out a
+    /// commit's fsync. Only the writer stores a name (right after writing it); readers
+    /// cache what they read only where nothing is cached, so a read that raced a binding
+    /// never hides it.
+    let bindings = NIOLockedValueBox<[String: String]>([:])
     /// How far past its last applied seq an agent's batch may be numbered; further is
     /// refused (`BatchRefusal.seqTooFar`). Honest agents skip at most a few seqs per
     /// restart, or as many as they abandon from a full spool.
@@ -220,7 +224,7 @@ public final class UsageStore: @unchecked Sendable {
         if let binds { writes.put(key: AgentBindingCodec.key(batch.agentID), value: AgentBindingCodec.encode(binds)) }
         try db.write(writes, sync: false)
         lastSeqs[batch.agentID] = batch.seq
-        if let binds { bindings[batch.agentID] = binds }
+        if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
         for (slot, after) in newSpend { spendCache[slot] = after }
         return Committed(outcome: .applied, budgetSpend: budgetSpend)
     }
@@ -231,16 +235,19 @@ public final class UsageStore: @unchecked Sendable {
     }
 
     /// The key name `agentID` is bound to; nil while unbound (never seen over CURVE).
+    /// Safe from any thread; takes no writer lock.
     public func binding(agentID: String) throws -> String? {
-        try writer.withLock { try storedBinding(agentID: agentID) }
+        try storedBinding(agentID: agentID)
     }
 
-    /// Call with `writer` held.
     private func storedBinding(agentID: String) throws -> String? {
-        if let cached = bindings[agentID] { return cached.isEmpty ? nil : cached }
+        if let cached = bindings.withLockedValue({ $0[agentID] }) { return cached.isEmpty ? nil : cached }
         let name = try db.get(AgentBindingCodec.key(agentID)).map(AgentBindingCodec.decode)
-        bindings[agentID] = name ?? ""
-        return name
+        return bindings.withLockedValue { cache in
+            if cache[agentID] == nil { cache[agentID] = name ?? "" }
+            let cached = cache[agentID]!
+            return cached.isEmpty ? nil : cached
+        }
     }
 
     /// Call with `writer` held.

@@ -65,7 +65,7 @@ public final class AggregatorMetrics: Sendable {
         commitGroups = counter(
             "tollgate_ingest_commit_groups_total", "Store commits, each one WAL fsync; batches applied / groups is how much one fsync is shared.")
         ingestRejected = CounterFamily(
-            registry, name: "tollgate_ingest_rejected_total", help: "Usage messages refused unread, by reason.",
+            registry, name: "tollgate_ingest_rejected_total", help: "Usage messages refused, by reason: malformed input, or batches refused for good (identity, seq_too_far, state_behind).",
             labels: ["reason"], known: (WireError.reasons + BatchRefusal.allCases.map(\.metricReason) + ["unauthenticated", "unknown"]).map { [$0] })
         authRejected = counter("tollgate_ingest_auth_rejected_total", "Connections refused by the CurveZMQ allowlist.")
         storeErrors = counter("tollgate_ingest_store_errors_total", "Batches the store failed to commit (nacked; the agent resends).")

@@ -10,12 +10,15 @@ public struct UsageBatchMessage: Equatable, Sendable {
     public var seq: UInt64
     public var floorSeq: UInt64
     public var cells: [Cell]
+    /// See `RawUsageBatch.highSeq`.
+    public var highSeq: UInt64
 
-    public init(agentID: String, seq: UInt64, floorSeq: UInt64, cells: [Cell]) {
+    public init(agentID: String, seq: UInt64, floorSeq: UInt64, cells: [Cell], highSeq: UInt64 = 0) {
         self.agentID = agentID
         self.seq = seq
         self.floorSeq = floorSeq
         self.cells = cells
+        self.highSeq = highSeq
     }
 }
 
@@ -26,20 +29,29 @@ public struct RawUsageBatch: Sendable {
     public var agentID: String
     public var seq: UInt64
     public var floorSeq: UInt64
+    /// The highest seq the agent has ever numbered (`BatchHeader.high_seq`); 0 when the
+    /// agent did not say. Lets the aggregator tell an agent whose state went back in time.
+    public var highSeq: UInt64
     public var encoded: Data
+    /// The allowlist name of the CurveZMQ key that sent the batch (the ZAP User-Id), set by
+    /// the aggregator; nil on a plaintext channel, where identity cannot be checked.
+    public var sender: String?
 
-    public init(agentID: String, seq: UInt64, floorSeq: UInt64, encoded: Data) {
+    public init(agentID: String, seq: UInt64, floorSeq: UInt64, highSeq: UInt64 = 0, encoded: Data, sender: String? = nil) {
         self.agentID = agentID
         self.seq = seq
         self.floorSeq = floorSeq
+        self.highSeq = highSeq
         self.encoded = encoded
+        self.sender = sender
     }
 
     /// `message` encoded as an agent would send it (for tests and tools that start from cells).
     public init(_ message: UsageBatchMessage) throws {
         var batch = Tollgate_V1_UsageBatch()
         batch.cells = message.cells.map(Tollgate_V1_Cell.init)
-        self.init(agentID: message.agentID, seq: message.seq, floorSeq: message.floorSeq, encoded: try batch.serializedData())
+        self.init(agentID: message.agentID, seq: message.seq, floorSeq: message.floorSeq, highSeq: message.highSeq,
+                  encoded: try batch.serializedData())
     }
 }
 
@@ -61,7 +73,7 @@ public enum UsageBatchCodec {
 
     public static func encode(_ message: UsageBatchMessage, createdUnixMs: Int64 = 0) throws -> [Data] {
         let payload = try encodePayload(message.cells, createdUnixMs: createdUnixMs)
-        return try frames(agentID: message.agentID, seq: message.seq, floorSeq: message.floorSeq, payload: payload)
+        return try frames(agentID: message.agentID, seq: message.seq, floorSeq: message.floorSeq, highSeq: message.highSeq, payload: payload)
     }
 
     /// A batch's cells, encoded and compressed: what the agent spools. The header is made
@@ -92,11 +104,12 @@ public enum UsageBatchCodec {
         return try LZ4Block.decompress(payload.bytes, uncompressedLength: Int(payload.uncompressedLength))
     }
 
-    public static func frames(agentID: String, seq: UInt64, floorSeq: UInt64, payload: CompressedPayload) throws -> [Data] {
+    public static func frames(agentID: String, seq: UInt64, floorSeq: UInt64, highSeq: UInt64 = 0, payload: CompressedPayload) throws -> [Data] {
         var header = Tollgate_V1_BatchHeader()
         header.agentID = agentID
         header.seq = seq
         header.floorSeq = floorSeq
+        header.highSeq = highSeq
         header.codec = .lz4
         header.uncompressedLength = payload.uncompressedLength
         header.checksum = CRC32C.checksum(payload.bytes)
@@ -119,7 +132,7 @@ public enum UsageBatchCodec {
 
     public static func decode(_ frames: [Data]) throws -> UsageBatchMessage {
         let raw = try decodeRaw(frames)
-        return UsageBatchMessage(agentID: raw.agentID, seq: raw.seq, floorSeq: raw.floorSeq, cells: try cells(of: raw.encoded))
+        return UsageBatchMessage(agentID: raw.agentID, seq: raw.seq, floorSeq: raw.floorSeq, cells: try cells(of: raw.encoded), highSeq: raw.highSeq)
     }
 
     /// Checks the header, size and checksum and decompresses; the cells are left to the
@@ -132,7 +145,7 @@ public enum UsageBatchCodec {
         let actual = CRC32C.checksum(payload)
         guard actual == header.checksum else { throw WireError.checksumMismatch(expected: header.checksum, actual: actual) }
         let encoded = try decompress(CompressedPayload(bytes: payload, uncompressedLength: header.uncompressedLength))
-        return RawUsageBatch(agentID: header.agentID, seq: header.seq, floorSeq: header.floorSeq, encoded: encoded)
+        return RawUsageBatch(agentID: header.agentID, seq: header.seq, floorSeq: header.floorSeq, highSeq: header.highSeq, encoded: encoded)
     }
 }
 
@@ -142,6 +155,9 @@ public enum UsageReply: Equatable, Sendable {
     case ack(seq: UInt64)
     /// `seq` was not applied; if `expected` is set, resend from there.
     case nack(seq: UInt64, expected: UInt64?, reason: String)
+    /// `seq` was not applied and resending it will not help: see `BatchRefusal`.
+    /// `lastApplied` is the aggregator's last applied seq for the agent.
+    case refused(seq: UInt64, code: BatchRefusal, lastApplied: UInt64, reason: String)
 
     public func encoded() throws -> Data {
         var reply = Tollgate_V1_Reply()
@@ -154,6 +170,13 @@ public enum UsageReply: Equatable, Sendable {
             var nack = Tollgate_V1_Nack()
             nack.seq = seq
             nack.expectedSeq = expected ?? 0
+            nack.reason = reason
+            reply.kind = .nack(nack)
+        case .refused(let seq, let code, let lastApplied, let reason):
+            var nack = Tollgate_V1_Nack()
+            nack.seq = seq
+            nack.code = code.rawValue
+            nack.lastAppliedSeq = lastApplied
             nack.reason = reason
             reply.kind = .nack(nack)
         }
@@ -169,7 +192,12 @@ public enum UsageReply: Equatable, Sendable {
         }
         switch reply.kind {
         case .ack(let ack): self = .ack(seq: ack.seq)
-        case .nack(let nack): self = .nack(seq: nack.seq, expected: nack.expectedSeq == 0 ? nil : nack.expectedSeq, reason: nack.reason)
+        case .nack(let nack):
+            if let code = BatchRefusal(rawValue: nack.code) {
+                self = .refused(seq: nack.seq, code: code, lastApplied: nack.lastAppliedSeq, reason: nack.reason)
+            } else {
+                self = .nack(seq: nack.seq, expected: nack.expectedSeq == 0 ? nil : nack.expectedSeq, reason: nack.reason)
+            }
         case nil: throw WireError.badHeader("reply with neither ack nor nack")
         }
     }

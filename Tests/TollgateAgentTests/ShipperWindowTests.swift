@@ -23,6 +23,20 @@ import TollgateWire
         #expect(window.due(now: t(50)).isEmpty)
     }
 
+    /// Renumbered above the aggregator's last seq (`state_behind`): one batch, due at once,
+    /// the new floor, and never taken for sent, so it may still be merged.
+    @Test func replaceAllLeavesOnlyTheRenumberedBatchDueNow() {
+        var window = window(with: [2, 3, 4])
+        for seq in [2, 3, 4] as [UInt64] { window.markSent(seq: seq, at: t(0)) }
+        window.replaceAll(with: (seq: 9, payload: CompressedPayload(bytes: Data([9]), uncompressedLength: 1)))
+        #expect(window.batches.map(\.seq) == [9])
+        #expect(window.floorSeq == 9)
+        #expect(window.due(now: t(1)).map(\.seq) == [9])
+        #expect(window.neverSentTail.map(\.seq) == [9])
+        window.replaceAll(with: nil)
+        #expect(window.isEmpty)
+    }
+
     @Test func cumulativeAckTrimsEverythingUpToIt() {
         var window = window(with: [1, 2, 3])
         #expect(window.acknowledge(upTo: 2) == [1, 2])

@@ -78,6 +78,14 @@ import TollgateWire
         }
     }
 
+    @Test func maxSeqAdvanceBoundsHowFarABatchMayJump() throws {
+        #expect(try AggregatorConfig(yaml: "insecure_plaintext: true").maxSeqAdvance == 1_000_000)
+        #expect(try AggregatorConfig(yaml: "insecure_plaintext: true\nmax_seq_advance: 50000").maxSeqAdvance == 50_000)
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\nmax_seq_advance: 0") } throws: { error in
+            "\(error)".contains("'max_seq_advance'")
+        }
+    }
+
     @Test func theExampleConfigParses() throws {
         let file = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../aggregator/tollgate.example.yaml").path
         let text = try String(contentsOfFile: file, encoding: .utf8)

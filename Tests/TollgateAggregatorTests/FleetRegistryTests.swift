@@ -51,6 +51,25 @@ import TollgateWire
 
     /// A restart keeps the list: every agent comes back offline with what it last said, and
     /// agents that only ever shipped (before fleet records existed) are listed by their seq.
+    /// A report for an agent id bound to another key is refused and counted: it would let
+    /// that key rewrite the agent's entry (key name, address, quota standing).
+    @Test func aReportFromAnotherKeyThanTheAgentsIsRefused() throws {
+        try withTemporaryDirectory { directory in
+            let store = try UsageStore(directory: directory)
+            var first = try RawUsageBatch(UsageBatchMessage(agentID: "a1", seq: 1, floorSeq: 1, cells: []))
+            first.sender = "ci-a"
+            #expect(try store.commit([try store.prepare(first)])[0].get().outcome == .applied)
+            let metrics = AggregatorMetrics()
+            let fleet = try FleetRegistry(store: store, metrics: metrics, logger: Logger(label: "test"), clock: ManualClock().serviceClock)
+            #expect(MetricsText(metrics.exposition())["tollgate_fleet_reports_rejected_total{reason=\"identity\"}"] == 0)
+            fleet.receive(reportFrame: try AgentReportCodec.encode(Self.report("a1", name: "spoofed")), keyName: "ci-b", address: "10.6.6.6")
+            #expect(MetricsText(metrics.exposition())["tollgate_fleet_reports_rejected_total{reason=\"identity\"}"] == 1)
+            #expect(fleet.agents().first(where: { $0.agentID == "a1" })?.name == nil)
+            fleet.receive(reportFrame: try AgentReportCodec.encode(Self.report("a1", name: "host-a")), keyName: "ci-a", address: "10.1.1.1")
+            #expect(fleet.agents().first(where: { $0.agentID == "a1" })?.name == "host-a")
+        }
+    }
+
     @Test func aRestartKeepsEveryAgentOfflineUntilHeardFrom() throws {
         try withTemporaryDirectory { directory in
             let clock = ManualClock()

@@ -67,6 +67,27 @@ import TollgateCore
         }
         #expect(throws: WireError.self) { try UsageReply(decoding: Data([0x0A, 0xFF])) }
     }
+
+    @Test func refusalsRoundTripAndAnUnknownCodeIsAPlainNack() throws {
+        for code in BatchRefusal.allCases {
+            let reply = UsageReply.refused(seq: 4, code: code, lastApplied: 90, reason: "r")
+            #expect(try UsageReply(decoding: reply.encoded()) == reply)
+        }
+        // A code from a newer aggregator this agent does not know: still a nack, resent as before.
+        var nack = Tollgate_V1_Nack()
+        nack.seq = 4
+        nack.code = "something_new"
+        nack.reason = "r"
+        var reply = Tollgate_V1_Reply()
+        reply.kind = .nack(nack)
+        #expect(try UsageReply(decoding: reply.serializedData()) == .nack(seq: 4, expected: nil, reason: "r"))
+    }
+
+    @Test func theHeaderCarriesHighSeq() throws {
+        let message = UsageBatchMessage(agentID: "a", seq: 3, floorSeq: 2, cells: [], highSeq: 7)
+        #expect(try UsageBatchCodec.decodeRaw(UsageBatchCodec.encode(message)).highSeq == 7)
+        #expect(try UsageBatchCodec.decode(UsageBatchCodec.encode(message)) == message)
+    }
 }
 
 @Suite struct ZeroMQTests {

@@ -51,6 +51,8 @@ public final class AgentMetrics: Sendable {
     let batchesSent: Counter
     let batchesAcked: Counter
     let batchesNacked: Counter
+    let batchesRefused: CounterFamily
+    let stateRenumbered: Counter
     let badReplies: Counter
     let unackedBatches: Gauge
     let reconnects: Counter
@@ -155,6 +157,12 @@ public final class AgentMetrics: Sendable {
         batchesSent = counter("tollgate_agent_batches_sent_total", "Batch sends to the aggregator, resends included.")
         batchesAcked = counter("tollgate_agent_batches_acked_total", "Batches the aggregator acknowledged.")
         batchesNacked = counter("tollgate_agent_batches_nacked_total", "Batches the aggregator refused.")
+        batchesRefused = family(
+            "tollgate_agent_batches_refused_total", "Batches the aggregator refused for good, by reason (identity, seq_too_far, state_behind).",
+            "reason", BatchRefusal.allCases.map(\.metricReason))
+        stateRenumbered = counter(
+            "tollgate_agent_state_renumbered_total",
+            "Times this agent found its state older than the aggregator's (a restored backup) and renumbered its unacknowledged usage above the aggregator's last seq.")
         badReplies = counter("tollgate_agent_bad_replies_total", "Replies from the aggregator that could not be read.")
         unackedBatches = gauge("tollgate_agent_unacked_batches", "Spooled batches awaiting the aggregator's acknowledgement.")
         reconnects = counter("tollgate_agent_reconnects_total", "Usage socket replacements after the aggregator stayed silent.")

@@ -54,6 +54,8 @@ final class Shipper: @unchecked Sendable {
     private var ringFullWaitsCounted = 0
     /// The highest seq acknowledged since start, for the agent's report.
     private var ackedSeq: UInt64 = 0
+    /// The first seq this run cuts: batches below it were recovered from the spool at start.
+    private var firstSeqThisRun: UInt64 = 1
     /// The quota channel's standing, read for each report.
     private let quotaView: @Sendable () -> FleetReporter.QuotaView
     private let spool: Spool
@@ -173,7 +175,8 @@ final class Shipper: @unchecked Sendable {
 
             now = clock.now
             for batch in window.due(now: now) {
-                let frames = try UsageBatchCodec.frames(agentID: agentID, seq: batch.seq, floorSeq: window.floorSeq ?? batch.seq, payload: batch.payload)
+                let frames = try UsageBatchCodec.frames(agentID: agentID, seq: batch.seq, floorSeq: window.floorSeq ?? batch.seq,
+                                                        highSeq: max(batch.seq, identity.nextSeq - 1), payload: batch.payload)
                 guard try socket.send(frames) else { break }
                 window.markSent(seq: batch.seq, at: now)
                 metrics.batchesSent.increment()
@@ -232,6 +235,7 @@ final class Shipper: @unchecked Sendable {
         // batch, and the old files go once that batch is durable.
         identity.nextSeq = max(firstUncut, logs.highestEpoch + 1)
         try spool.eventLog.rotate(to: identity.nextSeq)
+        firstSeqThisRun = identity.nextSeq
         for cell in logs.cells { accumulator.add(cell) }
         let corrupt = recovery.corruptBatches
         if corrupt > 0 {
@@ -447,7 +451,54 @@ final class Shipper: @unchecked Sendable {
             metrics.batchesNacked.increment()
             logger.warning("aggregator refused batch \(seq): \(reason)")
             if let expected { window.resend(from: expected) }
+        case .refused(let seq, let code, let lastApplied, let reason):
+            metrics.batchesNacked.increment()
+            metrics.batchesRefused(code.metricReason).increment()
+            logger.error("aggregator refused batch \(seq) for good (\(code.rawValue)): \(reason)")
+            status.withLockedValue { $0.refusal = "\(code.rawValue): \(reason)" }
+            if code == .stateBehind, window.batches.contains(where: { $0.seq == seq }), seq <= lastApplied {
+                do {
+                    try renumber(above: lastApplied, window: &window)
+                } catch {
+                    noteFailure(.batch, error)
+                }
+            }
         }
+    }
+
+    /// The aggregator has applied up to `lastApplied`, further than this agent ever
+    /// numbered: its state directory is older than the aggregator's record (a restored
+    /// backup). Batches recovered from the spool at start are taken as the original's,
+    /// which it went on to deliver (the aggregator holds them as its seqs up to
+    /// `lastApplied`), and dropped; batches cut since start are new usage: merged into one
+    /// batch numbered above `lastApplied` (written before the old files go, and marked as
+    /// superseding them, so a crash midway neither loses nor doubles them) and resent.
+    private func renumber(above lastApplied: UInt64, window: inout ShipperWindow) throws {
+        let old = window.batches
+        let fresh = old.filter { $0.seq >= firstSeqThisRun }
+        let seq = max(lastApplied + 1, identity.nextSeq)
+        var replacement: (seq: UInt64, payload: CompressedPayload)?
+        if !fresh.isEmpty, let first = old.first?.seq, let last = old.last?.seq {
+            var merged = CellAccumulator()
+            for batch in fresh {
+                for cell in try UsageBatchCodec.decodePayload(batch.payload) { merged.add(cell) }
+            }
+            let payload = try UsageBatchCodec.encodePayload(merged.drain(), createdUnixMs: clock.unixMilliseconds)
+            try spool.write(SpooledBatch(seq: seq, payload: payload, supersedes: first...last))
+            replacement = (seq, payload)
+        }
+        identity.nextSeq = replacement == nil ? seq : seq + 1
+        firstSeqThisRun = identity.nextSeq
+        for batch in old { spool.remove(batch.seq) }
+        window.replaceAll(with: replacement)
+        do {
+            try identity.save(in: settings.stateDirectory)
+        } catch {
+            noteFailure(.identity, error)
+        }
+        metrics.stateRenumbered.increment()
+        status.withLockedValue { $0.renumberedAboveSeq = lastApplied }
+        logger.critical("this agent's state is older than the aggregator's record (restored from a backup?): the aggregator has applied up to batch \(lastApplied). Dropped \(old.count - fresh.count) batch(es) recovered at start as already delivered, renumbered \(fresh.count) batch(es) cut since start as batch \(seq), and numbering continues above it")
     }
 
     private func publishStatus(window: ShipperWindow) {
@@ -495,6 +546,10 @@ struct ShipperStatus: Codable, Sendable {
     /// Why the spool is degraded, for an operator; nil when it is not.
     var spoolProblem: String?
     var spoolHeldBytes = 0
+    /// The latest permanent refusal from the aggregator (`BatchRefusal` code and reason).
+    var refusal: String?
+    /// Set once the agent found its state older than the aggregator's and renumbered above this seq.
+    var renumberedAboveSeq: UInt64?
 
     enum CodingKeys: String, CodingKey {
         case unackedBatches = "unacked_batches"
@@ -506,5 +561,7 @@ struct ShipperStatus: Codable, Sendable {
         case spoolWritable = "spool_writable"
         case spoolProblem = "spool_problem"
         case spoolHeldBytes = "spool_held_bytes"
+        case refusal
+        case renumberedAboveSeq = "renumbered_above_seq"
     }
 }

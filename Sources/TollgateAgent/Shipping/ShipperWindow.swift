@@ -75,6 +75,14 @@ struct ShipperWindow {
         highestSentSeq = max(highestSentSeq, seq)
     }
 
+    /// Replaces every batch with `replacement` (or nothing): the agent renumbered its
+    /// unacknowledged usage above the aggregator's last seq (`Shipper` on `state_behind`).
+    mutating func replaceAll(with replacement: (seq: UInt64, payload: CompressedPayload)?) {
+        batches.removeAll()
+        if let replacement { append(seq: replacement.seq, payload: replacement.payload) }
+        timeout = baseTimeout
+    }
+
     /// The never-sent batches at the end, which can be merged into one.
     var neverSentTail: ArraySlice<Batch> {
         batches.suffix(while: { $0.seq > highestSentSeq })

@@ -39,6 +39,13 @@ final class FleetRegistry: Sendable {
             logger.warning("rejected an agent report\(address.map { " from \($0)" } ?? ""): \(error)")
             return
         }
+        // A report for an agent id bound to another key would let that key rewrite the
+        // agent's entry in the fleet view (its key name, address, quota standing).
+        if let keyName, let bound = try? store.binding(agentID: report.agentID), bound != keyName {
+            metrics.fleetReportsRejected("identity").increment()
+            logger.warning("refused a report for agent \(report.agentID) from key \"\(keyName)\": that agent id is bound to key \"\(bound)\"")
+            return
+        }
         let now = clock.now
         let unixMs = clock.unixMilliseconds
         let record: AgentRecord?

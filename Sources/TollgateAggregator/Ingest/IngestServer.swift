@@ -31,6 +31,9 @@ final class IngestServer: Sendable {
     private let worker = NIOLockedValueBox<WorkerThread?>(nil)
     /// Interrupts the socket thread's poll when a stop is asked for.
     private let wakeup: ZMQWakeup
+    /// Refusals are logged at most a few times a minute per reason: a misconfigured or
+    /// hostile agent resends forever, and the metric counts every one.
+    private let refusalLog: RefusalLogLimiter
 
     /// Where and how often budget statuses are published; nil runs without a quota channel.
     struct QuotaSettings: Sendable {
@@ -63,6 +66,7 @@ final class IngestServer: Sendable {
         self.fleet = fleet
         self.metrics = metrics
         self.logger = logger
+        refusalLog = RefusalLogLimiter(clock: clock)
     }
 
     /// Starts the ingest threads; returns the endpoints actually bound, or the bind error.
@@ -142,7 +146,7 @@ final class IngestServer: Sendable {
                             fleet?.receive(reportFrame: frames[1], keyName: message.userID, address: message.peerAddress)
                             continue
                         }
-                        stage.submit((frames[0], receive(Array(frames.dropFirst()))))
+                        stage.submit((frames[0], receive(Array(frames.dropFirst()), sender: message.userID)))
                     }
                 }
                 // Replies whether or not the poll saw them: more may have come meanwhile.
@@ -256,14 +260,18 @@ final class IngestServer: Sendable {
     }
 
     /// Decodes, deduplicates and commits one batch; never throws, every failure is a reply.
-    func handle(_ frames: [Data]) -> UsageReply {
-        commit([receive(frames)])[0]
+    /// `sender` is the allowlist name of the key that sent it (nil on a plaintext channel).
+    func handle(_ frames: [Data], sender: String? = nil) -> UsageReply {
+        commit([receive(frames, sender: sender)])[0]
     }
 
     /// Decodes a batch and has the store encode it; a batch that cannot be decoded gets its nack.
-    func receive(_ frames: [Data]) -> Received {
+    /// `sender` (the ZAP User-Id) goes with the batch so the store can check the agent id is its own.
+    func receive(_ frames: [Data], sender: String? = nil) -> Received {
         do {
-            return .prepared(try store.prepare(try UsageBatchCodec.decodeRaw(frames)))
+            var raw = try UsageBatchCodec.decodeRaw(frames)
+            raw.sender = sender
+            return .prepared(try store.prepare(raw))
         } catch let error as WireError {
             metrics.ingestRejected(error.reason).increment()
             logger.warning("rejected a usage batch: \(error)")
@@ -288,6 +296,21 @@ final class IngestServer: Sendable {
         }
     }
 
+    /// What a refusal tells the agent and the log; an identity refusal names neither the
+    /// victim's seq nor anything else about it beyond the key it is bound to.
+    func explain(_ refusal: BatchRefusal, batch: RawUsageBatch, lastSeq: UInt64, boundTo: String?) -> String {
+        let sender = batch.sender.map { "key \"\($0)\"" } ?? "a plaintext connection"
+        switch refusal {
+        case .identity:
+            return "agent id \(batch.agentID) is bound to key \"\(boundTo ?? "")\", but batch \(batch.seq) came from \(sender)"
+        case .seqTooFar:
+            return "batch \(batch.seq) of agent \(batch.agentID) (from \(sender)) is more than \(store.maxSeqAdvance) past its last applied seq \(lastSeq)"
+        case .stateBehind:
+            return "agent \(batch.agentID) (from \(sender)) numbers up to \(batch.highSeq) but the aggregator has applied up to \(lastSeq): "
+                + "its state directory is older than the aggregator's record (restored from a backup?); it must number above \(lastSeq)"
+        }
+    }
+
     private func reply(to prepared: PreparedBatch, _ result: Result<Committed, Error>) -> UsageReply {
         let batch = prepared.batch
         switch result {
@@ -307,6 +330,11 @@ final class IngestServer: Sendable {
             case .gap(let expected):
                 metrics.batchesGap.increment()
                 return .nack(seq: batch.seq, expected: expected, reason: "out of order: expected batch \(expected)")
+            case .refused(let refusal, let lastSeq, let boundTo):
+                metrics.ingestRejected(refusal.metricReason).increment()
+                let reason = explain(refusal, batch: batch, lastSeq: lastSeq, boundTo: boundTo)
+                if refusalLog.allow(refusal) { logger.error("refused a usage batch: \(reason)") }
+                return .refused(seq: batch.seq, code: refusal, lastApplied: lastSeq, reason: reason)
             }
         case .failure(let error):
             metrics.storeErrors.increment()

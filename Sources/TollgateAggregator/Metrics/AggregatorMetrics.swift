@@ -70,8 +70,8 @@ public final class AggregatorMetrics: Sendable {
         commitGroups = counter(
             "tollgate_ingest_commit_groups_total", "Store commits, each one WAL fsync; batches applied / groups is how much one fsync is shared.")
         ingestRejected = CounterFamily(
-            registry, name: "tollgate_ingest_rejected_total", help: "Usage messages refused unread, by reason.",
-            labels: ["reason"], known: (WireError.reasons + ["unauthenticated", "unknown"]).map { [$0] })
+            registry, name: "tollgate_ingest_rejected_total", help: "Usage messages refused, by reason: malformed input, or batches refused for good (identity, seq_too_far, state_behind).",
+            labels: ["reason"], known: (WireError.reasons + BatchRefusal.allCases.map(\.metricReason) + ["unauthenticated", "unknown"]).map { [$0] })
         authRejected = counter("tollgate_ingest_auth_rejected_total", "Connections refused by the CurveZMQ allowlist.")
         storeErrors = counter("tollgate_ingest_store_errors_total", "Batches the store failed to commit (nacked; the agent resends).")
         socketErrors = counter("tollgate_ingest_socket_errors_total", "Errors on the ingest sockets.")
@@ -113,7 +113,7 @@ public final class AggregatorMetrics: Sendable {
         fleetReports = counter("tollgate_fleet_reports_total", "Agent status reports received and recorded.")
         fleetReportsRejected = CounterFamily(
             registry, name: "tollgate_fleet_reports_rejected_total", help: "Agent status reports refused, by reason.",
-            labels: ["reason"], known: (AgentReportError.reasons + ["registry_full"]).map { [$0] })
+            labels: ["reason"], known: (AgentReportError.reasons + ["registry_full", "identity"]).map { [$0] })
 
         // Reconciliation: each provider's admin usage and cost reports against what was metered.
         let reconcileProviders = ReconcileProvider.allCases.map(\.rawValue)

@@ -30,7 +30,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     public init(config: AggregatorConfig, logger: Logger, clock: ServiceClock = .system) throws {
         self.config = config
         self.logger = logger
-        store = try UsageStore(directory: config.dataDirectory)
+        store = try UsageStore(directory: config.dataDirectory, maxSeqAdvance: config.maxSeqAdvance)
         var webhook: WebhookNotifier?
         if let url = config.alertWebhookURL {
             webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)

@@ -34,6 +34,9 @@ public struct AggregatorConfig: Sendable {
     public var models: PriceCatalog = DefaultPriceCatalog.load()
     /// Providers whose own usage and cost reports `GET /v1/reconcile` compares with Tollgate's.
     public var reconcile = ReconcileSettings()
+    /// A batch numbered more than this past its agent's last applied seq is refused
+    /// (`seq_too_far`), so no batch can make an agent's later batches look like duplicates.
+    public var maxSeqAdvance = UsageStore.defaultMaxSeqAdvance
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -66,7 +69,7 @@ public struct AggregatorConfig: Sendable {
 
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
-                                         "quota_listen", "quota_snapshot_interval_ms", "pricing", "reconcile"])
+                                         "quota_listen", "quota_snapshot_interval_ms", "pricing", "reconcile", "max_seq_advance"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -87,6 +90,7 @@ public struct AggregatorConfig: Sendable {
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)
         apiTokenFile = try root.optionalString("api_token_file")
+        maxSeqAdvance = UInt64(try root.int("max_seq_advance", default: Int(maxSeqAdvance), range: 1_000...1_000_000_000_000))
         if let alerts = try root.section("alerts") {
             try alerts.rejectUnknownKeys(allowed: ["webhook_url", "max_attempts"])
             if let text = try alerts.optionalString("webhook_url") {

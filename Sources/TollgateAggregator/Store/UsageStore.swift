@@ -20,6 +20,9 @@ public enum ApplyOutcome: Equatable, Sendable {
     case duplicate(lastSeq: UInt64)
     /// A batch before this one is missing: nothing applied; the agent must resend from `expected`.
     case gap(expected: UInt64)
+    /// Refused for good (see `BatchRefusal`); nothing applied. `lastSeq` is the agent's last
+    /// applied seq, `boundTo` the key name the agent id is bound to (for `.identity`).
+    case refused(BatchRefusal, lastSeq: UInt64, boundTo: String?)
 }
 
 /// One row of a usage report: counters summed over every cell that projects onto `dimensions`.
@@ -60,6 +63,17 @@ public final class UsageStore: @unchecked Sendable {
     /// ingest never reads (a read that hits the vector memtable sorts a copy of it).
     /// Writer-only; updated only after a commit succeeded.
     var lastSeqs: [String: UInt64] = [:]
+    /// Agent id → the key name bound to it, as RocksDB holds it ("" = none yet). Its own
+    /// lock, so the socket thread can check a report's sender without waiting out a
+    /// commit's fsync. Only the writer stores a name (right after writing it); readers
+    /// cache what they read only where nothing is cached, so a read that raced a binding
+    /// never hides it.
+    let bindings = NIOLockedValueBox<[String: String]>([:])
+    /// How far past its last applied seq an agent's batch may be numbered; further is
+    /// refused (`BatchRefusal.seqTooFar`). Honest agents skip at most a few seqs per
+    /// restart, or as many as they abandon from a full spool.
+    public let maxSeqAdvance: UInt64
+    public static let defaultMaxSeqAdvance: UInt64 = 1_000_000
     var spendCache: [SpendSlot: Int64] = [:]
     /// Set when a WAL sync failed: from then on every commit fails (writer-only).
     private var walFailure: StoreError?
@@ -70,7 +84,8 @@ public final class UsageStore: @unchecked Sendable {
     }
 
     /// Opens (creating if needed) the store in `directory`, and loads the budgets it holds.
-    public init(directory: String) throws {
+    public init(directory: String, maxSeqAdvance: UInt64 = UsageStore.defaultMaxSeqAdvance) throws {
+        self.maxSeqAdvance = maxSeqAdvance
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -160,8 +175,24 @@ public final class UsageStore: @unchecked Sendable {
     private func write(_ prepared: PreparedBatch) throws -> Committed {
         let batch = prepared.batch
         let last = try storedLastSeq(agentID: batch.agentID)
+        // Identity first: a batch from another agent's key must not even learn that agent's seq.
+        let bound = try storedBinding(agentID: batch.agentID)
+        if let sender = batch.sender, let bound, bound != sender {
+            return Committed(outcome: .refused(.identity, lastSeq: 0, boundTo: bound), budgetSpend: [])
+        }
+        // The aggregator applied a seq this agent never numbered: its state went back in
+        // time, and its batches up to `last` would be dropped as duplicates.
+        if batch.highSeq != 0, batch.highSeq < last {
+            return Committed(outcome: .refused(.stateBehind, lastSeq: last, boundTo: bound), budgetSpend: [])
+        }
         // `floorSeq` lets an agent that had to drop spooled batches (or lost its spool)
-        // skip ahead instead of waiting forever for seqs it no longer has.
+        // skip ahead instead of waiting forever for seqs it no longer has; but not so far
+        // that its later batches, or another agent's, would all look like duplicates. An
+        // agent never seen starts where it is (an aggregator whose data directory was
+        // reset must not refuse a long-running fleet); its id is then its key's.
+        if last > 0, batch.seq > last, batch.seq - last > maxSeqAdvance {
+            return Committed(outcome: .refused(.seqTooFar, lastSeq: last, boundTo: bound), budgetSpend: [])
+        }
         let expected = max(last + 1, batch.floorSeq)
         if batch.seq < expected { return Committed(outcome: .duplicate(lastSeq: last), budgetSpend: []) }
         if batch.seq > expected { return Committed(outcome: .gap(expected: expected), budgetSpend: []) }
@@ -188,8 +219,12 @@ public final class UsageStore: @unchecked Sendable {
             budgetSpend.append(BudgetSpend(budgetID: slot.budgetID, window: entry.window, added: entry.amount, spent: after))
         }
         writes.put(key: CellKeyCodec.agentKey(batch.agentID), value: CellKeyCodec.encodeSeq(batch.seq))
+        // First contact over CURVE binds the agent id to the sending key, with its first usage.
+        let binds = bound == nil ? batch.sender : nil
+        if let binds { writes.put(key: AgentBindingCodec.key(batch.agentID), value: AgentBindingCodec.encode(binds)) }
         try db.write(writes, sync: false)
         lastSeqs[batch.agentID] = batch.seq
+        if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
         for (slot, after) in newSpend { spendCache[slot] = after }
         return Committed(outcome: .applied, budgetSpend: budgetSpend)
     }
@@ -197,6 +232,22 @@ public final class UsageStore: @unchecked Sendable {
     /// The last batch seq applied for `agentID`; 0 for an agent never seen.
     public func lastSeq(agentID: String) throws -> UInt64 {
         try writer.withLock { try storedLastSeq(agentID: agentID) }
+    }
+
+    /// The key name `agentID` is bound to; nil while unbound (never seen over CURVE).
+    /// Safe from any thread; takes no writer lock.
+    public func binding(agentID: String) throws -> String? {
+        try storedBinding(agentID: agentID)
+    }
+
+    private func storedBinding(agentID: String) throws -> String? {
+        if let cached = bindings.withLockedValue({ $0[agentID] }) { return cached.isEmpty ? nil : cached }
+        let name = try db.get(AgentBindingCodec.key(agentID)).map(AgentBindingCodec.decode)
+        return bindings.withLockedValue { cache in
+            if cache[agentID] == nil { cache[agentID] = name ?? "" }
+            let cached = cache[agentID]!
+            return cached.isEmpty ? nil : cached
+        }
     }
 
     /// Call with `writer` held.

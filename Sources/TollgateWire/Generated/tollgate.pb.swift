@@ -217,6 +217,9 @@ public nonisolated struct Tollgate_V1_BatchHeader: Sendable {
   /// CRC-32C of the payload frame as sent
   public var checksum: UInt32 = 0
 
+  /// the highest seq this agent has ever numbered; 0 = not sent (older agents)
+  public var highSeq: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -246,6 +249,12 @@ public nonisolated struct Tollgate_V1_Nack: Sendable {
   public var expectedSeq: UInt64 = 0
 
   public var reason: String = String()
+
+  /// machine-readable reason: gap, identity, seq_too_far, state_behind, ...
+  public var code: String = String()
+
+  /// the aggregator's last applied seq for this agent (set with state_behind and seq_too_far)
+  public var lastAppliedSeq: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -750,7 +759,7 @@ nonisolated extension Tollgate_V1_UsageBatch: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Tollgate_V1_BatchHeader: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BatchHeader"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}seq\0\u{3}floor_seq\0\u{1}codec\0\u{3}uncompressed_length\0\u{1}checksum\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}seq\0\u{3}floor_seq\0\u{1}codec\0\u{3}uncompressed_length\0\u{1}checksum\0\u{3}high_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -764,6 +773,7 @@ nonisolated extension Tollgate_V1_BatchHeader: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeSingularEnumField(value: &self.codec) }()
       case 5: try { try decoder.decodeSingularUInt32Field(value: &self.uncompressedLength) }()
       case 6: try { try decoder.decodeSingularUInt32Field(value: &self.checksum) }()
+      case 7: try { try decoder.decodeSingularUInt64Field(value: &self.highSeq) }()
       default: break
       }
     }
@@ -788,6 +798,9 @@ nonisolated extension Tollgate_V1_BatchHeader: SwiftProtobuf.Message, SwiftProto
     if self.checksum != 0 {
       try visitor.visitSingularUInt32Field(value: self.checksum, fieldNumber: 6)
     }
+    if self.highSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.highSeq, fieldNumber: 7)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -798,6 +811,7 @@ nonisolated extension Tollgate_V1_BatchHeader: SwiftProtobuf.Message, SwiftProto
     if lhs.codec != rhs.codec {return false}
     if lhs.uncompressedLength != rhs.uncompressedLength {return false}
     if lhs.checksum != rhs.checksum {return false}
+    if lhs.highSeq != rhs.highSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -835,7 +849,7 @@ nonisolated extension Tollgate_V1_Ack: SwiftProtobuf.Message, SwiftProtobuf._Mes
 
 nonisolated extension Tollgate_V1_Nack: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Nack"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{3}expected_seq\0\u{1}reason\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}seq\0\u{3}expected_seq\0\u{1}reason\0\u{1}code\0\u{3}last_applied_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -846,6 +860,8 @@ nonisolated extension Tollgate_V1_Nack: SwiftProtobuf.Message, SwiftProtobuf._Me
       case 1: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.expectedSeq) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.code) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.lastAppliedSeq) }()
       default: break
       }
     }
@@ -861,6 +877,12 @@ nonisolated extension Tollgate_V1_Nack: SwiftProtobuf.Message, SwiftProtobuf._Me
     if !self.reason.isEmpty {
       try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
     }
+    if !self.code.isEmpty {
+      try visitor.visitSingularStringField(value: self.code, fieldNumber: 4)
+    }
+    if self.lastAppliedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.lastAppliedSeq, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -868,6 +890,8 @@ nonisolated extension Tollgate_V1_Nack: SwiftProtobuf.Message, SwiftProtobuf._Me
     if lhs.seq != rhs.seq {return false}
     if lhs.expectedSeq != rhs.expectedSeq {return false}
     if lhs.reason != rhs.reason {return false}
+    if lhs.code != rhs.code {return false}
+    if lhs.lastAppliedSeq != rhs.lastAppliedSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

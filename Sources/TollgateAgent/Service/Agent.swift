@@ -37,10 +37,8 @@ public final class Agent: Service, Sendable {
         self.clock = clock
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock)
-        // Our own spend is in the aggregator's statuses once it was cut (within a flush
-        // interval), shipped, committed and pushed back (milliseconds on a healthy link);
-        // twice the interval plus 200 ms leaves room for a slow commit.
-        quotaBook = QuotaBook(reflectionDelay: config.flushInterval * 2 + .milliseconds(200), clock: clock)
+        quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
+        pipeline.onBatchCut { [quotaBook] seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
         quotaSubscriber = try QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
             book: quotaBook, metrics: metrics, logger: logger)

@@ -45,6 +45,10 @@ final class Shipper: @unchecked Sendable {
     /// Interrupts the thread's poll when a stop is asked for.
     private let wakeup: ZMQWakeup
     let status = NIOLockedValueBox(ShipperStatus())
+    /// Told of every cut: which events' quota tickets the batch took (`UsagePipeline.onBatchCut`).
+    let batchCut = NIOLockedValueBox<(@Sendable (UInt64, [LocalSpend.Ticket]) -> Void)?>(nil)
+    /// Tickets of the events drained since the last cut (shipper thread only).
+    private var uncutTickets: [LocalSpend.Ticket] = []
 
     init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: AgentMetrics, logger: Logger,
          clock: ServiceClock = .system) throws {
@@ -128,7 +132,10 @@ final class Shipper: @unchecked Sendable {
             let events = recorder.drain()
             if !events.isEmpty {
                 var fresh = CellAccumulator()
-                for event in events { fresh.add(event) }
+                for recorded in events {
+                    fresh.add(recorded.event)
+                    if recorded.ticket != 0 { uncutTickets.append(recorded.ticket) }
+                }
                 let cells = fresh.drain()
                 do {
                     try spool.appendEvents(cells, generation: identity.nextSeq)
@@ -224,6 +231,9 @@ final class Shipper: @unchecked Sendable {
         // stale agent.json is harmless (recovery takes next_seq from the spool too), and
         // an uncleared events.log is skipped on recovery because its seq is now cut.
         identity.nextSeq = seq + 1
+        // Before the batch can be sent, so the book knows it before any watermark names it.
+        batchCut.withLockedValue { $0 }?(seq, uncutTickets)
+        uncutTickets.removeAll(keepingCapacity: true)
         window.append(seq: seq, payload: payload)
         do {
             try identity.save(in: settings.stateDirectory)

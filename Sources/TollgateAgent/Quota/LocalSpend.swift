@@ -81,9 +81,10 @@ struct LocalSpend: Equatable {
 
     private mutating func add(_ amounts: Amounts, sign: Int64) {
         for (slot, amount) in amounts {
-            let after = totals[slot.budgetID, default: [:]][slot.minute, default: 0] &+ sign &* amount
-            totals[slot.budgetID]![slot.minute] = after == 0 ? nil : after
-            if totals[slot.budgetID]!.isEmpty { totals[slot.budgetID] = nil }
+            var minutes = totals[slot.budgetID] ?? [:]
+            let after = minutes[slot.minute, default: 0] &+ sign &* amount
+            minutes[slot.minute] = after == 0 ? nil : after
+            totals[slot.budgetID] = minutes.isEmpty ? nil : minutes
         }
     }
 }

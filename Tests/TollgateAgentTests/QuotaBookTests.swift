@@ -207,3 +207,25 @@ import TollgateWire
         #expect(message.contains("could use up to") && message.contains("set a lower max_tokens to fit"))
     }
 }
+
+/// An agent that never received budgets says so: when, how often, and in which state.
+@Suite struct QuotaChannelHealthTests {
+    @Test func noSnapshotWarnsAfterTheTimeoutThenAtABoundedRateUntilOneArrives() {
+        let clock = ManualClock()
+        let start = clock.serviceClock.now
+        var health = QuotaChannelHealth(startedAt: start, firstSnapshotTimeout: .seconds(5), staleAfter: .seconds(30))
+        func at(_ seconds: Int64) -> ServiceClock.Instant { start.advanced(by: .seconds(seconds)) }
+        #expect(health.state(lastUpdate: nil, now: at(1)) == .neverSubscribed)
+        #expect(health.warning(lastUpdate: nil, now: at(4), endpoint: "tcp://agg:7602") == nil, "not before the timeout")
+        let first = health.warning(lastUpdate: nil, now: at(5), endpoint: "tcp://agg:7602")
+        #expect(first?.contains("tcp://agg:7602") == true && first?.contains("quota_listen") == true
+            && first?.contains("quota.endpoint") == true && first?.contains("authorized_keys_dir") == true)
+        #expect(health.warning(lastUpdate: nil, now: at(6), endpoint: "e") == nil, "repeats are rate-limited")
+        #expect(health.warning(lastUpdate: nil, now: at(64), endpoint: "e") == nil)
+        #expect(health.warning(lastUpdate: nil, now: at(65), endpoint: "e") != nil, "and come back every minute")
+        // A snapshot arrives: enforcing, no more warnings; silent past stale_after: stale.
+        #expect(health.warning(lastUpdate: at(70), now: at(200), endpoint: "e") == nil)
+        #expect(health.state(lastUpdate: at(70), now: at(90)) == .enforcing)
+        #expect(health.state(lastUpdate: at(70), now: at(101)) == .stale)
+    }
+}

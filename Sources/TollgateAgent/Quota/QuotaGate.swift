@@ -14,6 +14,8 @@ struct QuotaGate: Sendable {
         var staleAfter = Duration.seconds(30)
         /// The output a request without `max_tokens` is assumed to be able to produce.
         var defaultMaxOutputTokens = 32_768
+        /// No snapshot this long after start: the agent warns that it enforces nothing.
+        var firstSnapshotTimeout = Duration.seconds(5)
     }
 
     enum Enforcement: String, Sendable {

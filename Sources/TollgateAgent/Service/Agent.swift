@@ -40,7 +40,8 @@ public final class Agent: Service, Sendable {
         quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
         pipeline.onBatchCut { [quotaBook] seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
         quotaSubscriber = try QuotaSubscriber(
-            settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
+            settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity,
+                                               firstSnapshotTimeout: config.quota.firstSnapshotTimeout, staleAfter: config.quota.staleAfter),
             book: quotaBook, metrics: metrics, logger: logger)
     }
 

@@ -41,9 +41,9 @@ import TollgateWire
         return (server, store)
     }
 
-    /// Receives and checks messages until `done` holds for the view or 20 s pass.
-    func follow(_ subscriber: ZMQSocket, _ view: inout View, checked: inout Int, until done: (View) -> Bool) throws {
-        let deadline = Date().addingTimeInterval(20)
+    /// Receives and checks messages until `done` holds for the view or `seconds` pass.
+    func follow(_ subscriber: ZMQSocket, _ view: inout View, checked: inout Int, seconds: Double = 20, until done: (View) -> Bool) throws {
+        let deadline = Date().addingTimeInterval(seconds)
         while !done(view), Date() < deadline {
             guard try subscriber.waitForInput(milliseconds: 100) else { continue }
             while let frames = try subscriber.receive() {
@@ -89,7 +89,7 @@ import TollgateWire
                     let message = UsageBatchMessage(agentID: agents[index], seq: UInt64(seq), floorSeq: 0, cells: [cell])
                     try dealer.send(try UsageBatchCodec.encode(message), dontWait: false)
                 }
-                if seq % 8 == 0 { try follow(subscriber, &view, checked: &checked) { _ in false } }
+                if seq % 8 == 0 { try follow(subscriber, &view, checked: &checked, seconds: 0.2) { _ in false } }
             }
             try follow(subscriber, &view, checked: &checked) { view in agents.allSatisfy { view.watermarks[$0] == UInt64(batches) } }
             #expect(view.spent == Int64(agents.count * batches))

@@ -94,7 +94,8 @@ let package = Package(
         .target(
             name: "TollgateAggregator",
             dependencies: [
-                "TollgateCore", "TollgateWire", "CRocksDB",
+                // Providers: the price catalog, which resolves budgets' model names.
+                "TollgateCore", "TollgateProviders", "TollgateWire", "CRocksDB",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -50,6 +50,9 @@ struct Status: AsyncParsableCommand {
             spool            \(shipper["spool_bytes"] ?? 0) bytes\(overBound ? " — OVER spool.max_bytes: the aggregator has been unreachable for long" : "")
             reconnects       \(total("tollgate_agent_reconnects_total"))
             """)
+        if let problem = shipper["spool_problem"] as? String {
+            print("DEGRADED         \(problem)")
+        }
         printQuota(document["quota"] as? [String: Any], blocked: total("tollgate_agent_quota_blocked_total"))
     }
 

@@ -61,7 +61,7 @@ extension APIOptions {
     }
 }
 
-/// The API token for budget commands: `--token-file`, else `TOLLGATE_TOKEN`, else the
+/// The API token for the budget and agents commands: `--token-file`, else `TOLLGATE_TOKEN`, else the
 /// aggregator's default token file if this user can read it.
 struct TokenOptions: ParsableArguments {
     static let defaultFile = "/var/lib/tollgate/api-token"
@@ -78,7 +78,7 @@ struct TokenOptions: ParsableArguments {
         }
         if let token = ProcessInfo.processInfo.environment["TOLLGATE_TOKEN"], !token.isEmpty { return token }
         if let token = Self.read(Self.defaultFile) { return token }
-        throw CLIError("budget commands need the aggregator's API token: pass --token-file FILE or set TOLLGATE_TOKEN "
+        throw CLIError("budget and agents commands need the aggregator's API token: pass --token-file FILE or set TOLLGATE_TOKEN "
             + "(the aggregator writes it to <data_dir>/api-token, \(Self.defaultFile) by default, unless api_token_file is set)")
     }
 

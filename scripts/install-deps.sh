@@ -2,8 +2,9 @@
 # Installs the Debian packages Tollgate builds against, if any are missing.
 # Needs root (or sudo) the first time; a no-op when everything is present.
 # `prometheus` is for its `promtool`: the tests lint both /metrics pages with it.
+# `iproute2` is for `ip netns` and `ss`: FleetTests builds a fleet of network namespaces.
 set -euo pipefail
-packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus)
+packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

@@ -12,4 +12,6 @@ scripts/tsan-ring.sh
 # processes (drains, kills, restarts), and CPU-heavy unit tests beside them can starve the
 # cooperative thread pool for seconds. Split, the suite is also quicker (~57 s against ~62 s).
 swift test --skip-build --skip TollgateIntegrationTests
+# FleetTests among them build hosts out of network namespaces (scripts/lib/fleet-netns.sh):
+# they need root and iproute2, and fail, saying so, without them (~70 s, mostly a 30 s partition).
 swift test --skip-build --filter TollgateIntegrationTests

@@ -28,6 +28,8 @@ extension Tollgate_V1_Dimensions {
         useCase = dimensions.useCase
         environment = dimensions.environment
         host = dimensions.host
+        servedModel = dimensions.servedModel
+        requestedModel = dimensions.requestedModel
     }
 
     public var domainDimensions: Dimensions {
@@ -43,6 +45,8 @@ extension Tollgate_V1_Dimensions {
         result.useCase = useCase
         result.environment = environment
         result.host = host
+        result.servedModel = servedModel
+        result.requestedModel = requestedModel
         return result
     }
 }
@@ -54,6 +58,7 @@ extension Tollgate_V1_Counters {
         inputTokens = UInt64(clamping: counters.tokens.input)
         cachedInputTokens = UInt64(clamping: counters.tokens.cachedInput)
         cacheWriteTokens = UInt64(clamping: counters.tokens.cacheWrite)
+        cacheWrite1HTokens = UInt64(clamping: counters.tokens.cacheWrite1h)
         outputTokens = UInt64(clamping: counters.tokens.output)
         reasoningTokens = UInt64(clamping: counters.tokens.reasoning)
         costNanousd = counters.cost.value
@@ -68,7 +73,8 @@ extension Tollgate_V1_Counters {
         result.requests = Int64(clamping: requests)
         result.tokens = TokenUsage(
             input: Int64(clamping: inputTokens), cachedInput: Int64(clamping: cachedInputTokens),
-            cacheWrite: Int64(clamping: cacheWriteTokens), output: Int64(clamping: outputTokens),
+            cacheWrite: Int64(clamping: cacheWriteTokens), cacheWrite1h: Int64(clamping: cacheWrite1HTokens),
+            output: Int64(clamping: outputTokens),
             reasoning: Int64(clamping: reasoningTokens))
         result.cost = Nanodollars(costNanousd)
         result.errors = Int64(clamping: errors)

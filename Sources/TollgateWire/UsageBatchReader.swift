@@ -22,13 +22,15 @@ public struct RawCell {
         result.useCase = string(8)
         result.environment = string(9)
         result.host = string(10)
+        result.servedModel = string(11)
+        result.requestedModel = string(12)
         return Cell(key: CellKey(minute: minute, dimensions: result), counters: counters)
     }
 }
 
-/// The UTF-8 bytes of a cell's eleven dimensions, indexed by proto field number minus one,
+/// The UTF-8 bytes of a cell's thirteen dimensions, indexed by proto field number minus one,
 /// which is also `Dimensions`' stored order (key id, key hint, provider, model, endpoint,
-/// team, project, user, use case, environment, host).
+/// team, project, user, use case, environment, host, served model, requested model).
 ///
 /// Named fields behind a switch rather than an `InlineArray`: in this compiler an
 /// `InlineArray` subscript copied the whole array on every access.
@@ -37,6 +39,7 @@ public struct DimensionBytes {
     @usableFromInline var keyID = Self.empty, keyHint = Self.empty, provider = Self.empty, model = Self.empty
     @usableFromInline var endpoint = Self.empty, team = Self.empty, project = Self.empty, user = Self.empty
     @usableFromInline var useCase = Self.empty, environment = Self.empty, host = Self.empty
+    @usableFromInline var servedModel = Self.empty, requestedModel = Self.empty
     /// Points at nothing, so there is no memory to share: safe from any thread.
     @usableFromInline nonisolated(unsafe) static let empty = UnsafeRawBufferPointer(start: nil, count: 0)
 
@@ -47,6 +50,7 @@ public struct DimensionBytes {
     public func forEach(_ body: (UnsafeRawBufferPointer) -> Void) {
         body(keyID); body(keyHint); body(provider); body(model); body(endpoint); body(team)
         body(project); body(user); body(useCase); body(environment); body(host)
+        body(servedModel); body(requestedModel)
     }
 
     /// The bytes of all fields together.
@@ -54,6 +58,7 @@ public struct DimensionBytes {
     public var totalCount: Int {
         keyID.count + keyHint.count + provider.count + model.count + endpoint.count + team.count
             + project.count + user.count + useCase.count + environment.count + host.count
+            + servedModel.count + requestedModel.count
     }
 
     @inlinable
@@ -70,7 +75,9 @@ public struct DimensionBytes {
             case 7: user
             case 8: useCase
             case 9: environment
-            default: host
+            case 10: host
+            case 11: servedModel
+            default: requestedModel
             }
         }
         set {
@@ -85,7 +92,9 @@ public struct DimensionBytes {
             case 7: user = newValue
             case 8: useCase = newValue
             case 9: environment = newValue
-            default: host = newValue
+            case 10: host = newValue
+            case 11: servedModel = newValue
+            default: requestedModel = newValue
             }
         }
     }
@@ -144,7 +153,7 @@ public enum UsageBatchReader {
                                        into dimensions: inout DimensionBytes) throws(ProtobufError) {
         var reader = ProtobufReader(bytes)
         while let (field, wireType) = try reader.nextField() {
-            guard wireType == .lengthDelimited, (1...11).contains(field) else {
+            guard wireType == .lengthDelimited, (1...13).contains(field) else {
                 try reader.skip(field: field, wireType)
                 continue
             }
@@ -156,7 +165,7 @@ public enum UsageBatchReader {
     private static func readCounters(_ bytes: UnsafeRawBufferPointer, into counters: inout UsageCounters) throws(ProtobufError) {
         var reader = ProtobufReader(bytes)
         while let (field, wireType) = try reader.nextField() {
-            guard wireType == .varint, (1...11).contains(field) else {
+            guard wireType == .varint, (1...12).contains(field) else {
                 try reader.skip(field: field, wireType)
                 continue
             }
@@ -173,7 +182,8 @@ public enum UsageBatchReader {
             case 8: counters.errors = value
             case 9: counters.blocked = value
             case 10: counters.estimated = value
-            default: counters.unpriced = value
+            case 11: counters.unpriced = value
+            default: counters.tokens.cacheWrite1h = value
             }
         }
     }

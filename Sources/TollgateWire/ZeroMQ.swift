@@ -195,35 +195,53 @@ public final class ZMQSocket {
 
     /// Receives one whole message without blocking; nil when none is waiting.
     public func receive() throws -> [Data]? {
-        try receiveMessage(readingUserID: false)?.frames
+        try receiveMessage(readingMetadata: false)?.frames
     }
 
     /// Like `receive()`, plus the ZAP User-Id the peer authenticated as (for a CURVE server, the
     /// allowlist name of the agent's key). nil when no ZAP handler vouched for the connection,
     /// which on a CURVE socket means it was admitted unauthenticated: drop such messages.
     public func receiveWithMetadata() throws -> (frames: [Data], userID: String?)? {
-        try receiveMessage(readingUserID: true)
+        try receiveMessage(readingMetadata: true).map { ($0.frames, $0.userID) }
     }
 
-    private func receiveMessage(readingUserID: Bool) throws -> (frames: [Data], userID: String?)? {
-        var frames: [Data] = []
-        var userID: String?
+    /// One message with what libzmq knows of the connection it came on.
+    public struct ReceivedMessage {
+        public var frames: [Data]
+        /// The ZAP User-Id, as in `receiveWithMetadata()`.
+        public var userID: String?
+        /// The peer's IP address ("Peer-Address"), for TCP connections; nil for inproc and ipc.
+        public var peerAddress: String?
+    }
+
+    /// Like `receiveWithMetadata()`, plus the peer's address.
+    public func receiveWithPeer() throws -> ReceivedMessage? {
+        try receiveMessage(readingMetadata: true)
+    }
+
+    private func receiveMessage(readingMetadata: Bool) throws -> ReceivedMessage? {
+        var received = ReceivedMessage(frames: [])
         while true {
             var message = zmq_msg_t()
             zmq_msg_init(&message)
             defer { zmq_msg_close(&message) }
             if zmq_msg_recv(&message, handle, ZMQ_DONTWAIT) < 0 {
                 let error = ZMQError("zmq_msg_recv")
-                if error.isInterruptedOrAgain && frames.isEmpty { return nil }
+                if error.isInterruptedOrAgain && received.frames.isEmpty { return nil }
                 throw error
             }
-            frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
+            received.frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
             // A ROUTER's routing-id frame is made locally and may carry no connection metadata,
             // so look at every frame until one has it.
-            if readingUserID, userID == nil, let value = zmq_msg_gets(&message, "User-Id") {
-                userID = String(cString: value)
+            if readingMetadata {
+                if received.userID == nil, let value = zmq_msg_gets(&message, "User-Id") {
+                    received.userID = String(cString: value)
+                }
+                if received.peerAddress == nil, let value = zmq_msg_gets(&message, "Peer-Address") {
+                    received.peerAddress = String(cString: value)
+                }
             }
-            if zmq_msg_more(&message) == 0 { return (frames, userID) }
+            if zmq_msg_more(&message) == 0 { return received }
         }
     }
 

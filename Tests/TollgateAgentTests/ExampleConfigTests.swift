@@ -19,6 +19,7 @@ import TollgateWire
         let config = try AgentConfig(yaml: text)
         #expect(config.listen.port == 8787 && config.listen.host == "127.0.0.1")
         #expect(config.flushInterval == .milliseconds(250))
+        #expect(config.reportInterval == .seconds(5))
         guard case .curve(_, let secretKeyFile) = config.aggregatorSecurity else {
             Issue.record("the example must use CurveZMQ")
             return

@@ -4,6 +4,7 @@ import NIOCore
 import NIOEmbedded
 import NIOSSL
 import Testing
+import TestSupport
 import TollgateCore
 import TollgateHTTP1
 import TollgateProviders
@@ -83,6 +84,24 @@ import TollgateProviders
         #expect(proxy.services.upstreamPool.idleCount == 0)
     }
 
+    /// The request went out but no answer came before the client gave up: the provider has
+    /// read the prompt (and bills it), so the exchange is metered as an estimate, and the
+    /// provider's connection is cut so it stops working on it.
+    @Test func aClientThatLeavesBeforeTheAnswerIsMeteredAsAnEstimateAndTheProviderCut() throws {
+        let proxy = try ProxyHarness()
+        try proxy.client.writeInbound(ByteBuffer(string: Self.post()))
+        let upstream = proxy.upstreams.opened[0]
+        #expect(try Self.drain(upstream).hasSuffix(Self.chat))
+
+        proxy.client.close(promise: nil)
+        #expect(!upstream.isActive && proxy.services.upstreamPool.idleCount == 0)
+        let metrics = MetricsText(proxy.services.metrics.exposition())
+        #expect(metrics["tollgate_agent_estimated_requests_total"] == 1, "\(metrics)")
+        #expect(metrics["tollgate_agent_client_disconnects_total"] == 1)
+        #expect(metrics[#"tollgate_agent_usage_problems_total{reason="truncated_stream"}"#] == 1)
+    }
+
+    /// A provider that could not be reached never saw the request: nothing is metered.
     @Test func anUnreachableProviderGetsA502InItsOwnShape() throws {
         let proxy = try ProxyHarness()
         proxy.upstreams.failure = ChannelError.connectTimeout(.seconds(10))
@@ -92,6 +111,7 @@ import TollgateProviders
         #expect(answer.contains("connection: close\r\n") && answer.contains("\"upstream_unreachable\""))
         #expect(proxy.services.inFlight.current == 0)
         #expect(!proxy.client.isActive)
+        #expect(MetricsText(proxy.services.metrics.exposition())["tollgate_agent_estimated_requests_total"] == 0)
     }
 
     @Test func aProviderThatFailsMidResponseCutsTheClient() throws {

@@ -6,6 +6,7 @@ import TollgateWire
 
 @Suite struct SpoolTests {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-test-\(UUID())").path
+    var spoolDirectory: String { "\(directory)/spool" }
 
     func cell(_ key: String, minute: Int64 = 100, input: Int64 = 10) -> Cell {
         var dimensions = Dimensions()
@@ -22,89 +23,129 @@ import TollgateWire
         SpooledBatch(seq: seq, payload: try UsageBatchCodec.encodePayload(cells), supersedes: supersedes)
     }
 
-    @Test func batchesSurviveARestartInOrder() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let spool = try Spool(stateDirectory: directory)
-        _ = try spool.recover(nextSeq: 1)
-        for seq: UInt64 in [3, 1, 2] { try spool.write(try batch(seq, [cell("k\(seq)")])) }
-        spool.remove(2)
-
-        let recovered = try Spool(stateDirectory: directory).recover(nextSeq: 4)
-        #expect(recovered.batches.map(\.seq) == [1, 3])
-        #expect(try UsageBatchCodec.decodePayload(recovered.batches[1].payload) == [cell("k3")])
-        #expect(recovered.corruptBatches == 0)
+    func files(_ suffix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: spoolDirectory)) ?? []).filter { $0.hasSuffix(suffix) }.sorted()
     }
 
-    @Test func aCorruptBatchIsSetAsideAndCounted() throws {
+    func segmentPath() throws -> String {
+        let segments = files(".tgs")
+        try #require(segments.count == 1, "\(segments)")
+        return "\(spoolDirectory)/\(segments[0])"
+    }
+
+    @Test func batchesSurviveARestartInOrderInOneSegment() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let spool = try Spool(stateDirectory: directory)
-        _ = try spool.recover(nextSeq: 1)
-        try spool.write(try batch(1, [cell("a")]))
-        try spool.write(try batch(2, [cell("b")]))
-        let path = "\(directory)/spool/batch-00000000000000000001.tgb"
+        _ = try spool.recover()
+        for seq: UInt64 in [1, 2, 3] { try spool.write(try batch(seq, [cell("k\(seq)")])) }
+        spool.remove(1)
+        spool.noteAcknowledged(through: 1)
+        #expect(files(".tgs").count == 1)
+
+        let recovered = try Spool(stateDirectory: directory).recover()
+        #expect(recovered.batches.map(\.seq) == [2, 3])
+        #expect(try UsageBatchCodec.decodePayload(recovered.batches[1].payload) == [cell("k3")])
+        #expect(recovered.corruptBatches == 0 && recovered.tornRecords == 0)
+    }
+
+    @Test func segmentsRollAtTheirSizeAndGoWhenEveryBatchInThemIsAcknowledged() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try Spool(stateDirectory: directory, segmentBytes: 4096)
+        _ = try spool.recover()
+        for seq: UInt64 in 1...30 { try spool.write(try batch(seq, (0..<20).map { cell("key-\(seq)-\($0)", input: Int64($0)) })) }
+        let before = files(".tgs")
+        #expect(before.count >= 3, "\(before)")
+        #expect(spool.totalBytes == before.reduce(0) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: "\(spoolDirectory)/\(name)")[.size] as? Int) ?? 0)
+        })
+        for seq: UInt64 in 1...20 { spool.remove(seq) }
+        spool.noteAcknowledged(through: 20)
+        let after = files(".tgs")
+        #expect(after.count < before.count)
+        #expect(after.allSatisfy { before.contains($0) })
+        // Acknowledged batches sharing a segment with live ones are not resent after a restart.
+        let recovered = try Spool(stateDirectory: directory, segmentBytes: 4096).recover()
+        #expect(recovered.batches.map(\.seq) == Array(21...30))
+    }
+
+    @Test func theCurrentSegmentIsEmptiedNotRecreatedWhenTheAggregatorKeepsUp() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try Spool(stateDirectory: directory)
+        _ = try spool.recover()
+        for seq: UInt64 in 1...50 {
+            try spool.write(try batch(seq, [cell("k")]))
+            spool.remove(seq)
+        }
+        #expect(files(".tgs").count == 1)
+        #expect(spool.totalBytes == 0)
+        #expect(try Spool(stateDirectory: directory).recover().batches.isEmpty)
+    }
+
+    @Test func aCorruptRecordIsSetAsideAndCountedAndTheRestKept() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try Spool(stateDirectory: directory)
+        _ = try spool.recover()
+        for seq: UInt64 in 1...3 { try spool.write(try batch(seq, [cell("k\(seq)")])) }
+        let path = try segmentPath()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        bytes[bytes.count - 3] ^= 0xFF
+        let recordLength = bytes.count / 3
+        bytes[recordLength + recordLength / 2] ^= 0xFF  // inside batch 2
         try bytes.write(to: URL(fileURLWithPath: path))
 
-        let recovered = try Spool(stateDirectory: directory).recover(nextSeq: 3)
-        #expect(recovered.batches.map(\.seq) == [2])
+        let recovered = try Spool(stateDirectory: directory).recover()
+        #expect(recovered.batches.map(\.seq) == [1, 3])
         #expect(recovered.corruptBatches == 1)
         #expect(FileManager.default.fileExists(atPath: path + ".corrupt"))
+        // The whole records moved to a new segment: a second start finds them without the damage.
+        let again = try Spool(stateDirectory: directory).recover()
+        #expect(again.batches.map(\.seq) == [1, 3])
+        #expect(again.corruptBatches == 0)
     }
 
-    @Test func eventsNotYetCutAreRecoveredAndCutOnesAreNot() throws {
+    @Test func aTornTailIsTruncatedCountedAndAppendsContinueAfterIt() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let spool = try Spool(stateDirectory: directory)
-        _ = try spool.recover(nextSeq: 5)
-        try spool.appendEvents([cell("old")], generation: 4)  // already inside batch 4
-        try spool.appendEvents([cell("new1"), cell("new2")], generation: 5)
-
-        let recovered = try Spool(stateDirectory: directory).recover(nextSeq: 5)
-        #expect(recovered.pendingCells == [cell("new1"), cell("new2")])
-    }
-
-    @Test func aBatchWrittenJustBeforeACrashCoversItsEvents() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let spool = try Spool(stateDirectory: directory)
-        _ = try spool.recover(nextSeq: 7)
-        try spool.appendEvents([cell("x")], generation: 7)
-        try spool.write(try batch(7, [cell("x")]))
-        // Crash here: the identity still says 7 and events.log was not cleared.
-        let recovered = try Spool(stateDirectory: directory).recover(nextSeq: 7)
-        #expect(recovered.batches.map(\.seq) == [7])
-        #expect(recovered.pendingCells.isEmpty)
-    }
-
-    @Test func aTornEventTailIsCutOffAndLaterEventsStillRecover() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let spool = try Spool(stateDirectory: directory)
-        _ = try spool.recover(nextSeq: 1)
-        try spool.appendEvents([cell("kept")], generation: 1)
-        let log = URL(fileURLWithPath: "\(directory)/spool/events.log")
-        let handle = try FileHandle(forWritingTo: log)
+        _ = try spool.recover()
+        try spool.write(try batch(1, [cell("a")]))
+        let path = try segmentPath()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         try handle.seekToEnd()
-        try handle.write(contentsOf: Data([40, 0, 0, 0, 1, 2, 3]))  // a record cut short by a crash
+        try handle.write(contentsOf: SpoolRecord.encode(try batch(2, [cell("b")])).prefix(20))  // a crash mid-append
         try handle.close()
 
         let reopened = try Spool(stateDirectory: directory)
-        let first = try reopened.recover(nextSeq: 1)
-        #expect(first.pendingCells == [cell("kept")])
-        #expect(first.tornEventRecords == 1)
-        try reopened.appendEvents([cell("after")], generation: 1)
-        let second = try Spool(stateDirectory: directory).recover(nextSeq: 1)
-        #expect(second.pendingCells == [cell("kept"), cell("after")])
-        #expect(second.tornEventRecords == 0)
+        let first = try reopened.recover()
+        #expect(first.batches.map(\.seq) == [1])
+        #expect(first.tornRecords == 1)
+        try reopened.write(try batch(2, [cell("b")]))
+        let second = try Spool(stateDirectory: directory).recover()
+        #expect(second.batches.map(\.seq) == [1, 2])
+        #expect(second.tornRecords == 0)
     }
 
     @Test func aMergedBatchReplacesWhatItSupersedes() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let spool = try Spool(stateDirectory: directory)
-        _ = try spool.recover(nextSeq: 1)
+        _ = try spool.recover()
         for seq: UInt64 in 1...4 { try spool.write(try batch(seq, [cell("k", minute: Int64(seq))])) }
-        // Crash after writing the merge of 2...4 but before deleting them.
+        // Crash after writing the merge of 2...4 but before removing them.
         try spool.write(try batch(5, (2...4).map { cell("k", minute: Int64($0)) }, supersedes: 2...4))
-        let recovered = try Spool(stateDirectory: directory).recover(nextSeq: 5)
+        let recovered = try Spool(stateDirectory: directory).recover()
         #expect(recovered.batches.map(\.seq) == [1, 5])
-        #expect(!FileManager.default.fileExists(atPath: "\(directory)/spool/batch-00000000000000000003.tgb"))
+    }
+
+    @Test func aOneFilePerBatchSpoolIsReadAndMovedIntoASegment() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+        for seq: UInt64 in [4, 5] {
+            let name = String(format: "batch-%020llu.tgb", seq)
+            try SpoolRecord.encodeLegacyFile(try batch(seq, [cell("legacy\(seq)")])).write(to: URL(fileURLWithPath: "\(spoolDirectory)/\(name)"))
+        }
+        let recovered = try Spool(stateDirectory: directory).recover()
+        #expect(recovered.batches.map(\.seq) == [4, 5])
+        #expect(recovered.migratedLegacyFiles == 2)
+        #expect(files(".tgb").isEmpty)
+        #expect(files(".tgs").count == 1)
+        #expect(try Spool(stateDirectory: directory).recover().batches.map(\.seq) == [4, 5])
     }
 }

@@ -15,6 +15,20 @@ import TollgateWire
         }
     }
 
+    /// The aggregator reads `pricing:` like the agent, so a deployment's own models and
+    /// aliases resolve at both ends.
+    @Test func pricingDeclaresTheModelsBudgetsMayName() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("prices-\(UUID()).yaml").path
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        try "models:\n  in-house-llm:\n    provider: self\n    input: 0.1\n    output: 0.1\n    aliases: [llm-prod]\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try AggregatorConfig(yaml: "insecure_plaintext: true\npricing:\n  catalog: \(file)\n")
+        #expect(config.models.canonicalModel("llm-prod") == "in-house-llm")
+        #expect(config.models.canonicalModel("gpt-4.1-2025-04-14") == "gpt-4.1", "the built-in catalog is still there")
+        #expect(try AggregatorConfig(yaml: "insecure_plaintext: true").models.resolve("llm-prod").isKnown == false)
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\npricing:\n  catalogue: x\n") } throws: { "\($0)".contains("catalogue") }
+    }
+
     @Test func curveSettingsAreCheckedWhenRead() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("aggcfg-\(UUID())").path
         try FileManager.default.createDirectory(atPath: directory + "/agents.d", withIntermediateDirectories: true)

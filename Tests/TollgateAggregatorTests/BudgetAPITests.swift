@@ -37,6 +37,29 @@ import TollgateCore
         }
     }
 
+    /// A budget's model is stored canonical; an unknown model is a 400 naming the known ones, counted.
+    @Test func aSelectorsModelIsResolvedOrRefused() throws {
+        try withTemporaryDirectory { directory in
+            let store = try UsageStore(directory: directory)
+            let router = Self.router(store, clock: ManualClock(unixSeconds: BudgetStoreTests.now))
+            let snapshot = #"{"selector":"model=claude-sonnet-4-5-20250929,team=ml","unit":"requests","limit":10,"period":"day"}"#
+            let created = router.respond(method: .PUT, uri: "/v1/budgets/sonnet", authorization: Self.auth, body: Data(snapshot.utf8))
+            #expect(created.status == .created)
+            #expect(store.budget(id: "sonnet")?.budget.selector.description == "model=claude-sonnet-4-5,team=ml")
+
+            let unknown = #"{"selector":"model=claude-sonnet-9","unit":"requests","limit":10,"period":"day"}"#
+            let refused = router.respond(method: .PUT, uri: "/v1/budgets/typo", authorization: Self.auth, body: Data(unknown.utf8))
+            #expect(refused.status == .badRequest)
+            let message = Self.object(refused)["error"] as? String ?? ""
+            #expect(message.contains("'claude-sonnet-9'") && message.contains("claude-sonnet-4-5") && message.contains("gpt-4.1"), "\(message)")
+            #expect(store.budget(id: "typo") == nil)
+            let metrics = MetricsText(router.metrics.exposition())
+            #expect(metrics[#"tollgate_api_rejected_total{reason="unknown_model"}"#] == 1)
+            #expect(router.respond(method: .GET, uri: "/v1/usage?by=modle").status == .badRequest)
+            #expect(MetricsText(router.metrics.exposition())[#"tollgate_api_rejected_total{reason="unknown_dimension"}"#] == 1)
+        }
+    }
+
     @Test func createReadListExemptAndDeleteThroughTheRouter() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import TestSupport
 import Testing
 import TollgateCore
+import TollgateProviders
 import TollgateWire
 @testable import TollgateAggregator
 
@@ -134,5 +135,27 @@ import TollgateWire
     @Test func webhookRetryDelaysDoubleUpToAMinute() {
         let delays = (1...8).map { WebhookNotifier.retryDelay(after: $0, first: .seconds(1)) }
         #expect(delays == [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })
+    }
+
+    /// Budgets stored before model identity named snapshots; at start they are rewritten to
+    /// the canonical model and recounted, so they match requests again.
+    @Test func storedBudgetsAreRewrittenToTheCanonicalModelAtStart() throws {
+        try withTemporaryDirectory { directory in
+            let store = try UsageStore(directory: directory)
+            let clock = ManualClock(unixSeconds: BudgetStoreTests.now)
+            _ = try store.setBudget(BudgetStoreTests.budget("gpt41", selector: "model=gpt-4.1-2025-04-14", unit: .requests), now: BudgetStoreTests.now)
+            _ = try store.setBudget(BudgetStoreTests.budget("mystery", selector: "model=in-house-llm"), now: BudgetStoreTests.now)
+            _ = try store.setBudget(BudgetStoreTests.budget("canonical", selector: "model=gpt-4o,team=ml"), now: BudgetStoreTests.now)
+            var cell = BudgetStoreTests.cell(minute: BudgetStoreTests.minute, requests: 2)
+            cell.key.dimensions.model = "gpt-4.1"
+            #expect(try store.apply(BudgetStoreTests.batch(1, [cell])) == .applied)
+
+            let board = Self.board(store, clock: clock)
+            let report = try board.resolveStoredModels(with: DefaultPriceCatalog.load())
+            #expect(report == BudgetBoard.ModelResolutionReport(rewritten: ["gpt41"], unknown: ["mystery"]))
+            #expect(store.budget(id: "gpt41")?.budget.selector.description == "model=gpt-4.1")
+            #expect(try board.status(budgetID: "gpt41")?.spent == 2, "recounted under the canonical model")
+            #expect(try board.resolveStoredModels(with: DefaultPriceCatalog.load()).rewritten.isEmpty, "nothing left to rewrite")
+        }
     }
 }

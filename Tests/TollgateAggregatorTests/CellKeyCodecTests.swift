@@ -16,6 +16,8 @@ import TollgateCore
         dimensions.useCase = "support"
         dimensions.environment = "prod"
         dimensions.host = "web-1"
+        dimensions.servedModel = model + "-2024-08-06"
+        dimensions.requestedModel = "models/" + model
         return dimensions
     }
 
@@ -23,6 +25,23 @@ import TollgateCore
     func cellKeyRoundTrips(minute: Int64) throws {
         let key = CellKey(minute: minute, dimensions: Self.dimensions())
         #expect(try CellKeyCodec.decode(CellKeyCodec.encode(key)) == key)
+    }
+
+    @Test func servedAndRequestedModelAreStoredAfterTheFormat1Fields() throws {
+        let encoded = CellKeyCodec.encode(CellKey(minute: 1, dimensions: Self.dimensions()))
+        let tail = Array("\u{0}\u{11}gpt-4o-2024-08-06\u{0}\u{d}models/gpt-4o".utf8)
+        #expect(Array(encoded.suffix(tail.count)) == tail)
+    }
+
+    /// Keys written before served and requested model existed (11 fields) still read, with both empty.
+    @Test func format1KeysStillDecode() throws {
+        var dimensions = Self.dimensions()
+        dimensions.servedModel = ""
+        dimensions.requestedModel = ""
+        let format2 = CellKeyCodec.encode(CellKey(minute: 42, dimensions: dimensions))
+        let format1 = Array(format2.dropLast(4))  // the two empty fields' lengths
+        #expect(try CellKeyCodec.decode(format1) == CellKey(minute: 42, dimensions: dimensions))
+        #expect(throws: StoreError.self) { try CellKeyCodec.decode(Array(format2.dropLast(2))) }
     }
 
     @Test func emptyDimensionsRoundTrip() throws {
@@ -71,19 +90,30 @@ import TollgateCore
     @Test func countersRoundTrip() throws {
         var counters = UsageCounters()
         counters.requests = 1
-        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, output: 5, reasoning: 6)
+        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, cacheWrite1h: 11, output: 5, reasoning: 6)
         counters.cost = Nanodollars(-7_000_000_000_000)
         counters.errors = 8
         counters.blocked = 9
         counters.estimated = 10
         counters.unpriced = Int64.max
         let bytes = CountersCodec.encode(counters)
-        #expect(bytes.count == 88)
+        #expect(bytes.count == 96)
         #expect(Array(bytes.prefix(8)) == [1, 0, 0, 0, 0, 0, 0, 0]) // requests first, little-endian
+        #expect(Array(bytes.suffix(8)) == [11, 0, 0, 0, 0, 0, 0, 0]) // 1-hour writes appended last
         #expect(try CountersCodec.decode(bytes) == counters)
     }
 
-    @Test(arguments: [0, 87, 89, 176])
+    /// Values written before 1-hour cache writes (version 1, 11 fields) read as having none.
+    @Test func version1CountersStillDecode() throws {
+        var counters = UsageCounters()
+        counters.requests = 3
+        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, output: 5, reasoning: 6)
+        counters.unpriced = 9
+        let version1 = Array(CountersCodec.encode(counters).prefix(88))
+        #expect(try CountersCodec.decode(version1) == counters)
+    }
+
+    @Test(arguments: [0, 87, 89, 95, 97, 176])
     func countersOfWrongLengthAreRejected(length: Int) {
         #expect(throws: StoreError.self) { try CountersCodec.decode([UInt8](repeating: 0, count: length)) }
     }

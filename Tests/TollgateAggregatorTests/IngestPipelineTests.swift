@@ -70,6 +70,33 @@ import TollgateWire
         }
     }
 
+    /// A data directory written before 1-hour cache writes holds 88-byte values (and merge
+    /// operands); new 96-byte operands merge with them, through flush and compaction.
+    @Test func version1CountersMergeWithVersion2Operands() throws {
+        try withTemporaryDirectory { directory in
+            var cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)
+            cell.counters.tokens = TokenUsage(input: 100, cacheWrite: 40, cacheWrite1h: 30, output: 10)
+            let store = try UsageStore(directory: directory)
+            var old = UsageCounters()
+            old.requests = 10
+            old.tokens = TokenUsage(input: 1_000, cacheWrite: 200, output: 50)
+            old.cost = Nanodollars(1_000)
+            let version1 = Array(CountersCodec.encode(old).prefix(CountersCodec.version1ByteCount))
+            let writes = WriteBatch()
+            let key = CellKeyCodec.encode(cell.key)
+            key.withUnsafeBytes { key in version1.withUnsafeBytes { writes.merge(key: key, value: $0) } }
+            try store.db.write(writes, sync: true)
+            #expect(try store.apply(Self.batch(1, [cell])) == .applied)
+            for _ in 0..<2 {
+                let total = try Self.total(store)
+                #expect(total.requests == 11)
+                #expect(total.tokens == TokenUsage(input: 1_100, cacheWrite: 240, cacheWrite1h: 30, output: 60))
+                #expect(total.cost.value == 1_005)
+                try store.db.flushAndCompact()
+            }
+        }
+    }
+
     @Test func aCorruptStoredCounterIsAReadErrorNotACrash() throws {
         try withTemporaryDirectory { directory in
             let cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)

@@ -70,9 +70,10 @@ import TollgateWire
         var view = View()
         var checked = 0
         do {
-            let (server, _) = try server(directory, metrics: AggregatorMetrics())
+            let (server, store) = try server(directory, metrics: AggregatorMetrics())
             let bound = try server.start()
-            defer { server.stopAndWait() }
+            // Closed here, not whenever the last reference goes: the restart reopens it.
+            defer { server.stopAndWait(); store.close() }
             let subscriber = try ZMQSocket(context, .sub)
             try subscriber.set(.subscribe(Data()))
             try subscriber.connect(try #require(bound.quota))
@@ -97,9 +98,9 @@ import TollgateWire
         #expect(checked > 5, "too few messages to judge: \(checked)")
 
         // Restarted: the first snapshot names every agent, read back from the store.
-        let (server, _) = try server(directory, metrics: AggregatorMetrics())
+        let (server, store) = try server(directory, metrics: AggregatorMetrics())
         let bound = try server.start()
-        defer { server.stopAndWait() }
+        defer { server.stopAndWait(); store.close() }
         let subscriber = try ZMQSocket(context, .sub)
         try subscriber.set(.subscribe(Data()))
         try subscriber.connect(try #require(bound.quota))

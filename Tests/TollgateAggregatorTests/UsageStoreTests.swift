@@ -206,3 +206,38 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
         }
     }
 }
+
+/// Shutdown closes the database explicitly (a process that exits with it open can abort in
+/// RocksDB's static teardown), so whatever still calls the store afterwards must get an
+/// error, never touch a closed handle.
+@Suite struct UsageStoreCloseTests {
+    @Test func everyOperationAfterCloseThrowsClosed() throws {
+        try withTemporaryDirectory { path in
+            let store = try UsageStore(directory: path)
+            _ = try store.apply(UsageStoreTests.batch(1, [UsageStoreTests.cell(minute: 10, key: "k", model: "m")]))
+            store.close()
+            store.close()  // idempotent
+            #expect(throws: StoreError.closed) {
+                _ = try store.apply(UsageStoreTests.batch(2, [UsageStoreTests.cell(minute: 10, key: "k", model: "m")]))
+            }
+            #expect(throws: StoreError.closed) {
+                _ = try store.query(fromMinute: 0, toMinute: 100, groupBy: [.model])
+            }
+        }
+    }
+
+    @Test func reopeningAfterCloseSeesEverythingCommitted() throws {
+        try withTemporaryDirectory { path in
+            let first = try UsageStore(directory: path)
+            _ = try first.apply(UsageStoreTests.batch(1, [UsageStoreTests.cell(minute: 10, key: "k", model: "m", requests: 3)]))
+            first.close()
+            // The lock file is released by close itself, not by deinit: a second open works
+            // while the first object is still alive.
+            try withExtendedLifetime(first) {
+                let reopened = try UsageStore(directory: path)
+                let groups = try reopened.query(fromMinute: 0, toMinute: 100, groupBy: [.model])
+                #expect(UsageStoreTests.total(groups).requests == 3)
+            }
+        }
+    }
+}

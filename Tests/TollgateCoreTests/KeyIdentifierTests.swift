@@ -13,9 +13,19 @@ import Testing
         #expect(id != identifier.keyID(for: key + "x"))
     }
 
-    @Test func hintShowsOnlyPrefixAndLastFour() {
-        #expect(KeyIdentifier.hint(for: "sk-proj-abcdefghijklmnopqrstuvwxyz0123") == "sk-…0123")
-        #expect(KeyIdentifier.hint(for: "AIzaSyExampleExample9876") == "AI…9876")
-        #expect(KeyIdentifier.hint(for: "short") == "…hort")
+    @Test func hintNamesTheProviderTheFamilyAndTheLastFour() {
+        #expect(KeyIdentifier.hint(for: "sk-proj-abcdefghijklmnopqrstuvwxyz0123", provider: "openai") == "openai:sk-proj-…0123")
+        #expect(KeyIdentifier.hint(for: "sk-ant-api03-abcdefghijklmnopqrstuvwxyz0001", provider: "anthropic") == "anthropic:sk-ant-…0001")
+        #expect(KeyIdentifier.hint(for: "sk-abcdefghijklmnopqrstuvwxyz0123", provider: "openai") == "openai:sk-…0123")
+        #expect(KeyIdentifier.hint(for: "AIzaSyExampleExample9876", provider: "gemini") == "gemini:AIza…9876")
+        #expect(KeyIdentifier.hint(for: "short", provider: "openai") == "openai:…hort")
+        // A long lowercase run after sk- is the key itself, not a family: not shown.
+        #expect(KeyIdentifier.hint(for: "sk-abcdefghijklmnop-qrstuvwxyz0123", provider: "openai") == "openai:sk-…0123")
+    }
+
+    /// The demo's traffic sends one key string to every provider: its hints must differ.
+    @Test func oneStringAtTwoProvidersGetsTwoHints() {
+        let key = "sk-tollgate-demo-0000000000000000000001"
+        #expect(KeyIdentifier.hint(for: key, provider: "openai") != KeyIdentifier.hint(for: key, provider: "anthropic"))
     }
 }

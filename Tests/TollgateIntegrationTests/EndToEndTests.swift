@@ -35,8 +35,9 @@ import FoundationNetworking
         }
         #expect(differences.isEmpty, "\(differences.joined(separator: "\n"))\nagent log:\n\(cluster.log("agent"))")
 
-        let table = try cluster.cli(["usage", "--since", "1h", "--by", "model"])
-        #expect(table.contains("gpt-4o-2024-08-06") && table.contains("TOTAL"))
+        // The model is canonical; the snapshot the mock answered with is its own column.
+        let table = try cluster.cli(["usage", "--since", "1h", "--by", "model,served_model"])
+        #expect(table.contains("gpt-4o ") && table.contains("gpt-4o-2024-08-06") && table.contains("TOTAL"), "\(table)")
     }
 
     /// Every provider format, streaming and not, through the real agent: every token class
@@ -59,6 +60,7 @@ import FoundationNetworking
         let ledger = try await fetchLedger(mockURL: cluster.mockURL)
         #expect(Set(ledger.entries.map(\.provider)).isSuperset(of: ["openai", "anthropic", "gemini"]))
         #expect(ledger.entries.contains { $0.cacheWriteTokens > 0 }, "the traffic should exercise cache writes")
+        #expect(ledger.entries.contains { $0.cacheWrite1hTokens > 0 }, "the traffic should exercise 1-hour cache writes")
         let expected = GroundTruth.expected(from: ledger, keys: KeyIdentifier(orgSecret: cluster.orgSecret), prices: DefaultPriceCatalog.load())
         let differences = try await eventually(until: { $0.isEmpty }) {
             let json = try cluster.cli(["usage", "--since", "1h", "--by", "key,model", "--format", "json"])

@@ -148,12 +148,7 @@ enum Curl {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["--max-time", "20"] + arguments
-        var environment = ProcessInfo.processInfo.environment
-        for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
-            environment[name] = nil
-        }
-        if let httpsProxy { environment["HTTPS_PROXY"] = httpsProxy }
-        process.environment = environment
+        process.environment = environment(httpsProxy: httpsProxy)
         let stdout = Pipe()
         let stderr = Pipe()
         process.standardOutput = stdout
@@ -163,6 +158,17 @@ enum Curl {
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self), stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    /// This process's environment with only the proxy a test names: a developer's own
+    /// proxy settings must not route the test's traffic.
+    static func environment(httpsProxy: String?) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        for name in ["HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"] {
+            environment[name] = nil
+        }
+        if let httpsProxy { environment["HTTPS_PROXY"] = httpsProxy }
+        return environment
     }
 }
 

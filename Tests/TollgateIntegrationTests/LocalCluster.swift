@@ -43,9 +43,12 @@ final class LocalCluster: @unchecked Sendable {
 
     /// `authorizeAgent: false` leaves the agents' keys out of the aggregator's allowlist.
     /// `otherHosts` is the agents' `intercept.other_hosts`; `quotaConfig` adds lines to their
-    /// `quota:` section.
+    /// `quota:` section. Each agent is named after its process (`fleet.name`); `reportInterval`
+    /// is their `fleet.report_interval_ms`, and `quotaEndpoints` points some agents' quota
+    /// channel elsewhere, by agent index.
     init(agents: Int = 1, flushInterval: Duration = .milliseconds(100), authorizeAgent: Bool = true, otherHosts: String = "tunnel",
-         quotaConfig: String = "", extraAgentConfig: String = "") throws {
+         quotaConfig: String = "", extraAgentConfig: String = "", reportInterval: Duration = .seconds(5),
+         quotaEndpoints: [Int: String] = [:]) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("tollgate-it-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         ports = (try freePort(), try freePort(), try freePort(), try freePort())
@@ -88,10 +91,13 @@ final class LocalCluster: @unchecked Sendable {
               endpoint: tcp://127.0.0.1:\(ports.usage)
               server_public_key_file: \(keys)/aggregator.pub
             quota:
-              endpoint: tcp://127.0.0.1:\(ports.quota)
+              endpoint: \(quotaEndpoints[index] ?? "tcp://127.0.0.1:\(ports.quota)")
             \(quotaConfig.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             meter:
               flush_interval_ms: \(flushInterval.wholeMilliseconds)
+            fleet:
+              name: \(name)
+              report_interval_ms: \(reportInterval.wholeMilliseconds)
             intercept:
               other_hosts: \(otherHosts)
               upstream_ca_file: \(directory.path)/mock-ca.pem

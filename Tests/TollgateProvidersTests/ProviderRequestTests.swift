@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TollgateCore
 @testable import TollgateProviders
 
 @Suite struct ProviderRequestTests {
@@ -25,6 +26,14 @@ import Testing
             == ProviderRequest(provider: .openai, endpoint: .embeddings, model: "text-embedding-3-small"))
         #expect(classify(.openai, "/v1/chat/completions", body: #"{"model":"gpt-4o","stream":true,"stream_options":{"include_usage":true}}"#)?
             .includesStreamUsage == true)
+    }
+
+    @Test func theRequestedServiceTierIsKept() {
+        #expect(classify(.openai, "/v1/chat/completions", body: #"{"model":"o3","service_tier":"flex"}"#)?.serviceTier == .flex)
+        #expect(classify(.openai, "/v1/responses", body: #"{"model":"gpt-5","service_tier":"priority"}"#)?.serviceTier == .priority)
+        #expect(classify(.anthropic, "/v1/messages", body: #"{"model":"claude-sonnet-4-5","service_tier":"auto"}"#)?.serviceTier == .standard)
+        #expect(classify(.openai, "/v1/chat/completions", body: #"{"model":"o3","service_tier":"warp"}"#)?.serviceTier == nil)
+        #expect(classify(.openai, "/v1/chat/completions", body: #"{"model":"o3"}"#)?.serviceTier == nil)
     }
 
     @Test func azureDeploymentsNameTheModelUnlessTheBodyDoes() {

@@ -181,6 +181,18 @@ import TollgateCore
 }
 
 @Suite struct BufferedJSONTapTests {
+    /// A non-streamed answer cut short: every byte received counts as generated text, so the
+    /// estimate is not zero; an embeddings body is vectors, not generated text.
+    @Test func aBodyCutShortCountsWhatArrivedAsText() throws {
+        let body = try fixture("openai-chat-basic.json")
+        var tap = BufferedJSONTap(endpoint: .chatCompletions)
+        tap.consume(body.prefix(120))
+        #expect(tap.finish() == TapResult(usage: nil, outputCharacters: 120, problems: [TapProblem.malformedJSON.rawValue]))
+        var embeddings = BufferedJSONTap(endpoint: .embeddings)
+        embeddings.consume(try fixture("openai-embeddings.json").prefix(120))
+        #expect(embeddings.finish().outputCharacters == 0)
+    }
+
     @Test func invalidUTF8InTextCostsALabelNotTheUsage() throws {
         var body = [UInt8](try fixture("openai-chat-basic.json"))
         let hello = try #require(body.firstRange(of: Array("Hello".utf8)))

@@ -13,7 +13,7 @@ import TollgateCore
             dimensions.team = "täm-\(index % 2)"
             var counters = UsageCounters()
             counters.requests = Int64(index + 1)
-            counters.tokens = TokenUsage(input: Int64(index * 100), cachedInput: Int64(index), cacheWrite: 3, output: Int64(index * 7), reasoning: 2)
+            counters.tokens = TokenUsage(input: Int64(index * 100), cachedInput: Int64(index), cacheWrite: 3, cacheWrite1h: 2, output: Int64(index * 7), reasoning: 2)
             counters.cost = Nanodollars(Int64(index) * 1_234_567)
             counters.errors = Int64(index % 2)
             return Cell(key: CellKey(minute: 29_000_000 + Int64(index / 10), dimensions: dimensions), counters: counters)

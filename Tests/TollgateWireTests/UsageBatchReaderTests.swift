@@ -44,9 +44,11 @@ import TestSupport
             dimensions.useCase = "😀 case"
             dimensions.environment = "ci"
             dimensions.host = "runner-\(index % 9)"
+            dimensions.servedModel = index % 4 == 0 ? "" : "served-\(index % 3)"
+            dimensions.requestedModel = index % 7 == 0 ? "" : "models/requested-\(index % 2)"
             var counters = UsageCounters()
             counters.requests = Int64(index + 1)
-            counters.tokens = TokenUsage(input: Int64(index) * 1_000, cachedInput: Int64(index), cacheWrite: Int64(index % 3),
+            counters.tokens = TokenUsage(input: Int64(index) * 1_000, cachedInput: Int64(index), cacheWrite: Int64(index % 3), cacheWrite1h: Int64(index % 2),
                                          output: Int64(index) * 77, reasoning: Int64(index % 11))
             counters.cost = Nanodollars(index % 4 == 0 ? -Int64(index) : Int64(index) * 1_234_567_891)
             counters.errors = Int64(index % 2)

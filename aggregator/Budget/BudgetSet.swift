@@ -16,6 +16,13 @@ struct BudgetSet: AsyncParsableCommand {
           tollgate budget set ml-daily --selector team=ml --limit 100usd --window day --tz Europe/Paris --owner alice@example.com
           tollgate budget set ci-tokens --selector env=ci --limit 2Mtokens --window hour --action alert --hard-ceiling 150
           tollgate budget set org-monthly --selector '*' --limit 20000usd --window month --thresholds 50,80,95
+          tollgate budget set gpt41-daily --selector model=gpt-4.1 --limit 50usd --window day
+
+        model= means the canonical model: the price catalog's id, an alias or a dated
+        snapshot (gpt-4.1-2025-04-14) all name gpt-4.1 and count the same calls, and the
+        budget is stored under the id. A model the catalog does not know is refused with
+        the list of known ones. served_model= and requested_model= match names exactly as
+        the provider returned them or the request spelled them.
         """)
 
     @Argument(help: "Budget id: a-z, 0-9, '.', '_', '-'.")

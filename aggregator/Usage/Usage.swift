@@ -11,8 +11,13 @@ struct Usage: AsyncParsableCommand {
 
         Examples:
           tollgate usage --since 24h --by key,model
+          tollgate usage --since 24h --by model,served_model,requested_model
           tollgate usage --since 7d --by team --format json
           tollgate usage --since 2026-11-01T00:00:00Z --until 2026-12-01T00:00:00Z --by team
+        model is the canonical model (the price catalog's id, e.g. gpt-4.1), whatever alias
+        was requested or snapshot served; served_model is the name the provider returned
+        (empty when it named none: errors, blocked and cut requests) and requested_model the
+        name the request used.
         Times: \(TimeArgument.help).
         JSON gives one object per group: its dimensions, requests, the token classes,
         cost_nanousd (exact integer) and cost_usd (decimal string).
@@ -27,6 +32,9 @@ struct Usage: AsyncParsableCommand {
     @Option(help: "Comma-separated dimensions to group by.")
     var by: String = "key,model"
 
+    @Option(name: .customLong("where"), help: "Only usage where DIMENSION=VALUE (e.g. team=ml); repeat to narrow further.")
+    var filters: [String] = []
+
     @Option(help: "Output format: table or json.")
     var format: OutputFormat = .table
 
@@ -39,6 +47,12 @@ struct Usage: AsyncParsableCommand {
         } catch {
             throw ValidationError("--by: \(error)")
         }
+        let parsedFilters: [UsageFilter]
+        do {
+            parsedFilters = try filters.map { try UsageFilter(parsing: $0) }
+        } catch {
+            throw ValidationError("--where: \(error)")
+        }
         let now = Date()
         let start = try TimeArgument.parse(since, option: "--since", now: now)
         let end = try TimeArgument.parse(until, option: "--until", now: now)
@@ -47,7 +61,7 @@ struct Usage: AsyncParsableCommand {
             URLQueryItem(name: "since", value: String(start)),
             URLQueryItem(name: "until", value: String(end)),
             URLQueryItem(name: "by", value: dimensions.map(\.rawValue).joined(separator: ",")),
-        ])
+        ] + parsedFilters.map { URLQueryItem(name: $0.dimension.rawValue, value: $0.value) })
         let rows = try JSONDecoder().decode([UsageRow].self, from: data)
         switch format {
         case .json:

@@ -9,7 +9,7 @@ struct UsageTable {
 
     func render() -> String {
         var header = dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
-        header += ["REQUESTS", "INPUT", "CACHED", "CACHE WRITE", "OUTPUT", "REASONING", "COST"]
+        header += ["REQUESTS", "INPUT", "CACHED", "CACHE WRITE", "CACHE WRITE 1H", "OUTPUT", "REASONING", "COST"]
         var lines = [header]
         var total = UsageCounters()
         for row in rows {
@@ -35,7 +35,7 @@ struct UsageTable {
 
     private func counterColumns(_ counters: UsageCounters) -> [String] {
         [String(counters.requests), compact(counters.tokens.input), compact(counters.tokens.cachedInput),
-         compact(counters.tokens.cacheWrite), compact(counters.tokens.output), compact(counters.tokens.reasoning),
+         compact(counters.tokens.cacheWrite), compact(counters.tokens.cacheWrite1h), compact(counters.tokens.output), compact(counters.tokens.reasoning),
          counters.cost.formatted]
     }
 

@@ -9,7 +9,9 @@ free_port() {
 
 # cluster_aggregator BIN WORK USAGE_PORT API_PORT
 # Writes the org secret, the aggregator's CurveZMQ keypair, an empty agent allowlist
-# (WORK/agents.d) and WORK/aggregator.yaml.
+# (WORK/agents.d) and WORK/aggregator.yaml. Budgets are published on USAGE_PORT + 2, where
+# agents pointed at USAGE_PORT look for them: both sides' default, so no config names it.
+# (Before that rule the aggregator kept a fixed 7602 and these agents never heard a budget.)
 cluster_aggregator() {
   local bin=$1 work=$2 usage_port=$3 api_port=$4
   head -c 32 /dev/urandom | base64 > "$work/org-secret"

@@ -12,11 +12,14 @@ final class AdminHandler: ChannelInboundHandler {
 
     private let metrics: AgentMetrics
     private let status: @Sendable () -> String
+    /// What is wrong, if anything (the spool refusing writes): `/healthz` says it in its body.
+    private let problem: @Sendable () -> String?
     private var head: HTTPRequestHead?
 
-    init(metrics: AgentMetrics, status: @escaping @Sendable () -> String) {
+    init(metrics: AgentMetrics, status: @escaping @Sendable () -> String, problem: @escaping @Sendable () -> String? = { nil }) {
         self.metrics = metrics
         self.status = status
+        self.problem = problem
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -29,7 +32,10 @@ final class AdminHandler: ChannelInboundHandler {
             guard let head else { return }
             self.head = nil
             let (status, contentType, body): (HTTPResponseStatus, String, String) = switch (head.method, head.uri) {
-            case (.GET, "/healthz"): (.ok, "text/plain", "ok\n")
+            // 200 even when degraded: this is a liveness answer, and restarting the agent
+            // would not free the disk but would discard usage held in memory. Alert on
+            // tollgate_agent_spool_writable, or read the body.
+            case (.GET, "/healthz"): (.ok, "text/plain", problem().map { "degraded: \($0)\n" } ?? "ok\n")
             case (.GET, "/metrics"): (.ok, MetricsExposition.contentType, metrics.exposition())
             case (.GET, "/status"): (.ok, "application/json", self.status())
             default: (.notFound, "text/plain", "not found; try /healthz, /metrics or /status\n")

@@ -8,9 +8,22 @@ struct AgentStatus: Encodable {
     var shipper: ShipperStatus
     var quota: QuotaStatus
 
+    /// `ok`, or `degraded` with the reasons in `problems` (the spool refusing writes).
+    var state: String { problems.isEmpty ? "ok" : "degraded" }
+    var problems: [String] { shipper.spoolProblem.map { [$0] } ?? [] }
+
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id"
-        case shipper, quota
+        case shipper, quota, state, problems
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(agentID, forKey: .agentID)
+        try container.encode(shipper, forKey: .shipper)
+        try container.encode(quota, forKey: .quota)
+        try container.encode(state, forKey: .state)
+        try container.encode(problems, forKey: .problems)
     }
 
     func json() -> String {

@@ -16,19 +16,24 @@ final class CallerKeyCache: Sendable {
 
     private let identifier: KeyIdentifier
     private let capacity: Int
-    private let known = NIOLockedValueBox([String: Identity]())
+    private struct Credential: Hashable {
+        var provider: String
+        var apiKey: String
+    }
+    private let known = NIOLockedValueBox([Credential: Identity]())
 
     init(identifier: KeyIdentifier, capacity: Int = CallerKeyCache.defaultCapacity) {
         self.identifier = identifier
         self.capacity = capacity
     }
 
-    func identity(of apiKey: String) -> Identity {
-        if let cached = known.withLockedValue({ $0[apiKey] }) { return cached }
-        let identity = Identity(keyID: identifier.keyID(for: apiKey), hint: KeyIdentifier.hint(for: apiKey))
+    func identity(of apiKey: String, provider: String) -> Identity {
+        let credential = Credential(provider: provider, apiKey: apiKey)
+        if let cached = known.withLockedValue({ $0[credential] }) { return cached }
+        let identity = Identity(keyID: identifier.keyID(for: apiKey), hint: KeyIdentifier.hint(for: apiKey, provider: provider))
         known.withLockedValue { known in
             if known.count >= capacity { known.removeAll(keepingCapacity: true) }
-            known[apiKey] = identity
+            known[credential] = identity
         }
         return identity
     }

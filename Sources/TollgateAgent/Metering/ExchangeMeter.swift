@@ -8,7 +8,12 @@ struct CompletedExchange {
     var attribution = Attribution()
     var keyID: String
     var keyHint: String
-    var status: Int
+    /// The provider's status; nil when the exchange ended before the response head (the
+    /// client left or the provider went silent after the request was sent).
+    var status: Int?
+    /// False when the response did not end as its framing says it would (client gone,
+    /// connection cut, timeout): whatever usage it reported is then only usage so far.
+    var endedCleanly = true
     var tap: TapResult
     /// Size of the request body, for estimating input when a stream never reports usage.
     var requestBodyBytes: Int
@@ -27,49 +32,87 @@ struct ExchangeMeter {
     }
 
     /// Who spends, as far as the request tells: what the quota gate matches budgets
-    /// against, and what the meter records once the response names the exact model.
-    static func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution) -> Dimensions {
+    /// against, and what every record of this exchange carries, blocked, failed, cut or
+    /// complete. The model is the requested name's canonical model, never the served
+    /// snapshot: the gate sees only the request, and a budget counts only what it can block.
+    func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution) -> Dimensions {
         var dimensions = Dimensions()
         dimensions.keyID = keyID
         dimensions.keyHint = keyHint
         dimensions.provider = request.provider.rawValue
         dimensions.endpoint = request.endpoint.rawValue
-        dimensions.model = request.model ?? "unknown"
+        dimensions.requestedModel = request.model ?? ""
+        dimensions.model = request.model.map { prices.canonicalModel($0) } ?? "unknown"
         attribution.apply(to: &dimensions)
         return dimensions
     }
 
     func meter(_ exchange: CompletedExchange) -> Outcome {
-        var dimensions = Self.dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
+        var dimensions = dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
 
         var flags: UsageEvent.Flags = []
-        var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || exchange.status < 400 }
+        let failed = (exchange.status ?? 0) >= 400
+        var problems = exchange.tap.problems.filter { $0 != TapProblem.noUsage.rawValue || !failed }
         var tokens = TokenUsage.zero
-        var model = exchange.request.model
+        let cutShort = !exchange.endedCleanly || problems.contains(TapProblem.truncatedStream.rawValue)
+        var serviceTier = exchange.request.serviceTier ?? .standard
+        var webSearchRequests: Int64 = 0
 
-        if exchange.status >= 400 { flags.insert(.error) }
+        // A provider error status is not billed (OpenAI, Anthropic and Gemini all say so)
+        // unless the body reports usage; an error event inside a stream that began with 200
+        // is an error too, but what was generated before it was billed.
+        if failed || problems.contains(TapProblem.providerError.rawValue) { flags.insert(.error) }
         if let usage = exchange.tap.usage {
             tokens = usage.tokens
-            model = usage.model ?? model
-        } else if exchange.status < 400 {
-            // Billed but never reported (client cancelled, stream cut, or a provider that
-            // omits usage): estimate rather than record it as free, and say so.
-            tokens = TokenUsage(input: estimatedTokens(characters: exchange.requestBodyBytes), output: exchange.tap.estimatedOutputTokens)
+            dimensions.servedModel = usage.model ?? ""
+            serviceTier = usage.serviceTier ?? serviceTier
+            webSearchRequests = usage.webSearchRequests
+        }
+        if !failed && (exchange.tap.usage == nil || cutShort) {
+            // Billed but the final usage never came (client cancelled, stream cut, a provider
+            // that omits usage): estimate rather than record it as free, never below what
+            // the provider reported so far, and say so.
+            tokens = Self.conservativeEstimate(reported: exchange.tap.usage?.tokens,
+                                               inputTokens: estimatedTokens(characters: exchange.requestBodyBytes),
+                                               outputTokens: exchange.tap.estimatedOutputTokens)
             flags.insert(.estimated)
-            if !problems.contains("usage_missing") { problems.append("usage_missing") }
+            if exchange.tap.usage == nil, !problems.contains("usage_missing") { problems.append("usage_missing") }
+            if !exchange.endedCleanly, !problems.contains(TapProblem.truncatedStream.rawValue) {
+                problems.append(TapProblem.truncatedStream.rawValue)
+            }
+        }
+        if exchange.request.model == nil, !dimensions.servedModel.isEmpty {
+            // Nothing requested by name (rare): the response is all there is to go by.
+            dimensions.model = prices.canonicalModel(dimensions.servedModel)
         }
 
-        dimensions.model = model ?? "unknown"
+        // Priced by the most specific name: the served snapshot may have its own price.
         let cost: Nanodollars
-        switch prices.lookup(dimensions.model) {
+        let billable = BillableUsage(tokens: tokens, serviceTier: serviceTier, webSearchRequests: webSearchRequests)
+        switch prices.lookup(dimensions.servedModel.isEmpty ? exchange.request.model ?? "" : dimensions.servedModel) {
         case .priced(_, let price):
-            cost = price.cost(of: tokens)
+            cost = price.cost(of: billable)
         case .unpriced(let fallback):
-            cost = fallback.cost(of: tokens)
+            cost = fallback.cost(of: billable)
             if tokens != .zero { flags.insert(.unpriced) }
         }
         let event = UsageEvent(unixTime: Int64(exchange.completedAt.timeIntervalSince1970), dimensions: dimensions,
                                tokens: tokens, cost: cost, flags: flags)
         return Outcome(event: event, problems: problems)
+    }
+
+    /// Usage for an exchange whose final report never came. Input is the provider's own count
+    /// when it gave one before the end (Anthropic's `message_start`, Gemini's chunks: the
+    /// prompt is read whole before the first token), else about four bytes of request body a
+    /// token, which over-counts the JSON around the prompt. Output is the larger of the
+    /// provider's count so far (Anthropic's placeholder or a `message_delta`, Gemini's running
+    /// count) and the text seen at about four characters a token, plus any hidden reasoning
+    /// already reported (Gemini's thoughts): the provider went on generating after its last
+    /// report, and at least the text seen reached the agent.
+    static func conservativeEstimate(reported: TokenUsage?, inputTokens: Int64, outputTokens: Int64) -> TokenUsage {
+        var tokens = reported ?? .zero
+        if tokens.input == 0 { tokens.input = inputTokens }
+        tokens.output = tokens.reasoning + max(tokens.output - tokens.reasoning, outputTokens)
+        return tokens
     }
 }

@@ -1,12 +1,15 @@
 import Foundation
 
-/// Hides the usage chunk the agent asked OpenAI for on a client's behalf.
+/// Hides what the agent's request for usage changed in an OpenAI stream the client did not
+/// ask usage of.
 ///
 /// A streamed chat completion carries usage only if the request sets
 /// `stream_options.include_usage`; when the client did not, the agent sets it and must then
-/// drop the extra `choices: []` chunk, since a client that did not ask may not expect it.
-/// This is the one case where the proxy looks at whole events before forwarding: complete
-/// events pass at once, only an event still being received waits for its final line.
+/// pass the stream on as the provider would have sent it without the option: the extra
+/// `choices: []` chunk is dropped, and the `"usage":null` member the option adds to every
+/// other chunk is cut out (the API leaves the key out entirely otherwise), every other byte
+/// unchanged. This is the one case where the proxy looks at whole events before forwarding:
+/// complete events pass at once, only an event still being received waits for its final line.
 struct InjectedUsageChunkFilter {
     /// An event that grows past this without ending is passed through unfiltered.
     static let maxPendingBytes = 1 << 20
@@ -48,7 +51,7 @@ struct InjectedUsageChunkFilter {
             if Self.isUsageOnlyChunk(event) {
                 droppedUsageChunks += 1
             } else {
-                output.append(contentsOf: event)
+                Self.appendWithoutNullUsage(event, to: &output)
             }
             start = end
         }
@@ -68,6 +71,50 @@ struct InjectedUsageChunkFilter {
     }
 
     private static let usageKey = Array("\"usage\"".utf8)
+    private static let nullUsageMember = Array("\"usage\":null".utf8)
+
+    /// Appends `event` without the top-level `"usage":null` member and the comma that joins
+    /// it to its neighbour. Strings are skipped over (a quote inside one is escaped, so the
+    /// member cannot be mistaken for text), and only the chunk object's own member goes.
+    static func appendWithoutNullUsage(_ event: ArraySlice<UInt8>, to output: inout [UInt8]) {
+        guard event.firstRange(of: nullUsageMember) != nil else {
+            output.append(contentsOf: event)
+            return
+        }
+        let start = output.count
+        var depth = 0
+        var inString = false
+        var escaped = false
+        var index = event.startIndex
+        while index < event.endIndex {
+            let byte = event[index]
+            if inString {
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\""), depth == 1, event[index...].starts(with: nullUsageMember),
+                      let next = event[(index + nullUsageMember.count)...].first, next == UInt8(ascii: ",") || next == UInt8(ascii: "}") {
+                // Drop the comma before it if there is one (`…,"usage":null}`), else the one after.
+                if let last = output[start...].lastIndex(where: { !isJSONWhitespace($0) }), output[last] == UInt8(ascii: ",") {
+                    output.removeSubrange(last...)
+                    index += nullUsageMember.count
+                } else {
+                    index += nullUsageMember.count + (next == UInt8(ascii: ",") ? 1 : 0)
+                }
+                continue
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") {
+                depth += 1
+            } else if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
+                depth -= 1
+            }
+            output.append(byte)
+            index += 1
+        }
+    }
+
+    private static func isJSONWhitespace(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\n") || byte == UInt8(ascii: "\r") || byte == UInt8(ascii: "\t")
+    }
 
     /// Events end with a blank line: `\n\n`, `\r\n\r\n` or `\r\r`.
     static func endOfFirstEvent(in bytes: [UInt8], from start: Int) -> Int? {

@@ -8,15 +8,25 @@ public final class UsagePipeline: Sendable {
     private let recorder: UsageRecorder
     private let shipper: Shipper
 
-    public init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock = .system) throws {
+    public convenience init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock = .system) throws {
+        try self.init(config: config, metrics: metrics, logger: logger, clock: clock, quotaView: { .none })
+    }
+
+    /// `quotaView` tells the agent's reports how fresh its quota state is.
+    init(config: AgentConfig, metrics: AgentMetrics, logger: Logger, clock: ServiceClock,
+         quotaView: @escaping @Sendable () -> FleetReporter.QuotaView) throws {
         let identity = try AgentIdentity.loadOrCreate(in: config.stateDirectory)
-        recorder = UsageRecorder(capacity: config.ringCapacity)
+        recorder = UsageRecorder(capacity: config.ringCapacity, log: EventLog(directory: Spool.directory(in: config.stateDirectory)))
         shipper = try Shipper(
             settings: Shipper.Settings(endpoint: config.aggregatorEndpoint, stateDirectory: config.stateDirectory,
                                        flushInterval: config.flushInterval,
                                        maxBatchCells: config.maxBatchCells, spoolMaxBytes: config.spoolMaxBytes,
-                                       security: config.aggregatorSecurity),
-            identity: identity, recorder: recorder, metrics: metrics, logger: logger, clock: clock)
+                                       security: config.aggregatorSecurity,
+                                       fleet: FleetReporter.Settings(agentID: identity.agentID, name: config.fleetName,
+                                                                     interval: config.reportInterval, staleAfter: config.quota.staleAfter,
+                                                                     enforcement: config.quota.enforcement == .observe ? .observe : .enforce),
+                                       spoolMaxHeldBytes: config.spoolMaxHeldBytes, spoolSegmentBytes: config.spoolSegmentBytes),
+            identity: identity, recorder: recorder, metrics: metrics, logger: logger, clock: clock, quotaView: quotaView)
     }
 
     public var agentID: String { shipper.agentID }
@@ -25,7 +35,10 @@ public final class UsagePipeline: Sendable {
         shipper.start()
     }
 
-    /// Lock-free; callable from any thread. Never drops (see `UsageRecorder`).
+    /// Callable from any thread: appends the event to the spool's event log (one `write(2)`,
+    /// no fsync, never a lock held across I/O) and hands it to the meter. When it returns, a
+    /// process crash can no longer lose the event, so the proxy calls it before a response's
+    /// last byte goes out. Never drops (see `UsageRecorder`).
     public func record(_ event: UsageEvent) {
         recorder.record(event)
     }
@@ -40,6 +53,13 @@ public final class UsagePipeline: Sendable {
     func onBatchCut(_ handler: @escaping @Sendable (_ seq: UInt64, _ tickets: [LocalSpend.Ticket]) -> Void) {
         shipper.batchCut.withLockedValue { $0 = handler }
     }
+
+    /// True while the spool refuses writes or holds usage only in memory (`/status`,
+    /// `/healthz`, and `spool.on_full: deny`).
+    var spoolDegraded: Bool { recorder.log.refusing || !shipper.status.withLockedValue { $0.spoolWritable } }
+
+    /// Why the spool is degraded, for `/healthz`; nil when it is not.
+    var spoolProblem: String? { shipper.status.withLockedValue { $0.spoolProblem } }
 
     /// Cuts what is recorded and waits up to `drainTimeout` for acknowledgements; the rest
     /// stays spooled for the next start.

@@ -64,6 +64,12 @@ public final class AgentMetrics: Sendable {
     let spoolWriteErrors: Counter
     let spoolCorruptBatches: Counter
     let spoolTornRecords: Counter
+    let reportsSent: Counter
+    let spoolWritable: Gauge
+    let spoolErrors: CounterFamily
+    let spoolHeldBytes: Gauge
+    let usageDropped: Counter
+    let spoolSegments: Gauge
 
     /// Latency buckets from 100 µs to 60 s: the proxy's own overhead sits at the bottom,
     /// long LLM generations at the top.
@@ -98,7 +104,7 @@ public final class AgentMetrics: Sendable {
         rejectedRequests = family(
             "tollgate_agent_rejected_requests_total",
             "Requests the agent answered itself without forwarding, by reason.", "reason",
-            ["malformed_request", "header_timeout", "body_too_large", "unknown_route", "host_not_allowed", "invalid_target"])
+            ["malformed_request", "header_timeout", "body_too_large", "unknown_route", "host_not_allowed", "invalid_target", "spool_unwritable"])
         idleClientCloses = counter("tollgate_agent_idle_client_closes_total", "Keep-alive client connections closed for idling.")
         clientDisconnects = counter(
             "tollgate_agent_client_disconnects_total", "Clients that left while their request was being forwarded (still metered).")
@@ -163,14 +169,26 @@ public final class AgentMetrics: Sendable {
         unackedBatches = gauge("tollgate_agent_unacked_batches", "Spooled batches awaiting the aggregator's acknowledgement.")
         reconnects = counter("tollgate_agent_reconnects_total", "Usage socket replacements after the aggregator stayed silent.")
         shipperFailures = counter("tollgate_agent_shipper_failures_total", "Times the shipper thread stopped on an error (usage stays spooled).")
-        spoolBytes = gauge("tollgate_agent_spool_bytes", "Bytes in the spool directory.")
+        spoolBytes = gauge("tollgate_agent_spool_bytes", "Bytes on disk in the spool directory: segments and event logs.")
         spoolOverBound = gauge("tollgate_agent_spool_over_bound", "1 while the spool exceeds spool.max_bytes after merging, else 0.")
         spoolMerges = counter("tollgate_agent_spool_merges_total", "Merges of never-sent batches to bring the spool under spool.max_bytes.")
         spoolWriteErrors = counter("tollgate_agent_spool_write_errors_total", "Failed writes to the spool.")
         spoolCorruptBatches = counter(
             "tollgate_agent_spool_corrupt_batches_total", "Spooled batches that failed their checksum at start-up (renamed *.corrupt).")
         spoolTornRecords = counter(
-            "tollgate_agent_spool_torn_records_total", "Torn records at the end of events.log found at start-up.")
+            "tollgate_agent_spool_torn_records_total", "Torn records in the event logs or at a segment's end found at start-up.")
+        spoolWritable = gauge("tollgate_agent_spool_writable", "1 while the spool takes writes, 0 while it refuses them (disk full, I/O error) or usage waits in memory.")
+        spoolWritable.set(to: 1)
+        spoolErrors = family(
+            "tollgate_agent_spool_errors_total", "Failed spool operations, by operation.", "operation",
+            SpoolHealth.Operation.allCases.map(\.rawValue))
+        spoolHeldBytes = gauge(
+            "tollgate_agent_spool_held_bytes", "Estimated memory holding usage that could not be written to the spool (bounded by spool.max_held_bytes).")
+        usageDropped = counter(
+            "tollgate_agent_usage_dropped_total", "Usage events dropped because the spool refused writes and spool.max_held_bytes was reached (spool.on_full: allow).")
+        spoolSegments = gauge("tollgate_agent_spool_segments", "Segment files in the spool.")
+        reportsSent = counter(
+            "tollgate_agent_reports_sent_total", "Status reports sent to the aggregator for its fleet view (tollgate agents).")
     }
 
     /// Every family, in Prometheus' text format.

@@ -36,9 +36,17 @@ public final class Agent: Service, Sendable {
         self.logger = logger
         self.clock = clock
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock)
-        quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
-        pipeline.onBatchCut { [quotaBook] seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
+        // The fleet reports read the book's freshness, and the book needs the pipeline's
+        // agent ID (its watermark in each quota update): the reports reach it through a box.
+        let bookForReports = NIOLockedValueBox<QuotaBook?>(nil)
+        pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock) {
+            guard let book = bookForReports.withLockedValue({ $0 }) else { return .none }
+            return FleetReporter.QuotaView(version: book.freshness.version, age: book.silence)
+        }
+        let quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
+        self.quotaBook = quotaBook
+        bookForReports.withLockedValue { $0 = quotaBook }
+        pipeline.onBatchCut { seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
         quotaSubscriber = try QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity,
                                                firstSnapshotTimeout: config.quota.firstSnapshotTimeout, staleAfter: config.quota.staleAfter),
@@ -74,9 +82,10 @@ public final class Agent: Service, Sendable {
             AgentStatus(agentID: pipeline.agentID, shipper: pipeline.shipperStatus,
                         quota: QuotaStatus(book: quotaBook, settings: config.quota)).json()
         }
+        let problem: @Sendable () -> String? = { [pipeline] in pipeline.spoolProblem }
         let admin = try listen(on: config.adminListen) { channel in
             try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: status))
+            try channel.pipeline.syncOperations.addHandler(AdminHandler(metrics: metrics, status: status, problem: problem))
         }
         logger.info("tollgate-agent \(agentID) proxying on http://\(proxy), admin on http://\(admin)")
         return Listeners(proxy: proxy, admin: admin)
@@ -104,8 +113,14 @@ public final class Agent: Service, Sendable {
     }
 
     /// Upstream TLS trusts the system store plus `intercept.upstream_ca_file`.
+    ///
+    /// Closing sends close_notify and then closes the socket without waiting for the
+    /// provider's own (NIOSSL waits 5 s by default): the agent never needs it, since HTTP
+    /// framing says where a response ends, and while the connection stays open after a
+    /// client left, the provider goes on generating and billing tokens nobody receives.
     static func upstreamTLSContext(_ policy: InterceptPolicy) throws -> NIOSSLContext {
         var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.shutdownTimeout = .zero
         if let file = policy.upstreamCAFile {
             do {
                 configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(file))]

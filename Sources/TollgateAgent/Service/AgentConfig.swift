@@ -27,6 +27,17 @@ public struct AgentConfig: Sendable {
     public var ringCapacity = 8192
     /// Above this, never-sent spooled batches are merged; past it even then, the agent warns.
     public var spoolMaxBytes = 256 << 20
+    /// While the spool refuses writes (disk full): keep proxying with usage held in memory
+    /// (`allow`), or refuse metered requests with a provider-shaped 503 (`deny`).
+    public var onSpoolFull = SpoolFullPolicy.allow
+    /// Memory for usage the spool could not take; past it, `allow` drops usage (counted).
+    public var spoolMaxHeldBytes = 64 << 20
+    /// Spool segments roll over at this size.
+    public var spoolSegmentBytes = 8 << 20
+
+    public enum SpoolFullPolicy: String, Sendable {
+        case allow, deny
+    }
     public var maxRequestBodyBytes = 32 << 20
     public var connectTimeout = Duration.seconds(10)
     /// A client must finish sending a request head within this (slowloris defence).
@@ -43,15 +54,16 @@ public struct AgentConfig: Sendable {
     /// The aggregator's quota channel; by default its usage endpoint's port + 2.
     public var quotaEndpoint: String?
     var quota = QuotaGate.Settings()
+    /// How this agent appears in `tollgate agents` (`fleet.name`); the host name by default.
+    public var fleetName = AgentConfig.hostName
+    /// How often the agent reports its state to the aggregator (`fleet.report_interval_ms`);
+    /// three intervals of silence and the aggregator lists it offline.
+    public var reportInterval = Duration.seconds(5)
 
-    /// Where budget updates come from: `quota.endpoint`, else the usage endpoint's port + 2
-    /// (7600 → 7602, matching the aggregator's defaults).
+    /// Where budget updates come from: `quota.endpoint`, else the usage endpoint's host with
+    /// port + 2 (`QuotaChannelEndpoint`, the rule the aggregator binds by: 7600 → 7602).
     public var resolvedQuotaEndpoint: String {
-        if let quotaEndpoint { return quotaEndpoint }
-        if let colon = aggregatorEndpoint.lastIndex(of: ":"), let port = Int(aggregatorEndpoint[aggregatorEndpoint.index(after: colon)...]) {
-            return aggregatorEndpoint[..<colon] + ":\(port + 2)"
-        }
-        return aggregatorEndpoint + "-quota"
+        quotaEndpoint ?? QuotaChannelEndpoint.defaultEndpoint(usage: aggregatorEndpoint) ?? aggregatorEndpoint + "-quota"
     }
 
     /// The local CA that signs intercepted hosts' certificates (`tollgate-agent ca init`).
@@ -89,7 +101,7 @@ public struct AgentConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept", "quota"])
+        try root.rejectUnknownKeys(allowed: ["listen", "admin_listen", "drain_timeout_ms", "state_dir", "org_secret_file", "upstreams", "aggregator", "meter", "spool", "limits", "pricing", "attribution", "intercept", "quota", "fleet"])
         listen = try root.hostPort("listen", default: listen)
         adminListen = try root.hostPort("admin_listen", default: adminListen)
         drainTimeout = try root.milliseconds("drain_timeout_ms", default: drainTimeout, range: 0...600_000)
@@ -143,6 +155,18 @@ public struct AgentConfig: Sendable {
             quota.defaultMaxOutputTokens = try section.int("default_max_output_tokens", default: quota.defaultMaxOutputTokens, range: 1...10_000_000)
             quota.firstSnapshotTimeout = try section.milliseconds("first_snapshot_timeout_ms", default: quota.firstSnapshotTimeout, range: 100...3_600_000)
         }
+        if quotaEndpoint == nil, QuotaChannelEndpoint.defaultEndpoint(usage: aggregatorEndpoint) == nil {
+            throw ConfigError.missing(key: "quota.endpoint",
+                                      expected: "the aggregator's quota_listen: aggregator.endpoint '\(aggregatorEndpoint)' has no port + 2 to default to")
+        }
+        if let section = try root.section("fleet") {
+            try section.rejectUnknownKeys(allowed: ["name", "report_interval_ms"])
+            fleetName = try section.string("name", default: fleetName)
+            guard !fleetName.isEmpty, fleetName.utf8.count <= 255, !fleetName.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+                throw ConfigError.invalid(key: section.keyPath("name"), value: fleetName, expected: "a printable name of 1 to 255 bytes, such as ci-runner-7")
+            }
+            reportInterval = try section.milliseconds("report_interval_ms", default: reportInterval, range: 100...600_000)
+        }
         if let section = try root.section("meter") {
             try section.rejectUnknownKeys(allowed: ["flush_interval_ms", "max_batch_cells", "ring_capacity"])
             flushInterval = try section.milliseconds("flush_interval_ms", default: flushInterval, range: 10...60_000)
@@ -150,8 +174,15 @@ public struct AgentConfig: Sendable {
             ringCapacity = try section.int("ring_capacity", default: ringCapacity, range: 64...(1 << 22))
         }
         if let section = try root.section("spool") {
-            try section.rejectUnknownKeys(allowed: ["max_bytes"])
+            try section.rejectUnknownKeys(allowed: ["max_bytes", "on_full", "max_held_bytes", "segment_bytes"])
             spoolMaxBytes = try section.int("max_bytes", default: spoolMaxBytes, range: 1...(1 << 40))
+            let onFull = try section.string("on_full", default: onSpoolFull.rawValue)
+            guard let policy = SpoolFullPolicy(rawValue: onFull) else {
+                throw ConfigError.invalid(key: section.keyPath("on_full"), value: onFull, expected: "allow or deny")
+            }
+            onSpoolFull = policy
+            spoolMaxHeldBytes = try section.int("max_held_bytes", default: spoolMaxHeldBytes, range: 0...(1 << 40))
+            spoolSegmentBytes = try section.int("segment_bytes", default: spoolSegmentBytes, range: 4096...(1 << 30))
         }
         if let section = try root.section("limits") {
             try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms", "header_timeout_ms",
@@ -162,26 +193,16 @@ public struct AgentConfig: Sendable {
             clientIdleTimeout = try section.milliseconds("client_idle_timeout_ms", default: clientIdleTimeout, range: 100...3_600_000)
             upstreamIdleTimeout = try section.milliseconds("upstream_idle_timeout_ms", default: upstreamIdleTimeout, range: 100...3_600_000)
         }
-        if let section = try root.section("pricing") {
-            try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])
-            // Built-in, then LiteLLM's community file, then this deployment's own overrides.
-            if let path = try section.optionalString("litellm_file") {
-                do {
-                    try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path)
-                } catch {
-                    throw ConfigError.invalid(key: section.keyPath("litellm_file"), value: path, expected: "LiteLLM's model_prices_and_context_window.json (\(error))")
-                }
-            }
-            if let path = try section.optionalString("catalog") {
-                let text: String
-                do {
-                    text = try String(contentsOfFile: path, encoding: .utf8)
-                } catch {
-                    throw ConfigError.invalid(key: section.keyPath("catalog"), value: path, expected: "a readable price catalog YAML file")
-                }
-                try prices.merge(yaml: text, source: path)
-            }
-        }
+        // Built-in, then LiteLLM's community file, then this deployment's own overrides.
+        prices = try PricingConfig.catalog(from: root)
+    }
+
+    /// The kernel's host name (gethostname, no DNS lookup), or "unnamed" if it has none.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return "unnamed" }
+        let name = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return name.isEmpty ? "unnamed" : name
     }
 
     private static func aggregatorSecurity(_ section: ConfigNode?, defaultSecretKeyFile: String) throws -> AggregatorSecurity {

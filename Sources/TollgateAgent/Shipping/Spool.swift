@@ -6,41 +6,58 @@ import TollgateWire
 struct SpooledBatch: Equatable {
     var seq: UInt64
     var payload: CompressedPayload
-    /// Never-sent batches this one replaced when they were merged. Recovery deletes any of
+    /// Never-sent batches this one replaced when they were merged. Recovery drops any of
     /// them still on disk, since a crash can land between writing this and removing them.
     var supersedes: ClosedRange<UInt64>?
 }
 
-/// The agent's crash-safe store of usage not yet acknowledged by the aggregator.
+/// The agent's crash-safe store of usage not yet acknowledged by the aggregator, in
+/// `state_dir/spool/`:
+/// - `segment-<firstseq>.tgs`: cut batches appended one after another, each record
+///   length-prefixed and checksummed, fsynced *before* the batch is first sent. A segment
+///   rolls at `segmentBytes` (8 MiB) and is deleted once every batch in it is acknowledged
+///   or superseded, so even a day-long outage (~350,000 cuts) is a handful of files and
+///   start-up reads a few sequential files instead of one per batch.
+/// - `events-<epoch>.log`: usage not yet cut (`EventLog`).
 ///
-/// Two kinds of files live in `state_dir/spool/`:
-/// - `batch-<seq>.tgb`: one cut batch each, written atomically (temp file, fsync, rename,
-///   directory fsync) *before* it is first sent, deleted once acknowledged. A checksum
-///   guards against disk corruption; a corrupt file is set aside and counted.
-/// - `events.log`: usage recorded since the last cut, appended with plain `write(2)` as the
-///   meter receives it. That survives the agent being killed (the data is in the kernel)
-///   without an fsync per request; a machine crash can lose its unsynced tail, which is the
-///   documented cost of not fsyncing on the request path. Each record carries the seq of
-///   the batch it will be cut into, so recovery skips records already in a batch.
+/// Spools written as one `batch-<seq>.tgb` file per batch are read at start-up and migrated
+/// into a segment.
 final class Spool {
     struct Recovery {
         var batches: [SpooledBatch] = []
-        /// Usage from `events.log` that no batch holds yet.
-        var pendingCells: [Cell] = []
+        /// Records that failed their checksum in the middle of a segment (or whole legacy
+        /// files): set aside as `*.corrupt`, never resent; their usage is lost.
         var corruptBatches = 0
-        var tornEventRecords = 0
+        /// Segments ending in a partial record (a crash or full disk mid-append); truncated.
+        var tornRecords = 0
+        var migratedLegacyFiles = 0
+    }
+
+    private struct Segment {
+        var path: String
+        var bytes: Int
+        var live: Set<UInt64> = []
     }
 
     let directory: String
-    private let eventLogPath: String
-    private var eventLog: Int32 = -1
+    let eventLog: EventLog
+    let segmentBytes: Int
+    /// By first seq; the one with `current`'s key is the one being appended to.
+    private var segments: [UInt64: Segment] = [:]
+    private var current: (firstSeq: UInt64, descriptor: Int32)?
+    private var segmentOf: [UInt64: UInt64] = [:]
     private(set) var batchSizes: [UInt64: Int] = [:]
+    private var eventLogBytes = 0
 
-    static let batchMagic: UInt32 = 0x4253_4754  // "TGSB"
+    static func directory(in stateDirectory: String) -> String {
+        (stateDirectory as NSString).appendingPathComponent("spool")
+    }
 
-    init(stateDirectory: String) throws {
-        directory = (stateDirectory as NSString).appendingPathComponent("spool")
-        eventLogPath = (directory as NSString).appendingPathComponent("events.log")
+    /// `eventLog` must be in this spool's directory; the recorder appends to it.
+    init(stateDirectory: String, eventLog: EventLog? = nil, segmentBytes: Int = 8 << 20) throws {
+        directory = Self.directory(in: stateDirectory)
+        self.segmentBytes = segmentBytes
+        self.eventLog = eventLog ?? EventLog(directory: directory)
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         } catch {
@@ -49,143 +66,189 @@ final class Spool {
     }
 
     deinit {
-        if eventLog >= 0 { close(eventLog) }
+        if let current { close(current.descriptor) }
     }
 
     var batchCount: Int { batchSizes.count }
-    var totalBytes: Int { batchSizes.values.reduce(0, +) }
+    /// Bytes the unacknowledged batches themselves take: what merging can shrink.
+    var liveBytes: Int { batchSizes.values.reduce(0, +) }
+    /// Bytes on disk: every segment (acknowledged records stay until their segment goes)
+    /// plus the event logs as of the last `refreshEventLogBytes`.
+    var totalBytes: Int { segments.values.reduce(0) { $0 + $1.bytes } + eventLogBytes }
+    var segmentCount: Int { segments.count }
+
+    func refreshEventLogBytes() { eventLogBytes = eventLog.bytesOnDisk }
 
     // MARK: Recovery
 
-    /// Reads everything left by the previous run. `nextSeq` is the first seq not yet cut:
-    /// event records for lower seqs are already inside a batch.
-    func recover(nextSeq: UInt64) throws -> Recovery {
+    /// Reads every batch left by the previous run, oldest first.
+    func recover() throws -> Recovery {
         var recovery = Recovery()
-        var superseded = Set<UInt64>()
-        for path in try batchFiles() {
-            guard let data = FileManager.default.contents(atPath: path), let batch = Self.decodeBatch(data) else {
+        var found: [UInt64: SpooledBatch] = [:]
+        var rewrite: [UInt64] = []
+        var legacyPaths: [String] = []
+        var setAside: [String] = []
+        var ackedThrough: UInt64 = 0
+
+        for path in files(prefix: "segment-", suffix: ".tgs") {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw SpoolError.io(path: path, operation: "read", code: errno)
+            }
+            let scan = SpoolRecord.scan(data)
+            let firstSeq = UInt64(((path as NSString).lastPathComponent).dropFirst("segment-".count).dropLast(".tgs".count)) ?? 0
+            ackedThrough = max(ackedThrough, scan.ackedThrough)
+            var segment = Segment(path: path, bytes: scan.validEnd)
+            for batch in scan.batches where found[batch.seq] == nil {
+                found[batch.seq] = batch
+                if scan.corruptStretches == 0 { segment.live.insert(batch.seq); segmentOf[batch.seq] = firstSeq }
+            }
+            if scan.corruptStretches > 0 {
+                // Kept for forensics; the whole records it still holds move to a new segment.
+                recovery.corruptBatches += scan.corruptStretches
+                rewrite += scan.batches.map(\.seq)
+                setAside.append(path)
+                continue
+            }
+            if scan.tornTail {
+                recovery.tornRecords += 1
+                guard truncate(path, off_t(scan.validEnd)) == 0 else { throw SpoolError.io(path: path, operation: "truncate", code: errno) }
+            }
+            segments[firstSeq] = segment
+        }
+        for path in files(prefix: "batch-", suffix: ".tgb") {
+            guard let data = FileManager.default.contents(atPath: path), let batch = SpoolRecord.decodeLegacyFile(data) else {
                 recovery.corruptBatches += 1
                 rename(path, path + ".corrupt")  // kept for forensics, never resent
                 continue
             }
-            if let range = batch.supersedes { superseded.formUnion(range) }
-            recovery.batches.append(batch)
-            batchSizes[batch.seq] = data.count
+            legacyPaths.append(path)
+            if found[batch.seq] == nil {
+                found[batch.seq] = batch
+                rewrite.append(batch.seq)
+            }
         }
-        for seq in superseded where batchSizes[seq] != nil {
-            remove(seq)
-        }
-        recovery.batches.removeAll { superseded.contains($0.seq) }
-        recovery.batches.sort { $0.seq < $1.seq }
 
-        let firstUncut = max(nextSeq, (recovery.batches.last?.seq ?? 0) + 1)
-        let (cells, validLength, torn) = readEventLog(skippingBelow: firstUncut)
-        recovery.pendingCells = cells
-        recovery.tornEventRecords = torn
-        try openEventLog(truncatingTo: validLength)
+        var superseded = Set<UInt64>()
+        for batch in found.values { if let range = batch.supersedes { superseded.formUnion(range) } }
+        superseded.formUnion(found.keys.filter { $0 <= ackedThrough })
+        var batches = found.values.filter { !superseded.contains($0.seq) }.sorted { $0.seq < $1.seq }
+        for batch in batches { batchSizes[batch.seq] = SpoolRecord.headerBytes + SpoolRecord.body(batch).count }
+
+        // Move what must move into a fresh segment before deleting where it came from.
+        let moving = Set(rewrite)
+        for batch in batches where moving.contains(batch.seq) { try write(batch) }
+        for path in legacyPaths { unlink(path) }
+        for path in setAside { rename(path, path + ".corrupt") }
+        recovery.migratedLegacyFiles = legacyPaths.count
+        for seq in superseded where segmentOf[seq] != nil { remove(seq) }
+        for (firstSeq, segment) in segments where segment.live.isEmpty && current?.firstSeq != firstSeq {
+            unlink(segment.path)
+            segments[firstSeq] = nil
+        }
+        batches.removeAll { batchSizes[$0.seq] == nil }
+        recovery.batches = batches
+        refreshEventLogBytes()
         return recovery
     }
 
-    private func batchFiles() throws -> [String] {
+    private func files(prefix: String, suffix: String) -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-        return names.filter { $0.hasPrefix("batch-") && $0.hasSuffix(".tgb") }.sorted()
+        return names.filter { $0.hasPrefix(prefix) && $0.hasSuffix(suffix) }.sorted()
             .map { (directory as NSString).appendingPathComponent($0) }
-    }
-
-    private func readEventLog(skippingBelow firstUncut: UInt64) -> (cells: [Cell], validLength: Int, torn: Int) {
-        guard let data = FileManager.default.contents(atPath: eventLogPath) else { return ([], 0, 0) }
-        var reader = ByteReader(data)
-        var cells: [Cell] = []
-        var validLength = 0
-        while reader.remaining > 0 {
-            guard let length = reader.read(UInt32.self), let checksum = reader.read(UInt32.self),
-                  let body = reader.read(count: Int(length)), CRC32C.checksum(body) == checksum else {
-                // A torn or corrupt record: nothing after it can be trusted to be aligned.
-                return (cells, validLength, 1)
-            }
-            var bodyReader = ByteReader(body)
-            guard let generation = bodyReader.read(UInt64.self), let bytes = bodyReader.read(count: bodyReader.remaining),
-                  let cell = try? Tollgate_V1_Cell(serializedBytes: bytes) else {
-                return (cells, validLength, 1)
-            }
-            if generation >= firstUncut { cells.append(cell.domainCell) }
-            validLength = reader.offset
-        }
-        return (cells, validLength, 0)
-    }
-
-    private func openEventLog(truncatingTo length: Int) throws {
-        if eventLog >= 0 { close(eventLog) }
-        eventLog = open(eventLogPath, O_CREAT | O_WRONLY | O_CLOEXEC, 0o600)
-        guard eventLog >= 0 else { throw SpoolError.io(path: eventLogPath, operation: "open", code: errno) }
-        guard ftruncate(eventLog, off_t(length)) == 0 else { throw SpoolError.io(path: eventLogPath, operation: "truncate", code: errno) }
-        guard lseek(eventLog, off_t(length), SEEK_SET) >= 0 else { throw SpoolError.io(path: eventLogPath, operation: "seek", code: errno) }
     }
 
     // MARK: Writing
 
-    /// Records usage the meter just received, to be cut into batch `generation`.
-    func appendEvents(_ cells: [Cell], generation: UInt64) throws {
-        guard !cells.isEmpty else { return }
-        var writer = ByteWriter()
-        for cell in cells {
-            var body = ByteWriter()
-            body.append(generation)
-            body.append(try Tollgate_V1_Cell(cell).serializedData())
-            writer.append(UInt32(body.data.count))
-            writer.append(CRC32C.checksum(body.data))
-            writer.append(body.data)
-        }
-        try DurableFile.writeAll(eventLog, writer.data, path: eventLogPath)
-    }
-
-    /// After a cut: every event so far is inside a durable batch.
-    func clearEvents() throws {
-        try openEventLog(truncatingTo: 0)
-    }
-
+    /// Appends the batch to the current segment and fsyncs it: when this returns, the batch
+    /// survives a machine crash. On failure nothing of it stays (the segment is truncated
+    /// back), so a retry appends it whole.
     func write(_ batch: SpooledBatch) throws {
-        let data = Self.encodeBatch(batch)
-        try DurableFile.writeAtomically(data, to: path(for: batch.seq))
-        batchSizes[batch.seq] = data.count
+        let record = SpoolRecord.encode(batch)
+        var created = false
+        if current == nil || segments[current!.firstSeq]!.bytes >= segmentBytes {
+            try openSegment(firstSeq: batch.seq)
+            created = true
+        }
+        let (firstSeq, descriptor) = current!
+        let start = segments[firstSeq]!.bytes
+        do {
+            try DurableFile.writeAll(descriptor, record, path: segments[firstSeq]!.path)
+            guard fsync(descriptor) == 0 else { throw SpoolError.io(path: segments[firstSeq]!.path, operation: "fsync", code: errno) }
+            // A new file's name is durable only once the directory is.
+            if created { try DurableFile.syncDirectory(of: segments[firstSeq]!.path) }
+        } catch {
+            if ftruncate(descriptor, off_t(start)) != 0 || lseek(descriptor, off_t(start), SEEK_SET) < 0 || start == 0 {
+                // An empty or unrepairable segment: start a new one next time.
+                close(descriptor)
+                current = nil
+                if start == 0 {
+                    unlink(segments[firstSeq]!.path)
+                    segments[firstSeq] = nil
+                }
+            }
+            throw error
+        }
+        segments[firstSeq]!.bytes += record.count
+        segments[firstSeq]!.live.insert(batch.seq)
+        segmentOf[batch.seq] = firstSeq
+        batchSizes[batch.seq] = record.count
     }
 
-    /// Deleting needs no fsync: a deleted batch that reappears after a power loss is
-    /// resent, and the aggregator acknowledges it without applying it again.
+    /// Named after its first batch's seq, or the next free number: a segment being set
+    /// aside at recovery can still hold the name.
+    private func openSegment(firstSeq: UInt64) throws {
+        if let current { close(current.descriptor) }
+        current = nil
+        var number = max(firstSeq, (segments.keys.max() ?? 0) + 1)
+        while true {
+            let digits = String(number)
+            let path = (directory as NSString).appendingPathComponent("segment-\(String(repeating: "0", count: max(0, 20 - digits.count)))\(digits).tgs")
+            let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0o600)
+            if descriptor < 0 && errno == EEXIST {
+                number += 1
+                continue
+            }
+            guard descriptor >= 0 else { throw SpoolError.io(path: path, operation: "create", code: errno) }
+            current = (number, descriptor)
+            segments[number] = Segment(path: path, bytes: 0)
+            return
+        }
+    }
+
+    /// Notes a cumulative acknowledgement in the current segment, so a restart does not
+    /// resend acknowledged batches that share a segment with unacknowledged ones. Not
+    /// fsynced, and a failure is harmless: the aggregator acknowledges a resent batch
+    /// without applying it again.
+    func noteAcknowledged(through seq: UInt64) {
+        guard let current, let segment = segments[current.firstSeq], !segments.values.allSatisfy({ $0.live.isEmpty }) else { return }
+        let record = SpoolRecord.encodeAck(through: seq)
+        if (try? DurableFile.writeAll(current.descriptor, record, path: segment.path)) != nil {
+            segments[current.firstSeq]!.bytes += record.count
+        } else if ftruncate(current.descriptor, off_t(segment.bytes)) != 0 || lseek(current.descriptor, off_t(segment.bytes), SEEK_SET) < 0 {
+            close(current.descriptor)
+            self.current = nil
+        }
+    }
+
+    /// The batch is acknowledged or superseded. Its segment goes once nothing in it is live.
+    /// Deleting needs no fsync: a segment that reappears after a power loss is resent, and
+    /// the aggregator acknowledges what it already applied without applying it again.
     func remove(_ seq: UInt64) {
-        unlink(path(for: seq))
         batchSizes[seq] = nil
-    }
-
-    private func path(for seq: UInt64) -> String {
-        let digits = String(seq)
-        return (directory as NSString).appendingPathComponent("batch-\(String(repeating: "0", count: max(0, 20 - digits.count)))\(digits).tgb")
-    }
-
-    // MARK: Format
-
-    static func encodeBatch(_ batch: SpooledBatch) -> Data {
-        var body = ByteWriter()
-        body.append(batch.seq)
-        body.append(batch.supersedes?.lowerBound ?? 0)
-        body.append(batch.supersedes?.upperBound ?? 0)
-        body.append(batch.payload.uncompressedLength)
-        body.append(batch.payload.bytes)
-        var file = ByteWriter()
-        file.append(batchMagic)
-        file.append(CRC32C.checksum(body.data))
-        file.append(body.data)
-        return file.data
-    }
-
-    static func decodeBatch(_ data: Data) -> SpooledBatch? {
-        var reader = ByteReader(data)
-        guard reader.read(UInt32.self) == batchMagic, let checksum = reader.read(UInt32.self),
-              let body = reader.read(count: reader.remaining), CRC32C.checksum(body) == checksum else { return nil }
-        var bodyReader = ByteReader(body)
-        guard let seq = bodyReader.read(UInt64.self), let low = bodyReader.read(UInt64.self), let high = bodyReader.read(UInt64.self),
-              let length = bodyReader.read(UInt32.self), let bytes = bodyReader.read(count: bodyReader.remaining), low <= high else { return nil }
-        return SpooledBatch(seq: seq, payload: CompressedPayload(bytes: bytes, uncompressedLength: length),
-                            supersedes: high == 0 ? nil : low...high)
+        guard let firstSeq = segmentOf.removeValue(forKey: seq) else { return }
+        segments[firstSeq]?.live.remove(seq)
+        guard let segment = segments[firstSeq], segment.live.isEmpty else { return }
+        if let current, current.firstSeq == firstSeq {
+            // The segment being appended to empties whenever the aggregator keeps up: reuse
+            // it from the start rather than create and fsync a new file for every cut.
+            if ftruncate(current.descriptor, 0) == 0, lseek(current.descriptor, 0, SEEK_SET) == 0 {
+                segments[firstSeq]!.bytes = 0
+                return
+            }
+            close(current.descriptor)
+            self.current = nil
+        }
+        unlink(segment.path)
+        segments[firstSeq] = nil
     }
 }

@@ -45,11 +45,14 @@ final class APIHandler: ChannelInboundHandler {
             let body = body
             self.body = Data()
             let authorization = head.headers.first(name: "authorization")
+            // The answer is written back on this connection's event loop, where the
+            // handler and its context live.
+            let connection = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             pool.runIfActive(eventLoop: context.eventLoop) {
                 router.respond(method: head.method, uri: head.uri, authorization: authorization, body: body)
-            }.whenComplete { [self] result in
+            }.whenComplete { result in
                 let response = (try? result.get()) ?? APIRouter.Response(status: .serviceUnavailable, contentType: "text/plain", body: "shutting down\n")
-                write(response, keepAlive: head.isKeepAlive, context: context)
+                connection.value.handler.write(response, keepAlive: head.isKeepAlive, context: connection.value.context)
             }
         }
     }
@@ -61,8 +64,9 @@ final class APIHandler: ChannelInboundHandler {
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: response.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: response.body)))), promise: nil)
+        let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { context.close(promise: nil) }
+            if !keepAlive { channel.close(promise: nil) }
         }
     }
 }

@@ -13,11 +13,7 @@ import TollgateCore
 extension APIRouter {
     func budgetRoute(method: HTTPMethod, path: String, authorization: String?, body: Data) -> Response {
         guard let board = budgets else { return error(.notFound, "budgets are not served by this aggregator") }
-        guard let token, token.accepts(authorization: authorization) else {
-            return error(.unauthorized, authorization == nil
-                ? "missing bearer token: send Authorization: Bearer <token> (the token is in the aggregator's api_token_file, by default <data_dir>/api-token)"
-                : "wrong bearer token: use the one in the aggregator's api_token_file (by default <data_dir>/api-token)")
-        }
+        if let refused = refusal(method: method, path: path, authorization: authorization) { return refused }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)  // v1, budgets, id?, exemptions?
         do {
             switch (method, parts.count) {
@@ -34,7 +30,9 @@ extension APIRouter {
                 }
                 return json(.ok, BudgetView(budget: stored.budget, status: status, exemptions: stored.exemptions))
             case (.PUT, 3):
-                let budget = try decodeBudget(body, id: parts[2])
+                var budget = try decodeBudget(body, id: parts[2])
+                // Stored and pushed canonical: agents compare it with each request's canonical model.
+                budget.selector = try budget.selector.resolvingModels(with: models)
                 let (change, status) = try board.setBudget(budget)
                 let name = switch change {
                 case .created: "created"
@@ -60,7 +58,11 @@ extension APIRouter {
             default:
                 return error(.notFound, "no such endpoint: \(method) \(path)")
             }
+        } catch let failure as UnknownModelError {
+            metrics.apiRejected("unknown_model").increment()
+            return error(.badRequest, failure.description)
         } catch let failure as BudgetError {
+            metrics.apiRejected("invalid_budget").increment()
             return error(.badRequest, failure.description)
         } catch let failure as BudgetStoreError {
             return error(.notFound, failure.description)
@@ -104,7 +106,7 @@ extension APIRouter {
         }
     }
 
-    private func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
+    func json<T: Encodable>(_ status: HTTPResponseStatus, _ value: T) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         guard let data = try? encoder.encode(value) else { return error(.internalServerError, "cannot encode the response") }

@@ -1,6 +1,8 @@
 import Foundation
+import Logging
 import NIOHTTP1
 import TollgateCore
+import TollgateProviders
 
 /// Maps a request to a response; pure apart from the store read, so tests call it directly.
 struct APIRouter: Sendable {
@@ -8,10 +10,29 @@ struct APIRouter: Sendable {
     let metrics: AggregatorMetrics
     /// Nil when budgets are not served (then `/v1/budgets` is 404).
     var budgets: BudgetBoard? = nil
-    /// Required on every `/v1/budgets` request when set.
+    /// Required on every `/v1/budgets` and `/v1/agents` request (refused when nil).
     var token: APIToken? = nil
+    /// Nil when the fleet is not served (then `/v1/agents` is 404).
+    var fleet: FleetRegistry? = nil
     /// Where "now" is for a usage query without `until`.
     var clock: ServiceClock = .system
+    /// Resolves a budget's `model=` to the canonical model (and refuses unknown ones).
+    var models: PriceCatalog
+    /// Counts and logs the requests the token refuses.
+    let unauthorized: UnauthorizedRequests
+
+    init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
+         fleet: FleetRegistry? = nil, clock: ServiceClock = .system, models: PriceCatalog = DefaultPriceCatalog.load(),
+         logger: Logger = Logger(label: "tollgate.api")) {
+        self.store = store
+        self.metrics = metrics
+        self.budgets = budgets
+        self.token = token
+        self.fleet = fleet
+        self.clock = clock
+        self.models = models
+        unauthorized = UnauthorizedRequests(counters: metrics.apiUnauthorized, logger: logger, clock: clock)
+    }
 
     struct Response {
         var status: HTTPResponseStatus
@@ -22,20 +43,37 @@ struct APIRouter: Sendable {
     func respond(method: HTTPMethod, uri: String, authorization: String? = nil, body: Data = Data()) -> Response {
         let components = URLComponents(string: uri)
         let path = components?.path ?? uri
-        let query = Dictionary((components?.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+        var query: [String: String] = [:]
+        for item in components?.queryItems ?? [] {
+            guard query.updateValue(item.value ?? "", forKey: item.name) == nil else {
+                return error(.badRequest, "parameter '\(item.name)' is given twice; give it once")
+            }
+        }
         switch (method, path) {
         case (.GET, "/healthz"):
             return Response(status: .ok, contentType: "text/plain", body: "ok\n")
         case (.GET, "/metrics"):
+            fleet?.updateMetrics()
             return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition())
         case (.GET, "/v1/usage"):
             return usage(query)
+        case (.GET, "/v1/agents"):
+            return agentsRoute(method: method, path: path, authorization: authorization)
+        case (.GET, "/v1/models"):
+            let views = models.modelNames.map { ModelView(model: $0.model, provider: $0.provider, names: $0.names) }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            guard let data = try? encoder.encode(views) else { return error(.internalServerError, "cannot encode the models") }
+            return Response(status: .ok, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:
             return error(.notFound, "no such endpoint: \(method) \(path)")
         }
     }
+
+    /// `/v1/usage`'s own parameters; every other one is a `dimension=value` filter.
+    static let usageParameters = ["since", "until", "by"]
 
     private func usage(_ query: [String: String]) -> Response {
         let now = clock.unixSeconds
@@ -48,14 +86,25 @@ struct APIRouter: Sendable {
         }
         guard until >= since else { return self.error(.badRequest, "until (\(until)) is before since (\(since))") }
         let dimensions: [UsageDimension]
+        var filters: [UsageFilter] = []
         do {
             dimensions = try UsageDimension.parseList(query["by"] ?? "key,model")
+            for (name, value) in query.sorted(by: { $0.key < $1.key }) where !Self.usageParameters.contains(name) {
+                // Any other parameter must name a dimension: a typo must not widen the answer.
+                guard let dimension = UsageDimension(rawValue: name) else {
+                    let known = (Self.usageParameters + UsageDimension.allCases.map(\.rawValue)).joined(separator: ", ")
+                    return self.error(.badRequest, "unknown parameter '\(name)'; expected \(known)")
+                }
+                filters.append(try UsageFilter(parsing: "\(dimension.rawValue)=\(value)"))
+            }
         } catch {
+            metrics.apiRejected("unknown_dimension").increment()
             return self.error(.badRequest, "\(error)")
         }
         do {
             // Cells are per minute: a window includes every minute it touches.
-            let groups = try store.query(fromMinute: floorDiv(since, 60), toMinute: floorDiv(until, 60) + 1, groupBy: dimensions)
+            let groups = try store.query(fromMinute: floorDiv(since, 60), toMinute: floorDiv(until, 60) + 1, groupBy: dimensions,
+                                         matching: filters)
             let rows = groups.map { UsageRow($0, by: dimensions) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
@@ -64,6 +113,18 @@ struct APIRouter: Sendable {
             metrics.apiErrors.increment()
             return self.error(.internalServerError, "query failed: \(error)")
         }
+    }
+
+    /// Nil when `authorization` carries the token; otherwise the 401 to send, counted and
+    /// logged. Every endpoint that reveals spend per owner or changes state asks this.
+    func refusal(method: HTTPMethod, path: String, authorization: String?) -> Response? {
+        // Without a token nothing is accepted: a misconfigured aggregator fails closed.
+        if let token, token.accepts(authorization: authorization) { return nil }
+        let reason: UnauthorizedRequests.Reason = authorization == nil ? .missing : .wrong
+        unauthorized.record(reason, method: method, path: path)
+        return error(.unauthorized, reason == .missing
+            ? "missing bearer token: send Authorization: Bearer <token> (the token is in the aggregator's api_token_file, by default <data_dir>/api-token)"
+            : "wrong bearer token: use the one in the aggregator's api_token_file (by default <data_dir>/api-token)")
     }
 
     func error(_ status: HTTPResponseStatus, _ message: String) -> Response {

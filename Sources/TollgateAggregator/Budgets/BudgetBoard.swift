@@ -34,7 +34,7 @@ public struct BudgetUpdate: Sendable, Equatable {
 /// `@unchecked Sendable`: its mutable state (observers, the fired-alert cache) is behind locks.
 /// `didCommit` runs on the ingest commit thread; the budget mutations on the API's threads.
 public final class BudgetBoard: @unchecked Sendable {
-    private let store: UsageStore
+    let store: UsageStore
     private let alerts: BudgetAlerts
     private let clock: ServiceClock
     private let lock = NIOLock()

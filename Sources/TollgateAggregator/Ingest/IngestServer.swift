@@ -21,6 +21,8 @@ final class IngestServer: Sendable {
     private let security: AggregatorConfig.UsageSecurity
     private let store: UsageStore
     private let budgets: BudgetBoard?
+    /// Learns of agents from their reports and batches; nil keeps no fleet view.
+    private let fleet: FleetRegistry?
     private let metrics: AggregatorMetrics
     private let logger: Logger
     /// Allowlist reloads and quota snapshots go by it.
@@ -49,7 +51,8 @@ final class IngestServer: Sendable {
     static let allowlistReload = Duration.seconds(5)
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
-         budgets: BudgetBoard? = nil, metrics: AggregatorMetrics, logger: Logger, clock: ServiceClock = .system) throws {
+         budgets: BudgetBoard? = nil, fleet: FleetRegistry? = nil, metrics: AggregatorMetrics, logger: Logger,
+         clock: ServiceClock = .system) throws {
         wakeup = try ZMQWakeup()
         self.clock = clock
         self.endpoint = endpoint
@@ -57,6 +60,7 @@ final class IngestServer: Sendable {
         self.security = security
         self.store = store
         self.budgets = budgets
+        self.fleet = fleet
         self.metrics = metrics
         self.logger = logger
     }
@@ -123,10 +127,17 @@ final class IngestServer: Sendable {
                     // A bounded turn, so the replies of committed batches go out promptly
                     // even while agents keep sending.
                     for _ in 0..<Self.commitQueueDepth * 4 {
-                        guard let (frames, userID) = try socket.receiveWithMetadata() else { break }
+                        guard let message = try socket.receiveWithPeer() else { break }
+                        let frames = message.frames
                         guard frames.count >= 2 else { continue }
-                        if authenticator != nil && userID == nil {
+                        if authenticator != nil && message.userID == nil {
                             metrics.ingestRejected("unauthenticated").increment()
+                            continue
+                        }
+                        // One frame after the routing id is an agent's report (a batch is
+                        // always two); it needs no commit and gets no reply.
+                        if frames.count == 2 {
+                            fleet?.receive(reportFrame: frames[1], keyName: message.userID, address: message.peerAddress)
                             continue
                         }
                         stage.submit((frames[0], receive(Array(frames.dropFirst()))))
@@ -193,7 +204,7 @@ final class IngestServer: Sendable {
     /// handler must be running before the socket binds: libzmq consults it only for
     /// sockets set up after it exists.
     private func secure(_ socket: ZMQSocket, context: ZMQContext) throws -> ZAPAuthenticator? {
-        guard case .curve(let keyPair, let directory) = security else {
+        guard case .curve(_, let directory) = security else {
             logger.warning("usage channel is plaintext (insecure_plaintext: true): anyone who reaches \(endpoint) can ship usage")
             return nil
         }
@@ -285,9 +296,11 @@ final class IngestServer: Sendable {
                 metrics.cellsApplied.increment(by: Int64(prepared.cellCount))
                 // After the commit, before the ack: statuses, alerts and observers see only durable spend.
                 budgets?.didCommit(committed.budgetSpend, watermark: (batch.agentID, batch.seq), generation: committed.generation)
+                fleet?.batch(agentID: batch.agentID, appliedSeq: batch.seq)
                 return .ack(seq: batch.seq)
             case .duplicate(let lastSeq):
                 metrics.batchesDuplicate.increment()
+                fleet?.batch(agentID: batch.agentID, appliedSeq: lastSeq)
                 return .ack(seq: max(lastSeq, batch.seq))
             case .gap(let expected):
                 metrics.batchesGap.increment()

@@ -42,6 +42,13 @@ public final class AggregatorMetrics: Sendable {
 
     // MARK: API
     let apiErrors: Counter
+    let apiUnauthorized: CounterFamily
+    let apiRejected: CounterFamily
+
+    // MARK: Fleet
+    private let fleetAgentsByState: [AgentState: Gauge]
+    let fleetReports: Counter
+    let fleetReportsRejected: CounterFamily
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -85,6 +92,28 @@ public final class AggregatorMetrics: Sendable {
 
         // API.
         apiErrors = counter("tollgate_api_errors_total", "API requests that failed on the server's side (500).")
+        apiUnauthorized = CounterFamily(
+            registry, name: "tollgate_api_unauthorized_total", help: "API requests refused (401) for a missing or wrong bearer token.",
+            labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
+        apiRejected = CounterFamily(
+            registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
+            labels: ["reason"], known: [["unknown_model"], ["unknown_dimension"], ["invalid_budget"]])
+
+        // Fleet: the agents that have connected, from their reports and batches.
+        fleetAgentsByState = Dictionary(uniqueKeysWithValues: AgentState.allCases.map { state in
+            (state, registry.makeGauge(
+                descriptor: .named("tollgate_fleet_agents", help: "Agents known to the aggregator, by state (enforcing, stale, never_subscribed, unknown, offline)."),
+                labels: [("state", state.rawValue)]))
+        })
+        fleetReports = counter("tollgate_fleet_reports_total", "Agent status reports received and recorded.")
+        fleetReportsRejected = CounterFamily(
+            registry, name: "tollgate_fleet_reports_rejected_total", help: "Agent status reports refused, by reason.",
+            labels: ["reason"], known: (AgentReportError.reasons + ["registry_full"]).map { [$0] })
+    }
+
+    func fleetAgents(_ state: AgentState) -> Gauge {
+        // Made above for every state, so the lookup cannot miss.
+        fleetAgentsByState[state]!
     }
 
     /// Every family, in Prometheus' text format.

@@ -8,7 +8,8 @@ import TollgateCore
 ///
 /// Run it in a `ServiceGroup` (`tollgate serve` does, with SIGTERM and SIGINT as its
 /// graceful-shutdown signals), or drive it with `start()` and `stop()`. Shutdown closes the
-/// API, then ingest: batches already received still commit and are acknowledged.
+/// API, then ingest (batches already received still commit and are acknowledged), then
+/// the store.
 ///
 /// `@unchecked Sendable`: `APIServer` keeps its channel in a `var` that `start` sets and
 /// `stop` clears, and nobody runs those two at once.
@@ -22,6 +23,8 @@ public final class Aggregator: Service, @unchecked Sendable {
     private let api: APIServer
     /// Every budget's status; observe it to push quota state to agents.
     public let budgets: BudgetBoard
+    /// Every agent that has connected: `GET /v1/agents`.
+    let fleet: FleetRegistry
 
     /// `clock` decides budget windows and quota snapshots.
     public init(config: AggregatorConfig, logger: Logger, clock: ServiceClock = .system) throws {
@@ -33,12 +36,21 @@ public final class Aggregator: Service, @unchecked Sendable {
             webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)
         }
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
+        fleet = try FleetRegistry(store: store, metrics: metrics, logger: logger, clock: clock)
+        let models = try budgets.resolveStoredModels(with: config.models)
+        if !models.rewritten.isEmpty {
+            logger.notice("budgets now name their canonical model (current window recounted): \(models.rewritten.joined(separator: ", "))")
+        }
+        if !models.unknown.isEmpty {
+            logger.warning("budgets name a model the price catalog does not know, so they match only that exact name: \(models.unknown.joined(separator: ", ")); declare it under pricing.catalog")
+        }
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
         ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
-            security: config.usageSecurity, store: store, budgets: budgets, metrics: metrics, logger: logger, clock: clock)
-        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, clock: clock))
+            security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock)
+        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
+                                                        clock: clock, models: config.models, logger: logger))
     }
 
     /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).
@@ -69,12 +81,15 @@ public final class Aggregator: Service, @unchecked Sendable {
         api.stop()
         await ingest.stop()
         try? await group.shutdownGracefully()
+        store.close()
     }
 
-    /// Closes the API, then ingest (batches received still commit); blocks until both are done.
+    /// Closes the API, then ingest (batches received still commit), then the store; blocks
+    /// until all are done.
     public func stop() {
         api.stop()
         ingest.stopAndWait()
         try? group.syncShutdownGracefully()
+        store.close()
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import TollgateCore
+import TollgateProviders
 import TollgateWire
 
 /// The aggregator's YAML settings; see aggregator/tollgate.example.yaml for each key.
@@ -8,7 +9,13 @@ public struct AggregatorConfig: Sendable {
     /// ZeroMQ endpoint agents ship usage to.
     public var usageListen = "tcp://127.0.0.1:7600"
     /// ZeroMQ endpoint agents subscribe to for budget states (secured like usage_listen).
-    public var quotaListen = "tcp://127.0.0.1:7602"
+    /// Unless set, usage_listen's host with port + 2 (`QuotaChannelEndpoint`): the rule agents
+    /// use to find it, so a fleet that can ship usage also hears its budgets.
+    public var quotaListen: String {
+        get { quotaListenSetting ?? QuotaChannelEndpoint.defaultEndpoint(usage: usageListen) ?? usageListen + "-quota" }
+        set { quotaListenSetting = newValue }
+    }
+    private var quotaListenSetting: String?
     /// Every budget's state is re-published this often, besides the changes as they happen.
     public var quotaSnapshotInterval = Duration.seconds(2)
     /// The HTTP API the `tollgate` CLI talks to.
@@ -22,6 +29,9 @@ public struct AggregatorConfig: Sendable {
     public var alertWebhookURL: URL?
     /// Attempts per alert webhook delivery, with exponential backoff between them.
     public var alertMaxAttempts = 5
+    /// The models budgets may name and the names they go by (`pricing:`, as in the agent's
+    /// config: give both the same files, so both ends resolve a name to the same model).
+    public var models: PriceCatalog = DefaultPriceCatalog.load()
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -54,17 +64,22 @@ public struct AggregatorConfig: Sendable {
 
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
-                                         "quota_listen", "quota_snapshot_interval_ms"])
+                                         "quota_listen", "quota_snapshot_interval_ms", "pricing"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
             throw ConfigError.invalid(key: root.keyPath("usage_listen"), value: usageListen,
                                       expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7600")
         }
-        quotaListen = try root.string("quota_listen", default: quotaListen)
-        guard quotaListen.hasPrefix("tcp://") || quotaListen.hasPrefix("ipc://") else {
-            throw ConfigError.invalid(key: root.keyPath("quota_listen"), value: quotaListen,
-                                      expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
+        if let text = try root.optionalString("quota_listen") {
+            guard text.hasPrefix("tcp://") || text.hasPrefix("ipc://") else {
+                throw ConfigError.invalid(key: root.keyPath("quota_listen"), value: text,
+                                          expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
+            }
+            quotaListen = text
+        } else if QuotaChannelEndpoint.defaultEndpoint(usage: usageListen) == nil {
+            throw ConfigError.missing(key: root.keyPath("quota_listen"),
+                                      expected: "a ZeroMQ endpoint: usage_listen '\(usageListen)' has no port + 2 to default to")
         }
         quotaSnapshotInterval = try root.milliseconds("quota_snapshot_interval_ms", default: quotaSnapshotInterval, range: 100...600_000)
         apiListen = try root.hostPort("api_listen", default: apiListen)
@@ -80,6 +95,7 @@ public struct AggregatorConfig: Sendable {
             }
             alertMaxAttempts = try alerts.int("max_attempts", default: alertMaxAttempts, range: 1...20)
         }
+        if let pricing = try root.section("pricing") { models = try DefaultPriceCatalog.load(pricing: pricing) }
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {

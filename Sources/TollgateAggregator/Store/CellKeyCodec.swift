@@ -7,6 +7,11 @@ import TollgateWire
 /// - `"a"` + agent ID (UTF-8) → the agent's last applied batch seq, UInt64 little-endian.
 /// - `"c"` + minute + dimensions → `UsageCounters`.
 ///
+/// Cell key format 2 stores 13 dimension fields (`Dimensions.storedFields`: format 1's 11,
+/// then served and requested model). Format 1 keys (11 fields) are still decoded, with
+/// those two empty; their `model` is whatever the agent sent then (often a snapshot), so
+/// reports over old minutes may show it apart from the canonical model.
+///
 /// The minute is stored big-endian with its sign bit flipped so RocksDB's bytewise order
 /// is time order (negative minutes included), which makes a time range one contiguous scan.
 /// Changing any of this changes the meaning of existing data directories.
@@ -91,6 +96,8 @@ enum CellKeyCodec {
         var fields: [String] = []
         var offset = 9
         for index in 0..<Dimensions.storedFieldCount {
+            // Format 1 keys stop after the host (see `legacyStoredFieldCount`).
+            if index == Dimensions.legacyStoredFieldCount, offset == bytes.count { break }
             guard offset + 2 <= bytes.count else {
                 throw StoreError.corruptKey(reason: "truncated before the length of dimension field \(index)", key: bytes)
             }
@@ -127,11 +134,22 @@ enum CellKeyCodec {
     }
 }
 
-/// `UsageCounters` as 11 little-endian Int64s in a fixed order; fixed width so a wrong
+/// `UsageCounters` as 12 little-endian Int64s in a fixed order; fixed width so a wrong
 /// length is a certain sign of corruption or a format change.
+///
+/// The width is the format's version. Version 1 (11 fields, 88 bytes) predates 1-hour
+/// cache writes; version 2 appends `cacheWrite1h` as field 11. Values of both versions
+/// are read (a version 1 value has no 1-hour writes), and the merge operator sums both
+/// into version 2, so existing data directories need no migration.
 enum CountersCodec {
-    static let fieldCount = 11
+    static let fieldCount = 12
     static let byteCount = fieldCount * 8
+    /// Fields of a version 1 value.
+    static let version1FieldCount = 11
+    static let version1ByteCount = version1FieldCount * 8
+
+    /// Whether `length` is the width of a stored counters value of any version.
+    static func isValidLength(_ length: Int) -> Bool { length == byteCount || length == version1ByteCount }
 
     static func encode(_ counters: UsageCounters) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, count in
@@ -157,15 +175,16 @@ enum CountersCodec {
         store(counters.blocked, 8)
         store(counters.estimated, 9)
         store(counters.unpriced, 10)
+        store(counters.tokens.cacheWrite1h, 11)
     }
 
     static func decode(_ bytes: [UInt8], key: [UInt8] = []) throws -> UsageCounters {
-        guard bytes.count == byteCount else {
-            throw StoreError.corruptValue(reason: "counters are \(byteCount) bytes, found \(bytes.count)", key: key)
+        guard isValidLength(bytes.count) else {
+            throw StoreError.corruptValue(reason: "counters are \(byteCount) bytes (\(version1ByteCount) before 1-hour cache writes), found \(bytes.count)", key: key)
         }
         var values: [Int64] = []
         values.reserveCapacity(fieldCount)
-        for start in stride(from: 0, to: byteCount, by: 8) {
+        for start in stride(from: 0, to: bytes.count, by: 8) {
             var bits: UInt64 = 0
             for index in (start..<start + 8).reversed() { bits = bits << 8 | UInt64(bytes[index]) }
             values.append(Int64(bitPattern: bits))
@@ -173,7 +192,7 @@ enum CountersCodec {
         var counters = UsageCounters()
         counters.requests = values[0]
         counters.tokens = TokenUsage(input: values[1], cachedInput: values[2], cacheWrite: values[3],
-                                     output: values[4], reasoning: values[5])
+                                     cacheWrite1h: values.count > 11 ? values[11] : 0, output: values[4], reasoning: values[5])
         counters.cost = Nanodollars(values[6])
         counters.errors = values[7]
         counters.blocked = values[8]
@@ -184,7 +203,10 @@ enum CountersCodec {
 }
 
 extension Dimensions {
-    static let storedFieldCount = 11
+    static let storedFieldCount = 13
+    /// Keys written before served and requested model were dimensions (format 1) end after
+    /// the host; they are still read, with both empty.
+    static let legacyStoredFieldCount = 11
 
     /// Where `dimension` sits in `storedFields` (and in a `RawCell`'s dimensions).
     static func storedIndex(of dimension: UsageDimension) -> Int {
@@ -199,16 +221,19 @@ extension Dimensions {
         case .useCase: 8
         case .environment: 9
         case .host: 10
+        case .servedModel: 11
+        case .requestedModel: 12
         }
     }
 
     /// Every field in the fixed on-disk order; also the tie-break order for sorting reports.
     var storedFields: [String] {
-        [keyID, keyHint, provider, model, endpoint, team, project, user, useCase, environment, host]
+        [keyID, keyHint, provider, model, endpoint, team, project, user, useCase, environment, host, servedModel, requestedModel]
     }
 
     init(storedFields fields: [String]) {
-        precondition(fields.count == Self.storedFieldCount, "Dimensions has \(Self.storedFieldCount) stored fields")
+        precondition(fields.count == Self.storedFieldCount || fields.count == Self.legacyStoredFieldCount,
+                     "Dimensions has \(Self.storedFieldCount) stored fields")
         self.init()
         keyID = fields[0]
         keyHint = fields[1]
@@ -221,5 +246,9 @@ extension Dimensions {
         useCase = fields[8]
         environment = fields[9]
         host = fields[10]
+        if fields.count > Self.legacyStoredFieldCount {
+            servedModel = fields[11]
+            requestedModel = fields[12]
+        }
     }
 }

@@ -5,8 +5,9 @@ import Glibc
 /// blind merge instead of reading the total, adding and writing it back. Reads,
 /// compactions and flushes fold the increments with the stored total.
 ///
-/// Operands are `CountersCodec` values (11 little-endian Int64s). Any other length means
-/// corruption: the merge fails and RocksDB reports it on the read or compaction that hit
+/// Operands are `CountersCodec` values (12 little-endian Int64s, or 11 in version 1 values
+/// written before 1-hour cache writes, read as having none). The result is always the
+/// current version. Any other length means corruption: the merge fails and RocksDB reports it on the read or compaction that hit
 /// it, rather than this code guessing. Sums wrap instead of trapping, because a trap here
 /// would take RocksDB's background threads down with the process.
 enum CountersMergeOperator {
@@ -45,19 +46,19 @@ enum CountersMergeOperator {
         let width = CountersCodec.byteCount
         func failure() -> UnsafeMutablePointer<CChar>? { malloc(1)?.assumingMemoryBound(to: CChar.self) }
         guard let operands, let operandLengths else { return failure() }
-        if existing != nil, existingLength != width { return failure() }
-        for index in 0..<count where operandLengths[index] != width || operands[index] == nil { return failure() }
+        if existing != nil, !CountersCodec.isValidLength(existingLength) { return failure() }
+        for index in 0..<count where !CountersCodec.isValidLength(operandLengths[index]) || operands[index] == nil { return failure() }
 
         var fields = [Int64](repeating: 0, count: CountersCodec.fieldCount)
-        func add(_ value: UnsafePointer<CChar>) {
+        func add(_ value: UnsafePointer<CChar>, length: Int) {
             let raw = UnsafeRawPointer(value)
-            for field in fields.indices {
+            for field in 0..<(length / 8) {
                 let bits = raw.loadUnaligned(fromByteOffset: field * 8, as: UInt64.self)
                 fields[field] &+= Int64(bitPattern: UInt64(littleEndian: bits))
             }
         }
-        if let existing { add(existing) }
-        for index in 0..<count { add(operands[index]!) }
+        if let existing { add(existing, length: existingLength) }
+        for index in 0..<count { add(operands[index]!, length: operandLengths[index]) }
 
         guard let result = malloc(width) else { return failure() }
         for field in fields.indices {

@@ -1,4 +1,5 @@
 import CRocksDB
+import NIOConcurrencyHelpers
 
 /// Why the usage store failed, worded for the operator who has to fix it.
 public enum StoreError: Error, CustomStringConvertible, Equatable {
@@ -10,6 +11,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case scanFailed(message: String)
     case corruptKey(reason: String, key: [UInt8])
     case corruptValue(reason: String, key: [UInt8])
+    case closed
 
     public var description: String {
         switch self {
@@ -34,6 +36,8 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
         case .corruptValue(let reason, let key):
             "the usage database holds a corrupt value under key \(Self.hex(key)) (\(reason)); "
                 + "was the data directory written by a different program or a newer tollgate?"
+        case .closed:
+            "the usage database is closed: the aggregator is shutting down"
         }
     }
 
@@ -58,6 +62,8 @@ final class RocksDB: @unchecked Sendable {
     private let syncWriteOptions: OpaquePointer
     private let asyncWriteOptions: OpaquePointer
     let path: String
+    /// Set by `close`; every operation after it throws `StoreError.closed`.
+    private let isClosed = NIOLockedValueBox(false)
 
     init(path: String) throws {
         let options = rocksdb_options_create()!
@@ -99,14 +105,33 @@ final class RocksDB: @unchecked Sendable {
     }
 
     deinit {
-        rocksdb_close(db)
+        if !isClosed.withLockedValue({ $0 }) { rocksdb_close(db) }
         rocksdb_readoptions_destroy(readOptions)
         rocksdb_writeoptions_destroy(syncWriteOptions)
         rocksdb_writeoptions_destroy(asyncWriteOptions)
         rocksdb_options_destroy(options)
     }
 
+    /// Closes the database now, waiting for its background flushes and compactions, rather
+    /// than whenever the last reference goes: a process that exits with the database open
+    /// tears down RocksDB's static state under its running background threads and aborts
+    /// with "pthread lock: Invalid argument". Call it once every reader and writer has
+    /// stopped; later calls do nothing.
+    func close() {
+        let wasOpen = isClosed.withLockedValue { closed in
+            defer { closed = true }
+            return !closed
+        }
+        guard wasOpen else { return }
+        rocksdb_close(db)
+    }
+
+    private func ensureOpen() throws {
+        if isClosed.withLockedValue({ $0 }) { throw StoreError.closed }
+    }
+
     func get(_ key: [UInt8]) throws -> [UInt8]? {
+        try ensureOpen()
         var length = 0
         var errorPointer: UnsafeMutablePointer<CChar>?
         let value = key.withUnsafeBufferPointer { keyBuffer in
@@ -126,6 +151,7 @@ final class RocksDB: @unchecked Sendable {
     /// Commits every put in `batch` atomically; with `sync` the WAL is fsynced before returning,
     /// which is what makes an acknowledgement after this call safe against power loss.
     func write(_ batch: WriteBatch, sync: Bool) throws {
+        try ensureOpen()
         var errorPointer: UnsafeMutablePointer<CChar>?
         rocksdb_write(db, sync ? syncWriteOptions : asyncWriteOptions, batch.handle, &errorPointer)
         if let message = Self.take(errorPointer) {
@@ -136,6 +162,7 @@ final class RocksDB: @unchecked Sendable {
     /// Fsyncs the write-ahead log: everything written before is then durable, including
     /// writes made with `sync: false`.
     func syncWAL() throws {
+        try ensureOpen()
         var errorPointer: UnsafeMutablePointer<CChar>?
         rocksdb_flush_wal(db, 1, &errorPointer)
         if let message = Self.take(errorPointer) {
@@ -146,6 +173,7 @@ final class RocksDB: @unchecked Sendable {
     /// Writes the memtable to a table file and compacts everything: merge operands then
     /// meet their base values on disk. For tests of the merge operator.
     func flushAndCompact() throws {
+        try ensureOpen()
         let options = rocksdb_flushoptions_create()!
         defer { rocksdb_flushoptions_destroy(options) }
         rocksdb_flushoptions_set_wait(options, 1)
@@ -158,6 +186,7 @@ final class RocksDB: @unchecked Sendable {
     /// Calls `body` with every key in [`from`, `to`) in byte order, from one consistent
     /// snapshot (the iterator's implicit one), so a scan never sees half a batch.
     func scan(from: [UInt8], to: [UInt8], _ body: ([UInt8], [UInt8]) throws -> Void) throws {
+        try ensureOpen()
         let iterator = rocksdb_create_iterator(db, readOptions)!
         defer { rocksdb_iter_destroy(iterator) }
         from.withUnsafeBufferPointer { fromBuffer in

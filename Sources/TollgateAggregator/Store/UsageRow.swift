@@ -40,6 +40,7 @@ extension UsageRow: Codable {
         try container.encode(counters.tokens.input, forKey: Key("input_tokens"))
         try container.encode(counters.tokens.cachedInput, forKey: Key("cached_input_tokens"))
         try container.encode(counters.tokens.cacheWrite, forKey: Key("cache_write_tokens"))
+        try container.encode(counters.tokens.cacheWrite1h, forKey: Key("cache_write_1h_tokens"))
         try container.encode(counters.tokens.output, forKey: Key("output_tokens"))
         try container.encode(counters.tokens.reasoning, forKey: Key("reasoning_tokens"))
         try container.encode(counters.errors, forKey: Key("errors"))
@@ -60,7 +61,8 @@ extension UsageRow: Codable {
         func int(_ name: String) throws -> Int64 { try container.decodeIfPresent(Int64.self, forKey: Key(name)) ?? 0 }
         counters.requests = try int("requests")
         counters.tokens = TokenUsage(input: try int("input_tokens"), cachedInput: try int("cached_input_tokens"),
-                                     cacheWrite: try int("cache_write_tokens"), output: try int("output_tokens"),
+                                     cacheWrite: try int("cache_write_tokens"), cacheWrite1h: try int("cache_write_1h_tokens"),
+                                     output: try int("output_tokens"),
                                      reasoning: try int("reasoning_tokens"))
         counters.errors = try int("errors")
         counters.blocked = try int("blocked")

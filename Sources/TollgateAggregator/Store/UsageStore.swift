@@ -89,6 +89,11 @@ public final class UsageStore: @unchecked Sendable {
         try loadAgentSeqs()
     }
 
+    /// Closes the database (see `RocksDB.close`) once ingest and the API have stopped.
+    public func close() {
+        db.close()
+    }
+
     /// Applies `batch` unless it was applied before or an earlier batch is missing.
     public func apply(_ batch: UsageBatchMessage) throws -> ApplyOutcome {
         var spend: [BudgetSpend] = []
@@ -223,13 +228,16 @@ public final class UsageStore: @unchecked Sendable {
         return spent
     }
 
-    /// Totals for minutes in [`fromMinute`, `toMinute`), one group per distinct value of the
-    /// `groupBy` dimensions; ordered by cost, highest first, then by dimension values.
-    public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension]) throws -> [UsageGroup] {
+    /// Totals for minutes in [`fromMinute`, `toMinute`) of the cells whose dimensions hold
+    /// every `matching` value, one group per distinct value of the `groupBy` dimensions;
+    /// ordered by cost, highest first, then by dimension values.
+    public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension],
+                      matching filters: [UsageFilter] = []) throws -> [UsageGroup] {
         guard fromMinute < toMinute else { return [] }
         var groups: [Dimensions: UsageCounters] = [:]
         try db.scan(from: CellKeyCodec.minutePrefix(fromMinute), to: CellKeyCodec.minutePrefix(toMinute)) { key, value in
             let cellKey = try CellKeyCodec.decode(key)
+            guard filters.allSatisfy({ cellKey.dimensions.has($0.dimension, equalTo: $0.value) }) else { return }
             let counters = try CountersCodec.decode(value, key: key)
             groups[cellKey.dimensions.projected(onto: groupBy), default: UsageCounters()].add(counters)
         }

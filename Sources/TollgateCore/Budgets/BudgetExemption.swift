@@ -37,6 +37,9 @@ public struct BudgetExemption: Hashable, Sendable, Codable {
     public func validate() throws {
         try Budget.validateID(budgetID)
         guard limit >= 0 else { throw BudgetError.invalidField("limit", "\(limit)", expected: "zero or more") }
+        for (field, value) in [("from", from), ("until", until)] where !(0...TimeExpression.latest).contains(value) {
+            throw BudgetError.invalidField(field, "\(value)", expected: "Unix seconds between 1970 and 9999")
+        }
         guard from < until else {
             throw BudgetError.invalidField("until", "\(until)", expected: "a time after 'from' (\(from))")
         }

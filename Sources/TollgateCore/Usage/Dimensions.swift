@@ -3,30 +3,48 @@ import Foundation
 /// An attribution dimension: one axis usage can be grouped and capped by. (Named so it
 /// does not collide with Foundation's unit `Dimension`.)
 public enum UsageDimension: String, CaseIterable, Sendable, Codable {
-    case key, provider, model, endpoint, team, project, user
+    case key, provider
+    /// The canonical model (the price catalog's id, `gpt-4.1`): what budgets and reports mean by "model".
+    case model
+    /// The snapshot the provider said it served (`gpt-4.1-2025-04-14`); empty when it named none.
+    case servedModel = "served_model"
+    /// The model name as the request spelled it (`gpt-4.1`, `models/gemini-2.5-pro`, an Azure deployment).
+    case requestedModel = "requested_model"
+    case endpoint, team, project, user
     case useCase = "use_case"
     case environment = "env"
     case host
 
     /// Parses a comma-separated list such as `key,model`.
+    /// `key,model` → [.key, .model]; an empty list, an empty name or a repeated one is an error.
     public static func parseList(_ text: String) throws -> [UsageDimension] {
-        try text.split(separator: ",").map { part in
+        let dimensions = try text.split(separator: ",", omittingEmptySubsequences: false).map { part in
             let name = part.trimmingCharacters(in: .whitespaces)
             guard let dimension = UsageDimension(rawValue: name) else {
                 throw UsageDimensionError.unknown(name)
             }
             return dimension
         }
+        if let repeated = dimensions.first(where: { dimension in dimensions.filter { $0 == dimension }.count > 1 }) {
+            throw UsageDimensionError.repeated(repeated.rawValue)
+        }
+        return dimensions
     }
 }
 
 public enum UsageDimensionError: Error, CustomStringConvertible, Equatable {
     case unknown(String)
+    case repeated(String)
 
     public var description: String {
-        switch self {
+        let known = UsageDimension.allCases.map(\.rawValue).joined(separator: ", ")
+        return switch self {
+        case .unknown(""):
+            "an empty dimension name; expected one or more of \(known), joined by commas (e.g. team,model)"
         case .unknown(let name):
-            "unknown dimension '\(name)'; expected one of: \(UsageDimension.allCases.map(\.rawValue).joined(separator: ", "))"
+            "unknown dimension '\(name)'; expected one of: \(known)"
+        case .repeated(let name):
+            "dimension '\(name)' is named twice; name each at most once"
         }
     }
 }
@@ -34,10 +52,15 @@ public enum UsageDimensionError: Error, CustomStringConvertible, Equatable {
 /// The values of every dimension for one request or cell; an empty string means unset.
 public struct Dimensions: Hashable, Sendable, Codable {
     public var keyID: String = ""
-    /// A short, non-secret reminder of which key this is (`sk-…wxyz`); carried beside `keyID`.
+    /// A short, non-secret reminder of which key this is (`openai:sk-…wxyz`); carried beside `keyID`.
     public var keyHint: String = ""
     public var provider: String = ""
+    /// Canonical (see `PriceCatalog.resolve`), so a snapshot and its alias are one model.
     public var model: String = ""
+    /// As the provider reported it; empty for errors, blocked requests and cut streams that named none.
+    public var servedModel: String = ""
+    /// As the request named it; empty when it named none.
+    public var requestedModel: String = ""
     public var endpoint: String = ""
     public var team: String = ""
     public var project: String = ""
@@ -55,6 +78,8 @@ public struct Dimensions: Hashable, Sendable, Codable {
         case .key: keyID == value
         case .provider: provider == value
         case .model: model == value
+        case .servedModel: servedModel == value
+        case .requestedModel: requestedModel == value
         case .endpoint: endpoint == value
         case .team: team == value
         case .project: project == value
@@ -71,6 +96,8 @@ public struct Dimensions: Hashable, Sendable, Codable {
             case .key: keyID
             case .provider: provider
             case .model: model
+            case .servedModel: servedModel
+            case .requestedModel: requestedModel
             case .endpoint: endpoint
             case .team: team
             case .project: project
@@ -85,6 +112,8 @@ public struct Dimensions: Hashable, Sendable, Codable {
             case .key: keyID = newValue
             case .provider: provider = newValue
             case .model: model = newValue
+            case .servedModel: servedModel = newValue
+            case .requestedModel: requestedModel = newValue
             case .endpoint: endpoint = newValue
             case .team: team = newValue
             case .project: project = newValue

@@ -4,7 +4,7 @@ import Foundation
 /// Turns an API key into what Tollgate may store: a keyed hash and a short hint.
 ///
 /// The hash is keyed with the org secret so that a leaked report cannot be used to
-/// confirm a guessed key; the hint (`sk-…wxyz`) lets a human recognise their own key.
+/// confirm a guessed key; the hint (`openai:sk-…wxyz`) lets a human recognise their own key.
 public struct KeyIdentifier: Sendable {
     private let secret: [UInt8]
 
@@ -25,10 +25,22 @@ public struct KeyIdentifier: Sendable {
         return String(decoding: hex, as: UTF8.self)
     }
 
-    public static func hint(for apiKey: String) -> String {
+    /// `openai:sk-proj-…wxyz`: the provider (the same string sent to two providers is two
+    /// credentials, and their hints must not read alike), the key's family prefix where it
+    /// has a well-known one, and the last four characters. Nothing else of the key.
+    public static func hint(for apiKey: String, provider: String) -> String {
         let tail = apiKey.suffix(4)
-        guard apiKey.count >= 12 else { return "…\(tail)" }
-        let head = apiKey.hasPrefix("sk-") ? "sk-" : String(apiKey.prefix(2))
-        return "\(head)…\(tail)"
+        guard apiKey.count >= 12 else { return "\(provider):…\(tail)" }
+        return "\(provider):\(familyPrefix(of: apiKey))…\(tail)"
+    }
+
+    /// `sk-ant-`, `sk-proj-`, `sk-` or `AIza`; otherwise the first two characters.
+    static func familyPrefix(of apiKey: String) -> String {
+        if apiKey.hasPrefix("AIza") { return "AIza" }
+        guard apiKey.hasPrefix("sk-") else { return String(apiKey.prefix(2)) }
+        let family = apiKey.dropFirst(3).prefix { $0 != "-" }
+        let isFamily = (2...8).contains(family.count) && family.allSatisfy { $0.isLowercase && $0.isASCII }
+            && apiKey.dropFirst(3 + family.count).first == "-"
+        return isFamily ? "sk-\(family)-" : "sk-"
     }
 }

@@ -17,11 +17,7 @@ public struct UsageCounters: Hashable, Sendable, Codable {
 
     public mutating func add(_ event: UsageEvent) {
         if !event.flags.contains(.blocked) { requests += 1 }
-        tokens.input += event.tokens.input
-        tokens.cachedInput += event.tokens.cachedInput
-        tokens.cacheWrite += event.tokens.cacheWrite
-        tokens.output += event.tokens.output
-        tokens.reasoning += event.tokens.reasoning
+        tokens.add(event.tokens)
         cost += event.cost
         if event.flags.contains(.error) { errors += 1 }
         if event.flags.contains(.blocked) { blocked += 1 }
@@ -31,11 +27,7 @@ public struct UsageCounters: Hashable, Sendable, Codable {
 
     public mutating func add(_ other: UsageCounters) {
         requests += other.requests
-        tokens.input += other.tokens.input
-        tokens.cachedInput += other.tokens.cachedInput
-        tokens.cacheWrite += other.tokens.cacheWrite
-        tokens.output += other.tokens.output
-        tokens.reasoning += other.tokens.reasoning
+        tokens.add(other.tokens)
         cost += other.cost
         errors += other.errors
         blocked += other.blocked

@@ -27,18 +27,19 @@ struct AnthropicMessagesEndpoint {
         guard !messages.isEmpty else { return .failure(.invalidRequest("messages: at least one message is required")) }
 
         let model = ModelSnapshots.responseModel(forRequested: requestedModel)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = AnthropicUsage(request: body, maxTokens: maxTokens, bodyHash: bodyHash)
         let message = AnthropicMessageBody(
             id: RandomID.anthropicMessage(), model: model,
             text: FillerText.reply(tokens: usage.output, seed: bodyHash), usage: usage
         )
-        ledger.record(BilledRequest(provider: .anthropic, apiKey: apiKey, model: model, tokens: usage.tokens))
+        let billed = BilledRequest(provider: .anthropic, apiKey: apiKey, model: model, tokens: usage.tokens)
 
         let headers = [("request-id", RandomID.anthropicRequest()), ("anthropic-organization-id", "tollgate-mock")]
         if body.stream == true {
-            return .success(.stream(message.events, pause: request.chunkPause, headers: headers))
+            return .success(.stream(message.stream, billing: billed, pause: request.chunkPause, headers: headers))
         }
+        ledger.record(billed)
         return .success(.json(message.serialized, headers: headers))
     }
 }

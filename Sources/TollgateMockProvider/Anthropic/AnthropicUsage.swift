@@ -38,7 +38,7 @@ struct AnthropicUsage: Equatable {
     /// Normalised: Tollgate's `input` includes both cache classes.
     var tokens: TokenUsage {
         TokenUsage(input: Int64(input + cacheRead + cacheWrite), cachedInput: Int64(cacheRead),
-                   cacheWrite: Int64(cacheWrite), output: Int64(output))
+                   cacheWrite: Int64(cacheWrite), cacheWrite1h: Int64(cacheWrite1h), output: Int64(output))
     }
 
     /// `usage` as in the message (and in `message_start`, with a placeholder output count).

@@ -25,22 +25,24 @@ struct GeminiEndpoint {
         guard let contents = body.contents, !contents.isEmpty else { return .failure(.missingContents) }
 
         let modelVersion = ModelSnapshots.responseModel(forRequested: model)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = GeminiUsage(request: body, model: modelVersion, bodyHash: bodyHash)
         let response = GeminiBody(
             modelVersion: modelVersion, responseID: RandomID.geminiResponse(),
             text: FillerText.reply(tokens: usage.candidates, seed: bodyHash), usage: usage
         )
-        ledger.record(BilledRequest(provider: .gemini, apiKey: apiKey, model: modelVersion, tokens: usage.tokens))
+        let billed = BilledRequest(provider: .gemini, apiKey: apiKey, model: modelVersion, tokens: usage.tokens)
 
         let headers = [("server", "scaffolding on HTTPServer2"), ("x-content-type-options", "nosniff")]
         switch method {
         case .generateContent:
+            ledger.record(billed)
             return .success(.json(response.serialized, headers: headers, contentType: "application/json; charset=UTF-8"))
         case .streamGenerateContent where request.query["alt"] == "sse":
-            return .success(.stream(response.sseEvents, pause: request.chunkPause, headers: headers, contentType: "text/event-stream"))
+            return .success(.stream(response.sseStream, billing: billed, pause: request.chunkPause, headers: headers,
+                                    contentType: "text/event-stream"))
         case .streamGenerateContent:
-            return .success(.stream(response.arrayPieces, pause: request.chunkPause, headers: headers,
+            return .success(.stream(response.arrayStream, billing: billed, pause: request.chunkPause, headers: headers,
                                     contentType: "application/json; charset=UTF-8"))
         }
     }

@@ -6,7 +6,9 @@ import TollgateCore
 /// The expected side is computed from the mock's ledger alone: key ids with the org
 /// secret, costs with the price catalog. The actual side is the aggregator's usage JSON
 /// grouped by `key,model` (`tollgate usage --format json` or `GET /v1/usage`). Groups
-/// merge providers: a key's spend on one model is one group whichever API served it.
+/// merge providers: a key's spend on one model is one group whichever API served it. The
+/// model is canonical (the catalog's id): the ledger's served snapshot resolved through the
+/// same catalog, so the mock's answer of `gpt-4o-2024-08-06` to `gpt-4o` is one group.
 public enum GroundTruth {
     public struct Group: Hashable, Sendable, CustomStringConvertible {
         public var keyID: String
@@ -21,6 +23,7 @@ public enum GroundTruth {
         public var inputTokens: Int64 = 0
         public var cachedInputTokens: Int64 = 0
         public var cacheWriteTokens: Int64 = 0
+        public var cacheWrite1hTokens: Int64 = 0
         public var outputTokens: Int64 = 0
         public var reasoningTokens: Int64 = 0
         public var costNanousd: Int64 = 0
@@ -30,6 +33,7 @@ public enum GroundTruth {
             case inputTokens = "input_tokens"
             case cachedInputTokens = "cached_input_tokens"
             case cacheWriteTokens = "cache_write_tokens"
+            case cacheWrite1hTokens = "cache_write_1h_tokens"
             case outputTokens = "output_tokens"
             case reasoningTokens = "reasoning_tokens"
             case costNanousd = "cost_nanousd"
@@ -45,6 +49,7 @@ public enum GroundTruth {
             inputTokens = try int(.inputTokens)
             cachedInputTokens = try int(.cachedInputTokens)
             cacheWriteTokens = try int(.cacheWriteTokens)
+            cacheWrite1hTokens = try int(.cacheWrite1hTokens)
             outputTokens = try int(.outputTokens)
             reasoningTokens = try int(.reasoningTokens)
             costNanousd = try int(.costNanousd)
@@ -58,22 +63,25 @@ public enum GroundTruth {
         for entry in ledger.entries {
             // Ledger entries are already in Tollgate's classes, for every provider.
             let tokens = TokenUsage(input: Int64(entry.promptTokens), cachedInput: Int64(entry.cachedTokens),
-                                    cacheWrite: Int64(entry.cacheWriteTokens),
+                                    cacheWrite: Int64(entry.cacheWriteTokens), cacheWrite1h: Int64(entry.cacheWrite1hTokens),
                                     output: Int64(entry.completionTokens), reasoning: Int64(entry.reasoningTokens))
             let price: ModelPrice
             switch prices.lookup(entry.model) {
             case .priced(_, let found): price = found
             case .unpriced(let fallback): price = fallback
             }
-            let group = Group(keyID: keys.keyID(for: entry.apiKey), model: entry.model)
+            let group = Group(keyID: keys.keyID(for: entry.apiKey), model: prices.canonicalModel(entry.model))
             var totals = result[group, default: Totals()]
             totals.requests += Int64(entry.requests)
             totals.inputTokens += tokens.input
             totals.cachedInputTokens += tokens.cachedInput
             totals.cacheWriteTokens += tokens.cacheWrite
+            totals.cacheWrite1hTokens += tokens.cacheWrite1h
             totals.outputTokens += tokens.output
             totals.reasoningTokens += tokens.reasoning
-            totals.costNanousd += price.cost(of: tokens).value
+            // A group's summed prompt may pass a long-context threshold no single request
+            // came near: the mock's prompts are a few thousand tokens, far below every band.
+            totals.costNanousd += price.cost(of: BillableUsage(tokens: tokens), longContext: false).value
             result[group] = totals
         }
         return result

@@ -162,13 +162,19 @@ private struct WireAnthropic: Decodable {
         var input_tokens: Int64?
         var cache_creation_input_tokens: Int64?
         var cache_read_input_tokens: Int64?
+        var cache_creation: CacheCreation?
         var output_tokens: Int64?
+
+        struct CacheCreation: Decodable {
+            var ephemeral_1h_input_tokens: Int64?
+        }
 
         /// Anthropic's `input_tokens` excludes both cache classes; Tollgate's input includes them.
         var tokens: TokenUsage {
             let read = cache_read_input_tokens ?? 0
             let write = cache_creation_input_tokens ?? 0
-            return TokenUsage(input: (input_tokens ?? 0) + read + write, cachedInput: read, cacheWrite: write, output: output_tokens ?? 0)
+            return TokenUsage(input: (input_tokens ?? 0) + read + write, cachedInput: read, cacheWrite: write,
+                              cacheWrite1h: cache_creation?.ephemeral_1h_input_tokens ?? 0, output: output_tokens ?? 0)
         }
     }
 

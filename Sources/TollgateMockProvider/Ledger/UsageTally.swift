@@ -18,6 +18,7 @@ struct UsageTally {
         entry.promptTokens += Int(request.tokens.input)
         entry.cachedTokens += Int(request.tokens.cachedInput)
         entry.cacheWriteTokens += Int(request.tokens.cacheWrite)
+        entry.cacheWrite1hTokens += Int(request.tokens.cacheWrite1h)
         entry.completionTokens += Int(request.tokens.output)
         entry.reasoningTokens += Int(request.tokens.reasoning)
         groups[group] = entry

@@ -51,19 +51,20 @@ struct ChatCompletionsEndpoint {
         }
 
         let model = modelOverride ?? ModelSnapshots.responseModel(forRequested: requestedModel)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = SimulatedUsage(request: body, model: model, bodyHash: bodyHash)
         let id = RandomID.openAICompletion()
         let created = Int(now().timeIntervalSince1970)
         let content = FillerText.reply(tokens: usage.visibleTokens, seed: bodyHash)
-        ledger.record(BilledRequest(provider: style == .azure ? .azure : .openai, apiKey: apiKey, model: model, tokens: usage.tokens))
+        let billed = BilledRequest(provider: style == .azure ? .azure : .openai, apiKey: apiKey, model: model, tokens: usage.tokens)
 
         let headers = Self.headers(bodyHash: bodyHash)
         if body.stream == true {
             let chunks = ChatCompletionChunks(id: id, created: created, model: model, content: content, usage: usage,
                                               includeUsage: body.streamsUsage, style: style)
-            return .success(.stream(chunks.events, pause: request.chunkPause, headers: headers))
+            return .success(.stream(chunks.stream, billing: billed, pause: request.chunkPause, headers: headers))
         }
+        ledger.record(billed)
         let completion = ChatCompletionBody(id: id, created: created, model: model, content: content, usage: usage, style: style)
         return .success(.json(completion.serialized, headers: headers))
     }

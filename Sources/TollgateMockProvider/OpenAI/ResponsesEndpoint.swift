@@ -28,19 +28,20 @@ struct ResponsesEndpoint {
         }
 
         let model = ModelSnapshots.responseModel(forRequested: requestedModel)
-        let bodyHash = StableHash.fnv1a(request.body)
+        let bodyHash = request.seed ?? StableHash.fnv1a(request.body)
         let usage = SimulatedUsage(promptTokens: body.promptTokens, outputLimit: body.maxOutputTokens, model: model, bodyHash: bodyHash)
         let response = ResponsesBody(
             id: RandomID.openAIResponses(prefix: "resp_"), createdAt: Int(now().timeIntervalSince1970), model: model,
             instructions: body.instructions, maxOutputTokens: body.maxOutputTokens,
             text: FillerText.reply(tokens: usage.visibleTokens, seed: bodyHash), usage: usage
         )
-        ledger.record(BilledRequest(provider: .openai, apiKey: apiKey, model: model, tokens: usage.tokens))
+        let billed = BilledRequest(provider: .openai, apiKey: apiKey, model: model, tokens: usage.tokens)
 
         let headers = ChatCompletionsEndpoint.headers(bodyHash: bodyHash)
         if body.stream == true {
-            return .success(.stream(response.events, pause: request.chunkPause, headers: headers))
+            return .success(.stream(response.stream, billing: billed, pause: request.chunkPause, headers: headers))
         }
+        ledger.record(billed)
         return .success(.json(response.serialized, headers: headers))
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
 
@@ -22,6 +23,9 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var state = State.idle
     /// The next event of a paced stream, cancelled if the client goes away first.
     private var nextPiece: Scheduled<Void>?
+    /// The stream being sent: billed in full at its end, or for what was generated if the
+    /// connection closes first.
+    private var streaming: (billing: StreamBilling, sent: Int, total: Int)?
 
     init(router: MockRouter, maxBodyBytes: Int) {
         self.router = router
@@ -63,6 +67,11 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         nextPiece?.cancel()
         nextPiece = nil
+        if let (billing, sent, total) = streaming {
+            // The provider notices the client is gone when its connection closes, and stops.
+            streaming = nil
+            router.ledger.recordAbort(billing.billed(afterSending: sent), eventsSent: sent, eventsTotal: total, closedAt: Date())
+        }
         context.fireChannelInactive()
     }
 
@@ -85,7 +94,8 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.head(HTTPResponseHead(version: version, status: response.status, headers: headers))), promise: nil)
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
             finish(keepAlive: keepAlive, context: context)
-        case .streamed(let pieces, let pause):
+        case .streamed(let pieces, let pause, let billing):
+            streaming = (billing, 0, pieces.count)
             // HTTP/1.0 has no chunked encoding: the end of the stream is the end of the connection.
             let chunked = version.major > 1 || (version.major == 1 && version.minor >= 1)
             let keepAlive = keepAlive && chunked
@@ -103,6 +113,7 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         while let piece = remaining.popFirst() {
             guard context.channel.isActive else { return }
             context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: piece)))), promise: nil)
+            streaming?.sent += 1
             if pause > .zero, !remaining.isEmpty {
                 let bound = NIOLoopBound((self, context, remaining), eventLoop: context.eventLoop)
                 nextPiece = context.eventLoop.scheduleTask(in: pause) {
@@ -117,6 +128,10 @@ final class MockHTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func finish(keepAlive: Bool, context: ChannelHandlerContext) {
+        if let (billing, _, _) = streaming {
+            streaming = nil
+            router.ledger.record(billing.request)
+        }
         let sent = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
             sent.whenComplete { _ in context.close(promise: nil) }

@@ -50,6 +50,12 @@ struct MockHTTPRequest {
         return .milliseconds(Int64(min(max(0, milliseconds), 10_000)))
     }
 
+    /// The seed a test fixed with `X-Mock-Seed: 42` in place of the body's hash, so that two
+    /// bodies that differ (one with `stream_options`, one without) get the same answer.
+    var seed: UInt64? {
+        headers.first(name: "x-mock-seed").flatMap { UInt64($0) }
+    }
+
     /// `Authorization: Bearer KEY`, the scheme OpenAI uses and Anthropic also accepts.
     var bearerKey: String? {
         guard let header = headers.first(name: "authorization") else { return nil }
@@ -80,7 +86,9 @@ struct MockHTTPResponse {
         case complete(String)
         /// Sent with chunked transfer encoding, each piece written and flushed on its own and
         /// `pause` apart, so clients see a real stream rather than one buffered body.
-        case streamed([String], pause: TimeAmount)
+        /// `billing` goes to the ledger once the stream ends or the client leaves, for what
+        /// was generated until then.
+        case streamed([String], pause: TimeAmount, billing: StreamBilling)
     }
 
     static func json(_ body: String, status: Int = 200, headers: [(String, String)] = [],
@@ -92,12 +100,13 @@ struct MockHTTPResponse {
         )
     }
 
-    static func stream(_ pieces: [String], pause: TimeAmount, headers: [(String, String)] = [],
+    /// A generated answer, billed as it is sent (`StreamBilling`).
+    static func stream(_ stream: GeneratedStream, billing request: BilledRequest, pause: TimeAmount, headers: [(String, String)] = [],
                        contentType: String = "text/event-stream; charset=utf-8") -> MockHTTPResponse {
         MockHTTPResponse(
             status: .ok,
             headers: [("content-type", contentType), ("cache-control", "no-cache")] + headers,
-            body: .streamed(pieces, pause: pause)
+            body: .streamed(stream.events, pause: pause, billing: StreamBilling(request, stream: stream))
         )
     }
 

@@ -16,11 +16,19 @@ struct BodyReading: Sendable {
     }
 
     /// Reads the usage with `tokens`, which throws `UsageExtractionError` for implausible counts.
-    init(model: String?, outputCharacters: Int, tokens: () throws -> TokenUsage?) {
+    init(model: String?, outputCharacters: Int, serviceTier: ServiceTier? = nil, tokens: () throws -> TokenUsage?) {
+        self.init(model: model, outputCharacters: outputCharacters) {
+            try tokens().map { ExtractedUsage(model: nil, tokens: $0, serviceTier: serviceTier) }
+        }
+    }
+
+    /// Reads the usage with `usage`, whose model is replaced by `model`.
+    init(model: String?, outputCharacters: Int, usage read: () throws -> ExtractedUsage?) {
         self.outputCharacters = outputCharacters
         do {
-            if let tokens = try tokens() {
-                usage = .success(ExtractedUsage(model: ReportedModel.name(model), tokens: tokens))
+            if var extracted = try read() {
+                extracted.model = ReportedModel.name(model)
+                usage = .success(extracted)
             } else {
                 usage = .failure(.noUsage)
             }

@@ -11,14 +11,31 @@ public enum DefaultPriceCatalog {
 
     public static let yaml = """
     # Tollgate built-in price catalog. USD per million tokens, per token class.
-    # cached_input: cache reads; cache_write: prompt-cache writes. Absent classes cost `input`.
+    # cached_input: cache reads; cache_write: 5-minute prompt-cache writes; cache_write_1h:
+    # 1-hour writes. Absent classes cost `input` (1-hour writes: `cache_write`).
+    # long_context: the whole request at these rates when its prompt is over above_tokens.
+    # service_tiers: flex/priority as the provider lists them; batch, unless listed, is half
+    # of every rate at all three providers. A tier not listed here costs the standard rates.
+    # web_search_per_1k: USD per 1,000 server-side web searches.
+    # Each entry is one model: its id is the canonical name budgets and reports use, and
+    # `aliases` are other names of the same model (a dated snapshot such as
+    # gpt-4.1-2025-04-14 is found from its undated name without listing it). Distinct
+    # models that cost the same are separate entries, never aliases.
     models:
       gpt-4o:
         provider: openai
         input: 2.50
         cached_input: 1.25
         output: 10.00
-        aliases: [chatgpt-4o-latest]
+        service_tiers:
+          priority: {input: 4.25, cached_input: 2.125, output: 17.00}
+        as_of: 2026-12-06
+        source: https://openai.com/api/pricing
+      chatgpt-4o-latest:
+        provider: openai
+        input: 2.50
+        cached_input: 1.25
+        output: 10.00
         as_of: 2026-11-01
         source: https://openai.com/api/pricing
       gpt-4o-mini:
@@ -26,63 +43,85 @@ public enum DefaultPriceCatalog {
         input: 0.15
         cached_input: 0.075
         output: 0.60
-        as_of: 2026-11-01
+        service_tiers:
+          priority: {input: 0.25, cached_input: 0.125, output: 1.00}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       gpt-4.1:
         provider: openai
         input: 2.00
         cached_input: 0.50
         output: 8.00
-        as_of: 2026-11-01
+        service_tiers:
+          priority: {input: 3.50, cached_input: 0.875, output: 14.00}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       gpt-4.1-mini:
         provider: openai
         input: 0.40
         cached_input: 0.10
         output: 1.60
-        as_of: 2026-11-01
+        service_tiers:
+          priority: {input: 0.70, cached_input: 0.175, output: 2.80}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       gpt-4.1-nano:
         provider: openai
         input: 0.10
         cached_input: 0.025
         output: 0.40
-        as_of: 2026-11-01
+        service_tiers:
+          priority: {input: 0.20, cached_input: 0.05, output: 0.80}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       gpt-5:
         provider: openai
         input: 1.25
         cached_input: 0.125
         output: 10.00
-        as_of: 2026-11-01
+        service_tiers:
+          flex: {input: 0.625, cached_input: 0.0625, output: 5.00}
+          priority: {input: 2.50, cached_input: 0.25, output: 20.00}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       gpt-5-mini:
         provider: openai
         input: 0.25
         cached_input: 0.025
         output: 2.00
-        as_of: 2026-11-01
+        service_tiers:
+          flex: {input: 0.125, cached_input: 0.0125, output: 1.00}
+          priority: {input: 0.45, cached_input: 0.045, output: 3.60}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       gpt-5-nano:
         provider: openai
         input: 0.05
         cached_input: 0.005
         output: 0.40
-        as_of: 2026-11-01
+        service_tiers:
+          flex: {input: 0.025, cached_input: 0.0025, output: 0.20}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       o3:
         provider: openai
         input: 2.00
         cached_input: 0.50
         output: 8.00
-        as_of: 2026-11-01
+        service_tiers:
+          flex: {input: 1.00, cached_input: 0.25, output: 4.00}
+          priority: {input: 3.50, cached_input: 0.875, output: 14.00}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       o4-mini:
         provider: openai
         input: 1.10
         cached_input: 0.275
         output: 4.40
-        as_of: 2026-11-01
+        service_tiers:
+          flex: {input: 0.55, cached_input: 0.138, output: 2.20}
+          priority: {input: 2.00, cached_input: 0.50, output: 8.00}
+        as_of: 2026-12-06
         source: https://openai.com/api/pricing
       text-embedding-3-small:
         provider: openai
@@ -104,57 +143,119 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       # Anthropic: input excludes cache reads/writes on the wire; Tollgate's extractor folds
       # them into input, and each class is charged here at its own rate. cache_write is the
-      # 5-minute write price (1.25x input); 1-hour writes (2x) are not split out yet.
+      # 5-minute write price (1.25x input), cache_write_1h the 1-hour one (2x). Priority Tier
+      # is sold by commitment, not per token, so it is not listed (standard rates apply).
       claude-opus-4-5:
         provider: anthropic
         input: 5.00
         cached_input: 0.50
         cache_write: 6.25
+        cache_write_1h: 10.00
         output: 25.00
-        as_of: 2026-11-01
+        web_search_per_1k: 10.00
+        as_of: 2026-12-06
         source: https://www.anthropic.com/pricing#api
       claude-opus-4-1:
         provider: anthropic
         input: 15.00
         cached_input: 1.50
         cache_write: 18.75
+        cache_write_1h: 30.00
         output: 75.00
-        aliases: [claude-opus-4-0, claude-opus-4]
-        as_of: 2026-11-01
+        web_search_per_1k: 10.00
+        as_of: 2026-12-06
+        source: https://www.anthropic.com/pricing#api
+      claude-opus-4:
+        provider: anthropic
+        input: 15.00
+        cached_input: 1.50
+        cache_write: 18.75
+        cache_write_1h: 30.00
+        output: 75.00
+        web_search_per_1k: 10.00
+        aliases: [claude-opus-4-0]
+        as_of: 2026-12-06
         source: https://www.anthropic.com/pricing#api
       claude-sonnet-4-5:
         provider: anthropic
         input: 3.00
         cached_input: 0.30
         cache_write: 3.75
+        cache_write_1h: 6.00
         output: 15.00
-        aliases: [claude-sonnet-4-0, claude-sonnet-4, claude-3-7-sonnet]
-        as_of: 2026-11-01
+        long_context:        # with the 1M context window: the whole request above 200k prompt tokens
+          above_tokens: 200000
+          input: 6.00
+          cached_input: 0.60
+          cache_write: 7.50
+          cache_write_1h: 12.00
+          output: 22.50
+        web_search_per_1k: 10.00
+        as_of: 2026-12-06
+        source: https://www.anthropic.com/pricing#api
+      claude-sonnet-4:
+        provider: anthropic
+        input: 3.00
+        cached_input: 0.30
+        cache_write: 3.75
+        cache_write_1h: 6.00
+        output: 15.00
+        long_context:        # with the 1M context window: the whole request above 200k prompt tokens
+          above_tokens: 200000
+          input: 6.00
+          cached_input: 0.60
+          cache_write: 7.50
+          cache_write_1h: 12.00
+          output: 22.50
+        web_search_per_1k: 10.00
+        aliases: [claude-sonnet-4-0]
+        as_of: 2026-12-06
+        source: https://www.anthropic.com/pricing#api
+      claude-3-7-sonnet:
+        provider: anthropic
+        input: 3.00
+        cached_input: 0.30
+        cache_write: 3.75
+        cache_write_1h: 6.00
+        output: 15.00
+        web_search_per_1k: 10.00
+        aliases: [claude-3-7-sonnet-latest]
+        as_of: 2026-12-06
         source: https://www.anthropic.com/pricing#api
       claude-haiku-4-5:
         provider: anthropic
         input: 1.00
         cached_input: 0.10
         cache_write: 1.25
+        cache_write_1h: 2.00
         output: 5.00
-        as_of: 2026-11-01
+        web_search_per_1k: 10.00
+        as_of: 2026-12-06
         source: https://www.anthropic.com/pricing#api
       claude-3-5-haiku:
         provider: anthropic
         input: 0.80
         cached_input: 0.08
         cache_write: 1.00
+        cache_write_1h: 1.60
         output: 4.00
-        as_of: 2026-11-01
+        web_search_per_1k: 10.00
+        aliases: [claude-3-5-haiku-latest]
+        as_of: 2026-12-06
         source: https://www.anthropic.com/pricing#api
-      # Gemini: prompts up to 200k tokens (longer 2.5 Pro prompts cost more and are not
-      # modelled yet); cached reads at 10% of input; thinking is billed as output.
+      # Gemini: cached reads at 10% of input; thinking is billed as output; 2.5 Pro and 3 Pro
+      # prompts over 200k tokens cost more (long_context).
       gemini-2.5-pro:
         provider: gemini
         input: 1.25
         cached_input: 0.125
         output: 10.00
-        as_of: 2026-11-01
+        long_context:
+          above_tokens: 200000
+          input: 2.50
+          cached_input: 0.25
+          output: 15.00
+        as_of: 2026-12-06
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-2.5-flash:
         provider: gemini
@@ -169,7 +270,14 @@ public enum DefaultPriceCatalog {
         input: 0.10
         cached_input: 0.01
         output: 0.40
-        aliases: [gemini-flash-lite-latest, gemini-2.0-flash]
+        aliases: [gemini-flash-lite-latest]
+        as_of: 2026-11-01
+        source: https://ai.google.dev/gemini-api/docs/pricing
+      gemini-2.0-flash:
+        provider: gemini
+        input: 0.10
+        cached_input: 0.01
+        output: 0.40
         as_of: 2026-11-01
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-3-pro-preview:
@@ -177,8 +285,13 @@ public enum DefaultPriceCatalog {
         input: 2.00
         cached_input: 0.20
         output: 12.00
+        long_context:
+          above_tokens: 200000
+          input: 4.00
+          cached_input: 0.40
+          output: 18.00
         aliases: [gemini-3-pro]
-        as_of: 2026-11-01
+        as_of: 2026-12-06
         source: https://ai.google.dev/gemini-api/docs/pricing
     """
 }

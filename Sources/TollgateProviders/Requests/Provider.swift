@@ -5,15 +5,23 @@ public enum Provider: String, CaseIterable, Sendable {
     case openai, anthropic, gemini
 }
 
-/// What the agent learned from a provider response: the billed model and its tokens.
+/// What the agent learned from a provider response: the billed model, its tokens, and
+/// what else sets the price (the service tier that served it, per-call tool fees).
 public struct ExtractedUsage: Equatable, Sendable {
     /// The model the provider says it ran (often a dated snapshot of the one requested).
     public var model: String?
     public var tokens: TokenUsage
+    /// The tier the response says served the call; nil when it does not say, and the
+    /// request's own choice (or standard) applies.
+    public var serviceTier: ServiceTier?
+    /// Server-side web searches billed per call (Anthropic's `server_tool_use`).
+    public var webSearchRequests: Int64
 
-    public init(model: String?, tokens: TokenUsage) {
+    public init(model: String?, tokens: TokenUsage, serviceTier: ServiceTier? = nil, webSearchRequests: Int64 = 0) {
         self.model = model
         self.tokens = tokens
+        self.serviceTier = serviceTier
+        self.webSearchRequests = webSearchRequests
     }
 }
 

@@ -1,3 +1,4 @@
+import TollgateCore
 import Foundation
 
 extension ProviderRequest {
@@ -115,6 +116,7 @@ private struct Route {
             request.includesStreamUsage = fields?.includeUsage == true
         }
         if request.isStream && request.framing == .json { request.framing = .serverSentEvents }
+        request.serviceTier = fields?.serviceTier.flatMap { ServiceTier(providerValue: $0) }
         return request
     }
 
@@ -141,6 +143,7 @@ struct RequestBodyFields {
     var includeUsage: Bool?
     var metadataUserID: String?
     var generationMaxOutputTokens: Int64?
+    var serviceTier: String?
 
     /// Nil when the body is not a JSON object.
     init?(_ body: some Collection<UInt8>) {
@@ -155,5 +158,6 @@ struct RequestBodyFields {
         includeUsage = fields["stream_options"]?.object?["include_usage"]?.bool
         metadataUserID = fields["metadata"]?.object?["user_id"]?.string
         generationMaxOutputTokens = fields["generationConfig"]?.object?["maxOutputTokens"]?.int64
+        serviceTier = fields["service_tier"]?.string
     }
 }

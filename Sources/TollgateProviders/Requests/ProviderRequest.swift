@@ -21,6 +21,10 @@ public struct ProviderRequest: Equatable, Sendable {
     public var user: String?
     /// OpenAI streams only: the request already sets `stream_options.include_usage: true`.
     public var includesStreamUsage: Bool
+    /// The `service_tier` the request asks for (OpenAI `flex`/`priority`…). The response's
+    /// own `service_tier` is authoritative (a flex request may be served otherwise); this
+    /// prices a call whose response never said.
+    public var serviceTier: ServiceTier?
 
     public init(
         provider: Provider, endpoint: ProviderEndpoint, model: String? = nil, deployment: String? = nil,

@@ -66,7 +66,7 @@ struct AnthropicMessagesStreamReader: SSEEventReader {
         // without `message_start` the input counts of older streams are missing.
         if !sawFinalUsage { problems.record(.truncatedStream) }
         if !sawStart { problems.record(.malformedEvent) }
-        let tokens = fields.flatMap { fields in problems.reading { try fields.tokens() } }
-        return (tokens.map { ExtractedUsage(model: model, tokens: $0) }, characters)
+        let usage = fields.flatMap { fields in problems.reading { try fields.extracted(model: model) } }
+        return (usage, characters)
     }
 }

@@ -49,6 +49,12 @@ public struct BufferedJSONTap: UsageTap {
             case .success(let usage): finished.usage = usage
             case .failure(let error): problems.record(error)
             }
+            if case .failure(.malformedJSON) = reading.usage, endpoint != .embeddings {
+                // A body cut short (the client left, the connection dropped): the provider
+                // generated it whole before sending, and its text cannot be told from the
+                // JSON around it, so every byte received counts as text for the estimate.
+                finished.outputCharacters = max(finished.outputCharacters, body.count)
+            }
         }
         body = []
         finished.problems = problems.labels

@@ -12,6 +12,7 @@ typealias OpenAIChatStreamTap = SSEUsageTap<OpenAIChatStreamReader>
 struct OpenAIChatStreamReader: SSEEventReader {
     private var tokens: TokenUsage?
     private var model: String?
+    private var serviceTier: ServiceTier?
     private var characters = 0
     private var sawDone = false
 
@@ -27,6 +28,7 @@ struct OpenAIChatStreamReader: SSEEventReader {
         }
         if chunk.hasError { problems.record(.providerError) }
         model = ReportedModel.name(chunk.model) ?? model
+        serviceTier = chunk.serviceTier ?? serviceTier
         characters += chunk.outputCharacters
         if let usage = chunk.usage, let reported = problems.reading({ try usage.tokens() }) {
             tokens = reported
@@ -35,6 +37,6 @@ struct OpenAIChatStreamReader: SSEEventReader {
 
     func finish(problems: inout TapProblems) -> (usage: ExtractedUsage?, outputCharacters: Int) {
         if !sawDone { problems.record(.truncatedStream) }
-        return (tokens.map { ExtractedUsage(model: model, tokens: $0) }, characters)
+        return (tokens.map { ExtractedUsage(model: model, tokens: $0, serviceTier: serviceTier) }, characters)
     }
 }

@@ -20,6 +20,7 @@ struct OpenAIResponsesStreamReader: SSEEventReader {
 
     private var tokens: TokenUsage?
     private var model: String?
+    private var serviceTier: ServiceTier?
     private var characters = 0
     private var sawTerminal = false
 
@@ -50,6 +51,7 @@ struct OpenAIResponsesStreamReader: SSEEventReader {
             return
         }
         model = ReportedModel.name(response.model) ?? model
+        serviceTier = response.serviceTier ?? serviceTier
         guard isTerminal else { return }
         sawTerminal = true
         guard let usage = response.usage else {
@@ -64,6 +66,6 @@ struct OpenAIResponsesStreamReader: SSEEventReader {
 
     func finish(problems: inout TapProblems) -> (usage: ExtractedUsage?, outputCharacters: Int) {
         if !sawTerminal { problems.record(.truncatedStream) }
-        return (tokens.map { ExtractedUsage(model: model, tokens: $0) }, characters)
+        return (tokens.map { ExtractedUsage(model: model, tokens: $0, serviceTier: serviceTier) }, characters)
     }
 }

@@ -22,6 +22,8 @@ public enum OpenAIResponsesUsage {
 struct OpenAIResponseObject {
     var model: String?
     var usage: OpenAIUsageObject?
+    /// The tier that served the response (see `OpenAIChoicesBody.serviceTier`).
+    var serviceTier: ServiceTier?
     private let object: JSONObject
 
     /// Throws when `usage` has the wrong shape: that must show up as a malformed report,
@@ -29,6 +31,7 @@ struct OpenAIResponseObject {
     init(_ object: JSONObject) throws {
         self.object = object
         model = object.string("model")
+        serviceTier = object.string("service_tier").flatMap { ServiceTier(providerValue: $0) }
         usage = try object.strictObject("usage").map { try OpenAIUsageObject($0, spelling: .responses) }
     }
 
@@ -43,6 +46,6 @@ struct OpenAIResponseObject {
     }
 
     var reading: BodyReading {
-        BodyReading(model: model, outputCharacters: outputCharacters) { try usage?.tokens() }
+        BodyReading(model: model, outputCharacters: outputCharacters, serviceTier: serviceTier) { try usage?.tokens() }
     }
 }

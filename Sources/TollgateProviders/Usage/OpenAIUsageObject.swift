@@ -61,6 +61,9 @@ struct OpenAIChoicesBody: Sendable {
     /// legacy completion's `text`.
     var outputCharacters = 0
     var hasError = false
+    /// `service_tier`: the tier that actually served the call (`default`, `flex`,
+    /// `priority`…), which may differ from the one requested; every stream chunk repeats it.
+    var serviceTier: ServiceTier?
 
     /// Nil when the bytes are not JSON, not an object, or carry a malformed `usage`.
     init?(_ bytes: some Collection<UInt8>) {
@@ -72,6 +75,7 @@ struct OpenAIChoicesBody: Sendable {
             return nil
         }
         hasError = body.present("error") != nil
+        serviceTier = body.string("service_tier").flatMap { ServiceTier(providerValue: $0) }
         outputCharacters = body.objects("choices")?.reduce(0) { $0 + Self.meteredLength(ofChoice: $1) } ?? 0
     }
 
@@ -92,7 +96,7 @@ struct OpenAIChoicesBody: Sendable {
 
     static func read(_ body: some Collection<UInt8>) -> BodyReading {
         guard let decoded = OpenAIChoicesBody(body) else { return .malformed }
-        return BodyReading(model: decoded.model, outputCharacters: decoded.outputCharacters) {
+        return BodyReading(model: decoded.model, outputCharacters: decoded.outputCharacters, serviceTier: decoded.serviceTier) {
             try decoded.usage?.tokens()
         }
     }

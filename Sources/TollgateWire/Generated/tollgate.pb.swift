@@ -13,6 +13,7 @@
 /// Usage channel: agent DEALER -> aggregator ROUTER over tcp (CurveZMQ in production).
 ///   request frames : [BatchHeader, payload]   payload = LZ4 block of an encoded UsageBatch
 ///   reply frame    : [Reply]
+///   status frame   : [AgentReport]            one frame, so never mistaken for a batch; no reply
 ///
 /// Quota channel: aggregator XPUB -> agent SUB over tcp (CurveZMQ in production).
 ///   message frame  : [QuotaUpdate]   (a new subscription makes the aggregator send a snapshot)
@@ -78,6 +79,7 @@ public nonisolated struct Tollgate_V1_Dimensions: Sendable {
 
   public var provider: String = String()
 
+  /// the canonical model: the price catalog's id, e.g. "gpt-4.1"
   public var model: String = String()
 
   public var endpoint: String = String()
@@ -93,6 +95,12 @@ public nonisolated struct Tollgate_V1_Dimensions: Sendable {
   public var environment: String = String()
 
   public var host: String = String()
+
+  /// as the provider reported it, e.g. "gpt-4.1-2025-04-14"; empty if it named none
+  public var servedModel: String = String()
+
+  /// as the request named it, e.g. "gpt-4.1" or "models/gemini-2.5-pro"
+  public var requestedModel: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -126,6 +134,10 @@ public nonisolated struct Tollgate_V1_Counters: Sendable {
   public var estimated: UInt64 = 0
 
   public var unpriced: UInt64 = 0
+
+  /// 1-hour prompt-cache writes (Anthropic), part of cache_write_tokens: priced higher
+  /// than the 5-minute default. Absent in batches of agents that predate it: zero.
+  public var cacheWrite1HTokens: UInt64 = 0
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -280,9 +292,10 @@ public nonisolated struct Tollgate_V1_SelectorTerm: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// key, provider, model, endpoint, team, project, user, use_case, env, host
+  /// key, provider, model, served_model, requested_model, endpoint, team, project, user, use_case, env, host
   public var dimension: String = String()
 
+  /// for model: the canonical model (the aggregator resolves aliases and snapshots)
   public var value: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -397,6 +410,64 @@ public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
   public init() {}
 }
 
+/// An agent's own account of itself, sent on the usage channel as a one-frame message
+/// (a batch is always two frames) when it connects and every report interval. The
+/// aggregator keeps the latest per agent: `tollgate agents`, GET /v1/agents.
+public nonisolated struct Tollgate_V1_AgentReport: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var agentID: String = String()
+
+  /// fleet.name, else the host name
+  public var name: String = String()
+
+  /// TollgateVersion.current
+  public var version: String = String()
+
+  /// highest batch seq the aggregator acknowledged (0: none since start)
+  public var ackedSeq: UInt64 = 0
+
+  /// batches spooled and not yet acknowledged
+  public var spoolBatches: UInt32 = 0
+
+  public var spoolBytes: UInt64 = 0
+
+  /// over spool.max_bytes even after merging
+  public var spoolOverBound: Bool = false
+
+  /// version of the last quota update applied
+  public var quotaVersion: UInt64 = 0
+
+  /// since the last quota update; absent: none ever received
+  public var quotaAgeMs: Int64 {
+    get {_quotaAgeMs ?? 0}
+    set {_quotaAgeMs = newValue}
+  }
+  /// Returns true if `quotaAgeMs` has been explicitly set.
+  public var hasQuotaAgeMs: Bool {self._quotaAgeMs != nil}
+  /// Clears the value of `quotaAgeMs`. Subsequent reads from it will return its default value.
+  public mutating func clearQuotaAgeMs() {self._quotaAgeMs = nil}
+
+  /// quota.enforcement: enforce, observe
+  public var enforcement: String = String()
+
+  /// quota.stale_after_ms: the agent's own line for stale
+  public var staleAfterMs: UInt32 = 0
+
+  /// when to expect the next report
+  public var reportIntervalMs: UInt32 = 0
+
+  public var sentUnixMs: Int64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _quotaAgeMs: Int64? = nil
+}
+
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
 
 fileprivate nonisolated let _protobuf_package = "tollgate.v1"
@@ -407,7 +478,7 @@ nonisolated extension Tollgate_V1_Codec: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Dimensions"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{3}key_hint\0\u{1}provider\0\u{1}model\0\u{1}endpoint\0\u{1}team\0\u{1}project\0\u{1}user\0\u{3}use_case\0\u{1}environment\0\u{1}host\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{3}key_hint\0\u{1}provider\0\u{1}model\0\u{1}endpoint\0\u{1}team\0\u{1}project\0\u{1}user\0\u{3}use_case\0\u{1}environment\0\u{1}host\0\u{3}served_model\0\u{3}requested_model\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -426,6 +497,8 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
       case 9: try { try decoder.decodeSingularStringField(value: &self.useCase) }()
       case 10: try { try decoder.decodeSingularStringField(value: &self.environment) }()
       case 11: try { try decoder.decodeSingularStringField(value: &self.host) }()
+      case 12: try { try decoder.decodeSingularStringField(value: &self.servedModel) }()
+      case 13: try { try decoder.decodeSingularStringField(value: &self.requestedModel) }()
       default: break
       }
     }
@@ -465,6 +538,12 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
     if !self.host.isEmpty {
       try visitor.visitSingularStringField(value: self.host, fieldNumber: 11)
     }
+    if !self.servedModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.servedModel, fieldNumber: 12)
+    }
+    if !self.requestedModel.isEmpty {
+      try visitor.visitSingularStringField(value: self.requestedModel, fieldNumber: 13)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -480,6 +559,8 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
     if lhs.useCase != rhs.useCase {return false}
     if lhs.environment != rhs.environment {return false}
     if lhs.host != rhs.host {return false}
+    if lhs.servedModel != rhs.servedModel {return false}
+    if lhs.requestedModel != rhs.requestedModel {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -487,7 +568,7 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Counters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{3}input_tokens\0\u{3}cached_input_tokens\0\u{3}cache_write_tokens\0\u{3}output_tokens\0\u{3}reasoning_tokens\0\u{3}cost_nanousd\0\u{1}errors\0\u{1}blocked\0\u{1}estimated\0\u{1}unpriced\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{3}input_tokens\0\u{3}cached_input_tokens\0\u{3}cache_write_tokens\0\u{3}output_tokens\0\u{3}reasoning_tokens\0\u{3}cost_nanousd\0\u{1}errors\0\u{1}blocked\0\u{1}estimated\0\u{1}unpriced\0\u{3}cache_write_1h_tokens\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -506,6 +587,7 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
       case 9: try { try decoder.decodeSingularUInt64Field(value: &self.blocked) }()
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.estimated) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.unpriced) }()
+      case 12: try { try decoder.decodeSingularUInt64Field(value: &self.cacheWrite1HTokens) }()
       default: break
       }
     }
@@ -545,6 +627,9 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if self.unpriced != 0 {
       try visitor.visitSingularUInt64Field(value: self.unpriced, fieldNumber: 11)
     }
+    if self.cacheWrite1HTokens != 0 {
+      try visitor.visitSingularUInt64Field(value: self.cacheWrite1HTokens, fieldNumber: 12)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -560,6 +645,7 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.blocked != rhs.blocked {return false}
     if lhs.estimated != rhs.estimated {return false}
     if lhs.unpriced != rhs.unpriced {return false}
+    if lhs.cacheWrite1HTokens != rhs.cacheWrite1HTokens {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1100,6 +1186,100 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if lhs.removedBudgetIds != rhs.removedBudgetIds {return false}
     if lhs.issuedUnixMs != rhs.issuedUnixMs {return false}
     if lhs.watermarks != rhs.watermarks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentReport"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.version) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.ackedSeq) }()
+      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.spoolBatches) }()
+      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.spoolBytes) }()
+      case 7: try { try decoder.decodeSingularBoolField(value: &self.spoolOverBound) }()
+      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.quotaVersion) }()
+      case 9: try { try decoder.decodeSingularInt64Field(value: &self._quotaAgeMs) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.enforcement) }()
+      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.staleAfterMs) }()
+      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.reportIntervalMs) }()
+      case 13: try { try decoder.decodeSingularInt64Field(value: &self.sentUnixMs) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
+    }
+    if !self.name.isEmpty {
+      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    }
+    if !self.version.isEmpty {
+      try visitor.visitSingularStringField(value: self.version, fieldNumber: 3)
+    }
+    if self.ackedSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.ackedSeq, fieldNumber: 4)
+    }
+    if self.spoolBatches != 0 {
+      try visitor.visitSingularUInt32Field(value: self.spoolBatches, fieldNumber: 5)
+    }
+    if self.spoolBytes != 0 {
+      try visitor.visitSingularUInt64Field(value: self.spoolBytes, fieldNumber: 6)
+    }
+    if self.spoolOverBound != false {
+      try visitor.visitSingularBoolField(value: self.spoolOverBound, fieldNumber: 7)
+    }
+    if self.quotaVersion != 0 {
+      try visitor.visitSingularUInt64Field(value: self.quotaVersion, fieldNumber: 8)
+    }
+    try { if let v = self._quotaAgeMs {
+      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+    } }()
+    if !self.enforcement.isEmpty {
+      try visitor.visitSingularStringField(value: self.enforcement, fieldNumber: 10)
+    }
+    if self.staleAfterMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.staleAfterMs, fieldNumber: 11)
+    }
+    if self.reportIntervalMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.reportIntervalMs, fieldNumber: 12)
+    }
+    if self.sentUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.sentUnixMs, fieldNumber: 13)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_AgentReport, rhs: Tollgate_V1_AgentReport) -> Bool {
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.name != rhs.name {return false}
+    if lhs.version != rhs.version {return false}
+    if lhs.ackedSeq != rhs.ackedSeq {return false}
+    if lhs.spoolBatches != rhs.spoolBatches {return false}
+    if lhs.spoolBytes != rhs.spoolBytes {return false}
+    if lhs.spoolOverBound != rhs.spoolOverBound {return false}
+    if lhs.quotaVersion != rhs.quotaVersion {return false}
+    if lhs._quotaAgeMs != rhs._quotaAgeMs {return false}
+    if lhs.enforcement != rhs.enforcement {return false}
+    if lhs.staleAfterMs != rhs.staleAfterMs {return false}
+    if lhs.reportIntervalMs != rhs.reportIntervalMs {return false}
+    if lhs.sentUnixMs != rhs.sentUnixMs {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

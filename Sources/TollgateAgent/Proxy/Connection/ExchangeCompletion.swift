@@ -4,7 +4,8 @@ import TollgateCore
 import TollgateProviders
 
 /// Where every forwarded exchange ends, exactly once, however it ended (response done,
-/// client gone, provider failed): metered when it carries usage and a response began,
+/// client gone, provider failed): metered when it carries usage and its request reached the
+/// provider (an exchange cut short is estimated, see `ExchangeMeter`),
 /// timed, its quota reservation settled, and no longer in flight.
 struct ExchangeCompletion {
     let services: ProxyServices
@@ -17,8 +18,8 @@ struct ExchangeCompletion {
     }
 
     private func meter(_ exchange: ProxyExchange) {
-        guard let request = exchange.request, let caller = exchange.caller, let status = exchange.responseStatus else {
-            // Never answered: nothing was spent, so the reservation simply lapses.
+        guard let request = exchange.request, let caller = exchange.caller, exchange.responseStatus != nil || exchange.requestSent else {
+            // Never reached the provider: nothing was spent, so the reservation simply lapses.
             services.gate?.book.settle(exchange.reservation, spent: nil)
             exchange.reservation = .none
             return
@@ -28,7 +29,8 @@ struct ExchangeCompletion {
             attribution: caller.attribution,
             keyID: caller.keyID,
             keyHint: caller.keyHint,
-            status: status,
+            status: exchange.responseStatus,
+            endedCleanly: exchange.endedCleanly,
             tap: exchange.tap?.finish() ?? TapResult(),
             requestBodyBytes: exchange.body.readableBytes,
             completedAt: services.clock.date)

@@ -234,6 +234,7 @@ struct ProxyConnectionStateMachine {
             return .writeBody(payload, chunked: chunked)
         case .end:
             state = .idle
+            exchange.endedCleanly = true
             return .finish(exchange, trailing: exchange.usageFilter?.finish() ?? [], keepAlive: exchange.clientKeepAlive)
         }
     }
@@ -245,6 +246,7 @@ struct ProxyConnectionStateMachine {
             let failed = exchange.upstream
             exchange.upstream = nil
             exchange.reusedConnection = false
+            exchange.requestSent = false  // the provider had closed the connection: it never saw it
             return .retry(exchange, failed: failed)
         }
         state = .idle

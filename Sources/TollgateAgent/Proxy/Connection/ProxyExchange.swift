@@ -17,7 +17,12 @@ final class ProxyExchange {
     var reusedConnection = false
     /// The provider's response allows the connection to be reused.
     var upstreamKeepAlive = false
+    /// The request went out to the provider, which may bill it from then on, answer or not.
+    var requestSent = false
     var responseStatus: Int?
+    /// The response ended as framed; false until then, so an exchange completed any other
+    /// way (client gone, connection cut, timeout) is metered as cut short.
+    var endedCleanly = false
     /// How the response body goes to the client.
     var clientFraming = ClientFraming.length
     /// Reads usage from the response as it passes.

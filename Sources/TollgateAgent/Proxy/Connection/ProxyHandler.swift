@@ -104,9 +104,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if let exchange = machine.clientClosed() {
             // The client left mid-exchange. Whatever the provider already sent was billed,
-            // so it is metered (estimated if usage never came) before the upstream is cut.
+            // so it is metered (estimated: its final usage never came), and the upstream is
+            // cut at once so the provider stops generating what nobody will read.
             services.metrics.clientDisconnects.increment()
-            exchange.upstream?.close(promise: nil)
+            upstreams.abandon(exchange)
             completion.complete(exchange)
         }
         context.fireChannelInactive()
@@ -143,7 +144,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func answer(_ answer: ProxyConnectionStateMachine.LocalAnswer, keepAlive: Bool, context: ChannelHandlerContext) {
         switch answer {
         case .health:
-            respond(status: .ok, contentType: "text/plain", body: context.channel.allocator.buffer(staticString: "ok\n"),
+            // Still 200: the agent is alive and proxying; the body says what is wrong.
+            let body = services.pipeline.spoolProblem.map { "degraded: \($0)\n" } ?? "ok\n"
+            respond(status: .ok, contentType: "text/plain", body: context.channel.allocator.buffer(string: body),
                     keepAlive: keepAlive, context: context)
         case .routeRefused(let failure):
             services.metrics.rejectedRequests(failure.rejectionReason).increment()
@@ -198,6 +201,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         relay.attach(self, isHEAD: exchange.head.method == .HEAD)
+        exchange.requestSent = true
         channel.writeAndFlush(request, promise: nil)
     }
 
@@ -216,15 +220,16 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             writeBody(bytes, chunked: chunked, context: context)
         case .finish(let exchange, let trailing, let keepAlive):
             upstreams.checkIn(exchange)
+            // Durable before delivered: the usage reaches the spool's event log (one write(2),
+            // no fsync) before the response's last byte is flushed, so a client that has the
+            // whole response is never one a `kill -9` of the agent leaves uncounted.
+            completion.complete(exchange)
             writeBody(trailing, chunked: exchange.clientFraming == .chunked, context: context)
             var last = context.channel.allocator.buffer(capacity: 0)
             if exchange.clientFraming == .chunked { last.writeStaticString("0\r\n\r\n") }
             context.writeAndFlush(wrapOutboundOut(last)).whenComplete { _ in
                 if !keepAlive { context.close(promise: nil) }
             }
-            // Metered right after the client has the end, in the same turn of the event
-            // loop, so metering is not part of the response's latency.
-            completion.complete(exchange)
             if keepAlive { servePipelined(context: context) }
         }
     }

@@ -22,6 +22,15 @@ struct ExchangeAdmission {
                                      path: exchange.route.path, query: exchange.route.query, body: original)
         }
         guard let request = exchange.request else { return .forward }  // carries no usage (model lists…)
+        if services.config.onSpoolFull == .deny, services.pipeline.spoolDegraded {
+            // The operator chose exact metering over availability: nothing is spent that
+            // the agent could not write down.
+            services.metrics.rejectedRequests("spool_unwritable").increment()
+            return .refuse(ProviderErrorResponse(
+                status: .serviceUnavailable, code: "spool_unwritable",
+                message: "Tollgate agent cannot record usage (\(services.pipeline.spoolProblem ?? "spool not writable")) and spool.on_full is deny; retry later",
+                provider: request.provider, headers: [("retry-after", "10")]))
+        }
         if request.needsStreamUsageOption, let rewritten = OpenAIStreamOptions.requestingUsage(in: original) {
             // Without this OpenAI never says what a stream cost; the client will not see
             // the extra usage chunk (InjectedUsageChunkFilter).
@@ -32,7 +41,7 @@ struct ExchangeAdmission {
         let caller = identify(request, exchange: exchange)
         exchange.caller = caller
         guard let gate = services.gate else { return .forward }
-        let dimensions = ExchangeMeter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
+        let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
         let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
         if let observed {
             services.metrics.quotaWouldBlock(observed.budget?.budgetID ?? "stale").increment()
@@ -52,7 +61,7 @@ struct ExchangeAdmission {
         var rejectedLabels = 0
         let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
         if rejectedLabels > 0 { services.metrics.rejectedAttributionHeaders.increment(by: Int64(rejectedLabels)) }
-        let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey)
+        let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey, provider: request.provider.rawValue)
         return ProxyExchange.Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
     }
 

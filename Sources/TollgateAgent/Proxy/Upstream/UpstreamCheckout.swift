@@ -24,6 +24,17 @@ struct UpstreamCheckout {
         return services.upstreamConnector.connect(to: upstream, on: eventLoop, services: services, relay: relay)
     }
 
+    /// The client left mid-exchange: the provider must stop generating (and billing) now, so
+    /// its connection is closed at once, never pooled, and no longer reports to the client's
+    /// handler. A provider notices a cancelled request by its connection closing; this close
+    /// does not wait for its TLS close_notify (`Agent.upstreamTLSContext`).
+    func abandon(_ exchange: ProxyExchange) {
+        guard let channel = exchange.upstream else { return }
+        exchange.upstream = nil
+        (try? channel.pipeline.syncOperations.handler(type: UpstreamResponseRelay.self))?.detach()
+        channel.close(promise: nil)
+    }
+
     /// Returns a cleanly finished keep-alive connection to the pool; closes anything else.
     func checkIn(_ exchange: ProxyExchange) {
         guard let channel = exchange.upstream else { return }

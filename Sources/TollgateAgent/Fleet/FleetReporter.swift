@@ -1,0 +1,90 @@
+import TollgateCore
+import TollgateWire
+
+/// When the agent tells the aggregator how it stands, and what it says: the shipper's
+/// thread asks it each turn and sends the report on the usage socket it already owns.
+///
+/// A report goes out as soon as the agent can (at start and after a reconnect), then every
+/// `interval`, and at once when the quota channel's condition changes (first update,
+/// stale, fresh again), so `tollgate agents` does not show a just-started agent as
+/// never subscribed for a whole interval. A send that fails (the aggregator is away) is
+/// retried after `retryDelay`, not on every 10 ms turn.
+struct FleetReporter {
+    struct Settings: Sendable {
+        var agentID: String
+        var name: String
+        var interval: Duration
+        /// `quota.stale_after_ms`: the aggregator judges the agent's quota state by the agent's own line.
+        var staleAfter: Duration
+        var enforcement: AgentReportMessage.Enforcement
+    }
+
+    /// The quota channel as the book holds it.
+    struct QuotaView: Sendable, Equatable {
+        var version: UInt64
+        /// Since the last update applied; nil before the first.
+        var age: Duration?
+
+        static let none = QuotaView(version: 0, age: nil)
+    }
+
+    /// What the shipper knows of its own progress.
+    struct Shipping: Equatable {
+        var ackedSeq: UInt64 = 0
+        var spoolBatches = 0
+        var spoolBytes = 0
+        var spoolOverBound = false
+    }
+
+    enum QuotaCondition: Equatable {
+        case never, fresh, stale
+    }
+
+    static let retryDelay = Duration.milliseconds(250)
+
+    let settings: Settings
+    /// When the next periodic report is due; nil: as soon as possible.
+    private var nextDue: ServiceClock.Instant?
+    /// After a failed send, nothing before this.
+    private var notBefore: ServiceClock.Instant?
+    private var lastCondition: QuotaCondition?
+
+    init(settings: Settings) {
+        self.settings = settings
+    }
+
+    func condition(_ quota: QuotaView) -> QuotaCondition {
+        guard let age = quota.age else { return .never }
+        return age > settings.staleAfter ? .stale : .fresh
+    }
+
+    func isDue(now: ServiceClock.Instant, quota: QuotaView) -> Bool {
+        if let notBefore, now < notBefore { return false }
+        guard let nextDue else { return true }
+        return now >= nextDue || condition(quota) != lastCondition
+    }
+
+    func report(quota: QuotaView, shipping: Shipping, unixMs: Int64) -> AgentReportMessage {
+        AgentReportMessage(
+            agentID: settings.agentID, name: settings.name, version: TollgateVersion.current, ackedSeq: shipping.ackedSeq,
+            spoolBatches: shipping.spoolBatches, spoolBytes: Int64(shipping.spoolBytes), spoolOverBound: shipping.spoolOverBound,
+            quotaVersion: quota.version, quotaAgeMs: quota.age?.wholeMilliseconds, enforcement: settings.enforcement,
+            staleAfterMs: settings.staleAfter.wholeMilliseconds, reportIntervalMs: settings.interval.wholeMilliseconds, sentUnixMs: unixMs)
+    }
+
+    mutating func sent(now: ServiceClock.Instant, quota: QuotaView) {
+        nextDue = now.advanced(by: settings.interval)
+        notBefore = nil
+        lastCondition = condition(quota)
+    }
+
+    mutating func failed(now: ServiceClock.Instant) {
+        notBefore = now.advanced(by: Self.retryDelay)
+    }
+
+    /// A new socket: report on it as soon as it takes a message.
+    mutating func reconnected() {
+        nextDue = nil
+        notBefore = nil
+    }
+}

@@ -1,0 +1,269 @@
+import Foundation
+import NIOConcurrencyHelpers
+import TestSupport
+import Testing
+import TollgateCore
+import TollgateMockProvider
+import TollgateProviders
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Exactly-once per request across `kill -9` and a full disk: one API key per request, so
+/// every request is checked on its own against the mock's ledger. A request the client
+/// received in full must be counted exactly once; one it did not may be counted once or not
+/// at all (the provider may have served it), never twice and never in part.
+@Suite(.serialized) struct SpoolDurabilityTests {
+    /// `TOLLGATE_KILLS` (default 5) kills per run; `scripts/kill-test.sh` runs the full 20.
+    static var kills: Int { ProcessInfo.processInfo.environment["TOLLGATE_KILLS"].flatMap(Int.init) ?? 5 }
+
+    @Test func killingTheAgentUnderLoadLosesNoDeliveredResponse() async throws {
+        let cluster = try LocalCluster(flushInterval: .milliseconds(250))
+        defer { cluster.shutdown() }
+        try await cluster.start()
+        let load = PerRequestLoad(cluster: cluster, prefix: "kill", threads: 16)
+        load.start()
+        for round in 0..<Self.kills {
+            // Uneven gaps, so kills land at different points of the 250 ms cut cycle.
+            try await Task.sleep(for: .milliseconds(700 + 137 * (round % 5)))
+            cluster.stop("agent", signal: SIGKILL)
+            try await cluster.restart("agent")
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let outcomes = load.stop()
+        let complete = outcomes.filter(\.complete).count
+        #expect(complete > Self.kills * 8, "too little load to mean anything: \(complete) complete responses")
+        try await expectEachRequestCountedOnce(cluster, outcomes)
+        print("kill test: \(Self.kills) kills, \(outcomes.count) requests, \(complete) received in full, each checked against the ledger")
+    }
+
+    /// The disk fills while the aggregator is away: requests still succeed (`allow`), the
+    /// agent says it is degraded, and once space returns the usage held in memory is written,
+    /// so a `kill -9` right after loses none of it.
+    @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs for the agent's state directory"))
+    func usageRecordedWhileTheDiskIsFullSurvivesAKillAfterSpaceReturns() async throws {
+        let cluster = try LocalCluster(flushInterval: .milliseconds(100))
+        let disk = try SmallDisk(cluster: cluster)
+        defer {
+            disk.unmount()
+            cluster.shutdown()
+        }
+        try await cluster.start()
+        try await wave(cluster, prefix: "before", count: 20)
+        try await Task.sleep(for: .milliseconds(500))
+        cluster.stop("aggregator", signal: SIGKILL)
+
+        try disk.fill()
+        let during = try await wave(cluster, prefix: "full", count: 40)
+        #expect(during.allSatisfy { $0.complete }, "allow keeps serving while the disk is full")
+        let degraded = try await eventually(seconds: 10, until: { $0.contains("\"state\" : \"degraded\"") }) { try await admin(cluster, "status") }
+        #expect(degraded.contains("\"spool_writable\" : false"), "\(degraded)")
+        let health = try await admin(cluster, "healthz")
+        #expect(health.hasPrefix("degraded: spool not writable"), "\(health)")
+        let metrics = try await admin(cluster, "metrics")
+        #expect(MetricsText(metrics)["tollgate_agent_spool_writable"] == 0)
+
+        disk.free()
+        let healthy = try await eventually(seconds: 10, until: { $0.contains("\"state\" : \"ok\"") }) { try await admin(cluster, "status") }
+        #expect(healthy.contains("\"spool_writable\" : true"), "\(healthy)")
+        cluster.stop("agent", signal: SIGKILL)
+
+        try await cluster.restart("aggregator")
+        try await cluster.restart("agent")
+        try await expectEachRequestCountedOnce(cluster, during, exact: true)
+    }
+
+    /// `spool.on_full: deny`: once an event record misses the disk, requests are refused with
+    /// a provider-shaped 503 and never reach the provider; a `kill -9` while the disk is
+    /// still full loses none of the requests that were served before it filled.
+    @Test(.enabled(if: getuid() == 0, "mounts a small tmpfs for the agent's state directory"))
+    func denyRefusesWhileTheDiskIsFullAndAKillInsideTheOutageLosesNothingServedBefore() async throws {
+        let cluster = try LocalCluster(flushInterval: .milliseconds(100), extraAgentConfig: "spool:\n  on_full: deny")
+        let disk = try SmallDisk(cluster: cluster)
+        defer {
+            disk.unmount()
+            cluster.shutdown()
+        }
+        try await cluster.start()
+        let before = try await wave(cluster, prefix: "before", count: 30)
+        #expect(before.allSatisfy { $0.complete }, "\(before.first { !$0.complete }.map { String($0.response.prefix(1500)) } ?? "")")
+
+        try disk.fill()
+        // The first request after the disk fills is the one whose record misses it: it was
+        // admitted before anyone knew, and its usage lives only in memory.
+        let first = try await wave(cluster, prefix: "first", count: 1)
+        _ = try await eventually(seconds: 10, until: { $0.contains("\"state\" : \"degraded\"") }) { try await admin(cluster, "status") }
+        let refused = try await wave(cluster, prefix: "refused", count: 10)
+        #expect(refused.allSatisfy { !$0.complete && $0.response.hasPrefix("HTTP/1.1 503") && $0.response.contains("spool_unwritable") },
+                "\(refused.first?.response ?? "")")
+        let metrics = try await admin(cluster, "metrics")
+        #expect(metrics.contains("tollgate_agent_rejected_requests_total{reason=\"spool_unwritable\"} 10"))
+
+        cluster.stop("agent", signal: SIGKILL)
+        disk.free()
+        try await cluster.restart("agent")
+        try await expectEachRequestCountedOnce(cluster, before + refused, exact: true)
+        let ledger = try await fetchLedger(mockURL: cluster.mockURL)
+        #expect(!ledger.entries.contains { $0.apiKey.hasPrefix("sk-refused") }, "a refused request reached the provider")
+        _ = first
+    }
+
+    // MARK: Helpers
+
+    @discardableResult
+    func wave(_ cluster: LocalCluster, prefix: String, count: Int) async throws -> [RequestOutcome] {
+        let port = cluster.agentURL.port!
+        return await withCheckedContinuation { continuation in
+            Thread {
+                continuation.resume(returning: (0..<count).map { PerRequestLoad.send(port: port, key: "sk-\(prefix)-\(UUID().uuidString.prefix(8))-\($0)", index: $0) })
+            }.start()
+        }
+    }
+
+    /// Checks every request on its own. With `exact`, each must be counted exactly once
+    /// whether or not it completed (for requests that were all answered in full).
+    func expectEachRequestCountedOnce(_ cluster: LocalCluster, _ outcomes: [RequestOutcome], exact: Bool = false) async throws {
+        let keys = KeyIdentifier(orgSecret: cluster.orgSecret)
+        let prices = DefaultPriceCatalog.load()
+        let completeKeys = Set(outcomes.filter(\.complete).map { keys.keyID(for: $0.key) })
+        let allKeys = Set(outcomes.map { keys.keyID(for: $0.key) })
+        var problems: [String] = []
+        _ = try await eventually(seconds: 30, until: { $0.isEmpty }) { () async throws -> [String] in
+            let ledger = try await fetchLedger(mockURL: cluster.mockURL)
+            let expected = GroundTruth.expected(from: ledger, keys: keys, prices: prices).filter { allKeys.contains($0.key.keyID) }
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "key,model", "--format", "json"])
+            let actual = try GroundTruth.actual(fromUsageJSON: Data(json.utf8)).filter { allKeys.contains($0.key.keyID) }
+            problems = []
+            for group in Set(expected.keys).union(actual.keys) {
+                let want = expected[group], got = actual[group]
+                if want == nil {
+                    problems.append("\(group): counted \(got!) but the provider never served it")
+                } else if completeKeys.contains(group.keyID) || exact {
+                    if got != want { problems.append("\(group): delivered in full, expected \(want!), aggregator has \(got.map { "\($0)" } ?? "nothing")") }
+                } else if let got, got != want {
+                    problems.append("\(group): not delivered in full, expected nothing or \(want!), aggregator has \(got)")
+                }
+            }
+            for outcome in outcomes where outcome.complete && expected.keys.allSatisfy({ $0.keyID != keys.keyID(for: outcome.key) }) {
+                problems.append("\(outcome.key): delivered in full but missing from the mock's ledger")
+            }
+            return problems
+        }
+        #expect(problems.isEmpty, "\(problems.count) requests wrong:\n\(problems.prefix(20).joined(separator: "\n"))\nagent log:\n\(cluster.log("agent").suffix(4000))")
+    }
+}
+
+func admin(_ cluster: LocalCluster, _ path: String) async throws -> String {
+    let (data, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent(path))
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// One request and whether its client received the whole response.
+struct RequestOutcome: Sendable {
+    var key: String
+    var complete: Bool
+    var response: String
+}
+
+/// Threads sending requests, each with a fresh API key, until stopped: blocking sockets on
+/// their own threads, so the load does not depend on the test's task pool.
+final class PerRequestLoad: @unchecked Sendable {
+    private let port: Int
+    private let prefix: String
+    private let threads: Int
+    private let state = NIOLockedValueBox((stopped: false, running: 0, outcomes: [RequestOutcome]()))
+    private let counter = NIOLockedValueBox(0)
+
+    init(cluster: LocalCluster, prefix: String, threads: Int) {
+        port = cluster.agentURL.port!
+        self.prefix = prefix
+        self.threads = threads
+    }
+
+    func start() {
+        for thread in 0..<threads {
+            state.withLockedValue { $0.running += 1 }
+            Thread { [self] in
+                while !state.withLockedValue({ $0.stopped }) {
+                    let index = counter.withLockedValue { value -> Int in
+                        value += 1
+                        return value
+                    }
+                    let outcome = Self.send(port: port, key: "sk-\(prefix)-\(thread)-\(index)", index: index)
+                    state.withLockedValue { $0.outcomes.append(outcome) }
+                    if !outcome.complete { usleep(20_000) }  // the agent is restarting
+                }
+                state.withLockedValue { $0.running -= 1 }
+            }.start()
+        }
+    }
+
+    func stop() -> [RequestOutcome] {
+        state.withLockedValue { $0.stopped = true }
+        while state.withLockedValue({ $0.running }) > 0 { usleep(10_000) }
+        return state.withLockedValue { $0.outcomes }
+    }
+
+    /// Half the requests stream (the agent asks for usage and hides the extra chunk), half
+    /// are plain JSON. Complete means the whole framed body arrived.
+    static func send(port: Int, key: String, index: Int) -> RequestOutcome {
+        let stream = index % 2 == 1
+        let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"question \#(index) about the weather"}]\#(stream ? #","stream":true"# : "")}"#
+        let request = "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+        guard let response = try? RawHTTP.exchange(port: port, request: request) else { return RequestOutcome(key: key, complete: false, response: "") }
+        return RequestOutcome(key: key, complete: Self.isComplete(response), response: response)
+    }
+
+    static func isComplete(_ response: String) -> Bool {
+        guard response.hasPrefix("HTTP/1.1 200"), let split = response.range(of: "\r\n\r\n") else { return false }
+        let head = response[..<split.lowerBound].lowercased()
+        let body = response[split.upperBound...]
+        if let line = head.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }),
+           let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) {
+            return body.utf8.count == length
+        }
+        if head.contains("transfer-encoding: chunked") { return body.hasSuffix("0\r\n\r\n") }
+        // Close-delimited: a killed agent also ends the connection, so the body itself must
+        // be whole (a stream's last event, or a JSON document that parses).
+        if head.contains("text/event-stream") { return body.hasSuffix("data: [DONE]\n\n") }
+        return (try? JSONSerialization.jsonObject(with: Data(body.utf8))) != nil
+    }
+}
+
+/// A 4 MiB tmpfs mounted over the agent's state directory, which a test fills and frees.
+final class SmallDisk: @unchecked Sendable {
+    let path: String
+    private var filler: String { path + "/filler" }
+
+    init(cluster: LocalCluster) throws {
+        path = cluster.directory.appendingPathComponent("agent-state").path
+        let backup = path + ".before-mount"
+        try FileManager.default.moveItem(atPath: path, toPath: backup)
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        try Self.run("/bin/mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", path])
+        try Self.run("/bin/cp", ["-a", backup + "/.", path + "/"])
+    }
+
+    /// Writes zeros until the filesystem refuses more.
+    func fill() throws {
+        let fd = open(filler, O_CREAT | O_WRONLY | O_APPEND, 0o600)
+        guard fd >= 0 else { throw ClusterError("cannot create \(filler)") }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 0, count: 4096)
+        while chunk.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) > 0 {}
+    }
+
+    func free() { unlink(filler) }
+
+    func unmount() { try? Self.run("/bin/umount", ["-l", path]) }
+
+    private static func run(_ executable: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ClusterError("\(executable) \(arguments) exited \(process.terminationStatus)") }
+    }
+}

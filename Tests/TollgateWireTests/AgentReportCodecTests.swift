@@ -1,0 +1,68 @@
+import Foundation
+import SwiftProtobuf
+import Testing
+@testable import TollgateWire
+
+@Suite struct AgentReportCodecTests {
+    static let report = AgentReportMessage(
+        agentID: "0b7c2f0e-agent", name: "ci-runner-7", version: "0.1.0", ackedSeq: 41, spoolBatches: 3, spoolBytes: 12_345,
+        spoolOverBound: false, quotaVersion: 812, quotaAgeMs: 1_250, enforcement: .observe, staleAfterMs: 30_000,
+        reportIntervalMs: 5_000, sentUnixMs: 1_767_225_600_000)
+
+    @Test func aReportSurvivesTheWireFieldForField() throws {
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(Self.report)) == Self.report)
+        var never = Self.report
+        never.quotaAgeMs = nil  // "never received one" is absent, not 0
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(never)).quotaAgeMs == nil)
+        var fresh = Self.report
+        fresh.quotaAgeMs = 0
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(fresh)).quotaAgeMs == 0)
+    }
+
+    /// What decoding `frame` refused, or nil if it was accepted.
+    static func refusal(_ frame: Data) -> AgentReportError? {
+        do {
+            _ = try AgentReportCodec.decode(frame)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Each malformed report is refused with the reason its metric counts, never read half-way.
+    @Test(arguments: [
+        ("garbage bytes", Data([0xFF, 0xFF, 0xFF]), "unreadable"),
+        ("a batch header sent as a report", try! Tollgate_V1_BatchHeader.with { $0.agentID = "a"; $0.codec = .lz4 }.serializedData(), "invalid"),
+        ("empty", Data(), "invalid"),
+        ("oversized", Data(repeating: 0, count: AgentReportCodec.maxBytes + 1), "oversized"),
+    ])
+    func malformedFramesAreRefusedWithAReason(_ name: String, _ frame: Data, _ reason: String) {
+        #expect(Self.refusal(frame)?.reason == reason, "\(name)")
+    }
+
+    /// The report with one field spoiled, as an agent (or anyone) could send it.
+    static func spoiled(_ spoil: (inout Tollgate_V1_AgentReport) -> Void) -> Data {
+        var message = try! Tollgate_V1_AgentReport(serializedBytes: AgentReportCodec.encode(report))
+        spoil(&message)
+        return try! message.serializedData()
+    }
+
+    @Test(arguments: [
+        ("agent_id", spoiled { $0.agentID = "" }),
+        ("agent_id", spoiled { $0.agentID = String(repeating: "a", count: 129) }),
+        ("name", spoiled { $0.name = "" }),
+        ("name", spoiled { $0.name = "evil\u{1B}[2Jname" }),
+        ("version", spoiled { $0.version = "" }),
+        ("enforcement", spoiled { $0.enforcement = "maybe" }),
+        ("report_interval_ms", spoiled { $0.reportIntervalMs = 0 }),
+        ("stale_after_ms", spoiled { $0.staleAfterMs = 0 }),
+        ("quota_age_ms", spoiled { $0.quotaAgeMs = -5 }),
+        ("spool_bytes", spoiled { $0.spoolBytes = .max }),
+    ])
+    func aFieldAnOperatorWouldReadWrongIsRefusedByName(_ field: String, _ frame: Data) {
+        guard case .invalid(let named, _)? = Self.refusal(frame) else {
+            return #expect(Bool(false), "a report with a bad \(field) was not refused as invalid: \(String(describing: Self.refusal(frame)))")
+        }
+        #expect(named == field)
+    }
+}

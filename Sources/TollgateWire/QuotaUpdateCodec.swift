@@ -11,13 +11,18 @@ public struct QuotaUpdateMessage: Equatable, Sendable {
     public var budgets: [BudgetStatus]
     public var removedBudgetIDs: [String]
     public var issuedAtMilliseconds: Int64
+    /// Per agent id, the last usage batch seq whose counters the `spent` values include
+    /// (read with them, in one instant): what an agent may stop counting locally.
+    public var watermarks: [String: UInt64]
 
-    public init(version: UInt64, isSnapshot: Bool, budgets: [BudgetStatus], removedBudgetIDs: [String] = [], issuedAtMilliseconds: Int64) {
+    public init(version: UInt64, isSnapshot: Bool, budgets: [BudgetStatus], removedBudgetIDs: [String] = [], issuedAtMilliseconds: Int64,
+                watermarks: [String: UInt64] = [:]) {
         self.version = version
         self.isSnapshot = isSnapshot
         self.budgets = budgets
         self.removedBudgetIDs = removedBudgetIDs
         self.issuedAtMilliseconds = issuedAtMilliseconds
+        self.watermarks = watermarks
     }
 }
 
@@ -34,6 +39,12 @@ public enum QuotaUpdateCodec {
         update.budgets = message.budgets.map(Tollgate_V1_BudgetQuota.init)
         update.removedBudgetIds = message.removedBudgetIDs
         update.issuedUnixMs = message.issuedAtMilliseconds
+        update.watermarks = message.watermarks.sorted { $0.key < $1.key }.map { agentID, seq in
+            var watermark = Tollgate_V1_AgentWatermark()
+            watermark.agentID = agentID
+            watermark.seq = seq
+            return watermark
+        }
         return try update.serializedData()
     }
 
@@ -45,9 +56,17 @@ public enum QuotaUpdateCodec {
         } catch {
             throw WireError.corruptPayload("quota update: \(error)")
         }
+        var watermarks: [String: UInt64] = [:]
+        for watermark in update.watermarks {
+            // Two values for one agent could only be a forgery or a bug: trust neither.
+            guard watermarks.updateValue(watermark.seq, forKey: watermark.agentID) == nil else {
+                throw WireError.corruptPayload("quota update: agent \(watermark.agentID) has two watermarks")
+            }
+        }
         return QuotaUpdateMessage(version: update.version, isSnapshot: update.snapshot,
                                   budgets: try update.budgets.map { try $0.domainStatus() },
-                                  removedBudgetIDs: update.removedBudgetIds, issuedAtMilliseconds: update.issuedUnixMs)
+                                  removedBudgetIDs: update.removedBudgetIds, issuedAtMilliseconds: update.issuedUnixMs,
+                                  watermarks: watermarks)
     }
 }
 

@@ -170,7 +170,7 @@ import TollgateProviders
     @Test func aRefusedRequestGetsTheProvidersOwn429AndNeverGoesUpstream() throws {
         var settings = QuotaGate.Settings()
         settings.onStale = .deny
-        let gate = QuotaGate(book: QuotaBook(reflectionDelay: .zero), settings: settings, prices: DefaultPriceCatalog.load())
+        let gate = QuotaGate(book: QuotaBook(agentID: "test-agent"), settings: settings, prices: DefaultPriceCatalog.load())
         let proxy = try ProxyHarness(gate: gate)
         try proxy.client.writeInbound(ByteBuffer(string: Self.post()))
         let answer = try proxy.clientReceived()

@@ -16,7 +16,7 @@ import TollgateWire
 
     func book() -> QuotaBook {
         let clock = clock
-        return QuotaBook(reflectionDelay: .milliseconds(1_250), clock: clock.serviceClock)
+        return QuotaBook(agentID: "agent-1", clock: clock.serviceClock)
     }
 
     func gate(_ book: QuotaBook, _ settings: QuotaGate.Settings = QuotaGate.Settings()) -> QuotaGate {
@@ -104,16 +104,15 @@ import TollgateWire
             Issue.record("three in flight use up the last three requests"); return
         }
         // They complete: each spent one request, now local spend instead of a reservation.
-        var one = UsageCounters()
-        one.requests = 1
-        for reservation in held { book.settle(reservation, spent: one) }
+        let event = UsageEvent(unixTime: Self.noon, dimensions: dimensions(), tokens: TokenUsage(input: 10, output: 10), cost: Nanodollars(1))
+        let tickets = held.map { book.settle($0, spent: event) }
         guard case .refuse = gate.decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now).decision else {
             Issue.record("settled spend still counts"); return
         }
-        // The aggregator's next status includes them; once the reflection delay has passed,
-        // the local copies are dropped and only the pushed 100 counts (still refused).
-        clock.advance(by: .milliseconds(2_000))
-        _ = book.apply(QuotaUpdateMessage(version: 2, isSnapshot: false, budgets: [status(Self.ciRequests, spent: 100)], issuedAtMilliseconds: 0))
+        // Cut into batch 7, committed and pushed with watermark 7: only the pushed 100 counts.
+        book.cut(seq: 7, tickets: tickets)
+        _ = book.apply(QuotaUpdateMessage(version: 2, isSnapshot: false, budgets: [status(Self.ciRequests, spent: 100)],
+                                          issuedAtMilliseconds: 0, watermarks: ["agent-1": 7]))
         #expect(book.standings(for: dimensions(), nowUnix: Self.noon).first?.projected == 100)
     }
 
@@ -172,7 +171,8 @@ import TollgateWire
     @Test func quotaUpdatesRoundTripAndCorruptFramesAreRejected() throws {
         let original = QuotaUpdateMessage(version: 7, isSnapshot: true,
                                           budgets: [status(Self.mlDaily, spent: 9_000_000_000), status(Self.ciRequests, spent: 3)],
-                                          removedBudgetIDs: ["old"], issuedAtMilliseconds: 1234)
+                                          removedBudgetIDs: ["old"], issuedAtMilliseconds: 1234,
+                                          watermarks: ["agent-1": 41, "agent-2": 7])
         let decoded = try QuotaUpdateCodec.decode(try QuotaUpdateCodec.encode(original))
         #expect(decoded == original)
         #expect(throws: WireError.self) { try QuotaUpdateCodec.decode(Data([0xFF, 0xFF, 0xFF])) }

@@ -28,7 +28,8 @@ struct BudgetTable {
         switch status.state {
         case .ok: "ok"
         case .warning(let threshold): "warning (\(threshold)%)"
-        case .overLimit: "over limit (alert only)"
+        // Past the limit, not blocking: an alert budget, or one whose hard ceiling is higher.
+        case .overLimit: status.blockAt.map { "over limit (blocks at \(status.unit.format($0)))" } ?? "over limit (alert only)"
         case .blocked: "BLOCKED"
         }
     }

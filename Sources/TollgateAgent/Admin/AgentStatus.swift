@@ -35,6 +35,8 @@ struct AgentStatus: Encodable {
 
 /// The quota channel's freshness and every budget as this agent last heard it.
 struct QuotaStatus: Encodable {
+    /// `never_subscribed` (no budget received since start: nothing enforced), `enforcing` or `stale`.
+    var state: String
     var enforcement: String
     var onStale: String
     var version: UInt64
@@ -43,6 +45,7 @@ struct QuotaStatus: Encodable {
     var budgets: [BudgetStatus]
 
     enum CodingKeys: String, CodingKey {
+        case state
         case enforcement
         case onStale = "on_stale"
         case version
@@ -52,6 +55,8 @@ struct QuotaStatus: Encodable {
 
     init(book: QuotaBook, settings: QuotaGate.Settings) {
         let freshness = book.freshness
+        let health = QuotaChannelHealth(startedAt: book.clock.now, firstSnapshotTimeout: settings.firstSnapshotTimeout, staleAfter: settings.staleAfter)
+        state = health.state(lastUpdate: freshness.lastUpdate, now: book.clock.now).rawValue
         enforcement = settings.enforcement.rawValue
         onStale = settings.onStale.rawValue
         version = freshness.version

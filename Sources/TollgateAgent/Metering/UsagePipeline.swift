@@ -43,6 +43,17 @@ public final class UsagePipeline: Sendable {
         recorder.record(event)
     }
 
+    /// `record`, for an event whose spend the quota book holds under `ticket`.
+    func record(_ event: UsageEvent, ticket: LocalSpend.Ticket) {
+        recorder.record(event, ticket: ticket)
+    }
+
+    /// Called on the shipper thread each time a batch is cut and durable, with the tickets
+    /// of the events it holds (`QuotaBook.cut`); set before `start`.
+    func onBatchCut(_ handler: @escaping @Sendable (_ seq: UInt64, _ tickets: [LocalSpend.Ticket]) -> Void) {
+        shipper.batchCut.withLockedValue { $0 = handler }
+    }
+
     /// True while the spool refuses writes or holds usage only in memory (`/status`,
     /// `/healthz`, and `spool.on_full: deny`).
     var spoolDegraded: Bool { recorder.log.refusing || !shipper.status.withLockedValue { $0.spoolWritable } }

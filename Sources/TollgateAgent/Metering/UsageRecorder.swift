@@ -1,12 +1,15 @@
 import TollgateCore
 import TollgateRing
 
-/// One event as the meter receives it: which epoch (batch) it belongs to, and whether its
-/// record reached the event log (false while the disk refuses writes: then only memory holds it).
+/// One event as the meter receives it: which epoch (batch) it belongs to, whether its
+/// record reached the event log (false while the disk refuses writes: then only memory
+/// holds it), and the quota ledger's ticket for its spend (0: none), which the shipper hands
+/// back when it cuts the event into a batch (`LocalSpend`).
 struct RecordedUsage {
     var event: UsageEvent
     var epoch: UInt64
     var logged: Bool
+    var ticket: LocalSpend.Ticket = 0
 }
 
 /// Makes an exchange's usage crash-safe on the calling event loop and hands it to the
@@ -25,16 +28,17 @@ final class UsageRecorder: @unchecked Sendable {
         self.log = log
     }
 
-    func record(_ event: UsageEvent) {
+    /// `ticket` is the quota book's ticket for the event's spend: settle first, then record.
+    func record(_ event: UsageEvent, ticket: LocalSpend.Ticket = 0) {
         log.withCurrentEpoch { file in
             // No file yet means the shipper has not recovered the spool: epoch 0 is below
             // every cut seq, and the meter folds such events into its first batch.
             guard let file else {
-                ring.push(RecordedUsage(event: event, epoch: 0, logged: false))
+                ring.push(RecordedUsage(event: event, epoch: 0, logged: false, ticket: ticket))
                 return
             }
             let logged = log.append(EventRecord.encode(event, epoch: file.epoch), to: file)
-            ring.push(RecordedUsage(event: event, epoch: file.epoch, logged: logged))
+            ring.push(RecordedUsage(event: event, epoch: file.epoch, logged: logged, ticket: ticket))
         }
     }
 

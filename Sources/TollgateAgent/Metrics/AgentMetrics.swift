@@ -40,6 +40,9 @@ public final class AgentMetrics: Sendable {
     let quotaRejected: CounterFamily
     let quotaVersion: Gauge
     let quotaBudgets: Gauge
+    /// One series per `QuotaChannelHealth.State`; exactly one is 1.
+    let quotaState: [QuotaChannelHealth.State: Gauge]
+    let quotaNoSnapshotWarnings: Counter
 
     // MARK: Shipping
     let eventsMetered: Counter
@@ -145,6 +148,13 @@ public final class AgentMetrics: Sendable {
             WireError.reasons + ["unknown"])
         quotaVersion = gauge("tollgate_agent_quota_version", "Version of the last quota update applied.")
         quotaBudgets = gauge("tollgate_agent_quota_budgets", "Budgets the agent currently holds and enforces.")
+        quotaState = Dictionary(uniqueKeysWithValues: QuotaChannelHealth.State.allCases.map { state in
+            (state, registry.makeGauge(name: "tollgate_agent_quota_state", labels: [("state", state.rawValue)],
+                                       help: "1 for the quota channel's state: never_subscribed (no budgets received since start: nothing is enforced), enforcing, or stale."))
+        })
+        quotaState[.neverSubscribed]?.set(to: 1)
+        quotaNoSnapshotWarnings = counter(
+            "tollgate_agent_quota_no_snapshot_warnings_total", "Warnings logged because no quota snapshot arrived since the agent started.")
 
         // Shipping: from the ring through the spool to the aggregator's acknowledgement.
         eventsMetered = counter("tollgate_agent_events_metered_total", "Usage events taken from the ring by the shipper.")
@@ -201,5 +211,10 @@ public final class AgentMetrics: Sendable {
 
     func requestDuration(_ provider: Provider?) -> ValueHistogram {
         provider.flatMap { durationByProvider[$0] } ?? durationUnrouted
+    }
+
+    /// Sets the quota state's series: 1 for `state`, 0 for the others.
+    func setQuotaState(_ state: QuotaChannelHealth.State) {
+        for (each, gauge) in quotaState { gauge.set(to: each == state ? 1 : 0) }
     }
 }

@@ -4,9 +4,10 @@ import TollgateCore
 import TollgateWire
 
 /// The agent's view of every budget: the last statuses the aggregator pushed, plus this
-/// agent's own spend the aggregator has not reflected yet, plus what requests in flight
-/// have reserved. Every request is decided from this alone, so a decision never waits on
-/// the network (DESIGN.md decision 6).
+/// agent's own spend the aggregator has not counted yet (`LocalSpend`, settled exactly by
+/// the watermarks in each update), plus what requests in flight have reserved. Every
+/// request is decided from this alone, so a decision never waits on the network (DESIGN.md
+/// decision 6).
 ///
 /// Thread-safe: event loops decide and settle, the quota subscriber applies updates.
 final class QuotaBook: Sendable {
@@ -29,29 +30,21 @@ final class QuotaBook: Sendable {
         case gap(expected: UInt64, received: UInt64)
     }
 
-    /// Spend this agent recorded that the pushed `spent` may not include yet.
-    private struct LocalSpend {
-        var recordedAt: ServiceClock.Instant
-        var amount: Int64
-    }
-
     private struct State {
         var statuses: [String: BudgetStatus] = [:]
         var freshness = Freshness()
-        var local: [String: [LocalSpend]] = [:]
+        var local = LocalSpend()
         var reserved: [String: Int64] = [:]
     }
 
     private let state = NIOLockedValueBox(State())
-    /// How long after recording the aggregator surely has our spend: a flush interval to
-    /// ship it plus a margin for the commit and the push. Until then it is counted here too
-    /// (briefly counting it twice errs on the side of blocking).
-    let reflectionDelay: Duration
-    /// Freshness, reflection and (through the gate) budget windows are read from it.
+    /// Whose watermark in a quota update says which of our batches the pushed spend includes.
+    let agentID: String
+    /// Freshness and (through the gate) budget windows are read from it.
     let clock: ServiceClock
 
-    init(reflectionDelay: Duration, clock: ServiceClock = .system) {
-        self.reflectionDelay = reflectionDelay
+    init(agentID: String, clock: ServiceClock = .system) {
+        self.agentID = agentID
         self.clock = clock
     }
 
@@ -75,13 +68,10 @@ final class QuotaBook: Sendable {
             for status in update.budgets { state.statuses[status.budgetID] = status }
             for id in update.removedBudgetIDs { state.statuses[id] = nil }
             state.freshness = Freshness(version: update.version, lastUpdate: now)
-            // Spend recorded long enough ago is in the statuses just received.
-            let reflectedBefore = now.advanced(by: .zero - reflectionDelay)
-            let touched = update.isSnapshot ? Set(state.local.keys) : Set(update.budgets.map(\.budgetID))
-            for id in touched {
-                state.local[id]?.removeAll { $0.recordedAt <= reflectedBefore }
-                if state.local[id]?.isEmpty == true { state.local[id] = nil }
-            }
+            // The statuses just applied include our batches up to the watermark: they stop
+            // counting locally in the same instant, so nothing is counted twice or missed.
+            // Not named: the aggregator has none of our batches (snapshot) or none new (delta).
+            if let seq = update.watermarks[agentID] { state.local.counted(through: seq) }
             return .applied
         }
     }
@@ -101,7 +91,11 @@ final class QuotaBook: Sendable {
             state.statuses.values.compactMap { status in
                 guard status.selector.matches(dimensions) else { return nil }
                 let ended = nowUnix >= status.windowEnd
-                let local = state.local[status.budgetID]?.reduce(0) { $0 + $1.amount } ?? 0
+                // Local spend is tagged by minute: only the current window's counts. After the
+                // window ended (no new status yet), the next one starts at its end.
+                let local = state.local.amount(budgetID: status.budgetID,
+                                               fromMinute: (ended ? status.windowEnd : status.windowStart) / 60,
+                                               toMinute: ended ? nil : status.windowEnd / 60)
                 let committed = ended ? 0 : status.spent
                 return Standing(status: status, windowEnded: ended, projected: committed + local + state.reserved[status.budgetID, default: 0])
             }
@@ -118,20 +112,32 @@ final class QuotaBook: Sendable {
         return Reservation(amounts: amounts)
     }
 
-    /// Releases a reservation and counts what the request really spent (nil: nothing, e.g.
-    /// the request was never sent) until the aggregator reflects it.
-    func settle(_ reservation: Reservation, spent counters: UsageCounters?) {
-        guard !reservation.amounts.isEmpty else { return }
-        let now = clock.now
-        state.withLockedValue { state in
+    /// Releases a reservation, and holds what the request really spent (`event`; nil when
+    /// nothing was, e.g. the request was never sent) against every budget whose selector
+    /// matches the event's dimensions, as the aggregator will match its cell. Call it before
+    /// the event is recorded, and give the event the returned ticket (0: nothing held).
+    @discardableResult
+    func settle(_ reservation: Reservation, spent event: UsageEvent?) -> LocalSpend.Ticket {
+        let counters = event.map { UsageCounters($0) }
+        return state.withLockedValue { state in
             for hold in reservation.amounts {
                 state.reserved[hold.budgetID, default: 0] -= hold.amount
                 if state.reserved[hold.budgetID] == 0 { state.reserved[hold.budgetID] = nil }
-                if let counters {
-                    let amount = hold.unit.amount(of: counters)
-                    if amount > 0 { state.local[hold.budgetID, default: []].append(LocalSpend(recordedAt: now, amount: amount)) }
-                }
             }
+            guard let event, let counters else { return 0 }
+            var amounts: LocalSpend.Amounts = [:]
+            for status in state.statuses.values where status.selector.matches(event.dimensions) {
+                amounts[LocalSpend.Slot(budgetID: status.budgetID, minute: event.minute)] = status.unit.amount(of: counters)
+            }
+            return state.local.settle(amounts)
         }
     }
+
+    /// The shipper made the events holding `tickets` durable as batch `seq`.
+    func cut(seq: UInt64, tickets: [LocalSpend.Ticket]) {
+        state.withLockedValue { $0.local.cut(seq: seq, tickets: tickets) }
+    }
+
+    /// A copy of the local-spend ledger (tests and `/status`).
+    var localSpend: LocalSpend { state.withLockedValue { $0.local } }
 }

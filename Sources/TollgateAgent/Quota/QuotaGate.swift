@@ -14,6 +14,8 @@ struct QuotaGate: Sendable {
         var staleAfter = Duration.seconds(30)
         /// The output a request without `max_tokens` is assumed to be able to produce.
         var defaultMaxOutputTokens = 32_768
+        /// No snapshot this long after start: the agent warns that it enforces nothing.
+        var firstSnapshotTimeout = Duration.seconds(5)
     }
 
     enum Enforcement: String, Sendable {
@@ -104,9 +106,16 @@ struct QuotaGate: Sendable {
         let unit = status.unit
         let scope = status.selector.isAll ? "the whole organisation" : status.selector.description
         let resets = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(status.windowEnd)))
-        let why = exhausted
-            ? "is used up: \(unit.format(status.spent)) of \(unit.format(status.blockAt ?? status.effectiveLimit)) spent"
-            : "has \(unit.format(max(0, (status.blockAt ?? 0) - projected))) left and this request could use up to \(unit.format(worst)) (set a lower max_tokens to fit)"
+        let left = max(0, (status.blockAt ?? 0) - projected)
+        let why: String
+        if exhausted {
+            why = "is used up: \(unit.format(status.spent)) of \(unit.format(status.blockAt ?? status.effectiveLimit)) spent"
+        } else if unit == .requests {
+            // A request counts 1 whatever its size: max_tokens advice would mislead.
+            why = "has no requests left: \(unit.format(min(projected, status.blockAt ?? projected))) of \(unit.format(status.blockAt ?? status.effectiveLimit)) are spent or in flight"
+        } else {
+            why = "has \(unit.format(left)) left and this request could use up to \(unit.format(worst)) (set a lower max_tokens to fit)"
+        }
         let owner = status.owner.isEmpty ? "the budget's owner" : status.owner
         return "Tollgate: budget '\(status.budgetID)' (\(unit.format(status.effectiveLimit)) per \(status.period.rawValue) for \(scope)) \(why). It resets at \(resets) (in \(formatDuration(status.windowEnd - nowUnix))). Ask \(owner) to raise it: tollgate budget exempt \(status.budgetID)."
     }

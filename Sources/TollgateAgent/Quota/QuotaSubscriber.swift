@@ -15,6 +15,9 @@ final class QuotaSubscriber: Sendable {
         /// With nothing heard for this long, the socket is replaced: libzmq never retries a
         /// CurveZMQ handshake the aggregator refused (e.g. before the key was allowlisted).
         var reconnectAfterSilence = Duration.seconds(10)
+        /// No snapshot this long after start: warn, and repeat (`QuotaChannelHealth`).
+        var firstSnapshotTimeout = Duration.seconds(5)
+        var staleAfter = Duration.seconds(30)
     }
 
     private let settings: Settings
@@ -69,7 +72,15 @@ final class QuotaSubscriber: Sendable {
         var socket = try connect(context, keyPair: keyPair)
         let clock = book.clock
         var lastHeard = clock.now
+        var health = QuotaChannelHealth(startedAt: clock.now, firstSnapshotTimeout: settings.firstSnapshotTimeout, staleAfter: settings.staleAfter)
         while !stopRequested.load(ordering: .relaxed) {
+            let now = clock.now
+            let lastUpdate = book.freshness.lastUpdate
+            metrics.setQuotaState(health.state(lastUpdate: lastUpdate, now: now))
+            if let warning = health.warning(lastUpdate: lastUpdate, now: now, endpoint: settings.endpoint) {
+                metrics.quotaNoSnapshotWarnings.increment()
+                logger.warning("\(warning)")
+            }
             if try socket.waitForInput(milliseconds: 100, wakeup: wakeup) {
                 while let frames = try socket.receive() {
                     lastHeard = clock.now

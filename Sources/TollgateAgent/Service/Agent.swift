@@ -36,16 +36,20 @@ public final class Agent: Service, Sendable {
         self.logger = logger
         self.clock = clock
         group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        // Our own spend is in the aggregator's statuses once it was cut (within a flush
-        // interval), shipped, committed and pushed back (milliseconds on a healthy link);
-        // twice the interval plus 200 ms leaves room for a slow commit.
-        let quotaBook = QuotaBook(reflectionDelay: config.flushInterval * 2 + .milliseconds(200), clock: clock)
-        self.quotaBook = quotaBook
+        // The fleet reports read the book's freshness, and the book needs the pipeline's
+        // agent ID (its watermark in each quota update): the reports reach it through a box.
+        let bookForReports = NIOLockedValueBox<QuotaBook?>(nil)
         pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock) {
-            FleetReporter.QuotaView(version: quotaBook.freshness.version, age: quotaBook.silence)
+            guard let book = bookForReports.withLockedValue({ $0 }) else { return .none }
+            return FleetReporter.QuotaView(version: book.freshness.version, age: book.silence)
         }
+        let quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
+        self.quotaBook = quotaBook
+        bookForReports.withLockedValue { $0 = quotaBook }
+        pipeline.onBatchCut { seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
         quotaSubscriber = try QuotaSubscriber(
-            settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity),
+            settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity,
+                                               firstSnapshotTimeout: config.quota.firstSnapshotTimeout, staleAfter: config.quota.staleAfter),
             book: quotaBook, metrics: metrics, logger: logger)
     }
 

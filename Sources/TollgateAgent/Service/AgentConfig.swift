@@ -136,7 +136,7 @@ public struct AgentConfig: Sendable {
         attribution = try Attribution(try root.section("attribution"))
         intercept = try InterceptPolicy(try root.section("intercept"))
         if let section = try root.section("quota") {
-            try section.rejectUnknownKeys(allowed: ["endpoint", "enforcement", "on_stale", "stale_after_ms", "default_max_output_tokens"])
+            try section.rejectUnknownKeys(allowed: ["endpoint", "enforcement", "on_stale", "stale_after_ms", "default_max_output_tokens", "first_snapshot_timeout_ms"])
             quotaEndpoint = try section.optionalString("endpoint")
             if let endpoint = quotaEndpoint, !(endpoint.hasPrefix("tcp://") || endpoint.hasPrefix("ipc://")) {
                 throw ConfigError.invalid(key: section.keyPath("endpoint"), value: endpoint, expected: "a ZeroMQ endpoint such as tcp://127.0.0.1:7602")
@@ -153,6 +153,7 @@ public struct AgentConfig: Sendable {
             quota.onStale = stale
             quota.staleAfter = try section.milliseconds("stale_after_ms", default: quota.staleAfter, range: 1_000...86_400_000)
             quota.defaultMaxOutputTokens = try section.int("default_max_output_tokens", default: quota.defaultMaxOutputTokens, range: 1...10_000_000)
+            quota.firstSnapshotTimeout = try section.milliseconds("first_snapshot_timeout_ms", default: quota.firstSnapshotTimeout, range: 100...3_600_000)
         }
         if quotaEndpoint == nil, QuotaChannelEndpoint.defaultEndpoint(usage: aggregatorEndpoint) == nil {
             throw ConfigError.missing(key: "quota.endpoint",

@@ -33,6 +33,8 @@ final class Shipper: @unchecked Sendable {
         var cells: [Cell]
         /// How many of its cells no event log holds: memory is all they have.
         var unwrittenCells: Int
+        /// The quota tickets of its events, handed to `batchCut` once it is durable.
+        var tickets: [LocalSpend.Ticket] = []
     }
 
     /// With batches waiting and no reply for this long, the socket is replaced: libzmq does
@@ -75,6 +77,10 @@ final class Shipper: @unchecked Sendable {
     /// Interrupts the thread's poll when a stop is asked for.
     private let wakeup: ZMQWakeup
     let status = NIOLockedValueBox(ShipperStatus())
+    /// Told of every cut: which events' quota tickets the batch took (`UsagePipeline.onBatchCut`).
+    let batchCut = NIOLockedValueBox<(@Sendable (UInt64, [LocalSpend.Ticket]) -> Void)?>(nil)
+    /// Tickets of the current epoch's events drained so far (shipper thread only).
+    private var uncutTickets: [LocalSpend.Ticket] = []
 
     init(settings: Settings, identity: AgentIdentity, recorder: UsageRecorder, metrics: AgentMetrics, logger: Logger,
          clock: ServiceClock = .system, quotaView: @escaping @Sendable () -> FleetReporter.QuotaView = { .none }) throws {
@@ -264,6 +270,11 @@ final class Shipper: @unchecked Sendable {
         var dropped = 0
         for recorded in events {
             let later = cutting.map { recorded.epoch > $0 } ?? false
+            // The ticket goes with the epoch even when the event is dropped below: the book
+            // then stops holding the spend once that batch is counted, as the usage is lost.
+            if recorded.ticket != 0 {
+                if later { next.tickets.append(recorded.ticket) } else { uncutTickets.append(recorded.ticket) }
+            }
             if !recorded.logged {
                 if heldBytes >= settings.spoolMaxHeldBytes {
                     dropped += 1
@@ -284,6 +295,7 @@ final class Shipper: @unchecked Sendable {
     struct NextEpoch {
         var cells = CellAccumulator()
         var unwritten = CellAccumulator()
+        var tickets: [LocalSpend.Ticket] = []
     }
 
     private var heldBytes: Int {
@@ -334,7 +346,8 @@ final class Shipper: @unchecked Sendable {
     ///
     /// Writers are moved to the next epoch's log first; once none is still inside the old
     /// epoch, every event of it is in the ring, and the ring is drained into the batch. The
-    /// quota accounting hook belongs where the batch's cells and seq are known (`cells`, `seq`).
+    /// batch's quota tickets travel with it in `PendingCut`, and the book learns them once the
+    /// batch is durable (`writePendingCut`).
     private func cut(window: inout ShipperWindow) {
         let seq = identity.nextSeq
         let old: EventLog.File?
@@ -353,9 +366,10 @@ final class Shipper: @unchecked Sendable {
             sched_yield()  // a writer is between its append and its ring push: microseconds
         }
         let cells = accumulator.drain()
-        pending = PendingCut(seq: seq, cells: cells, unwrittenCells: unwritten.count)
+        pending = PendingCut(seq: seq, cells: cells, unwrittenCells: unwritten.count, tickets: uncutTickets)
         accumulator = next.cells
         unwritten = next.unwritten
+        uncutTickets = next.tickets
         writePendingCut(window: &window)
     }
 
@@ -388,6 +402,10 @@ final class Shipper: @unchecked Sendable {
             // a leftover event log is skipped on recovery because its seq is now cut.
             pending = nil
             identity.nextSeq = cut.seq + 1
+            // Before the batch can be sent, so the book knows it before any watermark names
+            // it. A merge below supersedes earlier never-sent seqs with this higher one; the
+            // book releases their spend when the watermark reaches this seq, which is right.
+            batchCut.withLockedValue { $0 }?(cut.seq, cut.tickets)
             if let first = tail.first?.seq {
                 for batch in tail { spool.remove(batch.seq) }
                 window.replaceNeverSentTail(with: cut.seq, payload: payload)

@@ -21,6 +21,10 @@ public struct BudgetUpdate: Sendable, Equatable {
     public var statuses: [BudgetStatus]
     /// Budgets that no longer exist (only for `.budgetRemoved`).
     public var removedBudgetIDs: [String]
+    /// For `.usage`: the committing agent and its batch's seq, which `statuses` include.
+    public var watermarks: [String: UInt64] = [:]
+    /// The store's generation the statuses were read at: they include every change up to it.
+    public var generation: UInt64 = 0
 }
 
 /// The aggregator's view of every budget in its current window: statuses for the API,
@@ -73,13 +77,26 @@ public final class BudgetBoard: @unchecked Sendable {
         return try store.budgets().map { try status(of: $0, now: now) }
     }
 
+    /// What a quota snapshot says: every budget's status and every agent's watermark,
+    /// read in one instant so each status includes exactly the batches the watermarks name.
+    public func quotaSnapshot() throws -> (statuses: [BudgetStatus], watermarks: [String: UInt64], generation: UInt64) {
+        let now = now
+        let reading = try store.quotaReading { currentWindow(of: $0, now: now) }
+        let statuses = reading.spend.map { entry in
+            BudgetStatus.evaluate(budget: entry.budget.budget, exemptions: entry.budget.exemptions, spent: entry.spent, window: entry.window, now: now)
+        }
+        return (statuses, reading.watermarks, reading.generation)
+    }
+
     public func status(budgetID id: String) throws -> BudgetStatus? {
         guard let stored = store.budget(id: id) else { return nil }
         return try status(of: stored, now: now)
     }
 
-    /// Called by the ingest commit thread after each committed batch with what it added.
-    public func didCommit(_ spend: [BudgetSpend]) {
+    /// Called by the ingest commit thread after each committed batch with what it added;
+    /// `watermark` names the batch (its agent and seq) and `generation` is the store's
+    /// right after it (`Committed.generation`).
+    public func didCommit(_ spend: [BudgetSpend], watermark: (agentID: String, seq: UInt64)? = nil, generation: UInt64 = 0) {
         guard !spend.isEmpty else { return }
         let now = now
         var statuses: [BudgetStatus] = []
@@ -102,7 +119,8 @@ public final class BudgetBoard: @unchecked Sendable {
             if current != nil { checkAlerts(stored.budget, status) }
             statuses.append(status)
         }
-        notify(BudgetUpdate(cause: .usage, statuses: statuses, removedBudgetIDs: []))
+        notify(BudgetUpdate(cause: .usage, statuses: statuses, removedBudgetIDs: [],
+                            watermarks: watermark.map { [$0.agentID: $0.seq] } ?? [:], generation: generation))
     }
 
     /// Creates or replaces a budget (recounting its current window when what it counts
@@ -111,11 +129,12 @@ public final class BudgetBoard: @unchecked Sendable {
     public func setBudget(_ budget: Budget) throws -> (change: BudgetChange, status: BudgetStatus) {
         let now = now
         let change = try store.setBudget(budget, now: now)
+        let generation = store.generation
         guard let stored = store.budget(id: budget.id) else { throw BudgetStoreError.noSuchBudget(budget.id) }
         let status = try status(of: stored, now: now)
         if change != .unchanged {
             checkAlerts(budget, status)
-            notify(BudgetUpdate(cause: .budgetSet, statuses: [status], removedBudgetIDs: []))
+            notify(BudgetUpdate(cause: .budgetSet, statuses: [status], removedBudgetIDs: [], generation: generation))
         }
         return (change, status)
     }
@@ -124,7 +143,7 @@ public final class BudgetBoard: @unchecked Sendable {
     public func removeBudget(id: String) throws -> Bool {
         guard try store.removeBudget(id: id) else { return false }
         lock.withLock { fired = fired.filter { $0.budgetID != id } }
-        notify(BudgetUpdate(cause: .budgetRemoved, statuses: [], removedBudgetIDs: [id]))
+        notify(BudgetUpdate(cause: .budgetRemoved, statuses: [], removedBudgetIDs: [id], generation: store.generation))
         return true
     }
 
@@ -132,10 +151,11 @@ public final class BudgetBoard: @unchecked Sendable {
     @discardableResult
     public func addExemption(_ exemption: BudgetExemption) throws -> BudgetStatus {
         try store.addExemption(exemption)
+        let generation = store.generation
         guard let stored = store.budget(id: exemption.budgetID) else { throw BudgetStoreError.noSuchBudget(exemption.budgetID) }
         let status = try status(of: stored, now: now)
         checkAlerts(stored.budget, status)
-        notify(BudgetUpdate(cause: .exemption, statuses: [status], removedBudgetIDs: []))
+        notify(BudgetUpdate(cause: .exemption, statuses: [status], removedBudgetIDs: [], generation: generation))
         return status
     }
 

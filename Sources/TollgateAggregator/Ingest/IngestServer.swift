@@ -113,9 +113,7 @@ final class IngestServer: Sendable {
                 if authenticator != nil { try secureAsServer(xpub) }
                 try xpub.bind(quota.endpoint)
                 let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval, clock: clock)
-                budgets?.addObserver { update in
-                    quotaPublisher.enqueue(changed: update.statuses, removed: update.removedBudgetIDs)
-                }
+                budgets?.addObserver { update in quotaPublisher.enqueue(update) }
                 publisher = quotaPublisher
                 quotaSocket = xpub
             }
@@ -240,7 +238,7 @@ final class IngestServer: Sendable {
         guard let publisher else { return }
         publisher.service {
             do {
-                return try budgets?.statuses() ?? []
+                return try budgets?.quotaSnapshot() ?? ([], [:], 0)
             } catch {
                 metrics.quotaSnapshotErrors.increment()
                 logger.error("cannot read budget statuses for a quota snapshot: \(error)")
@@ -320,7 +318,7 @@ final class IngestServer: Sendable {
                 metrics.batchesApplied.increment()
                 metrics.cellsApplied.increment(by: Int64(prepared.cellCount))
                 // After the commit, before the ack: statuses, alerts and observers see only durable spend.
-                budgets?.didCommit(committed.budgetSpend)
+                budgets?.didCommit(committed.budgetSpend, watermark: (batch.agentID, batch.seq), generation: committed.generation)
                 fleet?.batch(agentID: batch.agentID, appliedSeq: batch.seq)
                 return .ack(seq: batch.seq)
             case .duplicate(let lastSeq):

@@ -48,6 +48,7 @@ extension UsageStore {
             stored[budget.id] = StoredBudget(budget: budget, exemptions: exemptions)
             rebuildActive()
         }
+        _ = bumpGeneration()
         return previous == nil ? .created : .updated(recomputed: needsRecount)
     }
 
@@ -69,6 +70,7 @@ extension UsageStore {
             }
             rebuildActive()
         }
+        _ = bumpGeneration()
         return true
     }
 
@@ -85,6 +87,7 @@ extension UsageStore {
         writes.put(key: key, value: try Self.json(exemption))
         try db.write(writes, sync: true)
         definitions.withLock { stored[exemption.budgetID]?.exemptions.append(exemption) }
+        _ = bumpGeneration()
     }
 
     /// Every budget, by id.

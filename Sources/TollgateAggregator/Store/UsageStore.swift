@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Synchronization
 import TollgateCore
 import TollgateWire
 
@@ -10,6 +11,9 @@ public struct Committed: Equatable, Sendable {
     public var outcome: ApplyOutcome
     /// Empty unless `outcome` is `.applied`.
     public var budgetSpend: [BudgetSpend]
+    /// `UsageStore.generation` right after this batch was written (0 unless applied): the
+    /// quota channel orders what it publishes by it.
+    public var generation: UInt64 = 0
 }
 
 /// What `UsageStore.apply` did with a batch; the ingest loop turns it into an ack or nack.
@@ -77,6 +81,10 @@ public final class UsageStore: @unchecked Sendable {
     var spendCache: [SpendSlot: Int64] = [:]
     /// Set when a WAL sync failed: from then on every commit fails (writer-only).
     private var walFailure: StoreError?
+    /// +1 per applied batch and per budget or exemption change, under `writer`: a status
+    /// read at generation G includes every change up to G (the quota channel uses it to
+    /// drop queued deltas a snapshot already covers).
+    let generationCounter = Atomic<UInt64>(0)
 
     struct SpendSlot: Hashable {
         var budgetID: String
@@ -93,6 +101,7 @@ public final class UsageStore: @unchecked Sendable {
         }
         db = try RocksDB(path: directory)
         try loadBudgets()
+        try loadAgentSeqs()
     }
 
     /// Closes the database (see `RocksDB.close`) once ingest and the API have stopped.
@@ -226,7 +235,7 @@ public final class UsageStore: @unchecked Sendable {
         lastSeqs[batch.agentID] = batch.seq
         if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
         for (slot, after) in newSpend { spendCache[slot] = after }
-        return Committed(outcome: .applied, budgetSpend: budgetSpend)
+        return Committed(outcome: .applied, budgetSpend: budgetSpend, generation: bumpGeneration())
     }
 
     /// The last batch seq applied for `agentID`; 0 for an agent never seen.

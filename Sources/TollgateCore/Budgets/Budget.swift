@@ -6,6 +6,8 @@ public enum BudgetAction: String, CaseIterable, Sendable, Codable {
     case block
     /// Alerts only; with a hard ceiling, agents block at the ceiling instead.
     case alert
+    // With `block` and a hard ceiling, agents block at the ceiling too: the limit alerts,
+    // the ceiling blocks (`Budget.blockAt`).
 }
 
 /// A cap on spend: what it covers (`selector`), how much (`limit` in `unit`), over which
@@ -25,7 +27,7 @@ public struct Budget: Hashable, Sendable, Codable {
     /// Soft alert thresholds in percent of the limit, ascending, each in 1…99.
     public var thresholds: [Int]
     public var action: BudgetAction
-    /// Above 100: agents block at limit × ceiling / 100 even when `action` is `alert`.
+    /// Above 100: agents block at limit × ceiling / 100 (not at the limit), whatever `action` is.
     public var hardCeilingPercent: Int?
     /// Who to ask for more (an email, a channel): shown to engineers a budget blocks.
     public var owner: String
@@ -105,11 +107,14 @@ public struct Budget: Hashable, Sendable, Codable {
         }
     }
 
-    /// The amount at which agents refuse requests; nil if this budget never blocks.
+    /// The amount at which agents refuse requests; nil if this budget never blocks. A hard
+    /// ceiling is where blocking starts whatever the action (an operator who sets
+    /// `--action block --hard-ceiling 150` means 150 %, which `budget show` says); without
+    /// one, a `block` budget blocks at its limit and an `alert` budget never.
     public func blockAt(effectiveLimit: Int64) -> Int64? {
         switch (action, hardCeilingPercent) {
-        case (.block, _): return effectiveLimit
-        case (.alert, let ceiling?): return Self.percent(ceiling, of: effectiveLimit)
+        case (_, let ceiling?): return Self.percent(ceiling, of: effectiveLimit)
+        case (.block, nil): return effectiveLimit
         case (.alert, nil): return nil
         }
     }

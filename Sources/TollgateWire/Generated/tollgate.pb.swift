@@ -374,6 +374,23 @@ public nonisolated struct Tollgate_V1_BudgetQuota: Sendable {
   fileprivate var _blockAt: Int64? = nil
 }
 
+/// How far one agent's usage is counted in a message's `spent` values: every batch of
+/// that agent up to and including `seq` (the aggregator's last applied seq for it), and
+/// none after. An agent subtracts exactly those batches from its own local spend.
+public nonisolated struct Tollgate_V1_AgentWatermark: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var agentID: String = String()
+
+  public var seq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
 public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
@@ -391,6 +408,11 @@ public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
   public var removedBudgetIds: [String] = []
 
   public var issuedUnixMs: Int64 = 0
+
+  /// Read in the same instant as the `spent` values. A snapshot names every agent the
+  /// aggregator knows; a delta at least every agent whose batches changed a budget since
+  /// the previous message. An agent not named keeps the watermark it had.
+  public var watermarks: [Tollgate_V1_AgentWatermark] = []
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1103,9 +1125,44 @@ nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProto
   }
 }
 
+nonisolated extension Tollgate_V1_AgentWatermark: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".AgentWatermark"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.seq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
+    }
+    if self.seq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.seq, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_AgentWatermark, rhs: Tollgate_V1_AgentWatermark) -> Bool {
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.seq != rhs.seq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
 nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QuotaUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0\u{1}watermarks\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1118,6 +1175,7 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
       case 3: try { try decoder.decodeRepeatedMessageField(value: &self.budgets) }()
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.removedBudgetIds) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.issuedUnixMs) }()
+      case 6: try { try decoder.decodeRepeatedMessageField(value: &self.watermarks) }()
       default: break
       }
     }
@@ -1139,6 +1197,9 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if self.issuedUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.issuedUnixMs, fieldNumber: 5)
     }
+    if !self.watermarks.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.watermarks, fieldNumber: 6)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1148,6 +1209,7 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if lhs.budgets != rhs.budgets {return false}
     if lhs.removedBudgetIds != rhs.removedBudgetIds {return false}
     if lhs.issuedUnixMs != rhs.issuedUnixMs {return false}
+    if lhs.watermarks != rhs.watermarks {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

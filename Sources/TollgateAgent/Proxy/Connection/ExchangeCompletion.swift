@@ -35,9 +35,10 @@ struct ExchangeCompletion {
             requestBodyBytes: exchange.body.readableBytes,
             completedAt: services.clock.date)
         let outcome = services.meter.meter(completed)
-        services.pipeline.record(outcome.event)
-        services.gate?.book.settle(exchange.reservation, spent: UsageCounters(outcome.event))
+        // Settled first: the ledger must hold the event's ticket before the shipper can cut it.
+        let ticket = services.gate?.book.settle(exchange.reservation, spent: outcome.event) ?? 0
         exchange.reservation = .none
+        services.pipeline.record(outcome.event, ticket: ticket)
         services.metrics.requests(request.provider, request.endpoint).increment()
         for problem in outcome.problems {
             services.metrics.usageProblems(problem).increment()

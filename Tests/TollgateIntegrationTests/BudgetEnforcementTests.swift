@@ -137,6 +137,12 @@ import FoundationNetworking
         let spend = try await eventually(until: { $0.requests >= Int64(admitted) }) { try teamSpend(cluster, "ml") }
         #expect(spend.requests == Int64(admitted), "every admitted request is counted once")
         #expect(spend.blocked >= Int64(agents * workersPerAgent), "refusals are recorded as blocked")
+        // The table shows them too (blocked calls once printed as "0 tokens $0.00").
+        let table = try cluster.cli(["usage", "--since", "1h", "--by", "team"])
+        let header = table.split(separator: "\n").first.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) } ?? []
+        let mlRow = table.split(separator: "\n").first { $0.hasPrefix("ml ") }.map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) } ?? []
+        #expect(header.prefix(5) == ["TEAM", "REQUESTS", "ERRORS", "ESTIMATED", "BLOCKED"], "\(table)")
+        #expect(mlRow.count > 4 && mlRow[1] == String(spend.requests) && mlRow[4] == String(spend.blocked), "\(table)")
         let perRequest = spend.cost / max(1, spend.requests)
         let burnPerSecond = Double(spend.cost) / elapsed
         let inFlight = Int64(agents * workersPerAgent) * perRequest

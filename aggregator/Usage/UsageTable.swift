@@ -2,14 +2,16 @@ import TollgateAggregator
 import TollgateCore
 
 /// An aligned text table of usage rows, for humans: tokens in compact units (1.2M) and
-/// cost in dollars, with a total line.
+/// cost in dollars, with a total line. REQUESTS are calls the provider answered; ERRORS
+/// and ESTIMATED are among them (a provider error; usage estimated because the call was
+/// cut short), BLOCKED are calls a budget refused, never sent.
 struct UsageTable {
     var rows: [UsageRow]
     var dimensions: [UsageDimension]
 
     func render() -> String {
         var header = dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
-        header += ["REQUESTS", "INPUT", "CACHED", "CACHE WRITE", "CACHE WRITE 1H", "OUTPUT", "REASONING", "COST"]
+        header += ["REQUESTS", "ERRORS", "ESTIMATED", "BLOCKED", "INPUT", "CACHED", "CACHE WRITE", "CACHE WRITE 1H", "OUTPUT", "REASONING", "COST"]
         var lines = [header]
         var total = UsageCounters()
         for row in rows {
@@ -34,7 +36,8 @@ struct UsageTable {
     }
 
     private func counterColumns(_ counters: UsageCounters) -> [String] {
-        [String(counters.requests), compact(counters.tokens.input), compact(counters.tokens.cachedInput),
+        [String(counters.requests), String(counters.errors), String(counters.estimated), String(counters.blocked),
+         compact(counters.tokens.input), compact(counters.tokens.cachedInput),
          compact(counters.tokens.cacheWrite), compact(counters.tokens.cacheWrite1h), compact(counters.tokens.output), compact(counters.tokens.reasoning),
          counters.cost.formatted]
     }

@@ -34,7 +34,8 @@ struct FleetWorker {
             return Agent(name: String(parts[0]), keyPair: try CurveKeyPair(secretKey: String(parts[1])))
         }
         self.cells = cells
-        context = FleetContext(maxSockets: agents.count * 2 + 64)
+        let context = FleetContext(maxSockets: agents.count * 2 + 64)
+        self.context = context
         dealers = try agents.map { try FleetSocket(context, type: ZMQ_DEALER, keyPair: $0.keyPair, serverKey: serverKey, endpoint: usage) }
         subscribers = try agents.map { try FleetSocket(context, type: ZMQ_SUB, keyPair: $0.keyPair, serverKey: serverKey, endpoint: quota) }
         seqs = Array(repeating: 0, count: agents.count)

@@ -20,6 +20,10 @@ swift build -c release --product ingest-benchmark >/dev/null
 swift build -c release --product fleet-scale-benchmark >/dev/null
 bin="$(swift build -c release --show-bin-path)"
 echo "== ingest-benchmark --only server (in-process aggregator, plaintext, 20 agents)"
-server=$("$bin/ingest-benchmark" --only server --runs 3 | tee /dev/stderr | awk '$1 == "server," {print $4}')
+# Captured, then printed: `tee /dev/stderr` would reopen (and truncate) a log file that
+# stdout and stderr both point at.
+out=$("$bin/ingest-benchmark" --only server --runs 3)
+echo "$out"
+server=$(awk '$1 == "server," {print $4}' <<<"$out")
 echo "== fleet-scale-benchmark"
 "$bin/fleet-scale-benchmark" --tollgate "$bin/tollgate" --server-baseline "$server" "$@"

@@ -78,10 +78,16 @@ final class FleetSocket {
 struct FleetPoller {
     private var items: [zmq_pollitem_t] = []
     private(set) var indices: [Int] = []
+    /// Also watched: a plain descriptor (the worker's stdin), last in `items`.
+    private let descriptor: Int32?
+    /// Whether `descriptor` was readable at the last `wait`.
+    private(set) var descriptorReady = false
 
-    init(_ sockets: [FleetSocket], indices: [Int]) {
+    init(_ sockets: [FleetSocket], indices: [Int], alsoDescriptor descriptor: Int32? = nil) {
         self.indices = indices
+        self.descriptor = descriptor
         items = indices.map { zmq_pollitem_t(socket: sockets[$0].handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        if let descriptor { items.append(zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0)) }
     }
 
     var isEmpty: Bool { indices.isEmpty }
@@ -95,6 +101,7 @@ struct FleetPoller {
             if zmq_errno() == EINTR { return [] }
             throw ZMQFailure("zmq_poll")
         }
+        descriptorReady = descriptor != nil && result > 0 && items.last!.revents & Int16(ZMQ_POLLIN | ZMQ_POLLERR) != 0
         guard result > 0 else { return [] }
         return zip(items, indices).compactMap { $0.revents & Int16(ZMQ_POLLIN) != 0 ? $1 : nil }
     }
@@ -102,7 +109,8 @@ struct FleetPoller {
     mutating func remove(_ done: Set<Int>) {
         guard !done.isEmpty else { return }
         let kept = zip(items, indices).filter { !done.contains($0.1) }
-        items = kept.map(\.0)
+        let descriptorItem = descriptor != nil ? items.last : nil
+        items = kept.map(\.0) + (descriptorItem.map { [$0] } ?? [])
         indices = kept.map(\.1)
     }
 }

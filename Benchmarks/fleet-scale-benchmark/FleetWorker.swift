@@ -45,21 +45,32 @@ struct FleetWorker {
     }
 
     /// Waits until every SUB decoded a first update (the snapshot its subscription asks for):
-    /// by then both handshakes of every agent are done.
-    func waitUntilSubscribed(timeoutSeconds: Double) throws -> Int {
+    /// by then both handshakes of every agent are done. Then keeps reading for `settle`
+    /// seconds, as agents would: each new subscription makes the aggregator publish a
+    /// snapshot to every subscriber, and SUBs left unread would pile those up (to libzmq's
+    /// high-water mark of 1,000 messages each, gigabytes over a fleet).
+    func waitUntilSubscribed(timeoutSeconds: Double, settleSeconds: Double) throws -> Int {
         var poller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+        var heard = Set<Int>()
         let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
-        while !poller.isEmpty && monotonicNanoseconds() < deadline {
-            var done = Set<Int>()
+        while heard.count < subscribers.count && monotonicNanoseconds() < deadline {
             for index in try poller.wait(milliseconds: 200) {
-                while let message = try subscribers[index].receive() {
-                    _ = try QuotaUpdateCodec.decode(message[0])
-                    done.insert(index)
-                }
+                try readUpdates(index)
+                heard.insert(index)
             }
-            poller.remove(done)
         }
-        return subscribers.count - poller.indices.count
+        let settled = monotonicNanoseconds() + UInt64(settleSeconds * 1e9)
+        while monotonicNanoseconds() < settled {
+            for index in try poller.wait(milliseconds: 50) { try readUpdates(index) }
+        }
+        return heard.count
+    }
+
+    /// Decodes every quota update waiting on one agent's SUB, as the agent's quota client does.
+    func readUpdates(_ index: Int) throws {
+        while let message = try subscribers[index].receive() {
+            _ = try QuotaUpdateCodec.decode(message[0])
+        }
     }
 
     mutating func ingest(batchesPerAgent: Int) throws -> (cells: Int, start: UInt64, end: UInt64) {
@@ -73,8 +84,12 @@ struct FleetWorker {
         var sent = Array(repeating: 0, count: agents.count)
         var acked = Array(repeating: 0, count: agents.count)
         var poller = FleetPoller(dealers, indices: Array(dealers.indices))
+        // Every commit moves the standing budgets, so updates keep coming while agents ship:
+        // read them as agents do, between rounds of acks.
+        var quotaPoller = FleetPoller(subscribers, indices: Array(subscribers.indices))
         let start = monotonicNanoseconds()
         while !poller.isEmpty {
+            for index in try quotaPoller.wait(milliseconds: 0) { try readUpdates(index) }
             for index in poller.indices {
                 while sent[index] < batchesPerAgent, sent[index] - acked[index] < window {
                     try dealers[index].send(frames[index][sent[index]])
@@ -82,7 +97,7 @@ struct FleetWorker {
                 }
             }
             var done = Set<Int>()
-            for index in try poller.wait(milliseconds: 1_000) {
+            for index in try poller.wait(milliseconds: 20) {
                 while let reply = try dealers[index].receive() {
                     guard case .ack(let seq) = try UsageReply(decoding: reply[0]) else {
                         throw ZMQFailure("agent \(agents[index].name) got \(try UsageReply(decoding: reply[0]))", code: 0)
@@ -132,9 +147,9 @@ struct FleetWorker {
         var worker = try FleetWorker(keysFile: arguments["--keys"]!, serverKey: arguments["--server-key"]!,
                                      usage: arguments["--usage"]!, quota: arguments["--quota"]!,
                                      cells: Int(arguments["--cells"] ?? "") ?? 1_000)
-        let subscribed = try worker.waitUntilSubscribed(timeoutSeconds: 120)
+        let subscribed = try worker.waitUntilSubscribed(timeoutSeconds: 120, settleSeconds: Double(arguments["--settle"] ?? "") ?? 5)
         say("ready \(subscribed) \(monotonicNanoseconds() - started)")
-        while let line = readLine() {
+        while let line = try worker.nextCommand() {
             let parts = line.split(separator: " ").map(String.init)
             switch parts.first {
             case "ingest":
@@ -148,6 +163,16 @@ struct FleetWorker {
             default:
                 return
             }
+        }
+    }
+
+    /// Waits for the coordinator's next line, reading quota updates meanwhile: an idle
+    /// worker's SUBs must not pile up the snapshots other agents' subscriptions cause.
+    func nextCommand() throws -> String? {
+        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices), alsoDescriptor: STDIN_FILENO)
+        while true {
+            for index in try poller.wait(milliseconds: 200) { try readUpdates(index) }
+            if poller.descriptorReady { return readLine() }
         }
     }
 

@@ -209,6 +209,13 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        .executableTarget(
+            name: "fleet-scale-benchmark",
+            dependencies: ["TollgateCore", "TollgateWire", "CZeroMQ"],
+            path: "Benchmarks/fleet-scale-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
         // Helpers shared by the test targets (a seeded random generator, the manual clock).
         .target(
             name: "TestSupport",

@@ -1,0 +1,142 @@
+import CZeroMQ
+import Foundation
+import TollgateWire
+
+/// The libzmq calls a simulated fleet needs, straight on CZeroMQ. `TollgateWire.ZMQContext`
+/// has no knob for ZMQ_MAX_SOCKETS (libzmq's default, 1,023, is far below the 2 × 2,500
+/// sockets one worker holds), and polling thousands of sockets wants one reusable
+/// `zmq_pollitem_t` array rather than one built per call.
+final class FleetContext {
+    let handle: UnsafeMutableRawPointer
+
+    init(maxSockets: Int) {
+        handle = zmq_ctx_new()
+        // Must be set before the first socket: libzmq sizes its socket table then.
+        zmq_ctx_set(handle, ZMQ_MAX_SOCKETS, Int32(maxSockets))
+    }
+
+    deinit { zmq_ctx_term(handle) }
+}
+
+/// A CurveZMQ client socket (DEALER or SUB) of one simulated agent.
+final class FleetSocket {
+    let handle: UnsafeMutableRawPointer
+
+    init(_ context: FleetContext, type: Int32, keyPair: CurveKeyPair, serverKey: String, endpoint: String) throws {
+        guard let handle = zmq_socket(context.handle, type) else { throw ZMQFailure("zmq_socket") }
+        self.handle = handle
+        var linger: Int32 = 0
+        zmq_setsockopt(handle, ZMQ_LINGER, &linger, 4)
+        try setText(ZMQ_CURVE_SERVERKEY, serverKey)
+        try setText(ZMQ_CURVE_PUBLICKEY, keyPair.publicKey)
+        try setText(ZMQ_CURVE_SECRETKEY, keyPair.secretKey)
+        if type == ZMQ_SUB {
+            guard zmq_setsockopt(handle, ZMQ_SUBSCRIBE, nil, 0) == 0 else { throw ZMQFailure("subscribe") }
+        }
+        guard zmq_connect(handle, endpoint) == 0 else { throw ZMQFailure("connect \(endpoint)") }
+    }
+
+    deinit { zmq_close(handle) }
+
+    private func setText(_ option: Int32, _ z85: String) throws {
+        var bytes = Array(z85.utf8)
+        bytes.append(0)
+        guard bytes.withUnsafeBytes({ zmq_setsockopt(handle, option, $0.baseAddress, $0.count) }) == 0 else {
+            throw ZMQFailure("zmq_setsockopt(\(option))")
+        }
+    }
+
+    /// Blocks until libzmq queued the message (a DEALER queues even before its handshake ends).
+    func send(_ frames: [Data]) throws {
+        for (index, frame) in frames.enumerated() {
+            let flags: Int32 = index < frames.count - 1 ? ZMQ_SNDMORE : 0
+            let result = frame.withUnsafeBytes { zmq_send(handle, $0.baseAddress, frame.count, flags) }
+            guard result >= 0 else { throw ZMQFailure("zmq_send") }
+        }
+    }
+
+    /// One whole message without blocking; nil when none is waiting.
+    func receive() throws -> [Data]? {
+        var frames: [Data] = []
+        while true {
+            var message = zmq_msg_t()
+            zmq_msg_init(&message)
+            defer { zmq_msg_close(&message) }
+            if zmq_msg_recv(&message, handle, ZMQ_DONTWAIT) < 0 {
+                let code = zmq_errno()
+                if (code == EAGAIN || code == EINTR) && frames.isEmpty { return nil }
+                throw ZMQFailure("zmq_msg_recv", code: code)
+            }
+            frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
+            if zmq_msg_more(&message) == 0 { return frames }
+        }
+    }
+}
+
+/// Polls a changing subset of sockets: indices are dropped once done with, so late polls
+/// only look at the sockets still pending.
+struct FleetPoller {
+    private var items: [zmq_pollitem_t] = []
+    private(set) var indices: [Int] = []
+    /// Also watched: a plain descriptor (the worker's stdin), last in `items`.
+    private let descriptor: Int32?
+    /// Whether `descriptor` was readable at the last `wait`.
+    private(set) var descriptorReady = false
+
+    init(_ sockets: [FleetSocket], indices: [Int], alsoDescriptor descriptor: Int32? = nil) {
+        self.indices = indices
+        self.descriptor = descriptor
+        items = indices.map { zmq_pollitem_t(socket: sockets[$0].handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
+        if let descriptor { items.append(zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0)) }
+    }
+
+    var isEmpty: Bool { indices.isEmpty }
+
+    /// The indices of the sockets with input, after waiting up to `milliseconds`.
+    mutating func wait(milliseconds: Int) throws -> [Int] {
+        guard !items.isEmpty else { return [] }
+        let count = items.count
+        let result = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32(count), milliseconds) }
+        if result < 0 {
+            if zmq_errno() == EINTR { return [] }
+            throw ZMQFailure("zmq_poll")
+        }
+        descriptorReady = descriptor != nil && result > 0 && items.last!.revents & Int16(ZMQ_POLLIN | ZMQ_POLLERR) != 0
+        guard result > 0 else { return [] }
+        return zip(items, indices).compactMap { $0.revents & Int16(ZMQ_POLLIN) != 0 ? $1 : nil }
+    }
+
+    mutating func remove(_ done: Set<Int>) {
+        guard !done.isEmpty else { return }
+        let kept = zip(items, indices).filter { !done.contains($0.1) }
+        let descriptorItem = descriptor != nil ? items.last : nil
+        items = kept.map(\.0) + (descriptorItem.map { [$0] } ?? [])
+        indices = kept.map(\.1)
+    }
+}
+
+struct ZMQFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ operation: String, code: Int32 = zmq_errno()) {
+        description = "\(operation): \(String(cString: zmq_strerror(code)))"
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds: one clock for every process on the machine, so a
+/// worker's "saw the cap" and the coordinator's "sent the batch" compare directly.
+func monotonicNanoseconds() -> UInt64 {
+    var time = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &time)
+    return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+}
+
+/// Raises this process's open-file limit to its hard limit; returns the limit now in force.
+@discardableResult
+func raiseOpenFileLimit() -> UInt64 {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    return UInt64(limit.rlim_cur)
+}

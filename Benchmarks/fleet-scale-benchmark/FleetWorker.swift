@@ -1,0 +1,182 @@
+import CZeroMQ
+import Foundation
+import TollgateCore
+import TollgateWire
+
+/// One process's share of the simulated fleet: for each agent a CurveZMQ DEALER (usage,
+/// its own keypair) and SUB (quota), all on one context polled by this one thread. Driven
+/// by the coordinator over stdin/stdout, one line per command and per answer:
+///
+/// - `ingest B` → every agent ships B batches (up to 16 in flight each, like the shipper)
+///   and waits for its acks → `ingest <cells> <start ns> <end ns>`
+/// - `watch <budget>` → drains the SUBs, answers `watching`, then records when each agent
+///   first decodes the budget as `blocked` → `seen <count> <ns> <ns> …`
+/// - `quit`
+struct FleetWorker {
+    struct Agent {
+        var name: String
+        var keyPair: CurveKeyPair
+    }
+
+    let agents: [Agent]
+    let cells: Int
+    /// Outlives the sockets (declared first, so released last).
+    let context: FleetContext
+    let dealers: [FleetSocket]
+    let subscribers: [FleetSocket]
+    var seqs: [UInt64]
+    let payloads: [CompressedPayload]
+
+    init(keysFile: String, serverKey: String, usage: String, quota: String, cells: Int) throws {
+        let text = try String(contentsOfFile: keysFile, encoding: .utf8)
+        agents = try text.split(separator: "\n").map { line in
+            let parts = line.split(separator: " ")
+            return Agent(name: String(parts[0]), keyPair: try CurveKeyPair(secretKey: String(parts[1])))
+        }
+        self.cells = cells
+        let context = FleetContext(maxSockets: agents.count * 2 + 64)
+        self.context = context
+        dealers = try agents.map { try FleetSocket(context, type: ZMQ_DEALER, keyPair: $0.keyPair, serverKey: serverKey, endpoint: usage) }
+        subscribers = try agents.map { try FleetSocket(context, type: ZMQ_SUB, keyPair: $0.keyPair, serverKey: serverKey, endpoint: quota) }
+        seqs = Array(repeating: 0, count: agents.count)
+        // A few payload variants, encoded once: agents differ by name and seq, which is what
+        // the aggregator deduplicates and files batches by.
+        payloads = try (0..<8).map { try UsageBatchCodec.encodePayload(FleetTraffic.cells(count: cells, variant: $0)) }
+    }
+
+    /// Waits until every SUB decoded a first update (the snapshot its subscription asks for):
+    /// by then both handshakes of every agent are done. Then keeps reading for `settle`
+    /// seconds, as agents would: each new subscription makes the aggregator publish a
+    /// snapshot to every subscriber, and SUBs left unread would pile those up (to libzmq's
+    /// high-water mark of 1,000 messages each, gigabytes over a fleet).
+    func waitUntilSubscribed(timeoutSeconds: Double, settleSeconds: Double) throws -> Int {
+        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+        var heard = Set<Int>()
+        let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        while heard.count < subscribers.count && monotonicNanoseconds() < deadline {
+            for index in try poller.wait(milliseconds: 200) {
+                try readUpdates(index)
+                heard.insert(index)
+            }
+        }
+        let settled = monotonicNanoseconds() + UInt64(settleSeconds * 1e9)
+        while monotonicNanoseconds() < settled {
+            for index in try poller.wait(milliseconds: 50) { try readUpdates(index) }
+        }
+        return heard.count
+    }
+
+    /// Decodes every quota update waiting on one agent's SUB, as the agent's quota client does.
+    func readUpdates(_ index: Int) throws {
+        while let message = try subscribers[index].receive() {
+            _ = try QuotaUpdateCodec.decode(message[0])
+        }
+    }
+
+    mutating func ingest(batchesPerAgent: Int) throws -> (cells: Int, start: UInt64, end: UInt64) {
+        let frames = try agents.indices.map { index in
+            try (1...batchesPerAgent).map { offset in
+                try UsageBatchCodec.frames(agentID: agents[index].name, seq: seqs[index] + UInt64(offset), floorSeq: 0,
+                                           payload: payloads[(index + offset) % payloads.count])
+            }
+        }
+        let window = 16
+        var sent = Array(repeating: 0, count: agents.count)
+        var acked = Array(repeating: 0, count: agents.count)
+        var poller = FleetPoller(dealers, indices: Array(dealers.indices))
+        // Every commit moves the standing budgets, so updates keep coming while agents ship:
+        // read them as agents do, between rounds of acks.
+        var quotaPoller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+        let start = monotonicNanoseconds()
+        while !poller.isEmpty {
+            for index in try quotaPoller.wait(milliseconds: 0) { try readUpdates(index) }
+            for index in poller.indices {
+                while sent[index] < batchesPerAgent, sent[index] - acked[index] < window {
+                    try dealers[index].send(frames[index][sent[index]])
+                    sent[index] += 1
+                }
+            }
+            var done = Set<Int>()
+            for index in try poller.wait(milliseconds: 20) {
+                while let reply = try dealers[index].receive() {
+                    guard case .ack(let seq) = try UsageReply(decoding: reply[0]) else {
+                        throw ZMQFailure("agent \(agents[index].name) got \(try UsageReply(decoding: reply[0]))", code: 0)
+                    }
+                    acked[index] = max(acked[index], Int(seq - seqs[index]))
+                }
+                if acked[index] == batchesPerAgent { done.insert(index) }
+            }
+            poller.remove(done)
+        }
+        let end = monotonicNanoseconds()
+        for index in seqs.indices { seqs[index] += UInt64(batchesPerAgent) }
+        return (agents.count * batchesPerAgent * cells, start, end)
+    }
+
+    func drainSubscribers() throws {
+        for socket in subscribers { while try socket.receive() != nil {} }
+    }
+
+    /// When each agent first held `budgetID` as blocking (monotonic ns); agents that never
+    /// did within the timeout are left out.
+    func watch(budgetID: String, timeoutSeconds: Double) throws -> [UInt64] {
+        var seen: [UInt64] = []
+        seen.reserveCapacity(subscribers.count)
+        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+        let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        while !poller.isEmpty && monotonicNanoseconds() < deadline {
+            var done = Set<Int>()
+            for index in try poller.wait(milliseconds: 100) {
+                while let message = try subscribers[index].receive() {
+                    let update = try QuotaUpdateCodec.decode(message[0])
+                    if !done.contains(index), update.budgets.contains(where: { $0.budgetID == budgetID && $0.isBlocking }) {
+                        seen.append(monotonicNanoseconds())
+                        done.insert(index)
+                    }
+                }
+            }
+            poller.remove(done)
+        }
+        return seen
+    }
+
+    /// Reads commands from stdin until `quit` or EOF.
+    static func run(_ arguments: [String: String]) throws {
+        raiseOpenFileLimit()
+        let started = monotonicNanoseconds()
+        var worker = try FleetWorker(keysFile: arguments["--keys"]!, serverKey: arguments["--server-key"]!,
+                                     usage: arguments["--usage"]!, quota: arguments["--quota"]!,
+                                     cells: Int(arguments["--cells"] ?? "") ?? 1_000)
+        let subscribed = try worker.waitUntilSubscribed(timeoutSeconds: 120, settleSeconds: Double(arguments["--settle"] ?? "") ?? 5)
+        say("ready \(subscribed) \(monotonicNanoseconds() - started)")
+        while let line = try worker.nextCommand() {
+            let parts = line.split(separator: " ").map(String.init)
+            switch parts.first {
+            case "ingest":
+                let (cells, start, end) = try worker.ingest(batchesPerAgent: Int(parts[1]) ?? 1)
+                say("ingest \(cells) \(start) \(end)")
+            case "watch":
+                try worker.drainSubscribers()
+                say("watching")
+                let seen = try worker.watch(budgetID: parts[1], timeoutSeconds: 10)
+                say("seen \(seen.count) " + seen.map(String.init).joined(separator: " "))
+            default:
+                return
+            }
+        }
+    }
+
+    /// Waits for the coordinator's next line, reading quota updates meanwhile: an idle
+    /// worker's SUBs must not pile up the snapshots other agents' subscriptions cause.
+    func nextCommand() throws -> String? {
+        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices), alsoDescriptor: STDIN_FILENO)
+        while true {
+            for index in try poller.wait(milliseconds: 200) { try readUpdates(index) }
+            if poller.descriptorReady { return readLine() }
+        }
+    }
+
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+}

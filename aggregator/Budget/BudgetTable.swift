@@ -15,13 +15,7 @@ struct BudgetTable {
                           String(format: "%.1f%%", status.percentUsed), Self.state(status)])
         }
         let numeric: Set<Int> = [3, 4, 5]
-        let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            line.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return numeric.contains(column) ? padding + cell : cell + padding
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextColumns.align(lines, numeric: numeric.contains).joined(separator: "\n")
     }
 
     static func state(_ status: BudgetStatus) -> String {

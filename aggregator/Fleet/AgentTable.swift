@@ -19,13 +19,7 @@ struct AgentTable {
             ])
         }
         let numeric: Set<Int> = [5]
-        let widths = (0..<lines[0].count).map { column in lines.map { $0[column].count }.max() ?? 0 }
-        let table = lines.map { line in
-            line.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return numeric.contains(column) ? padding + cell : cell + padding
-            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }
+        let table = TextColumns.align(lines, numeric: numeric.contains).map { $0.trimmingCharacters(in: .whitespaces) }
         return ([summary] + table).joined(separator: "\n")
     }
 

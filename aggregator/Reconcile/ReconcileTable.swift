@@ -33,13 +33,7 @@ struct ReconcileTable {
             lines.append(line)
         }
         let numeric = Set(5..<13)
-        let widths = (0..<header.count).map { column in lines.map { $0[column].count }.max() ?? 0 }
-        var text = lines.map { line in
-            line.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return numeric.contains(column) ? padding + cell : cell + padding
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        var text = TextColumns.align(lines, numeric: numeric.contains).joined(separator: "\n")
         var counts: [ReconcileStatus: Int] = [:]
         for row in report.rows { counts[row.status, default: 0] += 1 }
         let summary = [ReconcileStatus.match, .differs, .missingInTollgate, .missingAtProvider]

@@ -26,13 +26,7 @@ struct UsageTable {
         }
         lines.append(["TOTAL"] + Array(repeating: "", count: max(0, dimensions.count - 1)) + counterColumns(total))
         let numericFrom = dimensions.count
-        let widths = (0..<header.count).map { column in lines.map { $0[column].count }.max() ?? 0 }
-        return lines.map { line in
-            line.enumerated().map { column, cell in
-                let padding = String(repeating: " ", count: widths[column] - cell.count)
-                return column >= numericFrom ? padding + cell : cell + padding
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return TextColumns.align(lines, numeric: { $0 >= numericFrom }).joined(separator: "\n")
     }
 
     private func counterColumns(_ counters: UsageCounters) -> [String] {

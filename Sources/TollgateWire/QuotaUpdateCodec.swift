@@ -93,6 +93,7 @@ extension Tollgate_V1_BudgetQuota {
         state = status.state.name
         if case .warning(let threshold) = status.state { thresholdPercent = Int32(clamping: threshold) }
         asOfUnix = status.asOf
+        if status.mode != .enforce { mode = status.mode.rawValue }
     }
 
     func domainStatus() throws -> BudgetStatus {
@@ -112,9 +113,10 @@ extension Tollgate_V1_BudgetQuota {
         case "blocked": state = .blocked
         default: throw invalid("unknown state '\(self.state)'")
         }
+        guard let mode = mode.isEmpty ? .enforce : BudgetMode(rawValue: mode) else { throw invalid("unknown mode '\(mode)'") }
         return BudgetStatus.received(budgetID: budgetID, selector: BudgetSelector(conditions: conditions), unit: unit, period: period,
                             action: action, owner: owner, limit: limit, effectiveLimit: effectiveLimit,
                             blockAt: hasBlockAt ? blockAt : nil, spent: spent, windowStart: windowStartUnix, windowEnd: windowEndUnix,
-                            state: state, asOf: asOfUnix)
+                            state: state, asOf: asOfUnix, mode: mode)
     }
 }

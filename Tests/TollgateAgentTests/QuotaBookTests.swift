@@ -200,6 +200,24 @@ import TollgateWire
         #expect(exhausted.contains("is used up: 3 requests of 3 requests spent") && !exhausted.contains("max_tokens"))
     }
 
+    /// A budget set with `--mode observe` never refuses, on an enforcing agent too; what it
+    /// would have refused comes back as `observed`, and it travels in the quota state.
+    @Test func anObserveBudgetNeverRefusesButReportsWhatItWouldHave() throws {
+        var observed = Budget(id: "trial", selector: .all, unit: .requests, limit: 3, period: .hour)
+        observed.mode = .observe
+        let status = BudgetStatus.evaluate(budget: observed, exemptions: [], spent: 3, now: Self.noon)
+        #expect(status.mode == .observe && status.isBlocking)
+        let (decision, seen) = gate([status]).decide(request(), dimensions: dimensions, requestBodyBytes: 80, now: now)
+        guard case .admit = decision else { Issue.record("an observe budget never blocks"); return }
+        #expect(seen?.budget?.budgetID == "trial")
+        // An enforced budget beside it still refuses, and is the one named.
+        let enforced = BudgetStatus.evaluate(budget: Budget(id: "hard", selector: .all, unit: .requests, limit: 3, period: .hour),
+                                             exemptions: [], spent: 3, now: Self.noon)
+        #expect(refusal(gate([status, enforced]))?.budget?.budgetID == "hard")
+        let message = QuotaUpdateMessage(version: 1, isSnapshot: true, budgets: [status, enforced], issuedAtMilliseconds: 0)
+        #expect(try QuotaUpdateCodec.decode(try QuotaUpdateCodec.encode(message)).budgets.map(\.mode) == [.observe, .enforce])
+    }
+
     @Test func aTokenBudgetRefusalKeepsTheMaxTokensAdvice() throws {
         let budget = Budget(id: "tokens", selector: .all, unit: .tokens, limit: 1_000, period: .hour)
         let status = BudgetStatus.evaluate(budget: budget, exemptions: [], spent: 900, now: Self.noon)

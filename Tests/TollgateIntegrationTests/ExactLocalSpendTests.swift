@@ -64,4 +64,25 @@ import FoundationNetworking
         let shown = try cluster.cli(["budget", "show", "ceiling", "--token-file", cluster.apiTokenFile])
         #expect(shown.contains("blocks at 150%") && shown.contains("BLOCKED"), "\(shown)")
     }
+
+    /// `budget set --mode observe`: stored with the budget, shown by list and show, sent to
+    /// agents, which never block on it and count what it would have refused.
+    @Test func anObserveBudgetNeverBlocksAndCountsWhatItWouldHave() async throws {
+        let cluster = try LocalCluster(flushInterval: .milliseconds(250))
+        defer { cluster.shutdown() }
+        try await cluster.start()
+        _ = try cluster.cli(["budget", "set", "trial", "--selector", "team=trial", "--limit", "2requests", "--window", "day",
+                             "--mode", "observe", "--token-file", cluster.apiTokenFile])
+        _ = try await eventually(seconds: 10, until: { $0 == 1 }) {
+            try await BudgetEnforcementTests.metric("tollgate_agent_quota_budgets", at: cluster.adminURL)
+        }
+        let codes = try await statuses(cluster, team: "trial", count: 5, gap: .milliseconds(300))
+        #expect(codes == [200, 200, 200, 200, 200])
+        let wouldBlock = try await BudgetEnforcementTests.metric("tollgate_agent_quota_would_block_total{budget=\"trial\"}", at: cluster.adminURL)
+        #expect(wouldBlock == 3)
+        let listed = try cluster.cli(["budget", "list", "--token-file", cluster.apiTokenFile])
+        #expect(listed.contains("(observe)"), "\(listed)")
+        let shown = try cluster.cli(["budget", "show", "trial", "--token-file", cluster.apiTokenFile])
+        #expect(shown.contains("observe: never blocks"), "\(shown)")
+    }
 }

@@ -46,8 +46,11 @@ struct BudgetSet: AsyncParsableCommand {
     @Option(help: "At the limit: block or alert.")
     var action: String = "block"
 
-    @Option(help: "With --action alert: block at this percent of the limit (> 100).")
+    @Option(help: "Block at this percent of the limit (> 100) instead of at the limit, with either action.")
     var hardCeiling: Int?
+
+    @Option(help: "enforce, or observe: never block, count on the agents what it would have refused.")
+    var mode: String = "enforce"
 
     @Option(help: "Who to ask for more (shown to engineers the budget blocks).")
     var owner: String = ""
@@ -76,13 +79,17 @@ struct BudgetSet: AsyncParsableCommand {
         guard let action = BudgetAction(rawValue: self.action) else {
             throw ValidationError("--action '\(self.action)': expected block or alert")
         }
+        guard let mode = BudgetMode(rawValue: self.mode) else {
+            throw ValidationError("--mode '\(self.mode)': expected enforce or observe")
+        }
         let levels = thresholds.isEmpty ? [] : thresholds.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard levels.allSatisfy({ $0 != nil }) else {
             throw ValidationError("--thresholds '\(thresholds)': expected percentages joined by commas, e.g. 50,75,90")
         }
-        let budget = Budget(id: id, selector: selector, unit: amount.unit, limit: amount.value, period: period, timeZone: tz,
+        var budget = Budget(id: id, selector: selector, unit: amount.unit, limit: amount.value, period: period, timeZone: tz,
                             thresholds: levels.compactMap { $0 }, action: action, hardCeilingPercent: hardCeiling,
                             owner: owner, description: description)
+        budget.mode = mode
         do {
             try budget.validate()
         } catch {

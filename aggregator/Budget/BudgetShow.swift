@@ -28,7 +28,7 @@ struct BudgetShow: AsyncParsableCommand {
         budget       \(budget.id)\(budget.description.isEmpty ? "" : " — \(budget.description)")
         selector     \(budget.selector)
         limit        \(budget.unit.format(budget.limit)) per \(budget.period.rawValue) (\(budget.timeZone))
-        action       \(budget.action.rawValue)\(ceiling)
+        action       \(budget.action.rawValue)\(ceiling)\(budget.mode == .observe ? " (observe: never blocks)" : "")
         thresholds   \(budget.thresholds.map { "\($0)%" }.joined(separator: ", "))
         owner        \(budget.owner.isEmpty ? "-" : budget.owner)
         window       \(Self.time(status.windowStart)) → \(Self.time(status.windowEnd))

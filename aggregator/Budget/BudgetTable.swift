@@ -19,6 +19,11 @@ struct BudgetTable {
     }
 
     static func state(_ status: BudgetStatus) -> String {
+        let state = enforcedState(status)
+        return status.mode == .observe ? "\(state) (observe)" : state
+    }
+
+    private static func enforcedState(_ status: BudgetStatus) -> String {
         switch status.state {
         case .ok: "ok"
         case .warning(let threshold): "warning (\(threshold)%)"

@@ -48,29 +48,32 @@ struct QuotaGate: Sendable {
     let settings: Settings
     let prices: PriceCatalog
 
-    /// The decision for one request; in observe mode a refusal is returned as `observed`
-    /// and the request admitted.
+    /// The decision for one request; in observe mode (the agent's, or a budget's own) a
+    /// refusal is returned as `observed` and the request admitted.
     func decide(_ request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int,
                 now: Date? = nil) -> (decision: Decision, observed: Refusal?) {
         let now = now ?? book.clock.date
-        let refusal = refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now)
-        if let refusal, settings.enforcement == .enforce { return (.refuse(refusal), nil) }
+        let enforced = refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now, mode: .enforce)
+        if let enforced, settings.enforcement == .enforce { return (.refuse(enforced), nil) }
+        let refusal = enforced ?? refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now, mode: .observe)
         let nowUnix = Int64(now.timeIntervalSince1970)
         let capped = book.standings(for: dimensions, nowUnix: nowUnix).map(\.status).filter { $0.blockAt != nil }
         let reservation = book.reserve(capped) { worstCase(request, unit: $0, requestBodyBytes: requestBodyBytes) }
         return (.admit(reservation), refusal)
     }
 
-    private func refusal(for request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int, now: Date) -> Refusal? {
+    /// The refusal of the first budget in `mode` that does not let the request through
+    /// (and, for `.enforce`, of stale state under `on_stale: deny`).
+    private func refusal(for request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int, now: Date, mode: BudgetMode) -> Refusal? {
         let silence = book.silence
-        if settings.onStale == .deny, silence.map({ $0 > settings.staleAfter }) ?? true {
+        if mode == .enforce, settings.onStale == .deny, silence.map({ $0 > settings.staleAfter }) ?? true {
             let since = silence.map { "for \($0.components.seconds) s" } ?? "since the agent started"
             return Refusal(budget: nil, retryAfterSeconds: 30,
                            message: "Tollgate: no budget update from the aggregator \(since), and this host is set to refuse requests then (quota.on_stale: deny). Ask your platform team to check the aggregator.")
         }
         let nowUnix = Int64(now.timeIntervalSince1970)
         let standings = book.standings(for: dimensions, nowUnix: nowUnix).sorted { $0.status.budgetID < $1.status.budgetID }
-        for standing in standings {
+        for standing in standings where standing.status.mode == mode {
             guard let blockAt = standing.status.blockAt else { continue }
             let status = standing.status
             let worst = worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)

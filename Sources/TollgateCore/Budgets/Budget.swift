@@ -32,6 +32,8 @@ public struct Budget: Hashable, Sendable, Codable {
     /// Who to ask for more (an email, a channel): shown to engineers a budget blocks.
     public var owner: String
     public var description: String
+    /// `observe`: agents never block on it, they count what it would refuse.
+    public var mode: BudgetMode = .enforce
 
     public static let defaultThresholds = [50, 75, 90]
 
@@ -56,7 +58,7 @@ public struct Budget: Hashable, Sendable, Codable {
         case timeZone = "time_zone"
         case thresholds, action
         case hardCeilingPercent = "hard_ceiling_percent"
-        case owner, description
+        case owner, description, mode
     }
 
     /// Optional fields may be left out of a PUT body; they take their defaults.
@@ -73,6 +75,7 @@ public struct Budget: Hashable, Sendable, Codable {
         hardCeilingPercent = try container.decodeIfPresent(Int.self, forKey: .hardCeilingPercent)
         owner = try container.decodeIfPresent(String.self, forKey: .owner) ?? ""
         description = try container.decodeIfPresent(String.self, forKey: .description) ?? ""
+        mode = try container.decodeIfPresent(BudgetMode.self, forKey: .mode) ?? .enforce
     }
 
     /// The zone, once `validate()` has passed.

@@ -49,6 +49,8 @@ public struct BudgetStatus: Hashable, Sendable {
     public var percentUsed: Double
     /// When this was computed, Unix seconds.
     public var asOf: Int64
+    /// `observe`: the gate never refuses for it, it counts what it would have refused.
+    public var mode: BudgetMode = .enforce
 
     public var isBlocking: Bool { state.isBlocking }
 
@@ -85,7 +87,7 @@ public struct BudgetStatus: Hashable, Sendable {
         return BudgetStatus(budgetID: budget.id, selector: budget.selector, unit: budget.unit, period: budget.period,
                             action: budget.action, owner: budget.owner, limit: budget.limit, effectiveLimit: effective,
                             blockAt: blockAt, spent: spent, windowStart: window.start, windowEnd: window.end,
-                            state: state, percentUsed: percent, asOf: now)
+                            state: state, percentUsed: percent, asOf: now, mode: budget.mode)
     }
 
     /// Every alert level `spent` has reached: soft thresholds, 100 (the limit) and the hard
@@ -112,6 +114,7 @@ extension BudgetStatus: Codable {
         case remaining
         case percentUsed = "percent_used"
         case asOf = "as_of"
+        case mode
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -134,6 +137,7 @@ extension BudgetStatus: Codable {
         try container.encodeIfPresent(remaining, forKey: .remaining)
         try container.encode(percentUsed, forKey: .percentUsed)
         try container.encode(asOf, forKey: .asOf)
+        try container.encode(mode, forKey: .mode)
     }
 
     public init(from decoder: Decoder) throws {
@@ -161,5 +165,6 @@ extension BudgetStatus: Codable {
         }
         percentUsed = try container.decodeIfPresent(Double.self, forKey: .percentUsed) ?? 0
         asOf = try container.decodeIfPresent(Int64.self, forKey: .asOf) ?? 0
+        mode = try container.decodeIfPresent(BudgetMode.self, forKey: .mode) ?? .enforce
     }
 }

@@ -367,6 +367,9 @@ public nonisolated struct Tollgate_V1_BudgetQuota: Sendable {
 
   public var asOfUnix: Int64 = 0
 
+  /// enforce (or empty), observe: never blocks, agents count what it would
+  public var mode: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1023,7 +1026,7 @@ nonisolated extension Tollgate_V1_SelectorTerm: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BudgetQuota"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{1}selector\0\u{1}unit\0\u{1}period\0\u{1}action\0\u{1}owner\0\u{1}limit\0\u{3}effective_limit\0\u{3}block_at\0\u{1}spent\0\u{3}window_start_unix\0\u{3}window_end_unix\0\u{1}state\0\u{3}threshold_percent\0\u{3}as_of_unix\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{1}selector\0\u{1}unit\0\u{1}period\0\u{1}action\0\u{1}owner\0\u{1}limit\0\u{3}effective_limit\0\u{3}block_at\0\u{1}spent\0\u{3}window_start_unix\0\u{3}window_end_unix\0\u{1}state\0\u{3}threshold_percent\0\u{3}as_of_unix\0\u{1}mode\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1046,6 +1049,7 @@ nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProto
       case 13: try { try decoder.decodeSingularStringField(value: &self.state) }()
       case 14: try { try decoder.decodeSingularInt32Field(value: &self.thresholdPercent) }()
       case 15: try { try decoder.decodeSingularInt64Field(value: &self.asOfUnix) }()
+      case 16: try { try decoder.decodeSingularStringField(value: &self.mode) }()
       default: break
       }
     }
@@ -1101,6 +1105,9 @@ nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProto
     if self.asOfUnix != 0 {
       try visitor.visitSingularInt64Field(value: self.asOfUnix, fieldNumber: 15)
     }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1120,6 +1127,7 @@ nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProto
     if lhs.state != rhs.state {return false}
     if lhs.thresholdPercent != rhs.thresholdPercent {return false}
     if lhs.asOfUnix != rhs.asOfUnix {return false}
+    if lhs.mode != rhs.mode {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

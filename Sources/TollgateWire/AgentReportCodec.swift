@@ -24,10 +24,17 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
     public var staleAfterMs: Int64
     public var reportIntervalMs: Int64
     public var sentUnixMs: Int64
+    /// What budgets would have refused on this agent, per budget, in each one's current
+    /// window, since `startedUnixMs`; nil from agents that predate the field.
+    public var wouldBlock: [BudgetWouldBlock]?
+    /// When the agent process started: a new value means its counts began again from 0.
+    /// Nil from agents that predate the field.
+    public var startedUnixMs: Int64?
 
     public init(agentID: String, name: String, version: String, ackedSeq: UInt64 = 0, spoolBatches: Int = 0, spoolBytes: Int64 = 0,
                 spoolOverBound: Bool = false, quotaVersion: UInt64 = 0, quotaAgeMs: Int64? = nil, enforcement: Enforcement = .enforce,
-                staleAfterMs: Int64, reportIntervalMs: Int64, sentUnixMs: Int64) {
+                staleAfterMs: Int64, reportIntervalMs: Int64, sentUnixMs: Int64, wouldBlock: [BudgetWouldBlock]? = nil,
+                startedUnixMs: Int64? = nil) {
         self.agentID = agentID
         self.name = name
         self.version = version
@@ -41,6 +48,8 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         self.staleAfterMs = staleAfterMs
         self.reportIntervalMs = reportIntervalMs
         self.sentUnixMs = sentUnixMs
+        self.wouldBlock = wouldBlock
+        self.startedUnixMs = startedUnixMs
     }
 
     /// The .proto's field names, so the aggregator's stored copy reads like the wire message.
@@ -49,6 +58,26 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         case spoolBytes = "spool_bytes", spoolOverBound = "spool_over_bound", quotaVersion = "quota_version"
         case quotaAgeMs = "quota_age_ms", enforcement, staleAfterMs = "stale_after_ms"
         case reportIntervalMs = "report_interval_ms", sentUnixMs = "sent_unix_ms"
+        case wouldBlock = "would_block", startedUnixMs = "started_unix_ms"
+    }
+}
+
+/// How many requests one budget would have refused on one agent in the window starting at
+/// `windowStart` (Unix seconds): an observe-mode budget, or any budget on an agent whose
+/// `quota.enforcement` is observe.
+public struct BudgetWouldBlock: Equatable, Hashable, Sendable, Codable {
+    public var budgetID: String
+    public var windowStart: Int64
+    public var requests: Int64
+
+    public init(budgetID: String, windowStart: Int64, requests: Int64) {
+        self.budgetID = budgetID
+        self.windowStart = windowStart
+        self.requests = requests
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case budgetID = "budget_id", windowStart = "window_start_unix", requests
     }
 }
 
@@ -82,8 +111,11 @@ public enum AgentReportError: Error, Equatable, CustomStringConvertible {
 /// Encodes an agent report as its one frame, and decodes one defensively: every field an
 /// operator will read is checked here, so the registry only ever holds sane values.
 public enum AgentReportCodec {
-    /// A report is a few hundred bytes; anything near this is not one.
-    public static let maxBytes = 4096
+    /// A report is a few hundred bytes, plus up to `maxWouldBlock` budget counts (a budget id
+    /// is at most 128 bytes); anything near this is not one.
+    public static let maxBytes = 65_536
+    /// Would-block counts in one report: the agent sends the largest this many.
+    public static let maxWouldBlock = 256
     static let maxIDLength = 128
     static let maxNameLength = 255
     static let maxVersionLength = 64
@@ -103,6 +135,14 @@ public enum AgentReportCodec {
         message.staleAfterMs = UInt32(clamping: report.staleAfterMs)
         message.reportIntervalMs = UInt32(clamping: report.reportIntervalMs)
         message.sentUnixMs = report.sentUnixMs
+        message.wouldBlock = (report.wouldBlock ?? []).map { count in
+            var entry = Tollgate_V1_BudgetWouldBlock()
+            entry.budgetID = count.budgetID
+            entry.windowStartUnix = count.windowStart
+            entry.requests = UInt64(clamping: count.requests)
+            return entry
+        }
+        if let started = report.startedUnixMs { message.startedUnixMs = started }
         return try message.serializedData()
     }
 
@@ -124,11 +164,28 @@ public enum AgentReportCodec {
         guard message.staleAfterMs > 0 else { throw .invalid(field: "stale_after_ms", reason: "must be above 0") }
         if message.hasQuotaAgeMs, message.quotaAgeMs < 0 { throw .invalid(field: "quota_age_ms", reason: "negative") }
         guard message.spoolBytes <= UInt64(Int64.max) else { throw .invalid(field: "spool_bytes", reason: "out of range") }
+        guard message.wouldBlock.count <= maxWouldBlock else {
+            throw .invalid(field: "would_block", reason: "\(message.wouldBlock.count) entries, at most \(maxWouldBlock)")
+        }
+        var wouldBlock: [BudgetWouldBlock] = []
+        for entry in message.wouldBlock {
+            try check("would_block.budget_id", entry.budgetID, maxLength: maxIDLength, required: true)
+            guard entry.requests <= UInt64(Int64.max) else { throw .invalid(field: "would_block.requests", reason: "out of range") }
+            wouldBlock.append(BudgetWouldBlock(budgetID: entry.budgetID, windowStart: entry.windowStartUnix, requests: Int64(entry.requests)))
+        }
+        // One count per budget: a second would be summed twice into the fleet's figure.
+        guard Set(wouldBlock.map(\.budgetID)).count == wouldBlock.count else {
+            throw .invalid(field: "would_block", reason: "a budget appears twice")
+        }
+        guard message.startedUnixMs >= 0 else { throw .invalid(field: "started_unix_ms", reason: "negative") }
+        // Both absent (0, empty) from agents that predate them: nil, not "started in 1970".
+        let started = message.startedUnixMs > 0 ? message.startedUnixMs : nil
         return AgentReportMessage(
             agentID: message.agentID, name: message.name, version: message.version, ackedSeq: message.ackedSeq,
             spoolBatches: Int(message.spoolBatches), spoolBytes: Int64(message.spoolBytes), spoolOverBound: message.spoolOverBound,
             quotaVersion: message.quotaVersion, quotaAgeMs: message.hasQuotaAgeMs ? message.quotaAgeMs : nil, enforcement: enforcement,
-            staleAfterMs: Int64(message.staleAfterMs), reportIntervalMs: Int64(message.reportIntervalMs), sentUnixMs: message.sentUnixMs)
+            staleAfterMs: Int64(message.staleAfterMs), reportIntervalMs: Int64(message.reportIntervalMs), sentUnixMs: message.sentUnixMs,
+            wouldBlock: started != nil || !wouldBlock.isEmpty ? wouldBlock : nil, startedUnixMs: started)
     }
 
     /// Names and ids end up in tables and logs: printable, bounded, present.

@@ -19,6 +19,24 @@ import Testing
         #expect(try AgentReportCodec.decode(AgentReportCodec.encode(fresh)).quotaAgeMs == 0)
     }
 
+    /// Would-block counts and the process they count from travel with the report; a report
+    /// from an agent that predates them says nothing (nil), not "none" or "started in 1970".
+    @Test func wouldBlockCountsSurviveTheWireAndOldAgentsSayNothing() throws {
+        var counting = Self.report
+        counting.startedUnixMs = 1_767_225_000_000
+        counting.wouldBlock = [BudgetWouldBlock(budgetID: "trial", windowStart: 1_767_225_600, requests: 37)]
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(counting)) == counting)
+        counting.wouldBlock = []
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(counting)).wouldBlock == [])
+        let old = try AgentReportCodec.decode(AgentReportCodec.encode(Self.report))
+        #expect(old.wouldBlock == nil && old.startedUnixMs == nil)
+        // The most a report carries still fits the limit, with the longest ids.
+        counting.wouldBlock = (0..<AgentReportCodec.maxWouldBlock).map {
+            BudgetWouldBlock(budgetID: String(repeating: "b", count: 120) + "\($0)", windowStart: 1_767_225_600, requests: .max)
+        }
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(counting)).wouldBlock?.count == AgentReportCodec.maxWouldBlock)
+    }
+
     /// What decoding `frame` refused, or nil if it was accepted.
     static func refusal(_ frame: Data) -> AgentReportError? {
         do {
@@ -58,6 +76,11 @@ import Testing
         ("stale_after_ms", spoiled { $0.staleAfterMs = 0 }),
         ("quota_age_ms", spoiled { $0.quotaAgeMs = -5 }),
         ("spool_bytes", spoiled { $0.spoolBytes = .max }),
+        ("would_block.budget_id", spoiled { $0.wouldBlock = [.with { $0.requests = 3 }] }),
+        ("would_block.requests", spoiled { $0.wouldBlock = [.with { $0.budgetID = "trial"; $0.requests = .max }] }),
+        ("would_block", spoiled { $0.wouldBlock = [.with { $0.budgetID = "trial" }, .with { $0.budgetID = "trial" }] }),
+        ("would_block", spoiled { $0.wouldBlock = Array(repeating: .with { $0.budgetID = "b" }, count: AgentReportCodec.maxWouldBlock + 1) }),
+        ("started_unix_ms", spoiled { $0.startedUnixMs = -1 }),
     ])
     func aFieldAnOperatorWouldReadWrongIsRefusedByName(_ field: String, _ frame: Data) {
         guard case .invalid(let named, _)? = Self.refusal(frame) else {

@@ -473,11 +473,35 @@ public nonisolated struct Tollgate_V1_AgentReport: Sendable {
 
   public var sentUnixMs: Int64 = 0
 
+  /// Requests budgets would have refused here (observe-mode budgets; every budget when
+  /// enforcement is observe), counted since started_unix_ms, in each budget's current window.
+  public var wouldBlock: [Tollgate_V1_BudgetWouldBlock] = []
+
+  /// when this agent process started: its counts begin there
+  public var startedUnixMs: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
   fileprivate var _quotaAgeMs: Int64? = nil
+}
+
+/// One budget's would-have-refused count on one agent, for the window starting at window_start_unix.
+public nonisolated struct Tollgate_V1_BudgetWouldBlock: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var budgetID: String = String()
+
+  public var windowStartUnix: Int64 = 0
+
+  public var requests: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 // MARK: - Code below here is support for the SwiftProtobuf runtime.
@@ -1225,7 +1249,7 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AgentReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0\u{3}would_block\0\u{3}started_unix_ms\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1246,6 +1270,8 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
       case 11: try { try decoder.decodeSingularUInt32Field(value: &self.staleAfterMs) }()
       case 12: try { try decoder.decodeSingularUInt32Field(value: &self.reportIntervalMs) }()
       case 13: try { try decoder.decodeSingularInt64Field(value: &self.sentUnixMs) }()
+      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.wouldBlock) }()
+      case 15: try { try decoder.decodeSingularInt64Field(value: &self.startedUnixMs) }()
       default: break
       }
     }
@@ -1295,6 +1321,12 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
     if self.sentUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.sentUnixMs, fieldNumber: 13)
     }
+    if !self.wouldBlock.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.wouldBlock, fieldNumber: 14)
+    }
+    if self.startedUnixMs != 0 {
+      try visitor.visitSingularInt64Field(value: self.startedUnixMs, fieldNumber: 15)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1312,6 +1344,48 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
     if lhs.staleAfterMs != rhs.staleAfterMs {return false}
     if lhs.reportIntervalMs != rhs.reportIntervalMs {return false}
     if lhs.sentUnixMs != rhs.sentUnixMs {return false}
+    if lhs.wouldBlock != rhs.wouldBlock {return false}
+    if lhs.startedUnixMs != rhs.startedUnixMs {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_BudgetWouldBlock: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".BudgetWouldBlock"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{3}window_start_unix\0\u{1}requests\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.budgetID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.windowStartUnix) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.requests) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.budgetID.isEmpty {
+      try visitor.visitSingularStringField(value: self.budgetID, fieldNumber: 1)
+    }
+    if self.windowStartUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.windowStartUnix, fieldNumber: 2)
+    }
+    if self.requests != 0 {
+      try visitor.visitSingularUInt64Field(value: self.requests, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_BudgetWouldBlock, rhs: Tollgate_V1_BudgetWouldBlock) -> Bool {
+    if lhs.budgetID != rhs.budgetID {return false}
+    if lhs.windowStartUnix != rhs.windowStartUnix {return false}
+    if lhs.requests != rhs.requests {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -209,7 +209,7 @@ import TollgateWire
         #expect(status.mode == .observe && status.isBlocking)
         let (decision, seen) = gate([status]).decide(request(), dimensions: dimensions, requestBodyBytes: 80, now: now)
         guard case .admit = decision else { Issue.record("an observe budget never blocks"); return }
-        #expect(seen?.budget?.budgetID == "trial")
+        #expect(seen.map(\.budget?.budgetID) == ["trial"])
         // An enforced budget beside it still refuses, and is the one named.
         let enforced = BudgetStatus.evaluate(budget: Budget(id: "hard", selector: .all, unit: .requests, limit: 3, period: .hour),
                                              exemptions: [], spent: 3, now: Self.noon)

@@ -58,7 +58,7 @@ import TollgateWire
         #expect(book.apply(snapshot([status(Self.mlDaily, spent: 1_000_000_000)])) == .applied)
         let (decision, observed) = gate(book).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now)
         guard case .admit = decision else { Issue.record("expected admit"); return }
-        #expect(observed == nil)
+        #expect(observed.isEmpty)
         let projected = try #require(book.standings(for: dimensions(), nowUnix: Self.noon).first?.projected)
         // 1000 output tokens of gpt-4o at $10/M plus ~20 input tokens: about a cent held.
         #expect(projected > 1_000_000_000 && projected < 1_020_000_000)
@@ -132,7 +132,47 @@ import TollgateWire
         settings.enforcement = .observe
         let (decision, observed) = gate(book, settings).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now)
         guard case .admit = decision else { Issue.record("observe mode never blocks"); return }
-        #expect(observed?.budget?.budgetID == "ml-daily")
+        #expect(observed.map(\.budget?.budgetID) == ["ml-daily"])
+        #expect(book.view(staleAfter: .seconds(30)).wouldBlock == [BudgetWouldBlock(budgetID: "ml-daily", windowStart: Self.noon - 12 * 3600, requests: 1)])
+    }
+
+    /// Each observe budget a request would break counts it once, however many there are, in
+    /// its current window; an enforced refusal counts for none of them (nothing was sent).
+    /// The counts are what the fleet report carries, and a removed budget leaves them.
+    @Test func everyObserveBudgetThatWouldRefuseCountsTheRequestInItsWindow() throws {
+        let book = book()
+        func watching(_ budget: Budget) -> Budget {
+            var budget = budget
+            budget.mode = .observe
+            return budget
+        }
+        let perDay = watching(Self.mlDaily)
+        let perHour = watching(Budget(id: "ml-hourly", selector: BudgetSelector(conditions: [.init(.team, "ml")]), unit: .usd,
+                                      limit: 1_000, period: .hour))
+        _ = book.apply(snapshot([status(perDay, spent: 10_000_000_000), status(perHour, spent: 0)]))
+        for _ in 0..<3 {
+            let (decision, observed) = gate(book).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now)
+            guard case .admit(let reservation) = decision else { Issue.record("observe budgets never block"); return }
+            book.settle(reservation, spent: nil)
+            #expect(observed.map(\.budget?.budgetID) == ["ml-daily", "ml-hourly"])
+        }
+        #expect(book.view(staleAfter: .seconds(30)).wouldBlock == [
+            BudgetWouldBlock(budgetID: "ml-daily", windowStart: Self.noon - 12 * 3600, requests: 3),
+            BudgetWouldBlock(budgetID: "ml-hourly", windowStart: Self.noon, requests: 3),
+        ])
+        // An enforced budget refuses the next one: no observe budget counts it.
+        let hard = Budget(id: "hard", selector: .all, unit: .requests, limit: 1, period: .day)
+        _ = book.apply(snapshot([status(perDay, spent: 10_000_000_000), status(perHour, spent: 0), status(hard, spent: 1)], version: 2))
+        guard case .refuse = gate(book).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: now).decision else {
+            Issue.record("an enforced budget still refuses"); return
+        }
+        #expect(book.view(staleAfter: .seconds(30)).wouldBlock.map(\.requests) == [3, 3])
+        // The next hour is a new window for the hourly budget: it counts from 1 again.
+        let later = now.addingTimeInterval(3_600)
+        _ = book.apply(snapshot([status(perHour, spent: 0)], version: 3))
+        _ = gate(book).decide(request(), dimensions: dimensions(), requestBodyBytes: 80, now: later)
+        #expect(book.view(staleAfter: .seconds(30)).wouldBlock == [BudgetWouldBlock(budgetID: "ml-hourly", windowStart: Self.noon + 3_600, requests: 1)],
+                "the daily budget left the snapshot, and its count with it")
     }
 
     @Test func staleStateIsAllowedOrDeniedAsConfigured() {

@@ -54,13 +54,13 @@ struct QuotaStatus: Encodable {
     }
 
     init(book: QuotaBook, settings: QuotaGate.Settings) {
-        let freshness = book.freshness
-        let health = QuotaChannelHealth(startedAt: book.clock.now, firstSnapshotTimeout: settings.firstSnapshotTimeout, staleAfter: settings.staleAfter)
-        state = health.state(lastUpdate: freshness.lastUpdate, now: book.clock.now).rawValue
+        // The same view the fleet report is built from: `/status` and `tollgate agents` agree.
+        let view = book.view(staleAfter: settings.staleAfter)
+        state = view.state.rawValue
         enforcement = settings.enforcement.rawValue
         onStale = settings.onStale.rawValue
-        version = freshness.version
-        lastUpdateAgoMs = book.silence?.wholeMilliseconds
+        version = view.version
+        lastUpdateAgoMs = view.age?.wholeMilliseconds
         budgets = book.statuses.sorted { $0.budgetID < $1.budgetID }
     }
 }

@@ -19,14 +19,8 @@ struct FleetReporter {
         var enforcement: AgentReportMessage.Enforcement
     }
 
-    /// The quota channel as the book holds it.
-    struct QuotaView: Sendable, Equatable {
-        var version: UInt64
-        /// Since the last update applied; nil before the first.
-        var age: Duration?
-
-        static let none = QuotaView(version: 0, age: nil)
-    }
+    /// The quota channel as the book holds it; its state is the one `/status` shows.
+    typealias QuotaView = TollgateAgent.QuotaView
 
     /// What the shipper knows of its own progress.
     struct Shipping: Equatable {
@@ -36,10 +30,6 @@ struct FleetReporter {
         var spoolOverBound = false
     }
 
-    enum QuotaCondition: Equatable {
-        case never, fresh, stale
-    }
-
     static let retryDelay = Duration.milliseconds(250)
 
     let settings: Settings
@@ -47,21 +37,16 @@ struct FleetReporter {
     private var nextDue: ServiceClock.Instant?
     /// After a failed send, nothing before this.
     private var notBefore: ServiceClock.Instant?
-    private var lastCondition: QuotaCondition?
+    private var lastCondition: QuotaChannelHealth.State?
 
     init(settings: Settings) {
         self.settings = settings
     }
 
-    func condition(_ quota: QuotaView) -> QuotaCondition {
-        guard let age = quota.age else { return .never }
-        return age > settings.staleAfter ? .stale : .fresh
-    }
-
     func isDue(now: ServiceClock.Instant, quota: QuotaView) -> Bool {
         if let notBefore, now < notBefore { return false }
         guard let nextDue else { return true }
-        return now >= nextDue || condition(quota) != lastCondition
+        return now >= nextDue || quota.state != lastCondition
     }
 
     func report(quota: QuotaView, shipping: Shipping, unixMs: Int64) -> AgentReportMessage {
@@ -69,13 +54,15 @@ struct FleetReporter {
             agentID: settings.agentID, name: settings.name, version: TollgateVersion.current, ackedSeq: shipping.ackedSeq,
             spoolBatches: shipping.spoolBatches, spoolBytes: Int64(shipping.spoolBytes), spoolOverBound: shipping.spoolOverBound,
             quotaVersion: quota.version, quotaAgeMs: quota.age?.wholeMilliseconds, enforcement: settings.enforcement,
-            staleAfterMs: settings.staleAfter.wholeMilliseconds, reportIntervalMs: settings.interval.wholeMilliseconds, sentUnixMs: unixMs)
+            staleAfterMs: settings.staleAfter.wholeMilliseconds, reportIntervalMs: settings.interval.wholeMilliseconds, sentUnixMs: unixMs,
+            wouldBlock: quota.countingSinceUnixMs > 0 ? quota.wouldBlock : nil,
+            startedUnixMs: quota.countingSinceUnixMs > 0 ? quota.countingSinceUnixMs : nil)
     }
 
     mutating func sent(now: ServiceClock.Instant, quota: QuotaView) {
         nextDue = now.advanced(by: settings.interval)
         notBefore = nil
-        lastCondition = condition(quota)
+        lastCondition = quota.state
     }
 
     mutating func failed(now: ServiceClock.Instant) {

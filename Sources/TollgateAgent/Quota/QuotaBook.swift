@@ -35,6 +35,7 @@ final class QuotaBook: Sendable {
         var freshness = Freshness()
         var local = LocalSpend()
         var reserved: [String: Int64] = [:]
+        var wouldBlock = WouldBlockCounts()
     }
 
     private let state = NIOLockedValueBox(State())
@@ -42,10 +43,13 @@ final class QuotaBook: Sendable {
     let agentID: String
     /// Freshness and (through the gate) budget windows are read from it.
     let clock: ServiceClock
+    /// When this book was made (the agent's start): would-block counts begin there.
+    let startedUnixMs: Int64
 
     init(agentID: String, clock: ServiceClock = .system) {
         self.agentID = agentID
         self.clock = clock
+        startedUnixMs = clock.unixMilliseconds
     }
 
     var freshness: Freshness { state.withLockedValue { $0.freshness } }
@@ -53,6 +57,21 @@ final class QuotaBook: Sendable {
 
     /// How long the channel has been silent; nil before the first update.
     var silence: Duration? { freshness.lastUpdate.map { $0.duration(to: clock.now) } }
+
+    /// The quota state as reports and `/status` show it, read at one instant.
+    func view(staleAfter: Duration) -> QuotaView {
+        let now = clock.now
+        let (freshness, wouldBlock) = state.withLockedValue { ($0.freshness, $0.wouldBlock) }
+        return QuotaView(version: freshness.version, age: freshness.lastUpdate.map { $0.duration(to: now) }, staleAfter: staleAfter,
+                         wouldBlock: wouldBlock.entries(), countingSinceUnixMs: startedUnixMs)
+    }
+
+    /// One request `status`'s budget would have refused (observe mode), in the window that
+    /// holds `nowUnix`: after the status's window ended, the next one, as `standings` counts.
+    func countWouldBlock(_ status: BudgetStatus, nowUnix: Int64) {
+        let windowStart = nowUnix >= status.windowEnd ? status.windowEnd : status.windowStart
+        state.withLockedValue { $0.wouldBlock.count(budgetID: status.budgetID, windowStart: windowStart) }
+    }
 
     /// Applies a pushed update unless it skipped a version (then nothing changes).
     func apply(_ update: QuotaUpdateMessage) -> ApplyOutcome {
@@ -67,6 +86,7 @@ final class QuotaBook: Sendable {
             if update.isSnapshot { state.statuses = [:] }
             for status in update.budgets { state.statuses[status.budgetID] = status }
             for id in update.removedBudgetIDs { state.statuses[id] = nil }
+            state.wouldBlock.keep(only: Set(state.statuses.keys))
             state.freshness = Freshness(version: update.version, lastUpdate: now)
             // The statuses just applied include our batches up to the watermark: they stop
             // counting locally in the same instant, so nothing is counted twice or missed.

@@ -35,8 +35,15 @@ struct QuotaChannelHealth {
 
     /// The state at `now`, given when the last update was applied (nil: never).
     func state(lastUpdate: ServiceClock.Instant?, now: ServiceClock.Instant) -> State {
-        guard let lastUpdate else { return .neverSubscribed }
-        return lastUpdate.duration(to: now) > staleAfter ? .stale : .enforcing
+        Self.state(silence: lastUpdate.map { $0.duration(to: now) }, staleAfter: staleAfter)
+    }
+
+    /// The one rule for how fresh the quota state is, given how long the channel has been
+    /// silent (nil: no update ever): the gauge, `/status` and the fleet report all use it
+    /// (through `QuotaView`), and the aggregator judges a report by the same line.
+    static func state(silence: Duration?, staleAfter: Duration) -> State {
+        guard let silence else { return .neverSubscribed }
+        return silence > staleAfter ? .stale : .enforcing
     }
 
     /// The warning to log now, if one is due: only while no snapshot has ever arrived, first

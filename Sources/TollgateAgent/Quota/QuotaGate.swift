@@ -48,41 +48,44 @@ struct QuotaGate: Sendable {
     let settings: Settings
     let prices: PriceCatalog
 
-    /// The decision for one request; in observe mode (the agent's, or a budget's own) a
-    /// refusal is returned as `observed` and the request admitted.
+    /// The decision for one request. What would refuse it but is only watched (an observe
+    /// budget; anything, when the agent's `quota.enforcement` is observe) comes back as
+    /// `observed`, every such budget once, and is counted in the book for the fleet report;
+    /// a request an enforced budget refuses counts for no observe budget (it was not sent).
     func decide(_ request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int,
-                now: Date? = nil) -> (decision: Decision, observed: Refusal?) {
-        let now = now ?? book.clock.date
-        let enforced = refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now, mode: .enforce)
-        if let enforced, settings.enforcement == .enforce { return (.refuse(enforced), nil) }
-        let refusal = enforced ?? refusal(for: request, dimensions: dimensions, requestBodyBytes: requestBodyBytes, now: now, mode: .observe)
-        let nowUnix = Int64(now.timeIntervalSince1970)
-        let capped = book.standings(for: dimensions, nowUnix: nowUnix).map(\.status).filter { $0.blockAt != nil }
+                now: Date? = nil) -> (decision: Decision, observed: [Refusal]) {
+        let nowUnix = Int64((now ?? book.clock.date).timeIntervalSince1970)
+        let standings = book.standings(for: dimensions, nowUnix: nowUnix).sorted { $0.status.budgetID < $1.status.budgetID }
+        let refusals = refusals(for: request, standings: standings, requestBodyBytes: requestBodyBytes, nowUnix: nowUnix)
+        if settings.enforcement == .enforce, let enforced = refusals.first(where: { $0.budget?.mode != .observe }) {
+            return (.refuse(enforced), [])
+        }
+        for refusal in refusals { if let status = refusal.budget { book.countWouldBlock(status, nowUnix: nowUnix) } }
+        let capped = standings.map(\.status).filter { $0.blockAt != nil }
         let reservation = book.reserve(capped) { worstCase(request, unit: $0, requestBodyBytes: requestBodyBytes) }
-        return (.admit(reservation), refusal)
+        return (.admit(reservation), refusals)
     }
 
-    /// The refusal of the first budget in `mode` that does not let the request through
-    /// (and, for `.enforce`, of stale state under `on_stale: deny`).
-    private func refusal(for request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int, now: Date, mode: BudgetMode) -> Refusal? {
+    /// Every refusal the request meets, in budget id order: stale state under `on_stale:
+    /// deny` first, then each budget, whatever its mode, that does not let it through.
+    private func refusals(for request: ProviderRequest, standings: [QuotaBook.Standing], requestBodyBytes: Int, nowUnix: Int64) -> [Refusal] {
+        var refusals: [Refusal] = []
         let silence = book.silence
-        if mode == .enforce, settings.onStale == .deny, silence.map({ $0 > settings.staleAfter }) ?? true {
+        if settings.onStale == .deny, silence.map({ $0 > settings.staleAfter }) ?? true {
             let since = silence.map { "for \($0.components.seconds) s" } ?? "since the agent started"
-            return Refusal(budget: nil, retryAfterSeconds: 30,
-                           message: "Tollgate: no budget update from the aggregator \(since), and this host is set to refuse requests then (quota.on_stale: deny). Ask your platform team to check the aggregator.")
+            refusals.append(Refusal(budget: nil, retryAfterSeconds: 30,
+                                    message: "Tollgate: no budget update from the aggregator \(since), and this host is set to refuse requests then (quota.on_stale: deny). Ask your platform team to check the aggregator."))
         }
-        let nowUnix = Int64(now.timeIntervalSince1970)
-        let standings = book.standings(for: dimensions, nowUnix: nowUnix).sorted { $0.status.budgetID < $1.status.budgetID }
-        for standing in standings where standing.status.mode == mode {
+        for standing in standings {
             guard let blockAt = standing.status.blockAt else { continue }
             let status = standing.status
             let worst = worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
             let exhausted = !standing.windowEnded && status.isBlocking
             guard exhausted || standing.projected + worst > blockAt else { continue }
-            return Refusal(budget: status, retryAfterSeconds: max(1, status.windowEnd - nowUnix),
-                           message: Self.explain(status, projected: standing.projected, worst: worst, exhausted: exhausted, nowUnix: nowUnix))
+            refusals.append(Refusal(budget: status, retryAfterSeconds: max(1, status.windowEnd - nowUnix),
+                                    message: Self.explain(status, projected: standing.projected, worst: worst, exhausted: exhausted, nowUnix: nowUnix)))
         }
-        return nil
+        return refusals
     }
 
     /// The most this request can add to a budget in `unit`.

@@ -76,7 +76,7 @@ final class QuotaSubscriber: Sendable {
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.now
             let lastUpdate = book.freshness.lastUpdate
-            metrics.setQuotaState(health.state(lastUpdate: lastUpdate, now: now))
+            metrics.setQuotaState(book.view(staleAfter: settings.staleAfter).state)
             if let warning = health.warning(lastUpdate: lastUpdate, now: now, endpoint: settings.endpoint) {
                 metrics.quotaNoSnapshotWarnings.increment()
                 logger.warning("\(warning)")

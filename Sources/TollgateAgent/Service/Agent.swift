@@ -41,7 +41,7 @@ public final class Agent: Service, Sendable {
         let bookForReports = NIOLockedValueBox<QuotaBook?>(nil)
         pipeline = try UsagePipeline(config: config, metrics: metrics, logger: logger, clock: clock) {
             guard let book = bookForReports.withLockedValue({ $0 }) else { return .none }
-            return FleetReporter.QuotaView(version: book.freshness.version, age: book.silence)
+            return book.view(staleAfter: config.quota.staleAfter)
         }
         let quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
         self.quotaBook = quotaBook

@@ -43,8 +43,8 @@ struct ExchangeAdmission {
         guard let gate = services.gate else { return .forward }
         let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
         let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
-        if let observed {
-            services.metrics.quotaWouldBlock(observed.budget?.budgetID ?? "stale").increment()
+        for refusal in observed {
+            services.metrics.quotaWouldBlock(refusal.budget?.budgetID ?? "stale").increment()
         }
         switch decision {
         case .admit(let reservation):

@@ -65,10 +65,11 @@ import FoundationNetworking
         #expect(shown.contains("blocks at 150%") && shown.contains("BLOCKED"), "\(shown)")
     }
 
-    /// `budget set --mode observe`: stored with the budget, shown by list and show, sent to
-    /// agents, which never block on it and count what it would have refused.
+    /// `budget set --mode observe`: stored with the budget, sent to agents, which never block
+    /// on it and count what it would have refused; their reports bring the count to `budget
+    /// list` and `show`. Switched to `--mode enforce`, the same budget refuses the next request.
     @Test func anObserveBudgetNeverBlocksAndCountsWhatItWouldHave() async throws {
-        let cluster = try LocalCluster(flushInterval: .milliseconds(250))
+        let cluster = try LocalCluster(flushInterval: .milliseconds(250), reportInterval: .milliseconds(500))
         defer { cluster.shutdown() }
         try await cluster.start()
         _ = try cluster.cli(["budget", "set", "trial", "--selector", "team=trial", "--limit", "2requests", "--window", "day",
@@ -80,9 +81,31 @@ import FoundationNetworking
         #expect(codes == [200, 200, 200, 200, 200])
         let wouldBlock = try await BudgetEnforcementTests.metric("tollgate_agent_quota_would_block_total{budget=\"trial\"}", at: cluster.adminURL)
         #expect(wouldBlock == 3)
-        let listed = try cluster.cli(["budget", "list", "--token-file", cluster.apiTokenFile])
-        #expect(listed.contains("(observe)"), "\(listed)")
+        // The agent's next report brings its count to the aggregator.
+        var listed = ""
+        for _ in 0..<50 where !listed.contains("observe (would have refused 3)") {
+            try await Task.sleep(for: .milliseconds(200))
+            listed = try cluster.cli(["budget", "list", "--token-file", cluster.apiTokenFile])
+        }
+        #expect(listed.contains("observe (would have refused 3)"), "\(listed)")
+        let json = try cluster.cli(["budget", "list", "--format", "json", "--token-file", cluster.apiTokenFile])
+        #expect(json.contains(#""would_block" : 3"#) || json.contains(#""would_block":3"#), "\(json)")
         let shown = try cluster.cli(["budget", "show", "trial", "--token-file", cluster.apiTokenFile])
-        #expect(shown.contains("observe: never blocks"), "\(shown)")
+        #expect(shown.contains("observe: never blocks") && shown.contains("observe (would have refused 3)"), "\(shown)")
+
+        // Enforced from now on: the spend counted so far stays, so the next request is refused.
+        _ = try cluster.cli(["budget", "set", "trial", "--selector", "team=trial", "--limit", "2requests", "--window", "day",
+                             "--mode", "enforce", "--token-file", cluster.apiTokenFile])
+        // Once the agent holds the change (its /status shows the budget's mode)...
+        let held = try await eventually(seconds: 10, until: { $0 }) {
+            let (body, _) = try await URLSession.shared.data(from: cluster.adminURL.appendingPathComponent("status"))
+            return String(decoding: body, as: UTF8.self).contains(#""mode" : "enforce""#)
+        }
+        #expect(held)
+        // ...the next request is refused.
+        let next = try await BudgetEnforcementTests.chat(cluster.agentURL, team: "trial", prompt: "after the switch")
+        #expect(next.status == 429, "\(next.body)")
+        let enforced = try cluster.cli(["budget", "list", "--token-file", cluster.apiTokenFile])
+        #expect(enforced.contains("BLOCKED") && !enforced.contains("observe"), "\(enforced)")
     }
 }

@@ -10,7 +10,10 @@ struct BudgetList: AsyncParsableCommand {
         discussion: """
         STATE is ok, warning (a soft threshold reached), over_limit (the limit reached on an
         alert-only budget) or blocked (agents refuse what the budget covers until the
-        window ends). JSON gives {budget, status} per budget.
+        window ends). A budget in observe mode blocks nothing and shows what it would have
+        done instead: "observe (would have refused 37)", the requests it would have refused
+        in its current window, summed over every agent's latest report. JSON gives
+        {budget, status, would_block} per budget.
         """)
 
     @Option(help: "Output format: table or json.")
@@ -24,7 +27,9 @@ struct BudgetList: AsyncParsableCommand {
         let views = try JSONDecoder().decode([BudgetView].self, from: data)
         switch format {
         case .json: try printJSON(views)
-        case .table: print(views.isEmpty ? "no budgets; create one with `tollgate budget set`" : BudgetTable(statuses: views.map(\.status), zones: views.map(\.budget.timeZone)).render())
+        case .table:
+            let table = BudgetTable(statuses: views.map(\.status), zones: views.map(\.budget.timeZone), wouldBlock: views.map(\.wouldBlock))
+            print(views.isEmpty ? "no budgets; create one with `tollgate budget set`" : table.render())
         }
     }
 }

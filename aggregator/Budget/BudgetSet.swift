@@ -23,6 +23,13 @@ struct BudgetSet: AsyncParsableCommand {
         budget is stored under the id. A model the catalog does not know is refused with
         the list of known ones. served_model= and requested_model= match names exactly as
         the provider returned them or the request spelled them.
+
+        --mode observe watches a cap before enforcing it: agents never refuse anything for
+        the budget, and count each request it would have refused; `tollgate budget list`
+        shows the sum over the fleet for the current window, e.g. "observe (would have
+        refused 37)". Switch it on with the same command and --mode enforce: the spend
+        counted so far stays, and the next request over the limit is refused.
+          tollgate budget set trial --selector team=ml --limit 5usd --window day --mode observe
         """)
 
     @Argument(help: "Budget id: a-z, 0-9, '.', '_', '-'.")
@@ -107,7 +114,7 @@ struct BudgetSet: AsyncParsableCommand {
         case .json: try printJSON(view)
         case .table:
             print("budget \(view.budget.id): \(view.change ?? "saved")")
-            print(BudgetTable(statuses: [view.status]).render())
+            print(BudgetTable(statuses: [view.status], wouldBlock: [view.wouldBlock]).render())
         }
     }
 }

@@ -28,11 +28,11 @@ struct BudgetShow: AsyncParsableCommand {
         budget       \(budget.id)\(budget.description.isEmpty ? "" : " — \(budget.description)")
         selector     \(budget.selector)
         limit        \(budget.unit.format(budget.limit)) per \(budget.period.rawValue) (\(budget.timeZone))
-        action       \(budget.action.rawValue)\(ceiling)\(budget.mode == .observe ? " (observe: never blocks)" : "")
+        action       \(budget.action.rawValue)\(ceiling)\(budget.mode == .observe ? " (observe: never blocks; --mode enforce to enforce it)" : "")
         thresholds   \(budget.thresholds.map { "\($0)%" }.joined(separator: ", "))
         owner        \(budget.owner.isEmpty ? "-" : budget.owner)
         window       \(Self.time(status.windowStart)) → \(Self.time(status.windowEnd))
-        spent        \(budget.unit.format(status.spent)) of \(budget.unit.format(status.effectiveLimit))\(status.effectiveLimit != budget.limit ? " (raised by an exemption)" : "") — \(String(format: "%.1f", status.percentUsed))%, \(BudgetTable.state(status))
+        spent        \(budget.unit.format(status.spent)) of \(budget.unit.format(status.effectiveLimit))\(status.effectiveLimit != budget.limit ? " (raised by an exemption)" : "") — \(String(format: "%.1f", status.percentUsed))%, \(BudgetTable.state(status, wouldBlock: view.wouldBlock))
         """)
         let exemptions = view.exemptions ?? []
         print(exemptions.isEmpty ? "exemptions   none" : "exemptions")

@@ -5,6 +5,8 @@ import TollgateCore
 struct BudgetTable {
     var statuses: [BudgetStatus]
     var zones: [String] = []
+    /// Per status, what it would have refused over the fleet (`BudgetView.wouldBlock`).
+    var wouldBlock: [Int64?] = []
 
     func render() -> String {
         var lines = [["ID", "SELECTOR", "WINDOW", "SPENT", "LIMIT", "% USED", "STATE"]]
@@ -12,15 +14,23 @@ struct BudgetTable {
             let zone = index < zones.count && zones[index] != "UTC" ? " (\(zones[index]))" : ""
             lines.append([status.budgetID, status.selector.description, status.period.rawValue + zone,
                           status.unit.format(status.spent), status.unit.format(status.effectiveLimit),
-                          String(format: "%.1f%%", status.percentUsed), Self.state(status)])
+                          String(format: "%.1f%%", status.percentUsed),
+                          Self.state(status, wouldBlock: index < wouldBlock.count ? wouldBlock[index] : nil)])
         }
         let numeric: Set<Int> = [3, 4, 5]
         return TextColumns.align(lines, numeric: numeric.contains).joined(separator: "\n")
     }
 
-    static func state(_ status: BudgetStatus) -> String {
+    /// An observe budget blocks nothing, so its state is what it would have done:
+    /// `observe (would have refused 37)`, summed over the fleet in the current window.
+    /// An enforced budget says so too when agents in `quota.enforcement: observe` counted any.
+    static func state(_ status: BudgetStatus, wouldBlock: Int64?) -> String {
+        if status.mode == .observe {
+            return wouldBlock.map { "observe (would have refused \($0))" } ?? "observe"
+        }
         let state = enforcedState(status)
-        return status.mode == .observe ? "\(state) (observe)" : state
+        guard let wouldBlock, wouldBlock > 0 else { return state }
+        return "\(state); observing agents would have refused \(wouldBlock)"
     }
 
     private static func enforcedState(_ status: BudgetStatus) -> String {

@@ -5,8 +5,9 @@ import TollgateCore
 /// Budget endpoints. Every one, reads included, needs `Authorization: Bearer <token>`:
 /// budgets name owners and reveal spend per team, and one rule is easier to audit than two.
 ///
-/// - `GET /v1/budgets`: `[{budget, status}]`, every budget in its current window.
-/// - `GET /v1/budgets/{id}`: `{budget, status, exemptions}`.
+/// - `GET /v1/budgets`: `[{budget, status, would_block}]`, every budget in its current window;
+///   `would_block`: requests it would have refused there, over the fleet (observe mode).
+/// - `GET /v1/budgets/{id}`: `{budget, status, exemptions, would_block}`.
 /// - `PUT /v1/budgets/{id}`: a `Budget` as JSON (`id` may be left out) → `{budget, status, change}`.
 /// - `DELETE /v1/budgets/{id}`: `{removed}`; exemptions stay as an audit trail.
 /// - `POST /v1/budgets/{id}/exemptions`: `{limit, until, reason, author, from?}` → `{exemption, status}`.
@@ -18,9 +19,11 @@ extension APIRouter {
         do {
             switch (method, parts.count) {
             case (.GET, 2):
-                let views = try board.statuses().compactMap { status -> BudgetView? in
+                let statuses = try board.statuses()
+                let wouldBlock = wouldBlock(statuses)
+                let views = statuses.compactMap { status -> BudgetView? in
                     guard let stored = store.budget(id: status.budgetID) else { return nil }
-                    return BudgetView(budget: stored.budget, status: status)
+                    return BudgetView(budget: stored.budget, status: status, wouldBlock: wouldBlock(status.budgetID))
                 }
                 return json(.ok, views)
             case (.GET, 3):
@@ -28,7 +31,8 @@ extension APIRouter {
                 guard let stored = store.budget(id: id), let status = try board.status(budgetID: id) else {
                     return error(.notFound, "no budget '\(id)'")
                 }
-                return json(.ok, BudgetView(budget: stored.budget, status: status, exemptions: stored.exemptions))
+                return json(.ok, BudgetView(budget: stored.budget, status: status, exemptions: stored.exemptions,
+                                            wouldBlock: wouldBlock([status])(id)))
             case (.PUT, 3):
                 var budget = try decodeBudget(body, id: parts[2])
                 // Stored and pushed canonical: agents compare it with each request's canonical model.
@@ -39,7 +43,8 @@ extension APIRouter {
                 case .updated(let recomputed): recomputed ? "updated, current window recounted" : "updated"
                 case .unchanged: "unchanged"
                 }
-                return json(change == .created ? .created : .ok, BudgetView(budget: budget, status: status, change: name))
+                return json(change == .created ? .created : .ok,
+                            BudgetView(budget: budget, status: status, change: name, wouldBlock: wouldBlock([status])(budget.id)))
             case (.DELETE, 3):
                 guard try board.removeBudget(id: parts[2]) else { return error(.notFound, "no budget '\(parts[2])'") }
                 return json(.ok, ["removed": parts[2]])
@@ -75,6 +80,13 @@ extension APIRouter {
     }
 
     private struct BadRequest: Error { var message: String }
+
+    /// Each budget's fleet-wide would-block count in the window of its status; nil without a fleet.
+    private func wouldBlock(_ statuses: [BudgetStatus]) -> (String) -> Int64? {
+        guard let fleet else { return { _ in nil } }
+        let totals = fleet.wouldBlock(windowStarts: Dictionary(statuses.map { ($0.budgetID, $0.windowStart) }, uniquingKeysWith: { $1 }))
+        return { totals[$0] ?? 0 }
+    }
 
     /// The body's `id` may be omitted (the path names it) but must agree if present.
     private func decodeBudget(_ body: Data, id: String) throws -> Budget {

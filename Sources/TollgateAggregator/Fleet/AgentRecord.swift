@@ -17,6 +17,8 @@ struct AgentRecord: Codable, Equatable, Sendable {
     /// The last batch applied or acknowledged as a duplicate, and the seq applied up to then.
     var batchUnixMs: Int64?
     var appliedSeq: UInt64 = 0
+    /// What budgets would have refused on it, this process and earlier ones; nil before its first report.
+    var wouldBlock: WouldBlockLedger?
 
     /// When the latest report and batch arrived, on this process's monotonic clock; nil
     /// since a restart until the next one.
@@ -28,6 +30,7 @@ struct AgentRecord: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id", keyName = "key_name", address, firstSeenUnixMs = "first_seen_unix_ms"
         case report, reportUnixMs = "report_unix_ms", batchUnixMs = "batch_unix_ms", appliedSeq = "applied_seq"
+        case wouldBlock = "would_block"
     }
 
     init(agentID: String, firstSeenUnixMs: Int64) {

@@ -82,6 +82,12 @@ final class FleetRegistry: Sendable {
         return roster.withLockedValue { $0.views(now: now, unixMs: unixMs) }
     }
 
+    /// What each budget would have refused over the fleet, in the window starting at
+    /// `windowStarts[budgetID]` (see `WouldBlockLedger`).
+    func wouldBlock(windowStarts: [String: Int64]) -> [String: Int64] {
+        roster.withLockedValue { $0.wouldBlock(windowStarts: windowStarts) }
+    }
+
     /// Sets `tollgate_fleet_agents{state}` to the counts now; called before `/metrics` is written.
     func updateMetrics() {
         let now = clock.now

@@ -35,7 +35,11 @@ struct FleetRoster: Sendable {
         // A report from a new place replaces the old one; one without (inproc, plaintext) keeps it.
         if let keyName { record.keyName = keyName }
         if let address { record.address = address }
-        let changed = before != (report.name, report.version, record.keyName, record.address)
+        var ledger = record.wouldBlock ?? WouldBlockLedger()
+        // A new process: what the old one counted is now only here, so it is stored at once.
+        let restarted = ledger.receive(report.wouldBlock ?? [], process: report.startedUnixMs ?? 0)
+        record.wouldBlock = ledger
+        let changed = before != (report.name, report.version, record.keyName, record.address) || restarted
         let due = record.storedAt.map { $0.duration(to: now) >= Self.storeInterval } ?? true
         if changed || due { record.storedAt = now }
         records[report.agentID] = record
@@ -55,6 +59,14 @@ struct FleetRoster: Sendable {
         if let record = records[agentID] { return record }
         guard records.count < capacity else { throw .full(capacity: capacity) }
         return AgentRecord(agentID: agentID, firstSeenUnixMs: unixMs)
+    }
+
+    /// What each budget would have refused, summed over every agent, in the window that
+    /// `windowStarts` gives for it (its current one); budgets no agent counted are absent.
+    func wouldBlock(windowStarts: [String: Int64]) -> [String: Int64] {
+        var totals: [String: Int64] = [:]
+        for record in records.values { record.wouldBlock?.add(into: &totals, windowStarts: windowStarts) }
+        return totals
     }
 
     /// Every agent as the API shows it, by name then id.

@@ -9,11 +9,22 @@ public struct BudgetView: Codable, Sendable {
     public var exemptions: [BudgetExemption]?
     /// Only on `PUT`: created, updated, unchanged.
     public var change: String?
+    /// Requests the budget would have refused in its current window, summed over the
+    /// fleet's agents (observe mode: the budget's own, or an agent's `quota.enforcement`);
+    /// nil when this aggregator serves no fleet.
+    public var wouldBlock: Int64?
 
-    public init(budget: Budget, status: BudgetStatus, exemptions: [BudgetExemption]? = nil, change: String? = nil) {
+    public init(budget: Budget, status: BudgetStatus, exemptions: [BudgetExemption]? = nil, change: String? = nil,
+                wouldBlock: Int64? = nil) {
         self.budget = budget
         self.status = status
         self.exemptions = exemptions
         self.change = change
+        self.wouldBlock = wouldBlock
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case budget, status, exemptions, change
+        case wouldBlock = "would_block"
     }
 }

@@ -67,7 +67,8 @@ import FoundationNetworking
 
     /// `budget set --mode observe`: stored with the budget, sent to agents, which never block
     /// on it and count what it would have refused; their reports bring the count to `budget
-    /// list` and `show`. Switched to `--mode enforce`, the same budget refuses the next request.
+    /// list` and `show`, and an agent killed and restarted (counting from 0 again) does not
+    /// lower it. Switched to `--mode enforce`, the same budget refuses the next request.
     @Test func anObserveBudgetNeverBlocksAndCountsWhatItWouldHave() async throws {
         let cluster = try LocalCluster(flushInterval: .milliseconds(250), reportInterval: .milliseconds(500))
         defer { cluster.shutdown() }
@@ -82,16 +83,31 @@ import FoundationNetworking
         let wouldBlock = try await BudgetEnforcementTests.metric("tollgate_agent_quota_would_block_total{budget=\"trial\"}", at: cluster.adminURL)
         #expect(wouldBlock == 3)
         // The agent's next report brings its count to the aggregator.
-        var listed = ""
-        for _ in 0..<50 where !listed.contains("observe (would have refused 3)") {
-            try await Task.sleep(for: .milliseconds(200))
-            listed = try cluster.cli(["budget", "list", "--token-file", cluster.apiTokenFile])
+        func listed(_ expected: String) async throws -> String {
+            var listed = ""
+            for _ in 0..<50 where !listed.contains(expected) {
+                try await Task.sleep(for: .milliseconds(200))
+                listed = try cluster.cli(["budget", "list", "--token-file", cluster.apiTokenFile])
+            }
+            return listed
         }
-        #expect(listed.contains("observe (would have refused 3)"), "\(listed)")
+        let list = try await listed("observe (would have refused 3)")
+        #expect(list.contains("observe (would have refused 3)"), "\(list)")
         let json = try cluster.cli(["budget", "list", "--format", "json", "--token-file", cluster.apiTokenFile])
         #expect(json.contains(#""would_block" : 3"#) || json.contains(#""would_block":3"#), "\(json)")
         let shown = try cluster.cli(["budget", "show", "trial", "--token-file", cluster.apiTokenFile])
         #expect(shown.contains("observe: never blocks") && shown.contains("observe (would have refused 3)"), "\(shown)")
+
+        // kill -9 and start again: the new process counts from 0, the fleet's figure goes on from 3.
+        let agent = LocalCluster.agentName(0)
+        cluster.stop(agent, signal: SIGKILL)
+        try await cluster.restart(agent)
+        _ = try await eventually(seconds: 10, until: { $0 == 1 }) {
+            try await BudgetEnforcementTests.metric("tollgate_agent_quota_budgets", at: cluster.adminURL)
+        }
+        #expect(try await statuses(cluster, team: "trial", count: 1, gap: .zero) == [200])
+        let afterRestart = try await listed("observe (would have refused 4)")
+        #expect(afterRestart.contains("observe (would have refused 4)"), "\(afterRestart)")
 
         // Enforced from now on: the spend counted so far stays, so the next request is refused.
         _ = try cluster.cli(["budget", "set", "trial", "--selector", "team=trial", "--limit", "2requests", "--window", "day",

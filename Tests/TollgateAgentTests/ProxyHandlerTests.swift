@@ -221,7 +221,8 @@ final class ProxyHarness {
         let logger = Logger(label: "proxy-handler-tests")
         services = ProxyServices(
             config: config, pipeline: try UsagePipeline(config: config, metrics: metrics, logger: logger), metrics: metrics,
-            inFlight: InFlightRequests(), upstreamPool: UpstreamPool(), meter: ExchangeMeter(prices: config.prices),
+            inFlight: InFlightRequests(), connections: ConnectionLimiter(maxConnections: config.maxConnections),
+            bodyBudget: RequestBodyBudget(maxBytes: config.maxBufferedBytes, gauge: metrics.proxyBufferedBytes), upstreamPool: UpstreamPool(), meter: ExchangeMeter(prices: config.prices),
             keys: CallerKeyCache(identifier: KeyIdentifier(orgSecret: config.orgSecret)),
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()), leafCertificates: nil,
             gate: gate, logger: logger, upstreamConnector: upstreams)

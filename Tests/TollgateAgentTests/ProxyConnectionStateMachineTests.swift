@@ -296,7 +296,20 @@ extension ProxyConnectionStateMachine.LocalAnswer {
         case .health: "health"
         case .routeRefused(let failure): "routeRefused(\(failure.rejectionReason))"
         case .bodyTooLarge: "bodyTooLarge"
+        case .bufferFull: "bufferFull"
+        case .timedOut(let expiry, _): "timedOut(\(expiry.rejectionReason))"
         case .malformed(let error): "malformed(\(error.status))"
+        }
+    }
+}
+
+extension ProxyConnectionStateMachine.DeadlineAction {
+    var label: String {
+        switch self {
+        case .none: "none"
+        case .checkAgain(let next): "checkAgain(\(next.uptimeNanoseconds / 1_000_000) ms)"
+        case .answer(let answer): "answer(\(answer.label))"
+        case .close(let expiry): "close(\(expiry.rejectionReason))"
         }
     }
 }

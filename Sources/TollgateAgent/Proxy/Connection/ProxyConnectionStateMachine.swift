@@ -239,9 +239,14 @@ struct ProxyConnectionStateMachine {
 
     /// The client left. Returns the exchange it abandoned mid-forwarding, if any: whatever
     /// the provider already sent was billed, so it is still metered.
+    /// A request still being received is dropped here, and with it its buffered body.
     mutating func clientClosed() -> ProxyExchange? {
+        defer {
+            state = .idle
+            pipelined.removeAll()
+            deadlines.disarm()
+        }
         guard case .forwarding(let exchange) = state else { return nil }
-        state = .idle
         return exchange
     }
 

@@ -180,6 +180,6 @@ import TollgateHTTP1
     @Test func theLimitsHaveSaneDefaults() throws {
         let config = try AgentConfig(yaml: try Self.configYAML())
         #expect(config.bodyIdleTimeout == .seconds(10) && config.requestTimeout == .seconds(60))
-        #expect(config.maxConnections == 1_024 && config.maxBufferedBytes == 256 << 20)
+        #expect(config.maxConnections == 1_024 && config.maxBufferedBytes == 128 << 20)
     }
 }

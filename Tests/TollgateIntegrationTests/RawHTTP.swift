@@ -59,7 +59,7 @@ enum RawHTTP {
         return true
     }
 
-    private static func connected(to port: Int) throws -> Int32 {
+    static func connected(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket failed") }
         var address = sockaddr_in()

@@ -51,7 +51,7 @@ public struct AgentConfig: Sendable {
     public var maxConnections = 1024
     /// Request body bytes buffered across all connections at once (bodies are collected
     /// whole before forwarding); a body that would go over gets 503 with retry-after.
-    public var maxBufferedBytes = 256 << 20
+    public var maxBufferedBytes = 128 << 20
     /// A keep-alive client connection with no request in flight is closed after this.
     public var clientIdleTimeout = Duration.seconds(60)
     /// A provider that sends nothing for this long mid-response is given up on.

@@ -231,6 +231,9 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// Answers a request whose body may still be arriving, then stops writing and skips the
     /// rest for a moment before closing: closing with the client's bytes unread would reset
     /// the connection, and a reset can destroy the answer before the client reads it.
+    /// Long enough for a client mid-upload to notice the answer (curl checks between writes).
+    static let lingerAfterRefusal = TimeAmount.seconds(2)
+
     private func respondMidRequest(_ error: ProviderErrorResponse, context: ChannelHandlerContext) {
         closing = true
         let channel = context.channel
@@ -240,7 +243,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in
             channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
         }
-        channel.eventLoop.scheduleTask(in: ConnectionRefusal.lingerTime) {
+        channel.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) {
             channel.close(promise: nil)
         }
     }

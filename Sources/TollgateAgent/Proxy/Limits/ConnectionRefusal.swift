@@ -9,8 +9,10 @@ final class ConnectionRefusal: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// How long a refused client may keep the socket after its answer.
-    static let lingerTime = TimeAmount.seconds(2)
+    /// How long a refused client may keep the socket after its answer: long enough to read
+    /// a few hundred bytes, short enough that a flood of refused connections does not hold
+    /// many more descriptors than the cap (most clients hang up as soon as they read it).
+    static let lingerTime = TimeAmount.seconds(1)
 
     private let maxConnections: Int
     private var answered = false

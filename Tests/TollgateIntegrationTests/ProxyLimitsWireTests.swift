@@ -28,21 +28,26 @@ import FoundationNetworking
         #expect(answer.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(answer)")
     }
 
+    /// Sends a head and then one body byte every `interval` (the receive's timeout paces
+    /// it) until the agent answers; returns the answer and how long it took.
+    static func trickle(to cluster: LocalCluster, every interval: Duration, steps: Int) throws -> (answer: String, elapsed: Duration) {
+        let client = try RawConnection(port: cluster.agentURL.port!)
+        client.send(head(contentLength: 100) + "{")
+        let started = ContinuousClock.now
+        var answer = ""
+        for _ in 0..<steps where answer.isEmpty {
+            answer = client.receive(timeout: interval)
+            if answer.isEmpty { client.send("x") }
+        }
+        return (answer, ContinuousClock.now - started)
+    }
+
     @Test func aBodyThatStallsGetsA408() async throws {
         let cluster = try LocalCluster(extraAgentConfig: "limits:\n  body_idle_timeout_ms: 1000")
         defer { cluster.shutdown() }
         try await cluster.start()
 
-        let client = try RawConnection(port: cluster.agentURL.port!)
-        client.send(Self.head(contentLength: 100) + "{")
-        let started = ContinuousClock.now
-        var answer = ""
-        // One byte every 1.5 s: the receive's timeout paces the trickle.
-        for _ in 0..<6 where answer.isEmpty {
-            answer = client.receive(timeout: .milliseconds(1_500))
-            if answer.isEmpty { client.send("x") }
-        }
-        let elapsed = ContinuousClock.now - started
+        let (answer, elapsed) = try Self.trickle(to: cluster, every: .milliseconds(1_500), steps: 6)
         #expect(answer.hasPrefix("HTTP/1.1 408 Request Timeout\r\n") && answer.contains("limits.body_idle_timeout_ms"), "\(answer)")
         #expect(elapsed < .seconds(4), "given up after one idle second, not \(elapsed)")
         #expect(try await Self.metric(cluster, Self.rejected("body_timeout")) == 1)
@@ -55,15 +60,7 @@ import FoundationNetworking
         defer { cluster.shutdown() }
         try await cluster.start()
 
-        let client = try RawConnection(port: cluster.agentURL.port!)
-        client.send(Self.head(contentLength: 100) + "{")
-        let started = ContinuousClock.now
-        var answer = ""
-        for _ in 0..<20 where answer.isEmpty {
-            answer = client.receive(timeout: .milliseconds(400))
-            if answer.isEmpty { client.send("x") }
-        }
-        let elapsed = ContinuousClock.now - started
+        let (answer, elapsed) = try Self.trickle(to: cluster, every: .milliseconds(400), steps: 20)
         #expect(answer.hasPrefix("HTTP/1.1 408 ") && answer.contains("limits.request_timeout_ms"), "\(answer)")
         #expect(elapsed >= .milliseconds(2_900) && elapsed < .seconds(6), "\(elapsed)")
         #expect(try await Self.metric(cluster, Self.rejected("request_timeout")) == 1)

@@ -32,14 +32,7 @@ final class RawConnection {
     func receive(timeout: Duration, limit: Int = .max) -> String {
         var wait = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while received.count < limit {
-            let count = read(fd, &buffer, buffer.count)
-            guard count > 0 else { break }
-            received.append(contentsOf: buffer[..<count])
-        }
-        return String(decoding: received, as: UTF8.self)
+        return String(decoding: (try? RawHTTP.receive(on: fd, upTo: limit)) ?? [], as: UTF8.self)
     }
 
     func close() {

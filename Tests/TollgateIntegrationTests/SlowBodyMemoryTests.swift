@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TollgateAgent
 
 /// The measurement (#17, finding 5): 8 connections each holding 31 MiB of an
 /// unfinished body. Without a cap the agent's memory grows by all of it; with
@@ -53,7 +54,7 @@ import TestSupport
     @Test func unfinishedBodiesCannotPinMoreMemoryThanTheCap() async throws {
         // Main's behaviour before the cap: nothing refuses, nothing times out.
         let uncapped = try await Self.growth(limits: "  max_buffered_bytes: \(1 << 40)\n  body_idle_timeout_ms: 600000\n  request_timeout_ms: 3600000")
-        let cap = AgentConfigDefaults.maxBufferedBytes
+        let cap = AgentConfig().maxBufferedBytes  // the default
         let capped = try await Self.growth(limits: "  max_buffered_bytes: \(cap)")
         let mebibyte = Double(1 << 20)
         print(String(format: "slow-body RSS, 8 x 31 MiB unfinished bodies: uncapped +%.0f MiB (buffered %.0f MiB); capped at %d MiB +%.0f MiB (buffered %.0f MiB, %.0f refused)",
@@ -66,7 +67,3 @@ import TestSupport
     }
 }
 
-/// The agent's default cap, as its config documents it (`limits.max_buffered_bytes`).
-enum AgentConfigDefaults {
-    static let maxBufferedBytes = 128 << 20
-}

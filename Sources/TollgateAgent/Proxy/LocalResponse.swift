@@ -21,6 +21,12 @@ extension ChannelInboundHandler where OutboundOut == ByteBuffer {
 }
 
 enum LocalResponse {
+    /// An agent error as a whole response that closes the connection.
+    static func closing(_ error: ProviderErrorResponse, allocator: ByteBufferAllocator) -> ByteBuffer {
+        bytes(status: error.status, contentType: "application/json", body: error.body(allocator: allocator), keepAlive: false,
+              extraHeaders: error.headers, allocator: allocator)
+    }
+
     /// A whole response as bytes: status line, fields, body.
     static func bytes(status: HTTPResponseStatus, contentType: String, body: ByteBuffer, keepAlive: Bool,
                       extraHeaders: [(String, String)] = [], allocator: ByteBufferAllocator) -> ByteBuffer {

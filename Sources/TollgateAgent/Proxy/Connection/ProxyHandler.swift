@@ -237,10 +237,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func respondMidRequest(_ error: ProviderErrorResponse, context: ChannelHandlerContext) {
         closing = true
         let channel = context.channel
-        let bytes = LocalResponse.bytes(status: error.status, contentType: "application/json",
-                                        body: error.body(allocator: context.channel.allocator), keepAlive: false,
-                                        extraHeaders: error.headers, allocator: context.channel.allocator)
-        context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in
+        context.writeAndFlush(wrapOutboundOut(LocalResponse.closing(error, allocator: channel.allocator))).whenComplete { _ in
             channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
         }
         channel.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) {

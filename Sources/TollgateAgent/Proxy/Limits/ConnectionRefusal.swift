@@ -37,9 +37,7 @@ final class ConnectionRefusal: ChannelInboundHandler {
             status: .serviceUnavailable, code: "too_many_connections",
             message: "Tollgate agent already has limits.max_connections (\(maxConnections)) client connections open; retry shortly, reuse connections, or raise limits.max_connections",
             provider: nil, headers: [("retry-after", "1")])
-        let bytes = LocalResponse.bytes(status: error.status, contentType: "application/json",
-                                        body: error.body(allocator: context.channel.allocator), keepAlive: false,
-                                        extraHeaders: error.headers, allocator: context.channel.allocator)
+        let bytes = LocalResponse.closing(error, allocator: context.channel.allocator)
         let channel = context.channel
         context.writeAndFlush(wrapOutboundOut(bytes)).whenComplete { _ in
             channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }

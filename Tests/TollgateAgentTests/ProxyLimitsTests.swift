@@ -88,7 +88,10 @@ import TollgateHTTP1
     // MARK: Buffered bytes
 
     @Test func aBodyThatWouldGoOverTheSharedBufferCapGetsA503AndItsBytesAreGivenBack() throws {
-        let first = try ProxyHarness { $0.maxBufferedBytes = 2_048 }
+        let first = try ProxyHarness {
+            $0.maxBufferedBytes = 2_048
+            $0.bodyIdleTimeout = .seconds(1)
+        }
         let big = "POST /anthropic/v1/messages HTTP/1.1\r\nHost: agent\r\nx-api-key: sk-test\r\nContent-Length: 4000\r\n\r\n"
         try first.client.writeInbound(ByteBuffer(string: big + String(repeating: "a", count: 1_500)))
         #expect(first.services.bodyBudget.current == 1_500)
@@ -99,6 +102,8 @@ import TollgateHTTP1
         #expect(answer.contains("retry-after: 1\r\n") && answer.contains("limits.max_buffered_bytes"))
         #expect(answer.contains(#""type":"error""#), "in the provider's own shape (Anthropic's here)")
         #expect(Self.metrics(first)[#"tollgate_agent_rejected_requests_total{reason="buffer"}"#] == 1)
+        first.loop.advanceTime(by: .seconds(5))
+        #expect(Self.metrics(first)[#"tollgate_agent_rejected_requests_total{reason="body_timeout"}"#] == 0, "refused once, counted once")
         #expect(first.services.bodyBudget.current == 0)
         #expect(Self.metrics(first)["tollgate_agent_proxy_buffered_request_bytes"] == 0)
     }

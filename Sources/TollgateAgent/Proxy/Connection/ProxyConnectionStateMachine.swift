@@ -127,13 +127,11 @@ struct ProxyConnectionStateMachine {
             return requestHeadReceived(head)
         case (.body(var chunk), .receiving(let exchange)):
             guard exchange.body.readableBytes + chunk.readableBytes <= maxRequestBodyBytes else {
-                state = .discarding
                 // The rest of the body may still be arriving, so the connection cannot be reused.
-                return .answer(.bodyTooLarge, keepAlive: false)
+                return answerAndClose(.bodyTooLarge)
             }
             guard exchange.appendBody(&chunk) else {
-                state = .discarding
-                return .answer(.bufferFull(exchange.route.provider), keepAlive: false)
+                return answerAndClose(.bufferFull(exchange.route.provider))
             }
             return .none
         case (.end, .receiving(let exchange)):
@@ -165,8 +163,7 @@ struct ProxyConnectionStateMachine {
         var capacity = 0
         if case .length(let length) = head.framing {
             guard length <= maxRequestBodyBytes else {
-                state = .discarding
-                return .answer(.bodyTooLarge, keepAlive: false)
+                return answerAndClose(.bodyTooLarge)
             }
             capacity = min(length, 1 << 20)
         }
@@ -177,8 +174,15 @@ struct ProxyConnectionStateMachine {
     /// The framer refused what the client sent.
     mutating func requestFramingFailed(_ error: HTTPRequestFramingError) -> RequestAction {
         if case .forwarding = state { return .close }
+        return answerAndClose(.malformed(error))
+    }
+
+    /// Answered, and the connection closes once that is sent: the rest of the request is
+    /// skipped and no longer timed (it was refused once, and is counted once).
+    private mutating func answerAndClose(_ answer: LocalAnswer) -> RequestAction {
         state = .discarding
-        return .answer(.malformed(error), keepAlive: false)
+        deadlines.disarm()
+        return .answer(answer, keepAlive: false)
     }
 
     // MARK: Deadlines on the upload

@@ -228,12 +228,12 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
-    /// Answers a request whose body may still be arriving, then stops writing and skips the
-    /// rest for a moment before closing: closing with the client's bytes unread would reset
-    /// the connection, and a reset can destroy the answer before the client reads it.
     /// Long enough for a client mid-upload to notice the answer (curl checks between writes).
     static let lingerAfterRefusal = TimeAmount.seconds(2)
 
+    /// Answers a request whose body may still be arriving, then stops writing and skips the
+    /// rest for a moment before closing: closing with the client's bytes unread would reset
+    /// the connection, and a reset can destroy the answer before the client reads it.
     private func respondMidRequest(_ error: ProviderErrorResponse, context: ChannelHandlerContext) {
         closing = true
         let channel = context.channel

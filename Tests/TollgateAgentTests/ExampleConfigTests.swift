@@ -20,6 +20,8 @@ import TollgateWire
         #expect(config.listen.port == 8787 && config.listen.host == "127.0.0.1")
         #expect(config.flushInterval == .milliseconds(250))
         #expect(config.reportInterval == .seconds(5))
+        #expect(config.bodyIdleTimeout == .seconds(10) && config.requestTimeout == .seconds(60))
+        #expect(config.maxConnections == 1_024 && config.maxBufferedBytes == AgentConfig().maxBufferedBytes)
         guard case .curve(_, let secretKeyFile) = config.aggregatorSecurity else {
             Issue.record("the example must use CurveZMQ")
             return

@@ -296,7 +296,20 @@ extension ProxyConnectionStateMachine.LocalAnswer {
         case .health: "health"
         case .routeRefused(let failure): "routeRefused(\(failure.rejectionReason))"
         case .bodyTooLarge: "bodyTooLarge"
+        case .bufferFull: "bufferFull"
+        case .timedOut(let expiry, _): "timedOut(\(expiry.rejectionReason))"
         case .malformed(let error): "malformed(\(error.status))"
+        }
+    }
+}
+
+extension ProxyConnectionStateMachine.DeadlineAction {
+    var label: String {
+        switch self {
+        case .none: "none"
+        case .checkAgain(let next): "checkAgain(\(next.uptimeNanoseconds / 1_000_000) ms)"
+        case .answer(let answer): "answer(\(answer.label))"
+        case .close(let expiry): "close(\(expiry.rejectionReason))"
         }
     }
 }
@@ -322,5 +335,67 @@ extension ProxyConnectionStateMachine.FailureAction {
         case .answer: "answer"
         case .cut: "cut"
         }
+    }
+}
+
+/// The upload's deadlines and the shared body budget, as the machine sees them.
+@Suite struct ProxyConnectionLimitsStateTests {
+    typealias Machine = ProxyConnectionStateMachine
+    static func at(_ milliseconds: Int64) -> NIODeadline { .uptimeNanoseconds(UInt64(milliseconds) * 1_000_000) }
+
+    static func machine(budget: RequestBodyBudget? = nil) -> Machine {
+        Machine(router: ProxyRouter(upstreams: AgentConfig.Upstreams(), intercept: InterceptPolicy()), maxRequestBodyBytes: 1 << 20,
+                bodyBudget: budget, deadlines: RequestDeadlines(bodyIdle: .milliseconds(1_000), request: .milliseconds(5_000)))
+    }
+
+    static func head(_ target: String = "/openai/v1/chat/completions") throws -> HTTPRequestFramer.Part {
+        .head(try HTTPRequestHeadBytes(parsing: ByteBuffer(string: "POST \(target) HTTP/1.1\r\nHost: a\r\nContent-Length: 100\r\n\r\n")))
+    }
+
+    @Test func aStalledRequestIsAnswered408OnceAndThenNoLongerTimed() throws {
+        var machine = Self.machine()
+        _ = machine.requestPartReceived(try Self.head())
+        #expect(machine.awaitsRequestBytes)
+        #expect(machine.requestBytesArrived(at: Self.at(0)) == Self.at(1_000))
+        #expect(machine.deadlineCheckDue(at: Self.at(999)).label == "checkAgain(1000 ms)")
+        #expect(machine.deadlineCheckDue(at: Self.at(1_000)).label == "answer(timedOut(body_timeout))")
+        #expect(machine.state.label == "discarding")
+        #expect(machine.deadlineCheckDue(at: Self.at(9_000)).label == "none", "answered: the rest is skipped, not timed again")
+    }
+
+    @Test func aRequestAlreadyRefusedIsClosedWhenItsBodyStalls() throws {
+        var machine = Self.machine()
+        _ = machine.requestPartReceived(try Self.head("/nowhere"))
+        #expect(machine.state.label == "discarding")
+        _ = machine.requestBytesArrived(at: Self.at(0))
+        #expect(machine.deadlineCheckDue(at: Self.at(1_000)).label == "close(body_timeout)")
+    }
+
+    @Test func aCompletedRequestStopsTheClock() throws {
+        var machine = Self.machine()
+        _ = machine.requestPartReceived(try Self.head())
+        _ = machine.requestBytesArrived(at: Self.at(0))
+        _ = machine.requestPartReceived(.body(ByteBuffer(string: String(repeating: "x", count: 100))))
+        #expect(machine.requestPartReceived(.end).label == "admit")
+        #expect(machine.deadlineCheckDue(at: Self.at(60_000)).label == "none", "complete: even before the gate's answer")
+        machine.exchangeAdmitted()
+        #expect(!machine.awaitsRequestBytes)
+        #expect(machine.deadlineCheckDue(at: Self.at(60_000)).label == "none")
+    }
+
+    @Test func aBodyOverTheSharedBudgetIsRefusedAndTheBudgetGivenBack() throws {
+        let budget = RequestBodyBudget(maxBytes: 150)
+        var other = Self.machine(budget: budget)
+        _ = other.requestPartReceived(try Self.head())
+        _ = other.requestPartReceived(.body(ByteBuffer(string: String(repeating: "a", count: 100))))
+        #expect(budget.current == 100)
+
+        var machine = Self.machine(budget: budget)
+        _ = machine.requestPartReceived(try Self.head())
+        #expect(machine.requestPartReceived(.body(ByteBuffer(string: String(repeating: "b", count: 40)))).label == "none")
+        #expect(machine.requestPartReceived(.body(ByteBuffer(string: String(repeating: "b", count: 20)))).label == "answer(bufferFull, close)")
+        #expect(budget.current == 100, "the refused request's 40 bytes went back with it; the other's are held")
+        _ = other.clientClosed()
+        #expect(budget.current == 0)
     }
 }

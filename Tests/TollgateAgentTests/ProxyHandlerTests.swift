@@ -209,7 +209,8 @@ final class ProxyHarness {
     let services: ProxyServices
     let client: EmbeddedChannel
 
-    init(gate: QuotaGate? = nil) throws {
+    /// `configure` adjusts the agent's config (limits…) before the proxy is made.
+    init(gate: QuotaGate? = nil, configure: (inout AgentConfig) -> Void = { _ in }) throws {
         let loop = EmbeddedEventLoop()
         self.loop = loop
         upstreams = EmbeddedUpstreams(loop: loop)
@@ -217,11 +218,13 @@ final class ProxyHarness {
         config.stateDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("proxy-handler-\(UUID())").path
         config.orgSecret = Array("0123456789abcdef0123456789abcdef".utf8)
         config.upstreams.openai = UpstreamURL(scheme: "http", host: "openai.test", port: 80, basePath: "")
+        configure(&config)
         let metrics = AgentMetrics()
         let logger = Logger(label: "proxy-handler-tests")
         services = ProxyServices(
             config: config, pipeline: try UsagePipeline(config: config, metrics: metrics, logger: logger), metrics: metrics,
-            inFlight: InFlightRequests(), upstreamPool: UpstreamPool(), meter: ExchangeMeter(prices: config.prices),
+            inFlight: InFlightRequests(), connections: ConnectionLimiter(maxConnections: config.maxConnections, gauge: metrics.proxyConnections),
+            bodyBudget: RequestBodyBudget(maxBytes: config.maxBufferedBytes, gauge: metrics.proxyBufferedBytes), upstreamPool: UpstreamPool(), meter: ExchangeMeter(prices: config.prices),
             keys: CallerKeyCache(identifier: KeyIdentifier(orgSecret: config.orgSecret)),
             upstreamTLS: try NIOSSLContext(configuration: .makeClientConfiguration()), leafCertificates: nil,
             gate: gate, logger: logger, upstreamConnector: upstreams)

@@ -170,6 +170,11 @@ final class LocalCluster: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
+    /// The process id of a running process of the cluster (`agent`, `aggregator`, `mock`).
+    func pid(_ name: String) -> Int32? {
+        launched.withLockedValue { $0.processes[name]?.processIdentifier }
+    }
+
     func log(_ name: String) -> String {
         (try? String(contentsOf: directory.appendingPathComponent("\(name).log"), encoding: .utf8)) ?? ""
     }

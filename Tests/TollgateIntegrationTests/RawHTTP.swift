@@ -59,7 +59,7 @@ enum RawHTTP {
         return true
     }
 
-    private static func connected(to port: Int) throws -> Int32 {
+    static func connected(to port: Int) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ClusterError("socket failed") }
         var address = sockaddr_in()
@@ -81,7 +81,7 @@ enum RawHTTP {
         guard write(fd, bytes, bytes.count) == bytes.count else { throw ClusterError("write failed") }
     }
 
-    private static func receive(on fd: Int32, upTo limit: Int) throws -> [UInt8] {
+    static func receive(on fd: Int32, upTo limit: Int) throws -> [UInt8] {
         var received: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         while received.count < limit {

@@ -18,6 +18,8 @@ public final class AgentMetrics: Sendable {
     private let durationByProvider: [Provider: ValueHistogram]
     private let durationUnrouted: ValueHistogram
     let rejectedRequests: CounterFamily
+    let proxyConnections: Gauge
+    let proxyBufferedBytes: Gauge
     let idleClientCloses: Counter
     let clientDisconnects: Counter
     let streamUsageRequested: Counter
@@ -106,7 +108,13 @@ public final class AgentMetrics: Sendable {
         rejectedRequests = family(
             "tollgate_agent_rejected_requests_total",
             "Requests the agent answered itself without forwarding, by reason.", "reason",
-            ["malformed_request", "header_timeout", "body_too_large", "unknown_route", "host_not_allowed", "invalid_target", "spool_unwritable"])
+            ["malformed_request", "header_timeout", "body_too_large", "unknown_route", "host_not_allowed", "invalid_target", "spool_unwritable",
+             "body_timeout", "request_timeout", "connections", "buffer"])
+        proxyConnections = gauge(
+            "tollgate_agent_proxy_connections", "Client connections open on the proxy (capped by limits.max_connections).")
+        proxyBufferedBytes = gauge(
+            "tollgate_agent_proxy_buffered_request_bytes",
+            "Request body bytes buffered across all proxy connections (capped by limits.max_buffered_bytes).")
         idleClientCloses = counter("tollgate_agent_idle_client_closes_total", "Keep-alive client connections closed for idling.")
         clientDisconnects = counter(
             "tollgate_agent_client_disconnects_total", "Clients that left while their request was being forwarded (still metered).")

@@ -12,11 +12,17 @@ import NIOSSL
 ///     http-decoder → idle → connect → proxy          plain HTTP (base-URL, HTTP_PROXY)
 ///     tls → http-decoder → idle → connect → proxy    after CONNECT to a provider host
 ///     tunnel relay                                   after CONNECT to any other host
+///     connection refusal                             over limits.max_connections
 enum ProxyPipeline {
     static let httpDecoderName = "http-decoder"
 
     static func configure(_ channel: Channel, services: ProxyServices) throws {
         let pipeline = channel.pipeline.syncOperations
+        guard services.connections.admit(channel) else {
+            services.metrics.rejectedRequests("connections").increment()
+            try pipeline.addHandler(ConnectionRefusal(maxConnections: services.connections.maxConnections))
+            return
+        }
         try pipeline.addHandler(ByteToMessageHandler(HTTPRequestPartDecoder()), name: httpDecoderName)
         try pipeline.addHandler(IdleStateHandler(readTimeout: TimeAmount(services.config.clientIdleTimeout)), name: "idle")
         try pipeline.addHandler(ConnectHandler(services: services), name: "connect")

@@ -9,6 +9,10 @@ struct ProxyServices: Sendable {
     var pipeline: UsagePipeline
     var metrics: AgentMetrics
     var inFlight: InFlightRequests
+    /// Open client connections against `limits.max_connections`.
+    var connections: ConnectionLimiter
+    /// Request body bytes buffered across all connections against `limits.max_buffered_bytes`.
+    var bodyBudget: RequestBodyBudget
     var upstreamPool: UpstreamPool
     var meter: ExchangeMeter
     var keys: CallerKeyCache

@@ -65,7 +65,10 @@ public final class Agent: Service, Sendable {
     @discardableResult
     public func start() throws -> Listeners {
         let services = ProxyServices(
-            config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight, upstreamPool: UpstreamPool(),
+            config: config, pipeline: pipeline, metrics: metrics, inFlight: inFlight,
+            connections: ConnectionLimiter(maxConnections: config.maxConnections, gauge: metrics.proxyConnections),
+            bodyBudget: RequestBodyBudget(maxBytes: config.maxBufferedBytes, gauge: metrics.proxyBufferedBytes),
+            upstreamPool: UpstreamPool(),
             meter: ExchangeMeter(prices: config.prices),
             keys: CallerKeyCache(identifier: KeyIdentifier(orgSecret: config.orgSecret)),
             upstreamTLS: try Self.upstreamTLSContext(config.intercept),

@@ -42,6 +42,16 @@ public struct AgentConfig: Sendable {
     public var connectTimeout = Duration.seconds(10)
     /// A client must finish sending a request head within this (slowloris defence).
     public var headerTimeout = Duration.seconds(10)
+    /// Once a request head is in, its body must keep arriving: a pause this long gets 408.
+    public var bodyIdleTimeout = Duration.seconds(10)
+    /// A request must be complete (its whole body in) within this of its head, or 408. The
+    /// upload only: a response, however long it streams, is not timed by this.
+    public var requestTimeout = Duration.seconds(60)
+    /// Client connections open at once; more are answered 503 and closed.
+    public var maxConnections = 1024
+    /// Request body bytes buffered across all connections at once (bodies are collected
+    /// whole before forwarding); a body that would go over gets 503 with retry-after.
+    public var maxBufferedBytes = 128 << 20
     /// A keep-alive client connection with no request in flight is closed after this.
     public var clientIdleTimeout = Duration.seconds(60)
     /// A provider that sends nothing for this long mid-response is given up on.
@@ -186,12 +196,17 @@ public struct AgentConfig: Sendable {
         }
         if let section = try root.section("limits") {
             try section.rejectUnknownKeys(allowed: ["max_request_body_bytes", "connect_timeout_ms", "header_timeout_ms",
-                                                    "client_idle_timeout_ms", "upstream_idle_timeout_ms"])
+                                                    "client_idle_timeout_ms", "upstream_idle_timeout_ms", "body_idle_timeout_ms",
+                                                    "request_timeout_ms", "max_connections", "max_buffered_bytes"])
             maxRequestBodyBytes = try section.int("max_request_body_bytes", default: maxRequestBodyBytes, range: 1024...(1 << 30))
             connectTimeout = try section.milliseconds("connect_timeout_ms", default: connectTimeout, range: 100...120_000)
             headerTimeout = try section.milliseconds("header_timeout_ms", default: headerTimeout, range: 100...600_000)
             clientIdleTimeout = try section.milliseconds("client_idle_timeout_ms", default: clientIdleTimeout, range: 100...3_600_000)
             upstreamIdleTimeout = try section.milliseconds("upstream_idle_timeout_ms", default: upstreamIdleTimeout, range: 100...3_600_000)
+            bodyIdleTimeout = try section.milliseconds("body_idle_timeout_ms", default: bodyIdleTimeout, range: 100...600_000)
+            requestTimeout = try section.milliseconds("request_timeout_ms", default: requestTimeout, range: 100...3_600_000)
+            maxConnections = try section.int("max_connections", default: maxConnections, range: 1...1_000_000)
+            maxBufferedBytes = try section.int("max_buffered_bytes", default: maxBufferedBytes, range: 1024...(1 << 40))
         }
         // Built-in, then LiteLLM's community file, then this deployment's own overrides.
         prices = try PricingConfig.catalog(from: root)

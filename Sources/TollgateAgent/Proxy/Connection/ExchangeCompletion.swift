@@ -32,7 +32,7 @@ struct ExchangeCompletion {
             status: exchange.responseStatus,
             endedCleanly: exchange.endedCleanly,
             tap: exchange.tap?.finish() ?? TapResult(),
-            requestBodyBytes: exchange.body.readableBytes,
+            requestBodyBytes: exchange.requestBodyBytes,
             completedAt: services.clock.date)
         let outcome = services.meter.meter(completed)
         // Settled first: the ledger must hold the event's ticket before the shipper can cut it.

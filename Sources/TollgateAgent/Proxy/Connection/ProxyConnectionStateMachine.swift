@@ -1,5 +1,6 @@
 import NIOCore
 import TollgateHTTP1
+import TollgateProviders
 
 /// One client connection of the proxy as a value: the request parts and the provider's
 /// response events go in, what to do comes out. `ProxyHandler` feeds it and performs its
@@ -27,6 +28,10 @@ struct ProxyConnectionStateMachine {
         case routeRefused(ProviderRoute.Failure)
         /// Over `limits.max_request_body_bytes`.
         case bodyTooLarge
+        /// The body would take the bytes all connections buffer over `limits.max_buffered_bytes`.
+        case bufferFull(Provider?)
+        /// The upload stalled or took too long (`RequestDeadlines`): 408.
+        case timedOut(RequestDeadlines.Expiry, Provider?)
         /// The framer refused the request (400, 431, 501, 505).
         case malformed(HTTPRequestFramingError)
     }
@@ -47,6 +52,17 @@ struct ProxyConnectionStateMachine {
         case close
         /// Parts in an order the framer never produces: a bug in our own states.
         case unexpectedPart
+    }
+
+    /// What a deadline check (`deadlineCheckDue`) asks for.
+    enum DeadlineAction {
+        case none
+        /// Nothing has expired yet: check again then.
+        case checkAgain(at: NIODeadline)
+        /// The request is given up on: answer it (408) and close.
+        case answer(LocalAnswer)
+        /// The request was answered already (the rest of it was being skipped): close.
+        case close(RequestDeadlines.Expiry)
     }
 
     enum ResponseAction {
@@ -75,14 +91,21 @@ struct ProxyConnectionStateMachine {
     private(set) var state = State.idle
     private var router: ProxyRouter
     private let maxRequestBodyBytes: Int
+    private let bodyBudget: RequestBodyBudget?
+    private var deadlines: RequestDeadlines
     private let allocator = ByteBufferAllocator()
     /// Parts of requests the client pipelined behind the one being forwarded.
     private var pipelined = CircularBuffer<HTTPRequestFramer.Part>()
     private var readingPaused = false
 
-    init(router: ProxyRouter, maxRequestBodyBytes: Int) {
+    /// `bodyBudget` is shared by every connection (nil: uncapped); `deadlines` time each
+    /// request's upload.
+    init(router: ProxyRouter, maxRequestBodyBytes: Int, bodyBudget: RequestBodyBudget? = nil,
+         deadlines: RequestDeadlines = RequestDeadlines(bodyIdle: .seconds(10), request: .seconds(60))) {
         self.router = router
         self.maxRequestBodyBytes = maxRequestBodyBytes
+        self.bodyBudget = bodyBudget
+        self.deadlines = deadlines
     }
 
     /// Set once `ConnectHandler` intercepted a provider host: every later request goes there.
@@ -104,17 +127,20 @@ struct ProxyConnectionStateMachine {
             return requestHeadReceived(head)
         case (.body(var chunk), .receiving(let exchange)):
             guard exchange.body.readableBytes + chunk.readableBytes <= maxRequestBodyBytes else {
-                state = .discarding
                 // The rest of the body may still be arriving, so the connection cannot be reused.
-                return .answer(.bodyTooLarge, keepAlive: false)
+                return answerAndClose(.bodyTooLarge)
             }
-            exchange.body.writeBuffer(&chunk)
+            guard exchange.appendBody(&chunk) else {
+                return answerAndClose(.bufferFull(exchange.route.provider))
+            }
             return .none
         case (.end, .receiving(let exchange)):
+            deadlines.disarm()
             return .admit(exchange)
         case (.body, .discarding):
             return .none
         case (.end, .discarding):
+            deadlines.disarm()
             state = .idle
             return .none
         case (.head, .receiving), (.head, .discarding), (.body, .idle), (.end, .idle):
@@ -137,20 +163,56 @@ struct ProxyConnectionStateMachine {
         var capacity = 0
         if case .length(let length) = head.framing {
             guard length <= maxRequestBodyBytes else {
-                state = .discarding
-                return .answer(.bodyTooLarge, keepAlive: false)
+                return answerAndClose(.bodyTooLarge)
             }
             capacity = min(length, 1 << 20)
         }
-        state = .receiving(ProxyExchange(head: head, route: route, body: allocator.buffer(capacity: capacity)))
+        state = .receiving(ProxyExchange(head: head, route: route, body: allocator.buffer(capacity: capacity), bodyBudget: bodyBudget))
         return ContinueExpectation.expectsContinue(head) ? .sendContinue : .none
     }
 
     /// The framer refused what the client sent.
     mutating func requestFramingFailed(_ error: HTTPRequestFramingError) -> RequestAction {
         if case .forwarding = state { return .close }
+        return answerAndClose(.malformed(error))
+    }
+
+    /// Answered, and the connection closes once that is sent: the rest of the request is
+    /// skipped and no longer timed (it was refused once, and is counted once).
+    private mutating func answerAndClose(_ answer: LocalAnswer) -> RequestAction {
         state = .discarding
-        return .answer(.malformed(error), keepAlive: false)
+        deadlines.disarm()
+        return .answer(answer, keepAlive: false)
+    }
+
+    // MARK: Deadlines on the upload
+
+    /// Whether a request is part-way in: its head came, its end has not.
+    var awaitsRequestBytes: Bool {
+        switch state {
+        case .receiving, .discarding: true
+        case .idle, .forwarding: false
+        }
+    }
+
+    /// A read ended with the request still incomplete (`awaitsRequestBytes`). Returns when
+    /// to check the deadlines if this started them; nil when a check is already due.
+    mutating func requestBytesArrived(at now: NIODeadline) -> NIODeadline? {
+        deadlines.progressed(at: now)
+    }
+
+    /// A scheduled deadline check came due.
+    mutating func deadlineCheckDue(at now: NIODeadline) -> DeadlineAction {
+        guard awaitsRequestBytes, let next = deadlines.nextCheck else { return .none }
+        guard let expiry = deadlines.expired(at: now) else { return .checkAgain(at: next) }
+        deadlines.disarm()
+        if case .receiving(let exchange) = state {
+            // The request never went upstream (it is forwarded only once complete), so it
+            // can still be answered; the rest of it is not waited for.
+            state = .discarding
+            return .answer(.timedOut(expiry, exchange.route.provider))
+        }
+        return .close(expiry)
     }
 
     /// The gate let the completed request through: it is forwarded now.
@@ -181,9 +243,14 @@ struct ProxyConnectionStateMachine {
 
     /// The client left. Returns the exchange it abandoned mid-forwarding, if any: whatever
     /// the provider already sent was billed, so it is still metered.
+    /// A request still being received is dropped here, and with it its buffered body.
     mutating func clientClosed() -> ProxyExchange? {
+        defer {
+            state = .idle
+            pipelined.removeAll()
+            deadlines.disarm()
+        }
         guard case .forwarding(let exchange) = state else { return nil }
-        state = .idle
         return exchange
     }
 
@@ -216,6 +283,7 @@ struct ProxyConnectionStateMachine {
         switch event {
         case .head(let head):
             exchange.responseStatus = head.status
+            exchange.dropBody()
             exchange.upstreamKeepAlive = head.keepAlive
             exchange.tap = exchange.request?.makeTap(contentType: head.value(of: "content-type"))
             exchange.clientFraming = switch head.framing {

@@ -35,12 +35,48 @@ final class ProxyExchange {
     var caller: Caller?
     /// What the quota gate holds against budgets until the response settles it.
     var reservation = QuotaBook.Reservation.none
+    /// Where the body's bytes are counted (`limits.max_buffered_bytes`), and how many are.
+    private let bodyBudget: RequestBodyBudget?
+    private var heldBodyBytes = 0
+    /// The body's size once `dropBody()` let it go.
+    private var droppedBodyBytes: Int?
 
-    init(head: HTTPRequestHeadBytes, route: ProviderRoute, body: ByteBuffer) {
+    init(head: HTTPRequestHeadBytes, route: ProviderRoute, body: ByteBuffer, bodyBudget: RequestBodyBudget? = nil) {
         self.head = head
         self.route = route
         self.body = body
+        self.bodyBudget = bodyBudget
     }
+
+    /// However the exchange ended (answered, refused, timed out, client gone), its bytes
+    /// go back to the budget with it.
+    deinit {
+        bodyBudget?.release(heldBodyBytes)
+    }
+
+    /// Appends a chunk of the request body, if the budget shared by all connections has
+    /// room for it; false (nothing appended) when it has not.
+    func appendBody(_ chunk: inout ByteBuffer) -> Bool {
+        if let bodyBudget {
+            guard bodyBudget.reserve(chunk.readableBytes) else { return false }
+            heldBodyBytes += chunk.readableBytes
+        }
+        body.writeBuffer(&chunk)
+        return true
+    }
+
+    /// The provider has begun to answer, so the request will not be sent again: its body is
+    /// let go now rather than when a long stream ends, and its bytes return to the budget.
+    func dropBody() {
+        guard droppedBodyBytes == nil else { return }
+        droppedBodyBytes = body.readableBytes
+        body = ByteBuffer()
+        bodyBudget?.release(heldBodyBytes)
+        heldBodyBytes = 0
+    }
+
+    /// The size of the request body as sent, for metering.
+    var requestBodyBytes: Int { droppedBodyBytes ?? body.readableBytes }
 
     /// How a response body is framed towards the client: as the provider framed it when
     /// the bytes pass unchanged, else chunked again (HTTP/1.1) or ended by closing (1.0).

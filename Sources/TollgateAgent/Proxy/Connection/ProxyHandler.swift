@@ -24,11 +24,18 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let completion: ExchangeCompletion
     private var context: ChannelHandlerContext?
     private var sawRequestHead = false
+    /// One deadline check at a time is scheduled; it reschedules itself while needed.
+    private var deadlineCheckPending = false
+    /// Answered mid-request and closing: the rest of the request is skipped, not timed.
+    private var closing = false
 
     init(services: ProxyServices) {
         self.services = services
         machine = ProxyConnectionStateMachine(router: ProxyRouter(upstreams: services.config.upstreams, intercept: services.config.intercept),
-                                              maxRequestBodyBytes: services.config.maxRequestBodyBytes)
+                                              maxRequestBodyBytes: services.config.maxRequestBodyBytes,
+                                              bodyBudget: services.bodyBudget,
+                                              deadlines: RequestDeadlines(bodyIdle: TimeAmount(services.config.bodyIdleTimeout),
+                                                                          request: TimeAmount(services.config.requestTimeout)))
         admission = ExchangeAdmission(services: services)
         upstreams = UpstreamCheckout(services: services)
         completion = ExchangeCompletion(services: services)
@@ -79,6 +86,45 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         let part = unwrapInboundIn(data)
         if case .head = part { sawRequestHead = true }
         perform(machine.requestPartReceived(part), context: context)
+    }
+
+    /// A read ended part-way through a request: its upload is timed from now on
+    /// (`RequestDeadlines`). A request that came whole in one read never gets here.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if machine.awaitsRequestBytes && !closing { requestBytesArrived(context: context) }
+        context.fireChannelReadComplete()
+    }
+
+    private func requestBytesArrived(context: ChannelHandlerContext) {
+        guard let check = machine.requestBytesArrived(at: context.eventLoop.now) else { return }
+        scheduleDeadlineCheck(at: check, context: context)
+    }
+
+    /// A check pending from an earlier request is always due before any later request's
+    /// deadline, so it is left to reschedule itself rather than cancelled.
+    private func scheduleDeadlineCheck(at deadline: NIODeadline, context: ChannelHandlerContext) {
+        guard !deadlineCheckPending else { return }
+        deadlineCheckPending = true
+        context.eventLoop.scheduleTask(deadline: deadline) { [weak self] in
+            guard let self else { return }
+            self.deadlineCheckPending = false
+            guard let context = self.context else { return }
+            self.deadlineCheckDue(context: context)
+        }
+    }
+
+    private func deadlineCheckDue(context: ChannelHandlerContext) {
+        switch machine.deadlineCheckDue(at: context.eventLoop.now) {
+        case .none:
+            break
+        case .checkAgain(let next):
+            scheduleDeadlineCheck(at: next, context: context)
+        case .answer(let answer):
+            self.answer(answer, keepAlive: false, context: context)
+        case .close(let expiry):
+            services.metrics.rejectedRequests(expiry.rejectionReason).increment()
+            context.close(promise: nil)
+        }
     }
 
     /// A request the framer refused: the error's status (400, 431 for oversized heads…)
@@ -153,15 +199,49 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             respondWithError(failure.errorResponse, keepAlive: keepAlive, context: context)
         case .bodyTooLarge:
             services.metrics.rejectedRequests("body_too_large").increment()
-            respondWithError(ProviderErrorResponse(
+            respondMidRequest(ProviderErrorResponse(
                 status: .payloadTooLarge, code: "request_too_large",
                 message: "Tollgate agent: request body exceeds limits.max_request_body_bytes (\(services.config.maxRequestBodyBytes) bytes)"),
-                keepAlive: keepAlive, context: context)
+                context: context)
+        case .bufferFull(let provider):
+            services.metrics.rejectedRequests("buffer").increment()
+            respondMidRequest(ProviderErrorResponse(
+                status: .serviceUnavailable, code: "agent_busy",
+                message: "Tollgate agent is buffering limits.max_buffered_bytes (\(services.config.maxBufferedBytes) bytes) of request bodies across its connections; retry shortly, or raise limits.max_buffered_bytes",
+                provider: provider, headers: [("retry-after", "1")]),
+                context: context)
+        case .timedOut(let expiry, let provider):
+            services.metrics.rejectedRequests(expiry.rejectionReason).increment()
+            let message = switch expiry {
+            case .bodyIdle:
+                "Tollgate agent: the request body stopped arriving for limits.body_idle_timeout_ms (\(services.config.bodyIdleTimeout.wholeMilliseconds) ms); send the body without pauses, or raise limits.body_idle_timeout_ms"
+            case .request:
+                "Tollgate agent: the request was not complete within limits.request_timeout_ms (\(services.config.requestTimeout.wholeMilliseconds) ms) of its head; send it faster, or raise limits.request_timeout_ms"
+            }
+            respondMidRequest(ProviderErrorResponse(status: .requestTimeout, code: "request_timeout", message: message, provider: provider),
+                              context: context)
         case .malformed(let error):
             respondWithError(ProviderErrorResponse(
                 status: HTTPResponseStatus(statusCode: error.status), code: error.code,
                 message: "Tollgate agent refused the request: \(error)"),
                 keepAlive: keepAlive, context: context)
+        }
+    }
+
+    /// Long enough for a client mid-upload to notice the answer (curl checks between writes).
+    static let lingerAfterRefusal = TimeAmount.seconds(2)
+
+    /// Answers a request whose body may still be arriving, then stops writing and skips the
+    /// rest for a moment before closing: closing with the client's bytes unread would reset
+    /// the connection, and a reset can destroy the answer before the client reads it.
+    private func respondMidRequest(_ error: ProviderErrorResponse, context: ChannelHandlerContext) {
+        closing = true
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(LocalResponse.closing(error, allocator: channel.allocator))).whenComplete { _ in
+            channel.close(mode: .output).whenFailure { _ in channel.close(promise: nil) }
+        }
+        channel.eventLoop.scheduleTask(in: Self.lingerAfterRefusal) {
+            channel.close(promise: nil)
         }
     }
 
@@ -174,6 +254,7 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         if machine.pipelineDrained() {
             try? context.channel.syncOptions?.setOption(.autoRead, value: true)
         }
+        if machine.awaitsRequestBytes && !closing { requestBytesArrived(context: context) }
     }
 
     // MARK: The provider's side

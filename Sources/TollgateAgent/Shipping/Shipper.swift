@@ -381,7 +381,7 @@ final class Shipper: @unchecked Sendable {
         guard let cut = pending else { return }
         do {
             var cells = cut.cells
-            var tail: ArraySlice<ShipperWindow.Batch> = []
+            var tail: [ShipperWindow.Batch] = []
             if spool.liveBytes > settings.spoolMaxBytes {
                 tail = window.neverSentTail
                 if !tail.isEmpty {

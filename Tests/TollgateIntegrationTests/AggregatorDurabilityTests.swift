@@ -17,7 +17,11 @@ import TollgateCore
         let cluster = try LocalCluster(flushInterval: .milliseconds(250))
         defer { cluster.shutdown() }
         try await cluster.start()
-        let load = PerRequestLoad(cluster: cluster, prefix: "aggkill", threads: 16)
+        // 8 threads: enough to keep batches in flight at every kill. A client that gives up
+        // (RawHTTP waits 10 s; seen at load averages of 15+ on 2 cores) aborts its stream, and
+        // the agent then counts an estimate where the provider billed in full: that is the
+        // client's doing, not the kill's, and fails the exact check below.
+        let load = PerRequestLoad(cluster: cluster, prefix: "aggkill", threads: 8)
         load.start()
         for round in 0..<Self.kills {
             // Uneven gaps, so kills land at different points of the cut and group-commit cycles;
@@ -30,7 +34,8 @@ import TollgateCore
         try await Task.sleep(for: .milliseconds(300))
         let outcomes = load.stop()
         let complete = outcomes.filter(\.complete).count
-        #expect(complete == outcomes.count, "the agent proxies while the aggregator is away: \(outcomes.count - complete) requests failed")
+        let failed = outcomes.filter { !$0.complete }
+        #expect(failed.isEmpty, "the agent proxies while the aggregator is away: \(failed.count) requests failed (seconds taken, negative when the connection failed; sent at): \(failed.map { "\($0.seconds) \($0.sentAt.timeIntervalSince1970)" }), first: \(failed.first.map { String($0.response.prefix(600)) } ?? "")")
         #expect(complete > Self.kills * 8, "too little load to mean anything: \(complete) complete responses")
         try await expectEachRequestCountedOnce(cluster, outcomes, exact: true)
         print("aggregator kill test: \(Self.kills) kills, \(outcomes.count) requests, \(complete) received in full, each checked against the ledger")

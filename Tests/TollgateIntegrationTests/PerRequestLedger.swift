@@ -48,6 +48,9 @@ struct RequestOutcome: Sendable {
     var key: String
     var complete: Bool
     var response: String
+    /// When it was sent and how long it took, for telling a refused connection from a stall.
+    var sentAt = Date()
+    var seconds = 0.0
 }
 
 /// Threads sending requests, each with a fresh API key, until stopped: blocking sockets on
@@ -103,8 +106,11 @@ final class PerRequestLoad: @unchecked Sendable {
         let body = #"{"model":"gpt-4o-mini","messages":[{"role":"user","content":"question \#(index) about the weather"}]\#(stream ? #","stream":true"# : "")}"#
         let request = "POST /openai/v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer \(key)\r\n"
             + "Content-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
-        guard let response = try? RawHTTP.exchange(port: port, request: request) else { return RequestOutcome(key: key, complete: false, response: "") }
-        return RequestOutcome(key: key, complete: Self.isComplete(response), response: response)
+        let sentAt = Date()
+        guard let response = try? RawHTTP.exchange(port: port, request: request) else {
+            return RequestOutcome(key: key, complete: false, response: "", sentAt: sentAt, seconds: -Date().timeIntervalSince(sentAt))
+        }
+        return RequestOutcome(key: key, complete: Self.isComplete(response), response: response, sentAt: sentAt, seconds: Date().timeIntervalSince(sentAt))
     }
 
     static func isComplete(_ response: String) -> Bool {

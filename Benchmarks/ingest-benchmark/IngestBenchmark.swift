@@ -19,6 +19,7 @@ import TollgateWire
 /// Run in release:
 ///
 ///     swift run -c release ingest-benchmark [--batches N] [--cells C] [--runs R] [--budgets B] [--only NAME]
+///     swift run -c release ingest-benchmark --target tcp://127.0.0.1:7600 [--seconds N] [--rate CELLS_PER_S]
 @main
 struct IngestBenchmark {
     struct Options {
@@ -28,6 +29,10 @@ struct IngestBenchmark {
         var budgets = 20
         /// Runs only the setups whose name contains this (for profiling one of them).
         var only = ""
+        /// A running aggregator's usage endpoint: soak it instead (`IngestSoak`).
+        var target = ""
+        var seconds = 600
+        var rate = 50_000
 
         init(_ arguments: ArraySlice<String>) {
             var iterator = arguments.makeIterator()
@@ -40,6 +45,9 @@ struct IngestBenchmark {
                 case "--cells": cells = max(1, value)
                 case "--runs": runs = max(1, value)
                 case "--budgets": budgets = max(1, value)
+                case "--target": target = argument ?? ""
+                case "--seconds": seconds = max(1, value)
+                case "--rate": rate = max(1, value)
                 default: FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8)); exit(64)
                 }
             }
@@ -59,6 +67,9 @@ struct IngestBenchmark {
             return handler
         }
         let options = Options(CommandLine.arguments.dropFirst())
+        if !options.target.isEmpty {
+            return try IngestSoak.run(target: options.target, seconds: options.seconds, rate: options.rate, cellsPerBatch: options.cells)
+        }
         let batches = makeBatches(options)
         let frames = try batches.map { try UsageBatchCodec.encode($0) }
         print("applying \(options.batches) batches × \(options.cells) cells (\(teams.count) teams × \(environments.count) envs × \(models.count) models × keys, 20 agents), \(options.runs) runs per setup")

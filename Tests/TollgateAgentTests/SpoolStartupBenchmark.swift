@@ -26,8 +26,13 @@ import TollgateWire
 
     /// 350,000 one-cell batches (a day of 250 ms cuts with the aggregator away), laid out as
     /// `Spool.write` lays them out (records appended to 8 MiB segments), then one start.
+    /// `TOLLGATE_SPOOL_BENCH_KEEP=dir` leaves the state directory there, for timing a real
+    /// agent's start on it (`scripts/bench-agent-startup.sh`).
     @Test func startUpAfterADayLongOutage() throws {
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keep = ProcessInfo.processInfo.environment["TOLLGATE_SPOOL_BENCH_KEEP"]
+        defer {
+            if let keep { try? FileManager.default.moveItem(atPath: directory, toPath: keep) } else { try? FileManager.default.removeItem(atPath: directory) }
+        }
         let batches = Int(ProcessInfo.processInfo.environment["TOLLGATE_SPOOL_BENCH_BATCHES"] ?? "") ?? 350_000
         let spoolDirectory = Spool.directory(in: directory)
         try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)

@@ -123,6 +123,28 @@ import TollgateWire
         #expect(second.tornRecords == 0)
     }
 
+    /// `liveBytes` is kept as batches come and go (the shipper reads it every pass), and
+    /// always equals the sum of what is live, across a restart too.
+    @Test func liveBytesFollowsWritesRemovalsAndRecovery() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let spool = try Spool(stateDirectory: directory)
+        _ = try spool.recover()
+        #expect(spool.liveBytes == 0)
+        for seq: UInt64 in 1...5 { try spool.write(try batch(seq, (0..<Int(seq)).map { cell("k\($0)") })) }
+        #expect(spool.liveBytes == spool.batchSizes.values.reduce(0, +) && spool.liveBytes > 0)
+        spool.remove(2)
+        spool.remove(2)  // removing twice takes nothing more off
+        spool.remove(4)
+        #expect(spool.liveBytes == spool.batchSizes[1]! + spool.batchSizes[3]! + spool.batchSizes[5]!)
+
+        // Removals without an ack record come back on restart (and are resent): counted again.
+        let restarted = try Spool(stateDirectory: directory)
+        let recovered = try restarted.recover().batches
+        #expect(restarted.liveBytes == restarted.batchSizes.values.reduce(0, +) && restarted.liveBytes > 0)
+        for batch in recovered { restarted.remove(batch.seq) }
+        #expect(restarted.liveBytes == 0)
+    }
+
     @Test func aMergedBatchReplacesWhatItSupersedes() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let spool = try Spool(stateDirectory: directory)

@@ -347,12 +347,13 @@ final class Shipper: @unchecked Sendable {
     /// Writers are moved to the next epoch's log first; once none is still inside the old
     /// epoch, every event of it is in the ring, and the ring is drained into the batch. The
     /// batch's quota tickets travel with it in `PendingCut`, and the book learns them once the
-    /// batch is durable (`writePendingCut`).
-    private func cut(window: inout ShipperWindow) {
+    /// batch is durable (`writePendingCut`). `nextEpoch` skips writers further ahead than
+    /// the next seq (renumbering).
+    private func cut(window: inout ShipperWindow, nextEpoch: UInt64? = nil) {
         let seq = identity.nextSeq
         let old: EventLog.File?
         do {
-            old = try spool.eventLog.rotate(to: seq + 1)
+            old = try spool.eventLog.rotate(to: nextEpoch ?? seq + 1)
             health.succeeded(.rotate)
         } catch {
             noteFailure(.rotate, error)
@@ -381,7 +382,7 @@ final class Shipper: @unchecked Sendable {
         guard let cut = pending else { return }
         do {
             var cells = cut.cells
-            var tail: ArraySlice<ShipperWindow.Batch> = []
+            var tail: [ShipperWindow.Batch] = []
             if spool.liveBytes > settings.spoolMaxBytes {
                 tail = window.neverSentTail
                 if !tail.isEmpty {
@@ -491,10 +492,21 @@ final class Shipper: @unchecked Sendable {
     /// `lastApplied`), and dropped; batches cut since start are new usage: merged into one
     /// batch numbered above `lastApplied` (written before the old files go, and marked as
     /// superseding them, so a crash midway neither loses nor doubles them) and resent.
+    ///
+    /// Usage not yet cut is logged under the open epoch, below the new numbering, and a
+    /// crash before the next cut would have recovery take those records for cut and skip
+    /// them. So it is cut first (under the old numbering, and merged below like the rest),
+    /// with writers moved straight to the epoch after the renumbered batch.
     private func renumber(above lastApplied: UInt64, window: inout ShipperWindow) throws {
+        let seq = max(lastApplied + 1, identity.nextSeq + 1)
+        if pending == nil { cut(window: &window, nextEpoch: seq + 1) }
+        guard pending == nil, spool.eventLog.currentEpoch == seq + 1 else {
+            // The refused batch is resent after the ack timeout, and refused again: retried then.
+            logger.warning("renumbering above batch \(lastApplied) waits: the spool does not take the batch of usage not yet cut")
+            return
+        }
         let old = window.batches
         let fresh = old.filter { $0.seq >= firstSeqThisRun }
-        let seq = max(lastApplied + 1, identity.nextSeq)
         var replacement: (seq: UInt64, payload: CompressedPayload)?
         if !fresh.isEmpty, let first = old.first?.seq, let last = old.last?.seq {
             var merged = CellAccumulator()

@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import TollgateCore
 import TollgateWire
 
@@ -7,6 +8,10 @@ import TollgateWire
 /// socket feeds it acks, nacks and clock ticks and sends what it returns.
 ///
 /// Only the first `maxInFlight` batches are ever out at once; the rest wait their turn.
+///
+/// The batches sit in a ring buffer: after a day-long outage the window holds ~350,000 of
+/// them, and every ack releases a few from the front, which an array would pay for by
+/// shifting all the rest (quadratic over the drain).
 struct ShipperWindow {
     struct Batch {
         let seq: UInt64
@@ -15,7 +20,7 @@ struct ShipperWindow {
         var sentAt: ServiceClock.Instant?
     }
 
-    private(set) var batches: [Batch] = []
+    private(set) var batches = CircularBuffer<Batch>()
     /// The highest seq ever handed to the socket. Batches above it were never sent, so
     /// the aggregator cannot have applied them and they may safely be merged.
     private(set) var highestSentSeq: UInt64 = 0
@@ -47,8 +52,10 @@ struct ShipperWindow {
     /// A cumulative ack: everything up to `seq` is committed. Progress resets the backoff.
     /// Returns the seqs it released, for the spool to delete.
     mutating func acknowledge(upTo seq: UInt64) -> [UInt64] {
-        let released = batches.prefix { $0.seq <= seq }.map(\.seq)
-        batches.removeFirst(released.count)
+        var released: [UInt64] = []
+        while let first = batches.first, first.seq <= seq {
+            released.append(batches.removeFirst().seq)
+        }
         if !released.isEmpty { timeout = baseTimeout }
         return released
     }
@@ -65,12 +72,13 @@ struct ShipperWindow {
         let inFlight = min(maxInFlight, batches.count)
         if let oldest = batches.prefix(inFlight).compactMap(\.sentAt).min(), oldest.duration(to: now) >= timeout {
             timeout = min(timeout * 2, maxTimeout)
-            for index in 0..<inFlight { batches[index].sentAt = nil }
+            for offset in 0..<inFlight { batches[offset: offset].sentAt = nil }
         }
         return batches.prefix(inFlight).filter { $0.sentAt == nil }
     }
 
     mutating func markSent(seq: UInt64, at now: ServiceClock.Instant) {
+        // Sent batches are in the in-flight prefix: the search stops within `maxInFlight`.
         if let index = batches.firstIndex(where: { $0.seq == seq }) { batches[index].sentAt = now }
         highestSentSeq = max(highestSentSeq, seq)
     }
@@ -84,21 +92,17 @@ struct ShipperWindow {
     }
 
     /// The never-sent batches at the end, which can be merged into one.
-    var neverSentTail: ArraySlice<Batch> {
-        batches.suffix(while: { $0.seq > highestSentSeq })
+    var neverSentTail: [Batch] {
+        var start = batches.endIndex
+        while start > batches.startIndex, batches[batches.index(before: start)].seq > highestSentSeq {
+            start = batches.index(before: start)
+        }
+        return Array(batches[start...])
     }
 
     /// Replaces the never-sent tail with one merged batch.
     mutating func replaceNeverSentTail(with seq: UInt64, payload: CompressedPayload) {
         batches.removeLast(neverSentTail.count)
         append(seq: seq, payload: payload)
-    }
-}
-
-extension Array {
-    func suffix(while predicate: (Element) -> Bool) -> ArraySlice<Element> {
-        var start = endIndex
-        while start > startIndex && predicate(self[start - 1]) { start -= 1 }
-        return self[start...]
     }
 }

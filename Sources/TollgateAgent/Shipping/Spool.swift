@@ -47,6 +47,10 @@ final class Spool {
     private var current: (firstSeq: UInt64, descriptor: Int32)?
     private var segmentOf: [UInt64: UInt64] = [:]
     private(set) var batchSizes: [UInt64: Int] = [:]
+    /// Bytes the unacknowledged batches themselves take (what merging can shrink): the sum
+    /// of `batchSizes`, kept as they change. The shipper reads it on every pass, and summing
+    /// a day's backlog (~350,000 batches) each time cost an idle agent 4 % of a core.
+    private(set) var liveBytes = 0
     private var eventLogBytes = 0
 
     static func directory(in stateDirectory: String) -> String {
@@ -70,8 +74,6 @@ final class Spool {
     }
 
     var batchCount: Int { batchSizes.count }
-    /// Bytes the unacknowledged batches themselves take: what merging can shrink.
-    var liveBytes: Int { batchSizes.values.reduce(0, +) }
     /// Bytes on disk: every segment (acknowledged records stay until their segment goes)
     /// plus the event logs as of the last `refreshEventLogBytes`.
     var totalBytes: Int { segments.values.reduce(0) { $0 + $1.bytes } + eventLogBytes }
@@ -132,7 +134,7 @@ final class Spool {
         for batch in found.values { if let range = batch.supersedes { superseded.formUnion(range) } }
         superseded.formUnion(found.keys.filter { $0 <= ackedThrough })
         var batches = found.values.filter { !superseded.contains($0.seq) }.sorted { $0.seq < $1.seq }
-        for batch in batches { batchSizes[batch.seq] = SpoolRecord.headerBytes + SpoolRecord.body(batch).count }
+        for batch in batches { setSize(of: batch.seq, to: SpoolRecord.headerBytes + SpoolRecord.body(batch).count) }
 
         // Move what must move into a fresh segment before deleting where it came from.
         let moving = Set(rewrite)
@@ -191,7 +193,12 @@ final class Spool {
         segments[firstSeq]!.bytes += record.count
         segments[firstSeq]!.live.insert(batch.seq)
         segmentOf[batch.seq] = firstSeq
-        batchSizes[batch.seq] = record.count
+        setSize(of: batch.seq, to: record.count)
+    }
+
+    private func setSize(of seq: UInt64, to bytes: Int?) {
+        liveBytes += (bytes ?? 0) - (batchSizes[seq] ?? 0)
+        batchSizes[seq] = bytes
     }
 
     /// Named after its first batch's seq, or the next free number: a segment being set
@@ -234,7 +241,7 @@ final class Spool {
     /// Deleting needs no fsync: a segment that reappears after a power loss is resent, and
     /// the aggregator acknowledges what it already applied without applying it again.
     func remove(_ seq: UInt64) {
-        batchSizes[seq] = nil
+        setSize(of: seq, to: nil)
         guard let firstSeq = segmentOf.removeValue(forKey: seq) else { return }
         segments[firstSeq]?.live.remove(seq)
         guard let segment = segments[firstSeq], segment.live.isEmpty else { return }

@@ -83,6 +83,7 @@ final class RocksDB: @unchecked Sendable {
         rocksdb_options_set_allow_concurrent_memtable_write(options, 0)
         let table = rocksdb_block_based_options_create()!
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom(10))
+        Memory.bound(options, table)
         rocksdb_options_set_block_based_table_factory(options, table)
         rocksdb_block_based_options_destroy(table)
         var errorPointer: UnsafeMutablePointer<CChar>?
@@ -102,6 +103,32 @@ final class RocksDB: @unchecked Sendable {
         syncWriteOptions = rocksdb_writeoptions_create()!
         rocksdb_writeoptions_set_sync(syncWriteOptions, 1)
         asyncWriteOptions = rocksdb_writeoptions_create()!
+    }
+
+    /// What bounds the database's memory, set explicitly rather than left to the library's
+    /// defaults (which change between versions and leave index and filter blocks of every
+    /// open table file outside any cache): memtables at most `writeBufferBytes` ×
+    /// `writeBuffers`, table blocks and their indexes and filters inside one LRU cache of
+    /// `blockCacheBytes`, and at most `maxOpenFiles` table readers. docs/ARCHITECTURE.md
+    /// ("Aggregator memory") has the measured RSS under steady ingest.
+    enum Memory {
+        static let writeBufferBytes = 64 << 20
+        static let writeBuffers: Int32 = 2
+        static let blockCacheBytes = 32 << 20
+        static let maxOpenFiles: Int32 = 1_000
+
+        static func bound(_ options: OpaquePointer, _ table: OpaquePointer) {
+            rocksdb_options_set_write_buffer_size(options, writeBufferBytes)
+            rocksdb_options_set_max_write_buffer_number(options, writeBuffers)
+            rocksdb_options_set_max_open_files(options, maxOpenFiles)
+            let cache = rocksdb_cache_create_lru(blockCacheBytes)!
+            rocksdb_block_based_options_set_block_cache(table, cache)
+            // The table options hold their own reference to the cache.
+            rocksdb_cache_destroy(cache)
+            rocksdb_block_based_options_set_cache_index_and_filter_blocks(table, 1)
+            // Level-0 files are read on every miss: keep their index and filter resident.
+            rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(table, 1)
+        }
     }
 
     deinit {

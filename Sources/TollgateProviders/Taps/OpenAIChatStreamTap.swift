@@ -22,7 +22,8 @@ struct OpenAIChatStreamReader: SSEEventReader {
             sawDone = true
             return
         }
-        guard let chunk = OpenAIChoicesBody(event.data.utf8) else {
+        // Every chunk repeats the tier that serves the call: the first that names it is read.
+        guard let chunk = OpenAIChoicesBody(event.data.utf8, readingServiceTier: serviceTier == nil) else {
             problems.record(.malformedEvent)
             return
         }

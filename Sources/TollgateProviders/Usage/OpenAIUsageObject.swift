@@ -66,7 +66,10 @@ struct OpenAIChoicesBody: Sendable {
     var serviceTier: ServiceTier?
 
     /// Nil when the bytes are not JSON, not an object, or carry a malformed `usage`.
-    init?(_ bytes: some Collection<UInt8>) {
+    /// `readingServiceTier: false` skips `service_tier`, for a stream whose earlier chunk
+    /// already said it: decoding it on each of a stream's chunks cost ~6 % of the meter's
+    /// time per stream (docs/BENCHMARKS.md, "Metering before and after issue #16").
+    init?(_ bytes: some Collection<UInt8>, readingServiceTier: Bool = true) {
         guard let body = JSONValue(parsing: bytes)?.object else { return nil }
         model = body["model"]?.string
         do {
@@ -75,7 +78,7 @@ struct OpenAIChoicesBody: Sendable {
             return nil
         }
         hasError = body.present("error") != nil
-        serviceTier = body.string("service_tier").flatMap { ServiceTier(providerValue: $0) }
+        if readingServiceTier { serviceTier = body.string("service_tier").flatMap { ServiceTier(providerValue: $0) } }
         outputCharacters = body.objects("choices")?.reduce(0) { $0 + Self.meteredLength(ofChoice: $1) } ?? 0
     }
 

@@ -9,7 +9,13 @@ import TollgateCore
 struct QuotaDeltaQueueTests {
     static let now: Int64 = 1_767_225_600
     let clock = ManualClock()
+    /// One service clock over `clock` (each `serviceClock` counts from when it was made).
+    let service: ServiceClock
     let window = Duration.milliseconds(20)
+
+    init() {
+        service = clock.serviceClock
+    }
 
     static func status(_ id: String, spent: Int64, limit: Int64 = 100, asOf: Int64 = now) -> BudgetStatus {
         BudgetStatus.evaluate(budget: Budget(id: id, selector: .all, unit: .requests, limit: limit, period: .day),
@@ -23,16 +29,16 @@ struct QuotaDeltaQueueTests {
     @Test func spendOnlyChangesMergeAndWaitForTheWindow() {
         var queue = QuotaDeltaQueue()
         let held = ["b": Self.status("b", spent: 1)]
-        var urgent = queue.add(Self.usage([Self.status("b", spent: 2)], ["a1": 5], generation: 10), at: clock.serviceClock.now) { held[$0] }
+        var urgent = queue.add(Self.usage([Self.status("b", spent: 2)], ["a1": 5], generation: 10), at: service.now) { held[$0] }
         clock.advance(by: .milliseconds(5))
-        urgent = urgent || queue.add(Self.usage([Self.status("b", spent: 3)], ["a2": 7], generation: 11), at: clock.serviceClock.now) { held[$0] }
+        urgent = urgent || queue.add(Self.usage([Self.status("b", spent: 3)], ["a2": 7], generation: 11), at: service.now) { held[$0] }
         clock.advance(by: .milliseconds(5))
-        urgent = urgent || queue.add(Self.usage([Self.status("b", spent: 4, asOf: Self.now + 1)], ["a1": 6], generation: 12), at: clock.serviceClock.now) { held[$0] }
+        urgent = urgent || queue.add(Self.usage([Self.status("b", spent: 4, asOf: Self.now + 1)], ["a1": 6], generation: 12), at: service.now) { held[$0] }
         #expect(!urgent && !queue.isUrgent)
         // Due a window after the first change waited, not after the last.
-        #expect(!queue.isDue(at: clock.serviceClock.now, window: window))
+        #expect(!queue.isDue(at: service.now, window: window))
         clock.advance(by: .milliseconds(10))
-        #expect(queue.isDue(at: clock.serviceClock.now, window: window))
+        #expect(queue.isDue(at: service.now, window: window))
         let delta = queue.take()
         // The latest spend, and the latest watermark of every agent named in any merged change.
         #expect(delta.statuses.map(\.spent) == [4])
@@ -42,7 +48,7 @@ struct QuotaDeltaQueueTests {
 
     @Test func aStatusReadEarlierNeverReplacesALaterOneNorAWatermarkGoesBack() {
         var queue = QuotaDeltaQueue()
-        let start = clock.serviceClock.now
+        let start = service.now
         _ = queue.add(Self.usage([Self.status("b", spent: 9)], ["a1": 9], generation: 20), at: start) { _ in Self.status("b", spent: 1) }
         // The commit thread can hand over a change read at an older generation after a newer one.
         _ = queue.add(Self.usage([Self.status("b", spent: 8)], ["a1": 8], generation: 19), at: start) { _ in Self.status("b", spent: 1) }
@@ -54,7 +60,7 @@ struct QuotaDeltaQueueTests {
     @Test func aBudgetThatStartsBlockingGoesAtOnceWithEverythingMergedSoFar() {
         var queue = QuotaDeltaQueue()
         let held = ["b": Self.status("b", spent: 50), "c": Self.status("c", spent: 1)]
-        let start = clock.serviceClock.now
+        let start = service.now
         #expect(!queue.add(Self.usage([Self.status("c", spent: 2)], ["a1": 3], generation: 1), at: start) { held[$0] })
         let blocked = Self.status("b", spent: 100)
         #expect(blocked.isBlocking)
@@ -74,12 +80,12 @@ struct QuotaDeltaQueueTests {
     ])
     func aChangeInWhatAgentsDecideIsUrgent(_ name: String, held: BudgetStatus?, new: BudgetStatus) {
         var queue = QuotaDeltaQueue()
-        #expect(queue.add(Self.usage([new], [:], generation: 1), at: clock.serviceClock.now) { _ in held }, "\(name)")
+        #expect(queue.add(Self.usage([new], [:], generation: 1), at: service.now) { _ in held }, "\(name)")
     }
 
     @Test func aRemovedBudgetIsUrgentAndReplacesItsQueuedStatus() {
         var queue = QuotaDeltaQueue()
-        let now = clock.serviceClock.now
+        let now = service.now
         _ = queue.add(Self.usage([Self.status("b", spent: 2)], [:], generation: 1), at: now) { _ in Self.status("b", spent: 1) }
         #expect(queue.add(BudgetUpdate(cause: .budgetRemoved, statuses: [], removedBudgetIDs: ["b"], generation: 2), at: now) { _ in nil })
         let delta = queue.take()
@@ -88,7 +94,7 @@ struct QuotaDeltaQueueTests {
 
     @Test func aFullReadingDropsWhatItCoversAndRefusesItLater() {
         var queue = QuotaDeltaQueue()
-        let now = clock.serviceClock.now
+        let now = service.now
         _ = queue.add(Self.usage([Self.status("b", spent: 2)], ["a1": 2], generation: 5), at: now) { _ in Self.status("b", spent: 1) }
         _ = queue.add(Self.usage([Self.status("c", spent: 7)], ["a2": 7], generation: 8), at: now) { _ in Self.status("c", spent: 1) }
         queue.cover(through: 6)

@@ -77,6 +77,7 @@ final class QuotaSubscriber: Sendable {
         let clock = book.clock
         var lastHeard = clock.now
         var snapshotAsked: ServiceClock.Instant?
+        var assembler = QuotaMessageAssembler()
         var health = QuotaChannelHealth(startedAt: clock.now, firstSnapshotTimeout: settings.firstSnapshotTimeout, staleAfter: settings.staleAfter)
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.now
@@ -89,7 +90,7 @@ final class QuotaSubscriber: Sendable {
             if try socket.waitForInput(milliseconds: 100, wakeup: wakeup) {
                 while let frames = try socket.receive() {
                     lastHeard = clock.now
-                    handle(frames, socket: socket, snapshotAsked: &snapshotAsked)
+                    handle(frames, socket: socket, assembler: &assembler, snapshotAsked: &snapshotAsked)
                 }
             }
             if lastHeard.duration(to: clock.now) > settings.reconnectAfterSilence {
@@ -98,19 +99,20 @@ final class QuotaSubscriber: Sendable {
                 socket = try connect(context, keyPair: keyPair)
                 lastHeard = clock.now
                 snapshotAsked = nil
+                assembler = QuotaMessageAssembler()
             }
         }
     }
 
-    private func handle(_ frames: [Data], socket: ZMQSocket, snapshotAsked: inout ServiceClock.Instant?) {
+    private func handle(_ frames: [Data], socket: ZMQSocket, assembler: inout QuotaMessageAssembler, snapshotAsked: inout ServiceClock.Instant?) {
         // A broadcast is the update alone; a message for this agent has its topic first.
         guard frames.count == 1 || (frames.count == 2 && frames[0] == ownTopic.bytes) else {
             metrics.quotaRejected(frames.count == 2 ? "topic" : "frame_count").increment()
             return
         }
-        let update: QuotaUpdateMessage
+        let received: QuotaUpdateMessage
         do {
-            update = try QuotaUpdateCodec.decode(frames[frames.count - 1])
+            received = try QuotaUpdateCodec.decode(frames[frames.count - 1])
         } catch let error as WireError {
             metrics.quotaRejected(error.reason).increment()
             logger.warning("ignored a quota update: \(error)")
@@ -119,6 +121,7 @@ final class QuotaSubscriber: Sendable {
             metrics.quotaRejected("unknown").increment()
             return
         }
+        guard let update = assembler.receive(frames.count == 2 ? .own(received) : .broadcast(received)) else { return }
         switch book.apply(update) {
         case .applied:
             if update.isSnapshot { snapshotAsked = nil }

@@ -10,6 +10,14 @@ import TollgateWire
 /// snapshot to each agent that subscribes to its own topic, sent to that agent alone, which
 /// is how a new or lagging agent asks. Connecting N agents thus costs N snapshots, not N².
 ///
+/// Watermarks go to each agent alone too: a broadcast names none, and each agent it would
+/// have named gets its own watermark on its own topic just before it (a "companion" of the
+/// same version, which the agent applies together with the broadcast:
+/// `QuotaMessageAssembler`). Broadcasting them would make every agent decode every other
+/// agent's: at 5,000 agents each shipping a batch a second, 25 million entries a second.
+/// While an agent from before topics is subscribed (to everything, so it would not see a
+/// companion as its own), broadcasts carry every watermark as they used to.
+///
 /// The socket belongs to the ingest thread, which calls `service` on every turn of its
 /// loop; other threads (the commit thread, the HTTP API changing a budget) only `enqueue`.
 /// That split is what makes it safe to share: `enqueue` and `service` meet under `lock`,
@@ -21,8 +29,8 @@ final class QuotaPublisher: @unchecked Sendable {
         /// The longest a change that only moves spend waits to be merged with others.
         var coalesceWindow = Duration.milliseconds(20)
         /// Spend-only deltas are spaced so that at most this many reach subscribers per
-        /// second in all: with 5,000 agents, one per 100 ms; below 1,000, one per window.
-        var maxFanoutPerSecond = 50_000
+        /// second in all: with 5,000 agents, one per 500 ms; up to 200, one per window.
+        var maxFanoutPerSecond = 10_000
     }
 
     private let socket: ZMQSocket
@@ -43,6 +51,8 @@ final class QuotaPublisher: @unchecked Sendable {
     private var waitingSnapshots: Set<String> = []
     /// Agents subscribed to their own topic: how many receive every broadcast.
     private var subscribers: Set<String> = []
+    /// An agent from before topics is subscribed: broadcasts carry every watermark.
+    private var legacySubscribed = false
 
     /// `socket` is an XPUB, already secured and bound by the caller.
     init(socket: ZMQSocket, metrics: AggregatorMetrics, settings: Settings, clock: ServiceClock = .system,
@@ -95,7 +105,7 @@ final class QuotaPublisher: @unchecked Sendable {
         }
         if let delta {
             if delta.urgent { metrics.quotaUrgentUpdates.increment() }
-            send(delta.message, to: .broadcast)
+            broadcast(delta.message)
         }
         if pendingRefresh || nextRefresh.map({ now >= $0 }) ?? true {
             refresh(read, at: now)
@@ -105,7 +115,7 @@ final class QuotaPublisher: @unchecked Sendable {
             return
         }
         if legacy {
-            send(lock.withLock { mirror.broadcastSnapshot(issuedAt: clock.unixMilliseconds) }, to: .broadcast)
+            broadcast(lock.withLock { mirror.broadcastSnapshot(issuedAt: clock.unixMilliseconds) })
         }
         // After the delta above: a snapshot then carries everything the queue held, and the
         // next delta follows it in the subscriber's pipe.
@@ -132,6 +142,8 @@ final class QuotaPublisher: @unchecked Sendable {
                 }
                 if flag == 1 { asked.insert(id) }
             case .everything:
+                // Unsubscribing from everything is passed up only when the last such agent goes.
+                legacySubscribed = flag == 1
                 if flag == 1 { legacy = true }
             case .broadcast:
                 break
@@ -154,11 +166,25 @@ final class QuotaPublisher: @unchecked Sendable {
             queue.cover(through: reading.generation)
             return mirror.refresh(statuses: reading.statuses, watermarks: reading.watermarks, issuedAt: clock.unixMilliseconds)
         }
-        send(message, to: .broadcast)
+        broadcast(message)
         nextRefresh = now.advanced(by: settings.refreshInterval)
     }
 
-    private func send(_ message: QuotaUpdateMessage, to topic: QuotaTopic) {
+    /// Sends `message` to every agent: its watermarks, unless an agent from before topics
+    /// listens, as companions to their own agents first, then the rest.
+    private func broadcast(_ message: QuotaUpdateMessage) {
+        guard !legacySubscribed, !message.watermarks.isEmpty else { return send(message, to: .broadcast) }
+        for (agentID, seq) in message.watermarks {
+            let companion = QuotaUpdateMessage(version: message.version, isSnapshot: false, budgets: [],
+                                               issuedAtMilliseconds: message.issuedAtMilliseconds, watermarks: [agentID: seq])
+            send(companion, to: .agent(agentID), counted: false)
+        }
+        var stripped = message
+        stripped.watermarks = [:]
+        send(stripped, to: .broadcast)
+    }
+
+    private func send(_ message: QuotaUpdateMessage, to topic: QuotaTopic, counted: Bool = true) {
         do {
             let payload = try QuotaUpdateCodec.encode(message)
             // XPUB never blocks: a subscriber that cannot keep up loses messages, sees the
@@ -168,6 +194,7 @@ final class QuotaPublisher: @unchecked Sendable {
             } else {
                 try socket.send([payload])
             }
+            guard counted else { return }
             (message.isSnapshot ? metrics.quotaSnapshotsPublished : metrics.quotaUpdatesPublished).increment()
             metrics.quotaVersion.set(to: Double(message.version))
         } catch {

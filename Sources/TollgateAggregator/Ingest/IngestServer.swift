@@ -41,7 +41,7 @@ final class IngestServer: Sendable {
         var snapshotInterval: Duration
         /// How changes are merged into deltas (`QuotaPublisher.Settings`).
         var coalesceWindow = Duration.milliseconds(20)
-        var maxFanoutPerSecond = 50_000
+        var maxFanoutPerSecond = 10_000
     }
 
     /// The endpoints actually bound (ports resolved when configured as 0 or `*`).

@@ -23,8 +23,8 @@ public struct AggregatorConfig: Sendable {
     /// delta; a change in what agents decide (a budget blocking) goes out at once.
     public var quotaCoalesceWindow = Duration.milliseconds(20)
     /// Spend-only deltas are spaced so that at most this many messages reach subscribers per
-    /// second in all (the window grows with the fleet: 100 ms at 5,000 agents by default).
-    public var quotaMaxFanoutPerSecond = 50_000
+    /// second in all (the window grows with the fleet: 100 ms at 1,000 agents, 500 ms at 5,000 by default).
+    public var quotaMaxFanoutPerSecond = 10_000
     /// libzmq I/O threads: they frame, encrypt and write both channels' traffic.
     public var zmqIOThreads = AggregatorConfig.defaultZMQIOThreads
 

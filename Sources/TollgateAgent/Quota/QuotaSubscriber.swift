@@ -76,7 +76,9 @@ final class QuotaSubscriber: Sendable {
         var socket = try connect(context, keyPair: keyPair)
         let clock = book.clock
         var lastHeard = clock.now
-        var snapshotAsked: ServiceClock.Instant?
+        // Subscribing asks for a snapshot: deltas that arrive before it are gaps that need
+        // not ask again.
+        var snapshotAsked: ServiceClock.Instant? = clock.now
         var assembler = QuotaMessageAssembler()
         var health = QuotaChannelHealth(startedAt: clock.now, firstSnapshotTimeout: settings.firstSnapshotTimeout, staleAfter: settings.staleAfter)
         while !stopRequested.load(ordering: .relaxed) {
@@ -98,7 +100,7 @@ final class QuotaSubscriber: Sendable {
                 logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilence.components.seconds) s; reconnecting")
                 socket = try connect(context, keyPair: keyPair)
                 lastHeard = clock.now
-                snapshotAsked = nil
+                snapshotAsked = clock.now
                 assembler = QuotaMessageAssembler()
             }
         }

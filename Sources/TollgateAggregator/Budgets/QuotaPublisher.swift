@@ -83,8 +83,11 @@ final class QuotaPublisher: @unchecked Sendable {
     func millisecondsUntilDue(atMost limit: Int) -> Int {
         let window = window
         let now = clock.now
-        var deadlines = [nextRefresh].compactMap { $0 }
-        if let due = lock.withLock({ queue.deadline(window: window) }) { deadlines.append(due) }
+        // A reading that failed is retried at the loop's own pace, not in a spin; so is a
+        // queue that cannot go out before the first reading.
+        guard !pendingRefresh else { return limit }
+        var deadlines = [nextRefresh ?? now]
+        if let due = lock.withLock({ mirror.isLoaded ? queue.deadline(window: window) : nil }) { deadlines.append(due) }
         guard let first = deadlines.min() else { return limit }
         let wait = now.duration(to: first)
         guard wait > .zero else { return 0 }

@@ -22,7 +22,8 @@ final class FleetContext {
 final class FleetSocket {
     let handle: UnsafeMutableRawPointer
 
-    init(_ context: FleetContext, type: Int32, keyPair: CurveKeyPair, serverKey: String, endpoint: String) throws {
+    /// A SUB subscribes to `topics` (an agent's: the broadcasts and its own, `QuotaTopic`).
+    init(_ context: FleetContext, type: Int32, keyPair: CurveKeyPair, serverKey: String, endpoint: String, topics: [Data] = []) throws {
         guard let handle = zmq_socket(context.handle, type) else { throw ZMQFailure("zmq_socket") }
         self.handle = handle
         var linger: Int32 = 0
@@ -30,8 +31,9 @@ final class FleetSocket {
         try setText(ZMQ_CURVE_SERVERKEY, serverKey)
         try setText(ZMQ_CURVE_PUBLICKEY, keyPair.publicKey)
         try setText(ZMQ_CURVE_SECRETKEY, keyPair.secretKey)
-        if type == ZMQ_SUB {
-            guard zmq_setsockopt(handle, ZMQ_SUBSCRIBE, nil, 0) == 0 else { throw ZMQFailure("subscribe") }
+        for topic in topics {
+            let result = topic.withUnsafeBytes { zmq_setsockopt(handle, ZMQ_SUBSCRIBE, $0.baseAddress, topic.count) }
+            guard result == 0 else { throw ZMQFailure("subscribe") }
         }
         guard zmq_connect(handle, endpoint) == 0 else { throw ZMQFailure("connect \(endpoint)") }
     }

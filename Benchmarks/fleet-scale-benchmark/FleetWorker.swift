@@ -37,7 +37,10 @@ struct FleetWorker {
         let context = FleetContext(maxSockets: agents.count * 2 + 64)
         self.context = context
         dealers = try agents.map { try FleetSocket(context, type: ZMQ_DEALER, keyPair: $0.keyPair, serverKey: serverKey, endpoint: usage) }
-        subscribers = try agents.map { try FleetSocket(context, type: ZMQ_SUB, keyPair: $0.keyPair, serverKey: serverKey, endpoint: quota) }
+        subscribers = try agents.map { agent in
+            try FleetSocket(context, type: ZMQ_SUB, keyPair: agent.keyPair, serverKey: serverKey, endpoint: quota,
+                            topics: [QuotaTopic.broadcast.bytes, QuotaTopic.agent(agent.name).bytes])
+        }
         seqs = Array(repeating: 0, count: agents.count)
         // A few payload variants, encoded once: agents differ by name and seq, which is what
         // the aggregator deduplicates and files batches by.
@@ -46,9 +49,8 @@ struct FleetWorker {
 
     /// Waits until every SUB decoded a first update (the snapshot its subscription asks for):
     /// by then both handshakes of every agent are done. Then keeps reading for `settle`
-    /// seconds, as agents would: each new subscription makes the aggregator publish a
-    /// snapshot to every subscriber, and SUBs left unread would pile those up (to libzmq's
-    /// high-water mark of 1,000 messages each, gigabytes over a fleet).
+    /// seconds, as agents would: SUBs left unread pile up updates (to libzmq's high-water
+    /// mark of 1,000 messages each).
     func waitUntilSubscribed(timeoutSeconds: Double, settleSeconds: Double) throws -> Int {
         var poller = FleetPoller(subscribers, indices: Array(subscribers.indices))
         var heard = Set<Int>()
@@ -69,7 +71,8 @@ struct FleetWorker {
     /// Decodes every quota update waiting on one agent's SUB, as the agent's quota client does.
     func readUpdates(_ index: Int) throws {
         while let message = try subscribers[index].receive() {
-            _ = try QuotaUpdateCodec.decode(message[0])
+            // The update is the last frame; an agent's own snapshot has its topic first.
+            _ = try QuotaUpdateCodec.decode(message[message.count - 1])
         }
     }
 
@@ -128,7 +131,7 @@ struct FleetWorker {
             var done = Set<Int>()
             for index in try poller.wait(milliseconds: 100) {
                 while let message = try subscribers[index].receive() {
-                    let update = try QuotaUpdateCodec.decode(message[0])
+                    let update = try QuotaUpdateCodec.decode(message[message.count - 1])
                     if !done.contains(index), update.budgets.contains(where: { $0.budgetID == budgetID && $0.isBlocking }) {
                         seen.append(monotonicNanoseconds())
                         done.insert(index)

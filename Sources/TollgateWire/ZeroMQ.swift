@@ -24,6 +24,15 @@ public final class ZMQContext: @unchecked Sendable {
         handle = zmq_ctx_new()
     }
 
+    /// A context whose sockets' network I/O (framing, CurveZMQ encryption, writes) runs on
+    /// `ioThreads` libzmq threads rather than its default one: one thread encrypting a
+    /// quota update for thousands of subscribers is what a large fleet waits on. Set before
+    /// the first socket, when libzmq starts them.
+    public convenience init(ioThreads: Int) {
+        self.init()
+        zmq_ctx_set(handle, ZMQ_IO_THREADS, Int32(clamping: max(1, ioThreads)))
+    }
+
     deinit {
         zmq_ctx_term(handle)
     }

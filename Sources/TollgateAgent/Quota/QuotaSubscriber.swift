@@ -6,8 +6,9 @@ import TollgateCore
 import TollgateWire
 
 /// Keeps the quota book current: subscribes to the aggregator's quota channel (ZeroMQ
-/// SUB, CurveZMQ like the usage channel) on its own thread, applies every update, and
-/// resubscribes, which makes the aggregator send a snapshot, when it sees a version gap.
+/// SUB, CurveZMQ like the usage channel) on its own thread, to the broadcasts and to its
+/// own topic (`QuotaTopic`), applies every update, and resubscribes to its own topic, which
+/// makes the aggregator send it a snapshot, when it sees a version gap.
 final class QuotaSubscriber: Sendable {
     struct Settings: Sendable {
         var endpoint: String
@@ -18,6 +19,9 @@ final class QuotaSubscriber: Sendable {
         /// No snapshot this long after start: warn, and repeat (`QuotaChannelHealth`).
         var firstSnapshotTimeout = Duration.seconds(5)
         var staleAfter = Duration.seconds(30)
+        /// A gap while a snapshot asked for this recently has not come asks no second time:
+        /// every delta until it arrives is a gap too.
+        var snapshotRetry = Duration.seconds(1)
     }
 
     private let settings: Settings
@@ -72,6 +76,10 @@ final class QuotaSubscriber: Sendable {
         var socket = try connect(context, keyPair: keyPair)
         let clock = book.clock
         var lastHeard = clock.now
+        // Subscribing asks for a snapshot: deltas that arrive before it are gaps that need
+        // not ask again.
+        var snapshotAsked: ServiceClock.Instant? = clock.now
+        var assembler = QuotaMessageAssembler()
         var health = QuotaChannelHealth(startedAt: clock.now, firstSnapshotTimeout: settings.firstSnapshotTimeout, staleAfter: settings.staleAfter)
         while !stopRequested.load(ordering: .relaxed) {
             let now = clock.now
@@ -84,7 +92,7 @@ final class QuotaSubscriber: Sendable {
             if try socket.waitForInput(milliseconds: 100, wakeup: wakeup) {
                 while let frames = try socket.receive() {
                     lastHeard = clock.now
-                    handle(frames, socket: socket)
+                    handle(frames, socket: socket, assembler: &assembler, snapshotAsked: &snapshotAsked)
                 }
             }
             if lastHeard.duration(to: clock.now) > settings.reconnectAfterSilence {
@@ -92,18 +100,21 @@ final class QuotaSubscriber: Sendable {
                 logger.warning("no quota update from \(settings.endpoint) for \(settings.reconnectAfterSilence.components.seconds) s; reconnecting")
                 socket = try connect(context, keyPair: keyPair)
                 lastHeard = clock.now
+                snapshotAsked = clock.now
+                assembler = QuotaMessageAssembler()
             }
         }
     }
 
-    private func handle(_ frames: [Data], socket: ZMQSocket) {
-        guard frames.count == 1 else {
-            metrics.quotaRejected("frame_count").increment()
+    private func handle(_ frames: [Data], socket: ZMQSocket, assembler: inout QuotaMessageAssembler, snapshotAsked: inout ServiceClock.Instant?) {
+        // A broadcast is the update alone; a message for this agent has its topic first.
+        guard frames.count == 1 || (frames.count == 2 && frames[0] == ownTopic.bytes) else {
+            metrics.quotaRejected(frames.count == 2 ? "topic" : "frame_count").increment()
             return
         }
-        let update: QuotaUpdateMessage
+        let received: QuotaUpdateMessage
         do {
-            update = try QuotaUpdateCodec.decode(frames[0])
+            received = try QuotaUpdateCodec.decode(frames[frames.count - 1])
         } catch let error as WireError {
             metrics.quotaRejected(error.reason).increment()
             logger.warning("ignored a quota update: \(error)")
@@ -112,19 +123,27 @@ final class QuotaSubscriber: Sendable {
             metrics.quotaRejected("unknown").increment()
             return
         }
+        guard let update = assembler.receive(frames.count == 2 ? .own(received) : .broadcast(received)) else { return }
         switch book.apply(update) {
         case .applied:
+            if update.isSnapshot { snapshotAsked = nil }
             metrics.quotaUpdates.increment()
             metrics.quotaVersion.set(to: Double(update.version))
             metrics.quotaBudgets.set(to: Double(book.statuses.count))
         case .gap(let expected, let received):
             // Resubscribing is how an agent asks the aggregator for a snapshot.
             metrics.quotaGaps.increment()
+            let now = book.clock.now
+            if let asked = snapshotAsked, asked.duration(to: now) < settings.snapshotRetry { return }
             logger.debug("quota update \(received) arrived while expecting \(expected); asking for a snapshot")
-            try? socket.set(.unsubscribe(Data()))
-            try? socket.set(.subscribe(Data()))
+            try? socket.set(.unsubscribe(ownTopic.bytes))
+            try? socket.set(.subscribe(ownTopic.bytes))
+            snapshotAsked = now
         }
     }
+
+    /// Where the aggregator sends this agent's snapshots.
+    private var ownTopic: QuotaTopic { .agent(book.agentID) }
 
     private func connect(_ context: ZMQContext, keyPair: CurveKeyPair?) throws -> ZMQSocket {
         let socket = try ZMQSocket(context, .sub)
@@ -133,7 +152,10 @@ final class QuotaSubscriber: Sendable {
         if case .curve(let serverKey, _) = settings.security, let keyPair {
             try socket.set(.curveClient(serverKey: serverKey, keyPair: keyPair))
         }
-        try socket.set(.subscribe(Data()))
+        // Broadcasts first: by the time the aggregator sees the agent's own topic, and
+        // answers it with a snapshot, the deltas that follow that snapshot reach it too.
+        try socket.set(.subscribe(QuotaTopic.broadcast.bytes))
+        try socket.set(.subscribe(ownTopic.bytes))
         try socket.connect(settings.endpoint)
         return socket
     }

@@ -39,6 +39,9 @@ final class IngestServer: Sendable {
     struct QuotaSettings: Sendable {
         var endpoint: String
         var snapshotInterval: Duration
+        /// How changes are merged into deltas (`QuotaPublisher.Settings`).
+        var coalesceWindow = Duration.milliseconds(20)
+        var maxFanoutPerSecond = 10_000
     }
 
     /// The endpoints actually bound (ports resolved when configured as 0 or `*`).
@@ -53,10 +56,14 @@ final class IngestServer: Sendable {
     /// How often the authorized-keys directory is re-read.
     static let allowlistReload = Duration.seconds(5)
 
+    /// libzmq I/O threads of the context both channels share (`zmq_io_threads`).
+    private let ioThreads: Int
+
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
          budgets: BudgetBoard? = nil, fleet: FleetRegistry? = nil, metrics: AggregatorMetrics, logger: Logger,
-         clock: ServiceClock = .system) throws {
+         clock: ServiceClock = .system, ioThreads: Int = AggregatorConfig.defaultZMQIOThreads) throws {
         wakeup = try ZMQWakeup()
+        self.ioThreads = ioThreads
         self.clock = clock
         self.endpoint = endpoint
         self.quota = quota
@@ -91,7 +98,7 @@ final class IngestServer: Sendable {
     }
 
     private func run(_ ready: @Sendable (Result<Bound, Error>) -> Void) {
-        let context = ZMQContext()
+        let context = ZMQContext(ioThreads: ioThreads)
         let socket: ZMQSocket
         var authenticator: ZAPAuthenticator?
         var publisher: QuotaPublisher?
@@ -112,7 +119,10 @@ final class IngestServer: Sendable {
                 try xpub.set(.maxMessageBytes(4096))
                 if authenticator != nil { try secureAsServer(xpub) }
                 try xpub.bind(quota.endpoint)
-                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, snapshotInterval: quota.snapshotInterval, clock: clock)
+                let settings = QuotaPublisher.Settings(refreshInterval: quota.snapshotInterval, coalesceWindow: quota.coalesceWindow,
+                                                       maxFanoutPerSecond: quota.maxFanoutPerSecond)
+                let wakeup = wakeup
+                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, settings: settings, clock: clock) { wakeup.wake() }
                 budgets?.addObserver { update in quotaPublisher.enqueue(update) }
                 publisher = quotaPublisher
                 quotaSocket = xpub
@@ -126,7 +136,9 @@ final class IngestServer: Sendable {
         var nextReload = clock.now.advanced(by: Self.allowlistReload)
         while !stopRequested.load(ordering: .relaxed) {
             do {
-                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: 50, wakeup: wakeup)
+                // Woken early when a merged quota delta or a refresh falls due.
+                let timeout = publisher?.millisecondsUntilDue(atMost: 50) ?? 50
+                let ready = try ZMQSocket.waitForInput(on: [socket, replies] + (quotaSocket.map { [$0] } ?? []), milliseconds: timeout, wakeup: wakeup)
                 if ready[0] {
                     // A bounded turn, so the replies of committed batches go out promptly
                     // even while agents keep sending.
@@ -232,8 +244,8 @@ final class IngestServer: Sendable {
         try socket.set(.zapEnforceDomain(true))
     }
 
-    /// Sends queued budget changes, and a snapshot when due or asked for. A snapshot that
-    /// cannot be read is skipped rather than sent empty, which would wipe agents' state.
+    /// Sends queued budget changes when due, a refresh when due, and the snapshots asked for.
+    /// A reading that fails is skipped rather than sent empty, which would wipe agents' state.
     private func publishQuota(_ publisher: QuotaPublisher?) {
         guard let publisher else { return }
         publisher.service {

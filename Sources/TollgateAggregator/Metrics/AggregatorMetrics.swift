@@ -32,6 +32,9 @@ public final class AggregatorMetrics: Sendable {
     let quotaSnapshotErrors: Counter
     let quotaPublishErrors: Counter
     let quotaVersion: Gauge
+    let quotaSubscribers: Gauge
+    let quotaBadSubscriptions: Counter
+    let quotaUrgentUpdates: Counter
 
     // MARK: Budget alerts
     let budgetAlerts: CounterFamily
@@ -79,9 +82,15 @@ public final class AggregatorMetrics: Sendable {
 
         // Quota channel: budget statuses pushed to agents.
         quotaUpdatesPublished = counter("tollgate_quota_updates_published_total", "Quota updates (changed budgets) published to agents.")
-        quotaSnapshotsPublished = counter("tollgate_quota_snapshots_published_total", "Full quota snapshots published to agents.")
+        quotaSnapshotsPublished = counter("tollgate_quota_snapshots_published_total", "Full quota snapshots sent (each to the one agent that asked, or to all).")
         quotaSnapshotRequests = counter(
             "tollgate_quota_snapshot_requests_total", "Agent subscriptions, each answered with a snapshot.")
+        quotaSubscribers = registry.makeGauge(descriptor: .named(
+            "tollgate_quota_subscribers", help: "Agents subscribed to their own quota topic (agents from before topics not counted)."))
+        quotaBadSubscriptions = counter(
+            "tollgate_quota_bad_subscriptions_total", "Quota channel subscriptions to a topic no agent uses (ignored; an agent of another protocol?).")
+        quotaUrgentUpdates = counter(
+            "tollgate_quota_urgent_updates_total", "Quota updates sent at once, not merged over the window, because a budget changed what agents decide.")
         quotaSnapshotErrors = counter("tollgate_quota_snapshot_errors_total", "Snapshots not sent because budget statuses could not be read.")
         quotaPublishErrors = counter("tollgate_quota_publish_errors_total", "Quota messages that failed to send.")
         quotaVersion = registry.makeGauge(descriptor: .named("tollgate_quota_version", help: "Version of the last quota message published."))

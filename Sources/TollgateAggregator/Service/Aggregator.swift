@@ -47,8 +47,10 @@ public final class Aggregator: Service, @unchecked Sendable {
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
         ingest = try IngestServer(
             endpoint: config.usageListen,
-            quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval),
-            security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock)
+            quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval,
+                                              coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond),
+            security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
+            ioThreads: config.zmqIOThreads)
         let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
         api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
                                                         clock: clock, models: config.models, reconciler: reconciler, logger: logger))

@@ -16,8 +16,21 @@ public struct AggregatorConfig: Sendable {
         set { quotaListenSetting = newValue }
     }
     private var quotaListenSetting: String?
-    /// Every budget's state is re-published this often, besides the changes as they happen.
+    /// Every budget's state is re-read this often and what differs from what agents hold is
+    /// published (an empty heartbeat when nothing does), besides the changes as they happen.
     public var quotaSnapshotInterval = Duration.seconds(2)
+    /// A change that only moves spend waits up to this long to be merged with others into one
+    /// delta; a change in what agents decide (a budget blocking) goes out at once.
+    public var quotaCoalesceWindow = Duration.milliseconds(20)
+    /// Spend-only deltas are spaced so that at most this many messages reach subscribers per
+    /// second in all (the window grows with the fleet: 100 ms at 1,000 agents, 500 ms at 5,000 by default).
+    public var quotaMaxFanoutPerSecond = 10_000
+    /// libzmq I/O threads: they frame, encrypt and write both channels' traffic.
+    public var zmqIOThreads = AggregatorConfig.defaultZMQIOThreads
+
+    /// Two, or half the cores up to 8: one thread encrypting every quota update for
+    /// thousands of agents was what a 5,000-agent fleet waited on (docs/BENCHMARKS.md).
+    public static var defaultZMQIOThreads: Int { min(8, max(2, ProcessInfo.processInfo.activeProcessorCount / 2)) }
     /// The HTTP API the `tollgate` CLI talks to.
     public var apiListen = HostPort(host: "127.0.0.1", port: 7601)
     /// How agents are authenticated on the usage channel.
@@ -69,7 +82,8 @@ public struct AggregatorConfig: Sendable {
 
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
-                                         "quota_listen", "quota_snapshot_interval_ms", "pricing", "reconcile", "max_seq_advance"])
+                                         "quota_listen", "quota_snapshot_interval_ms", "quota_coalesce_ms", "quota_max_fanout_per_second",
+                                         "zmq_io_threads", "pricing", "reconcile", "max_seq_advance"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -87,6 +101,9 @@ public struct AggregatorConfig: Sendable {
                                       expected: "a ZeroMQ endpoint: usage_listen '\(usageListen)' has no port + 2 to default to")
         }
         quotaSnapshotInterval = try root.milliseconds("quota_snapshot_interval_ms", default: quotaSnapshotInterval, range: 100...600_000)
+        quotaCoalesceWindow = try root.milliseconds("quota_coalesce_ms", default: quotaCoalesceWindow, range: 1...5_000)
+        quotaMaxFanoutPerSecond = try root.int("quota_max_fanout_per_second", default: quotaMaxFanoutPerSecond, range: 1_000...100_000_000)
+        zmqIOThreads = try root.int("zmq_io_threads", default: zmqIOThreads, range: 1...64)
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)
         apiTokenFile = try root.optionalString("api_token_file")

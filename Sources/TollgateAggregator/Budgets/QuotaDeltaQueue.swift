@@ -1,0 +1,110 @@
+import TollgateCore
+
+/// Budget changes waiting to go out on the quota channel, merged into one delta per
+/// window: with thousands of subscribers every message costs thousands of CurveZMQ
+/// encryptions and decodes, so a delta per commit group is what a large fleet can't afford.
+///
+/// A change that alters what agents decide (a budget that starts or stops blocking, a new
+/// limit or window, a new or removed budget) makes the queue **urgent**: it goes out on
+/// the publisher's next turn, carrying everything merged so far. Only spend moving within
+/// the same state waits for the window. So cap → blocked costs no window, while the
+/// steady flow of spend shrinks to one message per window.
+///
+/// Merge rules keep every message exact about agents' own spend: the latest status per
+/// budget, the latest watermark per agent (each status queued after batch S of agent A
+/// includes S and everything committed before it). Entries are tagged with the store's
+/// generation; those a full reading already covered are dropped (`cover`), or a status
+/// read before that reading but sent after it would take back spend the reading's
+/// watermarks had already released on the agents.
+struct QuotaDeltaQueue {
+    /// What one delta carries, in a stable order.
+    struct Delta: Equatable {
+        var statuses: [BudgetStatus]
+        var removed: [String]
+        var watermarks: [String: UInt64]
+    }
+
+    private var statuses: [String: (status: BudgetStatus, generation: UInt64)] = [:]
+    private var removals: [String: UInt64] = [:]
+    private var watermarks: [String: (seq: UInt64, generation: UInt64)] = [:]
+    /// When the oldest entry waiting was queued; nil when nothing waits.
+    private(set) var oldest: ServiceClock.Instant?
+    /// Something waiting changes what agents decide: send it now.
+    private(set) var isUrgent = false
+    /// The generation of the last full reading published: older entries are in it.
+    private(set) var coveredGeneration: UInt64 = 0
+
+    var isEmpty: Bool { statuses.isEmpty && removals.isEmpty && watermarks.isEmpty }
+
+    /// Merges `update`. `held` is a budget's status as agents hold it (nil: they have none);
+    /// true when this made the queue urgent.
+    mutating func add(_ update: BudgetUpdate, at now: ServiceClock.Instant, held: (String) -> BudgetStatus?) -> Bool {
+        let generation = update.generation
+        // Already in the last full reading (or something newer is).
+        guard generation == 0 || generation > coveredGeneration else { return false }
+        let wasUrgent = isUrgent
+        for status in update.statuses where (statuses[status.budgetID]?.generation ?? 0) <= generation {
+            let before = statuses[status.budgetID]?.status ?? (removals[status.budgetID] == nil ? held(status.budgetID) : nil)
+            if Self.changesDecisions(from: before, to: status) { isUrgent = true }
+            statuses[status.budgetID] = (status, generation)
+            removals[status.budgetID] = nil
+        }
+        for id in update.removedBudgetIDs {
+            statuses[id] = nil
+            removals[id] = generation
+            isUrgent = true
+        }
+        for (agentID, seq) in update.watermarks where (watermarks[agentID]?.seq ?? 0) < seq {
+            watermarks[agentID] = (seq, generation)
+        }
+        if oldest == nil && !isEmpty { oldest = now }
+        return isUrgent && !wasUrgent
+    }
+
+    /// Whether the queue should go out now: urgent, or its oldest entry has waited `window`.
+    func isDue(at now: ServiceClock.Instant, window: Duration) -> Bool {
+        guard let deadline = deadline(window: window) else { return false }
+        return now >= deadline
+    }
+
+    /// When the queue falls due; nil when nothing waits.
+    func deadline(window: Duration) -> ServiceClock.Instant? {
+        guard let oldest else { return nil }
+        return isUrgent ? oldest : oldest.advanced(by: window)
+    }
+
+    /// Everything waiting, merged; the queue is empty afterwards.
+    mutating func take() -> Delta {
+        defer {
+            statuses = [:]
+            removals = [:]
+            watermarks = [:]
+            oldest = nil
+            isUrgent = false
+        }
+        return Delta(statuses: statuses.values.map(\.status).sorted { $0.budgetID < $1.budgetID }, removed: removals.keys.sorted(),
+                     watermarks: watermarks.mapValues(\.seq))
+    }
+
+    /// A full reading at `generation` went out: drops what it includes, and refuses it later.
+    mutating func cover(through generation: UInt64) {
+        coveredGeneration = max(coveredGeneration, generation)
+        statuses = statuses.filter { $0.value.generation > coveredGeneration }
+        removals = removals.filter { $0.value > coveredGeneration }
+        watermarks = watermarks.filter { $0.value.generation > coveredGeneration }
+        if isEmpty {
+            oldest = nil
+            isUrgent = false
+        }
+    }
+
+    /// False only when the new status differs from the held one in spend alone (and the
+    /// time it was computed): the same state, limits, window and selector.
+    static func changesDecisions(from held: BudgetStatus?, to status: BudgetStatus) -> Bool {
+        guard var held else { return true }
+        held.spent = status.spent
+        held.percentUsed = status.percentUsed
+        held.asOf = status.asOf
+        return held != status
+    }
+}

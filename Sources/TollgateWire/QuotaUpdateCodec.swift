@@ -93,6 +93,8 @@ extension Tollgate_V1_BudgetQuota {
         state = status.state.name
         if case .warning(let threshold) = status.state { thresholdPercent = Int32(clamping: threshold) }
         asOfUnix = status.asOf
+        leased = status.leased
+        if let bound = status.overshootBound { overshootBound = bound }
     }
 
     func domainStatus() throws -> BudgetStatus {
@@ -112,9 +114,12 @@ extension Tollgate_V1_BudgetQuota {
         case "blocked": state = .blocked
         default: throw invalid("unknown state '\(self.state)'")
         }
-        return BudgetStatus.received(budgetID: budgetID, selector: BudgetSelector(conditions: conditions), unit: unit, period: period,
+        var status = BudgetStatus.received(budgetID: budgetID, selector: BudgetSelector(conditions: conditions), unit: unit, period: period,
                             action: action, owner: owner, limit: limit, effectiveLimit: effectiveLimit,
                             blockAt: hasBlockAt ? blockAt : nil, spent: spent, windowStart: windowStartUnix, windowEnd: windowEndUnix,
                             state: state, asOf: asOfUnix)
+        status.leased = leased
+        status.overshootBound = hasOvershootBound ? overshootBound : nil
+        return status
     }
 }

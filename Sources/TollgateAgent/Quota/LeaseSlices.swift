@@ -44,6 +44,10 @@ struct LeaseSlices {
     private(set) var asking: [String: Asking] = [:]
     /// The largest worst case seen lately per budget: what a slice must fit at least.
     private(set) var need: [String: Int64] = [:]
+    /// Per budget, the newest slice given back or dropped: an answer for it or an older one
+    /// (delayed in a partition, delivered after) must not bring it back, since the aggregator
+    /// no longer holds it. Lease ids only grow (the aggregator starts them from its clock).
+    private(set) var retired: [String: UInt64] = [:]
     /// A slice's life from its receipt, as the last answer gave it.
     private(set) var ttl = Duration.seconds(5)
 
@@ -93,6 +97,7 @@ struct LeaseSlices {
             // The aggregator no longer holds it (it restarted): stop using it; a new one is asked for.
             if live[budgetID]?.leaseID == grant.leaseID { live[budgetID] = nil }
             if lapsed[budgetID]?.leaseID == grant.leaseID { lapsed[budgetID] = nil }
+            retire(budgetID, grant.leaseID)
             asking[budgetID] = nil
             return
         case .unknownAgent, .staleWindow:
@@ -100,7 +105,7 @@ struct LeaseSlices {
         case nil, .noRemainder, .notLeased:
             break
         }
-        guard grant.leaseID != 0, lapsed[budgetID]?.leaseID != grant.leaseID else { return }
+        guard grant.leaseID != 0, lapsed[budgetID]?.leaseID != grant.leaseID, grant.leaseID > retired[budgetID] ?? 0 else { return }
         if var slice = live[budgetID] {
             guard grant.leaseID >= slice.leaseID else { return }
             if grant.leaseID == slice.leaseID {
@@ -148,6 +153,7 @@ struct LeaseSlices {
             }
             guard !holdsTicket(settled.lastTicket!) else { continue }
             lapsed[budgetID] = nil
+            retire(budgetID, slice.leaseID)
             requests.append(LeaseRequestMessage(agentID: agentID, budgetID: budgetID, windowStart: slice.windowStart,
                                                 leaseID: slice.leaseID, release: true))
         }
@@ -172,6 +178,10 @@ struct LeaseSlices {
             requests.append(request)
         }
         return requests
+    }
+
+    private mutating func retire(_ budgetID: String, _ leaseID: UInt64) {
+        retired[budgetID] = max(retired[budgetID] ?? 0, leaseID)
     }
 
     /// True when the budget's slice exists and is current (for the refusal's wording).

@@ -30,6 +30,9 @@ final class LeaseDesk: Sendable {
         self.logger = logger
         self.isKnownAgent = isKnownAgent
         self.activeAgents = activeAgents
+        // Lease ids grow across restarts too (an agent ignores answers for ids it gave back):
+        // they start from the clock, in milliseconds, with room for a thousand a millisecond.
+        state.withLockedValue { $0.lastLeaseID = UInt64(max(0, clock.unixMilliseconds)) * 1_000 }
     }
 
     var ttlMilliseconds: UInt32 { UInt32(clamping: settings.ttl.wholeMilliseconds) }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import TestSupport
 import Testing
 import TollgateCore
@@ -122,5 +123,62 @@ import TollgateWire
         var ledger = burning(to: 800)
         let stale = LeaseRequestMessage(agentID: "a", budgetID: "b", windowStart: -60, need: 1, want: 1)
         #expect(ledger.request(stale, activeAgents: 1, now: start, ttlMilliseconds: 5000).refused == .staleWindow)
+    }
+}
+
+/// The desk around the ledgers: who may ask, and the pause after a start.
+@Suite struct LeaseDeskTests {
+    let clock = ManualClock()
+
+    func desk(known: Bool, metrics: AggregatorMetrics) -> LeaseDesk {
+        LeaseDesk(settings: LeaseLedger.Settings(), clock: clock.serviceClock, metrics: metrics, logger: Logger(label: "test"),
+                  isKnownAgent: { _, _ in known }, activeAgents: { 1 })
+    }
+
+    /// A budget blocking at 1,000 that burned 800 in 8 s: leased.
+    func leasedStatus(_ desk: LeaseDesk) -> BudgetStatus {
+        let budget = Budget(id: "b", selector: BudgetSelector(conditions: []), unit: .usd, limit: 1_000, period: .day)
+        var status = BudgetStatus.evaluate(budget: budget, exemptions: [], spent: 0, now: clock.serviceClock.unixSeconds)
+        desk.annotate(&status)
+        for second in 1...8 {
+            clock.advance(by: .seconds(1))
+            desk.committed([(budgetID: "b", windowStart: status.windowStart, added: 100, spent: Int64(second) * 100)], agentID: nil)
+        }
+        status.spent = 800
+        desk.annotate(&status)
+        return status
+    }
+
+    @Test func refusesAndCountsAnUnknownAgent() {
+        let metrics = AggregatorMetrics()
+        let desk = desk(known: false, metrics: metrics)
+        let status = leasedStatus(desk)
+        #expect(status.leased)
+        let grant = desk.handle(LeaseRequestMessage(agentID: "stranger", budgetID: "b", windowStart: status.windowStart, need: 1, want: 10),
+                                keyName: "stranger-key")
+        #expect(grant.refused == .unknownAgent)
+        #expect(grant.added == 0)
+        #expect(MetricsText(metrics.exposition())["tollgate_lease_requests_total{outcome=\"unknown_agent\"}"] == 1)
+        #expect(desk.ledger(budgetID: "b")?.slices.isEmpty == true)
+    }
+
+    @Test func grantsNothingForOneTTLAfterStartingThenGrants() {
+        let metrics = AggregatorMetrics()
+        var settings = LeaseLedger.Settings()
+        settings.ttl = .seconds(30)
+        let desk = LeaseDesk(settings: settings, clock: clock.serviceClock, metrics: metrics, logger: Logger(label: "test"),
+                             isKnownAgent: { _, _ in true }, activeAgents: { 1 })
+        let status = leasedStatus(desk)  // 8 s after the desk started
+        #expect(status.leased)
+        #expect(status.overshootBound == 0)
+        let request = LeaseRequestMessage(agentID: "a", budgetID: "b", windowStart: status.windowStart, need: 10, want: 50)
+        // Agents may hold slices a previous run granted: nothing is granted until they have lapsed.
+        let early = desk.handle(request, keyName: nil)
+        #expect(early.refused == .noRemainder)
+        clock.advance(by: .seconds(30))
+        let grant = desk.handle(LeaseRequestMessage(agentID: "a", budgetID: "b", windowStart: status.windowStart, leaseID: early.leaseID,
+                                                    need: 10, want: 50), keyName: nil)
+        #expect(grant.added == 50)
+        #expect(MetricsText(metrics.exposition())["tollgate_lease_requests_total{outcome=\"granted\"}"] == 1)
     }
 }

@@ -21,6 +21,9 @@ final class LeaseDesk: Sendable {
     private let isKnownAgent: @Sendable (_ agentID: String, _ keyName: String?) -> Bool
     /// How many agents may ask for a share: the fleet's online agents.
     private let activeAgents: @Sendable () -> Int
+    /// Nothing is granted before this: agents may still hold slices a previous run of the
+    /// aggregator granted, which this one does not know; by then every one of them has lapsed.
+    private let grantsFrom: ServiceClock.Instant
 
     init(settings: LeaseLedger.Settings, clock: ServiceClock, metrics: AggregatorMetrics, logger: Logger,
          isKnownAgent: @escaping @Sendable (String, String?) -> Bool, activeAgents: @escaping @Sendable () -> Int) {
@@ -30,6 +33,7 @@ final class LeaseDesk: Sendable {
         self.logger = logger
         self.isKnownAgent = isKnownAgent
         self.activeAgents = activeAgents
+        grantsFrom = clock.now.advanced(by: settings.ttl)
         // Lease ids grow across restarts too (an agent ignores answers for ids it gave back):
         // they start from the clock, in milliseconds, with room for a thousand a millisecond.
         state.withLockedValue { $0.lastLeaseID = UInt64(max(0, clock.unixMilliseconds)) * 1_000 }
@@ -84,7 +88,8 @@ final class LeaseDesk: Sendable {
                 return (LeaseGrantMessage(budgetID: request.budgetID, windowStart: request.windowStart, leaseID: request.leaseID,
                                           added: 0, total: 0, ttlMilliseconds: ttlMilliseconds, refused: .notLeased), 0)
             }
-            let grant = ledger.request(request, activeAgents: agents, now: now, ttlMilliseconds: ttlMilliseconds)
+            let grant = ledger.request(request, activeAgents: agents, now: now, ttlMilliseconds: ttlMilliseconds,
+                                       mayGrant: now >= grantsFrom)
             state.lastLeaseID = max(state.lastLeaseID, ledger.nextLeaseID - 1)
             state.ledgers[request.budgetID] = ledger
             return (grant, ledger.outstanding)

@@ -130,8 +130,9 @@ struct LeaseLedger {
     /// Answers one agent's request. `activeAgents` is how many agents may ask for a share
     /// (the fleet's online agents): each new grant is at most an equal share of what is
     /// available, but never less than the request's own worst case while that much remains.
+    /// `mayGrant` false (an aggregator just started) records the request but grants nothing.
     mutating func request(_ request: LeaseRequestMessage, activeAgents: Int, now: ServiceClock.Instant,
-                          ttlMilliseconds: UInt32) -> LeaseGrantMessage {
+                          ttlMilliseconds: UInt32, mayGrant: Bool = true) -> LeaseGrantMessage {
         func answer(_ slice: Slice?, added: Int64 = 0, refused: LeaseGrantMessage.Refusal? = nil) -> LeaseGrantMessage {
             LeaseGrantMessage(budgetID: budgetID, windowStart: windowStart, leaseID: slice?.leaseID ?? request.leaseID,
                               added: added, total: slice?.granted ?? 0, ttlMilliseconds: ttlMilliseconds, refused: refused)
@@ -163,7 +164,7 @@ struct LeaseLedger {
         let available = available
         let share = available / Int64(max(1, activeAgents))
         let amount = min(available, min(max(request.want, request.need), max(share, request.need)))
-        guard amount > 0, amount >= request.need else { return answer(slice, refused: .noRemainder) }
+        guard mayGrant, amount > 0, amount >= request.need else { return answer(slice, refused: .noRemainder) }
         slice.granted &+= amount
         slices[request.agentID] = slice
         return answer(slice, added: amount)

@@ -165,7 +165,9 @@ struct LeaseSlices {
             let target = need * Self.wantedRequests
             let request: LeaseRequestMessage
             if let slice = live[budgetID] {
-                let low = slice.room < max(2 * need, slice.granted / 4)
+                // Against the need, not what was granted so far: a long-lived slice's cumulative
+                // total would make it "low" forever and hoard grants.
+                let low = slice.room < 2 * need
                 let renew = slice.lastUsed.duration(to: now) < ttl / 2 && now.duration(to: slice.expiresAt) < ttl / 2
                 guard low || renew else { continue }
                 request = LeaseRequestMessage(agentID: agentID, budgetID: budgetID, windowStart: status.windowStart, leaseID: slice.leaseID,

@@ -14,9 +14,11 @@ public struct LeaseRequestMessage: Equatable, Sendable {
     /// For a new slice: the agent's spend on the budget the aggregator may not have counted yet.
     public var unreflected: Int64
     public var release: Bool
+    /// The last watermark for this agent it applied: batches after it may be counted twice.
+    public var basisSeq: UInt64
 
     public init(agentID: String, budgetID: String, windowStart: Int64, leaseID: UInt64 = 0, need: Int64 = 0, want: Int64 = 0,
-                unreflected: Int64 = 0, release: Bool = false) {
+                unreflected: Int64 = 0, release: Bool = false, basisSeq: UInt64 = 0) {
         self.agentID = agentID
         self.budgetID = budgetID
         self.windowStart = windowStart
@@ -25,6 +27,7 @@ public struct LeaseRequestMessage: Equatable, Sendable {
         self.want = want
         self.unreflected = unreflected
         self.release = release
+        self.basisSeq = basisSeq
     }
 }
 
@@ -86,6 +89,7 @@ public enum LeaseCodec {
         message.want = request.want
         message.unreflected = request.unreflected
         message.release = request.release
+        message.basisSeq = request.basisSeq
         return [marker, try message.serializedData()]
     }
 
@@ -117,7 +121,7 @@ public enum LeaseCodec {
         }
         return LeaseRequestMessage(agentID: message.agentID, budgetID: message.budgetID, windowStart: message.windowStartUnix,
                                    leaseID: message.leaseID, need: message.need, want: message.want,
-                                   unreflected: message.unreflected, release: message.release)
+                                   unreflected: message.unreflected, release: message.release, basisSeq: message.basisSeq)
     }
 
     public static func decodeGrant(_ frame: Data) throws -> LeaseGrantMessage {

@@ -53,31 +53,40 @@ import TollgateWire
         let gate = gate(book)
         let (request, bytes) = request()
         let worst = gate.leasedWorstCase(request, unit: .usd, requestBodyBytes: bytes)
-        // No slice yet: refused, and the worst case is remembered for the first ask.
-        guard case .refuse(let refusal) = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes).decision else {
-            Issue.record("admitted with no slice")
+        // No answer yet since the switch: admitted as before it, and counted into the first slice.
+        guard case .admit(let bridged) = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes).decision else {
+            Issue.record("refused before the aggregator could answer")
             return
         }
-        #expect(refusal.leased)
-        #expect(refusal.message.contains("holds no share"))
+        #expect(book.leases.bridged["team"] == worst)
         let asks = book.leaseRequests()
         #expect(asks.count == 1)
         #expect(asks.first?.need == worst)
         #expect(asks.first?.leaseID == 0)
+        #expect(asks.first?.unreflected == worst)  // the bridged request's reservation
 
-        book.received(grant(7, total: worst * 2 + worst / 2))
+        book.received(grant(7, total: worst * 3 + worst / 2))
+        #expect(book.leases.live["team"]?.used == worst)
         var admitted: [QuotaBook.Reservation] = []
         for _ in 0..<3 {
             if case .admit(let reservation) = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes).decision { admitted.append(reservation) }
         }
         #expect(admitted.count == 2)  // the third's worst case does not fit in what is left
-        #expect(book.leases.live["team"]?.used == worst * 2)
+        #expect(book.leases.live["team"]?.used == worst * 3)
+        guard case .refuse(let refusal) = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes).decision else {
+            Issue.record("admitted past the slice")
+            return
+        }
+        #expect(refusal.leased)
+        #expect(refusal.message.contains("no room") && refusal.message.contains("alice@example.com"))
+        book.settle(bridged, spent: nil)
+        #expect(book.leases.live["team"]?.used == worst * 3)  // a bridged request stays counted at its worst case
 
         // Settled at a tenth of the worst case: the room comes back.
         let event = UsageEvent(unixTime: Self.noon, dimensions: Self.ml, tokens: TokenUsage(input: 10, output: 100), cost: Nanodollars(worst / 10))
         book.settle(admitted[0], spent: event)
         let used = try #require(book.leases.live["team"]?.used)
-        #expect(used == worst + worst / 10)
+        #expect(used == worst * 2 + worst / 10)
         if case .admit = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes).decision {} else {
             Issue.record("refused though the settled request left room")
         }
@@ -91,7 +100,10 @@ import TollgateWire
         _ = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes)
         _ = book.leaseRequests()
         book.received(grant(3, total: worst * 3))
-        #expect(book.leaseRequests().isEmpty)  // plenty of room
+        let report = book.leaseRequests()
+        #expect(report.map(\.unreflected) == [worst])  // what it admitted before the answer
+        book.received(grant(3, total: worst * 3, added: 0))
+        #expect(book.leaseRequests().isEmpty)  // room for two more: not low
         _ = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes)
         _ = gate.decide(request, dimensions: Self.ml, requestBodyBytes: bytes)
         let topUp = book.leaseRequests()

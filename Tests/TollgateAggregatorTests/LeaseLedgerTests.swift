@@ -81,6 +81,21 @@ import TollgateWire
         #expect(ledger.spent + ledger.outstanding == 1_000)
     }
 
+    @Test func batchesTheAgentHadNotSeenCountedAreNotHeldTwice() {
+        var ledger = burning(to: 800)
+        ledger.committed(added: 30, spent: 830, agentID: "a", seq: 12, now: start)
+        ledger.committed(added: 20, spent: 850, agentID: "a", seq: 13, now: start)
+        // a had seen its batches counted through 12: batch 13's 20 is in spent and in its 70.
+        let request = LeaseRequestMessage(agentID: "a", budgetID: "b", windowStart: 0, need: 10, want: 1_000, unreflected: 70, basisSeq: 12)
+        let grant = ledger.request(request, activeAgents: 1, now: start, ttlMilliseconds: 5000)
+        #expect(ledger.slices["a"]?.unreflected == 50)
+        #expect(grant.added == 100)
+        // What it admitted before this answer, reported with its next ask, is held too.
+        let report = LeaseRequestMessage(agentID: "a", budgetID: "b", windowStart: 0, leaseID: grant.leaseID, unreflected: 5)
+        _ = ledger.request(report, activeAgents: 1, now: start, ttlMilliseconds: 5000)
+        #expect(ledger.slices["a"]?.unreflected == 55)
+    }
+
     @Test func aSliceComesBackWhenReleasedNotWhenItLapses() {
         var ledger = burning(to: 800)
         let grant = ledger.request(ask("a", want: 100), activeAgents: 1, now: start, ttlMilliseconds: 5000)

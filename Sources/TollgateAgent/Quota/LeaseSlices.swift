@@ -48,6 +48,14 @@ struct LeaseSlices {
     /// (delayed in a partition, delivered after) must not bring it back, since the aggregator
     /// no longer holds it. Lease ids only grow (the aggregator starts them from its clock).
     private(set) var retired: [String: UInt64] = [:]
+    /// Per budget, the window in which the aggregator first answered us: before that answer
+    /// (one round trip after the budget became leased) requests are admitted as before the
+    /// switch, and what they reserve is `bridged` into the first slice (and reported with the
+    /// next ask), instead of refusing a request the fleet can afford.
+    private(set) var firstAnswered: [String: Int64] = [:]
+    private(set) var bridged: [String: Int64] = [:]
+    /// Bridged amounts not yet told to the aggregator.
+    private(set) var unreported: [String: Int64] = [:]
     /// A slice's life from its receipt, as the last answer gave it.
     private(set) var ttl = Duration.seconds(5)
 
@@ -67,6 +75,16 @@ struct LeaseSlices {
         slice.lastUsed = now
         live[budgetID] = slice
         return slice.leaseID
+    }
+
+    /// Whether a request on this leased budget may be admitted as before the switch: the
+    /// aggregator has not answered this agent about it in this window yet.
+    func mayBridge(budgetID: String, windowStart: Int64) -> Bool {
+        live[budgetID] == nil && lapsed[budgetID] == nil && firstAnswered[budgetID] != windowStart
+    }
+
+    mutating func bridge(budgetID: String, amount: Int64) {
+        bridged[budgetID, default: 0] += amount
     }
 
     /// A request admitted under `leaseID` ended: its reservation becomes its actual cost.
@@ -105,6 +123,8 @@ struct LeaseSlices {
         case nil, .noRemainder, .notLeased:
             break
         }
+        if grant.leaseID != 0, grant.leaseID == live[budgetID]?.leaseID { unreported[budgetID] = nil }
+        firstAnswered[budgetID] = grant.windowStart
         guard grant.leaseID != 0, lapsed[budgetID]?.leaseID != grant.leaseID, grant.leaseID > retired[budgetID] ?? 0 else { return }
         if var slice = live[budgetID] {
             guard grant.leaseID >= slice.leaseID else { return }
@@ -117,7 +137,10 @@ struct LeaseSlices {
             // A new slice replaces this one; the aggregator counts what this one may still bring in the new one.
             if lapsed[budgetID] == nil { lapsed[budgetID] = slice }
         }
-        live[budgetID] = Slice(leaseID: grant.leaseID, windowStart: grant.windowStart, granted: grant.total,
+        // What was admitted before this answer counts against the slice from now on.
+        let bridge = bridged.removeValue(forKey: budgetID) ?? 0
+        if bridge > 0 { unreported[budgetID, default: 0] += bridge }
+        live[budgetID] = Slice(leaseID: grant.leaseID, windowStart: grant.windowStart, granted: grant.total, used: bridge,
                                expiresAt: now.advanced(by: ttl), lastUsed: now)
     }
 
@@ -134,7 +157,7 @@ struct LeaseSlices {
     /// may not have counted (`unreflected`); `lastTicket` is the newest local-spend ticket and
     /// `holdsTicket(t)` whether local spend still holds any ticket up to `t`.
     mutating func due(statuses: [BudgetStatus], agentID: String, now: ServiceClock.Instant, ttl: Duration,
-                      unreflected: (BudgetStatus) -> Int64, lastTicket: LocalSpend.Ticket,
+                      unreflected: (BudgetStatus) -> Int64, basisSeq: UInt64, lastTicket: LocalSpend.Ticket,
                       holdsTicket: (LocalSpend.Ticket) -> Bool) -> [LeaseRequestMessage] {
         expire(now: now)
         var requests: [LeaseRequestMessage] = []
@@ -169,12 +192,13 @@ struct LeaseSlices {
                 // total would make it "low" forever and hoard grants.
                 let low = slice.room < 2 * need
                 let renew = slice.lastUsed.duration(to: now) < ttl / 2 && now.duration(to: slice.expiresAt) < ttl / 2
-                guard low || renew else { continue }
+                let report = unreported[budgetID] ?? 0
+                guard low || renew || report > 0 else { continue }
                 request = LeaseRequestMessage(agentID: agentID, budgetID: budgetID, windowStart: status.windowStart, leaseID: slice.leaseID,
-                                              need: low ? need : 0, want: low ? max(0, target - slice.room) : 0)
+                                              need: low ? need : 0, want: low ? max(0, target - slice.room) : 0, unreflected: report)
             } else {
                 request = LeaseRequestMessage(agentID: agentID, budgetID: budgetID, windowStart: status.windowStart, leaseID: 0,
-                                              need: need, want: target, unreflected: unreflected(status))
+                                              need: need, want: target, unreflected: unreflected(status), basisSeq: basisSeq)
             }
             asking[budgetID] = Asking(leaseID: request.leaseID, sentAt: now)
             requests.append(request)

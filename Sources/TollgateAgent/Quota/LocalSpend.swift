@@ -73,6 +73,15 @@ struct LocalSpend: Equatable {
         }
     }
 
+    /// Batches after this seq that the aggregator has committed are counted both in its `spent`
+    /// and here: this agent's watermark, or just below the oldest batch it holds (batches
+    /// recovered from the spool at a restart are not held here, and are older). `.max` when
+    /// nothing cut is held, so nothing can be counted twice.
+    var overlapBasis: UInt64 {
+        guard let oldest = cut.keys.min() else { return .max }
+        return max(watermark ?? 0, oldest - 1)
+    }
+
     /// The newest ticket handed out (0 before the first).
     var newestTicket: Ticket { lastTicket }
 

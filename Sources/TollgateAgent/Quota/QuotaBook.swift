@@ -133,11 +133,16 @@ final class QuotaBook: Sendable {
             for hold in wanted {
                 var leaseID: UInt64?
                 if hold.leased {
-                    guard let id = leases.reserve(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart, worst: hold.amount, now: now) else {
+                    if let id = leases.reserve(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart, worst: hold.amount, now: now) {
+                        leaseID = id
+                    } else if leases.mayBridge(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart) {
+                        // No answer yet since the switch: admitted as before it (the gate's
+                        // own check passed), and counted into the first slice.
+                        leases.bridge(budgetID: hold.status.budgetID, amount: hold.amount)
+                    } else {
                         state.leases.noteNeed(budgetID: hold.status.budgetID, worst: hold.amount)
                         return .noRoom(hold.status, worst: hold.amount, holdsSlice: state.leases.holds(budgetID: hold.status.budgetID))
                     }
-                    leaseID = id
                 } else {
                     leases.noteNeed(budgetID: hold.status.budgetID, worst: hold.amount)
                 }
@@ -196,7 +201,7 @@ final class QuotaBook: Sendable {
                     local.amount(budgetID: status.budgetID, fromMinute: status.windowStart / 60, toMinute: status.windowEnd / 60)
                         + reserved[status.budgetID, default: 0]
                 },
-                lastTicket: local.newestTicket, holdsTicket: { local.holds(ticketsThrough: $0) })
+                basisSeq: local.overlapBasis, lastTicket: local.newestTicket, holdsTicket: { local.holds(ticketsThrough: $0) })
         }
     }
 

@@ -85,9 +85,12 @@ struct QuotaGate: Sendable {
     static func explainLeased(_ status: BudgetStatus, worst: Int64, holdsSlice: Bool) -> String {
         let unit = status.unit
         let scope = status.selector.isAll ? "the whole organisation" : status.selector.description
-        let share = holdsSlice ? "this host's share of what remains has no room for this request's worst case (\(unit.format(worst)); set a lower max_tokens to fit)"
-            : "this host holds no share of what remains yet"
-        return "Tollgate: budget '\(status.budgetID)' (\(unit.format(status.effectiveLimit)) per \(status.period.rawValue) for \(scope)) is nearly spent, so what remains is shared out between hosts, and \(share). This host has asked the aggregator for more: retry in a second."
+        // A request counts 1 whatever its size: max_tokens advice would mislead.
+        let advice = unit == .requests ? "" : "; set a lower max_tokens to fit"
+        let share = holdsSlice ? "this host's share of what remains has no room for this request's worst case (\(unit.format(worst))\(advice))"
+            : "this host holds no share of what remains"
+        let owner = status.owner.isEmpty ? "the budget's owner" : status.owner
+        return "Tollgate: budget '\(status.budgetID)' (\(unit.format(status.effectiveLimit)) per \(status.period.rawValue) for \(scope)) is nearly spent, so what remains is shared out between hosts, and \(share). This host has asked the aggregator for more: retry in a second. Ask \(owner) to raise it: tollgate budget exempt \(status.budgetID)."
     }
 
     private func refusal(for request: ProviderRequest, dimensions: Dimensions, requestBodyBytes: Int, now: Date) -> Refusal? {

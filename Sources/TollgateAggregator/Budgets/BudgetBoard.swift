@@ -111,7 +111,7 @@ public final class BudgetBoard: @unchecked Sendable {
     public func didCommit(_ spend: [BudgetSpend], watermark: (agentID: String, seq: UInt64)? = nil, generation: UInt64 = 0) {
         guard !spend.isEmpty else { return }
         let now = now
-        leases?.committed(spend.map { ($0.budgetID, $0.window.start, $0.added, $0.spent) }, agentID: watermark?.agentID)
+        leases?.committed(spend.map { ($0.budgetID, $0.window.start, $0.added, $0.spent) }, agentID: watermark?.agentID, seq: watermark?.seq)
         var statuses: [BudgetStatus] = []
         var seen = Set<String>()
         for entry in spend where seen.insert(entry.budgetID).inserted {

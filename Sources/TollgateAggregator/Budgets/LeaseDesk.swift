@@ -25,15 +25,18 @@ final class LeaseDesk: Sendable {
     /// aggregator granted, which this one does not know; by then every one of them has lapsed.
     private let grantsFrom: ServiceClock.Instant
 
+    /// `pauseAfterStart`: agents may hold slices of a previous run (the aggregator knows agents
+    /// from its store), so nothing is granted for one TTL.
     init(settings: LeaseLedger.Settings, clock: ServiceClock, metrics: AggregatorMetrics, logger: Logger,
-         isKnownAgent: @escaping @Sendable (String, String?) -> Bool, activeAgents: @escaping @Sendable () -> Int) {
+         isKnownAgent: @escaping @Sendable (String, String?) -> Bool, activeAgents: @escaping @Sendable () -> Int,
+         pauseAfterStart: Bool = true) {
         self.settings = settings
         self.clock = clock
         self.metrics = metrics
         self.logger = logger
         self.isKnownAgent = isKnownAgent
         self.activeAgents = activeAgents
-        grantsFrom = clock.now.advanced(by: settings.ttl)
+        grantsFrom = pauseAfterStart ? clock.now.advanced(by: settings.ttl) : clock.now
         // Lease ids grow across restarts too (an agent ignores answers for ids it gave back):
         // they start from the clock, in milliseconds, with room for a thousand a millisecond.
         state.withLockedValue { $0.lastLeaseID = UInt64(max(0, clock.unixMilliseconds)) * 1_000 }
@@ -57,12 +60,12 @@ final class LeaseDesk: Sendable {
 
     /// A committed batch of `agentID` added `spend` (its current-window entries draw the
     /// agent's slices down). Call before annotating the statuses it produced.
-    func committed(_ spend: [(budgetID: String, windowStart: Int64, added: Int64, spent: Int64)], agentID: String?) {
+    func committed(_ spend: [(budgetID: String, windowStart: Int64, added: Int64, spent: Int64)], agentID: String?, seq: UInt64? = nil) {
         let now = clock.now
         state.withLockedValue { state in
             for entry in spend {
                 guard var ledger = state.ledgers[entry.budgetID], ledger.windowStart == entry.windowStart else { continue }
-                ledger.committed(added: entry.added, spent: entry.spent, agentID: agentID, now: now)
+                ledger.committed(added: entry.added, spent: entry.spent, agentID: agentID, seq: seq, now: now)
                 state.ledgers[entry.budgetID] = ledger
             }
         }

@@ -55,6 +55,10 @@ struct LeaseLedger {
     private(set) var boundAtSwitch: Int64 = 0
     private(set) var slices: [String: Slice] = [:]
     private var samples: [(at: ServiceClock.Instant, spent: Int64)] = []
+    /// Per agent, what its recent batches added (by seq): a new slice's `unreflected` may count
+    /// batches already committed here that the agent has not yet seen counted; those are subtracted.
+    private var recent: [String: [(seq: UInt64, added: Int64)]] = [:]
+    static let recentBatches = 256
     private var lastLeaseID: UInt64
 
     /// `firstLeaseID` keeps ids unique across windows and budgets (the desk hands them out).
@@ -107,8 +111,14 @@ struct LeaseLedger {
 
     /// A committed batch added `added` to the budget (window total now `spent`); `agentID`
     /// names whose batch it was, whose slice it draws down.
-    mutating func committed(added: Int64, spent: Int64, agentID: String?, now: ServiceClock.Instant) {
+    mutating func committed(added: Int64, spent: Int64, agentID: String?, seq: UInt64? = nil, now: ServiceClock.Instant) {
         if let agentID, slices[agentID] != nil { slices[agentID]!.consumed &+= added }
+        if let agentID, let seq {
+            var batches = recent[agentID] ?? []
+            batches.append((seq, added))
+            if batches.count > Self.recentBatches { batches.removeFirst(batches.count - Self.recentBatches) }
+            recent[agentID] = batches
+        }
         record(spent: spent, now: now)
     }
 
@@ -147,12 +157,17 @@ struct LeaseLedger {
         var slice: Slice
         if request.leaseID == 0 {
             lastLeaseID += 1
+            // Batches after the agent's basis that are committed here are in `spent` already.
+            let counted = (recent[request.agentID] ?? []).filter { $0.seq > request.basisSeq }.reduce(Int64(0)) { $0 &+ $1.added }
+            let unreflected = max(0, request.unreflected &- counted)
             // An agent that opens a new slice while holding one lost track of it (it restarted):
             // what that one may still bring stays held, inside the new one.
-            slice = Slice(leaseID: lastLeaseID, unreflected: request.unreflected &+ (held?.outstanding ?? 0), renewedAt: now)
+            slice = Slice(leaseID: lastLeaseID, unreflected: unreflected &+ (held?.outstanding ?? 0), renewedAt: now)
         } else {
             guard let held, held.leaseID == request.leaseID else { return answer(nil, refused: .unknownLease) }
             slice = held
+            // Admitted by the agent before its first answer, reported with its next ask.
+            slice.unreflected &+= request.unreflected
         }
         slice.renewedAt = now
         // Recorded before anything is granted: its unreflected spend is held back even if

@@ -39,7 +39,8 @@ public final class Aggregator: Service, @unchecked Sendable {
         self.fleet = fleet
         let leases = LeaseDesk(settings: LeaseLedger.Settings(enabled: config.leases.enabled, ttl: config.leases.ttl, horizon: config.leases.horizon),
                                clock: clock, metrics: metrics, logger: logger,
-                               isKnownAgent: { fleet.knows(agentID: $0, keyName: $1) }, activeAgents: { fleet.onlineCount() })
+                               isKnownAgent: { fleet.knows(agentID: $0, keyName: $1) }, activeAgents: { fleet.onlineCount() },
+                               pauseAfterStart: !fleet.agents().isEmpty)
         budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock, leases: leases)
         let models = try budgets.resolveStoredModels(with: config.models)
         if !models.rewritten.isEmpty {

@@ -510,6 +510,10 @@ public nonisolated struct Tollgate_V1_LeaseRequest: Sendable {
   /// batch the pushed state already counts.
   public var release: Bool = false
 
+  /// The last watermark for this agent the agent applied: its batches after it may already
+  /// be in `spent` as well as in `unreflected`, and the aggregator subtracts what it knows of them.
+  public var basisSeq: UInt64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1419,7 +1423,7 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
 
 nonisolated extension Tollgate_V1_LeaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".LeaseRequest"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{3}budget_id\0\u{3}window_start_unix\0\u{3}lease_id\0\u{1}need\0\u{1}want\0\u{1}unreflected\0\u{1}release\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{3}budget_id\0\u{3}window_start_unix\0\u{3}lease_id\0\u{1}need\0\u{1}want\0\u{1}unreflected\0\u{1}release\0\u{3}basis_seq\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1435,6 +1439,7 @@ nonisolated extension Tollgate_V1_LeaseRequest: SwiftProtobuf.Message, SwiftProt
       case 6: try { try decoder.decodeSingularInt64Field(value: &self.want) }()
       case 7: try { try decoder.decodeSingularInt64Field(value: &self.unreflected) }()
       case 8: try { try decoder.decodeSingularBoolField(value: &self.release) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.basisSeq) }()
       default: break
       }
     }
@@ -1465,6 +1470,9 @@ nonisolated extension Tollgate_V1_LeaseRequest: SwiftProtobuf.Message, SwiftProt
     if self.release != false {
       try visitor.visitSingularBoolField(value: self.release, fieldNumber: 8)
     }
+    if self.basisSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.basisSeq, fieldNumber: 9)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1477,6 +1485,7 @@ nonisolated extension Tollgate_V1_LeaseRequest: SwiftProtobuf.Message, SwiftProt
     if lhs.want != rhs.want {return false}
     if lhs.unreflected != rhs.unreflected {return false}
     if lhs.release != rhs.release {return false}
+    if lhs.basisSeq != rhs.basisSeq {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

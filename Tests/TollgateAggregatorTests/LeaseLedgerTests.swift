@@ -46,6 +46,16 @@ import TollgateWire
         #expect(ledger.overshootBound(now: start.advanced(by: .seconds(8))) == 0)
     }
 
+    @Test func aBudgetWhoseBurnDiesDownIsNoLongerLeased() {
+        var ledger = burning(to: 800)
+        #expect(ledger.leased)
+        // Nothing committed for a minute: the rate over the last 10 s falls, and 200 left is far enough.
+        ledger.observe(blockAt: 1_000, spent: 800, now: start.advanced(by: .seconds(12)))
+        #expect(ledger.leased)  // 600 in the last 10 s: 200 left < 2 × 3 × 60
+        ledger.observe(blockAt: 1_000, spent: 800, now: start.advanced(by: .seconds(60)))
+        #expect(!ledger.leased)
+    }
+
     @Test func neverGrantsMoreInTotalThanRemains() {
         var ledger = burning(to: 800)
         var granted: Int64 = 0

@@ -128,9 +128,16 @@ struct LeaseLedger {
         while samples.count > 2, let second = samples.dropFirst().first, second.at.duration(to: now) >= settings.rateWindow {
             samples.removeFirst()
         }
-        guard settings.enabled, !leased, let blockAt else { return }
+        guard settings.enabled, let blockAt else { return }
         let remaining = max(0, blockAt - self.spent)
         let inHorizon = burnRate(now: now) * settings.horizon.inSeconds
+        if leased {
+            // The burn died down (the rate decays while nothing is committed): far enough from
+            // the line again, agents go back to the pushed state. Twice the margin, so a budget
+            // does not flap; slices out stay accounted until their agents give them back.
+            if Double(remaining) >= 2 * inHorizon * Double(settings.safety) && remaining > 0 { leased = false }
+            return
+        }
         if Double(remaining) < inHorizon * Double(settings.safety) {
             leased = true
             boundAtSwitch = max(0, Int64(inHorizon.rounded(.up)) - remaining)

@@ -152,6 +152,10 @@ import FoundationNetworking
     @Test func aPartitionedHostKeepsServingEnforcesItsLastStateAndItsUsageLandsOnceHealed() async throws {
         let bed = try FleetBed(agents: 4)
         defer { bed.shutdown() }
+        // Enforcement from the last pushed state, without leases: 4 quick requests on a
+        // 10-request budget would lease it, and a partitioned host then admits only its slice
+        // (that case is `leasesBoundTheFleetsOvershootWhereLeaseFreeEnforcementOvershoots`).
+        try bed.configureLeases(on: false)
         try await bed.start()
         let cut = "a1"
 

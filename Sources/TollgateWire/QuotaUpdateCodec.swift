@@ -94,6 +94,8 @@ extension Tollgate_V1_BudgetQuota {
         if case .warning(let threshold) = status.state { thresholdPercent = Int32(clamping: threshold) }
         asOfUnix = status.asOf
         if status.mode != .enforce { mode = status.mode.rawValue }
+        leased = status.leased
+        if let bound = status.overshootBound { overshootBound = bound }
     }
 
     func domainStatus() throws -> BudgetStatus {
@@ -114,9 +116,12 @@ extension Tollgate_V1_BudgetQuota {
         default: throw invalid("unknown state '\(self.state)'")
         }
         guard let mode = mode.isEmpty ? .enforce : BudgetMode(rawValue: mode) else { throw invalid("unknown mode '\(mode)'") }
-        return BudgetStatus.received(budgetID: budgetID, selector: BudgetSelector(conditions: conditions), unit: unit, period: period,
+        var status = BudgetStatus.received(budgetID: budgetID, selector: BudgetSelector(conditions: conditions), unit: unit, period: period,
                             action: action, owner: owner, limit: limit, effectiveLimit: effectiveLimit,
                             blockAt: hasBlockAt ? blockAt : nil, spent: spent, windowStart: windowStartUnix, windowEnd: windowEndUnix,
                             state: state, asOf: asOfUnix, mode: mode)
+        status.leased = leased
+        status.overshootBound = hasOvershootBound ? overshootBound : nil
+        return status
     }
 }

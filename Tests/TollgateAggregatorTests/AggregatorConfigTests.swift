@@ -116,3 +116,23 @@ import TollgateWire
         #expect(throws: CurveKeyError.self) { try AuthorizedAgents.load(directory: directory) }
     }
 }
+
+/// `budgets:`, where leases near the limit are switched and tuned.
+@Suite struct LeaseConfigTests {
+    @Test func leasesAreOnByDefaultAndCanBeTurnedOff() throws {
+        let defaults = try AggregatorConfig(yaml: "insecure_plaintext: true")
+        #expect(defaults.leases.enabled)
+        #expect(defaults.leases.ttl == .seconds(5))
+        let off = try AggregatorConfig(yaml: "insecure_plaintext: true\nbudgets:\n  leases: off\n  lease_ttl_ms: 2000\n  lease_horizon_ms: 500\n")
+        #expect(!off.leases.enabled)
+        #expect(off.leases.ttl == .seconds(2))
+        #expect(off.leases.horizon == .milliseconds(500))
+    }
+
+    @Test func mistakesNameTheKey() {
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\nbudgets:\n  leases: maybe\n") } throws: {
+            "\($0)".contains("budgets.leases") && "\($0)".contains("on or off")
+        }
+        #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\nbudgets:\n  lease_ttl: 5\n") } throws: { "\($0)".contains("lease_ttl") }
+    }
+}

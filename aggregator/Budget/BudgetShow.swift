@@ -34,12 +34,24 @@ struct BudgetShow: AsyncParsableCommand {
         window       \(Self.time(status.windowStart)) → \(Self.time(status.windowEnd))
         spent        \(budget.unit.format(status.spent)) of \(budget.unit.format(status.effectiveLimit))\(status.effectiveLimit != budget.limit ? " (raised by an exemption)" : "") — \(String(format: "%.1f", status.percentUsed))%, \(BudgetTable.state(status, wouldBlock: view.wouldBlock))
         """)
+        print("overshoot    \(Self.overshoot(status))")
         let exemptions = view.exemptions ?? []
         print(exemptions.isEmpty ? "exemptions   none" : "exemptions")
         for exemption in exemptions {
             let active = exemption.isActive(at: status.asOf) ? " (active)" : ""
             print("  \(budget.unit.format(exemption.limit)) from \(Self.time(exemption.from)) until \(Self.time(exemption.until))\(active), by \(exemption.author) at \(Self.time(exemption.createdAt)): \(exemption.reason)")
         }
+    }
+
+    /// The published bound on how far the fleet can spend past the block line, and why.
+    static func overshoot(_ status: BudgetStatus) -> String {
+        guard status.blockAt != nil else { return "- (this budget never blocks)" }
+        guard let bound = status.overshootBound else { return "- (no spend seen yet to bound it by)" }
+        let amount = status.unit.format(bound)
+        if status.leased {
+            return "at most \(amount) past the block line — leased: each host admits only within its slice of what remains (worst case reserved)"
+        }
+        return "at most \(amount) past the block line at the current burn rate (what the fleet spends before a block reaches every host; leases take over near the limit when on)"
     }
 
     static func time(_ unix: Int64) -> String {

@@ -50,6 +50,11 @@ public final class UsagePipeline: Sendable {
 
     /// Called on the shipper thread each time a batch is cut and durable, with the tickets
     /// of the events it holds (`QuotaBook.cut`); set before `start`.
+    /// Lease requests and answers ride the shipper's usage socket (`LeaseExchange`).
+    func carryLeases(_ exchange: LeaseExchange) {
+        shipper.leaseExchange.withLockedValue { $0 = exchange }
+    }
+
     func onBatchCut(_ handler: @escaping @Sendable (_ seq: UInt64, _ tickets: [LocalSpend.Ticket]) -> Void) {
         shipper.batchCut.withLockedValue { $0 = handler }
     }

@@ -34,6 +34,10 @@ public final class AgentMetrics: Sendable {
     let connects: CounterFamily
     let quotaWouldBlock: CounterFamily
     let quotaBlocked: CounterFamily
+    /// Requests refused because this agent's slice of a leased budget had no room.
+    let leaseRefusals: CounterFamily
+    /// Lease messages on the usage channel, by kind: requested, granted, refused, released, unreadable.
+    let leaseMessages: CounterFamily
 
     // MARK: Quota channel
     let quotaUpdates: Counter
@@ -78,6 +82,14 @@ public final class AgentMetrics: Sendable {
     /// Latency buckets from 100 µs to 60 s: the proxy's own overhead sits at the bottom,
     /// long LLM generations at the top.
     static let latencyBuckets: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+
+    /// The slice this agent holds of a leased budget, as of the aggregator's last answer:
+    /// everything granted on it so far, in the budget unit's measure.
+    func leaseGranted(_ budgetID: String) -> Gauge {
+        registry.makeGauge(descriptor: .named("tollgate_agent_lease_granted",
+                           help: "Per leased budget, as of the aggregator's last answer: what it has granted this agent's current slice, in the unit's measure (nanodollars, tokens, requests)."),
+                           labels: [("budget", budgetID)])
+    }
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -146,6 +158,12 @@ public final class AgentMetrics: Sendable {
         quotaBlocked = family(
             "tollgate_agent_quota_blocked_total",
             "Requests refused with 429 by a budget; budget \"stale\" when refused for stale quota state.", "budget")
+        leaseRefusals = family(
+            "tollgate_agent_lease_refusals_total",
+            "Requests refused (also counted in quota_blocked) because this agent's slice of a leased budget had no room for their worst case.", "budget")
+        leaseMessages = family(
+            "tollgate_agent_lease_messages_total", "Lease messages with the aggregator: requests sent, grants, refusals and releases received, unreadable answers.",
+            "kind", ["requested", "released", "granted", "refused", "unreadable"])
 
         // Quota channel: budget states pushed by the aggregator.
         quotaUpdates = counter("tollgate_agent_quota_updates_total", "Quota updates applied from the aggregator.")

@@ -27,6 +27,8 @@ struct LocalSpend: Equatable {
 
     private(set) var uncut: [Ticket: Amounts] = [:]
     private(set) var cut: [UInt64: Amounts] = [:]
+    /// The oldest ticket each cut batch holds: which batches a lease waits on.
+    private var cutFirstTicket: [UInt64: Ticket] = [:]
     /// uncut + cut per budget and minute: what decisions read.
     private var totals: [String: [Int64: Int64]] = [:]
     private var lastTicket: Ticket = 0
@@ -51,6 +53,7 @@ struct LocalSpend: Equatable {
             moved.merge(amounts, uniquingKeysWith: +)
         }
         guard !moved.isEmpty else { return }
+        let first = tickets.filter { $0 != 0 }.min() ?? 0
         // A watermark already past this seq (the aggregator had it before we heard of
         // the cut, as after a restart with an older state dir) means it is counted.
         if let watermark, seq <= watermark {
@@ -58,6 +61,7 @@ struct LocalSpend: Equatable {
             return
         }
         cut[seq, default: [:]].merge(moved, uniquingKeysWith: +)
+        cutFirstTicket[seq] = min(cutFirstTicket[seq] ?? first, first)
     }
 
     /// The aggregator's `spent` values include every batch up to `seq`: stop counting them.
@@ -65,7 +69,26 @@ struct LocalSpend: Equatable {
         watermark = seq
         for batch in cut.keys where batch <= seq {
             if let amounts = cut.removeValue(forKey: batch) { add(amounts, sign: -1) }
+            cutFirstTicket[batch] = nil
         }
+    }
+
+    /// Batches after this seq that the aggregator has committed are counted both in its `spent`
+    /// and here: this agent's watermark, or just below the oldest batch it holds (batches
+    /// recovered from the spool at a restart are not held here, and are older). `.max` when
+    /// nothing cut is held, so nothing can be counted twice.
+    var overlapBasis: UInt64 {
+        guard let oldest = cut.keys.min() else { return .max }
+        return max(watermark ?? 0, oldest - 1)
+    }
+
+    /// The newest ticket handed out (0 before the first).
+    var newestTicket: Ticket { lastTicket }
+
+    /// Whether any spend settled under a ticket up to `ticket` is not counted by the
+    /// aggregator's pushed state yet.
+    func holds(ticketsThrough ticket: Ticket) -> Bool {
+        uncut.keys.contains { $0 <= ticket } || cutFirstTicket.values.contains { $0 <= ticket }
     }
 
     /// Local spend on `budgetID` in minutes [`fromMinute`, `toMinute`) (`toMinute` nil: no end).

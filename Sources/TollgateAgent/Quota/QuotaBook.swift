@@ -20,7 +20,8 @@ final class QuotaBook: Sendable {
 
     /// One request's hold on the budgets it matched; settled when the response ends.
     struct Reservation: Sendable {
-        fileprivate var amounts: [(budgetID: String, unit: BudgetUnit, amount: Int64)]
+        /// `leaseID`: the slice the amount is reserved in, for a leased budget.
+        fileprivate var amounts: [(budgetID: String, unit: BudgetUnit, amount: Int64, leaseID: UInt64?)]
         static let none = Reservation(amounts: [])
     }
 
@@ -36,6 +37,7 @@ final class QuotaBook: Sendable {
         var local = LocalSpend()
         var reserved: [String: Int64] = [:]
         var wouldBlock = WouldBlockCounts()
+        var leases = LeaseSlices()
     }
 
     private let state = NIOLockedValueBox(State())
@@ -124,12 +126,52 @@ final class QuotaBook: Sendable {
 
     /// Holds `amount(unit)` against each budget until `settle`.
     func reserve(_ budgets: [BudgetStatus], amount: (BudgetUnit) -> Int64) -> Reservation {
-        guard !budgets.isEmpty else { return .none }
-        let amounts = budgets.map { (budgetID: $0.budgetID, unit: $0.unit, amount: amount($0.unit)) }
-        state.withLockedValue { state in
-            for hold in amounts { state.reserved[hold.budgetID, default: 0] += hold.amount }
+        switch reserve(budgets, amount: { status in amount(status.unit) }, leased: { _ in false }) {
+        case .reserved(let reservation): reservation
+        case .noRoom: .none
         }
-        return Reservation(amounts: amounts)
+    }
+
+    enum LeasedReservation {
+        case reserved(Reservation)
+        /// This leased budget's slice (if any) has no room for the request's worst case.
+        case noRoom(BudgetStatus, worst: Int64, holdsSlice: Bool)
+    }
+
+    /// Holds `amount(status)` against each budget until `settle`; in one step, so two
+    /// requests cannot both take the last of a slice. A budget for which `leased(status)`
+    /// holds is reserved in this agent's slice of it, and nothing is held if one has no room.
+    func reserve(_ budgets: [BudgetStatus], amount: (BudgetStatus) -> Int64, leased: (BudgetStatus) -> Bool) -> LeasedReservation {
+        guard !budgets.isEmpty else { return .reserved(.none) }
+        let now = clock.now
+        let wanted = budgets.map { (status: $0, amount: amount($0), leased: leased($0)) }
+        return state.withLockedValue { state in
+            var amounts: [(budgetID: String, unit: BudgetUnit, amount: Int64, leaseID: UInt64?)] = []
+            state.leases.expire(now: now)
+            // Reserved in a copy: a later budget with no room undoes an earlier one's slice reservation.
+            var leases = state.leases
+            for hold in wanted {
+                var leaseID: UInt64?
+                if hold.leased {
+                    if let id = leases.reserve(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart, worst: hold.amount, now: now) {
+                        leaseID = id
+                    } else if leases.mayBridge(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart) {
+                        // No answer yet since the switch: admitted as before it (the gate's
+                        // own check passed), and counted into the first slice.
+                        leases.bridge(budgetID: hold.status.budgetID, amount: hold.amount)
+                    } else {
+                        state.leases.noteNeed(budgetID: hold.status.budgetID, worst: hold.amount)
+                        return .noRoom(hold.status, worst: hold.amount, holdsSlice: state.leases.holds(budgetID: hold.status.budgetID))
+                    }
+                } else {
+                    leases.noteNeed(budgetID: hold.status.budgetID, worst: hold.amount)
+                }
+                amounts.append((hold.status.budgetID, hold.status.unit, hold.amount, leaseID))
+            }
+            state.leases = leases
+            for hold in amounts { state.reserved[hold.budgetID, default: 0] += hold.amount }
+            return .reserved(Reservation(amounts: amounts))
+        }
     }
 
     /// Releases a reservation, and holds what the request really spent (`event`; nil when
@@ -143,6 +185,13 @@ final class QuotaBook: Sendable {
             for hold in reservation.amounts {
                 state.reserved[hold.budgetID, default: 0] -= hold.amount
                 if state.reserved[hold.budgetID] == 0 { state.reserved[hold.budgetID] = nil }
+                if let leaseID = hold.leaseID {
+                    var actual: Int64 = 0
+                    if let event, let counters, let status = state.statuses[hold.budgetID], status.selector.matches(event.dimensions) {
+                        actual = status.unit.amount(of: counters)
+                    }
+                    state.leases.settle(budgetID: hold.budgetID, leaseID: leaseID, reserved: hold.amount, actual: actual)
+                }
             }
             guard let event, let counters else { return 0 }
             var amounts: LocalSpend.Amounts = [:]
@@ -157,6 +206,34 @@ final class QuotaBook: Sendable {
     func cut(seq: UInt64, tickets: [LocalSpend.Ticket]) {
         state.withLockedValue { $0.local.cut(seq: seq, tickets: tickets) }
     }
+
+    /// Lease requests to send now (the shipper asks every turn of its loop): new slices for
+    /// leased budgets, top-ups of slices running low, renewals of slices in use, and
+    /// slices given back.
+    func leaseRequests() -> [LeaseRequestMessage] {
+        let now = clock.now
+        return state.withLockedValue { state in
+            let local = state.local
+            let reserved = state.reserved
+            return state.leases.due(
+                statuses: Array(state.statuses.values), agentID: agentID, now: now, ttl: state.leases.ttl,
+                unreflected: { status in
+                    local.amount(budgetID: status.budgetID, fromMinute: status.windowStart / 60, toMinute: status.windowEnd / 60)
+                        + reserved[status.budgetID, default: 0]
+                },
+                basisSeq: local.overlapBasis, lastTicket: local.newestTicket, holdsTicket: { local.holds(ticketsThrough: $0) })
+        }
+    }
+
+    /// The aggregator's answer to a lease request.
+    func received(_ grant: LeaseGrantMessage) {
+        let now = clock.now
+        let ttl = Duration.milliseconds(Int64(grant.ttlMilliseconds))
+        state.withLockedValue { $0.leases.received(grant, ttl: ttl, now: now) }
+    }
+
+    /// A copy of this agent's slices (tests and `/status`).
+    var leases: LeaseSlices { state.withLockedValue { $0.leases } }
 
     /// A copy of the local-spend ledger (tests and `/status`).
     var localSpend: LocalSpend { state.withLockedValue { $0.local } }

@@ -37,6 +37,8 @@ struct QuotaGate: Sendable {
         var budget: BudgetStatus?
         var retryAfterSeconds: Int64
         var message: String
+        /// Refused because this agent's slice of a leased budget had no room for it.
+        var leased = false
     }
 
     enum Decision {
@@ -60,10 +62,41 @@ struct QuotaGate: Sendable {
         if settings.enforcement == .enforce, let enforced = refusals.first(where: { $0.budget?.mode != .observe }) {
             return (.refuse(enforced), [])
         }
-        for refusal in refusals { if let status = refusal.budget { book.countWouldBlock(status, nowUnix: nowUnix) } }
         let capped = standings.map(\.status).filter { $0.blockAt != nil }
-        let reservation = book.reserve(capped) { worstCase(request, unit: $0, requestBodyBytes: requestBodyBytes) }
-        return (.admit(reservation), refusals)
+        // A leased budget admits only within this agent's slice; what only observes (the
+        // agent's quota.enforcement, or the budget's own mode) enforces nothing, so takes none.
+        let leases = settings.enforcement == .enforce
+        func isLeased(_ status: BudgetStatus) -> Bool { leases && status.mode != .observe && status.leased && nowUnix < status.windowEnd }
+        let outcome = book.reserve(capped, amount: { status in
+            isLeased(status) ? leasedWorstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
+                : worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
+        }, leased: isLeased)
+        switch outcome {
+        case .reserved(let reservation):
+            for refusal in refusals { if let status = refusal.budget { book.countWouldBlock(status, nowUnix: nowUnix) } }
+            return (.admit(reservation), refusals)
+        case .noRoom(let status, let worst, let holdsSlice):
+            return (.refuse(Refusal(budget: status, retryAfterSeconds: 1, message: Self.explainLeased(status, worst: worst, holdsSlice: holdsSlice),
+                                    leased: true)), [])
+        }
+    }
+
+    /// The worst case on a leased budget, where it must be a true upper bound (the fleet's
+    /// overshoot is bounded by how far a cost exceeds it): input counted as one token per
+    /// byte of the request body, which no text tokenizer exceeds, instead of the estimate.
+    func leasedWorstCase(_ request: ProviderRequest, unit: BudgetUnit, requestBodyBytes: Int) -> Int64 {
+        worstCase(request, unit: unit, requestBodyBytes: requestBodyBytes, inputTokens: Int64(requestBodyBytes))
+    }
+
+    static func explainLeased(_ status: BudgetStatus, worst: Int64, holdsSlice: Bool) -> String {
+        let unit = status.unit
+        let scope = status.selector.isAll ? "the whole organisation" : status.selector.description
+        // A request counts 1 whatever its size: max_tokens advice would mislead.
+        let advice = unit == .requests ? "" : "; set a lower max_tokens to fit"
+        let share = holdsSlice ? "this host's share of what remains has no room for this request's worst case (\(unit.format(worst))\(advice))"
+            : "this host holds no share of what remains"
+        let owner = status.owner.isEmpty ? "the budget's owner" : status.owner
+        return "Tollgate: budget '\(status.budgetID)' (\(unit.format(status.effectiveLimit)) per \(status.period.rawValue) for \(scope)) is nearly spent, so what remains is shared out between hosts, and \(share). This host has asked the aggregator for more: retry in a second. Ask \(owner) to raise it: tollgate budget exempt \(status.budgetID)."
     }
 
     /// Every refusal the request meets, in budget id order: stale state under `on_stale:
@@ -89,8 +122,8 @@ struct QuotaGate: Sendable {
     }
 
     /// The most this request can add to a budget in `unit`.
-    func worstCase(_ request: ProviderRequest, unit: BudgetUnit, requestBodyBytes: Int) -> Int64 {
-        let input = estimatedTokens(characters: requestBodyBytes)
+    func worstCase(_ request: ProviderRequest, unit: BudgetUnit, requestBodyBytes: Int, inputTokens: Int64? = nil) -> Int64 {
+        let input = inputTokens ?? estimatedTokens(characters: requestBodyBytes)
         let output = request.endpoint == .embeddings ? 0 : request.maxOutputTokens ?? Int64(settings.defaultMaxOutputTokens)
         switch unit {
         case .requests:

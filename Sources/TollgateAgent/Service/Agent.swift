@@ -47,6 +47,7 @@ public final class Agent: Service, Sendable {
         self.quotaBook = quotaBook
         bookForReports.withLockedValue { $0 = quotaBook }
         pipeline.onBatchCut { seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
+        pipeline.carryLeases(.of(quotaBook, metrics: metrics))
         quotaSubscriber = try QuotaSubscriber(
             settings: QuotaSubscriber.Settings(endpoint: config.resolvedQuotaEndpoint, security: config.aggregatorSecurity,
                                                firstSnapshotTimeout: config.quota.firstSnapshotTimeout, staleAfter: config.quota.staleAfter),

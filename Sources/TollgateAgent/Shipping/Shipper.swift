@@ -79,6 +79,8 @@ final class Shipper: @unchecked Sendable {
     let status = NIOLockedValueBox(ShipperStatus())
     /// Told of every cut: which events' quota tickets the batch took (`UsagePipeline.onBatchCut`).
     let batchCut = NIOLockedValueBox<(@Sendable (UInt64, [LocalSpend.Ticket]) -> Void)?>(nil)
+    /// Lease requests to send and where answers go (`UsagePipeline.carryLeases`).
+    let leaseExchange = NIOLockedValueBox<LeaseExchange?>(nil)
     /// Tickets of the current epoch's events drained so far (shipper thread only).
     private var uncutTickets: [LocalSpend.Ticket] = []
 
@@ -151,7 +153,9 @@ final class Shipper: @unchecked Sendable {
             // The socket's poll is the loop's pace (ZeroMQ sockets cannot join a Swift wait);
             // a stop wakes it. Usage is on disk before it gets here (`UsageRecorder`).
             if try socket.waitForInput(milliseconds: Int(Self.tick.wholeMilliseconds) / (stopping ? 2 : 1), wakeup: wakeup) {
-                while let frames = try socket.receive() { handleReply(frames, window: &window) }
+                while let frames = try socket.receive() {
+                    if LeaseCodec.isLease(frames) { receiveLease(frames[1]) } else { handleReply(frames, window: &window) }
+                }
                 lastHeard = clock.now
             }
             if !window.isEmpty && lastHeard.duration(to: clock.now) > Self.reconnectAfterSilence {
@@ -188,6 +192,10 @@ final class Shipper: @unchecked Sendable {
                 metrics.batchesSent.increment()
             }
             if reporter != nil { try report(&reporter!, window: window, on: socket) }
+            if let leases = leaseExchange.withLockedValue({ $0 }) {
+                // Unsent (no connection): the book asks again after `LeaseSlices.askAgain`.
+                for request in leases.outgoing() { _ = try socket.send(LeaseCodec.frames(request)) }
+            }
             publishStatus(window: window)
 
             if let drainDeadline {
@@ -450,6 +458,16 @@ final class Shipper: @unchecked Sendable {
         if wasWritable || lastSpoolErrorLog.map({ $0.duration(to: now) > .seconds(10) }) ?? true {
             lastSpoolErrorLog = now
             logger.error("\(error); usage is kept in memory (up to spool.max_held_bytes) and written when the disk recovers")
+        }
+    }
+
+    private func receiveLease(_ frame: Data) {
+        do {
+            let grant = try LeaseCodec.decodeGrant(frame)
+            leaseExchange.withLockedValue { $0 }?.received(grant)
+        } catch {
+            metrics.leaseMessages("unreadable").increment()
+            logger.warning("ignoring an unreadable lease answer from the aggregator: \(error)")
         }
     }
 

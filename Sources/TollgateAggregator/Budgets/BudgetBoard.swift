@@ -37,6 +37,8 @@ public final class BudgetBoard: @unchecked Sendable {
     let store: UsageStore
     private let alerts: BudgetAlerts
     private let clock: ServiceClock
+    /// Near a limit, leases what remains and marks statuses leased; nil: no leases.
+    let leases: LeaseDesk?
     private let lock = NIOLock()
     private var observers: [@Sendable (BudgetUpdate) -> Void] = []
     /// (budget, window start, level) already fired: skips the RocksDB check on every batch.
@@ -60,6 +62,14 @@ public final class BudgetBoard: @unchecked Sendable {
         self.store = store
         self.alerts = alerts
         self.clock = clock
+        leases = nil
+    }
+
+    init(store: UsageStore, alerts: BudgetAlerts, clock: ServiceClock = .system, leases: LeaseDesk?) {
+        self.store = store
+        self.alerts = alerts
+        self.clock = clock
+        self.leases = leases
     }
 
     public var now: Int64 { clock.unixSeconds }
@@ -83,7 +93,9 @@ public final class BudgetBoard: @unchecked Sendable {
         let now = now
         let reading = try store.quotaReading { currentWindow(of: $0, now: now) }
         let statuses = reading.spend.map { entry in
-            BudgetStatus.evaluate(budget: entry.budget.budget, exemptions: entry.budget.exemptions, spent: entry.spent, window: entry.window, now: now)
+            var status = BudgetStatus.evaluate(budget: entry.budget.budget, exemptions: entry.budget.exemptions, spent: entry.spent, window: entry.window, now: now)
+            leases?.annotate(&status)
+            return status
         }
         return (statuses, reading.watermarks, reading.generation)
     }
@@ -99,6 +111,7 @@ public final class BudgetBoard: @unchecked Sendable {
     public func didCommit(_ spend: [BudgetSpend], watermark: (agentID: String, seq: UInt64)? = nil, generation: UInt64 = 0) {
         guard !spend.isEmpty else { return }
         let now = now
+        leases?.committed(spend.map { ($0.budgetID, $0.window.start, $0.added, $0.spent) }, agentID: watermark?.agentID, seq: watermark?.seq)
         var statuses: [BudgetStatus] = []
         var seen = Set<String>()
         for entry in spend where seen.insert(entry.budgetID).inserted {
@@ -115,7 +128,8 @@ public final class BudgetBoard: @unchecked Sendable {
             } else {
                 continue
             }
-            let status = BudgetStatus.evaluate(budget: stored.budget, exemptions: stored.exemptions, spent: spent, window: window, now: now)
+            var status = BudgetStatus.evaluate(budget: stored.budget, exemptions: stored.exemptions, spent: spent, window: window, now: now)
+            leases?.annotate(&status)
             if current != nil { checkAlerts(stored.budget, status) }
             statuses.append(status)
         }
@@ -143,6 +157,7 @@ public final class BudgetBoard: @unchecked Sendable {
     public func removeBudget(id: String) throws -> Bool {
         guard try store.removeBudget(id: id) else { return false }
         lock.withLock { fired = fired.filter { $0.budgetID != id } }
+        leases?.removed(budgetID: id)
         notify(BudgetUpdate(cause: .budgetRemoved, statuses: [], removedBudgetIDs: [id], generation: store.generation))
         return true
     }
@@ -173,7 +188,9 @@ public final class BudgetBoard: @unchecked Sendable {
     private func status(of stored: StoredBudget, now: Int64) throws -> BudgetStatus {
         let window = currentWindow(of: stored.budget, now: now)
         let spent = try store.spent(budgetID: stored.budget.id, windowStart: window.start)
-        return BudgetStatus.evaluate(budget: stored.budget, exemptions: stored.exemptions, spent: spent, window: window, now: now)
+        var status = BudgetStatus.evaluate(budget: stored.budget, exemptions: stored.exemptions, spent: spent, window: window, now: now)
+        leases?.annotate(&status)
+        return status
     }
 
     /// Fires every level `status` has reached that has not fired in this window yet.

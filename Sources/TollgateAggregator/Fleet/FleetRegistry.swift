@@ -88,6 +88,22 @@ final class FleetRegistry: Sendable {
         roster.withLockedValue { $0.wouldBlock(windowStarts: windowStarts) }
     }
 
+    /// Whether `agentID` is an agent we know (it reported or shipped) and `keyName` (the
+    /// sender's ZAP User-Id; nil on a plaintext channel) may speak for it: the key its id is
+    /// bound to, or, before any batch bound it, the key its reports came with.
+    func knows(agentID: String, keyName: String?) -> Bool {
+        guard let record = roster.withLockedValue({ $0.records[agentID] }) else { return false }
+        guard let keyName else { return true }
+        if let bound = try? store.binding(agentID: agentID) { return bound == keyName }
+        return record.keyName == keyName
+    }
+
+    /// Agents heard from lately (any state but offline): how many may ask for a lease.
+    func onlineCount() -> Int {
+        let now = clock.now
+        return roster.withLockedValue { $0.counts(now: now) }.filter { $0.key != .offline }.values.reduce(0, +)
+    }
+
     /// Sets `tollgate_fleet_agents{state}` to the counts now; called before `/metrics` is written.
     func updateMetrics() {
         let now = clock.now

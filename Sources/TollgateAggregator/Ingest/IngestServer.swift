@@ -20,11 +20,11 @@ final class IngestServer: Sendable {
     private let quota: QuotaSettings?
     private let security: AggregatorConfig.UsageSecurity
     private let store: UsageStore
-    private let budgets: BudgetBoard?
+    let budgets: BudgetBoard?
     /// Learns of agents from their reports and batches; nil keeps no fleet view.
     private let fleet: FleetRegistry?
-    private let metrics: AggregatorMetrics
-    private let logger: Logger
+    let metrics: AggregatorMetrics
+    let logger: Logger
     /// Allowlist reloads and quota snapshots go by it.
     private let clock: ServiceClock
     private let stopRequested = Atomic<Bool>(false)
@@ -148,6 +148,10 @@ final class IngestServer: Sendable {
                         guard frames.count >= 2 else { continue }
                         if authenticator != nil && message.userID == nil {
                             metrics.ingestRejected("unauthenticated").increment()
+                            continue
+                        }
+                        if LeaseCodec.isLease(Array(frames.dropFirst())) {
+                            answerLease(frames, keyName: message.userID, on: socket)
                             continue
                         }
                         // One frame after the routing id is an agent's report (a batch is

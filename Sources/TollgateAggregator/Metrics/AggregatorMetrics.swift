@@ -53,6 +53,9 @@ public final class AggregatorMetrics: Sendable {
     let fleetReports: Counter
     let fleetReportsRejected: CounterFamily
 
+    // MARK: Leases near the limit
+    let leaseRequests: CounterFamily
+
     // MARK: Reconciliation with the providers' own reports
     let reconcileRuns: CounterFamily
     let reconcileDifference: GaugeFamily
@@ -124,6 +127,12 @@ public final class AggregatorMetrics: Sendable {
             registry, name: "tollgate_fleet_reports_rejected_total", help: "Agent status reports refused, by reason.",
             labels: ["reason"], known: (AgentReportError.reasons + ["registry_full", "identity"]).map { [$0] })
 
+        // Leases: slices of a nearly spent budget's remainder granted to agents.
+        leaseRequests = CounterFamily(
+            registry, name: "tollgate_lease_requests_total",
+            help: "Agents' lease requests, by outcome: granted, released, or why refused (unknown_agent, not_leased, no_remainder, stale_window, unknown_lease).",
+            labels: ["outcome"], known: (["granted", "released"] + LeaseGrantMessage.Refusal.allCases.map(\.rawValue)).map { [$0] })
+
         // Reconciliation: each provider's admin usage and cost reports against what was metered.
         let reconcileProviders = ReconcileProvider.allCases.map(\.rawValue)
         reconcileRuns = CounterFamily(
@@ -139,6 +148,13 @@ public final class AggregatorMetrics: Sendable {
             registry, name: "tollgate_reconcile_differing_rows",
             help: "Rows of the last reconciliation that are not a match (differs or missing on one side).",
             label: "provider", known: reconcileProviders)
+    }
+
+    /// What a leased budget's slices may still bring (granted and unreflected, less what
+    /// their agents' batches have brought since), in the budget unit's measure.
+    func leaseOutstanding(_ budgetID: String) -> Gauge {
+        registry.makeGauge(descriptor: .named("tollgate_lease_outstanding", help: "Per budget: what its lease slices may still add to spent, in the unit's measure (nanodollars, tokens, requests)."),
+                           labels: [("budget", budgetID)])
     }
 
     func fleetAgents(_ state: AgentState) -> Gauge {

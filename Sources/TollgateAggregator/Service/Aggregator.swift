@@ -35,8 +35,13 @@ public final class Aggregator: Service, @unchecked Sendable {
         if let url = config.alertWebhookURL {
             webhook = WebhookNotifier(settings: .init(url: url, maxAttempts: config.alertMaxAttempts), metrics: metrics, logger: logger)
         }
-        budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock)
-        fleet = try FleetRegistry(store: store, metrics: metrics, logger: logger, clock: clock)
+        let fleet = try FleetRegistry(store: store, metrics: metrics, logger: logger, clock: clock)
+        self.fleet = fleet
+        let leases = LeaseDesk(settings: LeaseLedger.Settings(enabled: config.leases.enabled, ttl: config.leases.ttl, horizon: config.leases.horizon),
+                               clock: clock, metrics: metrics, logger: logger,
+                               isKnownAgent: { fleet.knows(agentID: $0, keyName: $1) }, activeAgents: { fleet.onlineCount() },
+                               pauseAfterStart: !fleet.agents().isEmpty)
+        budgets = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: metrics, logger: logger, webhook: webhook), clock: clock, leases: leases)
         let models = try budgets.resolveStoredModels(with: config.models)
         if !models.rewritten.isEmpty {
             logger.notice("budgets now name their canonical model (current window recounted): \(models.rewritten.joined(separator: ", "))")

@@ -50,6 +50,22 @@ public struct AggregatorConfig: Sendable {
     /// A batch numbered more than this past its agent's last applied seq is refused
     /// (`seq_too_far`), so no batch can make an agent's later batches look like duplicates.
     public var maxSeqAdvance = UsageStore.defaultMaxSeqAdvance
+    /// Leases near a budget's limit (`budgets:` in the file): on by default.
+    public var leases = LeaseSettings()
+
+    /// How budgets near their limit are leased to agents (DESIGN.md, "Near the limit").
+    public struct LeaseSettings: Sendable, Equatable {
+        /// `budgets.leases: on|off`. Off, agents enforce the pushed state alone up to the
+        /// limit, and the fleet can overshoot by what it spends before a block reaches it.
+        public var enabled = true
+        /// `budgets.lease_ttl_ms`: a slice lapses this long after the agent receives it unless topped up.
+        public var ttl = Duration.seconds(5)
+        /// `budgets.lease_horizon_ms`: what the fleet may spend before a change reaches every
+        /// agent is burn rate × this; leases start at three times that remaining.
+        public var horizon = Duration.seconds(1)
+
+        public init() {}
+    }
 
     public enum UsageSecurity: Sendable {
         /// CurveZMQ with this keypair; agents whose public key file (`<name>.pub`) is in the
@@ -83,7 +99,7 @@ public struct AggregatorConfig: Sendable {
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
                                          "quota_listen", "quota_snapshot_interval_ms", "quota_coalesce_ms", "quota_max_fanout_per_second",
-                                         "zmq_io_threads", "pricing", "reconcile", "max_seq_advance"])
+                                         "zmq_io_threads", "pricing", "reconcile", "max_seq_advance", "budgets"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -117,6 +133,17 @@ public struct AggregatorConfig: Sendable {
                 alertWebhookURL = url
             }
             alertMaxAttempts = try alerts.int("max_attempts", default: alertMaxAttempts, range: 1...20)
+        }
+        if let budgets = try root.section("budgets") {
+            try budgets.rejectUnknownKeys(allowed: ["leases", "lease_ttl_ms", "lease_horizon_ms"])
+            let mode = try budgets.string("leases", default: "on")
+            switch mode {
+            case "on", "true": leases.enabled = true
+            case "off", "false": leases.enabled = false
+            default: throw ConfigError.invalid(key: budgets.keyPath("leases"), value: mode, expected: "on or off")
+            }
+            leases.ttl = try budgets.milliseconds("lease_ttl_ms", default: leases.ttl, range: 500...600_000)
+            leases.horizon = try budgets.milliseconds("lease_horizon_ms", default: leases.horizon, range: 10...600_000)
         }
         if let pricing = try root.section("pricing") { models = try DefaultPriceCatalog.load(pricing: pricing) }
         if let section = try root.section("reconcile") { reconcile = try ReconcileSettings(section) }

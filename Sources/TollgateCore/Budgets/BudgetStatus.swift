@@ -51,6 +51,12 @@ public struct BudgetStatus: Hashable, Sendable {
     public var asOf: Int64
     /// `observe`: the gate never refuses for it, it counts what it would have refused.
     public var mode: BudgetMode = .enforce
+    /// Near the limit the aggregator leases what remains: agents admit only within a slice
+    /// granted to them (DESIGN.md, "Near the limit"). Set by the aggregator's lease desk.
+    public var leased = false
+    /// How far the fleet may spend past `blockAt`, in the unit's measure, as the aggregator
+    /// computes it now; nil when it has no figure (leases off with no spend seen yet, or no block).
+    public var overshootBound: Int64? = nil
 
     public var isBlocking: Bool { state.isBlocking }
 
@@ -115,6 +121,8 @@ extension BudgetStatus: Codable {
         case percentUsed = "percent_used"
         case asOf = "as_of"
         case mode
+        case leased
+        case overshootBound = "overshoot_bound"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -138,6 +146,8 @@ extension BudgetStatus: Codable {
         try container.encode(percentUsed, forKey: .percentUsed)
         try container.encode(asOf, forKey: .asOf)
         try container.encode(mode, forKey: .mode)
+        try container.encode(leased, forKey: .leased)
+        try container.encodeIfPresent(overshootBound, forKey: .overshootBound)
     }
 
     public init(from decoder: Decoder) throws {
@@ -166,5 +176,7 @@ extension BudgetStatus: Codable {
         percentUsed = try container.decodeIfPresent(Double.self, forKey: .percentUsed) ?? 0
         asOf = try container.decodeIfPresent(Int64.self, forKey: .asOf) ?? 0
         mode = try container.decodeIfPresent(BudgetMode.self, forKey: .mode) ?? .enforce
+        leased = try container.decodeIfPresent(Bool.self, forKey: .leased) ?? false
+        overshootBound = try container.decodeIfPresent(Int64.self, forKey: .overshootBound)
     }
 }

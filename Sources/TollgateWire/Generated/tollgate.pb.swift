@@ -314,67 +314,131 @@ public nonisolated struct Tollgate_V1_SelectorTerm: Sendable {
 
 /// A budget's standing in its current window, as agents enforce it (TollgateCore.BudgetStatus).
 /// Amounts are in the unit's integer measure: nanodollars for usd, tokens, or requests.
-public nonisolated struct Tollgate_V1_BudgetQuota: Sendable {
+public nonisolated struct Tollgate_V1_BudgetQuota: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var budgetID: String = String()
+  public var budgetID: String {
+    get {_storage._budgetID}
+    set {_uniqueStorage()._budgetID = newValue}
+  }
 
   /// empty: the whole org
-  public var selector: [Tollgate_V1_SelectorTerm] = []
+  public var selector: [Tollgate_V1_SelectorTerm] {
+    get {_storage._selector}
+    set {_uniqueStorage()._selector = newValue}
+  }
 
   /// usd, tokens, requests
-  public var unit: String = String()
+  public var unit: String {
+    get {_storage._unit}
+    set {_uniqueStorage()._unit = newValue}
+  }
 
   /// minute, hour, day, week, month
-  public var period: String = String()
+  public var period: String {
+    get {_storage._period}
+    set {_uniqueStorage()._period = newValue}
+  }
 
   /// block, alert
-  public var action: String = String()
+  public var action: String {
+    get {_storage._action}
+    set {_uniqueStorage()._action = newValue}
+  }
 
   /// who to ask for more, shown to blocked engineers
-  public var owner: String = String()
+  public var owner: String {
+    get {_storage._owner}
+    set {_uniqueStorage()._owner = newValue}
+  }
 
-  public var limit: Int64 = 0
+  public var limit: Int64 {
+    get {_storage._limit}
+    set {_uniqueStorage()._limit = newValue}
+  }
 
   /// the limit raised by active exemptions
-  public var effectiveLimit: Int64 = 0
+  public var effectiveLimit: Int64 {
+    get {_storage._effectiveLimit}
+    set {_uniqueStorage()._effectiveLimit = newValue}
+  }
 
   /// requests are refused from this amount on; absent = never
   public var blockAt: Int64 {
-    get {_blockAt ?? 0}
-    set {_blockAt = newValue}
+    get {_storage._blockAt ?? 0}
+    set {_uniqueStorage()._blockAt = newValue}
   }
   /// Returns true if `blockAt` has been explicitly set.
-  public var hasBlockAt: Bool {self._blockAt != nil}
+  public var hasBlockAt: Bool {_storage._blockAt != nil}
   /// Clears the value of `blockAt`. Subsequent reads from it will return its default value.
-  public mutating func clearBlockAt() {self._blockAt = nil}
+  public mutating func clearBlockAt() {_uniqueStorage()._blockAt = nil}
 
   /// the fleet's committed spend in the current window
-  public var spent: Int64 = 0
+  public var spent: Int64 {
+    get {_storage._spent}
+    set {_uniqueStorage()._spent = newValue}
+  }
 
-  public var windowStartUnix: Int64 = 0
+  public var windowStartUnix: Int64 {
+    get {_storage._windowStartUnix}
+    set {_uniqueStorage()._windowStartUnix = newValue}
+  }
 
   /// when spend resets: the Retry-After of a blocked request
-  public var windowEndUnix: Int64 = 0
+  public var windowEndUnix: Int64 {
+    get {_storage._windowEndUnix}
+    set {_uniqueStorage()._windowEndUnix = newValue}
+  }
 
   /// ok, warning, over_limit, blocked
-  public var state: String = String()
+  public var state: String {
+    get {_storage._state}
+    set {_uniqueStorage()._state = newValue}
+  }
 
   /// the soft threshold reached, with state warning
-  public var thresholdPercent: Int32 = 0
+  public var thresholdPercent: Int32 {
+    get {_storage._thresholdPercent}
+    set {_uniqueStorage()._thresholdPercent = newValue}
+  }
 
-  public var asOfUnix: Int64 = 0
+  public var asOfUnix: Int64 {
+    get {_storage._asOfUnix}
+    set {_uniqueStorage()._asOfUnix = newValue}
+  }
 
   /// enforce (or empty), observe: never blocks, agents count what it would
-  public var mode: String = String()
+  public var mode: String {
+    get {_storage._mode}
+    set {_uniqueStorage()._mode = newValue}
+  }
+
+  /// Near the limit the aggregator leases what remains (DESIGN.md, "Near the limit"): an agent
+  /// admits requests on this budget only within a slice granted to it (LeaseRequest/LeaseGrant).
+  public var leased: Bool {
+    get {_storage._leased}
+    set {_uniqueStorage()._leased = newValue}
+  }
+
+  /// How far the fleet may spend past block_at, in the unit's measure, as the aggregator
+  /// computes it now: burn rate × propagation horizon without leases; with leases, only what
+  /// spend admitted before the switch could add beyond the remainder then (0 at a steady rate).
+  public var overshootBound: Int64 {
+    get {_storage._overshootBound ?? 0}
+    set {_uniqueStorage()._overshootBound = newValue}
+  }
+  /// Returns true if `overshootBound` has been explicitly set.
+  public var hasOvershootBound: Bool {_storage._overshootBound != nil}
+  /// Clears the value of `overshootBound`. Subsequent reads from it will return its default value.
+  public mutating func clearOvershootBound() {_uniqueStorage()._overshootBound = nil}
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _blockAt: Int64? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
 }
 
 /// How far one agent's usage is counted in a message's `spent` values: every batch of
@@ -416,6 +480,73 @@ public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
   /// aggregator knows; a delta at least every agent whose batches changed a budget since
   /// the previous message. An agent not named keeps the watermark it had.
   public var watermarks: [Tollgate_V1_AgentWatermark] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// Asks for (more of) a slice of a leased budget's remainder, or gives a slice back.
+public nonisolated struct Tollgate_V1_LeaseRequest: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var agentID: String = String()
+
+  public var budgetID: String = String()
+
+  /// the window the slice is for; a stale one is refused
+  public var windowStartUnix: Int64 = 0
+
+  /// the slice to top up or release; 0 opens a new one
+  public var leaseID: UInt64 = 0
+
+  /// the worst case of the request waiting: less is useless
+  public var need: Int64 = 0
+
+  /// how much the agent would like to hold
+  public var want: Int64 = 0
+
+  /// For a new slice: this agent's spend on the budget the aggregator may not have
+  /// counted yet (local spend not yet in a pushed watermark, plus reservations in flight).
+  public var unreflected: Int64 = 0
+
+  /// Give the slice back: it has expired and every request admitted under it is in a
+  /// batch the pushed state already counts.
+  public var release: Bool = false
+
+  /// The last watermark for this agent the agent applied: its batches after it may already
+  /// be in `spent` as well as in `unreflected`, and the aggregator subtracts what it knows of them.
+  public var basisSeq: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Tollgate_V1_LeaseGrant: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var budgetID: String = String()
+
+  public var windowStartUnix: Int64 = 0
+
+  public var leaseID: UInt64 = 0
+
+  /// added to the slice by this grant (0 with a refusal)
+  public var added: Int64 = 0
+
+  /// everything granted on this slice so far
+  public var total: Int64 = 0
+
+  /// the slice lapses this long after the agent receives it, unless topped up
+  public var ttlMs: UInt32 = 0
+
+  /// empty when granted: unknown_agent, not_leased, no_remainder, stale_window, unknown_lease
+  public var refused: String = String()
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -1050,108 +1181,188 @@ nonisolated extension Tollgate_V1_SelectorTerm: SwiftProtobuf.Message, SwiftProt
 
 nonisolated extension Tollgate_V1_BudgetQuota: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".BudgetQuota"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{1}selector\0\u{1}unit\0\u{1}period\0\u{1}action\0\u{1}owner\0\u{1}limit\0\u{3}effective_limit\0\u{3}block_at\0\u{1}spent\0\u{3}window_start_unix\0\u{3}window_end_unix\0\u{1}state\0\u{3}threshold_percent\0\u{3}as_of_unix\0\u{1}mode\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{1}selector\0\u{1}unit\0\u{1}period\0\u{1}action\0\u{1}owner\0\u{1}limit\0\u{3}effective_limit\0\u{3}block_at\0\u{1}spent\0\u{3}window_start_unix\0\u{3}window_end_unix\0\u{1}state\0\u{3}threshold_percent\0\u{3}as_of_unix\0\u{1}mode\0\u{1}leased\0\u{3}overshoot_bound\0")
+
+  fileprivate class _StorageClass {
+    var _budgetID: String = String()
+    var _selector: [Tollgate_V1_SelectorTerm] = []
+    var _unit: String = String()
+    var _period: String = String()
+    var _action: String = String()
+    var _owner: String = String()
+    var _limit: Int64 = 0
+    var _effectiveLimit: Int64 = 0
+    var _blockAt: Int64? = nil
+    var _spent: Int64 = 0
+    var _windowStartUnix: Int64 = 0
+    var _windowEndUnix: Int64 = 0
+    var _state: String = String()
+    var _thresholdPercent: Int32 = 0
+    var _asOfUnix: Int64 = 0
+    var _mode: String = String()
+    var _leased: Bool = false
+    var _overshootBound: Int64? = nil
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _budgetID = source._budgetID
+      _selector = source._selector
+      _unit = source._unit
+      _period = source._period
+      _action = source._action
+      _owner = source._owner
+      _limit = source._limit
+      _effectiveLimit = source._effectiveLimit
+      _blockAt = source._blockAt
+      _spent = source._spent
+      _windowStartUnix = source._windowStartUnix
+      _windowEndUnix = source._windowEndUnix
+      _state = source._state
+      _thresholdPercent = source._thresholdPercent
+      _asOfUnix = source._asOfUnix
+      _mode = source._mode
+      _leased = source._leased
+      _overshootBound = source._overshootBound
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
-    while let fieldNumber = try decoder.nextFieldNumber() {
-      // The use of inline closures is to circumvent an issue where the compiler
-      // allocates stack space for every case branch when no optimizations are
-      // enabled. https://github.com/apple/swift-protobuf/issues/1034
-      switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.budgetID) }()
-      case 2: try { try decoder.decodeRepeatedMessageField(value: &self.selector) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.unit) }()
-      case 4: try { try decoder.decodeSingularStringField(value: &self.period) }()
-      case 5: try { try decoder.decodeSingularStringField(value: &self.action) }()
-      case 6: try { try decoder.decodeSingularStringField(value: &self.owner) }()
-      case 7: try { try decoder.decodeSingularInt64Field(value: &self.limit) }()
-      case 8: try { try decoder.decodeSingularInt64Field(value: &self.effectiveLimit) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self._blockAt) }()
-      case 10: try { try decoder.decodeSingularInt64Field(value: &self.spent) }()
-      case 11: try { try decoder.decodeSingularInt64Field(value: &self.windowStartUnix) }()
-      case 12: try { try decoder.decodeSingularInt64Field(value: &self.windowEndUnix) }()
-      case 13: try { try decoder.decodeSingularStringField(value: &self.state) }()
-      case 14: try { try decoder.decodeSingularInt32Field(value: &self.thresholdPercent) }()
-      case 15: try { try decoder.decodeSingularInt64Field(value: &self.asOfUnix) }()
-      case 16: try { try decoder.decodeSingularStringField(value: &self.mode) }()
-      default: break
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._budgetID) }()
+        case 2: try { try decoder.decodeRepeatedMessageField(value: &_storage._selector) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._unit) }()
+        case 4: try { try decoder.decodeSingularStringField(value: &_storage._period) }()
+        case 5: try { try decoder.decodeSingularStringField(value: &_storage._action) }()
+        case 6: try { try decoder.decodeSingularStringField(value: &_storage._owner) }()
+        case 7: try { try decoder.decodeSingularInt64Field(value: &_storage._limit) }()
+        case 8: try { try decoder.decodeSingularInt64Field(value: &_storage._effectiveLimit) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._blockAt) }()
+        case 10: try { try decoder.decodeSingularInt64Field(value: &_storage._spent) }()
+        case 11: try { try decoder.decodeSingularInt64Field(value: &_storage._windowStartUnix) }()
+        case 12: try { try decoder.decodeSingularInt64Field(value: &_storage._windowEndUnix) }()
+        case 13: try { try decoder.decodeSingularStringField(value: &_storage._state) }()
+        case 14: try { try decoder.decodeSingularInt32Field(value: &_storage._thresholdPercent) }()
+        case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._asOfUnix) }()
+        case 16: try { try decoder.decodeSingularStringField(value: &_storage._mode) }()
+        case 17: try { try decoder.decodeSingularBoolField(value: &_storage._leased) }()
+        case 18: try { try decoder.decodeSingularInt64Field(value: &_storage._overshootBound) }()
+        default: break
+        }
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.budgetID.isEmpty {
-      try visitor.visitSingularStringField(value: self.budgetID, fieldNumber: 1)
-    }
-    if !self.selector.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.selector, fieldNumber: 2)
-    }
-    if !self.unit.isEmpty {
-      try visitor.visitSingularStringField(value: self.unit, fieldNumber: 3)
-    }
-    if !self.period.isEmpty {
-      try visitor.visitSingularStringField(value: self.period, fieldNumber: 4)
-    }
-    if !self.action.isEmpty {
-      try visitor.visitSingularStringField(value: self.action, fieldNumber: 5)
-    }
-    if !self.owner.isEmpty {
-      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 6)
-    }
-    if self.limit != 0 {
-      try visitor.visitSingularInt64Field(value: self.limit, fieldNumber: 7)
-    }
-    if self.effectiveLimit != 0 {
-      try visitor.visitSingularInt64Field(value: self.effectiveLimit, fieldNumber: 8)
-    }
-    try { if let v = self._blockAt {
-      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
-    } }()
-    if self.spent != 0 {
-      try visitor.visitSingularInt64Field(value: self.spent, fieldNumber: 10)
-    }
-    if self.windowStartUnix != 0 {
-      try visitor.visitSingularInt64Field(value: self.windowStartUnix, fieldNumber: 11)
-    }
-    if self.windowEndUnix != 0 {
-      try visitor.visitSingularInt64Field(value: self.windowEndUnix, fieldNumber: 12)
-    }
-    if !self.state.isEmpty {
-      try visitor.visitSingularStringField(value: self.state, fieldNumber: 13)
-    }
-    if self.thresholdPercent != 0 {
-      try visitor.visitSingularInt32Field(value: self.thresholdPercent, fieldNumber: 14)
-    }
-    if self.asOfUnix != 0 {
-      try visitor.visitSingularInt64Field(value: self.asOfUnix, fieldNumber: 15)
-    }
-    if !self.mode.isEmpty {
-      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 16)
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._budgetID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._budgetID, fieldNumber: 1)
+      }
+      if !_storage._selector.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._selector, fieldNumber: 2)
+      }
+      if !_storage._unit.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._unit, fieldNumber: 3)
+      }
+      if !_storage._period.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._period, fieldNumber: 4)
+      }
+      if !_storage._action.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._action, fieldNumber: 5)
+      }
+      if !_storage._owner.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._owner, fieldNumber: 6)
+      }
+      if _storage._limit != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._limit, fieldNumber: 7)
+      }
+      if _storage._effectiveLimit != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._effectiveLimit, fieldNumber: 8)
+      }
+      try { if let v = _storage._blockAt {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+      } }()
+      if _storage._spent != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._spent, fieldNumber: 10)
+      }
+      if _storage._windowStartUnix != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._windowStartUnix, fieldNumber: 11)
+      }
+      if _storage._windowEndUnix != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._windowEndUnix, fieldNumber: 12)
+      }
+      if !_storage._state.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._state, fieldNumber: 13)
+      }
+      if _storage._thresholdPercent != 0 {
+        try visitor.visitSingularInt32Field(value: _storage._thresholdPercent, fieldNumber: 14)
+      }
+      if _storage._asOfUnix != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._asOfUnix, fieldNumber: 15)
+      }
+      if !_storage._mode.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._mode, fieldNumber: 16)
+      }
+      if _storage._leased != false {
+        try visitor.visitSingularBoolField(value: _storage._leased, fieldNumber: 17)
+      }
+      try { if let v = _storage._overshootBound {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 18)
+      } }()
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
   public static func ==(lhs: Tollgate_V1_BudgetQuota, rhs: Tollgate_V1_BudgetQuota) -> Bool {
-    if lhs.budgetID != rhs.budgetID {return false}
-    if lhs.selector != rhs.selector {return false}
-    if lhs.unit != rhs.unit {return false}
-    if lhs.period != rhs.period {return false}
-    if lhs.action != rhs.action {return false}
-    if lhs.owner != rhs.owner {return false}
-    if lhs.limit != rhs.limit {return false}
-    if lhs.effectiveLimit != rhs.effectiveLimit {return false}
-    if lhs._blockAt != rhs._blockAt {return false}
-    if lhs.spent != rhs.spent {return false}
-    if lhs.windowStartUnix != rhs.windowStartUnix {return false}
-    if lhs.windowEndUnix != rhs.windowEndUnix {return false}
-    if lhs.state != rhs.state {return false}
-    if lhs.thresholdPercent != rhs.thresholdPercent {return false}
-    if lhs.asOfUnix != rhs.asOfUnix {return false}
-    if lhs.mode != rhs.mode {return false}
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._budgetID != rhs_storage._budgetID {return false}
+        if _storage._selector != rhs_storage._selector {return false}
+        if _storage._unit != rhs_storage._unit {return false}
+        if _storage._period != rhs_storage._period {return false}
+        if _storage._action != rhs_storage._action {return false}
+        if _storage._owner != rhs_storage._owner {return false}
+        if _storage._limit != rhs_storage._limit {return false}
+        if _storage._effectiveLimit != rhs_storage._effectiveLimit {return false}
+        if _storage._blockAt != rhs_storage._blockAt {return false}
+        if _storage._spent != rhs_storage._spent {return false}
+        if _storage._windowStartUnix != rhs_storage._windowStartUnix {return false}
+        if _storage._windowEndUnix != rhs_storage._windowEndUnix {return false}
+        if _storage._state != rhs_storage._state {return false}
+        if _storage._thresholdPercent != rhs_storage._thresholdPercent {return false}
+        if _storage._asOfUnix != rhs_storage._asOfUnix {return false}
+        if _storage._mode != rhs_storage._mode {return false}
+        if _storage._leased != rhs_storage._leased {return false}
+        if _storage._overshootBound != rhs_storage._overshootBound {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1242,6 +1453,136 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if lhs.removedBudgetIds != rhs.removedBudgetIds {return false}
     if lhs.issuedUnixMs != rhs.issuedUnixMs {return false}
     if lhs.watermarks != rhs.watermarks {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_LeaseRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeaseRequest"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{3}budget_id\0\u{3}window_start_unix\0\u{3}lease_id\0\u{1}need\0\u{1}want\0\u{1}unreflected\0\u{1}release\0\u{3}basis_seq\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.budgetID) }()
+      case 3: try { try decoder.decodeSingularInt64Field(value: &self.windowStartUnix) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.leaseID) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.need) }()
+      case 6: try { try decoder.decodeSingularInt64Field(value: &self.want) }()
+      case 7: try { try decoder.decodeSingularInt64Field(value: &self.unreflected) }()
+      case 8: try { try decoder.decodeSingularBoolField(value: &self.release) }()
+      case 9: try { try decoder.decodeSingularUInt64Field(value: &self.basisSeq) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.agentID.isEmpty {
+      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
+    }
+    if !self.budgetID.isEmpty {
+      try visitor.visitSingularStringField(value: self.budgetID, fieldNumber: 2)
+    }
+    if self.windowStartUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.windowStartUnix, fieldNumber: 3)
+    }
+    if self.leaseID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.leaseID, fieldNumber: 4)
+    }
+    if self.need != 0 {
+      try visitor.visitSingularInt64Field(value: self.need, fieldNumber: 5)
+    }
+    if self.want != 0 {
+      try visitor.visitSingularInt64Field(value: self.want, fieldNumber: 6)
+    }
+    if self.unreflected != 0 {
+      try visitor.visitSingularInt64Field(value: self.unreflected, fieldNumber: 7)
+    }
+    if self.release != false {
+      try visitor.visitSingularBoolField(value: self.release, fieldNumber: 8)
+    }
+    if self.basisSeq != 0 {
+      try visitor.visitSingularUInt64Field(value: self.basisSeq, fieldNumber: 9)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_LeaseRequest, rhs: Tollgate_V1_LeaseRequest) -> Bool {
+    if lhs.agentID != rhs.agentID {return false}
+    if lhs.budgetID != rhs.budgetID {return false}
+    if lhs.windowStartUnix != rhs.windowStartUnix {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.need != rhs.need {return false}
+    if lhs.want != rhs.want {return false}
+    if lhs.unreflected != rhs.unreflected {return false}
+    if lhs.release != rhs.release {return false}
+    if lhs.basisSeq != rhs.basisSeq {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_LeaseGrant: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".LeaseGrant"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}budget_id\0\u{3}window_start_unix\0\u{3}lease_id\0\u{1}added\0\u{1}total\0\u{3}ttl_ms\0\u{1}refused\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.budgetID) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.windowStartUnix) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.leaseID) }()
+      case 4: try { try decoder.decodeSingularInt64Field(value: &self.added) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.total) }()
+      case 6: try { try decoder.decodeSingularUInt32Field(value: &self.ttlMs) }()
+      case 7: try { try decoder.decodeSingularStringField(value: &self.refused) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.budgetID.isEmpty {
+      try visitor.visitSingularStringField(value: self.budgetID, fieldNumber: 1)
+    }
+    if self.windowStartUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.windowStartUnix, fieldNumber: 2)
+    }
+    if self.leaseID != 0 {
+      try visitor.visitSingularUInt64Field(value: self.leaseID, fieldNumber: 3)
+    }
+    if self.added != 0 {
+      try visitor.visitSingularInt64Field(value: self.added, fieldNumber: 4)
+    }
+    if self.total != 0 {
+      try visitor.visitSingularInt64Field(value: self.total, fieldNumber: 5)
+    }
+    if self.ttlMs != 0 {
+      try visitor.visitSingularUInt32Field(value: self.ttlMs, fieldNumber: 6)
+    }
+    if !self.refused.isEmpty {
+      try visitor.visitSingularStringField(value: self.refused, fieldNumber: 7)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_LeaseGrant, rhs: Tollgate_V1_LeaseGrant) -> Bool {
+    if lhs.budgetID != rhs.budgetID {return false}
+    if lhs.windowStartUnix != rhs.windowStartUnix {return false}
+    if lhs.leaseID != rhs.leaseID {return false}
+    if lhs.added != rhs.added {return false}
+    if lhs.total != rhs.total {return false}
+    if lhs.ttlMs != rhs.ttlMs {return false}
+    if lhs.refused != rhs.refused {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -69,6 +69,16 @@ final class FleetBed: @unchecked Sendable {
         """.write(toFile: etc + "/tollgate.yaml", atomically: true, encoding: .utf8)
     }
 
+    /// Turns leases near the limit on or off in the aggregator's config (`budgets.leases`);
+    /// it takes effect when the aggregator (re)starts.
+    func configureLeases(on: Bool) throws {
+        let path = host("agg") + "/etc/tollgate/tollgate.yaml"
+        var config = try String(contentsOfFile: path, encoding: .utf8)
+        if let range = config.range(of: "\nbudgets:") { config = String(config[..<range.lowerBound]) }
+        config += "\nbudgets:\n  leases: \(on ? "on" : "off")\n"
+        try config.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
     /// A new agent host's files: the org secret and the aggregator's public key copied over,
     /// the README's fleet config, and its key admitted on the aggregator (read within 5 s).
     func provisionAgent(_ agent: String) throws {

@@ -10,7 +10,7 @@ import TestSupport
 import FoundationNetworking
 #endif
 
-/// A fleet on a real network: the aggregator, the mock provider and four or five agents,
+/// A fleet on a real network: the aggregator, the mock provider and four to eight agents,
 /// each on a host of its own (`FleetBed`, network namespaces on bridges), configured the
 /// README's way with nothing but the aggregator's usage address on the agents. Caps set at
 /// the aggregator reach every host, a partitioned host keeps serving and its usage lands
@@ -152,6 +152,10 @@ import FoundationNetworking
     @Test func aPartitionedHostKeepsServingEnforcesItsLastStateAndItsUsageLandsOnceHealed() async throws {
         let bed = try FleetBed(agents: 4)
         defer { bed.shutdown() }
+        // Enforcement from the last pushed state, without leases: 4 quick requests on a
+        // 10-request budget would lease it, and a partitioned host then admits only its slice
+        // (that case is `leasesBoundTheFleetsOvershootWhereLeaseFreeEnforcementOvershoots`).
+        try bed.configureLeases(on: false)
         try await bed.start()
         let cut = "a1"
 
@@ -297,10 +301,11 @@ import FoundationNetworking
     }
 
     /// One chat completion from inside `agent`'s host through its proxy.
-    func chat(_ bed: FleetBed, _ agent: String, team: String, prompt: String) async throws -> NamespaceHTTP.Reply {
+    func chat(_ bed: FleetBed, _ agent: String, team: String, prompt: String, model: String = "gpt-4o-mini",
+              maxTokens: Int = 50) async throws -> NamespaceHTTP.Reply {
         try await bed.agentRequest(agent, method: "POST", path: "/openai/v1/chat/completions", headers: [
             "Content-Type": "application/json", "Authorization": "Bearer sk-fleet-test-000000000001", "X-Tollgate-Team": team,
-        ], body: #"{"model":"gpt-4o-mini","max_tokens":50,"messages":[{"role":"user","content":"\#(prompt)"}]}"#)
+        ], body: #"{"model":"\#(model)","max_tokens":\#(maxTokens),"messages":[{"role":"user","content":"\#(prompt)"}]}"#)
     }
 
     func budget(_ bed: FleetBed, _ arguments: [String]) throws -> String {

@@ -70,6 +70,7 @@ struct ExchangeAdmission {
     private func refuse(_ request: ProviderRequest, _ refusal: QuotaGate.Refusal, dimensions: Dimensions) -> ProviderErrorResponse {
         let budget = refusal.budget?.budgetID ?? "stale"
         services.metrics.quotaBlocked(budget).increment()
+        if refusal.leased { services.metrics.leaseRefusals(budget).increment() }
         services.pipeline.record(UsageEvent(unixTime: services.clock.unixSeconds, dimensions: dimensions,
                                             tokens: .zero, cost: .zero, flags: .blocked))
         var headers = [("retry-after", String(refusal.retryAfterSeconds)), ("x-tollgate-budget", budget)]

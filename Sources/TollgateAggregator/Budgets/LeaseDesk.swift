@@ -1,0 +1,120 @@
+import Logging
+import NIOConcurrencyHelpers
+import TollgateCore
+import TollgateWire
+
+/// Every budget's `LeaseLedger`, behind one lock: the budget board tells it of statuses and
+/// committed spend (commit and API threads), ingest hands it agents' lease requests (socket
+/// thread), and it marks each status it sees as leased or not, with its overshoot bound.
+final class LeaseDesk: Sendable {
+    private struct State {
+        var ledgers: [String: LeaseLedger] = [:]
+        var lastLeaseID: UInt64 = 0
+    }
+
+    let settings: LeaseLedger.Settings
+    private let state = NIOLockedValueBox(State())
+    private let clock: ServiceClock
+    private let metrics: AggregatorMetrics
+    private let logger: Logger
+    /// Whether a request's agent id is one we know, spoken for by this key (ZAP User-Id).
+    private let isKnownAgent: @Sendable (_ agentID: String, _ keyName: String?) -> Bool
+    /// How many agents may ask for a share: the fleet's online agents.
+    private let activeAgents: @Sendable () -> Int
+    /// Nothing is granted before this: agents may still hold slices a previous run of the
+    /// aggregator granted, which this one does not know; by then every one of them has lapsed.
+    private let grantsFrom: ServiceClock.Instant
+
+    /// `pauseAfterStart`: agents may hold slices of a previous run (the aggregator knows agents
+    /// from its store), so nothing is granted for one TTL.
+    init(settings: LeaseLedger.Settings, clock: ServiceClock, metrics: AggregatorMetrics, logger: Logger,
+         isKnownAgent: @escaping @Sendable (String, String?) -> Bool, activeAgents: @escaping @Sendable () -> Int,
+         pauseAfterStart: Bool = true) {
+        self.settings = settings
+        self.clock = clock
+        self.metrics = metrics
+        self.logger = logger
+        self.isKnownAgent = isKnownAgent
+        self.activeAgents = activeAgents
+        grantsFrom = pauseAfterStart ? clock.now.advanced(by: settings.ttl) : clock.now
+        // Lease ids grow across restarts too (an agent ignores answers for ids it gave back):
+        // they start from the clock, in milliseconds, with room for a thousand a millisecond.
+        state.withLockedValue { $0.lastLeaseID = UInt64(max(0, clock.unixMilliseconds)) * 1_000 }
+    }
+
+    var ttlMilliseconds: UInt32 { UInt32(clamping: settings.ttl.wholeMilliseconds) }
+
+    /// Brings the budget's ledger up to `status` and marks the status: leased, and its bound.
+    /// A budget in observe mode blocks nothing, so it has nothing to lease.
+    func annotate(_ status: inout BudgetStatus) {
+        guard status.mode != .observe else { return }
+        let now = clock.now
+        let (leased, bound, outstanding) = state.withLockedValue { state in
+            var ledger = ledger(for: status, in: &state)
+            ledger.observe(blockAt: status.blockAt, spent: status.spent, now: now)
+            state.ledgers[status.budgetID] = ledger
+            return (ledger.leased, ledger.overshootBound(now: now), ledger.outstanding)
+        }
+        status.leased = leased
+        status.overshootBound = bound
+        metrics.leaseOutstanding(status.budgetID).set(to: Double(outstanding))
+    }
+
+    /// A committed batch of `agentID` added `spend` (its current-window entries draw the
+    /// agent's slices down). Call before annotating the statuses it produced.
+    func committed(_ spend: [(budgetID: String, windowStart: Int64, added: Int64, spent: Int64)], agentID: String?, seq: UInt64? = nil) {
+        let now = clock.now
+        state.withLockedValue { state in
+            for entry in spend {
+                guard var ledger = state.ledgers[entry.budgetID], ledger.windowStart == entry.windowStart else { continue }
+                ledger.committed(added: entry.added, spent: entry.spent, agentID: agentID, seq: seq, now: now)
+                state.ledgers[entry.budgetID] = ledger
+            }
+        }
+    }
+
+    func removed(budgetID: String) {
+        _ = state.withLockedValue { $0.ledgers.removeValue(forKey: budgetID) }
+    }
+
+    /// Answers an agent's lease request; `keyName` is the sender's ZAP User-Id (nil on a
+    /// plaintext channel). Never throws: every refusal is an answer, and counted.
+    func handle(_ request: LeaseRequestMessage, keyName: String?) -> LeaseGrantMessage {
+        guard isKnownAgent(request.agentID, keyName) else {
+            metrics.leaseRequests(LeaseGrantMessage.Refusal.unknownAgent.rawValue).increment()
+            logger.warning("refused a lease request for budget \(request.budgetID) from agent \(request.agentID) (key \(keyName ?? "none")): not a known agent of that key")
+            return LeaseGrantMessage(budgetID: request.budgetID, windowStart: request.windowStart, leaseID: request.leaseID,
+                                     added: 0, total: 0, ttlMilliseconds: ttlMilliseconds, refused: .unknownAgent)
+        }
+        let now = clock.now
+        let agents = activeAgents()
+        let (grant, outstanding) = state.withLockedValue { state -> (LeaseGrantMessage, Int64) in
+            guard settings.enabled, var ledger = state.ledgers[request.budgetID] else {
+                return (LeaseGrantMessage(budgetID: request.budgetID, windowStart: request.windowStart, leaseID: request.leaseID,
+                                          added: 0, total: 0, ttlMilliseconds: ttlMilliseconds, refused: .notLeased), 0)
+            }
+            let grant = ledger.request(request, activeAgents: agents, now: now, ttlMilliseconds: ttlMilliseconds,
+                                       mayGrant: now >= grantsFrom)
+            state.lastLeaseID = max(state.lastLeaseID, ledger.nextLeaseID - 1)
+            state.ledgers[request.budgetID] = ledger
+            return (grant, ledger.outstanding)
+        }
+        let outcome = grant.refused?.rawValue ?? (request.release ? "released" : "granted")
+        metrics.leaseRequests(outcome).increment()
+        metrics.leaseOutstanding(request.budgetID).set(to: Double(outstanding))
+        return grant
+    }
+
+    /// The ledger for the status's window: a new window (or a budget seen for the first time)
+    /// starts a fresh one; slices of an ended window have nothing left to bound.
+    private func ledger(for status: BudgetStatus, in state: inout State) -> LeaseLedger {
+        if let ledger = state.ledgers[status.budgetID], ledger.windowStart == status.windowStart { return ledger }
+        return LeaseLedger(budgetID: status.budgetID, windowStart: status.windowStart, blockAt: status.blockAt, spent: status.spent,
+                           settings: settings, firstLeaseID: state.lastLeaseID)
+    }
+
+    /// A copy of one budget's ledger (tests and the API).
+    func ledger(budgetID: String) -> LeaseLedger? {
+        state.withLockedValue { $0.ledgers[budgetID] }
+    }
+}

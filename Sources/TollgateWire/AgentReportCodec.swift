@@ -17,6 +17,8 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
     public var spoolBatches: Int
     public var spoolBytes: Int64
     public var spoolOverBound: Bool
+    /// The agent cannot write its spool (disk full, I/O errors).
+    public var spoolUnwritable: Bool
     public var quotaVersion: UInt64
     /// Since the last quota update applied; nil when none was ever received.
     public var quotaAgeMs: Int64?
@@ -32,7 +34,7 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
     public var startedUnixMs: Int64?
 
     public init(agentID: String, name: String, version: String, ackedSeq: UInt64 = 0, spoolBatches: Int = 0, spoolBytes: Int64 = 0,
-                spoolOverBound: Bool = false, quotaVersion: UInt64 = 0, quotaAgeMs: Int64? = nil, enforcement: Enforcement = .enforce,
+                spoolOverBound: Bool = false, spoolUnwritable: Bool = false, quotaVersion: UInt64 = 0, quotaAgeMs: Int64? = nil, enforcement: Enforcement = .enforce,
                 staleAfterMs: Int64, reportIntervalMs: Int64, sentUnixMs: Int64, wouldBlock: [BudgetWouldBlock]? = nil,
                 startedUnixMs: Int64? = nil) {
         self.agentID = agentID
@@ -42,6 +44,7 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         self.spoolBatches = spoolBatches
         self.spoolBytes = spoolBytes
         self.spoolOverBound = spoolOverBound
+        self.spoolUnwritable = spoolUnwritable
         self.quotaVersion = quotaVersion
         self.quotaAgeMs = quotaAgeMs
         self.enforcement = enforcement
@@ -58,7 +61,28 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         case spoolBytes = "spool_bytes", spoolOverBound = "spool_over_bound", quotaVersion = "quota_version"
         case quotaAgeMs = "quota_age_ms", enforcement, staleAfterMs = "stale_after_ms"
         case reportIntervalMs = "report_interval_ms", sentUnixMs = "sent_unix_ms"
-        case wouldBlock = "would_block", startedUnixMs = "started_unix_ms"
+        case wouldBlock = "would_block", startedUnixMs = "started_unix_ms", spoolUnwritable = "spool_unwritable"
+    }
+
+    /// Stored reports from before `spool_unwritable` read as writable.
+    public init(from decoder: any Swift.Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        agentID = try container.decode(String.self, forKey: .agentID)
+        name = try container.decode(String.self, forKey: .name)
+        version = try container.decode(String.self, forKey: .version)
+        ackedSeq = try container.decode(UInt64.self, forKey: .ackedSeq)
+        spoolBatches = try container.decode(Int.self, forKey: .spoolBatches)
+        spoolBytes = try container.decode(Int64.self, forKey: .spoolBytes)
+        spoolOverBound = try container.decode(Bool.self, forKey: .spoolOverBound)
+        spoolUnwritable = try container.decodeIfPresent(Bool.self, forKey: .spoolUnwritable) ?? false
+        quotaVersion = try container.decode(UInt64.self, forKey: .quotaVersion)
+        quotaAgeMs = try container.decodeIfPresent(Int64.self, forKey: .quotaAgeMs)
+        enforcement = try container.decode(Enforcement.self, forKey: .enforcement)
+        staleAfterMs = try container.decode(Int64.self, forKey: .staleAfterMs)
+        reportIntervalMs = try container.decode(Int64.self, forKey: .reportIntervalMs)
+        sentUnixMs = try container.decode(Int64.self, forKey: .sentUnixMs)
+        wouldBlock = try container.decodeIfPresent([BudgetWouldBlock].self, forKey: .wouldBlock)
+        startedUnixMs = try container.decodeIfPresent(Int64.self, forKey: .startedUnixMs)
     }
 }
 
@@ -129,6 +153,7 @@ public enum AgentReportCodec {
         message.spoolBatches = UInt32(clamping: report.spoolBatches)
         message.spoolBytes = UInt64(clamping: report.spoolBytes)
         message.spoolOverBound = report.spoolOverBound
+        message.spoolUnwritable = report.spoolUnwritable
         message.quotaVersion = report.quotaVersion
         if let age = report.quotaAgeMs { message.quotaAgeMs = age }
         message.enforcement = report.enforcement.rawValue
@@ -183,6 +208,7 @@ public enum AgentReportCodec {
         return AgentReportMessage(
             agentID: message.agentID, name: message.name, version: message.version, ackedSeq: message.ackedSeq,
             spoolBatches: Int(message.spoolBatches), spoolBytes: Int64(message.spoolBytes), spoolOverBound: message.spoolOverBound,
+            spoolUnwritable: message.spoolUnwritable,
             quotaVersion: message.quotaVersion, quotaAgeMs: message.hasQuotaAgeMs ? message.quotaAgeMs : nil, enforcement: enforcement,
             staleAfterMs: Int64(message.staleAfterMs), reportIntervalMs: Int64(message.reportIntervalMs), sentUnixMs: message.sentUnixMs,
             wouldBlock: started != nil || !wouldBlock.isEmpty ? wouldBlock : nil, startedUnixMs: started)

@@ -30,6 +30,23 @@ import TollgateWire
         #expect(reporter.isDue(now: service.now, quota: QuotaView(version: 5, age: .seconds(31), staleAfter: .seconds(30))))  // gone stale
     }
 
+    /// A spool that stops (or starts again) taking writes is reported at once: `tollgate
+    /// agents` shows a full disk within moments, not at the next interval.
+    @Test func aSpoolThatCannotBeWrittenIsReportedAtOnce() {
+        let clock = ManualClock()
+        let service = clock.serviceClock
+        var reporter = FleetReporter(settings: Self.settings)
+        reporter.sent(now: service.now, quota: .none)
+        clock.advance(by: .seconds(1))
+        #expect(!reporter.isDue(now: service.now, quota: .none, spoolUnwritable: false))
+        #expect(reporter.isDue(now: service.now, quota: .none, spoolUnwritable: true))
+        reporter.sent(now: service.now, quota: .none, spoolUnwritable: true)
+        #expect(!reporter.isDue(now: service.now, quota: .none, spoolUnwritable: true))
+        #expect(reporter.isDue(now: service.now, quota: .none, spoolUnwritable: false))  // writable again
+        let report = reporter.report(quota: .none, shipping: .init(spoolUnwritable: true), unixMs: 1)
+        #expect(report.spoolUnwritable)
+    }
+
     @Test func aFailedSendIsRetriedSoonNotOnEveryTurn() {
         let clock = ManualClock()
         let service = clock.serviceClock

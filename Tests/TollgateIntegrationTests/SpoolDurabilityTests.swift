@@ -101,6 +101,12 @@ import FoundationNetworking
         let firstRefused = first.filter { $0.response.hasPrefix("HTTP/1.1 503") }.count
         let metrics = try await admin(cluster, "metrics")
         #expect(metrics.contains("tollgate_agent_rejected_requests_total{reason=\"spool_unwritable\"} \(10 + firstRefused)"), "\(firstRefused)")
+        // The operator sees it from the aggregator too: the agent reports it at once.
+        let agents = try await eventually(seconds: 10, until: { $0.replacingOccurrences(of: " ", with: "").contains("\"spool_unwritable\":true") }) {
+            try cluster.cli(["agents", "--format", "json", "--token-file", cluster.apiTokenFile])
+        }
+        #expect(agents.replacingOccurrences(of: " ", with: "").contains("\"spool_unwritable\":true"), "\(agents)")
+        #expect(try cluster.cli(["agents", "--token-file", cluster.apiTokenFile]).contains("UNWRITABLE"))
 
         cluster.stop("agent", signal: SIGKILL)
         disk.free()

@@ -19,6 +19,20 @@ import Testing
         #expect(try AgentReportCodec.decode(AgentReportCodec.encode(fresh)).quotaAgeMs == 0)
     }
 
+    /// A spool that cannot be written is said on the wire, and a report stored before the
+    /// field existed (the aggregator keeps the latest as JSON) reads as writable.
+    @Test func anUnwritableSpoolSurvivesTheWireAndOldStoredReportsReadAsWritable() throws {
+        var full = Self.report
+        full.spoolUnwritable = true
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(full)).spoolUnwritable)
+        #expect(try !AgentReportCodec.decode(AgentReportCodec.encode(Self.report)).spoolUnwritable)
+        var stored = try JSONSerialization.jsonObject(with: JSONEncoder().encode(full)) as! [String: Any]
+        #expect(stored["spool_unwritable"] as? Bool == true)
+        stored["spool_unwritable"] = nil
+        let old = try JSONDecoder().decode(AgentReportMessage.self, from: JSONSerialization.data(withJSONObject: stored))
+        #expect(!old.spoolUnwritable && old.agentID == full.agentID && old.quotaAgeMs == full.quotaAgeMs)
+    }
+
     /// Would-block counts and the process they count from travel with the report; a report
     /// from an agent that predates them says nothing (nil), not "none" or "started in 1970".
     @Test func wouldBlockCountsSurviveTheWireAndOldAgentsSayNothing() throws {

@@ -35,8 +35,9 @@ struct AgentTable {
     static func backlog(_ agent: AgentView) -> String {
         guard let batches = agent.spoolBatches else { return "-" }
         let over = agent.spoolOverBound == true ? "!" : ""
-        guard batches > 0 else { return "0" + over }
-        return "\(batches) (\(bytes(agent.spoolBytes ?? 0)))\(over)"
+        let unwritable = agent.spoolUnwritable == true ? " UNWRITABLE" : ""
+        guard batches > 0 else { return "0" + over + unwritable }
+        return "\(batches) (\(bytes(agent.spoolBytes ?? 0)))\(over)\(unwritable)"
     }
 
     static func quota(_ agent: AgentView) -> String {

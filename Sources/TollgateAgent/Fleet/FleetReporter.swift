@@ -28,6 +28,7 @@ struct FleetReporter {
         var spoolBatches = 0
         var spoolBytes = 0
         var spoolOverBound = false
+        var spoolUnwritable = false
     }
 
     static let retryDelay = Duration.milliseconds(250)
@@ -38,28 +39,32 @@ struct FleetReporter {
     /// After a failed send, nothing before this.
     private var notBefore: ServiceClock.Instant?
     private var lastCondition: QuotaChannelHealth.State?
+    private var lastSpoolUnwritable = false
 
     init(settings: Settings) {
         self.settings = settings
     }
 
-    func isDue(now: ServiceClock.Instant, quota: QuotaView) -> Bool {
+    /// A change of quota state or of spool writability is reported at once, not at the next interval.
+    func isDue(now: ServiceClock.Instant, quota: QuotaView, spoolUnwritable: Bool = false) -> Bool {
         if let notBefore, now < notBefore { return false }
         guard let nextDue else { return true }
-        return now >= nextDue || quota.state != lastCondition
+        return now >= nextDue || quota.state != lastCondition || spoolUnwritable != lastSpoolUnwritable
     }
 
     func report(quota: QuotaView, shipping: Shipping, unixMs: Int64) -> AgentReportMessage {
         AgentReportMessage(
             agentID: settings.agentID, name: settings.name, version: TollgateVersion.current, ackedSeq: shipping.ackedSeq,
             spoolBatches: shipping.spoolBatches, spoolBytes: Int64(shipping.spoolBytes), spoolOverBound: shipping.spoolOverBound,
+            spoolUnwritable: shipping.spoolUnwritable,
             quotaVersion: quota.version, quotaAgeMs: quota.age?.wholeMilliseconds, enforcement: settings.enforcement,
             staleAfterMs: settings.staleAfter.wholeMilliseconds, reportIntervalMs: settings.interval.wholeMilliseconds, sentUnixMs: unixMs,
             wouldBlock: quota.countingSinceUnixMs > 0 ? quota.wouldBlock : nil,
             startedUnixMs: quota.countingSinceUnixMs > 0 ? quota.countingSinceUnixMs : nil)
     }
 
-    mutating func sent(now: ServiceClock.Instant, quota: QuotaView) {
+    mutating func sent(now: ServiceClock.Instant, quota: QuotaView, spoolUnwritable: Bool = false) {
+        lastSpoolUnwritable = spoolUnwritable
         nextDue = now.advanced(by: settings.interval)
         notBefore = nil
         lastCondition = quota.state

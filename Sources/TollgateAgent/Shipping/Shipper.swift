@@ -212,12 +212,12 @@ final class Shipper: @unchecked Sendable {
     private func report(_ reporter: inout FleetReporter, window: ShipperWindow, on socket: ZMQSocket) throws {
         let now = clock.now
         let quota = quotaView()
-        guard reporter.isDue(now: now, quota: quota) else { return }
+        guard reporter.isDue(now: now, quota: quota, spoolUnwritable: !health.writable) else { return }
         let shipping = FleetReporter.Shipping(ackedSeq: ackedSeq, spoolBatches: window.count, spoolBytes: spool.totalBytes,
-                                              spoolOverBound: spool.liveBytes > settings.spoolMaxBytes)
+                                              spoolOverBound: spool.liveBytes > settings.spoolMaxBytes, spoolUnwritable: !health.writable)
         let frame = try AgentReportCodec.encode(reporter.report(quota: quota, shipping: shipping, unixMs: clock.unixMilliseconds))
         if try socket.send([frame]) {
-            reporter.sent(now: now, quota: quota)
+            reporter.sent(now: now, quota: quota, spoolUnwritable: shipping.spoolUnwritable)
             metrics.reportsSent.increment()
         } else {
             reporter.failed(now: now)

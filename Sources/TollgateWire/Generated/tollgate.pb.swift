@@ -611,6 +611,10 @@ public nonisolated struct Tollgate_V1_AgentReport: Sendable {
   /// when this agent process started: its counts begin there
   public var startedUnixMs: Int64 = 0
 
+  /// The spool cannot be written (disk full, I/O errors): usage is held in memory, within
+  /// spool.max_held_bytes, and spool.on_full decides whether requests still pass.
+  public var spoolUnwritable: Bool = false
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1590,7 +1594,7 @@ nonisolated extension Tollgate_V1_LeaseGrant: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AgentReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0\u{3}would_block\0\u{3}started_unix_ms\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0\u{3}would_block\0\u{3}started_unix_ms\0\u{3}spool_unwritable\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1613,6 +1617,7 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
       case 13: try { try decoder.decodeSingularInt64Field(value: &self.sentUnixMs) }()
       case 14: try { try decoder.decodeRepeatedMessageField(value: &self.wouldBlock) }()
       case 15: try { try decoder.decodeSingularInt64Field(value: &self.startedUnixMs) }()
+      case 16: try { try decoder.decodeSingularBoolField(value: &self.spoolUnwritable) }()
       default: break
       }
     }
@@ -1668,6 +1673,9 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
     if self.startedUnixMs != 0 {
       try visitor.visitSingularInt64Field(value: self.startedUnixMs, fieldNumber: 15)
     }
+    if self.spoolUnwritable != false {
+      try visitor.visitSingularBoolField(value: self.spoolUnwritable, fieldNumber: 16)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1687,6 +1695,7 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
     if lhs.sentUnixMs != rhs.sentUnixMs {return false}
     if lhs.wouldBlock != rhs.wouldBlock {return false}
     if lhs.startedUnixMs != rhs.startedUnixMs {return false}
+    if lhs.spoolUnwritable != rhs.spoolUnwritable {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -31,6 +31,8 @@ public struct AgentView: Codable, Equatable, Sendable {
     public var spoolBatches: Int?
     public var spoolBytes: Int64?
     public var spoolOverBound: Bool?
+    /// The agent cannot write its spool (disk full, I/O errors): its usage is held in memory.
+    public var spoolUnwritable: Bool?
     public var quotaVersion: UInt64?
     /// How old the agent's quota state is now; nil when it never received one (or never reported).
     public var quotaAgeMs: Int64?
@@ -40,6 +42,7 @@ public struct AgentView: Codable, Equatable, Sendable {
         case firstSeenUnixMs = "first_seen_unix_ms", lastReportUnixMs = "last_report_unix_ms", lastReportAgeMs = "last_report_age_ms"
         case lastBatchUnixMs = "last_batch_unix_ms", lastBatchAgeMs = "last_batch_age_ms", appliedSeq = "applied_seq"
         case ackedSeq = "acked_seq", spoolBatches = "spool_batches", spoolBytes = "spool_bytes", spoolOverBound = "spool_over_bound"
+        case spoolUnwritable = "spool_unwritable"
         case quotaVersion = "quota_version", quotaAgeMs = "quota_age_ms"
     }
 
@@ -63,6 +66,7 @@ public struct AgentView: Codable, Equatable, Sendable {
         spoolBatches = record.report?.spoolBatches
         spoolBytes = record.report?.spoolBytes
         spoolOverBound = record.report?.spoolOverBound
+        spoolUnwritable = record.report?.spoolUnwritable
         quotaVersion = record.report?.quotaVersion
         let sinceReportMs = sinceReport?.wholeMilliseconds ?? lastReportAgeMs ?? 0
         quotaAgeMs = record.report?.quotaAgeMs.map { $0 + sinceReportMs }

@@ -178,6 +178,22 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
         }
     }
 
+    @Test func everySplitsGroupsByTimeBucket() throws {
+        try withTemporaryDirectory { directory in
+            let store = try UsageStore(directory: directory)
+            // Minutes 0 and 59 are hour 0, 60 is hour 1; 1,440 is the next day.
+            let cells = [Self.cell(minute: 0, key: "k", model: "a", cost: 1), Self.cell(minute: 59, key: "k", model: "a", cost: 2),
+                         Self.cell(minute: 60, key: "k", model: "a", cost: 4), Self.cell(minute: 1_440, key: "k", model: "b", cost: 8)]
+            #expect(try store.apply(Self.batch(1, cells)) == .applied)
+            let hourly = try store.query(fromMinute: 0, toMinute: 2_000, groupBy: [.model], every: .hour)
+            #expect(hourly.map(\.bucketStartMinute) == [0, 60, 1_440])
+            #expect(hourly.map(\.counters.cost.value) == [3, 4, 8])
+            let daily = try store.query(fromMinute: 0, toMinute: 2_000, groupBy: [], every: .day)
+            #expect(daily.map(\.counters.cost.value) == [7, 8])
+            #expect(UsageRow(daily[1], by: []).bucket == "1970-01-02T00:00:00Z")
+        }
+    }
+
     @Test func equalCostGroupsAreOrderedByDimensionValues() throws {
         try withTemporaryDirectory { directory in
             let store = try UsageStore(directory: directory)

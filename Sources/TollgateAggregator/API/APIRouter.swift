@@ -78,7 +78,7 @@ struct APIRouter: Sendable {
     }
 
     /// `/v1/usage`'s own parameters; every other one is a `dimension=value` filter.
-    static let usageParameters = ["since", "until", "by"]
+    static let usageParameters = ["since", "until", "by", "every"]
 
     private func usage(_ query: [String: String]) -> Response {
         let now = clock.unixSeconds
@@ -92,6 +92,14 @@ struct APIRouter: Sendable {
         guard until >= since else { return self.error(.badRequest, "until (\(until)) is before since (\(since))") }
         let dimensions: [UsageDimension]
         var filters: [UsageFilter] = []
+        var every: UsageBucket?
+        if let step = query["every"] {
+            guard let bucket = UsageBucket(rawValue: step) else {
+                metrics.apiRejected("bad_every").increment()
+                return self.error(.badRequest, "every '\(step)' is not a step; expected one of \(UsageBucket.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            every = bucket
+        }
         do {
             dimensions = try UsageDimension.parseList(query["by"] ?? "key,model")
             for (name, value) in query.sorted(by: { $0.key < $1.key }) where !Self.usageParameters.contains(name) {
@@ -109,7 +117,7 @@ struct APIRouter: Sendable {
         do {
             // Cells are per minute: a window includes every minute it touches.
             let groups = try store.query(fromMinute: floorDiv(since, 60), toMinute: floorDiv(until, 60) + 1, groupBy: dimensions,
-                                         matching: filters)
+                                         matching: filters, every: every)
             let rows = groups.map { UsageRow($0, by: dimensions) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

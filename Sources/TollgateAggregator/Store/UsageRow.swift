@@ -7,17 +7,21 @@ public struct UsageRow: Equatable, Sendable {
     public var dimensions: [UsageDimension: String]
     public var keyHint: String?
     public var counters: UsageCounters
+    /// The start of the row's time bucket (RFC 3339, UTC) in a series (`every=`); nil otherwise.
+    public var bucket: String?
 
-    public init(dimensions: [UsageDimension: String], keyHint: String?, counters: UsageCounters) {
+    public init(dimensions: [UsageDimension: String], keyHint: String?, counters: UsageCounters, bucket: String? = nil) {
         self.dimensions = dimensions
         self.keyHint = keyHint
         self.counters = counters
+        self.bucket = bucket
     }
 
     public init(_ group: UsageGroup, by dimensions: [UsageDimension]) {
         var values: [UsageDimension: String] = [:]
         for dimension in dimensions { values[dimension] = group.dimensions[dimension] }
-        self.init(dimensions: values, keyHint: dimensions.contains(.key) ? group.dimensions.keyHint : nil, counters: group.counters)
+        self.init(dimensions: values, keyHint: dimensions.contains(.key) ? group.dimensions.keyHint : nil, counters: group.counters,
+                  bucket: group.bucketStartMinute.map(CivilDate.rfc3339))
     }
 }
 
@@ -32,6 +36,7 @@ extension UsageRow: Codable {
 
     public func encode(to encoder: Encoder) throws {
         var container = encoder.container(keyedBy: Key.self)
+        if let bucket { try container.encode(bucket, forKey: Key("bucket")) }
         for dimension in UsageDimension.allCases {
             if let value = dimensions[dimension] { try container.encode(value, forKey: Key(dimension.rawValue)) }
         }
@@ -69,6 +74,7 @@ extension UsageRow: Codable {
         counters.estimated = try int("estimated")
         counters.unpriced = try int("unpriced")
         counters.cost = Nanodollars(try int("cost_nanousd"))
-        self.init(dimensions: values, keyHint: try container.decodeIfPresent(String.self, forKey: Key("key_hint")), counters: counters)
+        self.init(dimensions: values, keyHint: try container.decodeIfPresent(String.self, forKey: Key("key_hint")), counters: counters,
+                  bucket: try container.decodeIfPresent(String.self, forKey: Key("bucket")))
     }
 }

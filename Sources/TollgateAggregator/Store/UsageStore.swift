@@ -33,10 +33,13 @@ public enum ApplyOutcome: Equatable, Sendable {
 public struct UsageGroup: Equatable, Sendable {
     public var dimensions: Dimensions
     public var counters: UsageCounters
+    /// The first minute of the group's time bucket, in a query with `every`; nil otherwise.
+    public var bucketStartMinute: Int64?
 
-    public init(dimensions: Dimensions, counters: UsageCounters) {
+    public init(dimensions: Dimensions, counters: UsageCounters, bucketStartMinute: Int64? = nil) {
         self.dimensions = dimensions
         self.counters = counters
+        self.bucketStartMinute = bucketStartMinute
     }
 }
 
@@ -280,21 +283,28 @@ public final class UsageStore: @unchecked Sendable {
     }
 
     /// Totals for minutes in [`fromMinute`, `toMinute`) of the cells whose dimensions hold
-    /// every `matching` value, one group per distinct value of the `groupBy` dimensions;
-    /// ordered by cost, highest first, then by dimension values.
+    /// every `matching` value, one group per distinct value of the `groupBy` dimensions (and
+    /// per `every` bucket, when given); ordered by bucket, then cost, highest first, then by
+    /// dimension values.
     public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension],
-                      matching filters: [UsageFilter] = []) throws -> [UsageGroup] {
+                      matching filters: [UsageFilter] = [], every: UsageBucket? = nil) throws -> [UsageGroup] {
         guard fromMinute < toMinute else { return [] }
-        var groups: [Dimensions: UsageCounters] = [:]
+        struct GroupKey: Hashable {
+            var dimensions: Dimensions
+            var bucket: Int64?
+        }
+        var groups: [GroupKey: UsageCounters] = [:]
         try db.scan(from: CellKeyCodec.minutePrefix(fromMinute), to: CellKeyCodec.minutePrefix(toMinute)) { key, value in
             let cellKey = try CellKeyCodec.decode(key)
             guard filters.allSatisfy({ cellKey.dimensions.has($0.dimension, equalTo: $0.value) }) else { return }
             let counters = try CountersCodec.decode(value, key: key)
-            groups[cellKey.dimensions.projected(onto: groupBy), default: UsageCounters()].add(counters)
+            let group = GroupKey(dimensions: cellKey.dimensions.projected(onto: groupBy), bucket: every?.start(ofMinute: cellKey.minute))
+            groups[group, default: UsageCounters()].add(counters)
         }
         return groups
-            .map { UsageGroup(dimensions: $0.key, counters: $0.value) }
+            .map { UsageGroup(dimensions: $0.key.dimensions, counters: $0.value, bucketStartMinute: $0.key.bucket) }
             .sorted { a, b in
+                if a.bucketStartMinute != b.bucketStartMinute { return (a.bucketStartMinute ?? 0) < (b.bucketStartMinute ?? 0) }
                 if a.counters.cost != b.counters.cost { return a.counters.cost > b.counters.cost }
                 return a.dimensions.storedFields.lexicographicallyPrecedes(b.dimensions.storedFields)
             }

@@ -23,15 +23,26 @@ import FoundationNetworking
         #expect(dashboard.count >= 10, "the dashboard's queries were not found: \(dashboard)")
         #expect(rules.count >= 15, "the rules' expressions were not found: \(rules)")
 
-        let cluster = try LocalCluster(extraAgentConfig: "attribution:\n  team: deploy-check")
+        let cluster = try LocalCluster()
         defer { cluster.shutdown() }
         try await cluster.start()
-        _ = try cluster.cli(["budget", "set", "deploy-check", "--selector", "team=deploy-check", "--limit", "100usd", "--window", "day",
-                             "--token-file", cluster.apiTokenFile])
-        let plan = TrafficPlan(apiKeys: TrafficPlan.demoKeys(count: 1), models: ["gpt-4o-mini"], requests: 4, concurrency: 2)
-        _ = try await runTraffic(plan: plan, baseURL: cluster.agentURL.appendingPathComponent("openai"))
-        _ = try await eventually(until: { $0 >= 1 }) {
-            MetricsText(try await MetricsEndpointTests.page(cluster.apiURL))["tollgate_ingest_batches_applied_total"] ?? 0
+        // Families labelled by budget exist once a budget has fired an alert, blocked a
+        // request, or would have: a two-request budget and an observe budget under it do all three.
+        for (name, mode) in [("deploy-check", "enforce"), ("deploy-check-observe", "observe")] {
+            _ = try cluster.cli(["budget", "set", name, "--selector", "team=deploy-check", "--limit", mode == "enforce" ? "2requests" : "1requests",
+                                 "--window", "day", "--mode", mode, "--token-file", cluster.apiTokenFile])
+        }
+        _ = try await eventually(seconds: 10, until: { $0 == 2 }) {
+            try await BudgetEnforcementTests.metric("tollgate_agent_quota_budgets", at: cluster.adminURL)
+        }
+        var statuses: [Int] = []
+        for index in 0..<12 where !statuses.contains(429) {
+            statuses.append(try await BudgetEnforcementTests.chat(cluster.agentURL, team: "deploy-check", prompt: "request \(index)").status)
+            try await Task.sleep(for: .milliseconds(300))
+        }
+        #expect(statuses.contains(429), "the two-request budget never blocked: \(statuses)")
+        _ = try await eventually(until: { $0 }) {
+            try await MetricsEndpointTests.page(cluster.apiURL).contains("# TYPE tollgate_budget_alerts_total counter")
         }
         let exported = PromQLMetricNames.exported(by: try await MetricsEndpointTests.page(cluster.apiURL))
             .union(PromQLMetricNames.exported(by: try await MetricsEndpointTests.page(cluster.adminURL)))

@@ -6,6 +6,7 @@
 #     carries, with the network cut off (a new network namespace) where this user can make
 #     one; a deliberately broken manifest must fail, so a validator that checks nothing
 #     fails this script; the kustomization names every manifest and only those;
+#   - the configs in the ConfigMaps: the built programs load them (the aggregator serves);
 #   - the Grafana dashboard: valid JSON, unique panel ids, every query on a datasource
 #     variable. That every metric it (and each rule) queries is exported is checked against
 #     the running programs by DeployMetricNamesTests (integration tests).
@@ -74,6 +75,47 @@ if [ "$listed" = "$present" ]; then pass "kustomization lists every manifest"; e
 fi
 if command -v kubectl >/dev/null; then
   if kubectl kustomize deploy/kubernetes >/dev/null; then pass "kubectl kustomize builds"; else fail "kubectl kustomize"; fi
+fi
+
+# The configs inside the ConfigMaps, read by the programs themselves (once built: scripts/
+# test.sh builds first): the agent's configs must load, the aggregator's must serve. Paths
+# of mounted Secrets and volumes are moved into a temp directory, listeners onto loopback.
+bin=$(swift build --show-bin-path 2>/dev/null || true)
+if [ -x "$bin/tollgate" ] && [ -x "$bin/tollgate-agent" ]; then
+  source scripts/lib/local-cluster.sh
+  work=$(mktemp -d)
+  python3 - "$work" <<'PY'
+import sys, yaml
+work = sys.argv[1]
+for path, key, out in [("deploy/kubernetes/aggregator-config.yaml", "tollgate.yaml", "aggregator.yaml"),
+                       ("deploy/kubernetes/agent-config.yaml", "tollgate-agent.yaml", "daemonset-agent.yaml"),
+                       ("deploy/kubernetes/examples/sidecar.yaml", "tollgate-agent.yaml", "sidecar-agent.yaml")]:
+    for doc in yaml.safe_load_all(open(path)):
+        if doc and doc["kind"] == "ConfigMap" and key in doc.get("data", {}):
+            open(f"{work}/{out}", "w").write(doc["data"][key])
+PY
+  "$bin/tollgate" keygen --secret-key-file "$work/aggregator.key" --public-key-file "$work/aggregator.pub" >/dev/null
+  head -c 32 /dev/urandom | base64 > "$work/org-secret"
+  mkdir -p "$work/agents.d" && echo token > "$work/api-token" && chmod 600 "$work/org-secret" "$work/api-token"
+  api_port=$(free_port); usage_port=$(free_port)
+  sed -e "s#/var/lib/tollgate#$work/data#; s#/etc/tollgate/api-token/api-token#$work/api-token#" \
+      -e "s#/etc/tollgate/curve/aggregator.key#$work/aggregator.key#; s#/etc/tollgate/agents.d#$work/agents.d#" \
+      -e "s#0.0.0.0:7601#127.0.0.1:$api_port#; s#tcp://0.0.0.0:7600#tcp://127.0.0.1:$usage_port#" "$work/aggregator.yaml" > "$work/aggregator.local.yaml"
+  "$bin/tollgate" serve --config "$work/aggregator.local.yaml" > "$work/aggregator.log" 2>&1 & server=$!
+  healthy=""
+  for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$api_port/healthz" 2>/dev/null && { healthy=1; break; }; sleep 0.1; done
+  kill "$server" 2>/dev/null; wait "$server" 2>/dev/null || true
+  if [ -n "$healthy" ]; then pass "the aggregator serves with its ConfigMap's config"; else cat "$work/aggregator.log" >&2; fail "the aggregator's ConfigMap config"; fi
+  for agent in daemonset-agent sidecar-agent; do
+    sed -e "s#/var/lib/tollgate-agent#$work/$agent-state#; s#/etc/tollgate/org-secret/org-secret#$work/org-secret#" \
+        -e "s#/etc/tollgate/aggregator-public/aggregator.pub#$work/aggregator.pub#; s#/etc/tollgate/agent-key/agent.key#$work/$agent.key#" \
+        "$work/$agent.yaml" > "$work/$agent.local.yaml"
+    if "$bin/tollgate-agent" key --config "$work/$agent.local.yaml" >/dev/null 2>"$work/$agent.err"; then pass "tollgate-agent loads $agent's ConfigMap config"
+    else cat "$work/$agent.err" >&2; fail "$agent's ConfigMap config"; fi
+  done
+  rm -rf "$work"
+else
+  echo "skipped: the ConfigMaps' configs against the programs (no build in $bin)"
 fi
 
 # --- Grafana dashboard ------------------------------------------------------------------

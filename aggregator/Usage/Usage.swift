@@ -7,32 +7,41 @@ struct Usage: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show spend and tokens, grouped by dimensions, over a window or as a time series.",
         discussion: """
-        Rows are sorted by cost, highest first (per bucket in a series). Dimensions: \(UsageDimension.allCases.map(\.rawValue).joined(separator: ", ")).
+        Rows are sorted by cost, highest first (per bucket in a series).
+        Dimensions: \(UsageDimension.allCases.map(\.rawValue).joined(separator: ", ")).
 
         Examples:
           tollgate usage --since 24h --by key,model
-          tollgate usage --since 2026-11-01 --until 2026-12-01 --by team --format csv > november.csv
-          tollgate usage --since 28d --every week --by use_case           # which workflows grow
-          tollgate usage --since 30d --by model --top 5                   # the 5 costliest models
-          tollgate usage --since 30d --by user,key --where model=gpt-4.1  # who uses one model
-          tollgate usage --since 7d --every day --by team --where env=prod --format json
+          tollgate usage --since 2026-11-01 --until 2026-12-01 --by team \\
+              --format csv > november.csv
+          # which workflows grow, week over week
+          tollgate usage --since 2026-11-02 --every week --by use_case
+          # the 5 costliest models, then who uses one of them
+          tollgate usage --since 30d --by model --top 5
+          tollgate usage --since 30d --by user,key --where model=gpt-4.1
+          tollgate usage --since 7d --every day --by team --where env=prod
 
-        The window is [--since, --until): every minute that starts before --until and ends
-        after --since, so --since 2026-11-01 --until 2026-12-01 is November exactly and
-        adjacent windows never overlap. Times: \(TimeArgument.help).
-        --every splits the window into UTC calendar buckets (weeks start on Monday); the first
-        and last may be partial. Totals are the same whichever --every you choose.
-        --top N keeps the N costliest groups (per bucket) and sums the rest into one
-        "(other: K)" row, so totals still add up.
+        The window is [--since, --until): every minute that starts before
+        --until and ends after --since, so --since 2026-11-01 --until
+        2026-12-01 is November exactly and adjacent windows never overlap.
+        Times: \(TimeArgument.help).
 
-        model is the canonical model (the price catalog's id, e.g. gpt-4.1), whatever alias
-        was requested or snapshot served; served_model is the name the provider returned
-        (empty when it named none: errors, blocked and cut requests) and requested_model the
-        name the request used.
-        Formats: table (for people, with a TOTAL row), json (one object per row:
-        dimensions, requests, the token classes, cost_nanousd as an exact integer and
-        cost_usd as a decimal string), csv (RFC 4180: a header row, CRLF line ends, the same
-        column names as JSON, cost_usd in exact decimal dollars, no TOTAL row).
+        --every splits the window into UTC calendar buckets (weeks start on
+        Monday); the first and last may be partial. Totals are the same
+        whichever --every you choose. --top N keeps the N costliest groups
+        (per bucket) and sums the rest into one "(other: K)" row, so totals
+        still add up.
+
+        model is the canonical model (the price catalog's id, e.g. gpt-4.1),
+        whatever alias was requested or snapshot served; served_model is the
+        name the provider returned (empty when it named none: errors, blocked
+        and cut requests) and requested_model the name the request used.
+
+        Formats: table (for people, with a TOTAL row); json (one object per
+        row: dimensions, requests, the token classes, cost_nanousd as an exact
+        integer and cost_usd as a decimal string); csv (RFC 4180: a header
+        row, CRLF line ends, the JSON's column names, cost_usd in exact decimal
+        dollars, no TOTAL row).
         """)
 
     @Option(help: "Start of the window: \(TimeArgument.help).")

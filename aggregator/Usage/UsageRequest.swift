@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TollgateAggregator
 import TollgateCore
 
 /// `tollgate usage`'s flags, checked before anything is asked of the aggregator, as the
@@ -39,8 +40,8 @@ struct UsageRequest {
         if let until, let untilText, until < since {
             throw ValidationError("--until \(untilText) is before --since \(sinceText); give an --until at or after the --since")
         }
-        if let top, top < 1 || top > 10_000 {
-            throw ValidationError("--top \(top): expected a whole number from 1 to 10000")
+        if let top, top < 1 || top > UsageRanking.maxTop {
+            throw ValidationError("--top \(top): expected a whole number from 1 to \(UsageRanking.maxTop)")
         }
         self.every = every
         self.top = top

@@ -17,8 +17,6 @@ struct UsageQuery: Equatable {
 
     /// `/v1/usage`'s own parameters; every other one is a `dimension=value` filter.
     static let parameters = ["since", "until", "by", "every", "top"]
-    /// More groups than this in one answer is a dump, not a ranking.
-    static let maxTop = 10_000
 
     init(_ query: [String: String], now: Int64) throws(UsageQueryError) {
         let since: Int64, until: Int64
@@ -42,8 +40,8 @@ struct UsageQuery: Equatable {
             every = bucket
         }
         if let text = query["top"] {
-            guard let count = Int(text), (1...Self.maxTop).contains(count) else {
-                throw UsageQueryError(.badTop, "top '\(text)' is not a count; expected a whole number from 1 to \(Self.maxTop)")
+            guard let count = Int(text), (1...UsageRanking.maxTop).contains(count) else {
+                throw UsageQueryError(.badTop, "top '\(text)' is not a count; expected a whole number from 1 to \(UsageRanking.maxTop)")
             }
             top = count
         }

@@ -4,6 +4,9 @@ import TollgateCore
 /// and cuts a ranking to its top N without losing money: whatever is cut is summed into one
 /// `other_groups` row at the end of its bucket, so every total still reconciles exactly.
 public enum UsageRanking {
+    /// The largest `top` accepted: more groups than this in one answer is a dump, not a ranking.
+    public static let maxTop = 10_000
+
     /// Rows by bucket (oldest first), then cost (highest first); ties by dimension values, so
     /// the order, and thus which groups a `top` keeps, never depends on a hash seed.
     public static func rank(_ rows: [UsageRow], top: Int? = nil) -> [UsageRow] {

@@ -97,6 +97,10 @@ import FoundationNetworking
             }
         }
         #expect(calls >= 30)
+        // Every usage filter is documented: a new dimension must be added to the document too.
+        let usageParameters = Self.operations(document).first { $0.path == "/v1/usage" }?.parameters.compactMap { $0["name"] as? String } ?? []
+        #expect(Set(usageParameters) == Set(["since", "until", "by", "every", "top"] + UsageDimension.allCases.map(\.rawValue)),
+                "\(usageParameters)")
 
         // A refused usage query: a documented 400 with an error body.
         for query in ["top=0", "until=2020-01-01&since=2021-01-01", "tema=ml", "every=fortnight"] {

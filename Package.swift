@@ -274,6 +274,8 @@ let package = Package(
                 "TollgateCore", "TollgateAgent", "TollgateAggregator", "TollgateMockProvider", "TestSupport",
                 "tollgate-agent", "tollgate", "tollgate-mock",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                // Reads docs/openapi.yaml, which the API is tested against.
+                .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings

@@ -14,5 +14,5 @@ enum TimeArgument {
     }
 
     /// For `--help`.
-    static let help = "a duration ago (30m, 24h, 7d), +2h from now, an RFC 3339 time or Unix seconds"
+    static let help = "a duration ago (30m, 24h, 7d), +2h from now, now, a date (2026-11-01, midnight UTC), an RFC 3339 time or Unix seconds"
 }

@@ -18,12 +18,16 @@ import Testing
         ("2026-11-24T00:00:00.750Z", 1_795_478_400),
         ("1795478400", 1_795_478_400),
         ("0", 0),
+        ("2026-11-24", 1_795_478_400),
+        ("2024-02-29", 1_709_164_800),
+        ("1970-01-01", 0),
     ] as [(String, Int64)])
     func absolute(_ text: String, expected: Int64) throws {
         #expect(try TimeExpression.parse(text, now: now) == expected)
     }
 
-    @Test(arguments: ["", "h", "24x", "-24h", "+h", "+-2h", "yesterday", "2026-13-01T00:00:00Z", "1e9", "24 h"])
+    @Test(arguments: ["", "h", "24x", "-24h", "+h", "+-2h", "yesterday", "2026-13-01T00:00:00Z", "1e9", "24 h",
+                      "2026-11-31", "2025-02-29", "2026-1-01", "2026-00-10", "26-11-01"])
     func refusesWhatIsNotATime(_ text: String) {
         #expect(throws: TimeExpressionError(text: text)) { try TimeExpression.parse(text, now: now) }
     }
@@ -41,6 +45,6 @@ import Testing
 
     @Test func errorListsEveryForm() {
         let message = TimeExpressionError(text: "soon").description
-        for form in ["30m", "+2h", "now", "RFC 3339", "Unix seconds"] { #expect(message.contains(form)) }
+        for form in ["30m", "+2h", "now", "2026-11-01", "RFC 3339", "Unix seconds"] { #expect(message.contains(form)) }
     }
 }

@@ -1,32 +1,51 @@
+import Foundation
 import TollgateAggregator
 import TollgateCore
 
 /// An aligned text table of usage rows, for humans: tokens in compact units (1.2M) and
 /// cost in dollars, with a total line. REQUESTS are calls the provider answered; ERRORS
 /// and ESTIMATED are among them (a provider error; usage estimated because the call was
-/// cut short), BLOCKED are calls a budget refused, never sent.
+/// cut short), BLOCKED are calls a budget refused, never sent. In a series the bucket is
+/// the first column; the TOTAL is over every bucket.
 struct UsageTable {
     var rows: [UsageRow]
     var dimensions: [UsageDimension]
+    var every: UsageBucket?
 
     func render() -> String {
-        var header = dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
+        let labels = (every == nil ? [] : ["BUCKET"]) + dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
+        var header = labels
         header += ["REQUESTS", "ERRORS", "ESTIMATED", "BLOCKED", "INPUT", "CACHED", "CACHE WRITE", "CACHE WRITE 1H", "OUTPUT", "REASONING", "COST"]
         var lines = [header]
         var total = UsageCounters()
         for row in rows {
-            var line = dimensions.map { dimension -> String in
-                let value = row.dimensions[dimension] ?? ""
-                if dimension == .key, let hint = row.keyHint, !hint.isEmpty { return "\(hint) (\(value.prefix(8)))" }
-                return value.isEmpty ? "-" : value
+            var line = every.map { [bucketLabel(row.bucket ?? "", $0)] } ?? []
+            if let others = row.otherGroups {
+                line += ["(other: \(others))"] + Array(repeating: "", count: max(0, dimensions.count - 1))
+            } else {
+                line += dimensions.map { dimension -> String in
+                    let value = row.dimensions[dimension] ?? ""
+                    if dimension == .key, let hint = row.keyHint, !hint.isEmpty { return "\(hint) (\(value.prefix(8)))" }
+                    return value.isEmpty ? "-" : value
+                }
             }
             line += counterColumns(row.counters)
             lines.append(line)
             total.add(row.counters)
         }
-        lines.append(["TOTAL"] + Array(repeating: "", count: max(0, dimensions.count - 1)) + counterColumns(total))
-        let numericFrom = dimensions.count
+        lines.append(["TOTAL"] + Array(repeating: "", count: max(0, labels.count - 1)) + counterColumns(total))
+        let numericFrom = labels.count
         return TextColumns.align(lines, numeric: { $0 >= numericFrom }).joined(separator: "\n")
+    }
+
+    /// `2026-11-02T14:00:00Z` as a person reads the bucket: `2026-11-02 14:00`, `2026-11-02`
+    /// (a day, or the Monday a week starts on), `2026-11`.
+    private func bucketLabel(_ start: String, _ step: UsageBucket) -> String {
+        switch step {
+        case .hour: String(start.prefix(16)).replacingOccurrences(of: "T", with: " ")
+        case .day, .week: String(start.prefix(10))
+        case .month: String(start.prefix(7))
+        }
     }
 
     private func counterColumns(_ counters: UsageCounters) -> [String] {

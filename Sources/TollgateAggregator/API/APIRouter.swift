@@ -49,6 +49,7 @@ struct APIRouter: Sendable {
         var query: [String: String] = [:]
         for item in components?.queryItems ?? [] {
             guard query.updateValue(item.value ?? "", forKey: item.name) == nil else {
+                metrics.apiRejected("repeated_parameter").increment()
                 return error(.badRequest, "parameter '\(item.name)' is given twice; give it once")
             }
         }
@@ -77,57 +78,6 @@ struct APIRouter: Sendable {
         }
     }
 
-    /// `/v1/usage`'s own parameters; every other one is a `dimension=value` filter.
-    static let usageParameters = ["since", "until", "by", "every"]
-
-    private func usage(_ query: [String: String]) -> Response {
-        let now = clock.unixSeconds
-        let since: Int64, until: Int64
-        do {
-            since = try TimeExpression.parse(query["since"] ?? "0", now: now)
-            until = try query["until"].map { try TimeExpression.parse($0, now: now) } ?? now + 60
-        } catch {
-            return self.error(.badRequest, "since and until: \(error)")
-        }
-        guard until >= since else { return self.error(.badRequest, "until (\(until)) is before since (\(since))") }
-        let dimensions: [UsageDimension]
-        var filters: [UsageFilter] = []
-        var every: UsageBucket?
-        if let step = query["every"] {
-            guard let bucket = UsageBucket(rawValue: step) else {
-                metrics.apiRejected("bad_every").increment()
-                return self.error(.badRequest, "every '\(step)' is not a step; expected one of \(UsageBucket.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            every = bucket
-        }
-        do {
-            dimensions = try UsageDimension.parseList(query["by"] ?? "key,model")
-            for (name, value) in query.sorted(by: { $0.key < $1.key }) where !Self.usageParameters.contains(name) {
-                // Any other parameter must name a dimension: a typo must not widen the answer.
-                guard let dimension = UsageDimension(rawValue: name) else {
-                    let known = (Self.usageParameters + UsageDimension.allCases.map(\.rawValue)).joined(separator: ", ")
-                    return self.error(.badRequest, "unknown parameter '\(name)'; expected \(known)")
-                }
-                filters.append(try UsageFilter(parsing: "\(dimension.rawValue)=\(value)"))
-            }
-        } catch {
-            metrics.apiRejected("unknown_dimension").increment()
-            return self.error(.badRequest, "\(error)")
-        }
-        do {
-            // Cells are per minute: a window includes every minute it touches.
-            let groups = try store.query(fromMinute: floorDiv(since, 60), toMinute: floorDiv(until, 60) + 1, groupBy: dimensions,
-                                         matching: filters, every: every)
-            let rows = groups.map { UsageRow($0, by: dimensions) }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            return Response(status: .ok, contentType: "application/json", body: String(decoding: try encoder.encode(rows), as: UTF8.self))
-        } catch {
-            metrics.apiErrors.increment()
-            return self.error(.internalServerError, "query failed: \(error)")
-        }
-    }
-
     /// Nil when `authorization` carries the token; otherwise the 401 to send, counted and
     /// logged. Every endpoint that reveals spend per owner or changes state asks this.
     func refusal(method: HTTPMethod, path: String, authorization: String?) -> Response? {
@@ -143,9 +93,5 @@ struct APIRouter: Sendable {
     func error(_ status: HTTPResponseStatus, _ message: String) -> Response {
         let body = (try? JSONEncoder().encode(["error": message])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
         return Response(status: status, contentType: "application/json", body: body)
-    }
-
-    private func floorDiv(_ value: Int64, _ divisor: Int64) -> Int64 {
-        value >= 0 ? value / divisor : (value - divisor + 1) / divisor
     }
 }

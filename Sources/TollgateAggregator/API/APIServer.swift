@@ -6,7 +6,7 @@ import NIOPosix
 import TollgateCore
 
 /// The aggregator's HTTP API, for the `tollgate` CLI and dashboards:
-/// `GET /v1/usage?since=TIME&until=TIME&by=key,model&DIMENSION=VALUE…` (times in
+/// `GET /v1/usage?since=TIME&until=TIME&by=key,model&every=STEP&top=N&DIMENSION=VALUE…` (times in
 /// `TimeExpression`'s grammar; each `team=ml`-style parameter filters),
 /// `GET /healthz`, `GET /metrics`, and
 /// the budget endpoints under `/v1/budgets` (bearer token required; see APIRouter+Budgets).

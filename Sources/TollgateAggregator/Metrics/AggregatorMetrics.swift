@@ -114,7 +114,8 @@ public final class AggregatorMetrics: Sendable {
             labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
         apiRejected = CounterFamily(
             registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
-            labels: ["reason"], known: [["unknown_model"], ["unknown_dimension"], ["invalid_budget"], ["bad_every"]])
+            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"]]
+                + UsageQueryError.Reason.allCases.map { [$0.rawValue] })
 
         // Fleet: the agents that have connected, from their reports and batches.
         fleetAgentsByState = Dictionary(uniqueKeysWithValues: AgentState.allCases.map { state in

@@ -9,12 +9,17 @@ public struct UsageRow: Equatable, Sendable {
     public var counters: UsageCounters
     /// The start of the row's time bucket (RFC 3339, UTC) in a series (`every=`); nil otherwise.
     public var bucket: String?
+    /// Set only on the row that folds the groups a `top=N` query left out (per bucket in a
+    /// series): how many groups it sums. It has no dimension values, and keeps totals whole.
+    public var otherGroups: Int?
 
-    public init(dimensions: [UsageDimension: String], keyHint: String?, counters: UsageCounters, bucket: String? = nil) {
+    public init(dimensions: [UsageDimension: String], keyHint: String?, counters: UsageCounters, bucket: String? = nil,
+                otherGroups: Int? = nil) {
         self.dimensions = dimensions
         self.keyHint = keyHint
         self.counters = counters
         self.bucket = bucket
+        self.otherGroups = otherGroups
     }
 
     public init(_ group: UsageGroup, by dimensions: [UsageDimension]) {
@@ -41,6 +46,7 @@ extension UsageRow: Codable {
             if let value = dimensions[dimension] { try container.encode(value, forKey: Key(dimension.rawValue)) }
         }
         if let keyHint { try container.encode(keyHint, forKey: Key("key_hint")) }
+        if let otherGroups { try container.encode(otherGroups, forKey: Key("other_groups")) }
         try container.encode(counters.requests, forKey: Key("requests"))
         try container.encode(counters.tokens.input, forKey: Key("input_tokens"))
         try container.encode(counters.tokens.cachedInput, forKey: Key("cached_input_tokens"))
@@ -75,6 +81,7 @@ extension UsageRow: Codable {
         counters.unpriced = try int("unpriced")
         counters.cost = Nanodollars(try int("cost_nanousd"))
         self.init(dimensions: values, keyHint: try container.decodeIfPresent(String.self, forKey: Key("key_hint")), counters: counters,
-                  bucket: try container.decodeIfPresent(String.self, forKey: Key("bucket")))
+                  bucket: try container.decodeIfPresent(String.self, forKey: Key("bucket")),
+                  otherGroups: try container.decodeIfPresent(Int.self, forKey: Key("other_groups")))
     }
 }

@@ -5,6 +5,8 @@ import Foundation
 /// - a duration back from now: `90s`, `30m`, `24h`, `7d`, `2w`
 /// - a duration from now: `+2h`, `+7d`
 /// - `now`
+/// - a calendar date, meaning its midnight UTC: `2026-11-01` (so `--since 2026-11-01
+///   --until 2026-12-01` is November, the way an analyst writes it)
 /// - an RFC 3339 timestamp: `2026-11-24T00:00:00Z`, `2026-11-24T09:30:00+01:00`
 /// - Unix seconds: `1764028800`
 ///
@@ -30,6 +32,9 @@ public enum TimeExpression {
         if trimmed.allSatisfy(\.isASCIIDigit), let unix = Int64(trimmed) {
             return try bounded(unix, text)
         }
+        if let days = calendarDate(trimmed) {
+            return try bounded(days.multipliedReportingOverflow(by: 86_400), text)
+        }
         if let date = rfc3339(trimmed) {
             return try bounded(Int64(date.timeIntervalSince1970.rounded(.down)), text)
         }
@@ -44,6 +49,19 @@ public enum TimeExpression {
         let (seconds, overflow) = count.multipliedReportingOverflow(by: scale)
         guard !overflow, seconds <= latest else { return nil }
         return seconds
+    }
+
+    /// `2026-11-01` as days since 1970-01-01; nil unless exactly YYYY-MM-DD naming a real day.
+    static func calendarDate(_ text: String) -> Int64? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              parts.allSatisfy({ $0.allSatisfy(\.isASCIIDigit) }),
+              let year = Int64(parts[0]), let month = Int64(parts[1]), let day = Int64(parts[2]),
+              (1...12).contains(month), day >= 1 else { return nil }
+        let date = CivilDate(year: year, month: month, day: day)
+        // Day 31 of a 30-day month would roll over; only a day that round-trips is real.
+        guard CivilDate(daysSinceEpoch: date.daysSinceEpoch) == date else { return nil }
+        return date.daysSinceEpoch
     }
 
     private static func rfc3339(_ text: String) -> Date? {
@@ -70,7 +88,7 @@ public struct TimeExpressionError: Error, Equatable, CustomStringConvertible {
     public var outOfRange = false
 
     public var description: String {
-        let forms = "a duration ago (30m, 24h, 7d), a duration from now (+2h), now, an RFC 3339 time (2026-11-24T00:00:00Z) or Unix seconds"
+        let forms = "a duration ago (30m, 24h, 7d), a duration from now (+2h), now, a date (2026-11-01, midnight UTC), an RFC 3339 time (2026-11-24T00:00:00Z) or Unix seconds"
         return outOfRange
             ? "'\(text)' is outside 1970 to 9999; expected \(forms)"
             : "'\(text)' is not a time; expected \(forms)"

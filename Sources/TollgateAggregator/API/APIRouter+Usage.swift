@@ -1,0 +1,27 @@
+import Foundation
+import NIOHTTP1
+import TollgateCore
+
+/// `GET /v1/usage?since=TIME&until=TIME&by=DIMS&every=STEP&top=N&DIMENSION=VALUE…`: usage
+/// rows grouped by `by`, one per bucket × group with `every`, costliest first (per bucket),
+/// the N costliest plus an `other_groups` row with `top`. See `UsageQuery` for the window.
+extension APIRouter {
+    func usage(_ parameters: [String: String]) -> Response {
+        let query: UsageQuery
+        do {
+            query = try UsageQuery(parameters, now: clock.unixSeconds)
+        } catch {
+            metrics.apiRejected(error.reason.rawValue).increment()
+            return self.error(.badRequest, error.description)
+        }
+        do {
+            let groups = try store.query(fromMinute: query.fromMinute, toMinute: query.toMinute, groupBy: query.groupBy,
+                                         matching: query.filters, every: query.every)
+            let rows = UsageRanking.rank(groups.map { UsageRow($0, by: query.groupBy) }, top: query.top)
+            return json(.ok, rows)
+        } catch {
+            metrics.apiErrors.increment()
+            return self.error(.internalServerError, "query failed: \(error)")
+        }
+    }
+}

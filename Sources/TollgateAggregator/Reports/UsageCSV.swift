@@ -1,0 +1,47 @@
+import TollgateCore
+
+/// `tollgate usage --format csv`: one record per row, under a header of the same names as
+/// the JSON's keys, so a script can switch formats without a new vocabulary. Money is exact
+/// decimal dollars (`cost_usd`, nine places), never a rounded float.
+///
+/// There is no TOTAL record: a spreadsheet sums a column itself, and a total inside the data
+/// would be counted twice by every pivot table. With `top`, an `other_groups` column holds how
+/// many groups the row folds (0 on ordinary rows); its dimension fields are empty.
+public struct UsageCSV {
+    public var dimensions: [UsageDimension]
+    public var series: Bool
+    public var top: Bool
+
+    public init(dimensions: [UsageDimension], series: Bool, top: Bool) {
+        self.dimensions = dimensions
+        self.series = series
+        self.top = top
+    }
+
+    public static let counterColumns = [
+        "requests", "errors", "estimated", "blocked", "unpriced", "input_tokens", "cached_input_tokens", "cache_write_tokens",
+        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd",
+    ]
+
+    public var header: [String] {
+        (series ? ["bucket"] : []) + dimensions.map(\.rawValue) + (dimensions.contains(.key) ? ["key_hint"] : [])
+            + (top ? ["other_groups"] : []) + Self.counterColumns
+    }
+
+    public func render(_ rows: [UsageRow]) -> String {
+        var text = CSV.record(header)
+        for row in rows {
+            var fields = series ? [row.bucket ?? ""] : []
+            fields += dimensions.map { row.dimensions[$0] ?? "" }
+            if dimensions.contains(.key) { fields.append(row.keyHint ?? "") }
+            if top { fields.append(String(row.otherGroups ?? 0)) }
+            let counters = row.counters
+            fields += [counters.requests, counters.errors, counters.estimated, counters.blocked, counters.unpriced,
+                       counters.tokens.input, counters.tokens.cachedInput, counters.tokens.cacheWrite, counters.tokens.cacheWrite1h,
+                       counters.tokens.output, counters.tokens.reasoning].map { String($0) }
+            fields.append(counters.cost.decimalUSD)
+            text += CSV.record(fields)
+        }
+        return text
+    }
+}

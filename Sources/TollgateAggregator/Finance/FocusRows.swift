@@ -55,7 +55,9 @@ public struct FocusRows: Sendable {
             set(.chargeCategory, "Usage")
             set(.chargeFrequency, "Usage-Based")
             set(.chargeDescription, "\(dimensions.model.isEmpty ? "unknown model" : dimensions.model) \(part.tokenClass.meter.lowercased())")
-            set(.consumedQuantity, String(part.tokens))
+            // Decimal columns always carry a fraction, so readers that infer a column's type
+            // (pandas, and the FOCUS validator on it) read a decimal, not an integer.
+            set(.consumedQuantity, "\(part.tokens).0")
             set(.consumedUnit, "Tokens")
             set(.pricingQuantity, Self.millions(part.tokens))
             set(.pricingUnit, "1M Tokens")

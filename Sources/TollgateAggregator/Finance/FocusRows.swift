@@ -94,7 +94,7 @@ public struct FocusRows: Sendable {
         let text = CivilDate.rfc3339(minute: minute)
         let second = seconds - minute * 60
         guard second != 0 else { return text }
-        return String(text.dropLast(3)) + (second < 10 ? ":0\(second)Z" : ":\(second)Z")
+        return String(text.dropLast(3)) + (second < 10 ? "0\(second)Z" : "\(second)Z")
     }
 
     /// Tokens in millions, exactly: 1_234 → `0.001234`.

@@ -34,6 +34,13 @@ import TollgateCore
         #expect(throws: FinanceError.badTime(parameter: "to", text: "tomorrow")) { try ExportRange(from: "1d", to: "tomorrow", now: 100_000) }
     }
 
+    /// A range that does not start on a minute (`--from 2h`) clips the charge period to the second.
+    @Test func timestampsAreISO8601UTC() {
+        #expect(FocusRows.timestamp(1_793_491_200) == "2026-11-01T00:00:00Z")
+        #expect(FocusRows.timestamp(1_793_491_200 + 3_600 + 65) == "2026-11-01T01:01:05Z")
+        #expect(FocusRows.timestamp(1_793_491_200 + 59) == "2026-11-01T00:00:59Z")
+    }
+
     @Test func csvQuotesOnlyWhatNeedsIt() {
         var writer = CSVWriter()
         writer.append(["plain", "a,b", #"say "hi""#, "line\nbreak", nil, "", #"{"team":"ml"}"#])

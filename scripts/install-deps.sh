@@ -3,6 +3,8 @@
 # Needs root (or sudo) the first time; a no-op when everything is present.
 # `prometheus` is for its `promtool`: the tests lint both /metrics pages with it.
 # `iproute2` is for `ip netns` and `ss`: FleetTests builds a fleet of network namespaces.
+# `kubernetes-validate` (PyPI) is for scripts/check-deploy.sh: it validates deploy/kubernetes/
+# offline against the Kubernetes schemas it carries.
 # `python3-venv` is for the FinOps Foundation's `focus-validator` (PyPI), which the FOCUS
 # export's test runs; see install_focus_validator below.
 set -euo pipefail
@@ -29,13 +31,20 @@ missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
 done
-if [ ${#missing[@]} -eq 0 ]; then
-  install_focus_validator
-  exit 0
+if ! command -v kubernetes-validate >/dev/null; then
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
 fi
-echo "installing: ${missing[*]}"
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+if ! command -v kubernetes-validate >/dev/null; then
+  echo "installing: kubernetes-validate (PyPI)"
+  # Debian's own Python refuses pip installs outside a venv (PEP 668) unless told.
+  python3 -m pip install --quiet kubernetes-validate 2>/dev/null \
+    || $sudo python3 -m pip install --quiet --break-system-packages kubernetes-validate
+fi
 install_focus_validator
 if ! command -v swift >/dev/null; then
   echo "swift is not on PATH: install the Swift 6.3 toolchain (https://www.swift.org/install/linux/)" >&2

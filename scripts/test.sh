@@ -6,6 +6,10 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 # Build every product first: the integration tests launch the executables.
 swift build --build-tests
+# What deploy/ ships, offline: Prometheus rules (promtool check and test), Kubernetes
+# manifests (kubernetes-validate) and their ConfigMaps' configs against the built programs,
+# the Grafana dashboard's shape (~15 s).
+scripts/check-deploy.sh
 # The lock-free ring under ThreadSanitizer (its own small build in .build-tsan, ~1 min).
 scripts/tsan-ring.sh
 # Unit tests first, then the multi-process integration tests on their own: those time real

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TollgateProviders
+import TollgateCore
 
 /// `JSONValue` reads the formats on every request's path; these pin down its leniency,
 /// its strictness for token counts, and its scalar counting against `String`'s.
@@ -14,6 +15,22 @@ import Testing
         #expect(fields.includeUsage == true)
         #expect(fields.metadataUserID == "u1")
         #expect(fields.generationMaxOutputTokens == nil)
+    }
+
+    /// One pass takes each name's first member, as a lookup (and Foundation's decoder) does,
+    /// and matches escaped keys by their text.
+    @Test func onePassReadsTheFirstMemberOfEachNameAndEscapedKeys() throws {
+        let object = try #require(JSONValue(parsing: Array(#"{"b":1,"a":2,"b":3,"\u0063":4,"zz":5}"#.utf8))?.object)
+        var seen: [String] = []
+        object.read(JSONKeys(["a", "b", "c"])) { index, value in seen.append("\(["a", "b", "c"][index])=\(value.int64 ?? -1)") }
+        #expect(seen == ["b=1", "a=2", "c=4"])
+    }
+
+    @Test(arguments: [("\"flex\"", ServiceTier.flex), ("\"default\"", .standard), ("\"PRIORITY\"", .priority),
+                      ("\"\\u0062atch\"", .batch), ("\"unheard\"", nil), ("7", nil)] as [(String, ServiceTier?)])
+    func serviceTierIsReadFromBytesWithTheGeneralPathBehind(json: String, tier: ServiceTier?) throws {
+        let value = try #require(JSONValue(parsing: Array(json.utf8)))
+        #expect(value.serviceTier == tier)
     }
 
     @Test(arguments: ["", "[1]", "\"text\"", "{\"model\":", "{\"model\":\"a\"} x"])

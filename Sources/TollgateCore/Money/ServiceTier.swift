@@ -16,22 +16,31 @@ public enum ServiceTier: UInt8, CaseIterable, Hashable, Sendable, CustomStringCo
     public init?(providerValue: some StringProtocol) {
         // Providers send lowercase; every OpenAI stream chunk repeats the tier, so the
         // exact spelling is tried before anything that would build a new string.
-        if let tier = Self.exact(String(providerValue)) ?? Self.exact(providerValue.lowercased()) {
+        var text = String(providerValue)
+        if let tier = text.withUTF8({ Self(exactUTF8: $0) }) {
             self = tier
-        } else {
-            return nil
+            return
         }
+        var lowercased = text.lowercased()
+        guard let tier = lowercased.withUTF8({ Self(exactUTF8: $0) }) else { return nil }
+        self = tier
     }
 
-    private static func exact(_ value: String) -> ServiceTier? {
-        switch value {
-        case "standard", "default", "auto", "scale", "standard_only", "on_demand": .standard
-        case "flex": .flex
-        case "priority": .priority
-        case "batch", "batches": .batch
-        default: nil
+    /// The exact lowercase spellings as bytes, for readers that never build a string
+    /// (`nil` for anything else; `init(providerValue:)` then decides).
+    public init?(exactUTF8 bytes: UnsafeBufferPointer<UInt8>) {
+        for (name, tier) in Self.spellings where name.count == bytes.count && name.elementsEqual(bytes) {
+            self = tier
+            return
         }
+        return nil
     }
+
+    private static let spellings: [([UInt8], ServiceTier)] = ([
+        ("default", .standard), ("standard", .standard), ("auto", .standard), ("scale", .standard),
+        ("standard_only", .standard), ("on_demand", .standard), ("flex", .flex), ("priority", .priority),
+        ("batch", .batch), ("batches", .batch),
+    ] as [(String, ServiceTier)]).map { (Array($0.0.utf8), $0.1) }
 
     /// The name catalogs use (`service_tiers:` keys in YAML, `prices` output).
     public var description: String {

@@ -1,3 +1,5 @@
+import TollgateCore
+
 /// A value in a validated JSON document, read on demand: how the meter reads every
 /// provider format (request bodies, response bodies, stream events). Nothing is decoded
 /// until asked for, and asking costs no generic `Decodable` machinery, which at the
@@ -40,6 +42,15 @@ struct JSONValue {
     var double: Double? { document.withScanner { $0.double(span) } }
     var bool: Bool? { document.withScanner { $0.bool(span) } }
 
+    /// A `service_tier` value read from its bytes: every OpenAI response and stream chunk
+    /// carries one, so the usual spellings are matched without building a `String`.
+    var serviceTier: ServiceTier? {
+        guard span.kind == .string else { return nil }
+        let text = (span.range.lowerBound + 1)..<(span.range.upperBound - 1)
+        if let tier = document.withScanner({ ServiceTier(exactUTF8: UnsafeBufferPointer(rebasing: $0.bytes[text])) }) { return tier }
+        return string.flatMap { ServiceTier(providerValue: $0) }
+    }
+
     /// Unicode scalars in a string value (what estimates count), 0 for anything else.
     var meteredLength: Int {
         guard span.kind == .string else { return 0 }
@@ -57,6 +68,17 @@ struct JSONObject {
         document.withScanner { scanner in
             members.first { scanner.key($0, equals: key) }.map { JSONValue(document: document, span: $0.value) }
         }
+    }
+
+    /// Each member with the scanner of its document, for readers that match keys as bytes.
+    func withMembers(_ body: (JSONScanner, JSONMember) -> Void) {
+        document.withScanner { scanner in
+            for member in members { body(scanner, member) }
+        }
+    }
+
+    func value(of member: JSONMember) -> JSONValue {
+        JSONValue(document: document, span: member.value)
     }
 
     /// A member that, like a `Decodable` optional, is absent or null when it is nil.
@@ -101,7 +123,12 @@ struct JSONObject {
     /// The objects in an array member, or nil unless it is an array of objects only: one
     /// odd element makes the list unreadable rather than silently shorter.
     func objects(_ key: String) -> [JSONObject]? {
-        guard let elements = self[key]?.array else { return nil }
+        self[key].flatMap(Self.objects(in:))
+    }
+
+    /// The objects in an array value, or nil unless it is an array of objects only.
+    static func objects(in value: JSONValue) -> [JSONObject]? {
+        guard let elements = value.array else { return nil }
         var objects: [JSONObject] = []
         objects.reserveCapacity(elements.count)
         for element in elements {

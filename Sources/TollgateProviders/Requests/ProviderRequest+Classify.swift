@@ -116,7 +116,7 @@ private struct Route {
             request.includesStreamUsage = fields?.includeUsage == true
         }
         if request.isStream && request.framing == .json { request.framing = .serverSentEvents }
-        request.serviceTier = fields?.serviceTier.flatMap { ServiceTier(providerValue: $0) }
+        request.serviceTier = fields?.serviceTier
         return request
     }
 
@@ -143,21 +143,28 @@ struct RequestBodyFields {
     var includeUsage: Bool?
     var metadataUserID: String?
     var generationMaxOutputTokens: Int64?
-    var serviceTier: String?
+    var serviceTier: ServiceTier?
+
+    private static let keys = JSONKeys(["model", "stream", "user", "safety_identifier", "max_tokens", "max_completion_tokens",
+                                        "max_output_tokens", "stream_options", "metadata", "generationConfig", "service_tier"])
 
     /// Nil when the body is not a JSON object.
     init?(_ body: some Collection<UInt8>) {
         guard let fields = JSONValue(parsing: body)?.object else { return nil }
-        model = fields["model"]?.string
-        stream = fields["stream"]?.bool
-        user = fields["user"]?.string
-        safetyIdentifier = fields["safety_identifier"]?.string
-        maxTokens = fields["max_tokens"]?.int64
-        maxCompletionTokens = fields["max_completion_tokens"]?.int64
-        maxOutputTokens = fields["max_output_tokens"]?.int64
-        includeUsage = fields["stream_options"]?.object?["include_usage"]?.bool
-        metadataUserID = fields["metadata"]?.object?["user_id"]?.string
-        generationMaxOutputTokens = fields["generationConfig"]?.object?["maxOutputTokens"]?.int64
-        serviceTier = fields["service_tier"]?.string
+        fields.read(Self.keys) { index, value in
+            switch index {
+            case 0: model = value.string
+            case 1: stream = value.bool
+            case 2: user = value.string
+            case 3: safetyIdentifier = value.string
+            case 4: maxTokens = value.int64
+            case 5: maxCompletionTokens = value.int64
+            case 6: maxOutputTokens = value.int64
+            case 7: includeUsage = value.object?["include_usage"]?.bool
+            case 8: metadataUserID = value.object?["user_id"]?.string
+            case 9: generationMaxOutputTokens = value.object?["maxOutputTokens"]?.int64
+            default: serviceTier = value.serviceTier
+            }
+        }
     }
 }

@@ -56,7 +56,7 @@ struct AnthropicUsageObject: Sendable {
         output_tokens = try usage.count("output_tokens")
         thinking_tokens = try usage.strictObject("output_tokens_details")?.count("thinking_tokens")
         // An unknown tier name is not a reason to distrust the counts: it reads as unsaid.
-        service_tier = usage.string("service_tier").flatMap { ServiceTier(providerValue: $0) }
+        service_tier = usage["service_tier"]?.serviceTier
         web_search_requests = try usage.strictObject("server_tool_use")?.count("web_search_requests")
     }
 }

@@ -31,7 +31,7 @@ struct OpenAIResponseObject {
     init(_ object: JSONObject) throws {
         self.object = object
         model = object.string("model")
-        serviceTier = object.string("service_tier").flatMap { ServiceTier(providerValue: $0) }
+        serviceTier = object["service_tier"]?.serviceTier
         usage = try object.strictObject("usage").map { try OpenAIUsageObject($0, spelling: .responses) }
     }
 

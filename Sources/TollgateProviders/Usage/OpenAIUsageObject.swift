@@ -71,30 +71,51 @@ struct OpenAIChoicesBody: Sendable {
     /// time per stream (docs/BENCHMARKS.md, "Metering before and after issue #16").
     init?(_ bytes: some Collection<UInt8>, readingServiceTier: Bool = true) {
         guard let body = JSONValue(parsing: bytes)?.object else { return nil }
-        model = body["model"]?.string
-        do {
-            usage = try body.strictObject("usage").map { try OpenAIUsageObject($0) }
-        } catch {
-            return nil
+        var usageObject: JSONValue?
+        var choices: JSONValue?
+        body.read(Self.keys) { index, value in
+            switch index {
+            case 0: model = value.string
+            case 1: usageObject = value
+            case 2: hasError = !value.isNull
+            case 3: if readingServiceTier { serviceTier = value.serviceTier }
+            default: choices = value
+            }
         }
-        hasError = body.present("error") != nil
-        if readingServiceTier { serviceTier = body.string("service_tier").flatMap { ServiceTier(providerValue: $0) } }
-        outputCharacters = body.objects("choices")?.reduce(0) { $0 + Self.meteredLength(ofChoice: $1) } ?? 0
+        // `usage` must be an object when present (null counts as absent).
+        if let usageObject, !usageObject.isNull {
+            guard let object = usageObject.object, let usage = try? OpenAIUsageObject(object) else { return nil }
+            self.usage = usage
+        }
+        outputCharacters = choices.flatMap(JSONObject.objects(in:))?.reduce(0) { $0 + Self.meteredLength(ofChoice: $1) } ?? 0
     }
 
+    private static let keys = JSONKeys(["model", "usage", "error", "service_tier", "choices"])
+    private static let choiceKeys = JSONKeys(["message", "delta", "text"])
+    private static let messageKeys = JSONKeys(["content", "refusal", "tool_calls", "function_call"])
+
     private static func meteredLength(ofChoice choice: JSONObject) -> Int {
-        let message = choice["message"]?.object.map(meteredLength(ofMessage:)) ?? 0
-        let delta = choice["delta"]?.object.map(meteredLength(ofMessage:)) ?? 0
-        return message + delta + choice.meteredLength("text")
+        var length = 0
+        choice.read(choiceKeys) { index, value in
+            length += index == 2 ? value.meteredLength : (value.object.map(meteredLength(ofMessage:)) ?? 0)
+        }
+        return length
     }
 
     private static func meteredLength(ofMessage message: JSONObject) -> Int {
-        let toolArguments = message.objects("tool_calls")?.reduce(0) { sum, call in
-            sum + (call["function"]?.object?.meteredLength("arguments") ?? 0)
-        } ?? 0
-        // `function_call` is the pre-tools function calling, still sent by older deployments.
-        let functionArguments = message["function_call"]?.object?.meteredLength("arguments") ?? 0
-        return message.meteredLength("content") + message.meteredLength("refusal") + toolArguments + functionArguments
+        var length = 0
+        message.read(messageKeys) { index, value in
+            switch index {
+            case 0, 1: length += value.meteredLength
+            case 2:
+                length += JSONObject.objects(in: value)?.reduce(0) { sum, call in
+                    sum + (call["function"]?.object?.meteredLength("arguments") ?? 0)
+                } ?? 0
+            // `function_call` is the pre-tools function calling, still sent by older deployments.
+            default: length += value.object?.meteredLength("arguments") ?? 0
+            }
+        }
+        return length
     }
 
     static func read(_ body: some Collection<UInt8>) -> BodyReading {

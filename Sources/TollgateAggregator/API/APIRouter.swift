@@ -71,6 +71,10 @@ struct APIRouter: Sendable {
             return Response(status: .ok, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
         case (.GET, "/v1/reconcile"):
             return reconcile(query, authorization: authorization)
+        case (.GET, "/v1/report"):
+            return report(query, authorization: authorization)
+        case (.GET, "/v1/export/focus"):
+            return focusExport(query, authorization: authorization)
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, body: body)
         default:

@@ -29,10 +29,10 @@ import TollgateProviders
         // A daily series as CSV: RFC 4180 records, summed over buckets, equal the ledger per group.
         let csv = try cluster.cli(["usage", "--since", "1h", "--every", "day", "--by", "key,model", "--format", "csv"])
         #expect(csv.hasSuffix("\r\n") && !csv.replacingOccurrences(of: "\r\n", with: "").contains("\n"), "CRLF only")
-        let records = try CSVRecords.parse(csv)
+        let records = try UsageCSVRecords.parse(csv)
         #expect(records.first?.prefix(4) == ["bucket", "key", "model", "key_hint"])
-        #expect(GroundTruth.differences(expected: expected, actual: try CSVRecords.groups(records)).isEmpty)
-        let hourly = try CSVRecords.groups(try CSVRecords.parse(
+        #expect(GroundTruth.differences(expected: expected, actual: try UsageCSVRecords.groups(records)).isEmpty)
+        let hourly = try UsageCSVRecords.groups(try UsageCSVRecords.parse(
             try cluster.cli(["usage", "--since", "1h", "--every", "hour", "--by", "key,model", "--format", "csv"])))
         #expect(GroundTruth.differences(expected: expected, actual: hourly).isEmpty)
 
@@ -110,7 +110,7 @@ extension GroundTruth.Totals {
 
 /// Reads `tollgate usage --format csv` back, strictly: RFC 4180 quoting, CRLF records, and
 /// `cost_usd` as exact decimal dollars turned back into nanodollars.
-enum CSVRecords {
+enum UsageCSVRecords {
     struct Malformed: Error, CustomStringConvertible { var description: String }
 
     static func parse(_ text: String) throws -> [[String]] {

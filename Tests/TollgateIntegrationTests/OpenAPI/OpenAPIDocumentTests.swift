@@ -75,10 +75,14 @@ import FoundationNetworking
 
         var calls = 0
         for operation in Self.operations(document) {
-            // The operation as documented: every path parameter from its example, no query.
-            let requests = [Self.url(operation, query: [])] + operation.parameters
-                .filter { $0["in"] as? String == "query" }
-                .map { Self.url(operation, query: [($0["name"] as? String ?? "", "\($0["example"] ?? "")")]) }
+            // The operation as documented: every path parameter and required query parameter
+            // from its example, then each optional query parameter added alone.
+            let query = operation.parameters.filter { $0["in"] as? String == "query" }
+            func example(_ parameter: [String: Any]) -> (String, String) { (parameter["name"] as? String ?? "", "\(parameter["example"] ?? "")") }
+            let required = query.filter { $0["required"] as? Bool == true }.map(example)
+            let requests = [Self.url(operation, query: required)] + query
+                .filter { $0["required"] as? Bool != true }
+                .map { Self.url(operation, query: required + [example($0)]) }
             let body = Self.exampleBody(operation)
             for target in requests {
                 let (status, contentType, data) = try await api.call(operation.method, target, body: body, authorized: true)

@@ -1,0 +1,107 @@
+import Foundation
+import TollgateCore
+import TollgateWire
+
+/// A batch's spend and tokens summed per (provider, model, team), before anything touches a
+/// shared counter: the socket thread reads the batch's cells once more while the commit
+/// thread writes the previous batch, and the commit thread adds a handful of sums per
+/// batch to `SpendSeries` once the batch is applied (never for a duplicate or a refusal).
+///
+/// A batch holds one agent's cells, which share few (provider, model, team) triples, so the
+/// last triple matched is tried first and the rest are searched linearly on their bytes.
+struct SpendSeriesTally: Sendable {
+    struct Entry: Sendable {
+        var provider: [UInt8]
+        var model: [UInt8]
+        var team: [UInt8]
+        var sums: SpendSums
+    }
+
+    private(set) var entries: [Entry] = []
+    private var last = -1
+
+    init() {}
+
+    /// Sums every cell of a batch as it arrived (`RawUsageBatch.encoded`); nil when it is
+    /// malformed (the store refuses such a batch anyway).
+    static func of(encoded: Data) -> SpendSeriesTally? {
+        var tally = SpendSeriesTally()
+        do {
+            try encoded.withUnsafeBytes { bytes in
+                try UsageBatchReader.forEachCell(bytes) { tally.add($0) }
+            }
+        } catch {
+            return nil
+        }
+        return tally
+    }
+
+    @inline(__always)
+    mutating func add(_ cell: RawCell) {
+        let dimensions = cell.dimensions
+        if last >= 0, Self.matches(entries[last], dimensions) {
+            entries[last].sums.add(cell.counters)
+            return
+        }
+        if let index = entries.indices.first(where: { Self.matches(entries[$0], dimensions) }) {
+            last = index
+            entries[index].sums.add(cell.counters)
+            return
+        }
+        var sums = SpendSums()
+        sums.add(cell.counters)
+        entries.append(Entry(provider: Array(dimensions[2]), model: Array(dimensions[3]), team: Array(dimensions[5]), sums: sums))
+        last = entries.count - 1
+    }
+
+    @inline(__always)
+    private static func matches(_ entry: Entry, _ dimensions: DimensionBytes) -> Bool {
+        equal(dimensions[5], entry.team) && equal(dimensions[3], entry.model) && equal(dimensions[2], entry.provider)
+    }
+
+    @inline(__always)
+    private static func equal(_ field: UnsafeRawBufferPointer, _ value: [UInt8]) -> Bool {
+        guard field.count == value.count else { return false }
+        return value.withUnsafeBytes { value in value.count == 0 || memcmp(field.baseAddress!, value.baseAddress!, value.count) == 0 }
+    }
+}
+
+/// What `tollgate_spend_usd_total` and `tollgate_tokens_total` count for one label set:
+/// exact integers (nanodollars, tokens), turned into the exposition's numbers only when scraped.
+struct SpendSums: Sendable, Equatable {
+    var cost: Int64 = 0
+    var input: Int64 = 0
+    var cachedInput: Int64 = 0
+    var cacheWrite: Int64 = 0
+    var cacheWrite1h: Int64 = 0
+    var output: Int64 = 0
+    var reasoning: Int64 = 0
+
+    @inline(__always)
+    mutating func add(_ counters: UsageCounters) {
+        cost &+= counters.cost.value
+        input &+= counters.tokens.input
+        cachedInput &+= counters.tokens.cachedInput
+        cacheWrite &+= counters.tokens.cacheWrite
+        cacheWrite1h &+= counters.tokens.cacheWrite1h
+        output &+= counters.tokens.output
+        reasoning &+= counters.tokens.reasoning
+    }
+
+    mutating func add(_ other: SpendSums) {
+        cost &+= other.cost
+        input &+= other.input
+        cachedInput &+= other.cachedInput
+        cacheWrite &+= other.cacheWrite
+        cacheWrite1h &+= other.cacheWrite1h
+        output &+= other.output
+        reasoning &+= other.reasoning
+    }
+
+    /// The token classes in the order `tollgate_tokens_total{class}` lists them. Input
+    /// includes cached input and cache writes, output includes reasoning (as in the store).
+    var tokenClasses: [(name: String, value: Int64)] {
+        [("input", input), ("cached_input", cachedInput), ("cache_write", cacheWrite), ("cache_write_1h", cacheWrite1h),
+         ("output", output), ("reasoning", reasoning)]
+    }
+}

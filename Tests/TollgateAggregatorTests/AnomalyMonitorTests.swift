@@ -142,3 +142,33 @@ import TollgateWire
         }
     }
 }
+
+/// `GET /v1/anomalies` and `GET /v1/budget-suggestions` through the router: token first,
+/// then answers from the store.
+@Suite struct InsightRoutesTests {
+    @Test func bothNeedTheTokenAndAnswerFromTheStore() throws {
+        try withTemporaryDirectory { directory in
+            let store = try UsageStore(directory: directory)
+            try AnomalyMonitorTests.history(store)
+            let clock = ManualClock(unixSeconds: AnomalyMonitorTests.day * 86_400 + 36_000)
+            let metrics = AggregatorMetrics()
+            var router = APIRouter(store: store, metrics: metrics, token: APIToken("secret"), clock: clock.serviceClock)
+            router.anomalies = AnomalyMonitor(settings: AnomalyMonitorTests.settings(), store: store, metrics: metrics,
+                                              logger: Logger(label: "test"), clock: clock.serviceClock)
+            for uri in ["/v1/anomalies", "/v1/budget-suggestions?by=team"] {
+                #expect(router.respond(method: .GET, uri: uri).status == .unauthorized, "\(uri)")
+                #expect(router.respond(method: .GET, uri: uri, authorization: "Bearer secret").status == .ok, "\(uri)")
+            }
+            let body = router.respond(method: .GET, uri: "/v1/anomalies", authorization: "Bearer secret").body
+            let report = try JSONDecoder().decode(AnomalyReport.self, from: Data(body.utf8))
+            #expect(report.anomalies.filter { $0.scope == .team }.map(\.value) == ["fresh", "ml"])
+            let suggestions = try JSONDecoder().decode(BudgetSuggestionReport.self, from: Data(router.respond(
+                method: .GET, uri: "/v1/budget-suggestions?by=team&baseline=7d", authorization: "Bearer secret").body.utf8))
+            // ml's 7 previous days were $2 each (morning and evening): 130 % is $2.60.
+            #expect(suggestions.suggestions.first { $0.value == "ml" }?.limit == 260 * AnomalyMonitorTests.dollar / 100)
+            let refused = router.respond(method: .GET, uri: "/v1/budget-suggestions?window=fortnight", authorization: "Bearer secret")
+            #expect(refused.status == .badRequest && refused.body.contains("hour, day, week or month"))
+            #expect(MetricsText(metrics.exposition())[#"tollgate_api_rejected_total{reason="bad_suggestion"}"#] == 1)
+        }
+    }
+}

@@ -43,7 +43,7 @@ public final class SpendSeries: @unchecked Sendable {
     }
 
     /// Adds an applied batch's sums.
-    func add(_ tally: SpendSeriesTally) {
+    public func add(_ tally: SpendSeriesTally) {
         guard !tally.entries.isEmpty else { return }
         let labelled = tally.entries.map { entry in
             (Labels(provider: String(decoding: entry.provider, as: UTF8.self), model: String(decoding: entry.model, as: UTF8.self),

@@ -9,7 +9,7 @@ import TollgateWire
 ///
 /// A batch holds one agent's cells, which share few (provider, model, team) triples, so the
 /// last triple matched is tried first and the rest are searched linearly on their bytes.
-struct SpendSeriesTally: Sendable {
+public struct SpendSeriesTally: Sendable {
     struct Entry: Sendable {
         var provider: [UInt8]
         var model: [UInt8]
@@ -20,11 +20,11 @@ struct SpendSeriesTally: Sendable {
     private(set) var entries: [Entry] = []
     private var last = -1
 
-    init() {}
+    public init() {}
 
     /// Sums every cell of a batch as it arrived (`RawUsageBatch.encoded`); nil when it is
     /// malformed (the store refuses such a batch anyway).
-    static func of(encoded: Data) -> SpendSeriesTally? {
+    public static func of(encoded: Data) -> SpendSeriesTally? {
         var tally = SpendSeriesTally()
         do {
             try encoded.withUnsafeBytes { bytes in
@@ -70,38 +70,23 @@ struct SpendSeriesTally: Sendable {
 /// exact integers (nanodollars, tokens), turned into the exposition's numbers only when scraped.
 struct SpendSums: Sendable, Equatable {
     var cost: Int64 = 0
-    var input: Int64 = 0
-    var cachedInput: Int64 = 0
-    var cacheWrite: Int64 = 0
-    var cacheWrite1h: Int64 = 0
-    var output: Int64 = 0
-    var reasoning: Int64 = 0
+    var tokens = TokenUsage()
 
     @inline(__always)
     mutating func add(_ counters: UsageCounters) {
         cost &+= counters.cost.value
-        input &+= counters.tokens.input
-        cachedInput &+= counters.tokens.cachedInput
-        cacheWrite &+= counters.tokens.cacheWrite
-        cacheWrite1h &+= counters.tokens.cacheWrite1h
-        output &+= counters.tokens.output
-        reasoning &+= counters.tokens.reasoning
+        tokens.add(counters.tokens)
     }
 
     mutating func add(_ other: SpendSums) {
         cost &+= other.cost
-        input &+= other.input
-        cachedInput &+= other.cachedInput
-        cacheWrite &+= other.cacheWrite
-        cacheWrite1h &+= other.cacheWrite1h
-        output &+= other.output
-        reasoning &+= other.reasoning
+        tokens.add(other.tokens)
     }
 
     /// The token classes in the order `tollgate_tokens_total{class}` lists them. Input
     /// includes cached input and cache writes, output includes reasoning (as in the store).
     var tokenClasses: [(name: String, value: Int64)] {
-        [("input", input), ("cached_input", cachedInput), ("cache_write", cacheWrite), ("cache_write_1h", cacheWrite1h),
-         ("output", output), ("reasoning", reasoning)]
+        [("input", tokens.input), ("cached_input", tokens.cachedInput), ("cache_write", tokens.cacheWrite),
+         ("cache_write_1h", tokens.cacheWrite1h), ("output", tokens.output), ("reasoning", tokens.reasoning)]
     }
 }

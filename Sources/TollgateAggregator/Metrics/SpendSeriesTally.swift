@@ -19,6 +19,9 @@ public struct SpendSeriesTally: Sendable {
 
     private(set) var entries: [Entry] = []
     private var last = -1
+    /// Entry by a hash of its three fields: a benchmark batch spans 32 triples, and a
+    /// linear search over them cost more than reading the cell.
+    private var byHash: [UInt64: Int] = [:]
 
     public init() {}
 
@@ -43,6 +46,13 @@ public struct SpendSeriesTally: Sendable {
             entries[last].sums.add(cell.counters)
             return
         }
+        let hash = Self.hash(dimensions[2], Self.hash(dimensions[3], Self.hash(dimensions[5], 0xcbf2_9ce4_8422_2325)))
+        if let index = byHash[hash], Self.matches(entries[index], dimensions) {
+            last = index
+            entries[index].sums.add(cell.counters)
+            return
+        }
+        // A hash collision (or a new triple): the linear search settles it.
         if let index = entries.indices.first(where: { Self.matches(entries[$0], dimensions) }) {
             last = index
             entries[index].sums.add(cell.counters)
@@ -52,6 +62,15 @@ public struct SpendSeriesTally: Sendable {
         sums.add(cell.counters)
         entries.append(Entry(provider: Array(dimensions[2]), model: Array(dimensions[3]), team: Array(dimensions[5]), sums: sums))
         last = entries.count - 1
+        if byHash[hash] == nil { byHash[hash] = last }
+    }
+
+    /// FNV-1a over `field`'s bytes and a separator, continuing from `seed`.
+    @inline(__always)
+    private static func hash(_ field: UnsafeRawBufferPointer, _ seed: UInt64) -> UInt64 {
+        var hash = seed
+        for byte in field { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return (hash ^ 0xff) &* 0x100_0000_01b3
     }
 
     @inline(__always)

@@ -79,13 +79,14 @@ struct IngestBenchmark {
             ("one thread, no budgets", 0, false), ("one thread, \(options.budgets) budgets", options.budgets, false),
             ("pipeline, no budgets", 0, true), ("pipeline, \(options.budgets) budgets", options.budgets, true),
             ("server, \(options.budgets) budgets", options.budgets, true),
+            ("pipeline, \(options.budgets) budgets + spend series", options.budgets, true),
         ].filter { options.only.isEmpty || $0.name.contains(options.only) }
         for run in 1...options.runs {
             for setup in setups {
                 let result = try measure(options) {
                     if setup.name.hasPrefix("server") { return try runServer(frames, budgets: setup.budgets) }
                     return setup.pipeline
-                        ? try runPipeline(frames, budgets: setup.budgets)
+                        ? try runPipeline(frames, budgets: setup.budgets, spendSeries: setup.name.hasSuffix("spend series"))
                         : try runOneThread(frames, budgets: setup.budgets)
                 }
                 rates[setup.name, default: []].append(result.rate)
@@ -95,10 +96,15 @@ struct IngestBenchmark {
         }
         print("medians:")
         for setup in setups {
-            print("  " + setup.name.padding(toLength: 24, withPad: " ", startingAt: 0)
+            print("  " + setup.name.padding(toLength: 38, withPad: " ", startingAt: 0)
                 + String(format: "%8.0f cells/s  %5.2f µs CPU per cell", median(rates[setup.name]!), median(costs[setup.name]!)))
         }
-        guard setups.count == 5 else { return }
+        if let plain = rates["pipeline, \(options.budgets) budgets"], let fed = rates["pipeline, \(options.budgets) budgets + spend series"] {
+            print(String(format: "spend series / without (pipeline, %d budgets): %.3f cells/s, %.3f CPU per cell", options.budgets,
+                         median(fed) / median(plain),
+                         median(costs["pipeline, \(options.budgets) budgets + spend series"]!) / median(costs["pipeline, \(options.budgets) budgets"]!)))
+        }
+        guard setups.count == 6 else { return }
         let oneThread = median(rates[setups[1].name]!)
         let pipeline = median(rates[setups[3].name]!)
         print(String(format: "with budgets: pipeline / one thread %.2f; budgets / none: one thread %.2f, pipeline %.2f", pipeline / oneThread,
@@ -197,19 +203,25 @@ struct IngestBenchmark {
         return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
     }
 
-    static func runPipeline(_ frames: [[Data]], budgets count: Int) throws -> (seconds: Double, cpu: Double) {
+    /// `spendSeries`: also sums each batch per (provider, model, team) on the preparing
+    /// thread and adds the sums once applied, as `IngestServer` feeds `/metrics`.
+    static func runPipeline(_ frames: [[Data]], budgets count: Int, spendSeries: Bool = false) throws -> (seconds: Double, cpu: Double) {
         let (store, board, directory) = try makeStore(budgets: count)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let stage = SerialStage<PreparedBatch>(name: "bench-commit", capacity: 16) { group in
-            for result in store.commit(group) {
+        let series = SpendSeries()
+        let stage = SerialStage<(PreparedBatch, SpendSeriesTally?)>(name: "bench-commit", capacity: 16) { group in
+            for (result, item) in zip(store.commit(group.map(\.0)), group) {
                 guard let committed = try? result.get(), committed.outcome == .applied else { fatalError("a batch was not applied: \(result)") }
                 board.didCommit(committed.budgetSpend)
+                if let tally = item.1 { series.add(tally) }
             }
         }
         let start = DispatchTime.now().uptimeNanoseconds
         let cpuStart = cpuSeconds()
         for batch in frames {
-            stage.submit(try store.prepare(try UsageBatchCodec.decodeRaw(batch)))
+            let raw = try UsageBatchCodec.decodeRaw(batch)
+            let prepared = try store.prepare(raw)
+            stage.submit((prepared, spendSeries ? SpendSeriesTally.of(encoded: raw.encoded) : nil))
         }
         stage.finish()
         return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)

@@ -22,5 +22,5 @@ struct BudgetCommand: AsyncParsableCommand {
 
         Budget commands need the aggregator's API token (--token-file or TOLLGATE_TOKEN).
         """,
-        subcommands: [BudgetSet.self, BudgetList.self, BudgetShow.self, BudgetRemove.self, BudgetExempt.self])
+        subcommands: [BudgetSet.self, BudgetList.self, BudgetShow.self, BudgetRemove.self, BudgetExempt.self, BudgetSuggest.self])
 }

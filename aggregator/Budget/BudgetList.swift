@@ -14,6 +14,13 @@ struct BudgetList: AsyncParsableCommand {
         done instead: "observe (would have refused 37)", the requests it would have refused
         in its current window, summed over every agent's latest report. JSON gives
         {budget, status, would_block} per budget.
+
+        FORECAST is the spend expected when the window ends and RUNS OUT when spend
+        reaches the limit, both at the window's average burn rate so far (spent / time
+        elapsed): "in 3h12m", "reached", or "-" when it will not before the window ends.
+        JSON gives them under status.forecast (at_window_end, burn_per_hour, runs_out_at
+        in Unix seconds, exhausted). Which teams are over budget, or will be by the end of
+        the window: the rows whose RUNS OUT is not "-".
         """)
 
     @Option(help: "Output format: table or json.")

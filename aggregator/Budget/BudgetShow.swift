@@ -34,6 +34,7 @@ struct BudgetShow: AsyncParsableCommand {
         window       \(Self.time(status.windowStart)) → \(Self.time(status.windowEnd))
         spent        \(budget.unit.format(status.spent)) of \(budget.unit.format(status.effectiveLimit))\(status.effectiveLimit != budget.limit ? " (raised by an exemption)" : "") — \(String(format: "%.1f", status.percentUsed))%, \(BudgetTable.state(status, wouldBlock: view.wouldBlock))
         """)
+        print("forecast     \(Self.forecast(status))")
         print("overshoot    \(Self.overshoot(status))")
         let exemptions = view.exemptions ?? []
         print(exemptions.isEmpty ? "exemptions   none" : "exemptions")
@@ -41,6 +42,16 @@ struct BudgetShow: AsyncParsableCommand {
             let active = exemption.isActive(at: status.asOf) ? " (active)" : ""
             print("  \(budget.unit.format(exemption.limit)) from \(Self.time(exemption.from)) until \(Self.time(exemption.until))\(active), by \(exemption.author) at \(Self.time(exemption.createdAt)): \(exemption.reason)")
         }
+    }
+
+    /// Spend at the window's end and when it reaches the limit, at the window's average burn rate.
+    static func forecast(_ status: BudgetStatus) -> String {
+        let forecast = BudgetForecast(status)
+        let unit = status.unit
+        let end = "\(unit.format(forecast.atWindowEnd)) by the window's end at \(unit.format(forecast.burnPerHour)) an hour"
+        if forecast.exhausted { return end + "; the limit is reached" }
+        guard let at = forecast.runsOutAt else { return end + "; stays under the limit" }
+        return end + "; reaches the limit at \(time(at)) (\(BudgetTable.runsOut(forecast, now: status.asOf)))"
     }
 
     /// The published bound on how far the fleet can spend past the block line, and why.

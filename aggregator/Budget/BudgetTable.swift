@@ -1,7 +1,8 @@
 import Foundation
 import TollgateCore
 
-/// Budgets as an aligned table: id, selector, window, spent, limit, % used, state.
+/// Budgets as an aligned table: id, selector, window, spent, limit, % used, forecast at
+/// the window's end, when it runs out at the current burn rate, state.
 struct BudgetTable {
     var statuses: [BudgetStatus]
     var zones: [String] = []
@@ -9,16 +10,34 @@ struct BudgetTable {
     var wouldBlock: [Int64?] = []
 
     func render() -> String {
-        var lines = [["ID", "SELECTOR", "WINDOW", "SPENT", "LIMIT", "% USED", "STATE"]]
+        var lines = [["ID", "SELECTOR", "WINDOW", "SPENT", "LIMIT", "% USED", "FORECAST", "RUNS OUT", "STATE"]]
         for (index, status) in statuses.enumerated() {
             let zone = index < zones.count && zones[index] != "UTC" ? " (\(zones[index]))" : ""
             lines.append([status.budgetID, status.selector.description, status.period.rawValue + zone,
                           status.unit.format(status.spent), status.unit.format(status.effectiveLimit),
                           String(format: "%.1f%%", status.percentUsed),
+                          status.unit.format(BudgetForecast(status).atWindowEnd), Self.runsOut(BudgetForecast(status), now: status.asOf),
                           Self.state(status, wouldBlock: index < wouldBlock.count ? wouldBlock[index] : nil)])
         }
-        let numeric: Set<Int> = [3, 4, 5]
+        let numeric: Set<Int> = [3, 4, 5, 6]
         return TextColumns.align(lines, numeric: numeric.contains).joined(separator: "\n")
+    }
+
+    /// `reached` once spend is at the limit, `in 3h12m` when the window's burn rate gets
+    /// there before the window ends, `-` when it does not.
+    static func runsOut(_ forecast: BudgetForecast, now: Int64) -> String {
+        if forecast.exhausted { return "reached" }
+        guard let at = forecast.runsOutAt else { return "-" }
+        return "in " + duration(at - now)
+    }
+
+    /// `45s`, `12m`, `3h12m`, `4d6h`.
+    static func duration(_ seconds: Int64) -> String {
+        let seconds = max(0, seconds)
+        if seconds < 60 { return "\(seconds)s" }
+        if seconds < 3_600 { return "\(seconds / 60)m" }
+        if seconds < 86_400 { return "\(seconds / 3_600)h\(String(format: "%02d", seconds % 3_600 / 60))m" }
+        return "\(seconds / 86_400)d\(seconds % 86_400 / 3_600)h"
     }
 
     /// An observe budget blocks nothing, so its state is what it would have done:

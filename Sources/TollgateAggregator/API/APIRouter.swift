@@ -22,6 +22,8 @@ struct APIRouter: Sendable {
     var models: PriceCatalog
     /// Counts and logs the requests the token refuses.
     let unauthorized: UnauthorizedRequests
+    /// Nil when anomalies are not served (then `/v1/anomalies` is 404).
+    var anomalies: AnomalyMonitor? = nil
 
     init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
          fleet: FleetRegistry? = nil, clock: ServiceClock = .system, models: PriceCatalog = DefaultPriceCatalog.load(),
@@ -58,7 +60,7 @@ struct APIRouter: Sendable {
             return Response(status: .ok, contentType: "text/plain", body: "ok\n")
         case (.GET, "/metrics"):
             fleet?.updateMetrics()
-            return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition())
+            return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition() + budgetGauges())
         case (.GET, "/v1/usage"):
             return usage(query)
         case (.GET, "/v1/agents"):
@@ -69,6 +71,10 @@ struct APIRouter: Sendable {
             encoder.outputFormatting = [.sortedKeys]
             guard let data = try? encoder.encode(views) else { return error(.internalServerError, "cannot encode the models") }
             return Response(status: .ok, contentType: "application/json", body: String(decoding: data, as: UTF8.self))
+        case (.GET, "/v1/anomalies"):
+            return anomaliesRoute(authorization: authorization)
+        case (.GET, "/v1/budget-suggestions"):
+            return suggestionsRoute(query, authorization: authorization)
         case (.GET, "/v1/reconcile"):
             return reconcile(query, authorization: authorization)
         case (.GET, "/v1/report"):

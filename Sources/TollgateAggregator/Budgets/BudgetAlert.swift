@@ -33,8 +33,12 @@ public struct BudgetAlert: Hashable, Sendable {
         }
         let owner = status.owner.isEmpty ? "" : " Owner: \(status.owner)."
         let window = ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval(status.windowStart)))
+        let forecast = BudgetForecast(status)
+        let outlook = forecast.exhausted ? "" : " At this window's rate: \(status.unit.format(forecast.atWindowEnd)) by its end"
+            + (forecast.runsOutAt.map { ", the limit reached at " + ISO8601DateFormatter().string(from: Date(timeIntervalSince1970: TimeInterval($0))) } ?? "")
+            + "."
         return "Tollgate budget \(status.budgetID) (\(status.selector)) \(what): \(status.unit.format(status.spent)) of "
-            + "\(status.unit.format(status.effectiveLimit)) this \(status.period.rawValue) (window from \(window)).\(owner)"
+            + "\(status.unit.format(status.effectiveLimit)) this \(status.period.rawValue) (window from \(window)).\(outlook)\(owner)"
     }
 }
 

@@ -40,14 +40,15 @@ public final class WebhookNotifier: @unchecked Sendable {
         session = URLSession(configuration: configuration)
     }
 
-    public func send(_ alert: BudgetAlert) {
+    /// Any alert body: a `BudgetAlert`, an anomaly's (`AnomalyAlert`).
+    public func send<Alert: Encodable>(_ alert: Alert) {
         let body: Data
         do {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             body = try encoder.encode(alert)
         } catch {
-            logger.error("cannot encode budget alert for the webhook: \(error)")
+            logger.error("cannot encode an alert for the webhook: \(error)")
             return
         }
         idle.enter()

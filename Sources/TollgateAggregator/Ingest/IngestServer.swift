@@ -188,7 +188,8 @@ final class IngestServer: Sendable {
     /// What the socket thread hands the commit thread: a batch to commit, or a reply
     /// already decided (a batch that could not be decoded) that must keep its place in line.
     enum Received: Sendable {
-        case prepared(PreparedBatch)
+        /// With the batch's spend per (provider, model, team), added to `/metrics` once applied.
+        case prepared(PreparedBatch, SpendSeriesTally?)
         case reply(UsageReply)
     }
 
@@ -285,7 +286,8 @@ final class IngestServer: Sendable {
         do {
             var raw = try UsageBatchCodec.decodeRaw(frames)
             raw.sender = sender
-            return .prepared(try store.prepare(raw))
+            let prepared = try store.prepare(raw)
+            return .prepared(prepared, SpendSeriesTally.of(encoded: raw.encoded))
         } catch let error as WireError {
             metrics.ingestRejected(error.reason).increment()
             logger.warning("rejected a usage batch: \(error)")
@@ -299,13 +301,13 @@ final class IngestServer: Sendable {
 
     /// Commits the prepared batches among `work` as one group and decides every reply, in order.
     func commit(_ work: [Received]) -> [UsageReply] {
-        let prepared = work.compactMap { if case .prepared(let batch) = $0 { batch } else { nil } }
+        let prepared = work.compactMap { if case .prepared(let batch, _) = $0 { batch } else { nil } }
         var results = store.commit(prepared).makeIterator()
         if !prepared.isEmpty { metrics.commitGroups.increment() }
         return work.map { item in
             switch item {
             case .reply(let reply): reply
-            case .prepared(let batch): reply(to: batch, results.next()!)
+            case .prepared(let batch, let spend): reply(to: batch, results.next()!, spend: spend)
             }
         }
     }
@@ -325,7 +327,7 @@ final class IngestServer: Sendable {
         }
     }
 
-    private func reply(to prepared: PreparedBatch, _ result: Result<Committed, Error>) -> UsageReply {
+    private func reply(to prepared: PreparedBatch, _ result: Result<Committed, Error>, spend: SpendSeriesTally? = nil) -> UsageReply {
         let batch = prepared.batch
         switch result {
         case .success(let committed):
@@ -333,6 +335,7 @@ final class IngestServer: Sendable {
             case .applied:
                 metrics.batchesApplied.increment()
                 metrics.cellsApplied.increment(by: Int64(prepared.cellCount))
+                if let spend { metrics.spend.add(spend) }
                 // After the commit, before the ack: statuses, alerts and observers see only durable spend.
                 budgets?.didCommit(committed.budgetSpend, watermark: (batch.agentID, batch.seq), generation: committed.generation)
                 fleet?.batch(agentID: batch.agentID, appliedSeq: batch.seq)

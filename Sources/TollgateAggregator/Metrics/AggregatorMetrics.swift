@@ -61,8 +61,18 @@ public final class AggregatorMetrics: Sendable {
     let reconcileDifference: GaugeFamily
     let reconcileDifferingRows: GaugeFamily
 
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    // MARK: Spend, tokens and anomalies (budget gauges are computed when scraped: `BudgetGauges`)
+    /// `tollgate_spend_usd_total` and `tollgate_tokens_total`, fed by applied batches.
+    let spend: SpendSeries
+    let anomalyAlerts: CounterFamily
+    let anomaliesActive: GaugeFamily
+    let anomalyErrors: Counter
+
+    /// `maxSpendSeries` bounds the (provider, model, team) label sets of the spend and token
+    /// counters (`metrics.max_spend_series`).
+    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), maxSpendSeries: Int = SpendSeries.defaultMaxSeries) {
         self.registry = registry
+        spend = SpendSeries(maxSeries: maxSpendSeries)
         MetricsExposition.registerBuildInfo(in: registry, component: "aggregator")
         func counter(_ name: String, _ help: String) -> Counter { registry.makeCounter(descriptor: .named(name, help: help)) }
 
@@ -114,7 +124,7 @@ public final class AggregatorMetrics: Sendable {
             labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
         apiRejected = CounterFamily(
             registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
-            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"]]
+            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"], ["bad_suggestion"]]
                 + UsageQueryError.Reason.allCases.map { [$0.rawValue] })
 
         // Fleet: the agents that have connected, from their reports and batches.
@@ -149,6 +159,18 @@ public final class AggregatorMetrics: Sendable {
             registry, name: "tollgate_reconcile_differing_rows",
             help: "Rows of the last reconciliation that are not a match (differs or missing on one side).",
             label: "provider", known: reconcileProviders)
+
+        // Anomalies: a scope's spend today against its 7-day normal at the same time of day.
+        let scopes = AnomalyScope.allCases.map(\.rawValue)
+        anomalyAlerts = CounterFamily(
+            registry, name: "tollgate_anomaly_alerts_total",
+            help: "Spend anomaly alerts fired (once per scope value and UTC day), by scope kind: team, key, use_case, env.",
+            labels: ["scope"], known: scopes.map { [$0] })
+        anomaliesActive = GaugeFamily(
+            registry, name: "tollgate_anomalies_active",
+            help: "Scope values whose spend today is at or above anomalies.ratio times their 7-day normal (and anomalies.min_spend_usd), at the last evaluation, by scope kind.",
+            label: "scope", known: scopes)
+        anomalyErrors = counter("tollgate_anomaly_errors_total", "Anomaly evaluations or alert records that failed (the store could not be read or written).")
     }
 
     /// What a leased budget's slices may still bring (granted and unreflected, less what
@@ -165,6 +187,6 @@ public final class AggregatorMetrics: Sendable {
 
     /// Every family, in Prometheus' text format.
     public func exposition() -> String {
-        registry.emitToString()
+        registry.emitToString() + spend.exposition()
     }
 }

@@ -16,7 +16,7 @@ import TollgateCore
 public final class Aggregator: Service, @unchecked Sendable {
     private let config: AggregatorConfig
     private let logger: Logger
-    private let metrics = AggregatorMetrics(registry: PrometheusCollectorRegistry())
+    private let metrics: AggregatorMetrics
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     private let store: UsageStore
     private let ingest: IngestServer
@@ -25,11 +25,14 @@ public final class Aggregator: Service, @unchecked Sendable {
     public let budgets: BudgetBoard
     /// Every agent that has connected: `GET /v1/agents`.
     let fleet: FleetRegistry
+    /// Spend today against the 7-day normal, checked every `anomalies.interval_ms`.
+    public let anomalies: AnomalyMonitor
 
     /// `clock` decides budget windows and quota snapshots.
     public init(config: AggregatorConfig, logger: Logger, clock: ServiceClock = .system) throws {
         self.config = config
         self.logger = logger
+        metrics = AggregatorMetrics(registry: PrometheusCollectorRegistry(), maxSpendSeries: config.maxSpendSeries)
         store = try UsageStore(directory: config.dataDirectory, maxSeqAdvance: config.maxSeqAdvance)
         var webhook: WebhookNotifier?
         if let url = config.alertWebhookURL {
@@ -57,8 +60,11 @@ public final class Aggregator: Service, @unchecked Sendable {
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
             ioThreads: config.zmqIOThreads)
         let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
-        api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
-                                                        clock: clock, models: config.models, reconciler: reconciler, logger: logger))
+        anomalies = AnomalyMonitor(settings: config.anomalies, store: store, metrics: metrics, logger: logger, webhook: webhook, clock: clock)
+        var router = APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
+                               clock: clock, models: config.models, reconciler: reconciler, logger: logger)
+        router.anomalies = anomalies
+        api = APIServer(group: group, router: router)
     }
 
     /// Binds every listener; returns what was bound (ports resolved when 0 or `*`).
@@ -66,6 +72,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     public func start() throws -> (usage: String, quota: String, api: HostPort) {
         let bound = try ingest.start()
         let apiAddress = try api.start(at: config.apiListen)
+        anomalies.start()
         let quota = bound.quota ?? config.quotaListen
         logger.info("tollgate aggregator: usage on \(bound.usage), budgets published on \(quota), API on http://\(apiAddress), data in \(config.dataDirectory)")
         return (bound.usage, quota, apiAddress)
@@ -86,6 +93,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     }
 
     private func stopInOrder() async {
+        anomalies.stop()
         api.stop()
         await ingest.stop()
         try? await group.shutdownGracefully()
@@ -95,6 +103,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     /// Closes the API, then ingest (batches received still commit), then the store; blocks
     /// until all are done.
     public func stop() {
+        anomalies.stop()
         api.stop()
         ingest.stopAndWait()
         try? group.syncShutdownGracefully()

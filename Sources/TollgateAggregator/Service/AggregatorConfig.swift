@@ -52,6 +52,11 @@ public struct AggregatorConfig: Sendable {
     public var maxSeqAdvance = UsageStore.defaultMaxSeqAdvance
     /// Leases near a budget's limit (`budgets:` in the file): on by default.
     public var leases = LeaseSettings()
+    /// Spend anomalies per team, key, use case and env (`anomalies:`).
+    public var anomalies = AnomalySettings()
+    /// `metrics.max_spend_series`: the (provider, model, team) label sets of the spend and
+    /// token counters; further teams are counted as `other` (`SpendSeries`).
+    public var maxSpendSeries = SpendSeries.defaultMaxSeries
 
     /// How budgets near their limit are leased to agents (DESIGN.md, "Near the limit").
     public struct LeaseSettings: Sendable, Equatable {
@@ -102,7 +107,8 @@ public struct AggregatorConfig: Sendable {
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
                                          "quota_listen", "quota_snapshot_interval_ms", "quota_coalesce_ms", "quota_max_fanout_per_second",
-                                         "zmq_io_threads", "pricing", "reconcile", "max_seq_advance", "budgets"])
+                                         "zmq_io_threads", "pricing", "reconcile", "max_seq_advance", "budgets",
+                                         "anomalies", "metrics"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -147,6 +153,11 @@ public struct AggregatorConfig: Sendable {
             }
             leases.ttl = try budgets.milliseconds("lease_ttl_ms", default: leases.ttl, range: 500...600_000)
             leases.horizon = try budgets.milliseconds("lease_horizon_ms", default: leases.horizon, range: 10...600_000)
+        }
+        if let section = try root.section("anomalies") { anomalies = try AnomalySettings(section) }
+        if let section = try root.section("metrics") {
+            try section.rejectUnknownKeys(allowed: ["max_spend_series"])
+            maxSpendSeries = try section.int("max_spend_series", default: maxSpendSeries, range: 10...100_000)
         }
         if let pricing = try root.section("pricing") { models = try DefaultPriceCatalog.load(pricing: pricing) }
         if let section = try root.section("reconcile") { reconcile = try ReconcileSettings(section) }

@@ -123,6 +123,7 @@ extension BudgetStatus: Codable {
         case mode
         case leased
         case overshootBound = "overshoot_bound"
+        case forecast
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -148,6 +149,8 @@ extension BudgetStatus: Codable {
         try container.encode(mode, forKey: .mode)
         try container.encode(leased, forKey: .leased)
         try container.encodeIfPresent(overshootBound, forKey: .overshootBound)
+        // Derived, so written for readers (API, alert payloads) and recomputed, not read back.
+        try container.encode(BudgetForecast(self), forKey: .forecast)
     }
 
     public init(from decoder: Decoder) throws {

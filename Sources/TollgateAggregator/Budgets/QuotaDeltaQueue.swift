@@ -99,12 +99,16 @@ struct QuotaDeltaQueue {
     }
 
     /// False only when the new status differs from the held one in spend alone (and the
-    /// time it was computed): the same state, limits, window and selector.
+    /// time it was computed, and the published overshoot bound): the same state, limits,
+    /// window and selector. The bound moves with the burn rate on every commit while leases
+    /// are off, and agents decide nothing by it: urgent on it, every commit group went to
+    /// every agent at once.
     static func changesDecisions(from held: BudgetStatus?, to status: BudgetStatus) -> Bool {
         guard var held else { return true }
         held.spent = status.spent
         held.percentUsed = status.percentUsed
         held.asOf = status.asOf
+        held.overshootBound = status.overshootBound
         return held != status
     }
 }

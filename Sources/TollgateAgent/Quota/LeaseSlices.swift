@@ -76,6 +76,9 @@ struct LeaseSlices {
     private(set) var openings: [String: Opening] = [:]
     /// Answers received per budget: a request waiting for one (`QuotaGate`) sees it arrive.
     private(set) var answers: [String: UInt64] = [:]
+    /// Per budget, the window in which the aggregator answered that it no longer leases it,
+    /// until the next status for the budget arrives (`statusArrived`).
+    private(set) var unleased: [String: Int64] = [:]
     /// A slice's life from its receipt, as the last answer gave it.
     private(set) var ttl = Duration.seconds(5)
 
@@ -95,6 +98,17 @@ struct LeaseSlices {
         slice.lastUsed = now
         live[budgetID] = slice
         return slice.leaseID
+    }
+
+    /// Whether the aggregator said it no longer leases this budget, after the status the
+    /// agent holds was computed.
+    func isUnleased(budgetID: String, windowStart: Int64) -> Bool {
+        unleased[budgetID] == windowStart
+    }
+
+    /// A status for the budget arrived: it says whether the budget is leased.
+    mutating func statusArrived(budgetID: String) {
+        unleased[budgetID] = nil
     }
 
     /// Whether a request on this leased budget may be admitted as before the switch: the
@@ -174,6 +188,9 @@ struct LeaseSlices {
         case nil, .noRemainder, .notLeased:
             break
         }
+        // The aggregator stopped leasing it (the burn died down) before the status saying so
+        // reached us: admit by the pushed state, as the aggregator now expects, until a status arrives.
+        if grant.refused == .notLeased { unleased[budgetID] = grant.windowStart }
         firstAnswered[budgetID] = grant.windowStart
         guard grant.leaseID != 0, lapsed[budgetID]?.leaseID != grant.leaseID, grant.leaseID > retired[budgetID] ?? 0 else { return }
         if var slice = live[budgetID] {
@@ -182,6 +199,13 @@ struct LeaseSlices {
                 slice.granted = max(slice.granted, grant.total)
                 if grant.refused == nil { slice.expiresAt = now.advanced(by: ttl) }
                 live[budgetID] = slice
+                if grant.refused == .noRemainder, slice.room < need[budgetID] ?? 1, lapsed[budgetID] == nil {
+                    // Nothing more to be had, and what this slice has left fits no request of
+                    // ours: given back now (once what it admitted is counted), not when it
+                    // lapses, so another host that can use the rest gets it at its next ask.
+                    live[budgetID] = nil
+                    lapsed[budgetID] = slice
+                }
                 return
             }
             // A new slice replaces this one; the aggregator counts what this one may still bring in the new one.
@@ -247,6 +271,9 @@ struct LeaseSlices {
             if let asked = asking[budgetID], asked.sentAt.duration(to: now) < Self.askAgain { continue }
             if let slice = live[budgetID], slice.windowStart != status.windowStart { live[budgetID] = nil }
             guard let need = need[budgetID], need > 0 else { continue }
+            // A slice given back is released first: a new one asked for meanwhile would have the
+            // aggregator keep what the old one may still bring inside it, beyond the release.
+            if live[budgetID] == nil, lapsed[budgetID]?.windowStart == status.windowStart { continue }
             let target = need * Self.wantedRequests
             let request: LeaseRequestMessage
             if let slice = live[budgetID] {

@@ -102,7 +102,10 @@ final class QuotaBook: Sendable {
                 }
             }
             if update.isSnapshot { state.statuses = [:] }
-            for status in update.budgets { state.statuses[status.budgetID] = status }
+            for status in update.budgets {
+                state.statuses[status.budgetID] = status
+                state.leases.statusArrived(budgetID: status.budgetID)
+            }
             for id in update.removedBudgetIDs { state.statuses[id] = nil }
             state.wouldBlock.keep(only: Set(state.statuses.keys))
             state.freshness = Freshness(version: update.version, lastUpdate: now)
@@ -174,7 +177,7 @@ final class QuotaBook: Sendable {
                 let budgetID = hold.status.budgetID
                 var leaseID: UInt64?
                 var chargedTo: UInt64?
-                if hold.leased {
+                if hold.leased && !leases.isUnleased(budgetID: budgetID, windowStart: hold.status.windowStart) {
                     if let id = leases.reserve(budgetID: budgetID, windowStart: hold.status.windowStart, worst: hold.amount, now: now) {
                         leaseID = id
                     } else if leases.mayBridge(budgetID: budgetID, windowStart: hold.status.windowStart) {

@@ -116,4 +116,56 @@ import TollgateWire
         }
         #expect(later.awaiting != nil, "a new ask is due: the request waits for its answer")
     }
+
+    @Test func aSliceThatFitsNothingMoreIsGivenBackWhenTheAggregatorHasNoneLeft() throws {
+        let book = QuotaBook(agentID: "agent-1", clock: clock.serviceClock)
+        _ = book.apply(QuotaUpdateMessage(version: 1, isSnapshot: true, budgets: [status(leased: true)], issuedAtMilliseconds: 0, watermarks: [:]))
+        let gate = gate(book)
+        let (request, bytes) = request()
+        let worst = gate.leasedWorstCase(request, unit: .usd, requestBodyBytes: bytes)
+        let bridged = gate.decide(request, dimensions: LeaseSlicesTests.ml, requestBodyBytes: bytes).decision
+        _ = book.leaseRequests()
+        book.received(grant(7, total: worst + worst / 2))  // half a request's worst case left beside the bridged one
+        #expect(book.leaseRequests().map(\.leaseID) == [7])  // low: asks for more
+        book.received(grant(7, total: worst + worst / 2, refused: .noRemainder))
+        // Half a worst case fits no request of this host: given back, not held until it lapses.
+        #expect(book.leases.live["team"] == nil)
+        #expect(book.leases.lapsed["team"]?.leaseID == 7)
+        let early = book.leaseRequests()
+        #expect(early.allSatisfy { !$0.release }, "the bridged request it carries is in flight")
+        if case .admit(let reservation) = bridged { book.settle(reservation, spent: nil) }
+        // Everything it admitted is settled and counted (nothing was spent): released, and no
+        // new slice is asked for in the same breath (the aggregator would keep the old one's amount in it).
+        let asks = book.leaseRequests()
+        #expect(asks.map(\.release) == [true])
+        #expect(asks.first?.leaseID == 7)
+        clock.advance(by: LeaseSlices.askAgain)
+        #expect(book.leaseRequests().map(\.leaseID) == [0], "then a new one")
+    }
+
+    @Test func anAnswerThatTheBudgetIsNoLongerLeasedAdmitsByThePushedStateUntilTheNextStatus() throws {
+        let book = QuotaBook(agentID: "agent-1", clock: clock.serviceClock)
+        _ = book.apply(QuotaUpdateMessage(version: 1, isSnapshot: true, budgets: [status(leased: true)], issuedAtMilliseconds: 0, watermarks: [:]))
+        let gate = gate(book)
+        let (request, bytes) = request()
+        _ = gate.decide(request, dimensions: LeaseSlicesTests.ml, requestBodyBytes: bytes)
+        _ = book.leaseRequests()
+        book.received(grant(8, total: 0, refused: .noRemainder))
+        guard case .refuse = gate.decide(request, dimensions: LeaseSlicesTests.ml, requestBodyBytes: bytes).decision else {
+            Issue.record("admitted with no slice room")
+            return
+        }
+        // The burn died down on the aggregator before the status saying so reached us.
+        book.received(grant(8, total: 0, refused: .notLeased))
+        guard case .admit = gate.decide(request, dimensions: LeaseSlicesTests.ml, requestBodyBytes: bytes).decision else {
+            Issue.record("refused a budget the aggregator no longer leases")
+            return
+        }
+        // A status computed after that says leased again: slices it is.
+        _ = book.apply(QuotaUpdateMessage(version: 2, isSnapshot: false, budgets: [status(leased: true)], issuedAtMilliseconds: 0, watermarks: [:]))
+        guard case .refuse = gate.decide(request, dimensions: LeaseSlicesTests.ml, requestBodyBytes: bytes).decision else {
+            Issue.record("admitted outside the slice of a leased budget")
+            return
+        }
+    }
 }

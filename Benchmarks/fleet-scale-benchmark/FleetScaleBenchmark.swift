@@ -22,6 +22,12 @@ import TollgateWire
 ///   the budget `blocked`. Per trial the time until the last agent does; p50/p99 over trials;
 /// - the aggregator's RSS and open descriptors, from /proc.
 ///
+/// - the aggregator's own share of each cap → blocked: `tollgate_quota_urgent_publish_seconds`
+///   (urgent change queued → broadcast handed to ZeroMQ), read from its /metrics.
+///
+/// `--pin-server CPUS` and `--pin-workers CPUS` run the aggregator and the simulated agents
+/// under `taskset -c`, so on a small machine the simulator does not take the aggregator's core.
+///
 ///     fleet-scale-benchmark --tollgate PATH [--steps 1000,2500,5000] [--rounds 3] [--trials 20]
 @main
 struct FleetScaleBenchmark {
@@ -45,6 +51,8 @@ struct Coordinator {
     var rounds = 3
     var trials = 20
     var serverBaseline: Double?
+    var pinServer: String?
+    var pinWorkers: String?
     var tollgate: String
     let directory: String
     let base: Int
@@ -59,6 +67,8 @@ struct Coordinator {
         rounds = int("--rounds", rounds)
         trials = int("--trials", trials)
         serverBaseline = arguments["--server-baseline"].flatMap(Double.init)
+        pinServer = arguments["--pin-server"]
+        pinWorkers = arguments["--pin-workers"]
         guard let path = arguments["--tollgate"] else {
             FileHandle.standardError.write(Data("--tollgate PATH (the release `tollgate` executable) is required\n".utf8))
             exit(64)
@@ -103,7 +113,7 @@ struct Coordinator {
             """.write(toFile: directory + "/aggregator.yaml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: directory + "/tollgate.log", contents: nil)
         let log = FileHandle(forWritingAtPath: directory + "/tollgate.log")
-        let server = try ChildProcess(tollgate, ["serve", "--config", directory + "/aggregator.yaml", "--log-level", "warning"], stderr: log)
+        let server = try pinned(pinServer, tollgate, ["serve", "--config", directory + "/aggregator.yaml", "--log-level", "warning"], stderr: log)
         defer { server.terminate() }
         let token = try waitForAPI()
         print("tollgate serve pid \(server.pid) (usage \(usage), quota \(quota)); open-file limit here \(limit); \(ProcessFootprint(pid: server.pid))")
@@ -113,7 +123,7 @@ struct Coordinator {
         func spawn(_ slice: ArraySlice<String>) throws -> ChildProcess {
             let file = "\(directory)/keys-\(slice.first!).txt"
             try slice.map { "\($0) \(keys[$0]!.secretKey)" }.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            return try ChildProcess(CommandLine.arguments[0], [
+            return try pinned(pinWorkers, CommandLine.arguments[0], [
                 "--worker", "--keys", file, "--server-key", serverKeys.publicKey, "--usage", usage, "--quota", quota, "--cells", "\(cells)",
             ])
         }
@@ -157,6 +167,7 @@ struct Coordinator {
             var allHeld: [Double] = []
             var perAgent: [Double] = []
             var missed = 0
+            let publishedBefore = try urgentPublish(token: token)
             for trial in 1...trials {
                 let team = "cap-\(step)-\(trial)"
                 try setBudget(id: team, team: team, token: token)
@@ -184,6 +195,8 @@ struct Coordinator {
             print(String(format: "  cap → all %d agents blocked: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d trials (target p99 ≤ 100 ms); per agent p50 %.1f ms, p99 %.1f ms%@",
                          step, percentile(allHeld, 0.5), percentile(allHeld, 0.99), allHeld.last ?? .nan, allHeld.count,
                          percentile(perAgent, 0.5), percentile(perAgent, 0.99), missed > 0 ? "; \(missed) agent-trials never saw it within 10 s" : ""))
+            let published = try urgentPublish(token: token).since(publishedBefore)
+            print("  aggregator's share (urgent change queued → broadcast handed to ZeroMQ, \(published.count) urgent updates: each trial's new budget and its cap): \(published)")
             print("  aggregator after: \(after)")
             summary.append(String(format: "%5d agents: ingest %.0f cells/s (%.2f× baseline%@), cap → all p50 %.1f ms p99 %.1f ms, RSS %.0f MiB, %d fds",
                                   step, rate, rate / baseline, serverBaseline.map { String(format: ", %.2f× server", rate / $0) } ?? "",
@@ -193,6 +206,25 @@ struct Coordinator {
         summary.forEach { print("  " + $0) }
         for worker in workers + [baselineWorker] { worker.send("quit") }
         for worker in workers + [baselineWorker] { worker.process.waitUntilExit() }
+    }
+
+    /// `executable` under `taskset -c cpus` when `cpus` is set (taskset execs it: same pid).
+    func pinned(_ cpus: String?, _ executable: String, _ arguments: [String], stderr: FileHandle? = nil) throws -> ChildProcess {
+        guard let cpus else { return try ChildProcess(executable, arguments, stderr: stderr) }
+        return try ChildProcess("/usr/bin/taskset", ["-c", cpus, executable] + arguments, stderr: stderr)
+    }
+
+    /// The aggregator's `tollgate_quota_urgent_publish_seconds` histogram, as it stands.
+    func urgentPublish(token: String) throws -> PublishHistogram {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sf", "-H", "Authorization: Bearer \(token)", api + "/metrics"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return PublishHistogram(metrics: text)
     }
 
     /// Every worker ships at once; cells/s from the first send to the last ack.
@@ -266,4 +298,46 @@ func median(_ values: [Double]) -> Double { percentile(values.sorted(), 0.5) }
 func percentile(_ sorted: [Double], _ fraction: Double) -> Double {
     guard !sorted.isEmpty else { return .nan }
     return sorted[min(sorted.count - 1, max(0, Int((Double(sorted.count) * fraction).rounded(.up)) - 1))]
+}
+
+/// A Prometheus duration histogram read from text: cumulative bucket counts by upper bound.
+struct PublishHistogram: CustomStringConvertible {
+    var buckets: [(le: Double, count: Double)] = []
+    var count: Double = 0
+    var sum: Double = 0
+
+    init(metrics: String, name: String = "tollgate_quota_urgent_publish_seconds") {
+        for line in metrics.split(separator: "\n") where line.hasPrefix(name) {
+            let parts = line.split(separator: " ")
+            guard parts.count >= 2, let value = Double(parts[parts.count - 1]) else { continue }
+            if line.hasPrefix(name + "_count") { count = value }
+            if line.hasPrefix(name + "_sum") { sum = value }
+            if line.hasPrefix(name + "_bucket"), let start = line.range(of: "le=\""), let end = line[start.upperBound...].firstIndex(of: "\"") {
+                let bound = String(line[start.upperBound..<end])
+                buckets.append((bound == "+Inf" ? .infinity : Double(bound) ?? .infinity, value))
+            }
+        }
+        buckets.sort { $0.le < $1.le }
+    }
+
+    private init() {}
+
+    func since(_ earlier: PublishHistogram) -> PublishHistogram {
+        var difference = PublishHistogram()
+        difference.count = count - earlier.count
+        difference.sum = sum - earlier.sum
+        difference.buckets = buckets.map { bucket in (bucket.le, bucket.count - (earlier.buckets.first { $0.le == bucket.le }?.count ?? 0)) }
+        return difference
+    }
+
+    /// The upper bound of the bucket holding the `fraction` quantile.
+    func quantileBound(_ fraction: Double) -> Double {
+        let rank = count * fraction
+        return buckets.first { $0.count >= rank }?.le ?? .infinity
+    }
+
+    var description: String {
+        guard count > 0 else { return "none" }
+        return String(format: "mean %.2f ms, p50 ≤ %.1f ms, p99 ≤ %.1f ms", sum / count * 1e3, quantileBound(0.5) * 1e3, quantileBound(0.99) * 1e3)
+    }
 }

@@ -119,14 +119,14 @@ import TollgateWire
 
 /// `budgets:`, where leases near the limit are switched and tuned.
 @Suite struct LeaseConfigTests {
-    @Test func leasesAreOffByDefaultAndCanBeTurnedOn() throws {
+    @Test func leasesAreOnByDefaultAndCanBeTurnedOff() throws {
         let defaults = try AggregatorConfig(yaml: "insecure_plaintext: true")
-        #expect(!defaults.leases.enabled)
+        #expect(defaults.leases.enabled)
         #expect(defaults.leases.ttl == .seconds(5))
-        let on = try AggregatorConfig(yaml: "insecure_plaintext: true\nbudgets:\n  leases: on\n  lease_ttl_ms: 2000\n  lease_horizon_ms: 500\n")
-        #expect(on.leases.enabled)
-        #expect(on.leases.ttl == .seconds(2))
-        #expect(on.leases.horizon == .milliseconds(500))
+        let off = try AggregatorConfig(yaml: "insecure_plaintext: true\nbudgets:\n  leases: off\n  lease_ttl_ms: 2000\n  lease_horizon_ms: 500\n")
+        #expect(!off.leases.enabled)
+        #expect(off.leases.ttl == .seconds(2))
+        #expect(off.leases.horizon == .milliseconds(500))
     }
 
     @Test func mistakesNameTheKey() {

@@ -56,6 +56,21 @@ import TollgateWire
         #expect(!ledger.leased)
     }
 
+    /// Hosts refused for want of remainder spend nothing the rate can see: a budget at its
+    /// end with every host waiting must stay leased, or they all admit at once against the
+    /// pushed state and overshoot what little is left (seen in `BudgetEnforcementTests`).
+    @Test func aBudgetStaysLeasedWhileHostsAreRefusedForWantOfRemainder() {
+        var ledger = burning(to: 800)
+        #expect(ledger.leased)
+        let short = ledger.request(ask("a", need: 300), activeAgents: 3, now: start.advanced(by: .seconds(55)), ttlMilliseconds: 5000)
+        #expect(short.refused == .noRemainder)
+        // Without the refusal the burn has died down by now (`aBudgetWhoseBurnDiesDownIsNoLongerLeased`).
+        ledger.observe(blockAt: 1_000, spent: 800, now: start.advanced(by: .seconds(60)))
+        #expect(ledger.leased, "refused 5 s ago: the demand is still there")
+        ledger.observe(blockAt: 1_000, spent: 800, now: start.advanced(by: .seconds(66)))
+        #expect(!ledger.leased, "no refusal for longer than the rate window, and the burn died down")
+    }
+
     @Test func neverGrantsMoreInTotalThanRemains() {
         var ledger = burning(to: 800)
         var granted: Int64 = 0

@@ -46,6 +46,21 @@ struct QuotaDeltaQueueTests {
         #expect(queue.isEmpty && queue.deadline(window: window) == nil)
     }
 
+    /// With leases off the published overshoot bound is burn rate × horizon, new on every
+    /// commit; agents decide nothing by it, so it must not send each commit to every agent.
+    @Test func aMovingOvershootBoundIsNotUrgent() {
+        var queue = QuotaDeltaQueue()
+        var held = Self.status("b", spent: 1)
+        held.overshootBound = 100
+        var moved = Self.status("b", spent: 2)
+        moved.overshootBound = 250
+        let urgent = queue.add(Self.usage([moved], ["a1": 5], generation: 10), at: service.now) { _ in held }
+        #expect(!urgent && !queue.isUrgent)
+        var leased = moved
+        leased.leased = true
+        #expect(QuotaDeltaQueue.changesDecisions(from: moved, to: leased), "the switch to leased changes what agents do")
+    }
+
     @Test func aStatusReadEarlierNeverReplacesALaterOneNorAWatermarkGoesBack() {
         var queue = QuotaDeltaQueue()
         let start = service.now

@@ -79,7 +79,10 @@ import FoundationNetworking
 
         // Every worker sends as fast as it can; once refused it keeps retrying every 50 ms and
         // stops only when it has been refused without a break for a second: the cap must
-        // hold that long for all of them.
+        // hold that long for all of them. Near the limit what remains is leased to the hosts:
+        // a refusal with `Retry-After: 1` says this host's share is spent and it has asked for
+        // more (another host may give back what it cannot use), so the worker retries, as an
+        // SDK does; only the budget's own refusal (until the window ends) counts as the cap.
         let started = Date()
         let admitted = try await withThrowingTaskGroup(of: Int.self) { group in
             for (agentIndex, agent) in cluster.agentURLs.enumerated() {
@@ -91,6 +94,11 @@ import FoundationNetworking
                             let reply = try await Self.chat(agent, team: "ml", prompt: "agent \(agentIndex) worker \(worker) call \(sent)")
                             if reply.status == 429 {
                                 if let since = refusedSince, Date().timeIntervalSince(since) > 1 { return sent }
+                                if reply.headers["retry-after"] == "1" {
+                                    refusedSince = nil
+                                    try await Task.sleep(for: .milliseconds(50))
+                                    continue
+                                }
                                 refusedSince = refusedSince ?? Date()
                                 try await Task.sleep(for: .milliseconds(50))
                                 continue

@@ -28,10 +28,30 @@ struct LeaseSlices {
         var room: Int64 { granted - used }
     }
 
-    /// A request sent and not yet answered: one per budget at a time.
+    /// A request sent: one per budget at a time. `answered` once a refusal came back (a grant
+    /// clears it); the next ask waits `askAgain` from `sentAt` either way.
     struct Asking: Equatable {
         var leaseID: UInt64
         var sentAt: ServiceClock.Instant
+        var answered = false
+    }
+
+    /// What the first slice of a window must carry besides what it is granted: requests
+    /// admitted outside any slice that the aggregator has not counted. The first ask reports
+    /// only settled local spend (exact); requests in flight when it went out (`serial` names the
+    /// last reservation made by then) and those admitted before its answer (`bridged`) are
+    /// charged to the slice at their worst case and settled there at their actual cost. Reported
+    /// at their worst case instead, the aggregator would hold back the difference until the slice
+    /// was given back: room no host could use, refused at the end of a budget and granted
+    /// again seconds later.
+    struct Opening: Equatable {
+        var windowStart: Int64
+        var serial: UInt64
+        /// Worst cases of those in flight, actual costs of those settled.
+        var charge: Int64
+        var inFlight: Int
+        /// The slice that took the charge over, once the aggregator answered.
+        var leaseID: UInt64?
     }
 
     /// How long an unanswered request waits before it is sent again.
@@ -50,12 +70,15 @@ struct LeaseSlices {
     private(set) var retired: [String: UInt64] = [:]
     /// Per budget, the window in which the aggregator first answered us: before that answer
     /// (one round trip after the budget became leased) requests are admitted as before the
-    /// switch, and what they reserve is `bridged` into the first slice (and reported with the
-    /// next ask), instead of refusing a request the fleet can afford.
+    /// switch and charged to the first slice (`openings`), instead of refusing a request the
+    /// fleet can afford.
     private(set) var firstAnswered: [String: Int64] = [:]
-    private(set) var bridged: [String: Int64] = [:]
-    /// Bridged amounts not yet told to the aggregator.
-    private(set) var unreported: [String: Int64] = [:]
+    private(set) var openings: [String: Opening] = [:]
+    /// Answers received per budget: a request waiting for one (`QuotaGate`) sees it arrive.
+    private(set) var answers: [String: UInt64] = [:]
+    /// Per budget, the window in which the aggregator answered that it no longer leases it,
+    /// until the next status for the budget arrives (`statusArrived`).
+    private(set) var unleased: [String: Int64] = [:]
     /// A slice's life from its receipt, as the last answer gave it.
     private(set) var ttl = Duration.seconds(5)
 
@@ -77,27 +100,67 @@ struct LeaseSlices {
         return slice.leaseID
     }
 
+    /// Whether the aggregator said it no longer leases this budget, after the status the
+    /// agent holds was computed.
+    func isUnleased(budgetID: String, windowStart: Int64) -> Bool {
+        unleased[budgetID] == windowStart
+    }
+
+    /// A status for the budget arrived: it says whether the budget is leased.
+    mutating func statusArrived(budgetID: String) {
+        unleased[budgetID] = nil
+    }
+
     /// Whether a request on this leased budget may be admitted as before the switch: the
     /// aggregator has not answered this agent about it in this window yet.
     func mayBridge(budgetID: String, windowStart: Int64) -> Bool {
         live[budgetID] == nil && lapsed[budgetID] == nil && firstAnswered[budgetID] != windowStart
     }
 
-    mutating func bridge(budgetID: String, amount: Int64) {
-        bridged[budgetID, default: 0] += amount
+    /// A request admitted as before the switch. Once the first ask is out, its worst case is
+    /// charged to the first slice, and the opening it went to (its serial) is returned; before,
+    /// it is one of the requests in flight that the ask charges.
+    mutating func bridge(budgetID: String, windowStart: Int64, amount: Int64) -> UInt64? {
+        guard var opening = openings[budgetID], opening.windowStart == windowStart, opening.leaseID == nil else { return nil }
+        opening.charge += amount
+        opening.inFlight += 1
+        openings[budgetID] = opening
+        return opening.serial
+    }
+
+    /// Whether a reservation made outside any slice and settling now is carried by the
+    /// budget's first slice, and so is settled there: it was in flight when the ask went out
+    /// (made up to its `serial`), or was bridged into that opening (`chargedTo`).
+    func isCharged(budgetID: String, serial: UInt64, chargedTo: UInt64?) -> Bool {
+        guard let opening = openings[budgetID] else { return false }
+        if let chargedTo { return chargedTo == opening.serial }
+        return serial <= opening.serial
     }
 
     /// A request admitted under `leaseID` ended: its reservation becomes its actual cost.
     mutating func settle(budgetID: String, leaseID: UInt64, reserved: Int64, actual: Int64) {
         if var slice = live[budgetID], slice.leaseID == leaseID {
             slice.used += actual - reserved
-            slice.inFlight -= 1
+            slice.inFlight = max(0, slice.inFlight - 1)
             live[budgetID] = slice
         } else if var slice = lapsed[budgetID], slice.leaseID == leaseID {
             slice.used += actual - reserved
-            slice.inFlight -= 1
+            slice.inFlight = max(0, slice.inFlight - 1)
             lapsed[budgetID] = slice
         }
+    }
+
+    /// A request the first slice carries (`isCharged`) ended: settled in the charge, or in
+    /// the slice that took it over.
+    mutating func settleCharged(budgetID: String, reserved: Int64, actual: Int64) {
+        guard var opening = openings[budgetID] else { return }
+        if let leaseID = opening.leaseID {
+            settle(budgetID: budgetID, leaseID: leaseID, reserved: reserved, actual: actual)
+            return
+        }
+        opening.charge += actual - reserved
+        opening.inFlight = max(0, opening.inFlight - 1)
+        openings[budgetID] = opening
     }
 
     /// The aggregator answered. An answer names the slice the aggregator now holds for us
@@ -107,8 +170,10 @@ struct LeaseSlices {
     mutating func received(_ grant: LeaseGrantMessage, ttl: Duration, now: ServiceClock.Instant) {
         let budgetID = grant.budgetID
         if grant.ttlMilliseconds > 0 { self.ttl = ttl }
-        if grant.refused == nil, let asked = asking[budgetID], asked.leaseID == grant.leaseID || asked.leaseID == 0 {
-            asking[budgetID] = nil
+        answers[budgetID, default: 0] += 1
+        if let asked = asking[budgetID], asked.leaseID == grant.leaseID || asked.leaseID == 0 {
+            // A refusal keeps the ask's time, so the next one waits `askAgain`.
+            if grant.refused == nil { asking[budgetID] = nil } else { asking[budgetID]?.answered = true }
         }
         switch grant.refused {
         case .unknownLease:
@@ -123,7 +188,9 @@ struct LeaseSlices {
         case nil, .noRemainder, .notLeased:
             break
         }
-        if grant.leaseID != 0, grant.leaseID == live[budgetID]?.leaseID { unreported[budgetID] = nil }
+        // The aggregator stopped leasing it (the burn died down) before the status saying so
+        // reached us: admit by the pushed state, as the aggregator now expects, until a status arrives.
+        if grant.refused == .notLeased { unleased[budgetID] = grant.windowStart }
         firstAnswered[budgetID] = grant.windowStart
         guard grant.leaseID != 0, lapsed[budgetID]?.leaseID != grant.leaseID, grant.leaseID > retired[budgetID] ?? 0 else { return }
         if var slice = live[budgetID] {
@@ -132,16 +199,29 @@ struct LeaseSlices {
                 slice.granted = max(slice.granted, grant.total)
                 if grant.refused == nil { slice.expiresAt = now.advanced(by: ttl) }
                 live[budgetID] = slice
+                if grant.refused == .noRemainder, slice.room < need[budgetID] ?? 1, lapsed[budgetID] == nil {
+                    // Nothing more to be had, and what this slice has left fits no request of
+                    // ours: given back now (once what it admitted is counted), not when it
+                    // lapses, so another host that can use the rest gets it at its next ask.
+                    live[budgetID] = nil
+                    lapsed[budgetID] = slice
+                }
                 return
             }
             // A new slice replaces this one; the aggregator counts what this one may still bring in the new one.
             if lapsed[budgetID] == nil { lapsed[budgetID] = slice }
         }
-        // What was admitted before this answer counts against the slice from now on.
-        let bridge = bridged.removeValue(forKey: budgetID) ?? 0
-        if bridge > 0 { unreported[budgetID, default: 0] += bridge }
-        live[budgetID] = Slice(leaseID: grant.leaseID, windowStart: grant.windowStart, granted: grant.total, used: bridge,
-                               expiresAt: now.advanced(by: ttl), lastUsed: now)
+        // What was admitted outside a slice and not reported counts against the first slice
+        // from now on, and settles there.
+        var slice = Slice(leaseID: grant.leaseID, windowStart: grant.windowStart, granted: grant.total,
+                          expiresAt: now.advanced(by: ttl), lastUsed: now)
+        if var opening = openings[budgetID], opening.windowStart == grant.windowStart, opening.leaseID == nil {
+            slice.used = opening.charge
+            slice.inFlight = opening.inFlight
+            opening.leaseID = grant.leaseID
+            openings[budgetID] = opening
+        }
+        live[budgetID] = slice
     }
 
     /// Moves slices past their expiry to `lapsed`.
@@ -153,13 +233,19 @@ struct LeaseSlices {
         }
     }
 
-    /// What to send now, given the budgets' statuses and this agent's spend the aggregator
-    /// may not have counted (`unreflected`); `lastTicket` is the newest local-spend ticket and
-    /// `holdsTicket(t)` whether local spend still holds any ticket up to `t`.
+    /// What to send now, given the budgets' statuses and this agent's settled spend the
+    /// aggregator may not have counted (`unreflected`); `inFlight` is what requests admitted
+    /// outside any slice hold on a budget (worst cases, and how many), `serial` the last
+    /// reservation made; `lastTicket` is the newest local-spend ticket and `holdsTicket(t)`
+    /// whether local spend still holds any ticket up to `t`.
     mutating func due(statuses: [BudgetStatus], agentID: String, now: ServiceClock.Instant, ttl: Duration,
-                      unreflected: (BudgetStatus) -> Int64, basisSeq: UInt64, lastTicket: LocalSpend.Ticket,
+                      unreflected: (BudgetStatus) -> Int64, inFlight: (String) -> (amount: Int64, count: Int), serial: UInt64,
+                      basisSeq: UInt64, lastTicket: LocalSpend.Ticket,
                       holdsTicket: (LocalSpend.Ticket) -> Bool) -> [LeaseRequestMessage] {
         expire(now: now)
+        for (budgetID, opening) in openings where current(statuses, budgetID)?.windowStart != opening.windowStart {
+            openings[budgetID] = nil
+        }
         var requests: [LeaseRequestMessage] = []
         let current = Dictionary(statuses.map { ($0.budgetID, $0) }, uniquingKeysWith: { first, _ in first })
         for (budgetID, slice) in lapsed {
@@ -185,6 +271,9 @@ struct LeaseSlices {
             if let asked = asking[budgetID], asked.sentAt.duration(to: now) < Self.askAgain { continue }
             if let slice = live[budgetID], slice.windowStart != status.windowStart { live[budgetID] = nil }
             guard let need = need[budgetID], need > 0 else { continue }
+            // A slice given back is released first: a new one asked for meanwhile would have the
+            // aggregator keep what the old one may still bring inside it, beyond the release.
+            if live[budgetID] == nil, lapsed[budgetID]?.windowStart == status.windowStart { continue }
             let target = need * Self.wantedRequests
             let request: LeaseRequestMessage
             if let slice = live[budgetID] {
@@ -192,11 +281,16 @@ struct LeaseSlices {
                 // total would make it "low" forever and hoard grants.
                 let low = slice.room < 2 * need
                 let renew = slice.lastUsed.duration(to: now) < ttl / 2 && now.duration(to: slice.expiresAt) < ttl / 2
-                let report = unreported[budgetID] ?? 0
-                guard low || renew || report > 0 else { continue }
+                guard low || renew else { continue }
                 request = LeaseRequestMessage(agentID: agentID, budgetID: budgetID, windowStart: status.windowStart, leaseID: slice.leaseID,
-                                              need: low ? need : 0, want: low ? max(0, target - slice.room) : 0, unreflected: report)
+                                              need: low ? need : 0, want: low ? max(0, target - slice.room) : 0)
             } else {
+                // A new slice: what is in flight outside slices is charged to it, not reported
+                // (kept from the first ask if that one went unanswered).
+                if openings[budgetID]?.windowStart != status.windowStart || openings[budgetID]?.leaseID != nil {
+                    let held = inFlight(budgetID)
+                    openings[budgetID] = Opening(windowStart: status.windowStart, serial: serial, charge: held.amount, inFlight: held.count)
+                }
                 request = LeaseRequestMessage(agentID: agentID, budgetID: budgetID, windowStart: status.windowStart, leaseID: 0,
                                               need: need, want: target, unreflected: unreflected(status), basisSeq: basisSeq)
             }
@@ -204,6 +298,18 @@ struct LeaseSlices {
             requests.append(request)
         }
         return requests
+    }
+
+    /// Whether a request refused on this budget for want of room can expect an answer soon:
+    /// an ask is out and unanswered, or the next turn of the shipper sends one (none was
+    /// refused within `askAgain`).
+    func expectsAnswer(budgetID: String, now: ServiceClock.Instant) -> Bool {
+        guard let asked = asking[budgetID] else { return true }
+        return !asked.answered || asked.sentAt.duration(to: now) >= Self.askAgain
+    }
+
+    private func current(_ statuses: [BudgetStatus], _ budgetID: String) -> BudgetStatus? {
+        statuses.first { $0.budgetID == budgetID }
     }
 
     private mutating func retire(_ budgetID: String, _ leaseID: UInt64) {

@@ -20,8 +20,19 @@ final class QuotaBook: Sendable {
 
     /// One request's hold on the budgets it matched; settled when the response ends.
     struct Reservation: Sendable {
-        /// `leaseID`: the slice the amount is reserved in, for a leased budget.
-        fileprivate var amounts: [(budgetID: String, unit: BudgetUnit, amount: Int64, leaseID: UInt64?)]
+        fileprivate struct Hold {
+            var budgetID: String
+            var unit: BudgetUnit
+            var amount: Int64
+            /// The slice the amount is reserved in, for a leased budget.
+            var leaseID: UInt64?
+            /// Outside a slice: the reservation's number, and the opening of a first slice it
+            /// was charged to when admitted before the aggregator's answer (`LeaseSlices.Opening`).
+            var serial: UInt64 = 0
+            var chargedTo: UInt64?
+        }
+
+        fileprivate var amounts: [Hold]
         static let none = Reservation(amounts: [])
     }
 
@@ -38,6 +49,11 @@ final class QuotaBook: Sendable {
         var reserved: [String: Int64] = [:]
         var wouldBlock = WouldBlockCounts()
         var leases = LeaseSlices()
+        /// Per budget, what reservations outside any slice hold, and how many there are: a
+        /// first slice carries those in flight when it is asked for.
+        var offSlice: [String: (amount: Int64, count: Int)] = [:]
+        /// The last reservation's number.
+        var serial: UInt64 = 0
     }
 
     private let state = NIOLockedValueBox(State())
@@ -86,7 +102,10 @@ final class QuotaBook: Sendable {
                 }
             }
             if update.isSnapshot { state.statuses = [:] }
-            for status in update.budgets { state.statuses[status.budgetID] = status }
+            for status in update.budgets {
+                state.statuses[status.budgetID] = status
+                state.leases.statusArrived(budgetID: status.budgetID)
+            }
             for id in update.removedBudgetIDs { state.statuses[id] = nil }
             state.wouldBlock.keep(only: Set(state.statuses.keys))
             state.freshness = Freshness(version: update.version, lastUpdate: now)
@@ -135,7 +154,9 @@ final class QuotaBook: Sendable {
     enum LeasedReservation {
         case reserved(Reservation)
         /// This leased budget's slice (if any) has no room for the request's worst case.
-        case noRoom(BudgetStatus, worst: Int64, holdsSlice: Bool)
+        /// `awaiting`: an answer to an ask for more is expected soon, and this many answers
+        /// about the budget have arrived so far (`leaseAnswers`).
+        case noRoom(BudgetStatus, worst: Int64, holdsSlice: Bool, awaiting: UInt64?)
     }
 
     /// Holds `amount(status)` against each budget until `settle`; in one step, so two
@@ -146,32 +167,52 @@ final class QuotaBook: Sendable {
         let now = clock.now
         let wanted = budgets.map { (status: $0, amount: amount($0), leased: leased($0)) }
         return state.withLockedValue { state in
-            var amounts: [(budgetID: String, unit: BudgetUnit, amount: Int64, leaseID: UInt64?)] = []
+            var amounts: [Reservation.Hold] = []
             state.leases.expire(now: now)
+            state.serial += 1
+            let serial = state.serial
             // Reserved in a copy: a later budget with no room undoes an earlier one's slice reservation.
             var leases = state.leases
             for hold in wanted {
+                let budgetID = hold.status.budgetID
                 var leaseID: UInt64?
-                if hold.leased {
-                    if let id = leases.reserve(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart, worst: hold.amount, now: now) {
+                var chargedTo: UInt64?
+                if hold.leased && !leases.isUnleased(budgetID: budgetID, windowStart: hold.status.windowStart) {
+                    if let id = leases.reserve(budgetID: budgetID, windowStart: hold.status.windowStart, worst: hold.amount, now: now) {
                         leaseID = id
-                    } else if leases.mayBridge(budgetID: hold.status.budgetID, windowStart: hold.status.windowStart) {
+                    } else if leases.mayBridge(budgetID: budgetID, windowStart: hold.status.windowStart) {
                         // No answer yet since the switch: admitted as before it (the gate's
-                        // own check passed), and counted into the first slice.
-                        leases.bridge(budgetID: hold.status.budgetID, amount: hold.amount)
+                        // own check passed), and charged to the first slice.
+                        chargedTo = leases.bridge(budgetID: budgetID, windowStart: hold.status.windowStart, amount: hold.amount)
                     } else {
-                        state.leases.noteNeed(budgetID: hold.status.budgetID, worst: hold.amount)
-                        return .noRoom(hold.status, worst: hold.amount, holdsSlice: state.leases.holds(budgetID: hold.status.budgetID))
+                        state.leases.noteNeed(budgetID: budgetID, worst: hold.amount)
+                        let awaiting = state.leases.expectsAnswer(budgetID: budgetID, now: now) ? state.leases.answers[budgetID, default: 0] : nil
+                        return .noRoom(hold.status, worst: hold.amount, holdsSlice: state.leases.holds(budgetID: budgetID), awaiting: awaiting)
                     }
                 } else {
-                    leases.noteNeed(budgetID: hold.status.budgetID, worst: hold.amount)
+                    leases.noteNeed(budgetID: budgetID, worst: hold.amount)
                 }
-                amounts.append((hold.status.budgetID, hold.status.unit, hold.amount, leaseID))
+                amounts.append(Reservation.Hold(budgetID: budgetID, unit: hold.status.unit, amount: hold.amount, leaseID: leaseID,
+                                                serial: serial, chargedTo: chargedTo))
             }
             state.leases = leases
-            for hold in amounts { state.reserved[hold.budgetID, default: 0] += hold.amount }
+            for hold in amounts {
+                state.reserved[hold.budgetID, default: 0] += hold.amount
+                if hold.leaseID == nil {
+                    var held = state.offSlice[hold.budgetID] ?? (0, 0)
+                    held.amount += hold.amount
+                    held.count += 1
+                    state.offSlice[hold.budgetID] = held
+                }
+            }
             return .reserved(Reservation(amounts: amounts))
         }
+    }
+
+    /// How many answers about `budgetID`'s lease have arrived: a request refused for want of
+    /// room waits for this to move (`QuotaGate`).
+    func leaseAnswers(budgetID: String) -> UInt64 {
+        state.withLockedValue { $0.leases.answers[budgetID, default: 0] }
     }
 
     /// Releases a reservation, and holds what the request really spent (`event`; nil when
@@ -185,12 +226,21 @@ final class QuotaBook: Sendable {
             for hold in reservation.amounts {
                 state.reserved[hold.budgetID, default: 0] -= hold.amount
                 if state.reserved[hold.budgetID] == 0 { state.reserved[hold.budgetID] = nil }
+                var actual: Int64 = 0
+                if let event, let counters, let status = state.statuses[hold.budgetID], status.selector.matches(event.dimensions) {
+                    actual = status.unit.amount(of: counters)
+                }
                 if let leaseID = hold.leaseID {
-                    var actual: Int64 = 0
-                    if let event, let counters, let status = state.statuses[hold.budgetID], status.selector.matches(event.dimensions) {
-                        actual = status.unit.amount(of: counters)
-                    }
                     state.leases.settle(budgetID: hold.budgetID, leaseID: leaseID, reserved: hold.amount, actual: actual)
+                    continue
+                }
+                if var held = state.offSlice[hold.budgetID] {
+                    held.amount -= hold.amount
+                    held.count -= 1
+                    state.offSlice[hold.budgetID] = held.count > 0 ? held : nil
+                }
+                if state.leases.isCharged(budgetID: hold.budgetID, serial: hold.serial, chargedTo: hold.chargedTo) {
+                    state.leases.settleCharged(budgetID: hold.budgetID, reserved: hold.amount, actual: actual)
                 }
             }
             guard let event, let counters else { return 0 }
@@ -214,13 +264,13 @@ final class QuotaBook: Sendable {
         let now = clock.now
         return state.withLockedValue { state in
             let local = state.local
-            let reserved = state.reserved
+            let offSlice = state.offSlice
             return state.leases.due(
                 statuses: Array(state.statuses.values), agentID: agentID, now: now, ttl: state.leases.ttl,
                 unreflected: { status in
                     local.amount(budgetID: status.budgetID, fromMinute: status.windowStart / 60, toMinute: status.windowEnd / 60)
-                        + reserved[status.budgetID, default: 0]
                 },
+                inFlight: { offSlice[$0] ?? (0, 0) }, serial: state.serial,
                 basisSeq: local.overlapBasis, lastTicket: local.newestTicket, holdsTicket: { local.holds(ticketsThrough: $0) })
         }
     }

@@ -39,6 +39,20 @@ struct QuotaGate: Sendable {
         var message: String
         /// Refused because this agent's slice of a leased budget had no room for it.
         var leased = false
+        /// Set when this host has asked (or is about to ask) the aggregator for more of that
+        /// budget: the request may wait for the answer (`LeaseWait`) instead of being refused.
+        var awaiting: LeaseWait?
+    }
+
+    /// A request refused for want of room in a slice while an ask for more is under way: it
+    /// is decided again once an answer about the budget arrives (or `limit` passes), so a
+    /// host whose slice ran dry does not refuse what the aggregator is about to grant it.
+    struct LeaseWait: Equatable {
+        var budgetID: String
+        /// Answers about the budget received when the request was refused.
+        var answers: UInt64
+        /// How long a request waits for an answer at most: an ask unanswered this long is sent again.
+        static let limit = LeaseSlices.askAgain
     }
 
     enum Decision {
@@ -75,9 +89,9 @@ struct QuotaGate: Sendable {
         case .reserved(let reservation):
             for refusal in refusals { if let status = refusal.budget { book.countWouldBlock(status, nowUnix: nowUnix) } }
             return (.admit(reservation), refusals)
-        case .noRoom(let status, let worst, let holdsSlice):
+        case .noRoom(let status, let worst, let holdsSlice, let awaiting):
             return (.refuse(Refusal(budget: status, retryAfterSeconds: 1, message: Self.explainLeased(status, worst: worst, holdsSlice: holdsSlice),
-                                    leased: true)), [])
+                                    leased: true, awaiting: awaiting.map { LeaseWait(budgetID: status.budgetID, answers: $0) })), [])
         }
     }
 

@@ -54,6 +54,9 @@ struct LeaseLedger {
     /// What the switch could not cover: `burn rate × horizon − remaining` when it happened.
     private(set) var boundAtSwitch: Int64 = 0
     private(set) var slices: [String: Slice] = [:]
+    /// When an agent was last refused for want of remainder: demand the burn rate cannot see
+    /// (nothing refused is committed).
+    private(set) var lastShortfall: ServiceClock.Instant?
     private var samples: [(at: ServiceClock.Instant, spent: Int64)] = []
     /// Per agent, what its recent batches added (by seq): a new slice's `unreflected` may count
     /// batches already committed here that the agent has not yet seen counted; those are subtracted.
@@ -135,7 +138,11 @@ struct LeaseLedger {
             // The burn died down (the rate decays while nothing is committed): far enough from
             // the line again, agents go back to the pushed state. Twice the margin, so a budget
             // does not flap; slices out stay accounted until their agents give them back.
-            if Double(remaining) >= 2 * inHorizon * Double(settings.safety) && remaining > 0 { leased = false }
+            // Not while hosts were refused lately: their requests are not in the burn rate (they
+            // were never sent), and released all at once against the pushed state they would
+            // overshoot what little remains.
+            let shortOfLate = lastShortfall.map { $0.duration(to: now) < settings.rateWindow } ?? false
+            if !shortOfLate && Double(remaining) >= 2 * inHorizon * Double(settings.safety) && remaining > 0 { leased = false }
             return
         }
         if Double(remaining) < inHorizon * Double(settings.safety) {
@@ -186,7 +193,10 @@ struct LeaseLedger {
         let available = available
         let share = available / Int64(max(1, activeAgents))
         let amount = min(available, min(max(request.want, request.need), max(share, request.need)))
-        guard mayGrant, amount > 0, amount >= request.need else { return answer(slice, refused: .noRemainder) }
+        guard mayGrant, amount > 0, amount >= request.need else {
+            lastShortfall = now
+            return answer(slice, refused: .noRemainder)
+        }
         slice.granted &+= amount
         slices[request.agentID] = slice
         return answer(slice, added: amount)

@@ -30,7 +30,12 @@ struct QuotaDeltaQueue {
     /// When the oldest entry waiting was queued; nil when nothing waits.
     private(set) var oldest: ServiceClock.Instant?
     /// Something waiting changes what agents decide: send it now.
-    private(set) var isUrgent = false
+    private(set) var isUrgent = false {
+        didSet { if isUrgent != oldValue { urgentSince = isUrgent ? lastAdd : nil } }
+    }
+    /// When the queue became urgent (for `tollgate_quota_urgent_publish_seconds`).
+    private(set) var urgentSince: ServiceClock.Instant?
+    private var lastAdd: ServiceClock.Instant?
     /// The generation of the last full reading published: older entries are in it.
     private(set) var coveredGeneration: UInt64 = 0
 
@@ -40,6 +45,7 @@ struct QuotaDeltaQueue {
     /// true when this made the queue urgent.
     mutating func add(_ update: BudgetUpdate, at now: ServiceClock.Instant, held: (String) -> BudgetStatus?) -> Bool {
         let generation = update.generation
+        lastAdd = now
         // Already in the last full reading (or something newer is).
         guard generation == 0 || generation > coveredGeneration else { return false }
         let wasUrgent = isUrgent
@@ -99,12 +105,16 @@ struct QuotaDeltaQueue {
     }
 
     /// False only when the new status differs from the held one in spend alone (and the
-    /// time it was computed): the same state, limits, window and selector.
+    /// time it was computed, and the published overshoot bound): the same state, limits,
+    /// window and selector. The bound moves with the burn rate on every commit while leases
+    /// are off, and agents decide nothing by it: urgent on it, every commit group went to
+    /// every agent at once.
     static func changesDecisions(from held: BudgetStatus?, to status: BudgetStatus) -> Bool {
         guard var held else { return true }
         held.spent = status.spent
         held.percentUsed = status.percentUsed
         held.asOf = status.asOf
+        held.overshootBound = status.overshootBound
         return held != status
     }
 }

@@ -101,14 +101,17 @@ final class QuotaPublisher: @unchecked Sendable {
         let (asked, legacy) = receiveSubscriptions()
         let now = clock.now
         let window = window
-        let delta: (message: QuotaUpdateMessage, urgent: Bool)? = lock.withLock {
+        let delta: (message: QuotaUpdateMessage, urgentSince: ServiceClock.Instant?)? = lock.withLock {
             guard mirror.isLoaded, queue.isDue(at: now, window: window) else { return nil }
-            let urgent = queue.isUrgent
-            return (mirror.publish(queue.take(), issuedAt: clock.unixMilliseconds), urgent)
+            let urgentSince = queue.isUrgent ? queue.urgentSince ?? now : nil
+            return (mirror.publish(queue.take(), issuedAt: clock.unixMilliseconds), urgentSince)
         }
         if let delta {
-            if delta.urgent { metrics.quotaUrgentUpdates.increment() }
             broadcast(delta.message)
+            if let since = delta.urgentSince {
+                metrics.quotaUrgentUpdates.increment()
+                metrics.quotaUrgentPublish.recordNanoseconds(Int64(since.duration(to: clock.now) / .nanoseconds(1)))
+            }
         }
         if pendingRefresh || nextRefresh.map({ now >= $0 }) ?? true {
             refresh(read, at: now)

@@ -35,6 +35,7 @@ public final class AggregatorMetrics: Sendable {
     let quotaSubscribers: Gauge
     let quotaBadSubscriptions: Counter
     let quotaUrgentUpdates: Counter
+    let quotaUrgentPublish: DurationHistogram
 
     // MARK: Budget alerts
     let budgetAlerts: CounterFamily
@@ -104,6 +105,11 @@ public final class AggregatorMetrics: Sendable {
             "tollgate_quota_bad_subscriptions_total", "Quota channel subscriptions to a topic no agent uses (ignored; an agent of another protocol?).")
         quotaUrgentUpdates = counter(
             "tollgate_quota_urgent_updates_total", "Quota updates sent at once, not merged over the window, because a budget changed what agents decide.")
+        quotaUrgentPublish = registry.makeDurationHistogram(
+            descriptor: .named("tollgate_quota_urgent_publish_seconds",
+                               help: "From a change in what agents decide (a cap crossed) being queued to its broadcast handed to ZeroMQ for every subscriber, in seconds: the aggregator's own share of cap-to-blocked (encryption and writes follow on the I/O threads)."),
+            buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
         quotaSnapshotErrors = counter("tollgate_quota_snapshot_errors_total", "Snapshots not sent because budget statuses could not be read.")
         quotaPublishErrors = counter("tollgate_quota_publish_errors_total", "Quota messages that failed to send.")
         quotaVersion = registry.makeGauge(descriptor: .named("tollgate_quota_version", help: "Version of the last quota message published."))

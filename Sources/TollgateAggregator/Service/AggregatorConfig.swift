@@ -62,10 +62,7 @@ public struct AggregatorConfig: Sendable {
     public struct LeaseSettings: Sendable, Equatable {
         /// `budgets.leases: on|off`. Off, agents enforce the pushed state alone up to the
         /// limit, and the fleet can overshoot by what it spends before a block reaches it.
-        /// Off by default for now: with leases on, the budget tests on one loopback host
-        /// (`BudgetEnforcementTests`, `ModelIdentityTests`) sometimes saw a request admitted
-        /// after the cap, which must be understood before leases are the default.
-        public var enabled = false
+        public var enabled = true
         /// `budgets.lease_ttl_ms`: a slice lapses this long after the agent receives it unless topped up.
         public var ttl = Duration.seconds(5)
         /// `budgets.lease_horizon_ms`: what the fleet may spend before a change reaches every
@@ -145,7 +142,7 @@ public struct AggregatorConfig: Sendable {
         }
         if let budgets = try root.section("budgets") {
             try budgets.rejectUnknownKeys(allowed: ["leases", "lease_ttl_ms", "lease_horizon_ms"])
-            let mode = try budgets.string("leases", default: "off")
+            let mode = try budgets.string("leases", default: "on")
             switch mode {
             case "on", "true": leases.enabled = true
             case "off", "false": leases.enabled = false

@@ -97,6 +97,9 @@ struct ProxyConnectionStateMachine {
     /// Parts of requests the client pipelined behind the one being forwarded.
     private var pipelined = CircularBuffer<HTTPRequestFramer.Part>()
     private var readingPaused = false
+    /// The complete request waits on its admission (a lease answer, `QuotaGate.LeaseWait`):
+    /// what the client pipelines meanwhile waits as it does behind a forwarded request.
+    private var admissionDeferred = false
 
     /// `bodyBudget` is shared by every connection (nil: uncapped); `deadlines` time each
     /// request's upload.
@@ -117,6 +120,12 @@ struct ProxyConnectionStateMachine {
     // MARK: The client's side
 
     mutating func requestPartReceived(_ part: HTTPRequestFramer.Part) -> RequestAction {
+        if admissionDeferred {
+            pipelined.append(part)
+            if readingPaused { return .none }
+            readingPaused = true
+            return .pauseReading
+        }
         switch (part, state) {
         case (_, .forwarding):
             pipelined.append(part)
@@ -189,7 +198,8 @@ struct ProxyConnectionStateMachine {
 
     /// Whether a request is part-way in: its head came, its end has not.
     var awaitsRequestBytes: Bool {
-        switch state {
+        if admissionDeferred { return false }
+        return switch state {
         case .receiving, .discarding: true
         case .idle, .forwarding: false
         }
@@ -218,12 +228,26 @@ struct ProxyConnectionStateMachine {
     /// The gate let the completed request through: it is forwarded now.
     mutating func exchangeAdmitted() {
         guard case .receiving(let exchange) = state else { preconditionFailure("admitted an exchange that was not received") }
+        admissionDeferred = false
         state = .forwarding(exchange)
     }
 
     /// The gate refused it, and the refusal was answered: the next request may come.
     mutating func exchangeRefused() {
+        admissionDeferred = false
         state = .idle
+    }
+
+    /// The gate asked the request to wait (for a lease answer); `exchangeAdmitted()` or
+    /// `exchangeRefused()` follows once it is decided.
+    mutating func deferAdmission() {
+        admissionDeferred = true
+    }
+
+    /// Whether `exchange` still waits on its admission (false once the client left).
+    func awaitsAdmission(of exchange: ProxyExchange) -> Bool {
+        guard admissionDeferred, case .receiving(let current) = state else { return false }
+        return current === exchange
     }
 
     /// The next part the client pipelined, while no request is forwarded.
@@ -247,6 +271,7 @@ struct ProxyConnectionStateMachine {
     mutating func clientClosed() -> ProxyExchange? {
         defer {
             state = .idle
+            admissionDeferred = false
             pipelined.removeAll()
             deadlines.disarm()
         }

@@ -35,6 +35,8 @@ final class ProxyExchange {
     var caller: Caller?
     /// What the quota gate holds against budgets until the response settles it.
     var reservation = QuotaBook.Reservation.none
+    /// Set when the request first waits on a lease answer: it is refused if still waiting then.
+    var leaseWaitDeadline: NIODeadline?
     /// Where the body's bytes are counted (`limits.max_buffered_bytes`), and how many are.
     private let bodyBudget: RequestBodyBudget?
     private var heldBodyBytes = 0

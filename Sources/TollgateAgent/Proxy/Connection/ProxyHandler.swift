@@ -170,20 +170,44 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .answer(let answer, let keepAlive):
             self.answer(answer, keepAlive: keepAlive, context: context)
         case .admit(let exchange):
-            switch admission.admit(exchange, allocator: context.channel.allocator) {
-            case .forward:
-                machine.exchangeAdmitted()
-                services.inFlight.begin()
-                sendUpstream(exchange, context: context)
-            case .refuse(let response):
-                machine.exchangeRefused()
-                respondWithError(response, keepAlive: exchange.head.isKeepAlive, context: context)
-            }
+            admitted(admission.admit(exchange, allocator: context.channel.allocator), exchange, context: context)
         case .close:
             context.close(promise: nil)
         case .unexpectedPart:
             services.logger.error("proxy received an unexpected request part; closing the connection")
             context.close(promise: nil)
+        }
+    }
+
+    private func admitted(_ decision: ExchangeAdmission.Decision, _ exchange: ProxyExchange, context: ChannelHandlerContext) {
+        switch decision {
+        case .forward:
+            machine.exchangeAdmitted()
+            services.inFlight.begin()
+            sendUpstream(exchange, context: context)
+        case .refuse(let response):
+            let waited = machine.awaitsAdmission(of: exchange)
+            machine.exchangeRefused()
+            respondWithError(response, keepAlive: exchange.head.isKeepAlive, context: context)
+            // What the client pipelined while this one waited is served now.
+            if waited && exchange.head.isKeepAlive { servePipelined(context: context) }
+        case .wait(let wait, let deadline):
+            machine.deferAdmission()
+            awaitLeaseAnswer(wait, until: deadline, exchange, context: context)
+        }
+    }
+
+    /// Checks every few milliseconds whether the lease answer came (the shipper's thread
+    /// receives it; a round trip on a LAN is a millisecond or two), then decides again.
+    private func awaitLeaseAnswer(_ wait: QuotaGate.LeaseWait, until deadline: NIODeadline, _ exchange: ProxyExchange,
+                                  context: ChannelHandlerContext) {
+        context.eventLoop.scheduleTask(in: .milliseconds(2)) { [weak self] in
+            guard let self, let context = self.context, self.machine.awaitsAdmission(of: exchange) else { return }
+            guard self.admission.answered(wait) || NIODeadline.now() >= deadline else {
+                self.awaitLeaseAnswer(wait, until: deadline, exchange, context: context)
+                return
+            }
+            self.admitted(self.admission.readmit(exchange), exchange, context: context)
         }
     }
 

@@ -13,6 +13,9 @@ struct ExchangeAdmission {
         case forward
         /// A budget said no: answer with this (the provider's own 429 shape).
         case refuse(ProviderErrorResponse)
+        /// This host's slice of a leased budget has no room, and it has asked for more: decide
+        /// again (`readmit`) once an answer about the budget arrives (`answered`) or at the deadline.
+        case wait(QuotaGate.LeaseWait, until: NIODeadline)
     }
 
     func admit(_ exchange: ProxyExchange, allocator: ByteBufferAllocator) -> Decision {
@@ -40,9 +43,24 @@ struct ExchangeAdmission {
         }
         let caller = identify(request, exchange: exchange)
         exchange.caller = caller
+        return decide(exchange, request: request, caller: caller, requestBodyBytes: original.count)
+    }
+
+    /// Gates a request that waited on a lease answer again (it was classified and identified).
+    func readmit(_ exchange: ProxyExchange) -> Decision {
+        guard let request = exchange.request, let caller = exchange.caller else { return .forward }
+        return decide(exchange, request: request, caller: caller, requestBodyBytes: exchange.requestBodyBytes)
+    }
+
+    /// Whether what `wait` waits for has come: an answer about its budget.
+    func answered(_ wait: QuotaGate.LeaseWait) -> Bool {
+        services.gate.map { $0.book.leaseAnswers(budgetID: wait.budgetID) != wait.answers } ?? true
+    }
+
+    private func decide(_ exchange: ProxyExchange, request: ProviderRequest, caller: ProxyExchange.Caller, requestBodyBytes: Int) -> Decision {
         guard let gate = services.gate else { return .forward }
         let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
-        let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: original.count)
+        let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: requestBodyBytes)
         for refusal in observed {
             services.metrics.quotaWouldBlock(refusal.budget?.budgetID ?? "stale").increment()
         }
@@ -51,6 +69,13 @@ struct ExchangeAdmission {
             exchange.reservation = reservation
             return .forward
         case .refuse(let refusal):
+            if let wait = refusal.awaiting {
+                // Refused only once the wait is over: the answer came and still had no room.
+                let now = NIODeadline.now()
+                let deadline = exchange.leaseWaitDeadline ?? now + TimeAmount(QuotaGate.LeaseWait.limit)
+                exchange.leaseWaitDeadline = deadline
+                if now < deadline { return .wait(wait, until: deadline) }
+            }
             return .refuse(refuse(request, refusal, dimensions: dimensions))
         }
     }

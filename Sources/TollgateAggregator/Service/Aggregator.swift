@@ -21,6 +21,8 @@ public final class Aggregator: Service, @unchecked Sendable {
     private let store: UsageStore
     private let ingest: IngestServer
     private let api: APIServer
+    /// Builds rollups and applies retention once a minute.
+    private let history: RollupMaintainer
     /// Every budget's status; observe it to push quota state to agents.
     public let budgets: BudgetBoard
     /// Every agent that has connected: `GET /v1/agents`.
@@ -56,6 +58,7 @@ public final class Aggregator: Service, @unchecked Sendable {
                                               coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
             ioThreads: config.zmqIOThreads)
+        history = RollupMaintainer(store: store, retention: config.retention, metrics: metrics, logger: logger, clock: clock)
         let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
         api = APIServer(group: group, router: APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
                                                         clock: clock, models: config.models, reconciler: reconciler, logger: logger))
@@ -66,6 +69,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     public func start() throws -> (usage: String, quota: String, api: HostPort) {
         let bound = try ingest.start()
         let apiAddress = try api.start(at: config.apiListen)
+        history.start()
         let quota = bound.quota ?? config.quotaListen
         logger.info("tollgate aggregator: usage on \(bound.usage), budgets published on \(quota), API on http://\(apiAddress), data in \(config.dataDirectory)")
         return (bound.usage, quota, apiAddress)
@@ -88,6 +92,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     private func stopInOrder() async {
         api.stop()
         await ingest.stop()
+        history.stop()
         try? await group.shutdownGracefully()
         store.close()
     }
@@ -97,6 +102,7 @@ public final class Aggregator: Service, @unchecked Sendable {
     public func stop() {
         api.stop()
         ingest.stopAndWait()
+        history.stop()
         try? group.syncShutdownGracefully()
         store.close()
     }

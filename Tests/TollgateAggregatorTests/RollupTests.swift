@@ -245,7 +245,8 @@ import TollgateWire
             let cells = (0..<200).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
             _ = try store.apply(UsageStoreTests.batch(1, cells))
             try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60)
-            let response = router.respond(method: .GET, uri: "/v1/usage?since=3d&by=team&every=day")
+            // The router's own clock is the system's: the range is given in Unix seconds.
+            let response = router.respond(method: .GET, uri: "/v1/usage?since=\(Self.day0 * 60)&until=\((Self.day0 + 3 * 1_440) * 60)&by=team&every=day")
             let rows = try JSONDecoder().decode([UsageRow].self, from: Data(response.body.utf8))
             var got: [String: UsageCounters] = [:]
             for row in rows { got["\(row.bucket!)|\(row.dimensions[.team]!)"] = row.counters }

@@ -44,21 +44,21 @@ extension UsageStore {
             if let keep = policy.minutes {
                 let cut = min(CellGranularity.hour.start(ofMinute: nowMinute - keep), state.hoursComplete)
                 if cut > state.minutesKeptFrom {
-                    try drop(.minute, before: cut, after: state.minutesKeptFrom, key: RollupKeys.minutesKeptFrom) { $0.minutesKeptFrom = cut }
+                    try drop(.minute, before: cut, key: RollupKeys.minutesKeptFrom) { $0.minutesKeptFrom = cut }
                     progress.minutesKeptFrom = cut
                 }
             }
             if let keep = policy.hours {
                 let cut = min(CellGranularity.day.start(ofMinute: nowMinute - keep), state.daysComplete)
                 if cut > state.hoursKeptFrom {
-                    try drop(.hour, before: cut, after: state.hoursKeptFrom, key: RollupKeys.hoursKeptFrom) { $0.hoursKeptFrom = cut }
+                    try drop(.hour, before: cut, key: RollupKeys.hoursKeptFrom) { $0.hoursKeptFrom = cut }
                     progress.hoursKeptFrom = cut
                 }
             }
             if let keep = policy.days {
                 let cut = CellGranularity.day.start(ofMinute: nowMinute - keep)
                 if cut > state.daysKeptFrom {
-                    try drop(.day, before: cut, after: state.daysKeptFrom, key: RollupKeys.daysKeptFrom) { $0.daysKeptFrom = cut }
+                    try drop(.day, before: cut, key: RollupKeys.daysKeptFrom) { $0.daysKeptFrom = cut }
                     progress.daysKeptFrom = cut
                 }
             }
@@ -68,11 +68,14 @@ extension UsageStore {
 
     /// Moves the horizon first (queries from then on widen to the coarser cells), then
     /// deletes: a query never plans on cells that are already gone.
-    private func drop(_ granularity: CellGranularity, before cut: Int64, after previous: Int64, key: [UInt8],
+    private func drop(_ granularity: CellGranularity, before cut: Int64, key: [UInt8],
                       horizon: (inout RollupState) -> Void) throws {
         rollup.withLockedValue(horizon)
         let batch = WriteBatch()
-        batch.deleteRange(from: granularity.prefix(at: previous), to: granularity.prefix(at: cut))
+        // From the very first key, not from `previous`: a late minute (an agent's spool
+        // from before the horizon) may have landed below it since, and is counted in its
+        // hour and day cells already.
+        batch.deleteRange(from: granularity.prefix(at: .min), to: granularity.prefix(at: cut))
         batch.put(key: key, value: RollupKeys.encode(cut))
         try db.write(batch, sync: false)
     }

@@ -26,6 +26,8 @@ extension UsageStore {
                       matching filters: [UsageFilter] = [], every: UsageBucket? = nil) throws -> [UsageGroup] {
         guard fromMinute <= toMinute else { throw UsageQueryError.rangeEndsBeforeStart(fromMinute: fromMinute, toMinute: toMinute) }
         guard fromMinute < toMinute else { return [] }
+        // Whole-history callers pass Int64.min/max; rounding those to hours would overflow.
+        let fromMinute = max(fromMinute, -(1 << 60)), toMinute = min(toMinute, 1 << 60)
         // State and snapshot together: retention moves its horizon before it deletes, the
         // builder marks hours complete after it wrote them.
         let (state, snapshot) = try rollup.withLockedValue { state in (state, try db.snapshot()) }

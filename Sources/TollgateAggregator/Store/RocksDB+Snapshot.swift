@@ -82,3 +82,22 @@ extension RocksDB {
         return RocksDBSnapshot(self)
     }
 }
+
+extension RocksDB {
+    /// Writes the active memtable to a table file (waiting for it) when it holds more than
+    /// `threshold` bytes. The memtable is a vector, sorted afresh by every iterator that
+    /// reads it; the rollup builder flushes first, a sort RocksDB would do at its next flush
+    /// anyway, so its reads skip the sort. Small memtables are left alone (flushing each
+    /// would pile up tiny level-0 files).
+    func flushMemtable(ifLargerThan threshold: UInt64) throws {
+        try ensureOpen()
+        var size: UInt64 = 0
+        guard rocksdb_property_int(db, "rocksdb.cur-size-active-mem-table", &size) == 0, size > threshold else { return }
+        let options = rocksdb_flushoptions_create()!
+        defer { rocksdb_flushoptions_destroy(options) }
+        rocksdb_flushoptions_set_wait(options, 1)
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_flush(db, options, &errorPointer)
+        if let message = RocksDB.take(errorPointer) { throw StoreError.writeFailed(message: message) }
+    }
+}

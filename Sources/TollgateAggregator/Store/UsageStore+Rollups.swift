@@ -122,6 +122,11 @@ extension UsageStore {
     private func buildNext(_ target: CellGranularity, limit: Int64, progress: inout RollupProgress) throws -> Bool {
         let source: CellGranularity = target == .hour ? .minute : .hour
         let progressKey = target == .hour ? RollupKeys.hoursComplete : RollupKeys.daysComplete
+        let due = rollup.withLockedValue { state in
+            target == .hour ? state.hoursComplete + 60 <= limit : state.daysComplete + 1_440 <= state.hoursComplete
+        }
+        guard due else { return false }
+        try db.flushMemtable(ifLargerThan: 4 << 20)
         // Hand the period over: no commit runs while the snapshot is taken and the inline
         // threshold moves, so each minute is in the snapshot or merged inline, never both.
         writer.lock()

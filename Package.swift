@@ -185,6 +185,13 @@ let package = Package(
         ),
 
         .executableTarget(
+            name: "query-benchmark",
+            dependencies: ["TollgateAggregator", "TollgateCore", "TollgateWire", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/query-benchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        .executableTarget(
             name: "proxy-floor",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),

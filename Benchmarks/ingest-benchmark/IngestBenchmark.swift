@@ -80,13 +80,15 @@ struct IngestBenchmark {
             ("pipeline, no budgets", 0, true), ("pipeline, \(options.budgets) budgets", options.budgets, true),
             ("server, \(options.budgets) budgets", options.budgets, true),
             ("pipeline, \(options.budgets) budgets + spend series", options.budgets, true),
+            ("pipeline, \(options.budgets) budgets, rollups", options.budgets, true),
         ].filter { options.only.isEmpty || $0.name.contains(options.only) }
         for run in 1...options.runs {
             for setup in setups {
                 let result = try measure(options) {
                     if setup.name.hasPrefix("server") { return try runServer(frames, budgets: setup.budgets) }
                     return setup.pipeline
-                        ? try runPipeline(frames, budgets: setup.budgets, spendSeries: setup.name.hasSuffix("spend series"))
+                        ? try runPipeline(frames, budgets: setup.budgets, spendSeries: setup.name.hasSuffix("spend series"),
+                                          rollups: setup.name.hasSuffix("rollups"))
                         : try runOneThread(frames, budgets: setup.budgets)
                 }
                 rates[setup.name, default: []].append(result.rate)
@@ -104,7 +106,10 @@ struct IngestBenchmark {
                          median(fed) / median(plain),
                          median(costs["pipeline, \(options.budgets) budgets + spend series"]!) / median(costs["pipeline, \(options.budgets) budgets"]!)))
         }
-        guard setups.count == 6 else { return }
+                if let plain = rates["pipeline, \(options.budgets) budgets"], let rolled = rates["pipeline, \(options.budgets) budgets, rollups"] {
+            print(String(format: "rollups: pipeline with budgets and rollups / without rollups %.3f", median(rolled) / median(plain)))
+        }
+        guard setups.count == 7 else { return }
         let oneThread = median(rates[setups[1].name]!)
         let pipeline = median(rates[setups[3].name]!)
         print(String(format: "with budgets: pipeline / one thread %.2f; budgets / none: one thread %.2f, pipeline %.2f", pipeline / oneThread,
@@ -205,7 +210,10 @@ struct IngestBenchmark {
 
     /// `spendSeries`: also sums each batch per (provider, model, team) on the preparing
     /// thread and adds the sums once applied, as `IngestServer` feeds `/metrics`.
-    static func runPipeline(_ frames: [[Data]], budgets count: Int, spendSeries: Bool = false) throws -> (seconds: Double, cpu: Double) {
+    /// With `rollups`, the clock stops once the hour and day rollups of everything ingested
+    /// are built too (`UsageStore.rollUp`, what the aggregator's maintainer thread does a
+    /// few minutes after each hour), so the figure is ingest's whole cost.
+    static func runPipeline(_ frames: [[Data]], budgets count: Int, spendSeries: Bool = false, rollups: Bool = false) throws -> (seconds: Double, cpu: Double) {
         let (store, board, directory) = try makeStore(budgets: count)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let series = SpendSeries()
@@ -224,6 +232,10 @@ struct IngestBenchmark {
             stage.submit((prepared, spendSeries ? SpendSeriesTally.of(encoded: raw.encoded) : nil))
         }
         stage.finish()
+        if rollups {
+            let built = try store.rollUp(now: Int64(Date().timeIntervalSince1970) + 86_400)
+            guard built.hourCellsWritten > 0 else { fatalError("no rollups built") }
+        }
         return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
     }
 

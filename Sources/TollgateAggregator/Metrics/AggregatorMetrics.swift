@@ -57,6 +57,12 @@ public final class AggregatorMetrics: Sendable {
     // MARK: Leases near the limit
     let leaseRequests: CounterFamily
 
+    // MARK: History: rollups and retention
+    let rollupCellsWritten: CounterFamily
+    let rollupCompleteSeconds: GaugeFamily
+    let rollupErrors: Counter
+    let retentionDeletions: CounterFamily
+
     // MARK: Reconciliation with the providers' own reports
     let reconcileRuns: CounterFamily
     let reconcileDifference: GaugeFamily
@@ -149,6 +155,21 @@ public final class AggregatorMetrics: Sendable {
             registry, name: "tollgate_lease_requests_total",
             help: "Agents' lease requests, by outcome: granted, released, or why refused (unknown_agent, not_leased, no_remainder, stale_window, unknown_lease).",
             labels: ["outcome"], known: (["granted", "released"] + LeaseGrantMessage.Refusal.allCases.map(\.rawValue)).map { [$0] })
+
+        // History: hour and day rollups of the minute cells, and retention per granularity.
+        rollupCellsWritten = CounterFamily(
+            registry, name: "tollgate_rollup_cells_written_total",
+            help: "Hour and day rollup cells written by the rollup builder (late minutes merged at ingest not included).",
+            labels: ["granularity"], known: [["hour"], ["day"]])
+        rollupCompleteSeconds = GaugeFamily(
+            registry, name: "tollgate_rollup_complete_seconds",
+            help: "Unix time before which hour (or day) rollups hold every minute; queries past it read finer cells. Lagging far behind now means the builder is stuck.",
+            label: "granularity", known: ["hour", "day"])
+        rollupErrors = counter("tollgate_rollup_errors_total", "Failed rollup builds or retention passes (queries stay exact, from finer cells).")
+        retentionDeletions = CounterFamily(
+            registry, name: "tollgate_retention_deletions_total",
+            help: "Retention passes that deleted cells older than the configured retention, by granularity.",
+            labels: ["granularity"], known: [["minute"], ["hour"], ["day"]])
 
         // Reconciliation: each provider's admin usage and cost reports against what was metered.
         let reconcileProviders = ReconcileProvider.allCases.map(\.rawValue)

@@ -21,6 +21,8 @@ public final class Aggregator: Service, @unchecked Sendable {
     private let store: UsageStore
     private let ingest: IngestServer
     private let api: APIServer
+    /// Builds rollups and applies retention once a minute.
+    private let history: RollupMaintainer
     /// Every budget's status; observe it to push quota state to agents.
     public let budgets: BudgetBoard
     /// Every agent that has connected: `GET /v1/agents`.
@@ -59,6 +61,7 @@ public final class Aggregator: Service, @unchecked Sendable {
                                               coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
             ioThreads: config.zmqIOThreads)
+        history = RollupMaintainer(store: store, retention: config.retention, metrics: metrics, logger: logger, clock: clock)
         let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
         anomalies = AnomalyMonitor(settings: config.anomalies, store: store, metrics: metrics, logger: logger, webhook: webhook, clock: clock)
         var router = APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
@@ -73,6 +76,7 @@ public final class Aggregator: Service, @unchecked Sendable {
         let bound = try ingest.start()
         let apiAddress = try api.start(at: config.apiListen)
         anomalies.start()
+        history.start()
         let quota = bound.quota ?? config.quotaListen
         logger.info("tollgate aggregator: usage on \(bound.usage), budgets published on \(quota), API on http://\(apiAddress), data in \(config.dataDirectory)")
         return (bound.usage, quota, apiAddress)
@@ -96,6 +100,7 @@ public final class Aggregator: Service, @unchecked Sendable {
         anomalies.stop()
         api.stop()
         await ingest.stop()
+        history.stop()
         try? await group.shutdownGracefully()
         store.close()
     }
@@ -106,6 +111,7 @@ public final class Aggregator: Service, @unchecked Sendable {
         anomalies.stop()
         api.stop()
         ingest.stopAndWait()
+        history.stop()
         try? group.syncShutdownGracefully()
         store.close()
     }

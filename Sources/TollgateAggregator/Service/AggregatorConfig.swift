@@ -50,6 +50,8 @@ public struct AggregatorConfig: Sendable {
     /// A batch numbered more than this past its agent's last applied seq is refused
     /// (`seq_too_far`), so no batch can make an agent's later batches look like duplicates.
     public var maxSeqAdvance = UsageStore.defaultMaxSeqAdvance
+    /// How long minute, hour and day cells are kept (`retention:`).
+    public var retention = RetentionPolicy()
     /// Leases near a budget's limit (`budgets:` in the file): on by default.
     public var leases = LeaseSettings()
     /// Spend anomalies per team, key, use case and env (`anomalies:`).
@@ -105,7 +107,7 @@ public struct AggregatorConfig: Sendable {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
                                          "quota_listen", "quota_snapshot_interval_ms", "quota_coalesce_ms", "quota_max_fanout_per_second",
                                          "zmq_io_threads", "pricing", "reconcile", "max_seq_advance", "budgets",
-                                         "anomalies", "metrics"])
+                                         "anomalies", "metrics", "retention"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
         usageListen = try root.string("usage_listen", default: usageListen)
         guard usageListen.hasPrefix("tcp://") || usageListen.hasPrefix("ipc://") else {
@@ -158,6 +160,7 @@ public struct AggregatorConfig: Sendable {
         }
         if let pricing = try root.section("pricing") { models = try DefaultPriceCatalog.load(pricing: pricing) }
         if let section = try root.section("reconcile") { reconcile = try ReconcileSettings(section) }
+        if let section = try root.section("retention") { retention = try RetentionPolicy(section) }
     }
 
     private static func usageSecurity(_ root: ConfigNode) throws -> UsageSecurity {

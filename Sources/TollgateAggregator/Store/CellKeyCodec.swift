@@ -6,6 +6,8 @@ import TollgateWire
 /// Key spaces, by first byte:
 /// - `"a"` + agent ID (UTF-8) → the agent's last applied batch seq, UInt64 little-endian.
 /// - `"c"` + minute + dimensions → `UsageCounters`.
+/// - `"h"`, `"d"`: hour and day rollups of the minute cells (`CellGranularity`), and
+///   `"r"`: how far they reach (`RollupKeys`).
 ///
 /// Cell key format 2 stores 13 dimension fields (`Dimensions.storedFields`: format 1's 11,
 /// then served and requested model). Format 1 keys (11 fields) are still decoded, with
@@ -47,10 +49,11 @@ enum CellKeyCodec {
     /// room for `maximumLength(fields)` bytes, and returns the key's length. Pointer-based
     /// because ingest encodes every cell of every batch straight from the received bytes.
     @inline(__always)
+    /// `prefix` is a `CellGranularity`'s: ingest writes late minutes' hour and day cells too.
     static func write(minute: Int64, fields: DimensionBytes,
-                      to destination: UnsafeMutableRawPointer) -> Int {
+                      to destination: UnsafeMutableRawPointer, prefix: UInt8 = cellPrefix) -> Int {
         let ordered = UInt64(bitPattern: minute) ^ (1 << 63)
-        destination.storeBytes(of: cellPrefix, as: UInt8.self)
+        destination.storeBytes(of: prefix, as: UInt8.self)
         destination.storeBytes(of: ordered.bigEndian, toByteOffset: 1, as: UInt64.self)
         var offset = 9
         fields.forEach { field in

@@ -56,9 +56,9 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
 /// writes and iterators on one handle, and the option objects held here are only read
 /// after `init`. The ingest threads write while the HTTP API thread reads.
 final class RocksDB: @unchecked Sendable {
-    private let db: OpaquePointer
+    let db: OpaquePointer
     private let options: OpaquePointer
-    private let readOptions: OpaquePointer
+    let readOptions: OpaquePointer
     private let syncWriteOptions: OpaquePointer
     private let asyncWriteOptions: OpaquePointer
     let path: String
@@ -153,7 +153,7 @@ final class RocksDB: @unchecked Sendable {
         rocksdb_close(db)
     }
 
-    private func ensureOpen() throws {
+    func ensureOpen() throws {
         if isClosed.withLockedValue({ $0 }) { throw StoreError.closed }
     }
 
@@ -239,7 +239,7 @@ final class RocksDB: @unchecked Sendable {
     }
 
     /// Copies RocksDB's message out and frees it; RocksDB allocates `errptr` strings with malloc.
-    private static func take(_ errorPointer: UnsafeMutablePointer<CChar>?) -> String? {
+    static func take(_ errorPointer: UnsafeMutablePointer<CChar>?) -> String? {
         guard let errorPointer else { return nil }
         defer { rocksdb_free(errorPointer) }
         return String(cString: errorPointer)
@@ -267,6 +267,17 @@ final class WriteBatch {
 
     deinit {
         rocksdb_writebatch_destroy(handle)
+    }
+
+    /// Deletes every key in [`from`, `to`) with one range tombstone: how retention drops
+    /// a granularity's old cells without reading them.
+    func deleteRange(from: [UInt8], to: [UInt8]) {
+        from.withUnsafeBytes { from in
+            to.withUnsafeBytes { to in
+                rocksdb_writebatch_delete_range(handle, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count,
+                                                to.baseAddress?.assumingMemoryBound(to: CChar.self), to.count)
+            }
+        }
     }
 
     func delete(key: [UInt8]) {

@@ -88,6 +88,10 @@ public final class UsageStore: @unchecked Sendable {
     /// read at generation G includes every change up to G (the quota channel uses it to
     /// drop queued deltas a snapshot already covers).
     let generationCounter = Atomic<UInt64>(0)
+    /// How far the hour and day rollups reach, and retention's horizons (`UsageStore+Rollups`).
+    let rollup = NIOLockedValueBox(RollupState())
+    /// Serialises building rollups and enforcing retention (one maintenance pass at a time).
+    let builder = NIOLock()
 
     struct SpendSlot: Hashable {
         var budgetID: String
@@ -105,6 +109,7 @@ public final class UsageStore: @unchecked Sendable {
         db = try RocksDB(path: directory)
         try loadBudgets()
         try loadAgentSeqs()
+        try openRollups()
     }
 
     /// Closes the database (see `RocksDB.close`) once ingest and the API have stopped.
@@ -132,7 +137,8 @@ public final class UsageStore: @unchecked Sendable {
     /// Throws `WireError.corruptPayload` for a malformed `UsageBatch`; nothing of it is kept.
     public func prepare(_ batch: RawUsageBatch) throws -> PreparedBatch {
         let (budgets, generation) = definitions.withLock { (active, activeGeneration) }
-        var encoder = CellEncoder(tally: BudgetSpendTally(budgets: budgets))
+        let inline = rollup.withLockedValue { $0.inline }
+        var encoder = CellEncoder(tally: BudgetSpendTally(budgets: budgets), inline: inline)
         defer { encoder.deallocate() }
         do {
             try batch.encoded.withUnsafeBytes { bytes in
@@ -142,7 +148,7 @@ public final class UsageStore: @unchecked Sendable {
             throw WireError.corruptPayload("\(error)")
         }
         return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
-                             budgetsGeneration: generation)
+                             budgetsGeneration: generation, inline: inline)
     }
 
     /// Commits a prepared batch unless it was applied before or an earlier batch is
@@ -220,7 +226,10 @@ public final class UsageStore: @unchecked Sendable {
             }
             tally = recounted
         }
-        let writes = prepared.writes
+        // An hour or day was handed to the rollup builder since `prepare`: its minutes in
+        // this batch must now be merged into their hour or day cells here.
+        let inline = rollup.withLockedValue { $0.inline }
+        let writes = inline == prepared.inline ? prepared.writes : try Self.encodeCells(of: batch, inline: inline)
         var newSpend: [(SpendSlot, Int64)] = []
         var budgetSpend: [BudgetSpend] = []
         for entry in tally.entries {
@@ -282,32 +291,14 @@ public final class UsageStore: @unchecked Sendable {
         return spent
     }
 
-    /// Totals for minutes in [`fromMinute`, `toMinute`) of the cells whose dimensions hold
-    /// every `matching` value, one group per distinct value of the `groupBy` dimensions (and
-    /// per `every` bucket, when given); ordered by bucket, then cost, highest first, then by
-    /// dimension values.
-    public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension],
-                      matching filters: [UsageFilter] = [], every: UsageBucket? = nil) throws -> [UsageGroup] {
-        guard fromMinute < toMinute else { return [] }
-        struct GroupKey: Hashable {
-            var dimensions: Dimensions
-            var bucket: Int64?
+    /// A batch's cell merges alone (its budget spend is counted separately), for `inline`.
+    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> WriteBatch {
+        var encoder = CellEncoder(tally: BudgetSpendTally(budgets: []), inline: inline)
+        defer { encoder.deallocate() }
+        try batch.encoded.withUnsafeBytes { bytes in
+            try UsageBatchReader.forEachCell(bytes) { encoder.add($0) }
         }
-        var groups: [GroupKey: UsageCounters] = [:]
-        try db.scan(from: CellKeyCodec.minutePrefix(fromMinute), to: CellKeyCodec.minutePrefix(toMinute)) { key, value in
-            let cellKey = try CellKeyCodec.decode(key)
-            guard filters.allSatisfy({ cellKey.dimensions.has($0.dimension, equalTo: $0.value) }) else { return }
-            let counters = try CountersCodec.decode(value, key: key)
-            let group = GroupKey(dimensions: cellKey.dimensions.projected(onto: groupBy), bucket: every?.start(ofMinute: cellKey.minute))
-            groups[group, default: UsageCounters()].add(counters)
-        }
-        return groups
-            .map { UsageGroup(dimensions: $0.key.dimensions, counters: $0.value, bucketStartMinute: $0.key.bucket) }
-            .sorted { a, b in
-                if a.bucketStartMinute != b.bucketStartMinute { return (a.bucketStartMinute ?? 0) < (b.bucketStartMinute ?? 0) }
-                if a.counters.cost != b.counters.cost { return a.counters.cost > b.counters.cost }
-                return a.dimensions.storedFields.lexicographicallyPrecedes(b.dimensions.storedFields)
-            }
+        return encoder.writes
     }
 }
 
@@ -315,14 +306,16 @@ public final class UsageStore: @unchecked Sendable {
 private struct CellEncoder {
     let writes = WriteBatch()
     var tally: BudgetSpendTally
+    let inline: InlineRollups
     var cellCount = 0
     /// Each cell's key is written here from the received bytes, its value after it, and
     /// RocksDB copies both into the WriteBatch.
     private var scratch = UnsafeMutableRawPointer.allocate(byteCount: 1_024, alignment: 8)
     private var capacity = 1_024
 
-    init(tally: BudgetSpendTally) {
+    init(tally: BudgetSpendTally, inline: InlineRollups) {
         self.tally = tally
+        self.inline = inline
     }
 
     /// Merges, not read-modify-write: a cell key that appears twice is simply added twice.
@@ -337,8 +330,24 @@ private struct CellEncoder {
         CountersCodec.write(cell.counters, to: scratch + keyLength)
         writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
                      value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
+        // A late minute (one comparison for the rest): its hour, and maybe its day, was
+        // already handed to the rollup builder, so it is merged there too, in this batch.
+        if cell.minute < inline.hoursBefore {
+            rollUp(cell, into: .hour, keyLength: keyLength)
+            if cell.minute < inline.daysBefore { rollUp(cell, into: .day, keyLength: keyLength) }
+        }
         tally.add(cell)
         cellCount += 1
+    }
+
+    /// Rewrites the key in `scratch` (same dimensions) for `granularity` and merges the
+    /// same counters under it.
+    private func rollUp(_ cell: RawCell, into granularity: CellGranularity, keyLength: Int) {
+        let length = CellKeyCodec.write(minute: granularity.start(ofMinute: cell.minute), fields: cell.dimensions, to: scratch,
+                                        prefix: granularity.prefix)
+        precondition(length == keyLength, "a rollup key is as long as its minute key")
+        writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
+                     value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
     }
 
     func deallocate() {
@@ -357,12 +366,16 @@ public final class PreparedBatch: @unchecked Sendable {
     let tally: BudgetSpendTally
     /// `UsageStore.activeGeneration` the tally was counted against.
     let budgetsGeneration: UInt64
+    /// The rollup thresholds the merges were encoded with.
+    let inline: InlineRollups
 
-    init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64) {
+    init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64,
+         inline: InlineRollups = InlineRollups()) {
         self.batch = batch
         self.cellCount = cellCount
         self.writes = writes
         self.tally = tally
         self.budgetsGeneration = budgetsGeneration
+        self.inline = inline
     }
 }

@@ -1,0 +1,92 @@
+import TollgateCore
+
+/// How a usage query's minute range is read: whole days from day cells, whole hours from
+/// hour cells, the minutes left at the edges from minute cells. Each piece may only use
+/// rollups that are complete (`RollupState`), so the totals are the minute cells' own,
+/// exactly; a series by hour never reads day cells (a day cell spans 24 hour buckets).
+///
+/// Where retention has dropped the minute cells, a range edge is widened to the hour it
+/// falls in (and to the day, where hour cells are gone too): the answer covers a little
+/// more than asked rather than leaving out part of it. Sub-hour precision ends where the
+/// minute retention does (README, "Retention").
+struct QueryPlan: Equatable {
+    struct Piece: Equatable {
+        var granularity: CellGranularity
+        var from: Int64
+        var to: Int64
+    }
+
+    private(set) var pieces: [Piece] = []
+
+    init(fromMinute: Int64, toMinute: Int64, state: RollupState, every: UsageBucket?) {
+        var from = fromMinute
+        var to = toMinute
+        if from < state.minutesKeptFrom { from = CellGranularity.hour.start(ofMinute: from) }
+        if from < state.hoursKeptFrom { from = CellGranularity.day.start(ofMinute: from) }
+        if to < state.minutesKeptFrom { to = CellGranularity.hour.ceiling(ofMinute: to) }
+        if to < state.hoursKeptFrom { to = CellGranularity.day.ceiling(ofMinute: to) }
+        guard from < to else { return }
+        let coarsest: CellGranularity = every == .hour ? .hour : .day
+        split(from, to, coarsest: coarsest, state: state)
+        pieces.sort { $0.from < $1.from }
+    }
+
+    private mutating func split(_ from: Int64, _ to: Int64, coarsest: CellGranularity, state: RollupState) {
+        guard from < to else { return }
+        switch coarsest {
+        case .day:
+            let first = CellGranularity.day.ceiling(ofMinute: from)
+            let end = min(CellGranularity.day.start(ofMinute: to), state.daysComplete)
+            if first < end {
+                pieces.append(Piece(granularity: .day, from: first, to: end))
+                split(from, first, coarsest: .hour, state: state)
+                split(end, to, coarsest: .hour, state: state)
+            } else {
+                split(from, to, coarsest: .hour, state: state)
+            }
+        case .hour:
+            let first = CellGranularity.hour.ceiling(ofMinute: from)
+            let end = min(CellGranularity.hour.start(ofMinute: to), state.hoursComplete)
+            if first < end {
+                pieces.append(Piece(granularity: .hour, from: first, to: end))
+                split(from, first, coarsest: .minute, state: state)
+                split(end, to, coarsest: .minute, state: state)
+            } else {
+                split(from, to, coarsest: .minute, state: state)
+            }
+        case .minute:
+            pieces.append(Piece(granularity: .minute, from: from, to: to))
+        }
+    }
+}
+
+/// How far the rollups reach and what retention has dropped, as minutes since the epoch.
+/// `Int64.min` means "nothing yet". Persisted under `"r"` keys (`RollupKeys`).
+struct RollupState: Equatable, Sendable {
+    /// A cell whose minute is before this is also merged into its hour cell at ingest:
+    /// its hour has been handed to the builder already, so it must be counted there.
+    var inlineHoursBefore = Int64.min
+    /// The same for day cells.
+    var inlineDaysBefore = Int64.min
+    /// Hour cells hold every minute before this; queries read them only there.
+    var hoursComplete = Int64.min
+    /// Day cells hold every minute before this.
+    var daysComplete = Int64.min
+    /// The first minute each granularity still holds (retention dropped what is before).
+    var minutesKeptFrom = Int64.min
+    var hoursKeptFrom = Int64.min
+    var daysKeptFrom = Int64.min
+    /// Why building stopped, if it did: partial rollups may then sit past the complete
+    /// ones, so nothing more is built until a restart drops them (`openRollups`).
+    var failure: String?
+
+    /// What a batch prepared now merges into hour and day cells besides its minute cells.
+    var inline: InlineRollups { InlineRollups(hoursBefore: inlineHoursBefore, daysBefore: inlineDaysBefore) }
+}
+
+/// The thresholds below which ingest writes a minute cell's hour and day cells too: late
+/// minutes (an agent's spool resent after an outage) of hours already built.
+struct InlineRollups: Equatable, Sendable {
+    var hoursBefore = Int64.min
+    var daysBefore = Int64.min
+}

@@ -1,0 +1,103 @@
+import CRocksDB
+import Glibc
+
+/// One point-in-time view of the database that several scans share: a query that reads
+/// day, hour and minute cells must not see a batch in one of them and miss it in another,
+/// and the rollup builder must read exactly the minutes it was handed.
+final class RocksDBSnapshot {
+    private let database: RocksDB
+    private let snapshot: OpaquePointer
+    fileprivate let readOptions: OpaquePointer
+
+    fileprivate init(_ database: RocksDB) {
+        self.database = database
+        snapshot = rocksdb_create_snapshot(database.db)!
+        readOptions = rocksdb_readoptions_create()!
+        rocksdb_readoptions_set_snapshot(readOptions, snapshot)
+    }
+
+    deinit {
+        rocksdb_readoptions_destroy(readOptions)
+        // A snapshot outliving `close` would be released on a closed handle.
+        if (try? database.ensureOpen()) != nil { rocksdb_release_snapshot(database.db, snapshot) }
+    }
+
+    /// Calls `body` with every key in [`from`, `to`) and its value, in byte order, as views
+    /// into RocksDB's own buffers (valid only during the call): a query over millions of
+    /// cells must not copy each key and value into arrays.
+    func scan(from: [UInt8], to: [UInt8],
+              _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+        try database.ensureOpen()
+        let iterator = rocksdb_create_iterator(database.db, readOptions)!
+        defer { rocksdb_iter_destroy(iterator) }
+        from.withUnsafeBytes { from in
+            rocksdb_iter_seek(iterator, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count)
+        }
+        try to.withUnsafeBytes { limit in
+            while rocksdb_iter_valid(iterator) != 0 {
+                var keyLength = 0
+                let key = UnsafeRawBufferPointer(start: rocksdb_iter_key(iterator, &keyLength), count: keyLength)
+                guard Self.precedes(key, limit) else { break }
+                var valueLength = 0
+                let value = UnsafeRawBufferPointer(start: rocksdb_iter_value(iterator, &valueLength), count: valueLength)
+                try body(key, value)
+                rocksdb_iter_next(iterator)
+            }
+        }
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_iter_get_error(iterator, &errorPointer)
+        if let message = RocksDB.take(errorPointer) { throw StoreError.scanFailed(message: message) }
+    }
+
+    /// The first key at or after `from` and before `to`; nil when there is none.
+    func firstKey(from: [UInt8], to: [UInt8]) throws -> [UInt8]? {
+        var found: [UInt8]?
+        // A scan that stops at its first key: `body` throws nothing, so a sentinel ends it.
+        struct Stop: Error {}
+        do {
+            try scan(from: from, to: to) { key, _ in
+                found = Array(key)
+                throw Stop()
+            }
+        } catch is Stop {}
+        return found
+    }
+
+    /// Bytewise order, RocksDB's default comparator.
+    @inline(__always)
+    static func precedes(_ key: UnsafeRawBufferPointer, _ limit: UnsafeRawBufferPointer) -> Bool {
+        let common = min(key.count, limit.count)
+        if common > 0 {
+            let order = memcmp(key.baseAddress!, limit.baseAddress!, common)
+            if order != 0 { return order < 0 }
+        }
+        return key.count < limit.count
+    }
+}
+
+extension RocksDB {
+    /// A view of the database as it is now; released when the last reference goes.
+    func snapshot() throws -> RocksDBSnapshot {
+        try ensureOpen()
+        return RocksDBSnapshot(self)
+    }
+}
+
+extension RocksDB {
+    /// Writes the active memtable to a table file (waiting for it) when it holds more than
+    /// `threshold` bytes. The memtable is a vector, sorted afresh by every iterator that
+    /// reads it; the rollup builder flushes first, a sort RocksDB would do at its next flush
+    /// anyway, so its reads skip the sort. Small memtables are left alone (flushing each
+    /// would pile up tiny level-0 files).
+    func flushMemtable(ifLargerThan threshold: UInt64) throws {
+        try ensureOpen()
+        var size: UInt64 = 0
+        guard rocksdb_property_int(db, "rocksdb.cur-size-active-mem-table", &size) == 0, size > threshold else { return }
+        let options = rocksdb_flushoptions_create()!
+        defer { rocksdb_flushoptions_destroy(options) }
+        rocksdb_flushoptions_set_wait(options, 1)
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_flush(db, options, &errorPointer)
+        if let message = RocksDB.take(errorPointer) { throw StoreError.writeFailed(message: message) }
+    }
+}

@@ -1,0 +1,48 @@
+import TollgateCore
+
+/// A usage query that cannot be answered as asked.
+public enum UsageQueryError: Error, CustomStringConvertible, Equatable {
+    case rangeEndsBeforeStart(fromMinute: Int64, toMinute: Int64)
+
+    public var description: String {
+        switch self {
+        case .rangeEndsBeforeStart(let from, let to):
+            "the time range ends (\(CivilDate.rfc3339(minute: to))) before it starts (\(CivilDate.rfc3339(minute: from))); "
+                + "give an end at or after the start"
+        }
+    }
+}
+
+extension UsageStore {
+    /// Totals for minutes in [`fromMinute`, `toMinute`) of the cells whose dimensions hold
+    /// every `matching` value, one group per distinct value of the `groupBy` dimensions (and
+    /// per `every` bucket, when given); ordered by bucket, then cost, highest first, then by
+    /// dimension values. An empty range gives no groups; a range that ends before it starts
+    /// is refused (`UsageQueryError`).
+    ///
+    /// Reads the coarsest complete cells that cover the range (`QueryPlan`), all from one
+    /// snapshot, so a batch is either in every piece or in none.
+    public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension],
+                      matching filters: [UsageFilter] = [], every: UsageBucket? = nil) throws -> [UsageGroup] {
+        guard fromMinute <= toMinute else { throw UsageQueryError.rangeEndsBeforeStart(fromMinute: fromMinute, toMinute: toMinute) }
+        guard fromMinute < toMinute else { return [] }
+        // Whole-history callers pass Int64.min/max; rounding those to hours would overflow.
+        let fromMinute = max(fromMinute, -(1 << 60)), toMinute = min(toMinute, 1 << 60)
+        // State and snapshot together: retention moves its horizon before it deletes, the
+        // builder marks hours complete after it wrote them.
+        let (state, snapshot) = try rollup.withLockedValue { state in (state, try db.snapshot()) }
+        let plan = QueryPlan(fromMinute: fromMinute, toMinute: toMinute, state: state, every: every)
+        var folder = CellFolder(groupBy: groupBy, filters: filters, every: every)
+        defer { folder.deallocate() }
+        for piece in plan.pieces {
+            try snapshot.scan(from: piece.granularity.prefix(at: piece.from), to: piece.granularity.prefix(at: piece.to)) { key, value in
+                try folder.add(key: key, value: value)
+            }
+        }
+        return try folder.groups().sorted { a, b in
+            if a.bucketStartMinute != b.bucketStartMinute { return (a.bucketStartMinute ?? 0) < (b.bucketStartMinute ?? 0) }
+            if a.counters.cost != b.counters.cost { return a.counters.cost > b.counters.cost }
+            return a.dimensions.storedFields.lexicographicallyPrecedes(b.dimensions.storedFields)
+        }
+    }
+}

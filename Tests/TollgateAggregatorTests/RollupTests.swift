@@ -108,7 +108,7 @@ import TollgateWire
             _ = try store.apply(UsageStoreTests.batch(1, [UsageStoreTests.cell(minute: Self.day0, key: "k", model: "m")]))
             #expect(try store.query(fromMinute: Self.day0, toMinute: Self.day0, groupBy: [.team]).isEmpty)
             #expect(try store.query(fromMinute: Self.day0 + 1, toMinute: Self.day0 + 500, groupBy: [.team]).isEmpty)
-            #expect(throws: UsageQueryError.rangeEndsBeforeStart(fromMinute: Self.day0 + 1, toMinute: Self.day0)) {
+            #expect(throws: UsageRangeError.rangeEndsBeforeStart(fromMinute: Self.day0 + 1, toMinute: Self.day0)) {
                 try store.query(fromMinute: Self.day0 + 1, toMinute: Self.day0, groupBy: [])
             }
         }

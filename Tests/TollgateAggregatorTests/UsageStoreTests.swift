@@ -217,7 +217,7 @@ func withTemporaryDirectory<T>(_ body: (String) throws -> T) throws -> T {
             #expect(try requests(3, 4) == 1)
             #expect(try requests(1, 1) == 0)
             // A range that ends before it starts is a caller's mistake, said so (it used to read as empty).
-            #expect(throws: UsageQueryError.self) { try requests(2, 1) }
+            #expect(throws: UsageRangeError.self) { try requests(2, 1) }
             #expect(try requests(Int64.min, Int64.max) == 6)
             #expect(try Self.total(store.query(fromMinute: -1, toMinute: 2, groupBy: [])).cost == Nanodollars(2 + 4 + 8))
         }

@@ -1,7 +1,7 @@
 import TollgateCore
 
 /// A usage query that cannot be answered as asked.
-public enum UsageQueryError: Error, CustomStringConvertible, Equatable {
+public enum UsageRangeError: Error, CustomStringConvertible, Equatable {
     case rangeEndsBeforeStart(fromMinute: Int64, toMinute: Int64)
 
     public var description: String {
@@ -18,13 +18,13 @@ extension UsageStore {
     /// every `matching` value, one group per distinct value of the `groupBy` dimensions (and
     /// per `every` bucket, when given); ordered by bucket, then cost, highest first, then by
     /// dimension values. An empty range gives no groups; a range that ends before it starts
-    /// is refused (`UsageQueryError`).
+    /// is refused (`UsageRangeError`).
     ///
     /// Reads the coarsest complete cells that cover the range (`QueryPlan`), all from one
     /// snapshot, so a batch is either in every piece or in none.
     public func query(fromMinute: Int64, toMinute: Int64, groupBy: [TollgateCore.UsageDimension],
                       matching filters: [UsageFilter] = [], every: UsageBucket? = nil) throws -> [UsageGroup] {
-        guard fromMinute <= toMinute else { throw UsageQueryError.rangeEndsBeforeStart(fromMinute: fromMinute, toMinute: toMinute) }
+        guard fromMinute <= toMinute else { throw UsageRangeError.rangeEndsBeforeStart(fromMinute: fromMinute, toMinute: toMinute) }
         guard fromMinute < toMinute else { return [] }
         // Whole-history callers pass Int64.min/max; rounding those to hours would overflow.
         let fromMinute = max(fromMinute, -(1 << 60)), toMinute = min(toMinute, 1 << 60)

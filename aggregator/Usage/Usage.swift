@@ -39,6 +39,7 @@ struct Usage: AsyncParsableCommand {
     var format: OutputFormat = .table
 
     @OptionGroup var api: APIOptions
+    @OptionGroup var auth: TokenOptions
 
     func run() async throws {
         let dimensions: [UsageDimension]
@@ -57,11 +58,12 @@ struct Usage: AsyncParsableCommand {
         let start = try TimeArgument.parse(since, option: "--since", now: now)
         let end = try TimeArgument.parse(until, option: "--until", now: now)
         guard end >= start else { throw ValidationError("--until (\(until)) is before --since (\(since))") }
+        let token = try auth.token()
         let data = try await api.get("/v1/usage", query: [
             URLQueryItem(name: "since", value: String(start)),
             URLQueryItem(name: "until", value: String(end)),
             URLQueryItem(name: "by", value: dimensions.map(\.rawValue).joined(separator: ",")),
-        ] + parsedFilters.map { URLQueryItem(name: $0.dimension.rawValue, value: $0.value) })
+        ] + parsedFilters.map { URLQueryItem(name: $0.dimension.rawValue, value: $0.value) }, token: token)
         let rows = try JSONDecoder().decode([UsageRow].self, from: data)
         switch format {
         case .json:

@@ -82,6 +82,8 @@ public final class UsageStore: @unchecked Sendable {
     public let maxSeqAdvance: UInt64
     public static let defaultMaxSeqAdvance: UInt64 = 1_000_000
     var spendCache: [SpendSlot: Int64] = [:]
+    /// Each key's sighting as RocksDB holds it (`UsageStore+Keys`); writer-only.
+    var seenKeys: [String: KeySighting] = [:]
     /// Set when a WAL sync failed: from then on every commit fails (writer-only).
     private var walFailure: StoreError?
     /// +1 per applied batch and per budget or exemption change, under `writer`: a status
@@ -142,7 +144,7 @@ public final class UsageStore: @unchecked Sendable {
             throw WireError.corruptPayload("\(error)")
         }
         return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
-                             budgetsGeneration: generation)
+                             budgetsGeneration: generation, sightings: encoder.sightings)
     }
 
     /// Commits a prepared batch unless it was applied before or an earlier batch is
@@ -234,7 +236,9 @@ public final class UsageStore: @unchecked Sendable {
         // First contact over CURVE binds the agent id to the sending key, with its first usage.
         let binds = bound == nil ? batch.sender : nil
         if let binds { writes.put(key: AgentBindingCodec.key(batch.agentID), value: AgentBindingCodec.encode(binds)) }
+        let sighted = try recordSightings(prepared.sightings, in: writes)
         try db.write(writes, sync: false)
+        for sighting in sighted { seenKeys[sighting.keyID] = sighting }
         lastSeqs[batch.agentID] = batch.seq
         if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
         for (slot, after) in newSpend { spendCache[slot] = after }
@@ -315,6 +319,7 @@ public final class UsageStore: @unchecked Sendable {
 private struct CellEncoder {
     let writes = WriteBatch()
     var tally: BudgetSpendTally
+    var sightings = KeySightings()
     var cellCount = 0
     /// Each cell's key is written here from the received bytes, its value after it, and
     /// RocksDB copies both into the WriteBatch.
@@ -338,6 +343,7 @@ private struct CellEncoder {
         writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
                      value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
         tally.add(cell)
+        sightings.add(cell)
         cellCount += 1
     }
 
@@ -357,8 +363,12 @@ public final class PreparedBatch: @unchecked Sendable {
     let tally: BudgetSpendTally
     /// `UsageStore.activeGeneration` the tally was counted against.
     let budgetsGeneration: UInt64
+    /// The keys the batch carries, for `UsageStore+Keys`.
+    let sightings: KeySightings
 
-    init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64) {
+    init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64,
+         sightings: KeySightings = KeySightings()) {
+        self.sightings = sightings
         self.batch = batch
         self.cellCount = cellCount
         self.writes = writes

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import TollgateCore
 
 /// Every change made through the API, kept: who, when, what, before and after
@@ -15,6 +16,9 @@ public final class AuditLog: Sendable {
     private let clock: ServiceClock
     private let metrics: AggregatorMetrics
     private let logger: Logger
+    /// The last entry's millisecond and its order in it: entries of one millisecond keep
+    /// the order they were made in. Held while writing, so that order is the log's.
+    private let last = NIOLockedValueBox<(ms: Int64, order: UInt32)>((0, 0))
 
     init(store: UsageStore, clock: ServiceClock, metrics: AggregatorMetrics, logger: Logger) {
         self.store = store
@@ -25,9 +29,15 @@ public final class AuditLog: Sendable {
 
     func record<Before: Encodable, After: Encodable>(_ actor: AuditActor, _ action: String, target: String, before: Before?, after: After?) {
         do {
-            let entry = AuditEntry(atUnixMs: clock.unixMilliseconds, token: actor.token, actor: actor.name, action: action, target: target,
-                                   before: try before.map { try AuditJSON(encoding: $0) }, after: try after.map { try AuditJSON(encoding: $0) })
-            try store.appendAudit(entry)
+            let beforeJSON = try before.map { try AuditJSON(encoding: $0) }, afterJSON = try after.map { try AuditJSON(encoding: $0) }
+            try last.withLockedValue { last in
+                // Never before the previous entry, even if the wall clock stepped back.
+                let ms = max(clock.unixMilliseconds, last.ms)
+                let order = ms == last.ms ? last.order + 1 : 0
+                try store.appendAudit(AuditEntry(atUnixMs: ms, token: actor.token, actor: actor.name, action: action, target: target,
+                                                 before: beforeJSON, after: afterJSON), order: order)
+                last = (ms, order)
+            }
             metrics.auditEntries(action).increment()
         } catch {
             metrics.auditWriteErrors.increment()

@@ -1,16 +1,18 @@
 import Foundation
 
 /// The audit log in RocksDB: `"U"` + time (8 bytes, big-endian, sign bit flipped, so keys
-/// sort by time) + 8 random bytes (two changes in one millisecond) → the `AuditEntry` as
-/// JSON. Written with a sync: an acknowledged change is in the log after a crash.
+/// sort by time) + the entry's order within its millisecond (4 bytes) + 4 random bytes (a
+/// restart within the same millisecond must not overwrite) → the `AuditEntry` as JSON.
+/// Written with a sync: an acknowledged change is in the log after a crash.
 extension UsageStore {
     static let auditPrefix = UInt8(ascii: "U")
 
-    func appendAudit(_ entry: AuditEntry) throws {
+    /// `order`: how many entries this process wrote before in the same millisecond.
+    func appendAudit(_ entry: AuditEntry, order: UInt32) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let writes = WriteBatch()
-        writes.put(key: Self.auditKey(unixMs: entry.atUnixMs) + Self.bytes(UInt64.random(in: .min ... .max)), value: Array(try encoder.encode(entry)))
+        writes.put(key: Self.auditKey(unixMs: entry.atUnixMs) + Self.bytes(UInt64(order) << 32 | UInt64(UInt32.random(in: .min ... .max))), value: Array(try encoder.encode(entry)))
         try db.write(writes, sync: true)
     }
 

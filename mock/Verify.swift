@@ -27,6 +27,9 @@ struct Verify: AsyncParsableCommand {
     @Option(help: "The org secret file the agent hashes API keys with.")
     var orgSecretFile: String
 
+    @Option(help: "File holding an aggregator API token (the read-only one suffices; default: $TOLLGATE_TOKEN).")
+    var tokenFile: String?
+
     @Option(help: "Seconds to wait for usage to arrive at the aggregator.")
     var timeout: Double = 30
 
@@ -41,10 +44,19 @@ struct Verify: AsyncParsableCommand {
         let ledger = try await fetchLedger(mockURL: mockURL)
         let expected = GroundTruth.expected(from: ledger, keys: KeyIdentifier(orgSecret: Array(trimmed.utf8)),
                                             prices: DefaultPriceCatalog.load())
+        var request = URLRequest(url: usageURL)
+        let token = try tokenFile.map { file -> String in
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw ValidationError("cannot read --token-file \(file)") }
+            return text
+        } ?? ProcessInfo.processInfo.environment["TOLLGATE_TOKEN"]
+        if let token { request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization") }
         let deadline = Date().addingTimeInterval(timeout)
         var differences: [String] = []
         repeat {
-            let (data, _) = try await URLSession.shared.data(from: usageURL)
+            let (data, response) = try await URLSession.shared.data(for: request)
+            if (response as? HTTPURLResponse)?.statusCode == 401 {
+                throw ValidationError("the aggregator refused the usage read (401): pass --token-file with its api-read-token or api-token, or set TOLLGATE_TOKEN")
+            }
             differences = GroundTruth.differences(expected: expected, actual: try GroundTruth.actual(fromUsageJSON: data))
             if differences.isEmpty { break }
             try await Task.sleep(for: .milliseconds(250))

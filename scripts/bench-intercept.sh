@@ -171,7 +171,7 @@ echo "agent peak RSS: $(( rss_kb / 1024 )) MB"
 
 expected=$(( 2 * requests ))
 for _ in $(seq 1 100); do
-  counted=$("$bin/tollgate" usage --api "http://127.0.0.1:$api_port" --since 1h --by provider --format json \
+  counted=$("$bin/tollgate" usage --api "http://127.0.0.1:$api_port" --token-file "$work/aggregator-data/api-read-token" --since 1h --by provider --format json \
     | python3 -c 'import json,sys; print(sum(r["requests"] for r in json.load(sys.stdin)))')
   [ "$counted" = "$expected" ] && break
   sleep 0.2

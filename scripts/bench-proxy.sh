@@ -250,7 +250,7 @@ metered() {  # requests the agent has metered, from its Prometheus text
   curl -fsS "$agent_admin/metrics" | awk '/^tollgate_agent_requests_total[{ ]/ { n += $NF } END { printf "%d\n", n }'
 }
 committed() {  # requests, estimated, unpriced committed at the aggregator
-  "$bin/tollgate" usage --since 1h --by model --format json --api "http://127.0.0.1:$api_port" | python3 -c '
+  "$bin/tollgate" usage --since 1h --by model --format json --api "http://127.0.0.1:$api_port" --token-file "$work/aggregator-data/api-read-token" | python3 -c '
 import json, sys
 text = sys.stdin.read().strip()
 rows = json.loads(text) if text.startswith("[") else [json.loads(l) for l in text.splitlines() if l.strip()]

@@ -60,12 +60,15 @@ echo "    (OpenAI chat/responses/completions/embeddings, Azure, Anthropic, Gemin
   --requests "$requests" --keys "$keys" --models "$models" --concurrency 8 >/dev/null
 
 echo "==> checking the aggregator's totals against the mock provider's ledger"
-"$bin/tollgate-mock" verify --mock "http://127.0.0.1:$mock_port" --api "http://127.0.0.1:$api_port" \
+"$bin/tollgate-mock" verify --mock "http://127.0.0.1:$mock_port" --api "http://127.0.0.1:$api_port" --token-file "$work/aggregator-data/api-read-token" \
   --org-secret-file "$work/org-secret"
 
 echo
 echo "==> tollgate usage --since 1h --by provider,model"
-"$bin/tollgate" usage --since 1h --by provider,model --api "http://127.0.0.1:$api_port"
+"$bin/tollgate" usage --since 1h --by provider,model --api "http://127.0.0.1:$api_port" --token-file "$work/aggregator-data/api-read-token"
 echo
 echo "==> tollgate usage --since 1h --by key,model"
-"$bin/tollgate" usage --since 1h --by key,model --api "http://127.0.0.1:$api_port"
+"$bin/tollgate" usage --since 1h --by key,model --api "http://127.0.0.1:$api_port" --token-file "$work/aggregator-data/api-read-token"
+echo
+echo "==> tollgate keys list  (name them: tollgate keys label <hint> --name … --team … --owner …)"
+"$bin/tollgate" keys list --api "http://127.0.0.1:$api_port" --token-file "$work/aggregator-data/api-read-token"

@@ -85,9 +85,11 @@ struct ShippingBenchmark {
         }
         producers.forEach { $0.start() }
 
-        let url = URL(string: "http://\(bound.api)/v1/usage?since=0&by=key,model")!
+        var request = URLRequest(url: URL(string: "http://\(bound.api)/v1/usage?since=0&by=key,model")!)
+        let token = try String(contentsOfFile: aggregatorConfig.dataDirectory + "/api-read-token", encoding: .utf8)
+        request.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
         while true {
-            let (data, _) = try await URLSession.shared.data(from: url)
+            let (data, _) = try await URLSession.shared.data(for: request)
             let rows = try JSONDecoder().decode([UsageRow].self, from: data)
             if rows.reduce(0, { $0 + $1.counters.requests }) >= Int64(options.events) {
                 return (Date().timeIntervalSince(started), rows.count)

@@ -14,9 +14,16 @@ public struct QuotaUpdateMessage: Equatable, Sendable {
     /// Per agent id, the last usage batch seq whose counters the `spent` values include
     /// (read with them, in one instant): what an agent may stop counting locally.
     public var watermarks: [String: UInt64]
+    /// Key id → the team and project its un-attributed requests count for (`KeyLabel` with
+    /// only those fields): every labelled key in a snapshot, the changed ones in a delta.
+    public var keyLabels: [KeyLabel] = []
+    /// Keys whose label was removed (deltas only).
+    public var removedKeyLabelIDs: [String] = []
 
     public init(version: UInt64, isSnapshot: Bool, budgets: [BudgetStatus], removedBudgetIDs: [String] = [], issuedAtMilliseconds: Int64,
-                watermarks: [String: UInt64] = [:]) {
+                watermarks: [String: UInt64] = [:], keyLabels: [KeyLabel] = [], removedKeyLabelIDs: [String] = []) {
+        self.keyLabels = keyLabels
+        self.removedKeyLabelIDs = removedKeyLabelIDs
         self.version = version
         self.isSnapshot = isSnapshot
         self.budgets = budgets
@@ -45,6 +52,14 @@ public enum QuotaUpdateCodec {
             watermark.seq = seq
             return watermark
         }
+        update.keyLabels = message.keyLabels.map { label in
+            var wire = Tollgate_V1_KeyLabel()
+            wire.keyID = label.keyID
+            wire.team = label.team
+            wire.project = label.project
+            return wire
+        }
+        update.removedKeyLabelIds = message.removedKeyLabelIDs
         return try update.serializedData()
     }
 
@@ -66,7 +81,9 @@ public enum QuotaUpdateCodec {
         return QuotaUpdateMessage(version: update.version, isSnapshot: update.snapshot,
                                   budgets: try update.budgets.map { try $0.domainStatus() },
                                   removedBudgetIDs: update.removedBudgetIds, issuedAtMilliseconds: update.issuedUnixMs,
-                                  watermarks: watermarks)
+                                  watermarks: watermarks,
+                                  keyLabels: update.keyLabels.map { KeyLabel(keyID: $0.keyID, team: $0.team, project: $0.project) },
+                                  removedKeyLabelIDs: update.removedKeyLabelIds)
     }
 }
 

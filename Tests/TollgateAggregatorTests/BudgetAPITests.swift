@@ -32,8 +32,11 @@ import TollgateCore
                 let wrong = router.respond(method: method.nio, uri: path, authorization: "Bearer nope", body: Data(Self.mlDaily.utf8))
                 #expect(wrong.status == .unauthorized)
             }
-            // Usage stays open: the existing CLI and dashboards read it without a token.
-            #expect(router.respond(method: .GET, uri: "/v1/usage").status == .ok)
+            // Usage reveals spend per key and team: it needs a token too.
+            #expect(router.respond(method: .GET, uri: "/v1/usage").status == .unauthorized)
+            #expect(router.respond(method: .GET, uri: "/v1/usage", authorization: Self.auth).status == .ok)
+            #expect(router.respond(method: .GET, uri: "/healthz").status == .ok)
+            #expect(router.respond(method: .GET, uri: "/metrics").status == .ok)
         }
     }
 
@@ -55,7 +58,7 @@ import TollgateCore
             #expect(store.budget(id: "typo") == nil)
             let metrics = MetricsText(router.metrics.exposition())
             #expect(metrics[#"tollgate_api_rejected_total{reason="unknown_model"}"#] == 1)
-            #expect(router.respond(method: .GET, uri: "/v1/usage?by=modle").status == .badRequest)
+            #expect(router.respond(method: .GET, uri: "/v1/usage?by=modle", authorization: Self.auth).status == .badRequest)
             #expect(MetricsText(router.metrics.exposition())[#"tollgate_api_rejected_total{reason="unknown_dimension"}"#] == 1)
         }
     }

@@ -12,7 +12,7 @@ import TollgateCore
     func acceptsEveryForm(_ query: String) throws {
         try withTemporaryDirectory { directory in
             let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
-            let response = router.respond(method: .GET, uri: "/v1/usage?\(query)")
+            let response = router.respond(method: .GET, uri: "/v1/usage?\(query)", authorization: BudgetAPITests.auth)
             #expect(response.status == .ok, "\(query): \(response.body)")
         }
     }
@@ -37,7 +37,7 @@ import TollgateCore
     func refusesWhatItCannotAnswer(_ query: String, _ message: String) throws {
         try withTemporaryDirectory { directory in
             let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
-            let response = router.respond(method: .GET, uri: "/v1/usage?\(query)")
+            let response = router.respond(method: .GET, uri: "/v1/usage?\(query)", authorization: BudgetAPITests.auth)
             #expect(response.status == .badRequest)
             #expect((BudgetAPITests.object(response)["error"] as? String)?.contains(message) == true, "\(response.body)")
         }
@@ -55,7 +55,7 @@ import TollgateCore
             web.key.dimensions.team = "web"
             _ = try store.apply(UsageStoreTests.batch(1, [ml, web]))
             func requests(_ query: String) -> [Int] {
-                let response = router.respond(method: .GET, uri: "/v1/usage?since=0&\(query)")
+                let response = router.respond(method: .GET, uri: "/v1/usage?since=0&\(query)", authorization: BudgetAPITests.auth)
                 let rows = (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [[String: Any]] ?? []
                 return rows.compactMap { $0["requests"] as? Int }
             }

@@ -35,6 +35,8 @@ final class LocalCluster: @unchecked Sendable {
     var agentCAFile: String { directory.appendingPathComponent("agent-state/ca/ca.crt").path }
     /// The bearer token for the aggregator's budget endpoints (created on its first start).
     var apiTokenFile: String { directory.appendingPathComponent("aggregator-data/api-token").path }
+    /// The read-only token (usage, keys, audit, budget reads), created beside the admin one.
+    var apiReadTokenFile: String { directory.appendingPathComponent("aggregator-data/api-read-token").path }
     /// Hosts the mock's certificate covers: the providers' and one that is not a provider's.
     static let tlsHosts = ["api.openai.com", "api.anthropic.com", "generativelanguage.googleapis.com",
                            "my-resource.openai.azure.com", "tunnelled.test"]
@@ -180,15 +182,23 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// Runs the `tollgate` CLI against this cluster's API and returns its stdout.
+    /// Runs `tollgate` against this cluster's API with the admin token in `TOLLGATE_TOKEN`
+    /// (a command's own `--token-file` wins).
     func cli(_ arguments: [String]) throws -> String {
-        try Self.run("tollgate", arguments + ["--api", apiURL.absoluteString])
+        try Self.run("tollgate", arguments + ["--api", apiURL.absoluteString], environment: Self.tokenEnvironment(apiTokenFile))
+    }
+
+    static func tokenEnvironment(_ file: String) -> [String: String] {
+        guard let token = try? String(contentsOfFile: file, encoding: .utf8) else { return [:] }
+        return ["TOLLGATE_TOKEN": token.trimmingCharacters(in: .whitespacesAndNewlines)]
     }
 
     /// Runs one of the built executables to completion and returns its stdout.
-    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+    static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = try binary(executable)
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -78,7 +78,10 @@ import TollgateMockProvider
         //    before the service returns (the flush interval alone would take a minute).
         try await running.value
         #expect(endedAt.duration(to: ContinuousClock.now) < .seconds(10), "the drain waited for a timeout instead of the request's end")
-        let (usage, _) = try await URLSession.shared.data(from: URL(string: "http://\(bound.api)/v1/usage?by=model")!)
+        var usageRequest = URLRequest(url: URL(string: "http://\(bound.api)/v1/usage?by=model")!)
+        let token = try String(contentsOfFile: directory.appendingPathComponent("aggregator/api-read-token").path, encoding: .utf8)
+        usageRequest.setValue("Bearer \(token.trimmingCharacters(in: .whitespacesAndNewlines))", forHTTPHeaderField: "Authorization")
+        let (usage, _) = try await URLSession.shared.data(for: usageRequest)
         let rows = try JSONSerialization.jsonObject(with: usage) as? [[String: Any]] ?? []
         #expect(rows.first?["requests"] as? Int == 1, "usage was flushed before the agent stopped: \(String(decoding: usage, as: UTF8.self))")
     }

@@ -20,7 +20,9 @@ struct BudgetCommand: AsyncParsableCommand {
         tollgate_budget_alerts_total and, if configured, a webhook (alerts.webhook_url).
         Exemptions raise a limit for a while and are kept as an audit trail.
 
-        Budget commands need the aggregator's API token (--token-file or TOLLGATE_TOKEN).
+        Budget commands need an aggregator API token (--token-file or TOLLGATE_TOKEN): the
+        read-only token lists and shows; set, rm and exempt need the admin token. Every
+        change is in the audit log: tollgate budget history <id>.
         """,
-        subcommands: [BudgetSet.self, BudgetList.self, BudgetShow.self, BudgetRemove.self, BudgetExempt.self, BudgetSuggest.self])
+        subcommands: [BudgetSet.self, BudgetList.self, BudgetShow.self, BudgetRemove.self, BudgetExempt.self, BudgetSuggest.self, BudgetHistory.self])
 }

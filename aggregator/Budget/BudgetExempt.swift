@@ -36,6 +36,7 @@ struct BudgetExempt: AsyncParsableCommand {
 
     @OptionGroup var api: APIOptions
     @OptionGroup var auth: TokenOptions
+    @OptionGroup var who: ActorOptions
 
     func run() async throws {
         let amount: BudgetAmount
@@ -53,7 +54,7 @@ struct BudgetExempt: AsyncParsableCommand {
         guard current.budget.unit == amount.unit else {
             throw ValidationError("--limit \(limit) is in \(amount.unit.rawValue), but budget \(id) counts \(current.budget.unit.rawValue)")
         }
-        _ = try await api.send("POST", "/v1/budgets/\(id)/exemptions", body: try JSONEncoder().encode(body), token: token)
+        _ = try await api.send("POST", "/v1/budgets/\(id)/exemptions", body: try JSONEncoder().encode(body), token: token, actor: who.actor)
         print("budget \(id): limit raised to \(amount.unit.format(amount.value)) until \(BudgetShow.time(body.until))")
     }
 }

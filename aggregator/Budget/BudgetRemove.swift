@@ -12,9 +12,10 @@ struct BudgetRemove: AsyncParsableCommand {
 
     @OptionGroup var api: APIOptions
     @OptionGroup var auth: TokenOptions
+    @OptionGroup var who: ActorOptions
 
     func run() async throws {
-        _ = try await api.send("DELETE", "/v1/budgets/\(id)", token: try auth.token())
+        _ = try await api.send("DELETE", "/v1/budgets/\(id)", token: try auth.token(), actor: who.actor)
         print("removed budget \(id)")
     }
 }

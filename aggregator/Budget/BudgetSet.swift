@@ -70,6 +70,7 @@ struct BudgetSet: AsyncParsableCommand {
 
     @OptionGroup var api: APIOptions
     @OptionGroup var auth: TokenOptions
+    @OptionGroup var who: ActorOptions
 
     func makeBudget() throws -> Budget {
         let selector: BudgetSelector
@@ -108,7 +109,7 @@ struct BudgetSet: AsyncParsableCommand {
     func run() async throws {
         let budget = try makeBudget()
         let encoder = JSONEncoder()
-        let data = try await api.send("PUT", "/v1/budgets/\(budget.id)", body: try encoder.encode(budget), token: try auth.token())
+        let data = try await api.send("PUT", "/v1/budgets/\(budget.id)", body: try encoder.encode(budget), token: try auth.token(), actor: who.actor)
         let view = try JSONDecoder().decode(BudgetView.self, from: data)
         switch format {
         case .json: try printJSON(view)

@@ -67,10 +67,11 @@ struct Usage: AsyncParsableCommand {
     var format: UsageFormat = .table
 
     @OptionGroup var api: APIOptions
+    @OptionGroup var auth: TokenOptions
 
     func run() async throws {
         let request = try UsageRequest(since: since, until: until, every: every, by: by, filters: filters, top: top, now: Date())
-        let rows = try JSONDecoder().decode([UsageRow].self, from: try await api.get("/v1/usage", query: request.queryItems))
+        let rows = try JSONDecoder().decode([UsageRow].self, from: try await api.get("/v1/usage", query: request.queryItems, token: try auth.token()))
         switch format {
         case .json:
             try printJSON(rows)

@@ -25,6 +25,7 @@ struct UsageTable {
             } else {
                 line += dimensions.map { dimension -> String in
                     let value = row.dimensions[dimension] ?? ""
+                    if dimension == .key, let name = row.keyName, !name.isEmpty { return "\(name) \(row.keyHint ?? "") (\(value.prefix(8)))" }
                     if dimension == .key, let hint = row.keyHint, !hint.isEmpty { return "\(hint) (\(value.prefix(8)))" }
                     return value.isEmpty ? "-" : value
                 }

@@ -46,6 +46,8 @@ public final class AgentMetrics: Sendable {
     let quotaRejected: CounterFamily
     let quotaVersion: Gauge
     let quotaBudgets: Gauge
+    /// Keys whose team/project the aggregator's labels give (`tollgate keys label`).
+    let quotaKeyLabels: Gauge
     /// One series per `QuotaChannelHealth.State`; exactly one is 1.
     let quotaState: [QuotaChannelHealth.State: Gauge]
     let quotaNoSnapshotWarnings: Counter
@@ -174,6 +176,7 @@ public final class AgentMetrics: Sendable {
             WireError.reasons + ["unknown"])
         quotaVersion = gauge("tollgate_agent_quota_version", "Version of the last quota update applied.")
         quotaBudgets = gauge("tollgate_agent_quota_budgets", "Budgets the agent currently holds and enforces.")
+        quotaKeyLabels = gauge("tollgate_agent_quota_key_labels", "Keys whose team and project the agent fills in from the aggregator's key labels.")
         quotaState = Dictionary(uniqueKeysWithValues: QuotaChannelHealth.State.allCases.map { state in
             (state, registry.makeGauge(name: "tollgate_agent_quota_state", labels: [("state", state.rawValue)],
                                        help: "1 for the quota channel's state: never_subscribed (no budgets received since start: nothing is enforced), enforcing, or stale."))

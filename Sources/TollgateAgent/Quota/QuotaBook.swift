@@ -63,6 +63,8 @@ final class QuotaBook: Sendable {
     let clock: ServiceClock
     /// When this book was made (the agent's start): would-block counts begin there.
     let startedUnixMs: Int64
+    /// Key → team/project from the aggregator's key labels, pushed with the budgets.
+    let keyAttributions = KeyAttributions()
 
     init(agentID: String, clock: ServiceClock = .system) {
         self.agentID = agentID

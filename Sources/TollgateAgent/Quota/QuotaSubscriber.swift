@@ -126,6 +126,8 @@ final class QuotaSubscriber: Sendable {
         guard let update = assembler.receive(frames.count == 2 ? .own(received) : .broadcast(received)) else { return }
         switch book.apply(update) {
         case .applied:
+            book.keyAttributions.apply(update)
+            metrics.quotaKeyLabels.set(to: Double(book.keyAttributions.count))
             if update.isSnapshot { snapshotAsked = nil }
             metrics.quotaUpdates.increment()
             metrics.quotaVersion.set(to: Double(update.version))

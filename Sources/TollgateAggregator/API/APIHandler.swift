@@ -45,11 +45,12 @@ final class APIHandler: ChannelInboundHandler {
             let body = body
             self.body = Data()
             let authorization = head.headers.first(name: "authorization")
+            let actor = head.headers.first(name: "x-tollgate-actor")
             // The answer is written back on this connection's event loop, where the
             // handler and its context live.
             let connection = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
             pool.runIfActive(eventLoop: context.eventLoop) {
-                router.respond(method: head.method, uri: head.uri, authorization: authorization, body: body)
+                router.respond(method: head.method, uri: head.uri, authorization: authorization, actor: actor, body: body)
             }.whenComplete { result in
                 let response = (try? result.get()) ?? APIRouter.Response(status: .serviceUnavailable, contentType: "text/plain", body: "shutting down\n")
                 connection.value.handler.write(response, keepAlive: head.isKeepAlive, context: connection.value.context)

@@ -3,7 +3,9 @@ import NIOHTTP1
 import TollgateCore
 
 /// Budget endpoints. Every one, reads included, needs `Authorization: Bearer <token>`:
-/// budgets name owners and reveal spend per team, and one rule is easier to audit than two.
+/// budgets name owners and reveal spend per team. Reads take the read-only token or the
+/// admin one; changes only the admin token, and each is recorded in the audit log
+/// (`budget:<id>`: `budget.set`, `budget.remove`, `budget.exempt`).
 ///
 /// - `GET /v1/budgets`: `[{budget, status, would_block}]`, every budget in its current window;
 ///   `would_block`: requests it would have refused there, over the fleet (observe mode).
@@ -12,9 +14,13 @@ import TollgateCore
 /// - `DELETE /v1/budgets/{id}`: `{removed}`; exemptions stay as an audit trail.
 /// - `POST /v1/budgets/{id}/exemptions`: `{limit, until, reason, author, from?}` → `{exemption, status}`.
 extension APIRouter {
-    func budgetRoute(method: HTTPMethod, path: String, authorization: String?, body: Data) -> Response {
+    func budgetRoute(method: HTTPMethod, path: String, authorization: String?, actor: String? = nil, body: Data) -> Response {
         guard let board = budgets else { return error(.notFound, "budgets are not served by this aggregator") }
-        if let refused = refusal(method: method, path: path, authorization: authorization) { return refused }
+        let who: AuditActor
+        switch authorize(method: method, path: path, authorization: authorization, actor: actor) {
+        case .failure(let refused): return refused.response
+        case .success(let actor): who = actor
+        }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)  // v1, budgets, id?, exemptions?
         do {
             switch (method, parts.count) {
@@ -37,7 +43,9 @@ extension APIRouter {
                 var budget = try decodeBudget(body, id: parts[2])
                 // Stored and pushed canonical: agents compare it with each request's canonical model.
                 budget.selector = try budget.selector.resolvingModels(with: models)
+                let before = store.budget(id: budget.id)?.budget
                 let (change, status) = try board.setBudget(budget)
+                if change != .unchanged { audit?.record(who, "budget.set", target: "budget:\(budget.id)", before: before, after: budget) }
                 let name = switch change {
                 case .created: "created"
                 case .updated(let recomputed): recomputed ? "updated, current window recounted" : "updated"
@@ -46,7 +54,9 @@ extension APIRouter {
                 return json(change == .created ? .created : .ok,
                             BudgetView(budget: budget, status: status, change: name, wouldBlock: wouldBlock([status])(budget.id)))
             case (.DELETE, 3):
+                let before = store.budget(id: parts[2])?.budget
                 guard try board.removeBudget(id: parts[2]) else { return error(.notFound, "no budget '\(parts[2])'") }
+                audit?.record(who, "budget.remove", target: "budget:\(parts[2])", before: before, after: Budget?.none)
                 return json(.ok, ["removed": parts[2]])
             case (.POST, 4) where parts[3] == "exemptions":
                 let request: ExemptionRequest
@@ -59,6 +69,7 @@ extension APIRouter {
                 let exemption = BudgetExemption(budgetID: parts[2], limit: request.limit, from: request.from ?? now, until: request.until,
                                                 reason: request.reason, author: request.author, createdAt: now)
                 let status = try board.addExemption(exemption)
+                audit?.record(who, "budget.exempt", target: "budget:\(parts[2])", before: BudgetExemption?.none, after: exemption)
                 return json(.created, ExemptionView(exemption: exemption, status: status))
             default:
                 return error(.notFound, "no such endpoint: \(method) \(path)")

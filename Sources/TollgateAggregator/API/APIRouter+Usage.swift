@@ -17,7 +17,9 @@ extension APIRouter {
         do {
             let groups = try store.query(fromMinute: query.fromMinute, toMinute: query.toMinute, groupBy: query.groupBy,
                                          matching: query.filters, every: query.every)
-            let rows = UsageRanking.rank(groups.map { UsageRow($0, by: query.groupBy) }, top: query.top)
+            var rows = groups.map { UsageRow($0, by: query.groupBy) }
+            if query.groupBy.contains(.key), let keys { rows = rows.map { $0.named(by: keys) } }
+            rows = UsageRanking.rank(rows, top: query.top)
             return json(.ok, rows)
         } catch {
             metrics.apiErrors.increment()

@@ -10,6 +10,8 @@ import TollgateCore
 final class UnauthorizedRequests: Sendable {
     enum Reason: String, CaseIterable {
         case missing, wrong
+        /// The read-only token, on a request that changes something (403).
+        case readOnly = "read_only"
     }
 
     private let counters: CounterFamily
@@ -42,7 +44,11 @@ final class UnauthorizedRequests: Sendable {
         }
         guard let suppressed else { return }
         let others = suppressed > 0 ? " (and \(suppressed) more refused since the last such line)" : ""
-        let what = reason == .missing ? "no" : "a wrong"
-        logger.warning("refused \(method) \(path): \(what) bearer token\(others); tollgate_api_unauthorized_total counts every refusal")
+        let what = switch reason {
+        case .missing: "no bearer token"
+        case .wrong: "a wrong bearer token"
+        case .readOnly: "the read-only token, which cannot change anything"
+        }
+        logger.warning("refused \(method) \(path): \(what)\(others); tollgate_api_unauthorized_total counts every refusal")
     }
 }

@@ -14,6 +14,8 @@ struct QuotaMirror {
     private(set) var version: UInt64 = 0
     private(set) var statuses: [String: BudgetStatus] = [:]
     private(set) var watermarks: [String: UInt64] = [:]
+    /// Key id → team/project, as agents hold them (`KeyLabel`s with only those fields).
+    private(set) var keyLabels: [String: KeyLabel] = [:]
     /// False until the first full reading: before it there is nothing to snapshot.
     private(set) var isLoaded = false
 
@@ -51,7 +53,8 @@ struct QuotaMirror {
     /// whole channel (before topics), which cannot be answered alone.
     mutating func broadcastSnapshot(issuedAt: Int64) -> QuotaUpdateMessage {
         version += 1
-        return QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt, watermarks: watermarks)
+        return QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt, watermarks: watermarks,
+                                  keyLabels: sortedKeyLabels)
     }
 
     /// One agent's snapshot at the current version. It names only that agent's watermark:
@@ -59,8 +62,23 @@ struct QuotaMirror {
     /// subscriptions cost N² bytes.
     func snapshot(for agentID: String, issuedAt: Int64) -> QuotaUpdateMessage {
         QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt,
-                           watermarks: watermarks[agentID].map { [agentID: $0] } ?? [:])
+                           watermarks: watermarks[agentID].map { [agentID: $0] } ?? [:], keyLabels: sortedKeyLabels)
     }
+
+    /// The broadcast that brings agents' key labels to `labels`: what changed and what
+    /// went; nil when they hold them already.
+    mutating func publishKeyLabels(_ labels: [KeyLabel], issuedAt: Int64) -> QuotaUpdateMessage? {
+        let wanted = Dictionary(labels.map { ($0.keyID, $0) }, uniquingKeysWith: { $1 })
+        let changed = wanted.values.filter { keyLabels[$0.keyID] != $0 }.sorted { $0.keyID < $1.keyID }
+        let removed = keyLabels.keys.filter { wanted[$0] == nil }.sorted()
+        guard !changed.isEmpty || !removed.isEmpty else { return nil }
+        keyLabels = wanted
+        version += 1
+        return QuotaUpdateMessage(version: version, isSnapshot: false, budgets: [], issuedAtMilliseconds: issuedAt,
+                                  keyLabels: changed, removedKeyLabelIDs: removed)
+    }
+
+    private var sortedKeyLabels: [KeyLabel] { keyLabels.values.sorted { $0.keyID < $1.keyID } }
 
     private var sortedStatuses: [BudgetStatus] { statuses.values.sorted { $0.budgetID < $1.budgetID } }
 }

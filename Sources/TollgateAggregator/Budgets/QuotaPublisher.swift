@@ -53,6 +53,8 @@ final class QuotaPublisher: @unchecked Sendable {
     private var subscribers: Set<String> = []
     /// An agent from before topics is subscribed: broadcasts carry every watermark.
     private var legacySubscribed = false
+    /// Key labels to bring agents to on the next turn (after the first reading).
+    private var pendingKeyLabels: [KeyLabel]?
 
     /// `socket` is an XPUB, already secured and bound by the caller.
     init(socket: ZMQSocket, metrics: AggregatorMetrics, settings: Settings, clock: ServiceClock = .system,
@@ -70,6 +72,12 @@ final class QuotaPublisher: @unchecked Sendable {
         let now = clock.now
         let becameUrgent = lock.withLock { queue.add(update, at: now, held: { mirror.statuses[$0] }) }
         if becameUrgent { wake() }
+    }
+
+    /// Sends agents `labels` (key → team/project) on the next turn; safe from any thread.
+    func setKeyLabels(_ labels: [KeyLabel]) {
+        lock.withLock { pendingKeyLabels = labels }
+        wake()
     }
 
     /// The window spend-only changes wait for now: longer with more subscribers.
@@ -116,6 +124,12 @@ final class QuotaPublisher: @unchecked Sendable {
         if pendingRefresh || nextRefresh.map({ now >= $0 }) ?? true {
             refresh(read, at: now)
         }
+        let labels: QuotaUpdateMessage? = lock.withLock {
+            guard mirror.isLoaded, let pending = pendingKeyLabels else { return nil }
+            pendingKeyLabels = nil
+            return mirror.publishKeyLabels(pending, issuedAt: clock.unixMilliseconds)
+        }
+        if let labels { broadcast(labels) }
         guard lock.withLock({ mirror.isLoaded }) else {
             waitingSnapshots.formUnion(asked)
             return

@@ -58,10 +58,13 @@ final class IngestServer: Sendable {
 
     /// libzmq I/O threads of the context both channels share (`zmq_io_threads`).
     private let ioThreads: Int
+    /// Key → team/project, pushed to agents with the quota state.
+    private let keyLabels: KeyLabelBook?
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
          budgets: BudgetBoard? = nil, fleet: FleetRegistry? = nil, metrics: AggregatorMetrics, logger: Logger,
-         clock: ServiceClock = .system, ioThreads: Int = AggregatorConfig.defaultZMQIOThreads) throws {
+         clock: ServiceClock = .system, ioThreads: Int = AggregatorConfig.defaultZMQIOThreads, keyLabels: KeyLabelBook? = nil) throws {
+        self.keyLabels = keyLabels
         wakeup = try ZMQWakeup()
         self.ioThreads = ioThreads
         self.clock = clock
@@ -124,6 +127,7 @@ final class IngestServer: Sendable {
                 let wakeup = wakeup
                 let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, settings: settings, clock: clock) { wakeup.wake() }
                 budgets?.addObserver { update in quotaPublisher.enqueue(update) }
+                keyLabels?.addObserver { labels in quotaPublisher.setKeyLabels(labels) }
                 publisher = quotaPublisher
                 quotaSocket = xpub
             }

@@ -48,6 +48,9 @@ public final class AggregatorMetrics: Sendable {
     let apiErrors: Counter
     let apiUnauthorized: CounterFamily
     let apiRejected: CounterFamily
+    /// Audit entries written, by action (`budget.set`, `key.label`, …).
+    let auditEntries: CounterFamily
+    let auditWriteErrors: Counter
 
     // MARK: Fleet
     private let fleetAgentsByState: [AgentState: Gauge]
@@ -136,8 +139,12 @@ public final class AggregatorMetrics: Sendable {
             labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
         apiRejected = CounterFamily(
             registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
-            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"], ["bad_suggestion"]]
+            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"], ["bad_suggestion"], ["invalid_key_label"], ["unknown_key"], ["bad_time_range"]]
                 + UsageQueryError.Reason.allCases.map { [$0.rawValue] })
+        auditEntries = CounterFamily(
+            registry, name: "tollgate_audit_entries_total", help: "Changes recorded in the audit log, by action.",
+            labels: ["action"], known: [["budget.set"], ["budget.remove"], ["budget.exempt"], ["key.label"], ["key.unlabel"]])
+        auditWriteErrors = counter("tollgate_audit_write_errors_total", "Changes made but not recorded in the audit log (the log line names them).")
 
         // Fleet: the agents that have connected, from their reports and batches.
         fleetAgentsByState = Dictionary(uniqueKeysWithValues: AgentState.allCases.map { state in

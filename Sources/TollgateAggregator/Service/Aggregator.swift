@@ -55,17 +55,21 @@ public final class Aggregator: Service, @unchecked Sendable {
             logger.warning("budgets name a model the price catalog does not know, so they match only that exact name: \(models.unknown.joined(separator: ", ")); declare it under pricing.catalog")
         }
         let token = try APIToken.loadOrCreate(file: config.apiTokenFile, dataDirectory: config.dataDirectory, logger: logger)
+        let readToken = try APIToken.loadOrCreate(file: config.apiReadTokenFile, dataDirectory: config.dataDirectory, kind: .read, logger: logger)
+        let keys = try KeyLabelBook(store: store)
+        let audit = AuditLog(store: store, clock: clock, metrics: metrics, logger: logger)
         ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval,
                                               coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
-            ioThreads: config.zmqIOThreads)
+            ioThreads: config.zmqIOThreads, keyLabels: keys)
         history = RollupMaintainer(store: store, retention: config.retention, metrics: metrics, logger: logger, clock: clock)
         let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
         anomalies = AnomalyMonitor(settings: config.anomalies, store: store, metrics: metrics, logger: logger, webhook: webhook, clock: clock)
         var router = APIRouter(store: store, metrics: metrics, budgets: budgets, token: token, fleet: fleet,
-                               clock: clock, models: config.models, reconciler: reconciler, logger: logger)
+                               clock: clock, models: config.models, reconciler: reconciler,
+                               readToken: readToken, keys: keys, audit: audit, logger: logger)
         router.anomalies = anomalies
         api = APIServer(group: group, router: router)
     }

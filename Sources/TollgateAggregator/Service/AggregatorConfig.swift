@@ -38,6 +38,9 @@ public struct AggregatorConfig: Sendable {
     /// The bearer token file for the budget endpoints; nil means `<data_dir>/api-token`,
     /// created on first start.
     public var apiTokenFile: String?
+    /// The read-only bearer token file (usage, keys, agents, budgets, reconcile: GET only);
+    /// nil means `<data_dir>/api-read-token`, created on first start.
+    public var apiReadTokenFile: String?
     /// Budget alerts are POSTed here as JSON (Slack-compatible `text`) when set.
     public var alertWebhookURL: URL?
     /// Attempts per alert webhook delivery, with exponential backoff between them.
@@ -104,7 +107,7 @@ public struct AggregatorConfig: Sendable {
     }
 
     init(_ root: ConfigNode) throws {
-        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "alerts",
+        try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "api_read_token_file", "alerts",
                                          "quota_listen", "quota_snapshot_interval_ms", "quota_coalesce_ms", "quota_max_fanout_per_second",
                                          "zmq_io_threads", "pricing", "reconcile", "max_seq_advance", "budgets",
                                          "anomalies", "metrics", "retention"])
@@ -131,6 +134,7 @@ public struct AggregatorConfig: Sendable {
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)
         apiTokenFile = try root.optionalString("api_token_file")
+        apiReadTokenFile = try root.optionalString("api_read_token_file")
         maxSeqAdvance = UInt64(try root.int("max_seq_advance", default: Int(maxSeqAdvance), range: 1_000...1_000_000_000_000))
         if let alerts = try root.section("alerts") {
             try alerts.rejectUnknownKeys(allowed: ["webhook_url", "max_attempts"])

@@ -6,6 +6,8 @@ import TollgateCore
 public struct UsageRow: Equatable, Sendable {
     public var dimensions: [UsageDimension: String]
     public var keyHint: String?
+    /// The key's name from its label (`tollgate keys label`), when grouped by key and labelled.
+    public var keyName: String?
     public var counters: UsageCounters
     /// The start of the row's time bucket (RFC 3339, UTC) in a series (`every=`); nil otherwise.
     public var bucket: String?
@@ -47,6 +49,7 @@ extension UsageRow: Codable {
         }
         if let keyHint { try container.encode(keyHint, forKey: Key("key_hint")) }
         if let otherGroups { try container.encode(otherGroups, forKey: Key("other_groups")) }
+        if let keyName { try container.encode(keyName, forKey: Key("key_name")) }
         try container.encode(counters.requests, forKey: Key("requests"))
         try container.encode(counters.tokens.input, forKey: Key("input_tokens"))
         try container.encode(counters.tokens.cachedInput, forKey: Key("cached_input_tokens"))
@@ -83,5 +86,6 @@ extension UsageRow: Codable {
         self.init(dimensions: values, keyHint: try container.decodeIfPresent(String.self, forKey: Key("key_hint")), counters: counters,
                   bucket: try container.decodeIfPresent(String.self, forKey: Key("bucket")),
                   otherGroups: try container.decodeIfPresent(Int.self, forKey: Key("other_groups")))
+        keyName = try container.decodeIfPresent(String.self, forKey: Key("key_name"))
     }
 }

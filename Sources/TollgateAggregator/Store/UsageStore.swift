@@ -82,6 +82,8 @@ public final class UsageStore: @unchecked Sendable {
     public let maxSeqAdvance: UInt64
     public static let defaultMaxSeqAdvance: UInt64 = 1_000_000
     var spendCache: [SpendSlot: Int64] = [:]
+    /// Each key's sighting as RocksDB holds it (`UsageStore+Keys`); writer-only.
+    var seenKeys: [String: KeySighting] = [:]
     /// Set when a WAL sync failed: from then on every commit fails (writer-only).
     private var walFailure: StoreError?
     /// +1 per applied batch and per budget or exemption change, under `writer`: a status
@@ -148,7 +150,7 @@ public final class UsageStore: @unchecked Sendable {
             throw WireError.corruptPayload("\(error)")
         }
         return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
-                             budgetsGeneration: generation, inline: inline)
+                             budgetsGeneration: generation, inline: inline, sightings: encoder.sightings)
     }
 
     /// Commits a prepared batch unless it was applied before or an earlier batch is
@@ -243,7 +245,9 @@ public final class UsageStore: @unchecked Sendable {
         // First contact over CURVE binds the agent id to the sending key, with its first usage.
         let binds = bound == nil ? batch.sender : nil
         if let binds { writes.put(key: AgentBindingCodec.key(batch.agentID), value: AgentBindingCodec.encode(binds)) }
+        let sighted = try recordSightings(prepared.sightings, in: writes)
         try db.write(writes, sync: false)
+        for sighting in sighted { seenKeys[sighting.keyID] = sighting }
         lastSeqs[batch.agentID] = batch.seq
         if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
         for (slot, after) in newSpend { spendCache[slot] = after }
@@ -307,6 +311,7 @@ private struct CellEncoder {
     let writes = WriteBatch()
     var tally: BudgetSpendTally
     let inline: InlineRollups
+    var sightings = KeySightings()
     var cellCount = 0
     /// Each cell's key is written here from the received bytes, its value after it, and
     /// RocksDB copies both into the WriteBatch.
@@ -337,6 +342,7 @@ private struct CellEncoder {
             if cell.minute < inline.daysBefore { rollUp(cell, into: .day, keyLength: keyLength) }
         }
         tally.add(cell)
+        sightings.add(cell)
         cellCount += 1
     }
 
@@ -368,9 +374,12 @@ public final class PreparedBatch: @unchecked Sendable {
     let budgetsGeneration: UInt64
     /// The rollup thresholds the merges were encoded with.
     let inline: InlineRollups
+    /// The keys the batch carries, for `UsageStore+Keys`.
+    let sightings: KeySightings
 
     init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64,
-         inline: InlineRollups = InlineRollups()) {
+         inline: InlineRollups = InlineRollups(), sightings: KeySightings = KeySightings()) {
+        self.sightings = sightings
         self.batch = batch
         self.cellCount = cellCount
         self.writes = writes

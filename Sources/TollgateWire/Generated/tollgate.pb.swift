@@ -481,6 +481,30 @@ public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
   /// the previous message. An agent not named keeps the watermark it had.
   public var watermarks: [Tollgate_V1_AgentWatermark] = []
 
+  /// Key id -> team/project for requests that carry no attribution of their own. A
+  /// snapshot holds every labelled key (replacing what the agent holds); a delta the
+  /// labels that changed, and in `removed_key_label_ids` the keys whose label went.
+  public var keyLabels: [Tollgate_V1_KeyLabel] = []
+
+  public var removedKeyLabelIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// What a request made with this key counts for when it names no team or project itself.
+public nonisolated struct Tollgate_V1_KeyLabel: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var keyID: String = String()
+
+  public var team: String = String()
+
+  public var project: String = String()
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -1409,7 +1433,7 @@ nonisolated extension Tollgate_V1_AgentWatermark: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QuotaUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0\u{1}watermarks\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0\u{1}watermarks\0\u{3}key_labels\0\u{3}removed_key_label_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1423,6 +1447,8 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
       case 4: try { try decoder.decodeRepeatedStringField(value: &self.removedBudgetIds) }()
       case 5: try { try decoder.decodeSingularInt64Field(value: &self.issuedUnixMs) }()
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.watermarks) }()
+      case 7: try { try decoder.decodeRepeatedMessageField(value: &self.keyLabels) }()
+      case 8: try { try decoder.decodeRepeatedStringField(value: &self.removedKeyLabelIds) }()
       default: break
       }
     }
@@ -1447,6 +1473,12 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if !self.watermarks.isEmpty {
       try visitor.visitRepeatedMessageField(value: self.watermarks, fieldNumber: 6)
     }
+    if !self.keyLabels.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.keyLabels, fieldNumber: 7)
+    }
+    if !self.removedKeyLabelIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.removedKeyLabelIds, fieldNumber: 8)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1457,6 +1489,48 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if lhs.removedBudgetIds != rhs.removedBudgetIds {return false}
     if lhs.issuedUnixMs != rhs.issuedUnixMs {return false}
     if lhs.watermarks != rhs.watermarks {return false}
+    if lhs.keyLabels != rhs.keyLabels {return false}
+    if lhs.removedKeyLabelIds != rhs.removedKeyLabelIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_KeyLabel: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".KeyLabel"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}key_id\0\u{1}team\0\u{1}project\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.keyID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.team) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.project) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.keyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.keyID, fieldNumber: 1)
+    }
+    if !self.team.isEmpty {
+      try visitor.visitSingularStringField(value: self.team, fieldNumber: 2)
+    }
+    if !self.project.isEmpty {
+      try visitor.visitSingularStringField(value: self.project, fieldNumber: 3)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_KeyLabel, rhs: Tollgate_V1_KeyLabel) -> Bool {
+    if lhs.keyID != rhs.keyID {return false}
+    if lhs.team != rhs.team {return false}
+    if lhs.project != rhs.project {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

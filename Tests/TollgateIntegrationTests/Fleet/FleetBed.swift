@@ -210,7 +210,8 @@ final class FleetBed: @unchecked Sendable {
 
     /// The operator's `tollgate` CLI, from this machine over the fleet network.
     func cli(_ arguments: [String]) throws -> String {
-        try Self.capture(try LocalCluster.binary("tollgate"), arguments + ["--api", apiURL.absoluteString])
+        try Self.capture(try LocalCluster.binary("tollgate"), arguments + ["--api", apiURL.absoluteString],
+                         environment: LocalCluster.tokenEnvironment(apiTokenFile))
     }
 
     func agentRequest(_ agent: String, port: Int = agentProxyPort, method: String = "GET", path: String,
@@ -254,10 +255,11 @@ final class FleetBed: @unchecked Sendable {
     }
 
     /// Runs a command to completion; its stdout, or an error carrying its stderr.
-    static func capture(_ executable: URL, _ arguments: [String]) throws -> String {
+    static func capture(_ executable: URL, _ arguments: [String], environment: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

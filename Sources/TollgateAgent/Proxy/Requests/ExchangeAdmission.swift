@@ -84,9 +84,11 @@ struct ExchangeAdmission {
     private func identify(_ request: ProviderRequest, exchange: ProxyExchange) -> ProxyExchange.Caller {
         let apiKey = APIKeyExtractor.apiKey(in: exchange.head, provider: request.provider, query: exchange.route.query) ?? ""
         var rejectedLabels = 0
-        let attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
+        var attribution = services.config.attribution.resolved(headers: exchange.head, providerUser: request.user, rejected: &rejectedLabels)
         if rejectedLabels > 0 { services.metrics.rejectedAttributionHeaders.increment(by: Int64(rejectedLabels)) }
         let identity = apiKey.isEmpty ? CallerKeyCache.Identity(keyID: "", hint: "") : services.keys.identity(of: apiKey, provider: request.provider.rawValue)
+        // Before the gate and the meter: a key labelled team=ml counts for ml's budgets.
+        services.gate?.book.keyAttributions.fill(&attribution, keyID: identity.keyID, headers: exchange.head)
         return ProxyExchange.Caller(keyID: identity.keyID, keyHint: identity.hint, attribution: attribution)
     }
 

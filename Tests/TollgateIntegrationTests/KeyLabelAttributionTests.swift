@@ -51,7 +51,8 @@ import FoundationNetworking
         let seen = try await eventually(seconds: 10, until: { $0.count == 1 }) {
             Self.json(try Self.tollgate(cluster, ["keys", "list", "--format", "json"], tokenFile: reader))
         }
-        #expect(seen.first?["key_hint"] as? String == "openai:sk-…0001" && seen.first?["labelled"] as? Bool == false)
+        let hint = seen.first?["key_hint"] as? String ?? ""
+        #expect(hint.hasPrefix("openai:") && hint.hasSuffix("…0001") && seen.first?["labelled"] as? Bool == false, "\(seen)")
 
         // The read-only token can list but not label.
         #expect(throws: (any Error).self) { try Self.tollgate(cluster, ["keys", "label", "…0001", "--team", "ml"], tokenFile: reader) }
@@ -82,7 +83,7 @@ import FoundationNetworking
         #expect(byTeam.first { $0["team"] as? String == "" }?["requests"] as? Int == 1, "\(byTeam)")
         let byKey = Self.json(try Self.tollgate(cluster, ["usage", "--since", "1h", "--by", "key", "--format", "json"], tokenFile: reader))
         #expect(byKey.first?["key_name"] as? String == "nightly-evals")
-        #expect(try Self.tollgate(cluster, ["usage", "--since", "1h", "--by", "key"], tokenFile: reader).contains("nightly-evals openai:sk-…0001"))
+        #expect(try Self.tollgate(cluster, ["usage", "--since", "1h", "--by", "key"], tokenFile: reader).contains("nightly-evals \(hint)"))
 
         // Usage needs a token now; a wrong one is refused with the token to use.
         let (_, bare) = try await URLSession.shared.data(from: cluster.apiURL.appendingPathComponent("v1/usage"))

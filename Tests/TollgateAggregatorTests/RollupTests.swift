@@ -246,7 +246,7 @@ import TollgateWire
             _ = try store.apply(UsageStoreTests.batch(1, cells))
             try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60)
             // The router's own clock is the system's: the range is given in Unix seconds.
-            let response = router.respond(method: .GET, uri: "/v1/usage?since=\(Self.day0 * 60)&until=\((Self.day0 + 3 * 1_440) * 60)&by=team&every=day")
+            let response = router.respond(method: .GET, uri: "/v1/usage?since=\(Self.day0 * 60)&until=\((Self.day0 + 3 * 1_440) * 60)&by=team&every=day", authorization: BudgetAPITests.auth)
             let rows = try JSONDecoder().decode([UsageRow].self, from: Data(response.body.utf8))
             var got: [String: UsageCounters] = [:]
             for row in rows { got["\(row.bucket!)|\(row.dimensions[.team]!)"] = row.counters }

@@ -71,7 +71,7 @@ import TollgateCore
         try withTemporaryDirectory { directory in
             let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
             for query in ["since=soon", "since=2h&until=3h", "every=year", "top=0", "top=x", "by=tema", "tema=ml", "team=", "team=a&team=b"] {
-                #expect(router.respond(method: .GET, uri: "/v1/usage?\(query)").status == .badRequest, "\(query)")
+                #expect(router.respond(method: .GET, uri: "/v1/usage?\(query)", authorization: BudgetAPITests.auth).status == .badRequest, "\(query)")
             }
             let metrics = MetricsText(router.metrics.exposition())
             for (reason, count) in [("bad_time", 1), ("bad_range", 1), ("bad_every", 1), ("bad_top", 2), ("unknown_dimension", 2),
@@ -82,7 +82,7 @@ import TollgateCore
     }
 
     static func rows(_ router: APIRouter, _ query: String) -> [[String: Any]] {
-        let response = router.respond(method: .GET, uri: "/v1/usage?\(query)")
+        let response = router.respond(method: .GET, uri: "/v1/usage?\(query)", authorization: BudgetAPITests.auth)
         #expect(response.status == .ok, "\(query): \(response.body)")
         return (try? JSONSerialization.jsonObject(with: Data(response.body.utf8))) as? [[String: Any]] ?? []
     }
@@ -111,7 +111,7 @@ import TollgateCore
     @Test func anEmptyRangeIsAnEmptyList() throws {
         try withTemporaryDirectory { directory in
             let router = BudgetAPITests.router(try UsageStore(directory: directory), clock: ManualClock(unixSeconds: BudgetStoreTests.now))
-            let response = router.respond(method: .GET, uri: "/v1/usage?since=2026-11-01&until=2026-12-01&by=team&every=day&top=3")
+            let response = router.respond(method: .GET, uri: "/v1/usage?since=2026-11-01&until=2026-12-01&by=team&every=day&top=3", authorization: BudgetAPITests.auth)
             #expect(response.status == .ok && response.body == "[]")
         }
     }

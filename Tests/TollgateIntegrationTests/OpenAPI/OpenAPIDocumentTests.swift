@@ -73,8 +73,16 @@ import FoundationNetworking
         let token = try String(contentsOfFile: cluster.apiTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let api = APICaller(base: cluster.apiURL, token: token)
 
+        // A key id cannot be a fixed example (it is a keyed hash under this cluster's org
+        // secret): the key paths are called with a key the traffic above made.
+        let (_, _, keysBody) = try await api.call("get", "/v1/keys", body: nil, authorized: true)
+        let keys = try JSONSerialization.jsonObject(with: keysBody) as? [[String: Any]] ?? []
+        let keyID = try #require(keys.first?["key_id"] as? String, "GET /v1/keys lists the traffic's keys")
         var calls = 0
-        for operation in Self.operations(document) {
+        for var operation in Self.operations(document) {
+            for index in operation.parameters.indices where operation.parameters[index]["name"] as? String == "key_id" {
+                operation.parameters[index]["example"] = keyID
+            }
             // The operation as documented: every path parameter and required query parameter
             // from its example, then each optional query parameter added alone.
             let query = operation.parameters.filter { $0["in"] as? String == "query" }

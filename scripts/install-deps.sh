@@ -3,8 +3,11 @@
 # Needs root (or sudo) the first time; a no-op when everything is present.
 # `prometheus` is for its `promtool`: the tests lint both /metrics pages with it.
 # `iproute2` is for `ip netns` and `ss`: FleetTests builds a fleet of network namespaces.
+# `debootstrap`, `systemd` and `binutils` are for the Debian package and its test
+# (scripts/package-deb.sh, scripts/test-package.sh): a fresh Debian root to install it
+# into, `systemd-analyze` on its units, `readelf`/`strip` on its binaries.
 set -euo pipefail
-packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2)
+packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2 debootstrap systemd binutils)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

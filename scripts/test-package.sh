@@ -5,7 +5,8 @@
 # `systemd-analyze verify` and score ≤ 2.5 on `systemd-analyze security`; the aggregator
 # and the agent start from the packaged configs, as the units would run them (their user
 # and group, UMask=0077, secrets in $CREDENTIALS_DIRECTORY), and report the package's
-# version on --version and in tollgate_build_info; a tollgate-ca member can read the
+# version on --version and in tollgate_build_info, with no capabilities and no W+X memory
+# (MemoryDenyWriteExecute=); a tollgate-ca member can read the
 # agent's CA certificate and not its key.
 #
 #   scripts/test-package.sh [path/to/tollgate_*.deb]   default: build it (scripts/package-deb.sh)
@@ -18,6 +19,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test-package.sh needs root (chroot, mount, unshare)" >&2; exit 1; }
+# A private mount namespace: the root's /proc and /dev mounts vanish with the script.
+if [ -z "${TOLLGATE_PACKAGE_TEST_NS:-}" ]; then
+  exec env TOLLGATE_PACKAGE_TEST_NS=1 unshare --mount --propagation private "$0" "$@"
+fi
 command -v debootstrap >/dev/null || { echo "debootstrap is missing: scripts/install-deps.sh installs it" >&2; exit 1; }
 started=$(date +%s)
 
@@ -43,6 +48,8 @@ rm -rf "$root"
 cp -a "$base" "$root"
 cp "$deb" "$root/tmp/tollgate.deb"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
+mount -t proc proc "$root/proc"
+mount --rbind /dev "$root/dev"
 echo "fresh root ready: $(( $(date +%s) - started )) s"
 
 failures=0
@@ -54,22 +61,17 @@ in_root() { chroot "$root" "$@"; }
 stat_of() { in_root stat -c '%U:%G %a' "$1" 2>/dev/null || echo missing; }
 expect_stat() { local path="$1" want="$2" got; got=$(stat_of "$path"); [ "$got" = "$want" ] && pass "$path is $want" || fail "$path is $got, expected $want"; }
 
-# Everything that mounts runs in a private mount namespace: the mounts vanish with it.
 export -f pass fail check in_root stat_of expect_stat
 export root version failures
 
 echo "--- install (apt-get in the root, Depends from $mirror)"
-unshare --mount --fork bash -euo pipefail -c '
-  mount -t proc proc "$root/proc"
-  mount --rbind /dev "$root/dev"
-  chroot "$root" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive chroot "$root" apt-get install -y -qq --no-install-recommends /tmp/tollgate.deb
-'
+in_root apt-get update -qq
+DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -qq --no-install-recommends /tmp/tollgate.deb
 echo "installed: $(( $(date +%s) - started )) s"
 
 echo "--- programs and version"
 for program in tollgate tollgate-agent; do
-  got=$(in_root "$program" --version)
+  got=$(in_root "$program" --version 2>&1 || true)
   [ "$got" = "$version" ] && pass "$program --version = $version" || fail "$program --version = $got, package is $version"
 done
 check "tollgate --help runs (no Swift toolchain in the root)" in_root tollgate --help
@@ -101,10 +103,12 @@ echo "--- first-run secrets"
 expect_stat /etc/tollgate/org-secret "root:root 600"
 expect_stat /etc/tollgate/aggregator.key "root:root 600"
 expect_stat /etc/tollgate/aggregator.pub "root:root 644"
+expect_stat /var/lib/tollgate-agent/agent.key "tollgate:tollgate-ca 600"
+expect_stat /var/lib/tollgate-agent/agent.key.pub "tollgate:tollgate-ca 644"
 [ "$(in_root base64 -d /etc/tollgate/org-secret | wc -c)" = 32 ] && pass "org-secret holds 32 random bytes" || fail "org-secret is not 32 bytes of base64"
-secret_before=$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key")
-unshare --mount --fork bash -euo pipefail -c 'mount -t proc proc "$root/proc"; chroot "$root" dpkg-reconfigure tollgate >/dev/null 2>&1 || chroot "$root" /var/lib/dpkg/info/tollgate.postinst configure'
-[ "$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key")" = "$secret_before" ] && pass "postinst again keeps the secrets" || fail "postinst replaced a secret"
+secret_before=$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key" "$root/var/lib/tollgate-agent/agent.key")
+in_root /var/lib/dpkg/info/tollgate.postinst configure >/dev/null
+[ "$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key" "$root/var/lib/tollgate-agent/agent.key")" = "$secret_before" ] && pass "postinst again keeps the secrets" || fail "postinst replaced a secret"
 
 echo "--- units"
 for unit in tollgate.service tollgate-agent.service; do
@@ -120,7 +124,6 @@ echo "--- the services start from the packaged configs"
 # copied to a private directory owned by the service user, named by $CREDENTIALS_DIRECTORY.
 unshare --mount --net --pid --fork bash -uo pipefail -c '
   mount -t proc proc "$root/proc"
-  mount --rbind /dev "$root/dev"
   ip link set lo up
   credentials() { # unit user name:file...
     local directory="/run/credentials/$1" user="$2"; shift 2
@@ -128,11 +131,16 @@ unshare --mount --net --pid --fork bash -uo pipefail -c '
     for pair in "$@"; do install -m 0400 -o "$(chroot "$root" id -u "$user")" "$root/etc/tollgate/${pair#*:}" "$root$directory/${pair%%:*}"; done
     chown "$(chroot "$root" id -u "$user")" "$root$directory"; chmod 0500 "$root$directory"
   }
+  # What the units ask of the kernel, as far as it can be asked without systemd: no
+  # capabilities, no new privileges, and MemoryDenyWriteExecute= (prctl PR_SET_MDWE, kept
+  # across exec), so a Swift runtime that needed W+X memory would fail here, not in production.
+  confined=(setpriv --clear-groups --no-new-privs --bounding-set=-all --inh-caps=-all)
+  wx=(perl -e "syscall(157, 65, 1, 0, 0, 0) == 0 or die qq(prctl(PR_SET_MDWE): \$!\n); exec @ARGV or die qq(exec: \$!\n)")
   wait_for() { for _ in $(seq 1 100); do curl -fsS "$1" 2>/dev/null && return 0; sleep 0.2; done; return 1; }
 
   credentials tollgate.service tollgate aggregator.key:aggregator.key
-  (umask 077; exec chroot --userspec=tollgate:tollgate "$root" env CREDENTIALS_DIRECTORY=/run/credentials/tollgate.service \
-     /usr/bin/tollgate serve --config /etc/tollgate/aggregator.yaml) >"$root/tmp/aggregator.log" 2>&1 &
+  (umask 077; exec chroot "$root" env CREDENTIALS_DIRECTORY=/run/credentials/tollgate.service \
+     "${confined[@]}" --reuid=tollgate --regid=tollgate "${wx[@]}" /usr/bin/tollgate serve --config /etc/tollgate/aggregator.yaml) >"$root/tmp/aggregator.log" 2>&1 &
   if metrics=$(wait_for http://127.0.0.1:7601/metrics); then
     grep -q "^tollgate_build_info{.*version=\"$version\"" <<<"$metrics" && pass "aggregator /metrics: tollgate_build_info version=$version" \
       || fail "aggregator /metrics has no tollgate_build_info with version $version: $(grep build_info <<<"$metrics")"
@@ -142,8 +150,8 @@ unshare --mount --net --pid --fork bash -uo pipefail -c '
   expect_stat /var/lib/tollgate/api-token "tollgate:tollgate 600"
 
   credentials tollgate-agent.service tollgate org-secret:org-secret
-  (umask 077; exec chroot --userspec=tollgate:tollgate-ca "$root" env CREDENTIALS_DIRECTORY=/run/credentials/tollgate-agent.service \
-     /usr/bin/tollgate-agent run --config /etc/tollgate/agent.yaml) >"$root/tmp/agent.log" 2>&1 &
+  (umask 077; exec chroot "$root" env CREDENTIALS_DIRECTORY=/run/credentials/tollgate-agent.service \
+     "${confined[@]}" --reuid=tollgate --regid=tollgate-ca "${wx[@]}" /usr/bin/tollgate-agent run --config /etc/tollgate/agent.yaml) >"$root/tmp/agent.log" 2>&1 &
   if metrics=$(wait_for http://127.0.0.1:8788/metrics); then
     grep -q "^tollgate_build_info{.*version=\"$version\"" <<<"$metrics" && pass "agent /metrics: tollgate_build_info version=$version" \
       || fail "agent /metrics has no tollgate_build_info with version $version: $(grep build_info <<<"$metrics")"

@@ -51,14 +51,18 @@ arch=$(dpkg --print-architecture)
 depends_on() {
   local program="$1" library path
   for library in $(readelf -d "$program" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'); do
-    path=$(ldd "$program" | awk -v lib="$library" '$1 == lib { print $3 }')
+    # "libzmq.so.5 => /lib/…/libzmq.so.5 (…)", or for the loader "/lib64/ld-linux-x86-64.so.2 (…)"
+    path=$(ldd "$program" | awk -v lib="$library" '$1 == lib && $2 == "=>" { print $3 } $1 ~ ("/" lib "$") { print $1 }' | head -1)
     [ -n "$path" ] || { echo "cannot resolve $library for $program" >&2; exit 1; }
     # usrmerge: dpkg may have recorded the /usr/lib or the /lib spelling.
     dpkg -S "$path" 2>/dev/null || dpkg -S "$(realpath "$path")" 2>/dev/null || dpkg -S "/usr$path" 2>/dev/null \
       || { echo "no Debian package owns $path ($library, linked by $program)" >&2; exit 1; }
   done | cut -d: -f1 | sort -u
 }
-depends=$( { depends_on "$bin/tollgate"; depends_on "$bin/tollgate-agent"; echo systemd; } | sort -u | paste -sd, | sed 's/,/, /g')
+aggregator_libraries=$(depends_on "$bin/tollgate") || exit 1
+agent_libraries=$(depends_on "$bin/tollgate-agent") || exit 1
+# systemd: sysusers, tmpfiles and the units themselves.
+depends=$(printf '%s\n' $aggregator_libraries $agent_libraries systemd | sort -u | paste -sd, | sed 's/,/, /g')
 
 root="$out/root"
 rm -rf "$root"

@@ -65,8 +65,9 @@ export -f pass fail check in_root stat_of expect_stat
 export root version failures
 
 echo "--- install (apt-get in the root, Depends from $mirror)"
-in_root apt-get update -qq
-DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -qq --no-install-recommends /tmp/tollgate.deb
+{ in_root apt-get update -qq && DEBIAN_FRONTEND=noninteractive in_root apt-get install -y -qq --no-install-recommends /tmp/tollgate.deb; } \
+  >"$cache/install.log" 2>&1 || { tail -30 "$cache/install.log"; echo "FAIL apt-get install ./tollgate.deb (log: $cache/install.log)"; exit 1; }
+grep '^tollgate:' "$cache/install.log" || true
 echo "installed: $(( $(date +%s) - started )) s"
 
 echo "--- programs and version"
@@ -106,9 +107,9 @@ expect_stat /etc/tollgate/aggregator.pub "root:root 644"
 expect_stat /var/lib/tollgate-agent/agent.key "tollgate:tollgate-ca 600"
 expect_stat /var/lib/tollgate-agent/agent.key.pub "tollgate:tollgate-ca 644"
 [ "$(in_root base64 -d /etc/tollgate/org-secret | wc -c)" = 32 ] && pass "org-secret holds 32 random bytes" || fail "org-secret is not 32 bytes of base64"
-secret_before=$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key" "$root/var/lib/tollgate-agent/agent.key")
+secret_before=$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key" "$root/var/lib/tollgate-agent/agent.key" 2>&1 || true)
 in_root /var/lib/dpkg/info/tollgate.postinst configure >/dev/null
-[ "$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key" "$root/var/lib/tollgate-agent/agent.key")" = "$secret_before" ] && pass "postinst again keeps the secrets" || fail "postinst replaced a secret"
+[ "$(sha256sum "$root/etc/tollgate/org-secret" "$root/etc/tollgate/aggregator.key" "$root/var/lib/tollgate-agent/agent.key" 2>&1 || true)" = "$secret_before" ] && pass "postinst again keeps the secrets" || fail "postinst replaced a secret"
 
 echo "--- units"
 for unit in tollgate.service tollgate-agent.service; do

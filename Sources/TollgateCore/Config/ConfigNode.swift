@@ -29,7 +29,12 @@ public struct ConfigNode {
     private let path: String
     private let environment: [String: String]
 
-    public init(yaml: String, source: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    /// Reads `${CREDENTIALS_DIRECTORY}` from this process's environment.
+    public init(yaml: String, source: String) throws {
+        try self.init(yaml: yaml, source: source, environment: ProcessInfo.processInfo.environment)
+    }
+
+    public init(yaml: String, source: String, environment: [String: String]) throws {
         let node: Yams.Node?
         do {
             node = try Yams.compose(yaml: yaml)
@@ -43,7 +48,11 @@ public struct ConfigNode {
         try self.init(mapping, path: "", environment: environment)
     }
 
-    public init(file: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws {
+    public init(file: String) throws {
+        try self.init(file: file, environment: ProcessInfo.processInfo.environment)
+    }
+
+    public init(file: String, environment: [String: String]) throws {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)

@@ -5,9 +5,10 @@
 # `iproute2` is for `ip netns` and `ss`: FleetTests builds a fleet of network namespaces.
 # `debootstrap`, `systemd` and `binutils` are for the Debian package and its test
 # (scripts/package-deb.sh, scripts/test-package.sh): a fresh Debian root to install it
-# into, `systemd-analyze` on its units, `readelf`/`strip` on its binaries.
+# into, `systemd-analyze` on its units, `readelf`/`strip` on its binaries, and libcurl.so,
+# which the statically linked FoundationNetworking links against.
 set -euo pipefail
-packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2 debootstrap systemd binutils)
+packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2 debootstrap systemd binutils libcurl4-openssl-dev)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")

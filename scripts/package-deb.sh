@@ -61,8 +61,10 @@ depends_on() {
 }
 aggregator_libraries=$(depends_on "$bin/tollgate") || exit 1
 agent_libraries=$(depends_on "$bin/tollgate-agent") || exit 1
-# systemd: sysusers, tmpfiles and the units themselves.
-depends=$(printf '%s\n' $aggregator_libraries $agent_libraries systemd | sort -u | paste -sd, | sed 's/,/, /g')
+# systemd: sysusers, tmpfiles and the units themselves. ca-certificates: the agent verifies
+# providers against the system trust store and will not start without one (found by
+# scripts/test-package.sh: NIOSSL's "unknownError([])" on a root without /etc/ssl/certs).
+depends=$(printf '%s\n' $aggregator_libraries $agent_libraries systemd ca-certificates | sort -u | paste -sd, | sed 's/,/, /g')
 
 root="$out/root"
 rm -rf "$root"

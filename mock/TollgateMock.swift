@@ -1,4 +1,5 @@
 import ArgumentParser
+import TollgateCore
 
 /// `tollgate-mock`: a stand-in for the LLM providers in tests and the demo, and a client that drives it.
 @main
@@ -15,6 +16,7 @@ struct TollgateMock: AsyncParsableCommand {
         Usage numbers are deterministic functions of each request, so the same traffic \
         always produces the same ledger.
         """,
+        version: TollgateVersion.current,
         subcommands: [Serve.self, Traffic.self, Ledger.self, Verify.self]
     )
 }

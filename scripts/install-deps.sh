@@ -7,8 +7,12 @@
 # offline against the Kubernetes schemas it carries.
 # `python3-venv` is for the FinOps Foundation's `focus-validator` (PyPI), which the FOCUS
 # export's test runs; see install_focus_validator below.
+# `debootstrap`, `systemd` and `binutils` are for the Debian package and its test
+# (scripts/package-deb.sh, scripts/test-package.sh): a fresh Debian root to install it
+# into, `systemd-analyze` on its units, `readelf`/`strip` on its binaries, and libcurl.so,
+# which the statically linked FoundationNetworking links against.
 set -euo pipefail
-packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2 python3 python3-venv)
+packages=(libzmq3-dev liblz4-dev librocksdb-dev pkg-config curl prometheus iproute2 python3 python3-venv debootstrap systemd binutils libcurl4-openssl-dev)
 
 # focus-validator in a virtual environment of its own: its pinned dependencies (pandas,
 # numpy 1.x) must not change the system's Python. 1.0.0 is the newest release (it validates

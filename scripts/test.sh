@@ -31,3 +31,8 @@ swift test --skip-build --filter ShutdownOrderTests
 # it times how fast a cap reaches every host, which other multi-process suites running
 # beside it would measure instead (~70 s, mostly a 30 s partition).
 swift test --skip-build --filter FleetBedTests
+# The Debian package: a release build with the Swift runtime linked statically, installed
+# into a fresh debootstrap root, its files, owners, modes, units and version checked and
+# both services started from it (scripts/test-package.sh; the slowest phase: the release
+# build, then a minimal bookworm root and the package's Depends from Debian's mirror).
+scripts/test-package.sh

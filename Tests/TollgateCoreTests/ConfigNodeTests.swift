@@ -35,3 +35,27 @@ import Testing
         #expect(HostPort("a:70000") == nil)
     }
 }
+
+/// Secrets handed over by systemd's `LoadCredential=` are named `${CREDENTIALS_DIRECTORY}/…`.
+@Suite struct CredentialsDirectoryTests {
+    @Test func expandsTheCredentialsDirectoryInNestedValues() throws {
+        let root = try ConfigNode(yaml: "org_secret_file: ${CREDENTIALS_DIRECTORY}/org-secret\ncurve:\n  secret_key_file: ${CREDENTIALS_DIRECTORY}/aggregator.key\n",
+                                  source: "t", environment: ["CREDENTIALS_DIRECTORY": "/run/credentials/tollgate.service/"])
+        #expect(try root.optionalString("org_secret_file") == "/run/credentials/tollgate.service/org-secret")
+        #expect(try root.section("curve")?.requiredString("secret_key_file", expected: "x") == "/run/credentials/tollgate.service/aggregator.key")
+    }
+
+    @Test func leavesOtherValuesAndVariablesAlone() throws {
+        let root = try ConfigNode(yaml: "a: /etc/tollgate/org-secret\nb: ${HOME}/x\n", source: "t", environment: ["HOME": "/root"])
+        #expect(try root.optionalString("a") == "/etc/tollgate/org-secret")
+        #expect(try root.optionalString("b") == "${HOME}/x")
+    }
+
+    @Test func outsideSystemdTheErrorNamesTheKeyAndTheFix() throws {
+        let root = try ConfigNode(yaml: "curve:\n  secret_key_file: ${CREDENTIALS_DIRECTORY}/aggregator.key\n", source: "t", environment: [:])
+        #expect { try root.section("curve")?.optionalString("secret_key_file") } throws: { error in
+            guard case ConfigError.invalid(let key, _, let expected) = error else { return false }
+            return key == "curve.secret_key_file" && expected.contains("LoadCredential=")
+        }
+    }
+}

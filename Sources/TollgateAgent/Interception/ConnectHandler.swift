@@ -109,7 +109,7 @@ final class ConnectHandler: ChannelInboundHandler, RemovableChannelHandler {
         let dial = services.config.intercept.connectTo[target] ?? target
         let channel = context.channel
         ClientBootstrap(group: context.eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(TimeAmount(services.config.connectTimeout))
             .connect(host: dial.host, port: dial.port)
             .whenComplete { [self] result in

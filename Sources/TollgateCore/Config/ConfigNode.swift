@@ -23,40 +23,52 @@ public enum ConfigError: Error, CustomStringConvertible, Equatable {
 
 /// A YAML mapping read key by key, so every error can name the full key path
 /// (`aggregator.endpoint`) and unknown keys (typos) are rejected instead of ignored.
+/// String values may name `${CREDENTIALS_DIRECTORY}` (see `CredentialsDirectory`).
 public struct ConfigNode {
     private let mapping: [String: Yams.Node]
     private let path: String
+    private let environment: [String: String]
 
+    /// Reads `${CREDENTIALS_DIRECTORY}` from this process's environment.
     public init(yaml: String, source: String) throws {
+        try self.init(yaml: yaml, source: source, environment: ProcessInfo.processInfo.environment)
+    }
+
+    public init(yaml: String, source: String, environment: [String: String]) throws {
         let node: Yams.Node?
         do {
             node = try Yams.compose(yaml: yaml)
         } catch {
             throw ConfigError.syntax(file: source, reason: "\(error)")
         }
-        guard let node else { self.init(mapping: [:], path: ""); return }
+        guard let node else { self.init(mapping: [:], path: "", environment: environment); return }
         guard let mapping = node.mapping else {
             throw ConfigError.syntax(file: source, reason: "the top level must be a mapping of keys to values")
         }
-        try self.init(mapping, path: "")
+        try self.init(mapping, path: "", environment: environment)
     }
 
     public init(file: String) throws {
+        try self.init(file: file, environment: ProcessInfo.processInfo.environment)
+    }
+
+    public init(file: String, environment: [String: String]) throws {
         let text: String
         do {
             text = try String(contentsOfFile: file, encoding: .utf8)
         } catch {
             throw ConfigError.unreadable(file: file, reason: (error as NSError).localizedDescription)
         }
-        try self.init(yaml: text, source: file)
+        try self.init(yaml: text, source: file, environment: environment)
     }
 
-    private init(mapping: [String: Yams.Node], path: String) {
+    private init(mapping: [String: Yams.Node], path: String, environment: [String: String]) {
         self.mapping = mapping
         self.path = path
+        self.environment = environment
     }
 
-    private init(_ mapping: Yams.Node.Mapping, path: String) throws {
+    private init(_ mapping: Yams.Node.Mapping, path: String, environment: [String: String]) throws {
         var entries: [String: Yams.Node] = [:]
         for (key, value) in mapping {
             guard let name = key.scalar?.string else {
@@ -64,7 +76,7 @@ public struct ConfigNode {
             }
             entries[name] = value
         }
-        self.init(mapping: entries, path: path)
+        self.init(mapping: entries, path: path, environment: environment)
     }
 
     public var keys: [String] { mapping.keys.sorted() }
@@ -83,7 +95,8 @@ public struct ConfigNode {
     public func optionalString(_ key: String) throws -> String? {
         guard let node = mapping[key] else { return nil }
         if case .scalar(let scalar) = node {
-            return scalar.string.isEmpty && scalar.style == .plain ? nil : scalar.string
+            if scalar.string.isEmpty && scalar.style == .plain { return nil }
+            return try CredentialsDirectory.expand(scalar.string, key: keyPath(key), environment: environment)
         }
         throw ConfigError.invalid(key: keyPath(key), value: "\(node)", expected: "a single value")
     }
@@ -136,9 +149,9 @@ public struct ConfigNode {
     public func section(_ key: String) throws -> ConfigNode? {
         guard let node = mapping[key] else { return nil }
         guard let nested = node.mapping else {
-            if node.scalar?.string.isEmpty == true { return ConfigNode(mapping: [:], path: keyPath(key)) }
+            if node.scalar?.string.isEmpty == true { return ConfigNode(mapping: [:], path: keyPath(key), environment: environment) }
             throw ConfigError.invalid(key: keyPath(key), value: "\(node)", expected: "a mapping of keys to values")
         }
-        return try ConfigNode(nested, path: keyPath(key))
+        return try ConfigNode(nested, path: keyPath(key), environment: environment)
     }
 }

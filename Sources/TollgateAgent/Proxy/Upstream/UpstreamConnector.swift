@@ -24,7 +24,7 @@ struct UpstreamConnector: UpstreamConnecting {
         let dial = services.config.intercept.connectTo[HostPort(host: upstream.host.lowercased(), port: upstream.port)]
             ?? HostPort(host: upstream.host, port: upstream.port)
         return ClientBootstrap(group: eventLoop)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connectTimeout(TimeAmount(services.config.connectTimeout))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {

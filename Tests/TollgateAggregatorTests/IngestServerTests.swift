@@ -35,6 +35,8 @@ import TollgateWire
         #expect(server.handle(good) == .ack(seq: 1))
         #expect(server.handle(good) == .ack(seq: 1))  // a resend is acknowledged, not applied
         #expect(MetricsText(metrics.exposition())["tollgate_ingest_batches_duplicate_total"] == 1)
+        // Each of the two commits is timed; refused frames never reach a commit.
+        #expect(MetricsText(metrics.exposition())["tollgate_ingest_commit_seconds_count"] == 2)
         let gap = try UsageBatchCodec.encode(UsageBatchMessage(agentID: "a", seq: 5, floorSeq: 2, cells: []))
         #expect(server.handle(gap) == .nack(seq: 5, expected: 2, reason: "out of order: expected batch 2"))
     }

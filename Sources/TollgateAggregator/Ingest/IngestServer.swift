@@ -306,8 +306,12 @@ final class IngestServer: Sendable {
     /// Commits the prepared batches among `work` as one group and decides every reply, in order.
     func commit(_ work: [Received]) -> [UsageReply] {
         let prepared = work.compactMap { if case .prepared(let batch, _) = $0 { batch } else { nil } }
+        let started = clock.now
         var results = store.commit(prepared).makeIterator()
-        if !prepared.isEmpty { metrics.commitGroups.increment() }
+        if !prepared.isEmpty {
+            metrics.commitGroups.increment()
+            metrics.ingestCommit.recordNanoseconds(Int64(started.duration(to: clock.now) / .nanoseconds(1)))
+        }
         return work.map { item in
             switch item {
             case .reply(let reply): reply

@@ -36,6 +36,7 @@ public final class AggregatorMetrics: Sendable {
     let quotaBadSubscriptions: Counter
     let quotaUrgentUpdates: Counter
     let quotaUrgentPublish: DurationHistogram
+    let ingestCommit: DurationHistogram
 
     // MARK: Budget alerts
     let budgetAlerts: CounterFamily
@@ -119,6 +120,11 @@ public final class AggregatorMetrics: Sendable {
                                help: "From a change in what agents decide (a cap crossed) being queued to its broadcast handed to ZeroMQ for every subscriber, in seconds: the aggregator's own share of cap-to-blocked (encryption and writes follow on the I/O threads)."),
             buckets: [.microseconds(100), .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
                       .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
+        ingestCommit = registry.makeDurationHistogram(
+            descriptor: .named("tollgate_ingest_commit_seconds",
+                               help: "Committing one group of usage batches to the store (WAL fsync included), in seconds: how long an agent's batch waits for its ack once decoded."),
+            buckets: [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10),
+                      .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250), .seconds(1)])
         quotaSnapshotErrors = counter("tollgate_quota_snapshot_errors_total", "Snapshots not sent because budget statuses could not be read.")
         quotaPublishErrors = counter("tollgate_quota_publish_errors_total", "Quota messages that failed to send.")
         quotaVersion = registry.makeGauge(descriptor: .named("tollgate_quota_version", help: "Version of the last quota message published."))

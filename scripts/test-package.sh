@@ -35,6 +35,7 @@ version=$(dpkg-deb --field "$deb" Version)
 mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
 cache=.build-debootstrap
+mkdir -p "$cache"
 base="$cache/bookworm"
 if [ ! -d "$base" ]; then
   echo "debootstrap: a minimal bookworm root into $base"

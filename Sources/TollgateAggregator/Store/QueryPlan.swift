@@ -31,32 +31,24 @@ struct QueryPlan: Equatable {
         pieces.sort { $0.from < $1.from }
     }
 
+    /// The whole `coarsest` cells inside [from, to) that are complete, then the edges one
+    /// granularity finer, down to minutes.
     private mutating func split(_ from: Int64, _ to: Int64, coarsest: CellGranularity, state: RollupState) {
         guard from < to else { return }
+        let (finer, complete): (CellGranularity, Int64)
         switch coarsest {
-        case .day:
-            let first = CellGranularity.day.ceiling(ofMinute: from)
-            let end = min(CellGranularity.day.start(ofMinute: to), state.daysComplete)
-            if first < end {
-                pieces.append(Piece(granularity: .day, from: first, to: end))
-                split(from, first, coarsest: .hour, state: state)
-                split(end, to, coarsest: .hour, state: state)
-            } else {
-                split(from, to, coarsest: .hour, state: state)
-            }
-        case .hour:
-            let first = CellGranularity.hour.ceiling(ofMinute: from)
-            let end = min(CellGranularity.hour.start(ofMinute: to), state.hoursComplete)
-            if first < end {
-                pieces.append(Piece(granularity: .hour, from: first, to: end))
-                split(from, first, coarsest: .minute, state: state)
-                split(end, to, coarsest: .minute, state: state)
-            } else {
-                split(from, to, coarsest: .minute, state: state)
-            }
         case .minute:
             pieces.append(Piece(granularity: .minute, from: from, to: to))
+            return
+        case .hour: (finer, complete) = (.minute, state.hoursComplete)
+        case .day: (finer, complete) = (.hour, state.daysComplete)
         }
+        let first = coarsest.ceiling(ofMinute: from)
+        let end = min(coarsest.start(ofMinute: to), complete)
+        guard first < end else { return split(from, to, coarsest: finer, state: state) }
+        pieces.append(Piece(granularity: coarsest, from: first, to: end))
+        split(from, first, coarsest: finer, state: state)
+        split(end, to, coarsest: finer, state: state)
     }
 }
 

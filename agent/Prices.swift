@@ -10,7 +10,9 @@ struct Prices: ParsableCommand {
         discussion: """
         Prices are USD per million tokens per token class: INPUT (uncached prompt), CACHED
         (cache reads), WRITE 5M and WRITE 1H (prompt-cache writes kept 5 minutes or 1 hour),
-        OUTPUT (reasoning included). Each model has a row per service tier it is billed in
+        OUTPUT (reasoning included). TIER is the model's place in its provider's line-up
+        (economy, standard, premium), what a policy's tier:premium matches; "-" for a model
+        no source gives one. Each model has a row per SERVICE tier it is billed in
         (standard, flex, priority, batch) and, where the provider charges more for long
         prompts, a row for prompts above the threshold: such a request is priced entirely at
         that row. SEARCH/1K is the fee per 1,000 server-side web searches. A rate marked *
@@ -18,8 +20,11 @@ struct Prices: ParsableCommand {
         class a tier or band leaves out scales with its input rate.
 
         The active catalog is the built-in one, then the config's pricing.litellm_file,
-        then its pricing.catalog (later entries win). Without --config the agent's default
-        config is read if it exists.
+        then its pricing.catalog (later entries win), then its pricing.tiers, which
+        reassigns tiers without restating prices ({claude-sonnet-4-5: premium}). An entry
+        from LiteLLM's file or pricing.catalog without a tier: keeps the model's built-in
+        tier; a model only LiteLLM knows has none until pricing.tiers names it. Without
+        --config the agent's default config is read if it exists.
 
         To change or add models, save `tollgate-agent prices --yaml`, edit it, and name the
         file in the agent config under pricing.catalog.

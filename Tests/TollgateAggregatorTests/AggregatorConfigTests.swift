@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TollgateAggregator
+import TollgateCore
 import TollgateWire
 
 @Suite struct AggregatorConfigTests {
@@ -27,6 +28,16 @@ import TollgateWire
         #expect(config.models.canonicalModel("gpt-4.1-2025-04-14") == "gpt-4.1", "the built-in catalog is still there")
         #expect(try AggregatorConfig(yaml: "insecure_plaintext: true").models.resolve("llm-prod").isKnown == false)
         #expect { try AggregatorConfig(yaml: "insecure_plaintext: true\npricing:\n  catalogue: x\n") } throws: { "\($0)".contains("catalogue") }
+    }
+
+    /// `pricing.tiers` reaches the aggregator's catalog too: its policy validation and
+    /// `tollgate models` must see the tiers the agents enforce.
+    @Test func pricingTiersReassignModelTiers() throws {
+        let config = try AggregatorConfig(yaml: "insecure_plaintext: true\npricing:\n  tiers:\n    claude-sonnet-4-5: premium\n")
+        #expect(config.models.tier(of: "claude-sonnet-4-5") == .premium)
+        #expect(try AggregatorConfig(yaml: "insecure_plaintext: true").models.tier(of: "claude-sonnet-4-5") == .standard)
+        let error = #expect(throws: ConfigError.self) { try AggregatorConfig(yaml: "insecure_plaintext: true\npricing:\n  tiers:\n    gpt-9: premium\n") }
+        #expect(error.map { "\($0)" }?.contains("pricing.tiers.gpt-9") == true)
     }
 
     @Test func curveSettingsAreCheckedWhenRead() throws {

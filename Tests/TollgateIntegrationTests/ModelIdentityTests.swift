@@ -144,6 +144,11 @@ import FoundationNetworking
         // What is known, with every name, from the CLI.
         let models = try cluster.cli(["models"])
         #expect(models.contains("claude-sonnet-4   ") && models.contains("claude-sonnet-4-0"), "\(models)")
+        // With its tier, what a policy's tier:premium matches; `--tier` lists one rung.
+        let sonnet = models.split(separator: "\n").first { $0.hasPrefix("claude-sonnet-4 ") }?.split(separator: " ") ?? []
+        #expect(sonnet.prefix(3) == ["claude-sonnet-4", "anthropic", "standard"], "\(models)")
+        let premium = try JSONSerialization.jsonObject(with: Data(try cluster.cli(["models", "--tier", "premium", "--format", "json"]).utf8)) as? [[String: Any]] ?? []
+        #expect(premium.contains { $0["model"] as? String == "claude-opus-4-1" } && premium.allSatisfy { $0["tier"] as? String == "premium" }, "\(premium)")
         let listed = try JSONSerialization.jsonObject(with: Data(try budget(cluster, ["list", "--format", "json"]).utf8)) as? [Any]
         #expect(listed?.isEmpty == true, "nothing was stored")
     }

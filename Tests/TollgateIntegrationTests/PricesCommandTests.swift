@@ -6,16 +6,24 @@ import Testing
 @Suite struct PricesCommandTests {
     /// Runs `tollgate-agent` and returns its status and stdout.
     func agent(_ arguments: [String]) throws -> (status: Int32, output: String) {
+        let result = try agentWithErrors(arguments)
+        return (result.status, result.output)
+    }
+
+    /// Runs `tollgate-agent` and returns its status, stdout and stderr.
+    func agentWithErrors(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
         let process = Process()
         process.executableURL = try LocalCluster.binary("tollgate-agent")
         process.arguments = arguments
         let output = Pipe()
+        let errors = Pipe()
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        process.standardError = errors
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorData = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self), String(decoding: errorData, as: UTF8.self))
     }
 
     func withTemporaryDirectory(_ body: (URL) throws -> Void) throws {
@@ -74,6 +82,31 @@ import Testing
             let shown = try agent(["prices", "--config", overridden.path, "--model", "claude-sonnet-4-5"])
             #expect(shown.status == 0)
             #expect(shown.output.contains("2026-12-06") && shown.output.contains(override.path))
+        }
+    }
+
+    /// The model's tier is on its first row; `pricing.tiers` in the config reassigns it,
+    /// and a tier map naming no known model stops the command with the key to fix.
+    @Test func showsEachModelsTierAndTheConfigsOverride() throws {
+        func row(_ output: String, _ model: String) -> [String] {
+            output.split(separator: "\n").first { $0.hasPrefix(model + " ") }.map { $0.split(separator: " ").map(String.init) } ?? []
+        }
+        let builtIn = try agent(["prices", "--model", "claude-"])
+        #expect(builtIn.status == 0)
+        #expect(builtIn.output.split(separator: "\n").first?.split(separator: " ").prefix(3) == ["MODEL", "TIER", "SERVICE"], "\(builtIn.output)")
+        #expect(row(builtIn.output, "claude-opus-4-1").prefix(3) == ["claude-opus-4-1", "premium", "standard"], "\(builtIn.output)")
+        #expect(row(builtIn.output, "claude-sonnet-4-5").prefix(2) == ["claude-sonnet-4-5", "standard"])
+        #expect(row(builtIn.output, "claude-haiku-4-5").prefix(2) == ["claude-haiku-4-5", "economy"])
+        try withTemporaryDirectory { directory in
+            let config = directory.appendingPathComponent("agent.yaml")
+            try Data("pricing:\n  tiers:\n    claude-sonnet-4-5: premium\n".utf8).write(to: config)
+            let overridden = try agent(["prices", "--config", config.path, "--model", "claude-sonnet-4"])
+            #expect(row(overridden.output, "claude-sonnet-4-5").prefix(2) == ["claude-sonnet-4-5", "premium"], "\(overridden.output)")
+            #expect(row(overridden.output, "claude-sonnet-4").prefix(2) == ["claude-sonnet-4", "standard"])
+
+            try Data("pricing:\n  tiers:\n    claude-sonet-4-5: premium\n".utf8).write(to: config)
+            let typo = try agentWithErrors(["prices", "--config", config.path])
+            #expect(typo.status != 0 && typo.errors.contains("pricing.tiers.claude-sonet-4-5"), "\(typo.errors)")
         }
     }
 

@@ -84,7 +84,7 @@ struct APIRouter: Sendable {
         case (.GET, "/v1/agents"):
             return agentsRoute(method: method, path: path, authorization: authorization)
         case (.GET, "/v1/models"):
-            let views = models.modelNames.map { ModelView(model: $0.model, provider: $0.provider, names: $0.names) }
+            let views = models.modelNames.map { ModelView(model: $0.model, provider: $0.provider, names: $0.names, tier: models.tier(of: $0.model)?.rawValue) }
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]
             guard let data = try? encoder.encode(views) else { return error(.internalServerError, "cannot encode the models") }

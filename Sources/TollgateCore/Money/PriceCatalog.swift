@@ -35,12 +35,20 @@ public struct PriceCatalog: Sendable {
     /// costly in reports and trip budgets early, never look free.
     public static let defaultFallback = ModelPrice(provider: "unknown", input: 15_000_000_000, output: 75_000_000_000)
 
+    /// Adds or replaces an entry. A `tier` of nil keeps the tier the model already has: a
+    /// later source restating a price (LiteLLM's file, a deployment's catalog) says nothing
+    /// about the tier, and dropping it would let a "no premium in dev" policy miss the model.
     public mutating func set(_ model: String, _ price: ModelPrice, aliases names: [String] = [], origin: PriceOrigin? = nil,
                              tier: ModelTier? = nil) {
         prices[model] = price
         origins[model] = origin
-        tiers[model] = tier
+        if let tier { tiers[model] = tier }
         for name in names { aliases[name] = model }
+    }
+
+    /// Gives a canonical model a tier without touching its price (`pricing.tiers`).
+    public mutating func assignTier(_ tier: ModelTier, to canonical: String) {
+        tiers[canonical] = tier
     }
 
     /// The price for `model`, found the way `resolve` finds its entry; `model:` names the entry.

@@ -15,15 +15,24 @@ public enum DefaultPriceCatalog {
     # 1-hour writes. Absent classes cost `input` (1-hour writes: `cache_write`).
     # long_context: the whole request at these rates when its prompt is over above_tokens.
     # service_tiers: flex/priority as the provider lists them; batch, unless listed, is half
-    # of every rate at all three providers. A tier not listed here costs the standard rates.
+    # of every rate at all three providers. A service tier not listed costs the standard rates.
     # web_search_per_1k: USD per 1,000 server-side web searches.
     # Each entry is one model: its id is the canonical name budgets and reports use, and
     # `aliases` are other names of the same model (a dated snapshot such as
     # gpt-4.1-2025-04-14 is found from its undated name without listing it). Distinct
     # models that cost the same are separate entries, never aliases.
+    # tier: the model's place in its provider's line-up, for policies such as "no premium
+    # models in dev" (tier:premium). The rule is the standard output price per million
+    # tokens; Anthropic prices its whole line-up 2-3x above the others, so it has its own bands:
+    #   openai, gemini  premium >= $8   standard >= $4   economy below
+    #   anthropic       premium >= $25  standard >= $10  economy below
+    # (Opus, gpt-5/gpt-4.1/gpt-4o/o3 and Gemini Pro premium; Sonnet and o4-mini standard;
+    # Haiku, the minis and nanos, Gemini Flash and the embeddings economy.) A deployment
+    # reassigns tiers without restating prices: pricing.tiers: {claude-sonnet-4-5: premium}.
     models:
       gpt-4o:
         provider: openai
+        tier: premium
         input: 2.50
         cached_input: 1.25
         output: 10.00
@@ -33,6 +42,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       chatgpt-4o-latest:
         provider: openai
+        tier: premium
         input: 2.50
         cached_input: 1.25
         output: 10.00
@@ -40,6 +50,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-4o-mini:
         provider: openai
+        tier: economy
         input: 0.15
         cached_input: 0.075
         output: 0.60
@@ -49,6 +60,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-4.1:
         provider: openai
+        tier: premium
         input: 2.00
         cached_input: 0.50
         output: 8.00
@@ -58,6 +70,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-4.1-mini:
         provider: openai
+        tier: economy
         input: 0.40
         cached_input: 0.10
         output: 1.60
@@ -67,6 +80,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-4.1-nano:
         provider: openai
+        tier: economy
         input: 0.10
         cached_input: 0.025
         output: 0.40
@@ -76,6 +90,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-5:
         provider: openai
+        tier: premium
         input: 1.25
         cached_input: 0.125
         output: 10.00
@@ -86,6 +101,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-5-mini:
         provider: openai
+        tier: economy
         input: 0.25
         cached_input: 0.025
         output: 2.00
@@ -96,6 +112,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       gpt-5-nano:
         provider: openai
+        tier: economy
         input: 0.05
         cached_input: 0.005
         output: 0.40
@@ -105,6 +122,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       o3:
         provider: openai
+        tier: premium
         input: 2.00
         cached_input: 0.50
         output: 8.00
@@ -115,6 +133,7 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       o4-mini:
         provider: openai
+        tier: standard
         input: 1.10
         cached_input: 0.275
         output: 4.40
@@ -125,18 +144,21 @@ public enum DefaultPriceCatalog {
         source: https://openai.com/api/pricing
       text-embedding-3-small:
         provider: openai
+        tier: economy
         input: 0.02
         output: 0
         as_of: 2026-11-01
         source: https://openai.com/api/pricing
       text-embedding-3-large:
         provider: openai
+        tier: economy
         input: 0.13
         output: 0
         as_of: 2026-11-01
         source: https://openai.com/api/pricing
       gpt-3.5-turbo-instruct:
         provider: openai
+        tier: economy
         input: 1.50
         output: 2.00
         as_of: 2026-11-01
@@ -147,6 +169,7 @@ public enum DefaultPriceCatalog {
       # is sold by commitment, not per token, so it is not listed (standard rates apply).
       claude-opus-4-5:
         provider: anthropic
+        tier: premium
         input: 5.00
         cached_input: 0.50
         cache_write: 6.25
@@ -157,6 +180,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-opus-4-1:
         provider: anthropic
+        tier: premium
         input: 15.00
         cached_input: 1.50
         cache_write: 18.75
@@ -167,6 +191,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-opus-4:
         provider: anthropic
+        tier: premium
         input: 15.00
         cached_input: 1.50
         cache_write: 18.75
@@ -178,6 +203,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-sonnet-4-5:
         provider: anthropic
+        tier: standard
         input: 3.00
         cached_input: 0.30
         cache_write: 3.75
@@ -195,6 +221,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-sonnet-4:
         provider: anthropic
+        tier: standard
         input: 3.00
         cached_input: 0.30
         cache_write: 3.75
@@ -213,6 +240,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-3-7-sonnet:
         provider: anthropic
+        tier: standard
         input: 3.00
         cached_input: 0.30
         cache_write: 3.75
@@ -224,6 +252,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-haiku-4-5:
         provider: anthropic
+        tier: economy
         input: 1.00
         cached_input: 0.10
         cache_write: 1.25
@@ -234,6 +263,7 @@ public enum DefaultPriceCatalog {
         source: https://www.anthropic.com/pricing#api
       claude-3-5-haiku:
         provider: anthropic
+        tier: economy
         input: 0.80
         cached_input: 0.08
         cache_write: 1.00
@@ -247,6 +277,7 @@ public enum DefaultPriceCatalog {
       # prompts over 200k tokens cost more (long_context).
       gemini-2.5-pro:
         provider: gemini
+        tier: premium
         input: 1.25
         cached_input: 0.125
         output: 10.00
@@ -259,6 +290,7 @@ public enum DefaultPriceCatalog {
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-2.5-flash:
         provider: gemini
+        tier: economy
         input: 0.30
         cached_input: 0.03
         output: 2.50
@@ -267,6 +299,7 @@ public enum DefaultPriceCatalog {
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-2.5-flash-lite:
         provider: gemini
+        tier: economy
         input: 0.10
         cached_input: 0.01
         output: 0.40
@@ -275,6 +308,7 @@ public enum DefaultPriceCatalog {
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-2.0-flash:
         provider: gemini
+        tier: economy
         input: 0.10
         cached_input: 0.01
         output: 0.40
@@ -282,6 +316,7 @@ public enum DefaultPriceCatalog {
         source: https://ai.google.dev/gemini-api/docs/pricing
       gemini-3-pro-preview:
         provider: gemini
+        tier: premium
         input: 2.00
         cached_input: 0.20
         output: 12.00

@@ -6,11 +6,11 @@ import TollgateCore
 /// models and names, or a budget would count calls its agents do not match.
 extension DefaultPriceCatalog {
     /// Built-in, then LiteLLM's community file (`litellm_file`), then this deployment's own
-    /// catalog (`catalog`), later entries winning.
+    /// catalog (`catalog`), later entries winning; then the deployment's model tiers (`tiers`).
     public static func load(pricing section: ConfigNode?) throws -> PriceCatalog {
         var prices = load()
         guard let section else { return prices }
-        try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog"])
+        try section.rejectUnknownKeys(allowed: ["litellm_file", "catalog", "tiers"])
         if let path = try section.optionalString("litellm_file") {
             do {
                 try prices.merge(liteLLMJSON: try Data(contentsOf: URL(fileURLWithPath: path)), source: path, asOf: modificationDate(path))
@@ -27,6 +27,7 @@ extension DefaultPriceCatalog {
             }
             try prices.merge(yaml: text, source: path)
         }
+        if let tiers = try section.section("tiers") { try prices.applyTiers(tiers) }
         return prices
     }
 

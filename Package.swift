@@ -204,7 +204,7 @@ let package = Package(
 
         .executableTarget(
             name: "metering-benchmark",
-            dependencies: ["TollgateProviders"],
+            dependencies: ["TollgateCore", "TollgateProviders"],
             path: "Benchmarks/metering-benchmark",
             swiftSettings: swiftSettings
         ),

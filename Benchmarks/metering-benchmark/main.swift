@@ -1,4 +1,5 @@
 import Foundation
+import TollgateCore
 import TollgateProviders
 
 // What metering costs the proxy per request, without any I/O: classifying the request
@@ -6,9 +7,10 @@ import TollgateProviders
 // benchmark serves (Benchmarks/proxy/). Medians of --runs runs of --iterations each.
 // The baseline, measured in the same run, reads the same fields with Foundation's
 // `JSONDecoder` (what the meter did before `JSONScanner`), so the ratio is what the
-// scanner saves.
+// scanner saves. `policy` is the spend-policy step (issue #20) with 0 and with --policies
+// (default 100) pushed policies, alone and as part of a whole request's metering.
 //
-//   swift run -c release metering-benchmark [--iterations N] [--runs R] [--only classify|chat|sse]
+//   swift run -c release metering-benchmark [--iterations N] [--runs R] [--policies P] [--only classify|chat|sse|policy]
 
 func argument(_ name: String, default value: Int) -> Int {
     guard let index = CommandLine.arguments.firstIndex(of: name), index + 1 < CommandLine.arguments.count,
@@ -44,9 +46,10 @@ let streamChunks: [ArraySlice<UInt8>] = {
 
 let only = CommandLine.arguments.firstIndex(of: "--only").flatMap { $0 + 1 < CommandLine.arguments.count ? CommandLine.arguments[$0 + 1] : nil }
 
-/// Nanoseconds per call of `body`, median over the runs.
-func measure(_ key: String, _ name: String, _ body: () -> Int) {
-    if let only, only != key { return }
+/// Nanoseconds per call of `body`, median over the runs (nil when `--only` skips it).
+@discardableResult
+func measure(_ key: String, _ name: String, _ body: () -> Int) -> Double? {
+    if let only, only != key { return nil }
     var perCall: [Double] = []
     var sink = 0
     for _ in 0..<runs {
@@ -58,6 +61,7 @@ func measure(_ key: String, _ name: String, _ body: () -> Int) {
     // The value read per call is printed so the work cannot be optimised away unseen.
     print(String(format: "%-46@ %8.2f µs   (min %.2f, max %.2f; read %d per call)", name as NSString,
                  perCall[perCall.count / 2] / 1000, perCall[0] / 1000, perCall[perCall.count - 1] / 1000, sink / (runs * iterations)))
+    return perCall[perCall.count / 2]
 }
 
 /// The fields the meter reads, as plain `Decodable` types for the Foundation baseline.
@@ -124,4 +128,28 @@ measure("sse", "  baseline: SSEParser + JSONDecoder per event") {
         }
     }
     return Int(output) + characters
+}
+
+// The spend-policy step, then a whole request's metering (classify, policies, usage from
+// the chat.completion) with 0 and with P policies: the second ratio is what policies add
+// to the agent's own per-request work.
+let policyCount = argument("--policies", default: 100)
+let catalog = DefaultPriceCatalog.load()
+let noPolicies = PolicyScenario(catalog: catalog, policies: 0)
+let somePolicies = PolicyScenario(catalog: catalog, policies: policyCount)
+let policyLabel = "\(policyCount) policies"
+let stepNone = measure("policy", "policy step, 0 policies") { noPolicies.evaluate() }
+let stepSome = measure("policy", "policy step, \(policyLabel) (routed, 1 dry-run hit)") { somePolicies.evaluate() }
+func wholeRequest(_ scenario: PolicyScenario) -> Int {
+    let classified = ProviderRequest.classify(provider: .openai, method: "POST", path: "/v1/chat/completions", query: nil, body: jsonRequest)
+    var tap = (classified ?? request).makeTap(contentType: "application/json")
+    let decided = scenario.evaluate()
+    tap.consume(jsonResponse)
+    return decided + Int(tap.finish().usage?.tokens.output ?? -1)
+}
+let requestNone = measure("policy", "classify + policies + chat usage, 0 policies") { wholeRequest(noPolicies) }
+let requestSome = measure("policy", "classify + policies + chat usage, \(policyLabel)") { wholeRequest(somePolicies) }
+if let stepNone, let stepSome, let requestNone, let requestSome {
+    print(String(format: "policies: %d cost %.0f ns per request (%.0f ns with none); a metered request %.2f× the one without policies",
+                 policyCount, stepSome - stepNone, stepNone, requestSome / requestNone))
 }

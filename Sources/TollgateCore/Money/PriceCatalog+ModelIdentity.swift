@@ -52,16 +52,25 @@ extension PriceCatalog {
         }
     }
 
-    /// The price entry `name` finds, if any.
+    /// The price entry `name` finds, if any: the name, then without its snapshot suffix;
+    /// then the same for its last path component. (Written out rather than as loops over
+    /// array literals, which allocated twice per name.)
     func entryKey(for name: String) -> String? {
         let plain = Self.withoutPathPrefix(name)
+        if let key = entryKey(exactOrSnapshot: plain) { return key }
         let bare = Self.bareName(plain)
-        for candidate in bare == plain ? [plain] : [plain, bare] {
-            for form in [candidate, Self.withoutSnapshotSuffix(candidate)] {
-                if prices[form] != nil { return form }
-                if let target = aliases[form], prices[target] != nil { return target }
-            }
-        }
+        return bare == plain ? nil : entryKey(exactOrSnapshot: bare)
+    }
+
+    private func entryKey(exactOrSnapshot candidate: String) -> String? {
+        if let key = entryKey(exact: candidate) { return key }
+        let undated = Self.withoutSnapshotSuffix(candidate)
+        return undated == candidate ? nil : entryKey(exact: undated)
+    }
+
+    private func entryKey(exact form: String) -> String? {
+        if prices[form] != nil { return form }
+        if let target = aliases[form], prices[target] != nil { return target }
         return nil
     }
 
@@ -73,21 +82,30 @@ extension PriceCatalog {
         // LiteLLM's import makes the bare name an alias of a prefixed entry nobody else claims.
         if bare != key, aliases[bare] == key { return bare }
         guard depth < 3 else { return key }
-        for form in [bare, Self.withoutSnapshotSuffix(bare)] where form != key {
-            if prices[form] != nil { return canonical(ofEntry: form, depth: depth + 1) }
-            if let target = aliases[form], target != key, prices[target] != nil { return canonical(ofEntry: target, depth: depth + 1) }
-        }
-        return key
+        if let found = canonical(through: bare, from: key, depth: depth) { return found }
+        let undated = Self.withoutSnapshotSuffix(bare)
+        return undated == bare ? key : canonical(through: undated, from: key, depth: depth) ?? key
+    }
+
+    /// The canonical model of the entry `form` names, when that is another entry than `key`.
+    private func canonical(through form: String, from key: String, depth: Int) -> String? {
+        guard form != key else { return nil }
+        if prices[form] != nil { return canonical(ofEntry: form, depth: depth + 1) }
+        if let target = aliases[form], target != key, prices[target] != nil { return canonical(ofEntry: target, depth: depth + 1) }
+        return nil
     }
 
     /// Gemini names models by resource path (`models/gemini-2.5-pro`) in requests and some responses.
+    /// Byte-wise, like `bareName`: Character comparisons cost grapheme breaking on every request.
     static func withoutPathPrefix(_ name: String) -> String {
-        name.hasPrefix("models/") ? String(name.dropFirst("models/".count)) : name
+        name.utf8.starts(with: "models/".utf8) ? String(name[name.utf8.index(name.utf8.startIndex, offsetBy: 7)...]) : name
     }
 
     /// `gpt-4.1` from `openai/gpt-4.1` (or LiteLLM's `vertex_ai/…`): the last path component.
+    /// Searched as bytes: `String.lastIndex(of: Character)` walked grapheme clusters and was
+    /// most of the cost of resolving a name (a policy decision resolves several).
     static func bareName(_ name: String) -> String {
-        guard let slash = name.lastIndex(of: "/") else { return name }
-        return String(name[name.index(after: slash)...])
+        guard let slash = name.utf8.lastIndex(of: UInt8(ascii: "/")) else { return name }
+        return String(name[name.utf8.index(after: slash)...])
     }
 }

@@ -59,26 +59,36 @@ public struct PriceCatalog: Sendable {
 
     /// Strips `-2024-08-06` or `-0613` (OpenAI), `-20250929` (Anthropic), `-001`,
     /// `-preview-09-2025`, `-preview-06-05` or `-exp-03-25` (Gemini) from the end. Plain
-    /// string checks rather than regular expressions: this runs on every metered request.
+    /// byte checks on the string's own storage rather than regular expressions or a copied
+    /// array: this runs on every metered request, and several times per policy decision.
     static func withoutSnapshotSuffix(_ name: String) -> String {
-        let characters = Array(name.utf8)
-        func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { characters[$0] >= 0x30 && characters[$0] <= 0x39 } }
-        func dash(_ index: Int) -> Bool { characters[index] == UInt8(ascii: "-") }
-        let count = characters.count
-        func cut(_ length: Int) -> String { String(decoding: characters[..<(count - length)], as: UTF8.self) }
-        if count > 11, dash(count - 11), digits(count - 10..<count - 6), dash(count - 6), digits(count - 5..<count - 3),
-           dash(count - 3), digits(count - 2..<count) { return cut(11) }  // -2024-08-06
-        if count > 9, dash(count - 9), digits(count - 8..<count) { return cut(9) }  // -20250929
-        if count > 4, dash(count - 4), digits(count - 3..<count) { return cut(4) }  // -001
-        if name.hasSuffix("-preview") { return String(name.dropLast("-preview".count)) }
-        if count > 16, name.dropLast(8).hasSuffix("-preview"), dash(count - 8), digits(count - 7..<count - 5),
-           dash(count - 5), digits(count - 4..<count) { return cut(16) }  // -preview-09-2025
-        if count > 6, dash(count - 6), digits(count - 5..<count - 3), dash(count - 3), digits(count - 2..<count) {
-            if name.dropLast(6).hasSuffix("-preview") { return cut(14) }  // -preview-06-05 (Gemini)
-            if name.dropLast(6).hasSuffix("-exp") { return cut(10) }  // -exp-03-25 (Gemini)
+        var contiguous = name
+        return contiguous.withUTF8 { characters in
+            func digits(_ range: Range<Int>) -> Bool { range.allSatisfy { characters[$0] >= 0x30 && characters[$0] <= 0x39 } }
+            func dash(_ index: Int) -> Bool { characters[index] == UInt8(ascii: "-") }
+            let count = characters.count
+            func cut(_ length: Int) -> String { String(decoding: UnsafeBufferPointer(rebasing: characters[..<(count - length)]), as: UTF8.self) }
+            /// Whether the bytes before the last `dropping` end with `suffix`.
+            func endsWith(_ suffix: StaticString, dropping: Int) -> Bool {
+                let length = suffix.utf8CodeUnitCount
+                guard count - dropping >= length else { return false }
+                return characters[(count - dropping - length)..<(count - dropping)].elementsEqual(
+                    UnsafeBufferPointer(start: suffix.utf8Start, count: length))
+            }
+            if count > 11, dash(count - 11), digits(count - 10..<count - 6), dash(count - 6), digits(count - 5..<count - 3),
+               dash(count - 3), digits(count - 2..<count) { return cut(11) }  // -2024-08-06
+            if count > 9, dash(count - 9), digits(count - 8..<count) { return cut(9) }  // -20250929
+            if count > 4, dash(count - 4), digits(count - 3..<count) { return cut(4) }  // -001
+            if endsWith("-preview", dropping: 0) { return cut(8) }
+            if count > 16, endsWith("-preview", dropping: 8), dash(count - 8), digits(count - 7..<count - 5),
+               dash(count - 5), digits(count - 4..<count) { return cut(16) }  // -preview-09-2025
+            if count > 6, dash(count - 6), digits(count - 5..<count - 3), dash(count - 3), digits(count - 2..<count) {
+                if endsWith("-preview", dropping: 6) { return cut(14) }  // -preview-06-05 (Gemini)
+                if endsWith("-exp", dropping: 6) { return cut(10) }  // -exp-03-25 (Gemini)
+            }
+            if count > 5, dash(count - 5), digits(count - 4..<count) { return cut(5) }  // -0613 (older OpenAI)
+            return name
         }
-        if count > 5, dash(count - 5), digits(count - 4..<count) { return cut(5) }  // -0613 (older OpenAI)
-        return name
     }
 }
 

@@ -33,7 +33,8 @@ extension PriceCatalog {
     /// Canonical id, provider and tier of a requested or served model name.
     public func facts(of name: String) -> ModelFacts {
         let resolution = resolve(name)
-        let provider = resolution.priceKey.flatMap { prices[$0]?.provider } ?? ""
+        // Through the index: `prices[key]?.provider` copied the whole price (its rate table) first.
+        let provider = resolution.priceKey.flatMap { key in prices.index(forKey: key).map { prices.values[$0].provider } } ?? ""
         return ModelFacts(canonical: resolution.canonical, provider: provider, tier: tiers[resolution.canonical])
     }
 }

@@ -8,6 +8,10 @@ public struct PolicySet: Sendable, Equatable {
     public private(set) var policies: [Policy]
     private var rewriters: [Policy]
     private var gates: [Policy]
+    /// Which rewriters and gates a request could be in the scope of: with a hundred
+    /// policies, matching every scope was most of the cost of a decision.
+    private var rewriterIndex: PolicyScopeIndex
+    private var gateIndex: PolicyScopeIndex
 
     public static let empty = PolicySet([])
 
@@ -16,6 +20,8 @@ public struct PolicySet: Sendable, Equatable {
         // Downgrades before routes: a budget under pressure decides before the everyday route.
         rewriters = self.policies.filter { $0.kind == .downgrade } + self.policies.filter { $0.kind == .route }
         gates = self.policies.filter { !$0.kind.rewrites }
+        rewriterIndex = PolicyScopeIndex(rewriters)
+        gateIndex = PolicyScopeIndex(gates)
     }
 
     public var isEmpty: Bool { policies.isEmpty }
@@ -51,13 +57,15 @@ public struct PolicySet: Sendable, Equatable {
         var decision = PolicyDecision()
         guard !policies.isEmpty else { return decision }
         var served = requested
-        for policy in rewriters where policy.target != served.canonical && policy.matchesModel(served)
-            && policy.applies(to: dimensions, nowUnix: nowUnix) {
-            let target = facts(policy.target)
-            guard target.provider == served.provider, !served.provider.isEmpty else { continue }
+        for position in rewriterIndex.candidates(for: dimensions) {
+            let policy = rewriters[position]
+            guard policy.target != served.canonical, policy.matchesModel(served), policy.applies(to: dimensions, nowUnix: nowUnix) else { continue }
+            // The budget first: a downgrade below its threshold needs no catalog lookup.
             if policy.kind == .downgrade {
                 guard let use = budgetUse(policy.budgetID), use.reaches(percent: policy.thresholdPercent) else { continue }
             }
+            let target = facts(policy.target)
+            guard target.provider == served.provider, !served.provider.isEmpty else { continue }
             if policy.mode == .dryRun {
                 decision.dryRun.append(.init(policyID: policy.id, action: .routed))
                 continue
@@ -66,7 +74,9 @@ public struct PolicySet: Sendable, Equatable {
             served = target
             break
         }
-        for policy in gates where policy.applies(to: dimensions, nowUnix: nowUnix) {
+        for position in gateIndex.candidates(for: dimensions) {
+            let policy = gates[position]
+            guard policy.applies(to: dimensions, nowUnix: nowUnix) else { continue }
             let listed = policy.matchesModel(served)
             guard policy.kind == .deny ? listed : !listed else { continue }
             if policy.mode == .dryRun {

@@ -141,6 +141,9 @@ import FoundationNetworking
         }
         let counted = try await eventually(until: { $0 == Int64(bed.agents.count) }) { try teamRequests(bed, "wire") }
         #expect(counted == Int64(bed.agents.count), "every host's request reached the aggregator")
+
+        // On the same bed: a policy set and removed on the aggregator reaches every host (FleetBedTests+Policy.swift).
+        try await expectAPolicyChangeReachesEveryHostWithinOneSecond(bed)
     }
 
     // MARK: A partitioned host

@@ -32,11 +32,15 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
     /// When the agent process started: a new value means its counts began again from 0.
     /// Nil from agents that predate the field.
     public var startedUnixMs: Int64?
+    /// What each policy did on this agent since `startedUnixMs`; nil from agents that send none.
+    public var policyHits: [PolicyHitCount]?
+    /// Policies this agent received and could not apply (it keeps the previous version); nil: none.
+    public var rejectedPolicies: [PolicyRejection]?
 
     public init(agentID: String, name: String, version: String, ackedSeq: UInt64 = 0, spoolBatches: Int = 0, spoolBytes: Int64 = 0,
                 spoolOverBound: Bool = false, spoolUnwritable: Bool = false, quotaVersion: UInt64 = 0, quotaAgeMs: Int64? = nil, enforcement: Enforcement = .enforce,
                 staleAfterMs: Int64, reportIntervalMs: Int64, sentUnixMs: Int64, wouldBlock: [BudgetWouldBlock]? = nil,
-                startedUnixMs: Int64? = nil) {
+                startedUnixMs: Int64? = nil, policyHits: [PolicyHitCount]? = nil, rejectedPolicies: [PolicyRejection]? = nil) {
         self.agentID = agentID
         self.name = name
         self.version = version
@@ -53,6 +57,8 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         self.sentUnixMs = sentUnixMs
         self.wouldBlock = wouldBlock
         self.startedUnixMs = startedUnixMs
+        self.policyHits = policyHits
+        self.rejectedPolicies = rejectedPolicies
     }
 
     /// The .proto's field names, so the aggregator's stored copy reads like the wire message.
@@ -62,6 +68,7 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         case quotaAgeMs = "quota_age_ms", enforcement, staleAfterMs = "stale_after_ms"
         case reportIntervalMs = "report_interval_ms", sentUnixMs = "sent_unix_ms"
         case wouldBlock = "would_block", startedUnixMs = "started_unix_ms", spoolUnwritable = "spool_unwritable"
+        case policyHits = "policy_hits", rejectedPolicies = "rejected_policies"
     }
 
     /// Stored reports from before `spool_unwritable` read as writable.
@@ -83,6 +90,8 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         sentUnixMs = try container.decode(Int64.self, forKey: .sentUnixMs)
         wouldBlock = try container.decodeIfPresent([BudgetWouldBlock].self, forKey: .wouldBlock)
         startedUnixMs = try container.decodeIfPresent(Int64.self, forKey: .startedUnixMs)
+        policyHits = try container.decodeIfPresent([PolicyHitCount].self, forKey: .policyHits)
+        rejectedPolicies = try container.decodeIfPresent([PolicyRejection].self, forKey: .rejectedPolicies)
     }
 }
 
@@ -168,6 +177,7 @@ public enum AgentReportCodec {
             return entry
         }
         if let started = report.startedUnixMs { message.startedUnixMs = started }
+        encodePolicies(report, into: &message)
         return try message.serializedData()
     }
 
@@ -205,13 +215,15 @@ public enum AgentReportCodec {
         guard message.startedUnixMs >= 0 else { throw .invalid(field: "started_unix_ms", reason: "negative") }
         // Both absent (0, empty) from agents that predate them: nil, not "started in 1970".
         let started = message.startedUnixMs > 0 ? message.startedUnixMs : nil
+        let policies = try decodePolicies(message)
         return AgentReportMessage(
             agentID: message.agentID, name: message.name, version: message.version, ackedSeq: message.ackedSeq,
             spoolBatches: Int(message.spoolBatches), spoolBytes: Int64(message.spoolBytes), spoolOverBound: message.spoolOverBound,
             spoolUnwritable: message.spoolUnwritable,
             quotaVersion: message.quotaVersion, quotaAgeMs: message.hasQuotaAgeMs ? message.quotaAgeMs : nil, enforcement: enforcement,
             staleAfterMs: Int64(message.staleAfterMs), reportIntervalMs: Int64(message.reportIntervalMs), sentUnixMs: message.sentUnixMs,
-            wouldBlock: started != nil || !wouldBlock.isEmpty ? wouldBlock : nil, startedUnixMs: started)
+            wouldBlock: started != nil || !wouldBlock.isEmpty ? wouldBlock : nil, startedUnixMs: started,
+            policyHits: policies.hits, rejectedPolicies: policies.rejected)
     }
 
     /// Names and ids end up in tables and logs: printable, bounded, present.

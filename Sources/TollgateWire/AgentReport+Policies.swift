@@ -51,7 +51,7 @@ extension PolicyRejection: Codable {
 
 extension AgentReportCodec {
     /// Policies counted in one report; an agent with more sends the ones with most hits.
-    public static let maxPolicyHits = 1_024
+    public static let maxPolicyHits = 512
     /// Policies an agent reports it could not apply, at most; their reasons at most `maxRejectionReasonLength` bytes.
     public static let maxPolicyRejections = 64
     public static let maxRejectionReasonLength = 512

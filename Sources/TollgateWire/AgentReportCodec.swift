@@ -144,9 +144,10 @@ public enum AgentReportError: Error, Equatable, CustomStringConvertible {
 /// Encodes an agent report as its one frame, and decodes one defensively: every field an
 /// operator will read is checked here, so the registry only ever holds sane values.
 public enum AgentReportCodec {
-    /// A report is a few hundred bytes, plus up to `maxWouldBlock` budget counts (a budget id
-    /// is at most 128 bytes); anything near this is not one.
-    public static let maxBytes = 65_536
+    /// A report is a few hundred bytes, plus up to `maxWouldBlock` budget counts and
+    /// `maxPolicyHits` policy counts (ids at most 128 bytes) and `maxPolicyRejections`
+    /// rejections: about 150 KiB at the very most; anything beyond this is not one.
+    public static let maxBytes = 262_144
     /// Would-block counts in one report: the agent sends the largest this many.
     public static let maxWouldBlock = 256
     static let maxIDLength = 128

@@ -104,3 +104,38 @@ import TollgateWire
         #expect(try JSONDecoder().decode(UsageRow.self, from: JSONEncoder().encode(row)) == row)
     }
 }
+
+/// `tier` in usage queries: the premium-model share by team, from the aggregator's catalog.
+@Suite struct UsageTiersTests {
+    static func row(team: String, model: String, cost: Int64, bucket: String? = nil) -> UsageRow {
+        var counters = UsageCounters()
+        counters.requests = 1
+        counters.cost = Nanodollars(cost)
+        return UsageRow(dimensions: [.team: team, .model: model], keyHint: nil, counters: counters, bucket: bucket)
+    }
+
+    @Test func byTeamAndTierFoldsModelsIntoTheirTier() throws {
+        var parameters = ["by": "team,tier", "since": "7d"]
+        let tiers = try #require(try UsageTiers.extract(from: &parameters))
+        #expect(parameters == ["by": "team,model", "since": "7d"] && tiers.grouped && tiers.addedModel && tiers.only == nil)
+        let rows = tiers.apply([Self.row(team: "ml", model: "claude-opus-4-1", cost: 700), Self.row(team: "ml", model: "claude-haiku-4-5", cost: 100),
+                                Self.row(team: "ml", model: "claude-sonnet-4-5", cost: 200), Self.row(team: "ml", model: "gpt-4.1", cost: 50),
+                                Self.row(team: "web", model: "mystery-model", cost: 9)], catalog: PolicyAPITests.catalog)
+        let byGroup = Dictionary(rows.map { ("\($0.dimensions[.team] ?? "")/\($0.tier ?? "")", $0.counters.cost.value) }, uniquingKeysWith: +)
+        #expect(byGroup == ["ml/premium": 700, "ml/economy": 100, "ml/standard": 250, "web/untiered": 9])
+        #expect(rows.allSatisfy { $0.dimensions[.model] == nil })
+    }
+
+    @Test func aTierFilterKeepsOnlyItsModels() throws {
+        var parameters = ["by": "team,model", "tier": "premium"]
+        let tiers = try #require(try UsageTiers.extract(from: &parameters))
+        #expect(parameters == ["by": "team,model"] && !tiers.grouped && !tiers.addedModel)
+        let rows = tiers.apply([Self.row(team: "ml", model: "claude-opus-4-1", cost: 700), Self.row(team: "ml", model: "claude-haiku-4-5", cost: 100)],
+                               catalog: PolicyAPITests.catalog)
+        #expect(rows.map { $0.dimensions[.model] } == ["claude-opus-4-1"] && rows[0].tier == nil)
+        var none = ["by": "team"]
+        #expect(try UsageTiers.extract(from: &none) == nil && none == ["by": "team"])
+        var bad = ["tier": "gold"]
+        #expect(throws: UsageQueryError.self) { try UsageTiers.extract(from: &bad) }
+    }
+}

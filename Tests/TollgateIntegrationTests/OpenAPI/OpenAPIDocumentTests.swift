@@ -116,7 +116,7 @@ import FoundationNetworking
         #expect(calls >= 30)
         // Every usage filter is documented: a new dimension must be added to the document too.
         let usageParameters = Self.operations(document).first { $0.path == "/v1/usage" }?.parameters.compactMap { $0["name"] as? String } ?? []
-        #expect(Set(usageParameters) == Set(["since", "until", "by", "every", "top"] + UsageDimension.allCases.map(\.rawValue)),
+        #expect(Set(usageParameters) == Set(["since", "until", "by", "every", "top", "tier"] + UsageDimension.allCases.map(\.rawValue)),
                 "\(usageParameters)")
 
         // A refused usage query: a documented 400 with an error body.

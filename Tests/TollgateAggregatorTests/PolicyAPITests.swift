@@ -204,16 +204,16 @@ import TollgateWire
             let fleet = try FleetRegistry(store: store, metrics: AggregatorMetrics(), logger: Logger(label: "test"), clock: clock.serviceClock)
             let router = try Self.router(store, clock: clock, fleet: fleet)
             #expect(Self.put(router, "p", Self.autocomplete).status == .created)
-            func report(_ agent: String, started: Int64, hits: [PolicyHitCount], rejected: [PolicyRejection]? = nil) throws {
+            func report(_ agent: String, started: Int64, hits: [PolicyHitCounts], rejected: [PolicyRejection]? = nil) throws {
                 let message = AgentReportMessage(agentID: agent, name: "host-\(agent)", version: "1", staleAfterMs: 1_000, reportIntervalMs: 1_000,
                                                  sentUnixMs: 0, startedUnixMs: started, policyHits: hits, rejectedPolicies: rejected)
                 fleet.receive(reportFrame: try AgentReportCodec.encode(message), keyName: nil, address: nil)
             }
-            try report("a", started: 1, hits: [PolicyHitCount(policyID: "p", routed: 5, dryRunRefused: 1)])
-            try report("b", started: 1, hits: [PolicyHitCount(policyID: "p", routed: 2, refused: 1)],
+            try report("a", started: 1, hits: [PolicyHitCounts(policyID: "p", routed: 5, dryRunRefused: 1)])
+            try report("b", started: 1, hits: [PolicyHitCounts(policyID: "p", routed: 2, refused: 1)],
                        rejected: [PolicyRejection(policyID: "p", reason: "target model 'claude-haiku-4-5' is not in this agent's catalog")])
             // Agent a restarts: its 5 are carried, its new process counts from 0.
-            try report("a", started: 2, hits: [PolicyHitCount(policyID: "p", routed: 1)])
+            try report("a", started: 2, hits: [PolicyHitCounts(policyID: "p", routed: 1)])
             let view = try JSONDecoder().decode(PolicyView.self, from: Data(router.respond(method: .GET, uri: "/v1/policies/p", authorization: Self.reader).body.utf8))
             #expect(view.hits == PolicyHitsView(routed: 8, refused: 1, dryRunRouted: 0, dryRunRefused: 1))
             #expect(view.rejectedBy == [PolicyRejectionView(agentID: "b", name: "host-b", reason: "target model 'claude-haiku-4-5' is not in this agent's catalog")])

@@ -57,7 +57,7 @@ import Testing
         var full = Self.report
         full.startedUnixMs = 1_767_225_000_000
         full.wouldBlock = []
-        full.policyHits = [PolicyHitCount(policyID: "autocomplete-economy", routed: 12, refused: 0, dryRunRouted: 3, dryRunRefused: 1)]
+        full.policyHits = [PolicyHitCounts(policyID: "autocomplete-economy", routed: 12, refused: 0, dryRunRouted: 3, dryRunRefused: 1)]
         full.rejectedPolicies = [PolicyRejection(policyID: "dev-no-premium", reason: "unknown tier 'gold'")]
         #expect(try AgentReportCodec.decode(AgentReportCodec.encode(full)) == full)
         let stored = try JSONDecoder().decode(AgentReportMessage.self, from: JSONEncoder().encode(full))
@@ -68,9 +68,9 @@ import Testing
             BudgetWouldBlock(budgetID: String(repeating: "b", count: 120) + "\($0)", windowStart: 1_767_225_600, requests: .max)
         }
         full.policyHits = (0..<AgentReportCodec.maxPolicyHits).map {
-            PolicyHitCount(policyID: String(repeating: "p", count: 120) + "\($0)", routed: .max, refused: .max, dryRunRouted: .max, dryRunRefused: .max)
+            PolicyHitCounts(policyID: String(repeating: "p", count: 120) + "\($0)", routed: .max, refused: .max, dryRunRouted: .max, dryRunRefused: .max)
         }
-        full.rejectedPolicies = (0..<AgentReportCodec.maxPolicyRejections).map {
+        full.rejectedPolicies = (0..<AgentReportCodec.maxRejectedPolicies).map {
             PolicyRejection(policyID: String(repeating: "r", count: 120) + "\($0)", reason: String(repeating: "x", count: AgentReportCodec.maxRejectionReasonLength))
         }
         #expect(try AgentReportCodec.decode(AgentReportCodec.encode(full)) == full)
@@ -127,7 +127,7 @@ import Testing
         ("policy_hits", spoiled { $0.policyHits = (0...AgentReportCodec.maxPolicyHits).map { index in .with { $0.policyID = "p\(index)" } } }),
         ("rejected_policies.policy_id", spoiled { $0.rejectedPolicies = [.with { $0.reason = "why" }] }),
         ("rejected_policies.reason", spoiled { $0.rejectedPolicies = [.with { $0.policyID = "p"; $0.reason = String(repeating: "x", count: 513) }] }),
-        ("rejected_policies", spoiled { $0.rejectedPolicies = Array(repeating: .with { $0.policyID = "p" }, count: AgentReportCodec.maxPolicyRejections + 1) }),
+        ("rejected_policies", spoiled { $0.rejectedPolicies = Array(repeating: .with { $0.policyID = "p" }, count: AgentReportCodec.maxRejectedPolicies + 1) }),
     ])
     func aFieldAnOperatorWouldReadWrongIsRefusedByName(_ field: String, _ frame: Data) {
         guard case .invalid(let named, _)? = Self.refusal(frame) else {

@@ -45,8 +45,8 @@ import FoundationNetworking
         let exceptionEnds = Int64(Date().timeIntervalSince1970) + 8
         try await api.set(id: "no-premium-in-dev", kind: "deny", scope: "env=dev", models: ["claude-opus-4-5", "gpt-4.1", "gemini-2.5-pro"],
                           owner: "finops@example.com", exceptionPath: "#finops-exceptions",
-                          exceptions: [["scope": "team=research", "untilUnix": exceptionEnds, "reason": "benchmark run",
-                                        "author": "alice", "createdUnix": exceptionEnds - 8]])
+                          exceptions: [["scope": "team=research", "until_unix": exceptionEnds, "reason": "benchmark run",
+                                        "author": "alice", "created_unix": exceptionEnds - 8]])
         try await api.set(id: "watch-o4", kind: "deny", scope: "*", models: ["o4-mini"], mode: "dry_run")
         try await waitForPolicies(cluster, count: 5)
         // The exception: research may use opus in dev until it ends (checked again below, after it ended).
@@ -93,6 +93,19 @@ import FoundationNetworking
         #expect(asked.isSuperset(of: ["claude-opus-4-5 → claude-haiku-4-5", "claude-sonnet-4-5 → claude-haiku-4-5",
                                       "gpt-4.1 → gpt-4.1-mini", "gemini-2.5-pro → gemini-2.5-flash"]), "\(asked)")
 
+        // The cost routing avoided: the same tokens at the requested model's price, minus the cost.
+        let opus = try #require(ledger.entries.first { $0.apiKey == routed[0].key })
+        let tokens = TokenUsage(input: Int64(opus.promptTokens), cachedInput: Int64(opus.cachedTokens), cacheWrite: Int64(opus.cacheWriteTokens),
+                                cacheWrite1h: Int64(opus.cacheWrite1hTokens), output: Int64(opus.completionTokens), reasoning: Int64(opus.reasoningTokens))
+        func cost(_ model: String) -> Int64 {
+            guard case .priced(_, let price) = prices.lookup(model) else { return -1 }
+            return price.cost(of: BillableUsage(tokens: tokens), longContext: false).value
+        }
+        let opusRow = rows.first { $0["requested_model"] as? String == "claude-opus-4-5" && $0["model"] as? String == "claude-haiku-4-5" }
+        #expect(opusRow?["routed"] as? Int == 1, "\(opusRow ?? [:])")
+        #expect((opusRow?["routing_savings_nanousd"] as? NSNumber)?.int64Value == cost("claude-opus-4-5") - cost("claude-haiku-4-5"), "\(opusRow ?? [:])")
+        #expect(cost("claude-opus-4-5") > cost("claude-haiku-4-5"))
+
         // Refusals: 403 in each provider's own shape, naming the policy, its owner and the way to an exception.
         let refused: [Call] = [
             .anthropic(key: "sk-ant-deny-0007", model: "claude-opus-4-5", stream: true, proxy: false),
@@ -133,9 +146,9 @@ import FoundationNetworking
             #expect(metrics.contains(series), "missing \(series):\n\(metrics.split(separator: "\n").filter { $0.contains("policy") }.joined(separator: "\n"))")
         }
         let blocked = try await eventually(until: { $0 == 4 }) {
-            let json = try cluster.cli(["usage", "--since", "1h", "--by", "environment", "--format", "json"])
+            let json = try cluster.cli(["usage", "--since", "1h", "--by", "env", "--format", "json"])
             let rows = (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]) ?? []
-            return rows.first { $0["environment"] as? String == "dev" }?["blocked"] as? Int ?? 0
+            return rows.first { $0["env"] as? String == "dev" }?["blocked"] as? Int ?? 0
         }
         #expect(blocked == 4, "policy refusals are recorded as blocked requests")
 
@@ -211,7 +224,7 @@ import FoundationNetworking
     }
 }
 
-/// `PUT /v1/policies/{id}` with the admin token; the body is `Policy`'s JSON form.
+/// `PUT /v1/policies/{id}` with the admin token; the body is `Policy`'s JSON form (snake_case).
 struct PolicyAPI {
     let cluster: LocalCluster
 
@@ -219,8 +232,8 @@ struct PolicyAPI {
              mode: String = "enforce", owner: String = "platform@example.com", exceptionPath: String = "",
              exceptions: [[String: Any]] = []) async throws {
         let policy: [String: Any] = [
-            "id": id, "kind": kind, "scope": scope, "models": models, "target": target, "budgetID": budget, "thresholdPercent": threshold,
-            "mode": mode, "owner": owner, "exceptionPath": exceptionPath, "description": "", "exceptions": exceptions,
+            "id": id, "kind": kind, "scope": scope, "models": models, "target": target, "budget_id": budget, "threshold_percent": threshold,
+            "mode": mode, "owner": owner, "exception_path": exceptionPath, "description": "", "exceptions": exceptions,
         ]
         var request = URLRequest(url: cluster.apiURL.appendingPathComponent("v1/policies/\(id)"))
         request.httpMethod = "PUT"

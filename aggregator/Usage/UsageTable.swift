@@ -7,15 +7,22 @@ import TollgateCore
 /// and ESTIMATED are among them (a provider error; usage estimated because the call was
 /// cut short), BLOCKED are calls a budget refused, never sent. In a series the bucket is
 /// the first column; the TOTAL is over every bucket.
+///
+/// When a policy routed any of the rows' requests, three more columns say how much: ROUTED
+/// (requests sent to another model than asked), ROUTED % (of REQUESTS) and AVOIDED (what
+/// routing saved: the cost at the requested model's price minus the cost).
 struct UsageTable {
     var rows: [UsageRow]
     var dimensions: [UsageDimension]
     var every: UsageBucket?
 
+    private var showsRouting: Bool { rows.contains { $0.counters.routed != 0 || $0.counters.routingSavings != .zero } }
+
     func render() -> String {
         let labels = (every == nil ? [] : ["BUCKET"]) + dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
         var header = labels
         header += ["REQUESTS", "ERRORS", "ESTIMATED", "BLOCKED", "INPUT", "CACHED", "CACHE WRITE", "CACHE WRITE 1H", "OUTPUT", "REASONING", "COST"]
+        if showsRouting { header += ["ROUTED", "ROUTED %", "AVOIDED"] }
         var lines = [header]
         var total = UsageCounters()
         for row in rows {
@@ -54,6 +61,13 @@ struct UsageTable {
          compact(counters.tokens.input), compact(counters.tokens.cachedInput),
          compact(counters.tokens.cacheWrite), compact(counters.tokens.cacheWrite1h), compact(counters.tokens.output), compact(counters.tokens.reasoning),
          counters.cost.formatted]
+            + (showsRouting ? [String(counters.routed), Self.percent(counters.routed, of: counters.requests), counters.routingSavings.formatted] : [])
+    }
+
+    /// 3 of 8 → "37.5%"; "-" of none.
+    static func percent(_ part: Int64, of whole: Int64) -> String {
+        guard whole > 0 else { return "-" }
+        return String(format: "%.1f%%", Double(part) * 100 / Double(whole))
     }
 
     /// 950 → "950", 12_345 → "12.3K", 1_234_567 → "1.2M".

@@ -20,7 +20,7 @@ public struct UsageCSV {
 
     public static let counterColumns = [
         "requests", "errors", "estimated", "blocked", "unpriced", "input_tokens", "cached_input_tokens", "cache_write_tokens",
-        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd",
+        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "routed", "routing_savings_usd",
     ]
 
     public var header: [String] {
@@ -39,7 +39,7 @@ public struct UsageCSV {
             fields += [counters.requests, counters.errors, counters.estimated, counters.blocked, counters.unpriced,
                        counters.tokens.input, counters.tokens.cachedInput, counters.tokens.cacheWrite, counters.tokens.cacheWrite1h,
                        counters.tokens.output, counters.tokens.reasoning].map { String($0) }
-            fields.append(counters.cost.decimalUSD)
+            fields += [counters.cost.decimalUSD, String(counters.routed), counters.routingSavings.decimalUSD]
             text += CSV.record(fields)
         }
         return text

@@ -63,6 +63,9 @@ extension UsageRow: Codable {
         try container.encode(counters.unpriced, forKey: Key("unpriced"))
         try container.encode(counters.cost.value, forKey: Key("cost_nanousd"))
         try container.encode(counters.cost.decimalUSD, forKey: Key("cost_usd"))
+        try container.encode(counters.routed, forKey: Key("routed"))
+        try container.encode(counters.routingSavings.value, forKey: Key("routing_savings_nanousd"))
+        try container.encode(counters.routingSavings.decimalUSD, forKey: Key("routing_savings_usd"))
     }
 
     public init(from decoder: Decoder) throws {
@@ -83,6 +86,8 @@ extension UsageRow: Codable {
         counters.estimated = try int("estimated")
         counters.unpriced = try int("unpriced")
         counters.cost = Nanodollars(try int("cost_nanousd"))
+        counters.routed = try int("routed")
+        counters.routingSavings = Nanodollars(try int("routing_savings_nanousd"))
         self.init(dimensions: values, keyHint: try container.decodeIfPresent(String.self, forKey: Key("key_hint")), counters: counters,
                   bucket: try container.decodeIfPresent(String.self, forKey: Key("bucket")),
                   otherGroups: try container.decodeIfPresent(Int.self, forKey: Key("other_groups")))

@@ -20,7 +20,7 @@ import FoundationNetworking
     static let aggregatorOnlyModel = "claude-internal-9"
 
     @Test func policiesRouteRefuseDowngradeAndDryRunOnEveryClientPath() async throws {
-        let cluster = try LocalCluster(aggregatorConfig: { directory, _ in
+        let cluster = try LocalCluster(reportInterval: .seconds(1), aggregatorConfig: { directory, _ in
             let catalog = directory.appendingPathComponent("aggregator-prices.yaml")
             try? """
             models:
@@ -199,6 +199,18 @@ import FoundationNetworking
             .send(cluster, headers: ["X-Tollgate-Use-Case: internal"])
         #expect(result.status == 200 && result.header("x-tollgate-routed-from") == nil, "\(result)")
         #expect(cluster.log("agent").contains("policy 'to-internal' not applied"))
+
+        // The fleet report carries both to the aggregator: who could not apply it, and what each policy did.
+        let view = try await eventually(seconds: 10, until: { ($0["rejected_by"] as? [[String: Any]])?.count == 1 }) {
+            try await api.get("to-internal")
+        }
+        #expect((view["rejected_by"] as? [[String: Any]])?.first?["name"] as? String == "agent", "\(view)")
+        let claude = try await eventually(seconds: 10, until: { ($0["hits"] as? [String: Any])?["routed"] as? Int == 3 }) {
+            try await api.get("autocomplete-claude")
+        }
+        #expect((claude["hits"] as? [String: Any])?["routed"] as? Int == 3, "\(claude)")
+        let watched = try await api.get("watch-o4")
+        #expect((watched["hits"] as? [String: Any])?["dry_run_refused"] as? Int == 1, "\(watched)")
     }
 
     private func waitForPolicies(_ cluster: LocalCluster, count: Int64) async throws {
@@ -227,6 +239,15 @@ import FoundationNetworking
 /// `PUT /v1/policies/{id}` with the admin token; the body is `Policy`'s JSON form (snake_case).
 struct PolicyAPI {
     let cluster: LocalCluster
+
+    /// `GET /v1/policies/{id}` with the read-only token.
+    func get(_ id: String) async throws -> [String: Any] {
+        var request = URLRequest(url: cluster.apiURL.appendingPathComponent("v1/policies/\(id)"))
+        let token = try String(contentsOfFile: cluster.apiReadTokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, _) = try await URLSession.shared.data(for: request)
+        return (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
 
     func set(id: String, kind: String, scope: String, models: [String], target: String = "", budget: String = "", threshold: Int = 0,
              mode: String = "enforce", owner: String = "platform@example.com", exceptionPath: String = "",

@@ -13,8 +13,7 @@ extension ExchangeAdmission {
     func applyPolicies(_ exchange: ProxyExchange, request: ProviderRequest, caller: ProxyExchange.Caller,
                        allocator: ByteBufferAllocator) -> ProviderErrorResponse? {
         guard let book = services.gate?.book else { return nil }
-        let policies = book.policies.set
-        guard !policies.isEmpty else { return nil }
+        guard let policies = book.policies.active else { return nil }
         let prices = book.policies.catalog
         let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
         let requested = prices.facts(of: request.model ?? "")
@@ -23,7 +22,7 @@ extension ExchangeAdmission {
         var decision = policies.decide(dimensions: dimensions, requested: requested, nowUnix: nowUnix,
                                        facts: { prices.facts(of: $0) }, budgetUse: budgetUse)
         if let route = decision.route, !Self.rewrite(exchange, request: request, to: route.to, allocator: allocator) {
-            // Nowhere to write the model (an Azure deployment path, a body that is not JSON):
+            // Nowhere to write the model (an Azure deployment, a body that is not JSON):
             // decided again with no rewrite possible, so allow/deny judge the model asked for.
             services.logger.debug("policy '\(route.policyID)' cannot route \(request.provider.rawValue) \(request.endpoint.rawValue) requests: the model is not in a JSON body or a Gemini path")
             decision = policies.decide(dimensions: dimensions, requested: requested, nowUnix: nowUnix,
@@ -45,6 +44,8 @@ extension ExchangeAdmission {
     /// the new body), or the model segment of a Gemini path. False when the request names
     /// its model nowhere the agent can rewrite it.
     static func rewrite(_ exchange: ProxyExchange, request: ProviderRequest, to target: String, allocator: ByteBufferAllocator) -> Bool {
+        // Azure serves the deployment in the path whatever the body says.
+        guard request.deployment == nil else { return false }
         if request.endpoint == .generateContent || request.endpoint == .streamGenerateContent,
            let path = RequestModelRewrite.geminiTarget(exchange.route.path, to: target),
            let uri = RequestModelRewrite.geminiTarget(exchange.route.upstreamURI, to: target) {

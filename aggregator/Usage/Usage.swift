@@ -88,9 +88,9 @@ struct Usage: AsyncParsableCommand {
         case .json:
             try printJSON(rows)
         case .csv:
-            print(UsageCSV(dimensions: request.dimensions, series: every != nil, top: top != nil).render(rows), terminator: "")
+            print(UsageCSV(dimensions: request.dimensions, series: every != nil, top: top != nil, tier: request.byTier).render(rows), terminator: "")
         case .table:
-            print(UsageTable(rows: rows, dimensions: request.dimensions, every: every).render())
+            print(UsageTable(rows: rows, dimensions: request.dimensions, every: every, byTier: request.byTier).render())
         }
     }
 }

@@ -15,20 +15,26 @@ struct UsageTable {
     var rows: [UsageRow]
     var dimensions: [UsageDimension]
     var every: UsageBucket?
+    /// Grouped by tier: a TIER column, and SHARE, each row's part of the cost of the rows
+    /// that differ from it only by tier (the premium share of a team's spend).
+    var byTier = false
 
     private var showsRouting: Bool { rows.contains { $0.counters.routed != 0 || $0.counters.routingSavings != .zero } }
 
     func render() -> String {
-        let labels = (every == nil ? [] : ["BUCKET"]) + dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() }
+        let labels = (every == nil ? [] : ["BUCKET"]) + dimensions.map { $0 == .key ? "KEY" : $0.rawValue.uppercased() } + (byTier ? ["TIER"] : [])
         var header = labels
         header += ["REQUESTS", "ERRORS", "ESTIMATED", "BLOCKED", "INPUT", "CACHED", "CACHE WRITE", "CACHE WRITE 1H", "OUTPUT", "REASONING", "COST"]
+        if byTier { header.append("SHARE") }
         if showsRouting { header += ["ROUTED", "ROUTED %", "AVOIDED"] }
+        var groupCost: [[String]: Int64] = [:]
+        for row in rows where byTier { groupCost[shareGroup(row), default: 0] += row.counters.cost.value }
         var lines = [header]
         var total = UsageCounters()
         for row in rows {
             var line = every.map { [bucketLabel(row.bucket ?? "", $0)] } ?? []
             if let others = row.otherGroups {
-                line += ["(other: \(others))"] + Array(repeating: "", count: max(0, dimensions.count - 1))
+                line += ["(other: \(others))"] + Array(repeating: "", count: max(0, dimensions.count - 1 + (byTier ? 1 : 0)))
             } else {
                 line += dimensions.map { dimension -> String in
                     let value = row.dimensions[dimension] ?? ""
@@ -36,12 +42,16 @@ struct UsageTable {
                     if dimension == .key, let hint = row.keyHint, !hint.isEmpty { return "\(hint) (\(value.prefix(8)))" }
                     return value.isEmpty ? "-" : value
                 }
+                if byTier { line.append(row.tier ?? "-") }
             }
             line += counterColumns(row.counters)
+            if byTier { line.insert(Self.percent(row.counters.cost.value, of: groupCost[shareGroup(row)] ?? 0), at: line.count - (showsRouting ? 3 : 0)) }
             lines.append(line)
             total.add(row.counters)
         }
-        lines.append(["TOTAL"] + Array(repeating: "", count: max(0, labels.count - 1)) + counterColumns(total))
+        var totalLine = ["TOTAL"] + Array(repeating: "", count: max(0, labels.count - 1)) + counterColumns(total)
+        if byTier { totalLine.insert("", at: totalLine.count - (showsRouting ? 3 : 0)) }
+        lines.append(totalLine)
         let numericFrom = labels.count
         return TextColumns.align(lines, numeric: { $0 >= numericFrom }).joined(separator: "\n")
     }
@@ -62,6 +72,11 @@ struct UsageTable {
          compact(counters.tokens.cacheWrite), compact(counters.tokens.cacheWrite1h), compact(counters.tokens.output), compact(counters.tokens.reasoning),
          counters.cost.formatted]
             + (showsRouting ? [String(counters.routed), Self.percent(counters.routed, of: counters.requests), counters.routingSavings.formatted] : [])
+    }
+
+    /// What a row's SHARE is of: the bucket and every dimension but the tier.
+    private func shareGroup(_ row: UsageRow) -> [String] {
+        [row.bucket ?? ""] + dimensions.map { row.dimensions[$0] ?? "" }
     }
 
     /// 3 of 8 → "37.5%"; "-" of none.

@@ -89,7 +89,7 @@ final class FleetRegistry: Sendable {
     }
 
     /// Each policy's hits over the fleet (see `PolicyHitLedger`).
-    func policyHits() -> [String: PolicyHitCount] {
+    func policyHits() -> [String: PolicyHitCounts] {
         roster.withLockedValue { $0.policyHits() }
     }
 

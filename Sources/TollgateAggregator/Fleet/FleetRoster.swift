@@ -77,8 +77,8 @@ struct FleetRoster: Sendable {
 
     /// Each policy's hits summed over every agent (current processes and earlier ones);
     /// policies no agent counted are absent.
-    func policyHits() -> [String: PolicyHitCount] {
-        var totals: [String: PolicyHitCount] = [:]
+    func policyHits() -> [String: PolicyHitCounts] {
+        var totals: [String: PolicyHitCounts] = [:]
         for record in records.values { record.policyHits?.add(into: &totals) }
         return totals
     }

@@ -8,19 +8,19 @@ import TollgateWire
 struct PolicyHitLedger: Codable, Equatable, Sendable {
     /// The agent process the current counts come from (its start, Unix ms; 0: unknown).
     var process: Int64 = 0
-    var current: [String: PolicyHitCount] = [:]
+    var current: [String: PolicyHitCounts] = [:]
     /// Earlier processes' counts, summed, by policy.
-    var carried: [String: PolicyHitCount] = [:]
+    var carried: [String: PolicyHitCounts] = [:]
 
     /// Policies carried per agent at most; beyond it the ones with the fewest hits go (removed policies).
     static let maxCarried = 2 * AgentReportCodec.maxPolicyHits
 
     /// Takes a report's counts in; true when they come from a new process.
     @discardableResult
-    mutating func receive(_ counts: [PolicyHitCount], process: Int64) -> Bool {
+    mutating func receive(_ counts: [PolicyHitCounts], process: Int64) -> Bool {
         let restarted = process != self.process && !current.isEmpty
         if restarted {
-            for count in current.values { carried[count.policyID, default: PolicyHitCount(policyID: count.policyID)].add(count) }
+            for count in current.values { carried[count.policyID, default: PolicyHitCounts(policyID: count.policyID)].add(count) }
             if carried.count > Self.maxCarried {
                 let kept = carried.values.sorted { Self.total($0) > Self.total($1) }.prefix(Self.maxCarried)
                 carried = Dictionary(kept.map { ($0.policyID, $0) }, uniquingKeysWith: { first, _ in first })
@@ -32,12 +32,22 @@ struct PolicyHitLedger: Codable, Equatable, Sendable {
     }
 
     /// Adds this agent's counts, current and carried, to `totals`.
-    func add(into totals: inout [String: PolicyHitCount]) {
-        for count in current.values { totals[count.policyID, default: PolicyHitCount(policyID: count.policyID)].add(count) }
-        for count in carried.values { totals[count.policyID, default: PolicyHitCount(policyID: count.policyID)].add(count) }
+    func add(into totals: inout [String: PolicyHitCounts]) {
+        for count in current.values { totals[count.policyID, default: PolicyHitCounts(policyID: count.policyID)].add(count) }
+        for count in carried.values { totals[count.policyID, default: PolicyHitCounts(policyID: count.policyID)].add(count) }
     }
 
-    private static func total(_ count: PolicyHitCount) -> Int64 {
+    private static func total(_ count: PolicyHitCounts) -> Int64 {
         count.routed &+ count.refused &+ count.dryRunRouted &+ count.dryRunRefused
+    }
+}
+
+extension PolicyHitCounts {
+    /// Sums wrap rather than trap: counts come from agents.
+    mutating func add(_ other: PolicyHitCounts) {
+        routed &+= other.routed
+        refused &+= other.refused
+        dryRunRouted &+= other.dryRunRouted
+        dryRunRefused &+= other.dryRunRefused
     }
 }

@@ -11,11 +11,14 @@ public struct UsageCSV {
     public var dimensions: [UsageDimension]
     public var series: Bool
     public var top: Bool
+    /// Grouped by the served model's tier: a `tier` column after the dimensions.
+    public var tier: Bool
 
-    public init(dimensions: [UsageDimension], series: Bool, top: Bool) {
+    public init(dimensions: [UsageDimension], series: Bool, top: Bool, tier: Bool = false) {
         self.dimensions = dimensions
         self.series = series
         self.top = top
+        self.tier = tier
     }
 
     public static let counterColumns = [
@@ -24,7 +27,7 @@ public struct UsageCSV {
     ]
 
     public var header: [String] {
-        (series ? ["bucket"] : []) + dimensions.map(\.rawValue) + (dimensions.contains(.key) ? ["key_hint"] : [])
+        (series ? ["bucket"] : []) + dimensions.map(\.rawValue) + (tier ? ["tier"] : []) + (dimensions.contains(.key) ? ["key_hint"] : [])
             + (top ? ["other_groups"] : []) + Self.counterColumns
     }
 
@@ -33,6 +36,7 @@ public struct UsageCSV {
         for row in rows {
             var fields = series ? [row.bucket ?? ""] : []
             fields += dimensions.map { row.dimensions[$0] ?? "" }
+            if tier { fields.append(row.tier ?? "") }
             if dimensions.contains(.key) { fields.append(row.keyHint ?? "") }
             if top { fields.append(String(row.otherGroups ?? 0)) }
             let counters = row.counters

@@ -84,7 +84,7 @@ import TollgateWire
         book.count(PolicyDecision(refusal: .init(policyID: "n", kind: .deny, model: "m", owner: "", exceptionPath: "", scope: "*"),
                                   dryRun: [.init(policyID: "d", action: .routed)]))
         book.count(PolicyDecision())
-        #expect(book.hits == [PolicyHitCount(policyID: "d", dryRunRouted: 1, dryRunRefused: 1),
-                              PolicyHitCount(policyID: "n", refused: 1), PolicyHitCount(policyID: "r", routed: 1)])
+        #expect(book.hits == [PolicyHitCounts(policyID: "d", dryRunRouted: 1, dryRunRefused: 1),
+                              PolicyHitCounts(policyID: "n", refused: 1), PolicyHitCounts(policyID: "r", routed: 1)])
     }
 }

@@ -65,18 +65,14 @@ struct FleetReporter {
             wouldBlock: quota.countingSinceUnixMs > 0 ? quota.wouldBlock : nil,
             startedUnixMs: quota.countingSinceUnixMs > 0 ? quota.countingSinceUnixMs : nil,
             policyHits: quota.countingSinceUnixMs > 0 ? Self.mostHit(quota.policyHits) : nil,
-            rejectedPolicies: quota.countingSinceUnixMs > 0 ? Array(quota.rejectedPolicies.prefix(AgentReportCodec.maxPolicyRejections)) : nil)
+            rejectedPolicies: quota.countingSinceUnixMs > 0 ? Array(quota.rejectedPolicies.prefix(AgentReportCodec.maxRejectedPolicies)) : nil)
     }
 
     /// At most what a report may carry: the most-hit policies, in id order.
-    static func mostHit(_ hits: [PolicyHitCount]) -> [PolicyHitCount] {
+    static func mostHit(_ hits: [PolicyHitCounts]) -> [PolicyHitCounts] {
         guard hits.count > AgentReportCodec.maxPolicyHits else { return hits }
-        return hits.sorted { (Self.total($0), $1.policyID) > (Self.total($1), $0.policyID) }.prefix(AgentReportCodec.maxPolicyHits)
+        return hits.sorted { ($0.total, $1.policyID) > ($1.total, $0.policyID) }.prefix(AgentReportCodec.maxPolicyHits)
             .sorted { $0.policyID < $1.policyID }
-    }
-
-    private static func total(_ hits: PolicyHitCount) -> Int64 {
-        hits.routed &+ hits.refused &+ hits.dryRunRouted &+ hits.dryRunRefused
     }
 
     mutating func sent(now: ServiceClock.Instant, quota: QuotaView, spoolUnwritable: Bool = false) {

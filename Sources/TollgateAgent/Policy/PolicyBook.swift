@@ -19,7 +19,7 @@ final class PolicyBook: Sendable {
         var rejected: [String: PolicyRejection] = [:]
         /// Rejections already logged and counted, one per policy id and version received.
         var announced: Set<String> = []
-        var hits: [String: PolicyHitCount] = [:]
+        var hits: [String: PolicyHitCounts] = [:]
     }
 
     /// One policy of an update, checked.
@@ -51,7 +51,7 @@ final class PolicyBook: Sendable {
     }
 
     /// Per policy, what it did here since the agent started.
-    var hits: [PolicyHitCount] {
+    var hits: [PolicyHitCounts] {
         state.withLockedValue { $0.hits.values.sorted { $0.policyID < $1.policyID } }
     }
 

@@ -9,7 +9,7 @@ struct PolicyStatus: Encodable {
     /// As the agent enforces them (models resolved to its catalog's ids).
     var policies: [Policy]
     var rejected: [PolicyRejection]
-    var hits: [PolicyHitCount]
+    var hits: [PolicyHitCounts]
 
     init(book: PolicyBook) {
         policies = book.set.policies

@@ -15,7 +15,7 @@ struct QuotaView: Sendable, Equatable {
     /// When the book started counting (the agent process's start); 0 when there is no book.
     var countingSinceUnixMs: Int64 = 0
     /// Per spend policy, what it did here since the start; and the policies not applied.
-    var policyHits: [PolicyHitCount] = []
+    var policyHits: [PolicyHitCounts] = []
     var rejectedPolicies: [PolicyRejection] = []
 
     /// Before the book exists: nothing received.

@@ -6,7 +6,9 @@
 # holding it blocked (p50/p99), the aggregator's RSS and open descriptors. First runs
 # ingest-benchmark's in-process server setup, so the fleet's rate has a same-sitting baseline.
 # Extra arguments go to the benchmark: --steps 1000,2500,5000 --rounds R --trials T
-# --batches B (per agent per round) --cells C --per-worker N
+# --batches B (per agent per round) --cells C --per-worker N --pin-server CPUS
+# --pin-workers CPUS --zmq-io-threads N. With --pin-server, the in-process baseline runs on
+# the same CPUs as `tollgate serve`, so the ratio compares the aggregator with itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -22,7 +24,12 @@ bin="$(swift build -c release --show-bin-path)"
 echo "== ingest-benchmark --only server (in-process aggregator, plaintext, 20 agents)"
 # Captured, then printed: `tee /dev/stderr` would reopen (and truncate) a log file that
 # stdout and stderr both point at.
-out=$("$bin/ingest-benchmark" --only server --runs 3)
+pin=()
+args=("$@")
+for ((i = 0; i < ${#args[@]} - 1; i++)); do
+  [ "${args[i]}" = "--pin-server" ] && pin=(taskset -c "${args[i + 1]}")
+done
+out=$("${pin[@]}" "$bin/ingest-benchmark" --only server --runs 3)
 echo "$out"
 server=$(awk '$1 == "server," {print $4}' <<<"$out")
 echo "== fleet-scale-benchmark"

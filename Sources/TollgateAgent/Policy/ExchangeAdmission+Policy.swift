@@ -28,6 +28,8 @@ extension ExchangeAdmission {
             decision = policies.decide(dimensions: dimensions, requested: requested, nowUnix: nowUnix,
                                        facts: { ModelFacts(canonical: $0, provider: "", tier: nil) }, budgetUse: budgetUse)
         }
+        // A request refused after a route was not routed: it counts once, as refused.
+        if decision.refusal != nil { decision.route = nil }
         book.policies.count(decision)
         for hit in decision.dryRun {
             services.metrics.policyDryRun(hit.policyID, hit.action.rawValue).increment()
@@ -37,7 +39,7 @@ extension ExchangeAdmission {
             exchange.routedFrom = request.model ?? route.from
         }
         guard let refusal = decision.refusal else { return nil }
-        return refuse(request, refusal, dimensions: dimensions, routedFrom: exchange.routedFrom)
+        return refuse(request, refusal, dimensions: dimensions)
     }
 
     /// Only the model changes: the top-level `model` of a JSON body (Content-Length follows
@@ -62,11 +64,8 @@ extension ExchangeAdmission {
 
     /// A 403 in the provider's own error shape, naming the policy, its owner and the way to
     /// an exception; recorded as a blocked request so `tollgate usage` shows who met it.
-    private func refuse(_ request: ProviderRequest, _ refusal: PolicyDecision.Refusal, dimensions: Dimensions,
-                        routedFrom: String?) -> ProviderErrorResponse {
+    private func refuse(_ request: ProviderRequest, _ refusal: PolicyDecision.Refusal, dimensions: Dimensions) -> ProviderErrorResponse {
         services.metrics.policyRefusals(refusal.policyID).increment()
-        var dimensions = dimensions
-        if routedFrom != nil { dimensions.model = refusal.model }
         services.pipeline.record(UsageEvent(unixTime: services.clock.unixSeconds, dimensions: dimensions,
                                             tokens: .zero, cost: .zero, flags: .blocked))
         var headers = [("x-tollgate-policy", refusal.policyID)]

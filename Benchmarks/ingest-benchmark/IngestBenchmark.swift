@@ -106,8 +106,9 @@ struct IngestBenchmark {
                          median(fed) / median(plain),
                          median(costs["pipeline, \(options.budgets) budgets + spend series"]!) / median(costs["pipeline, \(options.budgets) budgets"]!)))
         }
-                if let plain = rates["pipeline, \(options.budgets) budgets"], let rolled = rates["pipeline, \(options.budgets) budgets, rollups"] {
-            print(String(format: "rollups: pipeline with budgets and rollups / without rollups %.3f", median(rolled) / median(plain)))
+        if let plain = rates["pipeline, \(options.budgets) budgets"], let rolled = rates["pipeline, \(options.budgets) budgets, rollups"] {
+            print(String(format: "rollups: pipeline with budgets and rollups / without rollups %.3f cells/s, %.3f CPU per cell", median(rolled) / median(plain),
+                         median(costs["pipeline, \(options.budgets) budgets, rollups"]!) / median(costs["pipeline, \(options.budgets) budgets"]!)))
         }
         guard setups.count == 7 else { return }
         let oneThread = median(rates[setups[1].name]!)
@@ -180,10 +181,12 @@ struct IngestBenchmark {
         }
     }
 
-    /// A fresh store with `count` budgets, and its board.
-    static func makeStore(budgets count: Int) throws -> (UsageStore, BudgetBoard, directory: String) {
+    /// A fresh store with `count` budgets, and its board; `rollups: false` keeps minute
+    /// cells alone (a store whose rollups were never built), the baseline rollups are
+    /// measured against.
+    static func makeStore(budgets count: Int, rollups: Bool = false) throws -> (UsageStore, BudgetBoard, directory: String) {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-bench-\(UUID().uuidString)").path
-        let store = try UsageStore(directory: directory)
+        let store = try UsageStore(directory: directory, rollups: rollups)
         let board = BudgetBoard(store: store, alerts: BudgetAlerts(metrics: AggregatorMetrics(), logger: Logger(label: "bench")))
         let now = Int64(Date().timeIntervalSince1970)
         if count > 0 {
@@ -208,13 +211,12 @@ struct IngestBenchmark {
         return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
     }
 
-    /// `spendSeries`: also sums each batch per (provider, model, team) on the preparing
-    /// thread and adds the sums once applied, as `IngestServer` feeds `/metrics`.
-    /// With `rollups`, the clock stops once the hour and day rollups of everything ingested
-    /// are built too (`UsageStore.rollUp`, what the aggregator's maintainer thread does a
-    /// few minutes after each hour), so the figure is ingest's whole cost.
+    /// `spendSeries`: also sums each batch per (provider, model, team) in `prepare`'s loop
+    /// and adds the sums once applied, as `IngestServer` feeds `/metrics`.
+    /// With `rollups`, the store writes every cell's hour and day cells at ingest, as every
+    /// store does since; the clock stops after a `rollUp` that must find nothing left to build.
     static func runPipeline(_ frames: [[Data]], budgets count: Int, spendSeries: Bool = false, rollups: Bool = false) throws -> (seconds: Double, cpu: Double) {
-        let (store, board, directory) = try makeStore(budgets: count)
+        let (store, board, directory) = try makeStore(budgets: count, rollups: rollups)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let series = SpendSeries()
         let stage = SerialStage<(PreparedBatch, SpendSeriesTally?)>(name: "bench-commit", capacity: 16) { group in
@@ -228,13 +230,13 @@ struct IngestBenchmark {
         let cpuStart = cpuSeconds()
         for batch in frames {
             let raw = try UsageBatchCodec.decodeRaw(batch)
-            let prepared = try store.prepare(raw)
-            stage.submit((prepared, spendSeries ? SpendSeriesTally.of(encoded: raw.encoded) : nil))
+            let prepared = try store.prepare(raw, spendSeries: spendSeries)
+            stage.submit((prepared, prepared.spendSeries))
         }
         stage.finish()
         if rollups {
-            let built = try store.rollUp(now: Int64(Date().timeIntervalSince1970) + 86_400)
-            guard built.hourCellsWritten > 0 else { fatalError("no rollups built") }
+            let built = try store.rollUp()
+            guard store.rollsUpAtIngest, built.hoursBuilt == 0 else { fatalError("rollups were not written at ingest: \(built)") }
         }
         return (Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9, cpuSeconds() - cpuStart)
     }

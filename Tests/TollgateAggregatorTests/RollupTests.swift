@@ -46,12 +46,14 @@ import TollgateWire
         return groups
     }
 
-    /// Cells over three days, some hours empty, applied in batches; rollups built part-way,
-    /// then late minutes (an agent's spool after an outage) land in hours already built.
-    @Test func everyRangeReconcilesWithTheMinuteCells() throws {
+    /// Cells over three days, some hours empty, applied in batches; then late minutes (an
+    /// agent's spool after an outage) all over them. A new store writes the rollups at
+    /// ingest from the first batch; a store from before (`rollups: false`) catches up
+    /// part-way through, and ingest takes over from there.
+    @Test(arguments: [true, false]) func everyRangeReconcilesWithTheMinuteCells(atIngestFromTheStart: Bool) throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 18)
-            let store = try UsageStore(directory: directory)
+            let store = try UsageStore(directory: directory, rollups: atIngestFromTheStart)
             var cells: [Cell] = []
             var seq: UInt64 = 0
             func apply(_ batch: [Cell]) throws {
@@ -62,14 +64,16 @@ import TollgateWire
             for hour in 0..<(3 * 24) where hour % 7 != 3 {
                 try apply((0..<12).map { _ in Self.randomCell(minute: Self.day0 + Int64(hour) * 60 + Int64.random(in: 0..<60, using: &random), &random) })
             }
-            // Up to 02:00 of the third day, then late minutes all over the first two days.
-            let built = try store.rollUp(now: (Self.day0 + 2 * 1_440 + 125) * 60)
-            #expect(built.daysBuilt == 2)
-            #expect(built.hoursCompleteBefore == Self.day0 + 2 * 1_440 + 120)
+            #expect(store.rollsUpAtIngest == atIngestFromTheStart)
+            let built = try store.rollUp()
+            #expect(built.daysBuilt == (atIngestFromTheStart ? 0 : 3))
+            #expect(built.hoursBuilt == (atIngestFromTheStart ? 0 : 3 * 24 - 10))
+            #expect(built.hoursCompleteBefore == .max && built.daysCompleteBefore == .max)
+            #expect(store.rollsUpAtIngest)
             for _ in 0..<5 {
                 try apply((0..<20).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(3 * 1_440), using: &random), &random) })
             }
-            try store.rollUp(now: (Self.day0 + 2 * 1_440 + 20 * 60) * 60)
+            #expect(try store.rollUp() == RollupProgress(hoursCompleteBefore: .max, daysCompleteBefore: .max))
             try apply((0..<20).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(3 * 1_440), using: &random), &random) })
 
             let span = 3 * 1_440 + 60
@@ -121,7 +125,7 @@ import TollgateWire
             var random = SplitMix64(seed: 7)
             var cells: [Cell] = []
             do {
-                let store = try UsageStore(directory: directory)
+                let store = try UsageStore(directory: directory, rollups: false)
                 for seq in 1...20 {
                     let batch = (0..<10).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(5 * 1_440), using: &random), &random) }
                     _ = try store.apply(UsageStoreTests.batch(UInt64(seq), batch))
@@ -131,14 +135,15 @@ import TollgateWire
             }
             let now = (Self.day0 + 6 * 1_440) * 60
             let store = try UsageStore(directory: directory)
-            let first = try store.rollUp(now: now)
-            #expect(first.daysBuilt == 5 || first.daysBuilt == 6)
+            #expect(!store.rollsUpAtIngest)
+            let first = try store.rollUp()
+            #expect(first.daysBuilt == 5)
             #expect(first.hoursBuilt > 0)
-            #expect(try store.rollUp(now: now).hoursBuilt == 0)
+            #expect(try store.rollUp().hoursBuilt == 0)
             store.close()
             let reopened = try UsageStore(directory: directory)
-            #expect(try reopened.rollUp(now: now) == RollupProgress(hoursCompleteBefore: first.hoursCompleteBefore,
-                                                                      daysCompleteBefore: first.daysCompleteBefore))
+            #expect(try reopened.rollUp() == RollupProgress(hoursCompleteBefore: .max, daysCompleteBefore: .max))
+            _ = now
             let plan = QueryPlan(fromMinute: Self.day0, toMinute: Self.day0 + 5 * 1_440, state: reopened.rollup.withLockedValue { $0 }, every: nil)
             #expect(plan.pieces == [.init(granularity: .day, from: Self.day0, to: Self.day0 + 5 * 1_440)])
             #expect(try Self.answer(reopened, from: Self.day0, to: Self.day0 + 5 * 1_440, by: [.team])
@@ -146,36 +151,86 @@ import TollgateWire
         }
     }
 
-    /// A crash after an hour was handed to the builder, before its cells were recorded: the
-    /// late minutes merged into that hour meanwhile, and any partial cells, are dropped on
-    /// open and the hour is built again from its minutes, so nothing is counted twice.
+    /// A catch-up cut short (a stop, or a crash) after its first hour: ingest has taken
+    /// over every later hour, so its merges land in hours not built yet. Queries stay exact
+    /// meanwhile (they read only complete hours); the next open drops the partial cells and
+    /// the hours and days are built again from their minutes, so nothing is counted twice.
     @Test func partialBuildIsDroppedOnReopen() throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 99)
             var cells: [Cell] = []
+            func check(_ store: UsageStore) throws {
+                for every in [UsageBucket.hour, .day, nil] {
+                    #expect(try Self.answer(store, from: Self.day0, to: Self.day0 + 2 * 1_440, by: [.key], every: every)
+                            == Self.truth(cells, from: Self.day0, to: Self.day0 + 2 * 1_440, by: [.key], every: every))
+                }
+            }
             do {
-                let store = try UsageStore(directory: directory)
+                let store = try UsageStore(directory: directory, rollups: false)
                 let batch = (0..<30).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
                 _ = try store.apply(UsageStoreTests.batch(1, batch))
                 cells += batch
-                try store.rollUp(now: (Self.day0 + 1_440) * 60)
-                // What a cut-short build leaves: hour and day cells past the recorded progress.
-                let complete = store.rollup.withLockedValue { $0 }
-                let stray = WriteBatch()
-                let value = CountersCodec.encode(cells[0].counters)
-                for (granularity, at) in [(CellGranularity.hour, complete.hoursComplete), (.day, complete.daysComplete)] {
-                    let key = granularity.prefix(at: at) + Array(CellKeyCodec.encode(cells[0].key).dropFirst(9))
-                    key.withUnsafeBytes { key in value.withUnsafeBytes { value in stray.merge(key: key, value: value) } }
-                }
-                try store.db.write(stray, sync: true)
+                let cut = try store.rollUp(shouldStop: { true })
+                #expect(cut.hoursBuilt == 1 && cut.daysBuilt == 0)
+                #expect(throws: RollupError.self) { try store.rollUp() }
+                let late = (0..<30).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
+                #expect(try store.apply(UsageStoreTests.batch(2, late)) == .applied)
+                cells += late
+                try check(store)
                 store.close()
             }
             let store = try UsageStore(directory: directory)
-            try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60)
-            for every in [UsageBucket.hour, .day] {
-                #expect(try Self.answer(store, from: Self.day0, to: Self.day0 + 2 * 1_440, by: [.key], every: every)
-                        == Self.truth(cells, from: Self.day0, to: Self.day0 + 2 * 1_440, by: [.key], every: every))
+            #expect(!store.rollsUpAtIngest)
+            try check(store)
+            try store.rollUp()
+            #expect(store.rollsUpAtIngest)
+            try check(store)
+        }
+    }
+
+    /// Ingest writes each cell's hour and day cells in the batch that carries it: every
+    /// stored hour and day cell equals the sum of its minute cells, after a reopen (the
+    /// WAL replayed) too, and a resent batch (a lost ack) adds nothing to any of them.
+    @Test func hourAndDayCellsAreTheSumsOfTheirMinutes() throws {
+        try withTemporaryDirectory { directory in
+            var random = SplitMix64(seed: 4)
+            var seq: UInt64 = 0
+            var batches: [UsageBatchMessage] = []
+            do {
+                let store = try UsageStore(directory: directory)
+                for _ in 0..<40 {
+                    seq += 1
+                    // One batch may span an hour or a day boundary, and repeat a cell.
+                    let base = Self.day0 + Int64.random(in: 0..<(3 * 1_440), using: &random)
+                    var batch = (0..<25).map { _ in Self.randomCell(minute: base + Int64.random(in: -90...90, using: &random), &random) }
+                    batch.append(batch[0])
+                    batches.append(UsageStoreTests.batch(seq, batch))
+                    #expect(try store.apply(batches.last!) == .applied)
+                }
+                #expect(try store.apply(batches[17]) == .duplicate(lastSeq: seq))
+                store.close()
             }
+            let store = try UsageStore(directory: directory)
+            #expect(store.rollsUpAtIngest)
+            var expected: [CellGranularity: [[UInt8]: UsageCounters]] = [:]
+            try store.db.snapshot().scan(from: CellGranularity.minute.prefix(at: .min), to: CellGranularity.minute.end) { key, value in
+                let counters = try CountersCodec.decode(Array(value))
+                for granularity in [CellGranularity.hour, .day] {
+                    let rolled = granularity.prefix(at: granularity.start(ofMinute: CellFolder.time(of: key))) + Array(key[9...])
+                    expected[granularity, default: [:]][rolled, default: UsageCounters()].add(counters)
+                }
+            }
+            for granularity in [CellGranularity.hour, .day] {
+                var stored: [[UInt8]: UsageCounters] = [:]
+                try store.db.snapshot().scan(from: granularity.prefix(at: .min), to: granularity.end) { key, value in
+                    stored[Array(key)] = try CountersCodec.decode(Array(value))
+                }
+                #expect(stored.count > 0)
+                #expect(stored == expected[granularity], "\(granularity.label) cells")
+            }
+            let cells = batches.flatMap(\.cells)
+            #expect(try Self.answer(store, from: Self.day0 - 1_440, to: Self.day0 + 5 * 1_440, by: [.team, .model], every: .day)
+                    == Self.truth(cells, from: Self.day0 - 1_440, to: Self.day0 + 5 * 1_440, by: [.team, .model], every: .day))
         }
     }
 
@@ -184,7 +239,7 @@ import TollgateWire
     @Test func retentionKeepsTotalsAtTheCoarserGranularity() throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 3)
-            let store = try UsageStore(directory: directory)
+            let store = try UsageStore(directory: directory, rollups: false)
             var cells: [Cell] = []
             for seq in 1...30 {
                 let batch = (0..<10).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(10 * 1_440), using: &random), &random) }
@@ -194,7 +249,7 @@ import TollgateWire
             let now = (Self.day0 + 10 * 1_440) * 60
             // Nothing is dropped before the rollups hold it.
             #expect(try store.enforceRetention(RetentionPolicy(minutes: 120, hours: 2 * 1_440, days: nil), now: now) == RetentionProgress())
-            try store.rollUp(now: now)
+            try store.rollUp()
             let dropped = try store.enforceRetention(RetentionPolicy(minutes: 2 * 1_440, hours: 5 * 1_440, days: nil), now: now)
             #expect(dropped == RetentionProgress(minutesKeptFrom: Self.day0 + 8 * 1_440, hoursKeptFrom: Self.day0 + 5 * 1_440))
             // Everything, by team and by day: exact.
@@ -244,7 +299,7 @@ import TollgateWire
             var random = SplitMix64(seed: 5)
             let cells = (0..<200).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
             _ = try store.apply(UsageStoreTests.batch(1, cells))
-            try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60)
+            try store.rollUp()
             // The router's own clock is the system's: the range is given in Unix seconds.
             let response = router.respond(method: .GET, uri: "/v1/usage?since=\(Self.day0 * 60)&until=\((Self.day0 + 3 * 1_440) * 60)&by=team&every=day", authorization: BudgetAPITests.auth)
             let rows = try JSONDecoder().decode([UsageRow].self, from: Data(response.body.utf8))

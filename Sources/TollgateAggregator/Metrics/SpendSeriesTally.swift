@@ -3,9 +3,10 @@ import TollgateCore
 import TollgateWire
 
 /// A batch's spend and tokens summed per (provider, model, team), before anything touches a
-/// shared counter: the socket thread reads the batch's cells once more while the commit
-/// thread writes the previous batch, and the commit thread adds a handful of sums per
-/// batch to `SpendSeries` once the batch is applied (never for a duplicate or a refusal).
+/// shared counter: `UsageStore.prepare` sums each cell in the loop that encodes it (on the
+/// socket thread, while the commit thread writes the previous batch), and the commit
+/// thread adds a handful of sums per batch to `SpendSeries` once the batch is applied
+/// (never for a duplicate or a refusal).
 ///
 /// A batch holds one agent's cells, which share few (provider, model, team) triples, so the
 /// last triple matched is tried first and the rest are searched linearly on their bytes.

@@ -56,11 +56,13 @@ struct QueryPlan: Equatable {
 /// `Int64.min` means "nothing yet". Persisted under `"r"` keys (`RollupKeys`).
 struct RollupState: Equatable, Sendable {
     /// A cell whose minute is before this is also merged into its hour cell at ingest:
-    /// its hour has been handed to the builder already, so it must be counted there.
+    /// its hour is past the builder's snapshot, so it must be counted there. `Int64.max`
+    /// (every store since rollups are written at ingest): every cell.
     var inlineHoursBefore = Int64.min
     /// The same for day cells.
     var inlineDaysBefore = Int64.min
-    /// Hour cells hold every minute before this; queries read them only there.
+    /// Hour cells hold every minute before this; queries read them only there. `Int64.max`:
+    /// every minute, ingest keeps them.
     var hoursComplete = Int64.min
     /// Day cells hold every minute before this.
     var daysComplete = Int64.min
@@ -76,8 +78,9 @@ struct RollupState: Equatable, Sendable {
     var inline: InlineRollups { InlineRollups(hoursBefore: inlineHoursBefore, daysBefore: inlineDaysBefore) }
 }
 
-/// The thresholds below which ingest writes a minute cell's hour and day cells too: late
-/// minutes (an agent's spool resent after an outage) of hours already built.
+/// The thresholds below which ingest writes a minute cell's hour and day cells too in the
+/// same batch: `Int64.max` once the rollups are caught up (`UsageStore.rollUp`), so every
+/// cell, late or not.
 struct InlineRollups: Equatable, Sendable {
     var hoursBefore = Int64.min
     var daysBefore = Int64.min

@@ -7,12 +7,12 @@ public struct RollupProgress: Equatable, Sendable {
     public var hourCellsWritten = 0
     public var dayCellsWritten = 0
     /// Hour and day cells hold every minute before these (minutes since the epoch; nil
-    /// before the first build).
+    /// before the first build; `Int64.max` once ingest keeps them).
     public var hoursCompleteBefore: Int64?
     public var daysCompleteBefore: Int64?
 }
 
-/// Rollups could not be built; queries stay exact (they read minute cells past the last
+/// Rollups could not be caught up; queries stay exact (they read minute cells past the last
 /// complete hour), but stay slow until the aggregator restarts.
 public struct RollupError: Error, CustomStringConvertible, Equatable {
     public var reason: String
@@ -38,14 +38,13 @@ enum RollupKeys {
 }
 
 extension UsageStore {
-    /// An hour is built this many minutes after it ends: agents ship within seconds, and a
-    /// minute arriving later still counts (ingest merges it into the built hour).
-    public static let rollupSettleMinutes: Int64 = 5
-
     /// Loads the rollups' progress. Hour or day cells past the recorded progress can only
-    /// be what a build cut short by a crash left (with late minutes merged into them):
-    /// they are dropped, and that hour or day is built again from its minutes.
-    func openRollups() throws {
+    /// be what a catch-up cut short by a crash left (with ingest's merges into them):
+    /// they are dropped, and those hours and days are built again from their minutes.
+    ///
+    /// A store without progress and without minute cells (a new one) rolls up at ingest
+    /// from its first batch; `rollups: false` leaves it to `rollUp` (to measure their cost).
+    func openRollups(rollups: Bool) throws {
         var state = RollupState()
         func read(_ key: [UInt8]) throws -> Int64? { try db.get(key).map { try RollupKeys.decode($0, key: key) } }
         if let hours = try read(RollupKeys.hoursComplete), let days = try read(RollupKeys.daysComplete) {
@@ -53,10 +52,21 @@ extension UsageStore {
             state.hoursComplete = hours
             state.inlineDaysBefore = days
             state.daysComplete = days
+            if hours != .max || days != .max {
+                let batch = WriteBatch()
+                batch.deleteRange(from: CellGranularity.hour.prefix(at: hours), to: CellGranularity.hour.end)
+                batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
+                try db.write(batch, sync: true)
+            }
+        } else if rollups, try db.snapshot().firstKey(from: CellGranularity.minute.prefix(at: .min), to: CellGranularity.minute.end) == nil {
             let batch = WriteBatch()
-            batch.deleteRange(from: CellGranularity.hour.prefix(at: hours), to: CellGranularity.hour.end)
-            batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
+            batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(.max))
+            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(.max))
             try db.write(batch, sync: true)
+            state.inlineHoursBefore = .max
+            state.hoursComplete = .max
+            state.inlineDaysBefore = .max
+            state.daysComplete = .max
         }
         state.minutesKeptFrom = try read(RollupKeys.minutesKeptFrom) ?? .min
         state.hoursKeptFrom = try read(RollupKeys.hoursKeptFrom) ?? .min
@@ -64,27 +74,27 @@ extension UsageStore {
         rollup.withLockedValue { $0 = state }
     }
 
-    /// Builds the hour cells of every hour that ended `rollupSettleMinutes` before `now`
-    /// (Unix seconds), from its minute cells, and the day cells of every day whose hours are
-    /// all built, from its hour cells. The first call on a store that has minute cells but
-    /// no rollups (data from before rollups existed) backfills them all, an hour at a time;
-    /// `shouldStop` is asked between hours so a shutdown need not wait for it.
+    /// Brings the hour and day rollups up to date so that ingest maintains them from then
+    /// on: every batch merges its cells' hour and day cells in the same atomic WriteBatch
+    /// as its minute cells (`InlineRollups`). A store that already does (every store
+    /// created since) has nothing to do here. A store with minutes not yet rolled up (data
+    /// from before rollups, or a catch-up a crash cut short) hands all hours over to ingest
+    /// at once, under the writer lock, with a snapshot taken at that instant, and builds
+    /// the hours the snapshot holds from its minutes, an hour at a time in one scan; then
+    /// the days from the hours, the same way. Each minute is thus counted in its hour
+    /// exactly once: in the snapshot, or merged by a batch committed after it.
     ///
-    /// Exactness: an hour is handed over under the writer lock, with a snapshot of its
-    /// minutes taken at that instant; every batch committed after it merges its minutes of
-    /// that hour into the hour cell itself (`InlineRollups`). Each minute is thus counted in
-    /// its hour exactly once, whenever it arrives.
+    /// `shouldStop` is asked between hours and days: a stop leaves the rollups complete up
+    /// to there, and (ingest having taken over the rest) builds nothing more in this
+    /// process; the next open drops the partial cells and resumes.
     @discardableResult
-    public func rollUp(now: Int64, shouldStop: () -> Bool = { false }) throws -> RollupProgress {
+    public func rollUp(shouldStop: () -> Bool = { false }) throws -> RollupProgress {
         try builder.withLock {
             if let failure = rollup.withLockedValue({ $0.failure }) { throw RollupError(reason: failure) }
-            let nowMinute = now >= 0 ? now / 60 : (now - 59) / 60
-            let limit = CellGranularity.hour.start(ofMinute: nowMinute - Self.rollupSettleMinutes)
             var progress = RollupProgress()
             do {
-                try startRollups(limit: limit)
-                while !shouldStop(), try buildNext(.hour, limit: limit, progress: &progress) {}
-                while !shouldStop(), try buildNext(.day, limit: limit, progress: &progress) {}
+                try catchUp(.hour, progress: &progress, shouldStop: shouldStop)
+                try catchUp(.day, progress: &progress, shouldStop: shouldStop)
             } catch {
                 rollup.withLockedValue { $0.failure = "\(error)" }
                 throw RollupError(reason: "\(error)")
@@ -96,84 +106,87 @@ extension UsageStore {
         }
     }
 
-    /// On the first build, starts at the hour of the oldest minute cell (or at `limit` in
-    /// an empty store): nothing before it exists to roll up.
-    private func startRollups(limit: Int64) throws {
-        try writer.withLock {
-            guard rollup.withLockedValue({ $0.hoursComplete }) == .min else { return }
-            let first = try db.snapshot().firstKey(from: CellGranularity.minute.prefix(at: .min), to: CellGranularity.minute.end)
-            let hour = min(first.map { key in key.withUnsafeBytes(CellFolder.time(of:)) }.map(CellGranularity.hour.start(ofMinute:)) ?? limit, limit)
-            let day = CellGranularity.day.start(ofMinute: hour)
-            let batch = WriteBatch()
-            batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(hour))
-            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(day))
-            try db.write(batch, sync: false)
-            rollup.withLockedValue { state in
-                state.inlineHoursBefore = hour
-                state.hoursComplete = hour
-                state.inlineDaysBefore = day
-                state.daysComplete = day
-            }
-        }
+    /// Whether ingest writes every hour and day cell itself (nothing left to build).
+    public var rollsUpAtIngest: Bool {
+        rollup.withLockedValue { $0.hoursComplete == .max && $0.daysComplete == .max }
     }
 
-    /// Builds the next hour (from minute cells) or day (from hour cells); false when there
-    /// is none to build yet. A stretch with no source cells is skipped in one step.
-    private func buildNext(_ target: CellGranularity, limit: Int64, progress: inout RollupProgress) throws -> Bool {
+    /// Builds `target` cells (hours from minute cells, days from hour cells) from where they
+    /// are complete to the end of the source cells, after handing every later period over
+    /// to ingest. Days wait for the hours.
+    private func catchUp(_ target: CellGranularity, progress: inout RollupProgress, shouldStop: () -> Bool) throws {
         let source: CellGranularity = target == .hour ? .minute : .hour
         let progressKey = target == .hour ? RollupKeys.hoursComplete : RollupKeys.daysComplete
-        let due = rollup.withLockedValue { state in
-            target == .hour ? state.hoursComplete + 60 <= limit : state.daysComplete + 1_440 <= state.hoursComplete
+        let (complete, hoursComplete) = rollup.withLockedValue { state in
+            (target == .hour ? state.hoursComplete : state.daysComplete, state.hoursComplete)
         }
-        guard due else { return false }
+        guard complete != .max, target == .hour || hoursComplete == .max else { return }
+        // The scan below would otherwise sort a copy of a large vector memtable.
         try db.flushMemtable(ifLargerThan: 4 << 20)
-        // Hand the period over: no commit runs while the snapshot is taken and the inline
-        // threshold moves, so each minute is in the snapshot or merged inline, never both.
-        writer.lock()
-        var locked = true
-        defer { if locked { writer.unlock() } }
-        let state = rollup.withLockedValue { $0 }
-        let start = target == .hour ? state.hoursComplete : state.daysComplete
-        let end = start + target.span
-        // Days wait for all their hours; hours for the settle time.
-        guard end <= (target == .hour ? limit : state.hoursComplete) else { return false }
-        let snapshot = try db.snapshot()
-        let next = try snapshot.firstKey(from: source.prefix(at: start), to: source.end).map { key in key.withUnsafeBytes(CellFolder.time(of:)) }
-        if next.map({ $0 >= end }) ?? true {
-            let ceiling = target == .hour ? limit : target.start(ofMinute: state.hoursComplete)
-            let skipTo = max(end, min(next.map(target.start(ofMinute:)) ?? ceiling, ceiling))
-            try db.write(Self.progressBatch(progressKey, skipTo), sync: false)
-            record(target, handedOver: skipTo, complete: skipTo)
-            return true
-        }
-        record(target, handedOver: end, complete: nil)
-        writer.unlock()
-        locked = false
-
-        var table = GroupTable()
-        try snapshot.scan(from: source.prefix(at: start), to: source.prefix(at: end)) { key, value in
-            guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
-                throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
+        // The handover: no commit runs while the snapshot is taken and ingest takes over,
+        // so each source cell is in the snapshot or merged by ingest, never both.
+        let snapshot = try writer.withLock {
+            let snapshot = try db.snapshot()
+            let state = rollup.withLockedValue { state in
+                if target == .hour { state.inlineHoursBefore = .max } else { state.inlineDaysBefore = .max }
+                return state
             }
-            table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: key[9...])))
+            // Both horizons on disk from the first handover on (a store without rollups has
+            // none): after a crash, `openRollups` must find what to drop.
+            let batch = Self.progressBatch(RollupKeys.hoursComplete, state.hoursComplete)
+            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(state.daysComplete))
+            try db.write(batch, sync: false)
+            return snapshot
         }
-        let batch = Self.progressBatch(progressKey, end)
-        let prefix = target.prefix(at: start)
-        for group in 0..<table.count {
-            let key = prefix + table.key(group)
-            let value = table.value(group)
-            key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+        var table = GroupTable()
+        var period: Int64?
+        var stopped = false
+        // Writes the period's cells and records it complete.
+        func finish(_ start: Int64) throws {
+            let end = start + target.span
+            let batch = Self.progressBatch(progressKey, end)
+            let prefix = target.prefix(at: start)
+            for group in 0..<table.count {
+                let key = prefix + table.key(group)
+                let value = table.value(group)
+                key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+            }
+            try db.write(batch, sync: false)
+            record(target, complete: end)
+            if target == .hour {
+                progress.hoursBuilt += 1
+                progress.hourCellsWritten += table.count
+            } else {
+                progress.daysBuilt += 1
+                progress.dayCellsWritten += table.count
+            }
+            table = GroupTable()
         }
-        try db.write(batch, sync: false)
-        record(target, handedOver: nil, complete: end)
-        if target == .hour {
-            progress.hoursBuilt += 1
-            progress.hourCellsWritten += table.count
-        } else {
-            progress.daysBuilt += 1
-            progress.dayCellsWritten += table.count
+        struct Stop: Error {}
+        do {
+            try snapshot.scan(from: source.prefix(at: complete), to: source.end) { key, value in
+                guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
+                    throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
+                }
+                let start = target.start(ofMinute: CellFolder.time(of: key))
+                if let current = period, current != start {
+                    try finish(current)
+                    if shouldStop() { throw Stop() }
+                }
+                period = start
+                table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: key[9...])))
+            }
+            if let current = period { try finish(current) }
+        } catch is Stop {
+            stopped = true
         }
-        return true
+        if stopped {
+            rollup.withLockedValue { $0.failure = "stopped part-way through building the \(target.label) rollups" }
+            return
+        }
+        // Everything the snapshot held is built; ingest writes the rest.
+        try db.write(Self.progressBatch(progressKey, .max), sync: false)
+        record(target, complete: .max)
     }
 
     private static func progressBatch(_ key: [UInt8], _ minute: Int64) -> WriteBatch {
@@ -182,15 +195,9 @@ extension UsageStore {
         return batch
     }
 
-    private func record(_ target: CellGranularity, handedOver: Int64?, complete: Int64?) {
+    private func record(_ target: CellGranularity, complete: Int64) {
         rollup.withLockedValue { state in
-            if target == .hour {
-                if let handedOver { state.inlineHoursBefore = handedOver }
-                if let complete { state.hoursComplete = complete }
-            } else {
-                if let handedOver { state.inlineDaysBefore = handedOver }
-                if let complete { state.daysComplete = complete }
-            }
+            if target == .hour { state.hoursComplete = complete } else { state.daysComplete = complete }
         }
     }
 }

@@ -5,8 +5,8 @@ import TollgateCore
 import TollgateWire
 
 /// History that stays fast: loads 90 days of a realistic fleet (`FleetHistory`) into a
-/// store through the real ingest path (`prepare`/`commit`, 20 budgets active, hour and day
-/// rollups written at ingest as `tollgate serve` does) and applies the default retention, then
+/// store through the real ingest path (`prepare`/`commit`, 20 budgets active), building
+/// rollups hour by hour as `tollgate serve` does and applying the default retention, then
 /// times queries through a real `Aggregator`'s HTTP API (`GET /v1/usage`, what `tollgate
 /// usage` sends), p50 of `--runs` each. First, in the same sitting, ingest with and without
 /// rollups on the same cells (alternating runs on fresh directories), and the ratio.
@@ -80,8 +80,8 @@ struct QueryBenchmark {
         let loadStart = DispatchTime.now().uptimeNanoseconds
         let loaded = try load(history, into: directory, startMinute: startMinute, days: options.days)
         let loadSeconds = Double(DispatchTime.now().uptimeNanoseconds - loadStart) / 1e9
-        print(String(format: "loaded %d days: %d minute cells in %.1f s (generating included), rollups written at ingest; default retention (minutes 14d, hours 400d) applied",
-                     options.days, loaded, loadSeconds))
+        print(String(format: "loaded %d days: %d minute cells in %.1f s (generating included); %d hour cells, %d day cells built; default retention (minutes 14d, hours 400d) applied",
+                     options.days, loaded.cells, loadSeconds, loaded.hourCells, loaded.dayCells))
 
         // 3. Queries through the HTTP API of a real aggregator on that data directory.
         let aggregator = try Aggregator(config: .ephemeralLoopback(dataDirectory: directory), logger: Logger(label: "query-benchmark"))
@@ -134,8 +134,8 @@ struct QueryBenchmark {
         return (frames, byAgent.reduce(0) { $0 + $1.count })
     }
 
-    static func makeStore(_ directory: String, now: Int64, rollups: Bool = true) throws -> UsageStore {
-        let store = try UsageStore(directory: directory, rollups: rollups)
+    static func makeStore(_ directory: String, now: Int64) throws -> UsageStore {
+        let store = try UsageStore(directory: directory)
         for (index, selector) in budgetSelectors.enumerated() {
             let unit = BudgetUnit.allCases[index % 3]
             let budget = Budget(id: "budget-\(index)", selector: try BudgetSelector(parsing: selector), unit: unit,
@@ -158,30 +158,33 @@ struct QueryBenchmark {
         }
     }
 
-    /// Seconds to prepare and commit every hour's batches (one commit group per hour), with
-    /// or without the hour and day rollups written at ingest.
+    /// Seconds to prepare and commit every hour's batches (one commit group per hour), and
+    /// with `rollups`, to build each hour's rollups after it as the server's maintainer does.
     static func timeIngest(_ hours: [[[Data]]], firstMinute: Int64, rollups: Bool) throws -> Double {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ingest-rollups-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let store = try makeStore(directory, now: firstMinute * 60, rollups: rollups)
+        let store = try makeStore(directory, now: firstMinute * 60)
         defer { store.close() }
         let start = DispatchTime.now().uptimeNanoseconds
-        for frames in hours {
+        for (index, frames) in hours.enumerated() {
             let group = try frames.map { try store.prepare(try UsageBatchCodec.decodeRaw($0)) }
             for result in store.commit(group) {
                 guard case .success(let committed) = result, committed.outcome == .applied else { fatalError("not applied: \(result)") }
+            }
+            if rollups {
+                try store.rollUp(now: (firstMinute + Int64(index + 1) * 60 + UsageStore.rollupSettleMinutes) * 60)
             }
         }
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
     static func load(_ history: FleetHistory, into directory: String, startMinute: Int64,
-                     days: Int) throws -> Int {
+                     days: Int) throws -> (cells: Int, hourCells: Int, dayCells: Int) {
         let store = try makeStore(directory, now: startMinute * 60)
         defer { store.close() }
         var random = SplitMix(seed: 90)
         var seqs = [UInt64](repeating: 0, count: 20)
-        var cells = 0
+        var cells = 0, hourCells = 0, dayCells = 0
         for hour in 0..<(days * 24) {
             let hourStart = startMinute + Int64(hour) * 60
             let batches = try hourBatches(history, hourStart: hourStart, random: &random, seqs: &seqs)
@@ -190,10 +193,12 @@ struct QueryBenchmark {
             for result in store.commit(group) {
                 guard case .success(let committed) = result, committed.outcome == .applied else { fatalError("not applied: \(result)") }
             }
+            let built = try store.rollUp(now: (hourStart + 60 + UsageStore.rollupSettleMinutes) * 60)
+            hourCells += built.hourCellsWritten
+            dayCells += built.dayCellsWritten
         }
-        guard store.rollsUpAtIngest else { fatalError("the store does not roll up at ingest") }
         try store.enforceRetention(RetentionPolicy(), now: (startMinute + Int64(days) * 1_440) * 60)
-        return cells
+        return (cells, hourCells, dayCells)
     }
 
     static func median(_ values: [Double]) -> Double {

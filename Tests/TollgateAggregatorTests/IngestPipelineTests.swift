@@ -57,8 +57,7 @@ import TollgateWire
         // Data directories from before the merge operator hold plain puts of the same format.
         try withTemporaryDirectory { directory in
             let cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)
-            // Such a directory also predates rollups: its minutes are rolled up by `rollUp`.
-            let store = try UsageStore(directory: directory, rollups: false)
+            let store = try UsageStore(directory: directory)
             var old = UsageCounters()
             old.requests = 10
             old.cost = Nanodollars(1_000)
@@ -77,7 +76,7 @@ import TollgateWire
         try withTemporaryDirectory { directory in
             var cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)
             cell.counters.tokens = TokenUsage(input: 100, cacheWrite: 40, cacheWrite1h: 30, output: 10)
-            let store = try UsageStore(directory: directory, rollups: false)
+            let store = try UsageStore(directory: directory)
             var old = UsageCounters()
             old.requests = 10
             old.tokens = TokenUsage(input: 1_000, cacheWrite: 200, output: 50)
@@ -101,8 +100,7 @@ import TollgateWire
     @Test func aCorruptStoredCounterIsAReadErrorNotACrash() throws {
         try withTemporaryDirectory { directory in
             let cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)
-            // Such a directory also predates rollups: its minutes are rolled up by `rollUp`.
-            let store = try UsageStore(directory: directory, rollups: false)
+            let store = try UsageStore(directory: directory)
             let writes = WriteBatch()
             writes.put(key: CellKeyCodec.encode(cell.key), value: [1, 2, 3])
             try store.db.write(writes, sync: true)

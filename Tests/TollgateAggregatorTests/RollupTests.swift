@@ -46,14 +46,12 @@ import TollgateWire
         return groups
     }
 
-    /// Cells over three days, some hours empty, applied in batches; then late minutes (an
-    /// agent's spool after an outage) all over them. A new store writes the rollups at
-    /// ingest from the first batch; a store from before (`rollups: false`) catches up
-    /// part-way through, and ingest takes over from there.
-    @Test(arguments: [true, false]) func everyRangeReconcilesWithTheMinuteCells(atIngestFromTheStart: Bool) throws {
+    /// Cells over three days, some hours empty, applied in batches; rollups built part-way,
+    /// then late minutes (an agent's spool after an outage) land in hours already built.
+    @Test func everyRangeReconcilesWithTheMinuteCells() throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 18)
-            let store = try UsageStore(directory: directory, rollups: atIngestFromTheStart)
+            let store = try UsageStore(directory: directory)
             var cells: [Cell] = []
             var seq: UInt64 = 0
             func apply(_ batch: [Cell]) throws {
@@ -64,16 +62,15 @@ import TollgateWire
             for hour in 0..<(3 * 24) where hour % 7 != 3 {
                 try apply((0..<12).map { _ in Self.randomCell(minute: Self.day0 + Int64(hour) * 60 + Int64.random(in: 0..<60, using: &random), &random) })
             }
-            #expect(store.rollsUpAtIngest == atIngestFromTheStart)
-            let built = try store.rollUp()
-            #expect(built.daysBuilt == (atIngestFromTheStart ? 0 : 3))
-            #expect(built.hoursBuilt == (atIngestFromTheStart ? 0 : 3 * 24 - 10))
-            #expect(built.hoursCompleteBefore == .max && built.daysCompleteBefore == .max)
-            #expect(store.rollsUpAtIngest)
+            // Up to 02:00 of the third day, then late minutes all over the first two days.
+            let built = try store.rollUp(now: (Self.day0 + 2 * 1_440 + 125) * 60)
+            #expect(built.hoursCompleteBefore == Self.day0 + 2 * 1_440 + 120)
+            #expect(built.daysCompleteBefore == Self.day0 + 2 * 1_440)
+            #expect(built.hoursBuilt == 2 * 24 + 2 - 7 && built.accumulatedGroups > 0)
             for _ in 0..<5 {
                 try apply((0..<20).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(3 * 1_440), using: &random), &random) })
             }
-            #expect(try store.rollUp() == RollupProgress(hoursCompleteBefore: .max, daysCompleteBefore: .max))
+            try store.rollUp(now: (Self.day0 + 2 * 1_440 + 20 * 60) * 60)
             try apply((0..<20).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(3 * 1_440), using: &random), &random) })
 
             let span = 3 * 1_440 + 60
@@ -125,7 +122,7 @@ import TollgateWire
             var random = SplitMix64(seed: 7)
             var cells: [Cell] = []
             do {
-                let store = try UsageStore(directory: directory, rollups: false)
+                let store = try UsageStore(directory: directory)
                 for seq in 1...20 {
                     let batch = (0..<10).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(5 * 1_440), using: &random), &random) }
                     _ = try store.apply(UsageStoreTests.batch(UInt64(seq), batch))
@@ -135,15 +132,14 @@ import TollgateWire
             }
             let now = (Self.day0 + 6 * 1_440) * 60
             let store = try UsageStore(directory: directory)
-            #expect(!store.rollsUpAtIngest)
-            let first = try store.rollUp()
-            #expect(first.daysBuilt == 5)
+            let first = try store.rollUp(now: now)
+            #expect(first.daysCompleteBefore == Self.day0 + 5 * 1_440)
             #expect(first.hoursBuilt > 0)
-            #expect(try store.rollUp().hoursBuilt == 0)
+            #expect(try store.rollUp(now: now).hoursBuilt == 0)
             store.close()
             let reopened = try UsageStore(directory: directory)
-            #expect(try reopened.rollUp() == RollupProgress(hoursCompleteBefore: .max, daysCompleteBefore: .max))
-            _ = now
+            #expect(try reopened.rollUp(now: now) == RollupProgress(hoursCompleteBefore: first.hoursCompleteBefore,
+                                                                      daysCompleteBefore: first.daysCompleteBefore))
             let plan = QueryPlan(fromMinute: Self.day0, toMinute: Self.day0 + 5 * 1_440, state: reopened.rollup.withLockedValue { $0 }, every: nil)
             #expect(plan.pieces == [.init(granularity: .day, from: Self.day0, to: Self.day0 + 5 * 1_440)])
             #expect(try Self.answer(reopened, from: Self.day0, to: Self.day0 + 5 * 1_440, by: [.team])
@@ -151,11 +147,11 @@ import TollgateWire
         }
     }
 
-    /// A catch-up cut short (a stop, or a crash) after its first hour: ingest has taken
-    /// over every later hour, so its merges land in hours not built yet. Queries stay exact
-    /// meanwhile (they read only complete hours); the next open drops the partial cells and
-    /// the hours and days are built again from their minutes, so nothing is counted twice.
-    @Test func partialBuildIsDroppedOnReopen() throws {
+    /// A crash loses the accumulator (hours handed to ingest, not complete yet): the next
+    /// start adds those hours' minutes up again from the minute cells. Hour and day cells
+    /// past the progress cannot exist (hours are written with it, atomically), but if they
+    /// did, they would be dropped on open, not counted.
+    @Test func whatACrashLosesIsRebuiltFromTheMinutes() throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 99)
             var cells: [Cell] = []
@@ -166,31 +162,37 @@ import TollgateWire
                 }
             }
             do {
-                let store = try UsageStore(directory: directory, rollups: false)
+                let store = try UsageStore(directory: directory)
                 let batch = (0..<30).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
                 _ = try store.apply(UsageStoreTests.batch(1, batch))
                 cells += batch
-                let cut = try store.rollUp(shouldStop: { true })
-                #expect(cut.hoursBuilt == 1 && cut.daysBuilt == 0)
-                #expect(throws: RollupError.self) { try store.rollUp() }
-                let late = (0..<30).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
-                #expect(try store.apply(UsageStoreTests.batch(2, late)) == .applied)
-                cells += late
+                try store.rollUp(now: (Self.day0 + 1_440) * 60)
+                // Late minutes (merged into complete hours) and minutes of hours accumulating.
+                let more = (0..<30).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
+                _ = try store.apply(UsageStoreTests.batch(2, more))
+                cells += more
+                #expect(try store.rollUp(now: (Self.day0 + 1_440) * 60).accumulatedGroups > 0)
                 try check(store)
+                let complete = store.rollup.withLockedValue { $0 }
+                let stray = WriteBatch()
+                let value = CountersCodec.encode(cells[0].counters)
+                for (granularity, at) in [(CellGranularity.hour, complete.hoursComplete), (.day, complete.daysComplete + 1_440)] {
+                    let key = granularity.prefix(at: at) + Array(CellKeyCodec.encode(cells[0].key).dropFirst(9))
+                    key.withUnsafeBytes { key in value.withUnsafeBytes { value in stray.merge(key: key, value: value) } }
+                }
+                try store.db.write(stray, sync: true)
                 store.close()
             }
             let store = try UsageStore(directory: directory)
-            #expect(!store.rollsUpAtIngest)
             try check(store)
-            try store.rollUp()
-            #expect(store.rollsUpAtIngest)
+            try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60)
             try check(store)
         }
     }
 
-    /// Ingest writes each cell's hour and day cells in the batch that carries it: every
-    /// stored hour and day cell equals the sum of its minute cells, after a reopen (the
-    /// WAL replayed) too, and a resent batch (a lost ack) adds nothing to any of them.
+    /// Every stored hour and day cell is the sum of its minute cells: through handover,
+    /// completions while batches keep coming (late minutes, batches spanning hours and
+    /// days, a repeated cell), a resent batch (a lost ack) that adds nothing, and a reopen.
     @Test func hourAndDayCellsAreTheSumsOfTheirMinutes() throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 4)
@@ -198,20 +200,22 @@ import TollgateWire
             var batches: [UsageBatchMessage] = []
             do {
                 let store = try UsageStore(directory: directory)
-                for _ in 0..<40 {
+                for index in 0..<60 {
                     seq += 1
-                    // One batch may span an hour or a day boundary, and repeat a cell.
-                    let base = Self.day0 + Int64.random(in: 0..<(3 * 1_440), using: &random)
-                    var batch = (0..<25).map { _ in Self.randomCell(minute: base + Int64.random(in: -90...90, using: &random), &random) }
+                    let base = Self.day0 + Int64(index) * 72 + Int64.random(in: -30...30, using: &random)
+                    var batch = (0..<25).map { _ in Self.randomCell(minute: base + Int64.random(in: -200...90, using: &random), &random) }
                     batch.append(batch[0])
                     batches.append(UsageStoreTests.batch(seq, batch))
                     #expect(try store.apply(batches.last!) == .applied)
+                    if index % 7 == 3 { try store.rollUp(now: base * 60) }
                 }
                 #expect(try store.apply(batches[17]) == .duplicate(lastSeq: seq))
+                #expect(try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60).accumulatedGroups > 0)
                 store.close()
             }
             let store = try UsageStore(directory: directory)
-            #expect(store.rollsUpAtIngest)
+            let done = try store.rollUp(now: (Self.day0 + 6 * 1_440) * 60)
+            #expect(done.accumulatedGroups == 0 && done.daysCompleteBefore == Self.day0 + 5 * 1_440)
             var expected: [CellGranularity: [[UInt8]: UsageCounters]] = [:]
             try store.db.snapshot().scan(from: CellGranularity.minute.prefix(at: .min), to: CellGranularity.minute.end) { key, value in
                 let counters = try CountersCodec.decode(Array(value))
@@ -239,7 +243,7 @@ import TollgateWire
     @Test func retentionKeepsTotalsAtTheCoarserGranularity() throws {
         try withTemporaryDirectory { directory in
             var random = SplitMix64(seed: 3)
-            let store = try UsageStore(directory: directory, rollups: false)
+            let store = try UsageStore(directory: directory)
             var cells: [Cell] = []
             for seq in 1...30 {
                 let batch = (0..<10).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(10 * 1_440), using: &random), &random) }
@@ -249,7 +253,7 @@ import TollgateWire
             let now = (Self.day0 + 10 * 1_440) * 60
             // Nothing is dropped before the rollups hold it.
             #expect(try store.enforceRetention(RetentionPolicy(minutes: 120, hours: 2 * 1_440, days: nil), now: now) == RetentionProgress())
-            try store.rollUp()
+            try store.rollUp(now: now)
             let dropped = try store.enforceRetention(RetentionPolicy(minutes: 2 * 1_440, hours: 5 * 1_440, days: nil), now: now)
             #expect(dropped == RetentionProgress(minutesKeptFrom: Self.day0 + 8 * 1_440, hoursKeptFrom: Self.day0 + 5 * 1_440))
             // Everything, by team and by day: exact.
@@ -299,7 +303,7 @@ import TollgateWire
             var random = SplitMix64(seed: 5)
             let cells = (0..<200).map { _ in Self.randomCell(minute: Self.day0 + Int64.random(in: 0..<(2 * 1_440), using: &random), &random) }
             _ = try store.apply(UsageStoreTests.batch(1, cells))
-            try store.rollUp()
+            try store.rollUp(now: (Self.day0 + 3 * 1_440) * 60)
             // The router's own clock is the system's: the range is given in Unix seconds.
             let response = router.respond(method: .GET, uri: "/v1/usage?since=\(Self.day0 * 60)&until=\((Self.day0 + 3 * 1_440) * 60)&by=team&every=day", authorization: BudgetAPITests.auth)
             let rows = try JSONDecoder().decode([UsageRow].self, from: Data(response.body.utf8))

@@ -3,10 +3,10 @@ import Logging
 import NIOConcurrencyHelpers
 import TollgateCore
 
-/// Keeps the store's history in shape on a thread of its own: once a minute it applies
-/// retention, and brings the hour and day rollups up to date where ingest does not keep
-/// them yet (`UsageStore.rollUp`: the one-time backfill of a data directory from before
-/// rollups, or after a crash cut one short; a no-op otherwise).
+/// Keeps the store's history in shape on a thread of its own: once a minute it completes
+/// the hour and day rollups that are due from what ingest accumulated (`UsageStore.rollUp`;
+/// on the first pass after a start, that includes the minutes since the last complete
+/// hour, or the one-time backfill of an old data directory) and applies retention.
 final class RollupMaintainer: @unchecked Sendable {
     private let store: UsageStore
     private let retention: RetentionPolicy
@@ -54,15 +54,13 @@ final class RollupMaintainer: @unchecked Sendable {
     func runOnce() {
         let now = clock.unixSeconds
         do {
-            let progress = try store.rollUp(shouldStop: { stopping.withLockedValue { $0 } })
+            let progress = try store.rollUp(now: now, shouldStop: { stopping.withLockedValue { $0 } })
             metrics.rollupCellsWritten("hour").increment(by: Int64(progress.hourCellsWritten))
             metrics.rollupCellsWritten("day").increment(by: Int64(progress.dayCellsWritten))
-            // Int64.max: ingest keeps them up to date, so they reach now.
-            func reach(_ minute: Int64) -> Double { minute == .max ? Double(now) : Double(minute * 60) }
-            if let hours = progress.hoursCompleteBefore { metrics.rollupCompleteSeconds("hour").set(reach(hours)) }
-            if let days = progress.daysCompleteBefore { metrics.rollupCompleteSeconds("day").set(reach(days)) }
+            if let hours = progress.hoursCompleteBefore { metrics.rollupCompleteSeconds("hour").set(Double(hours * 60)) }
+            if let days = progress.daysCompleteBefore { metrics.rollupCompleteSeconds("day").set(Double(days * 60)) }
             if progress.hoursBuilt > 24 {
-                logger.notice("rolled up \(progress.hoursBuilt) hours and \(progress.daysBuilt) days of usage (backfill of history from before rollups, or after downtime)")
+                logger.notice("rolled up \(progress.hoursBuilt) hours of usage (backfill of history from before rollups, or after downtime)")
             }
         } catch {
             metrics.rollupErrors.increment()

@@ -8,6 +8,8 @@ struct CellEncoder {
     let inline: InlineRollups
     var sightings = KeySightings()
     var spendSeries: SpendSeriesTally?
+    /// With `inline.accumulating`: the cells of hours not complete yet, per (hour, dimensions).
+    var hourGroups = GroupTable()
     var cellCount = 0
     /// Each cell's key is written here from the received bytes, its value after it, and
     /// RocksDB copies both into the WriteBatch.
@@ -21,7 +23,8 @@ struct CellEncoder {
 
     /// Merges, not read-modify-write: a cell key that appears twice is simply added twice.
     mutating func add(_ cell: RawCell) {
-        let room = CellKeyCodec.maximumLength(cell.dimensions) + CountersCodec.byteCount
+        // Key, value, and the key again as the accumulator's (one byte shorter).
+        let room = 2 * CellKeyCodec.maximumLength(cell.dimensions) + CountersCodec.byteCount
         if room > capacity {
             scratch.deallocate()
             capacity = room
@@ -31,12 +34,16 @@ struct CellEncoder {
         CountersCodec.write(cell.counters, to: scratch + keyLength)
         writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
                      value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
-        // Ingest maintains the rollups (every store since their catch-up): the cell's hour
-        // and day cells get the same counters in the same atomic batch, so they are exact
-        // by construction, crash or not, and nothing reads the minutes back.
+        // A late minute (one comparison for the rest): its hour is complete already, so it
+        // is merged into its hour and day cells too, in this batch. Any other is summed into
+        // its hour's group, for the accumulator once the batch is committed.
         if cell.minute < inline.hoursBefore {
             rollUp(cell, into: .hour, keyLength: keyLength)
             if cell.minute < inline.daysBefore { rollUp(cell, into: .day, keyLength: keyLength) }
+        } else if inline.accumulating {
+            let group = hourGroups.group(for: RollupAccumulator.hourKey(of: UnsafeRawBufferPointer(start: scratch, count: keyLength),
+                                                                        into: scratch + keyLength + CountersCodec.byteCount))
+            hourGroups.add(UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount), to: group)
         }
         tally.add(cell)
         sightings.add(cell)

@@ -50,6 +50,17 @@ struct GroupTable {
         }
     }
 
+    /// Adds every group of `other` to this table's group of the same key.
+    mutating func add(_ other: GroupTable) {
+        for source in 0..<other.count {
+            let group = other.keyBytes.withUnsafeBytes { bytes in
+                self.group(for: UnsafeRawBufferPointer(rebasing: bytes[other.keyOffsets[source]..<other.keyOffsets[source + 1]]))
+            }
+            let base = group * CountersCodec.fieldCount, sourceBase = source * CountersCodec.fieldCount
+            for field in 0..<CountersCodec.fieldCount { sums[base + field] &+= other.sums[sourceBase + field] }
+        }
+    }
+
     /// Group `group`'s key bytes.
     func key(_ group: Int) -> ArraySlice<UInt8> { keyBytes[keyOffsets[group]..<keyOffsets[group + 1]] }
 

@@ -2,17 +2,19 @@ import TollgateCore
 
 /// What one `UsageStore.rollUp` call did.
 public struct RollupProgress: Equatable, Sendable {
+    /// Hours completed with any cells.
     public var hoursBuilt = 0
-    public var daysBuilt = 0
     public var hourCellsWritten = 0
     public var dayCellsWritten = 0
-    /// Hour and day cells hold every minute before these (minutes since the epoch; nil
-    /// before the first build; `Int64.max` once ingest keeps them).
+    /// Hour cells hold every minute before `hoursCompleteBefore`, day cells every whole day
+    /// before `daysCompleteBefore` (minutes since the epoch; nil before the first build).
     public var hoursCompleteBefore: Int64?
     public var daysCompleteBefore: Int64?
+    /// (hour, dimensions) groups summed in memory, waiting for their hour to complete.
+    public var accumulatedGroups = 0
 }
 
-/// Rollups could not be caught up; queries stay exact (they read minute cells past the last
+/// Rollups could not be built; queries stay exact (they read minute cells past the last
 /// complete hour), but stay slow until the aggregator restarts.
 public struct RollupError: Error, CustomStringConvertible, Equatable {
     public var reason: String
@@ -38,35 +40,50 @@ enum RollupKeys {
 }
 
 extension UsageStore {
-    /// Loads the rollups' progress. Hour or day cells past the recorded progress can only
-    /// be what a catch-up cut short by a crash left (with ingest's merges into them):
-    /// they are dropped, and those hours and days are built again from their minutes.
-    ///
-    /// A store without progress and without minute cells (a new one) rolls up at ingest
-    /// from its first batch; `rollups: false` leaves it to `rollUp` (to measure their cost).
-    func openRollups(rollups: Bool) throws {
+    /// An hour is completed this many minutes after it ends: agents ship within seconds, and
+    /// a minute arriving later still counts (ingest merges it into the completed hour).
+    public static let rollupSettleMinutes: Int64 = 5
+
+    /// Loads the rollups' progress: hour and day cells hold every minute before
+    /// `hours-complete`, and nothing past it (hours are written only by `complete`, in the
+    /// batch that records them). A data directory from before the accumulator kept day
+    /// cells only up to an earlier day (`days-complete`), with what a cut-short build may
+    /// have left past both: those are dropped, and the days rebuilt from the hour cells up
+    /// to `hours-complete`, once.
+    func openRollups() throws {
         var state = RollupState()
         func read(_ key: [UInt8]) throws -> Int64? { try db.get(key).map { try RollupKeys.decode($0, key: key) } }
-        if let hours = try read(RollupKeys.hoursComplete), let days = try read(RollupKeys.daysComplete) {
-            state.inlineHoursBefore = hours
-            state.hoursComplete = hours
-            state.inlineDaysBefore = days
-            state.daysComplete = days
-            if hours != .max || days != .max {
-                let batch = WriteBatch()
-                batch.deleteRange(from: CellGranularity.hour.prefix(at: hours), to: CellGranularity.hour.end)
-                batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
-                try db.write(batch, sync: true)
-            }
-        } else if rollups, try db.snapshot().firstKey(from: CellGranularity.minute.prefix(at: .min), to: CellGranularity.minute.end) == nil {
+        if let hours = try read(RollupKeys.hoursComplete) {
+            let days = try read(RollupKeys.daysComplete) ?? .min
             let batch = WriteBatch()
-            batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(.max))
-            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(.max))
+            // Never written past the progress; a range tombstone makes sure (cheap, no read).
+            batch.deleteRange(from: CellGranularity.hour.prefix(at: hours), to: CellGranularity.hour.end)
+            batch.deleteRange(from: CellGranularity.day.prefix(at: CellGranularity.day.ceiling(ofMinute: hours)), to: CellGranularity.day.end)
+            if days != hours {
+                batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
+                var table = GroupTable()
+                var scratch = [UInt8](repeating: 0, count: 1_024)
+                try db.snapshot().scan(from: CellGranularity.hour.prefix(at: days), to: CellGranularity.hour.prefix(at: hours)) { key, value in
+                    guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
+                        throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
+                    }
+                    if scratch.count < key.count { scratch = [UInt8](repeating: 0, count: 2 * key.count) }
+                    scratch.withUnsafeMutableBytes { scratch in
+                        let day = CellGranularity.day.start(ofMinute: CellFolder.time(of: key))
+                        scratch.storeBytes(of: (UInt64(bitPattern: day) ^ (1 << 63)).bigEndian, as: UInt64.self)
+                        (scratch.baseAddress! + 8).copyMemory(from: key.baseAddress! + 9, byteCount: key.count - 9)
+                        table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: scratch[0..<(key.count - 1)])))
+                    }
+                }
+                for group in 0..<table.count {
+                    let key = [CellGranularity.day.prefix] + table.key(group)
+                    let value = table.value(group)
+                    key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+                }
+                batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(hours))
+            }
             try db.write(batch, sync: true)
-            state.inlineHoursBefore = .max
-            state.hoursComplete = .max
-            state.inlineDaysBefore = .max
-            state.daysComplete = .max
+            state.complete(before: hours)
         }
         state.minutesKeptFrom = try read(RollupKeys.minutesKeptFrom) ?? .min
         state.hoursKeptFrom = try read(RollupKeys.hoursKeptFrom) ?? .min
@@ -74,130 +91,100 @@ extension UsageStore {
         rollup.withLockedValue { $0 = state }
     }
 
-    /// Brings the hour and day rollups up to date so that ingest maintains them from then
-    /// on: every batch merges its cells' hour and day cells in the same atomic WriteBatch
-    /// as its minute cells (`InlineRollups`). A store that already does (every store
-    /// created since) has nothing to do here. A store with minutes not yet rolled up (data
-    /// from before rollups, or a catch-up a crash cut short) hands all hours over to ingest
-    /// at once, under the writer lock, with a snapshot taken at that instant, and builds
-    /// the hours the snapshot holds from its minutes, an hour at a time in one scan; then
-    /// the days from the hours, the same way. Each minute is thus counted in its hour
-    /// exactly once: in the snapshot, or merged by a batch committed after it.
+    /// Completes the hour and day cells of every hour that ended `rollupSettleMinutes`
+    /// before `now` (Unix seconds), from the accumulator (`RollupAccumulator`): one atomic
+    /// WriteBatch holds the hours' cells, their days' shares, and the new progress.
     ///
-    /// `shouldStop` is asked between hours and days: a stop leaves the rollups complete up
-    /// to there, and (ingest having taken over the rest) builds nothing more in this
-    /// process; the next open drops the partial cells and resumes.
+    /// The first call after the store opens hands the hours past the progress to ingest:
+    /// under the writer lock it takes a snapshot and starts accumulating every batch
+    /// committed from then on; then it adds the snapshot's minutes past the progress to the
+    /// accumulator, an hour at a time, completing each hour that is due as the scan passes
+    /// it (on a data directory from before rollups, that is the one-time backfill; after a
+    /// crash, the rebuild of what the accumulator held). Each minute is thus counted once:
+    /// in the snapshot, or by a batch committed after it. `shouldStop` is asked between
+    /// hours, so a shutdown need not wait for a backfill.
     @discardableResult
-    public func rollUp(shouldStop: () -> Bool = { false }) throws -> RollupProgress {
+    public func rollUp(now: Int64, shouldStop: () -> Bool = { false }) throws -> RollupProgress {
         try builder.withLock {
             if let failure = rollup.withLockedValue({ $0.failure }) { throw RollupError(reason: failure) }
+            let nowMinute = now >= 0 ? now / 60 : (now - 59) / 60
+            let limit = CellGranularity.hour.start(ofMinute: nowMinute - Self.rollupSettleMinutes)
             var progress = RollupProgress()
             do {
-                try catchUp(.hour, progress: &progress, shouldStop: shouldStop)
-                try catchUp(.day, progress: &progress, shouldStop: shouldStop)
+                if !rollup.withLockedValue({ $0.accumulating }) { try catchUp(limit: limit, progress: &progress, shouldStop: shouldStop) }
+                try writer.withLock { try complete(before: limit, progress: &progress) }
             } catch {
-                rollup.withLockedValue { $0.failure = "\(error)" }
-                throw RollupError(reason: "\(error)")
+                // Whatever the accumulator holds may be partial now: stop feeding it; a
+                // restart rebuilds it from the minute cells.
+                writer.withLock {
+                    accumulator = RollupAccumulator()
+                    rollup.withLockedValue { state in
+                        state.failure = (error as? RollupError)?.reason ?? "\(error)"
+                        state.accumulating = false
+                    }
+                }
+                throw RollupError(reason: (error as? RollupError)?.reason ?? "\(error)")
             }
             let state = rollup.withLockedValue { $0 }
             progress.hoursCompleteBefore = state.hoursComplete == .min ? nil : state.hoursComplete
             progress.daysCompleteBefore = state.daysComplete == .min ? nil : state.daysComplete
+            progress.accumulatedGroups = writer.withLock { accumulator.groupCount }
             return progress
         }
     }
 
-    /// Whether ingest writes every hour and day cell itself (nothing left to build).
-    public var rollsUpAtIngest: Bool {
-        rollup.withLockedValue { $0.hoursComplete == .max && $0.daysComplete == .max }
-    }
-
-    /// Builds `target` cells (hours from minute cells, days from hour cells) from where they
-    /// are complete to the end of the source cells, after handing every later period over
-    /// to ingest. Days wait for the hours.
-    private func catchUp(_ target: CellGranularity, progress: inout RollupProgress, shouldStop: () -> Bool) throws {
-        let source: CellGranularity = target == .hour ? .minute : .hour
-        let progressKey = target == .hour ? RollupKeys.hoursComplete : RollupKeys.daysComplete
-        let (complete, hoursComplete) = rollup.withLockedValue { state in
-            (target == .hour ? state.hoursComplete : state.daysComplete, state.hoursComplete)
-        }
-        guard complete != .max, target == .hour || hoursComplete == .max else { return }
+    /// The handover, then the snapshot's minutes past the progress into the accumulator.
+    private func catchUp(limit: Int64, progress: inout RollupProgress, shouldStop: () -> Bool) throws {
         // The scan below would otherwise sort a copy of a large vector memtable.
         try db.flushMemtable(ifLargerThan: 4 << 20)
-        // The handover: no commit runs while the snapshot is taken and ingest takes over,
-        // so each source cell is in the snapshot or merged by ingest, never both.
-        let snapshot = try writer.withLock {
+        let (snapshot, from) = try writer.withLock {
             let snapshot = try db.snapshot()
-            let state = rollup.withLockedValue { state in
-                if target == .hour { state.inlineHoursBefore = .max } else { state.inlineDaysBefore = .max }
-                return state
+            let from = rollup.withLockedValue { state in
+                state.accumulating = true
+                return state.hoursComplete
             }
-            // Both horizons on disk from the first handover on (a store without rollups has
-            // none): after a crash, `openRollups` must find what to drop.
-            let batch = Self.progressBatch(RollupKeys.hoursComplete, state.hoursComplete)
-            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(state.daysComplete))
-            try db.write(batch, sync: false)
-            return snapshot
+            return (snapshot, from)
         }
-        var table = GroupTable()
-        var period: Int64?
-        var stopped = false
-        // Writes the period's cells and records it complete.
-        func finish(_ start: Int64) throws {
-            let end = start + target.span
-            let batch = Self.progressBatch(progressKey, end)
-            let prefix = target.prefix(at: start)
-            for group in 0..<table.count {
-                let key = prefix + table.key(group)
-                let value = table.value(group)
-                key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+        var scanned = GroupTable()
+        var hour: Int64?
+        var scratch = [UInt8](repeating: 0, count: 1_024)
+        try snapshot.scan(from: CellGranularity.minute.prefix(at: from), to: CellGranularity.minute.end) { key, value in
+            guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
+                throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
             }
-            try db.write(batch, sync: false)
-            record(target, complete: end)
-            if target == .hour {
-                progress.hoursBuilt += 1
-                progress.hourCellsWritten += table.count
-            } else {
-                progress.daysBuilt += 1
-                progress.dayCellsWritten += table.count
-            }
-            table = GroupTable()
-        }
-        struct Stop: Error {}
-        do {
-            try snapshot.scan(from: source.prefix(at: complete), to: source.end) { key, value in
-                guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
-                    throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
+            let start = CellGranularity.hour.start(ofMinute: CellFolder.time(of: key))
+            if let current = hour, current != start, current + 60 <= limit {
+                // Every minute of `current` in the snapshot is in; batches since, in the accumulator.
+                try writer.withLock {
+                    accumulator.add(scanned)
+                    try complete(before: current + 60, progress: &progress)
                 }
-                let start = target.start(ofMinute: CellFolder.time(of: key))
-                if let current = period, current != start {
-                    try finish(current)
-                    if shouldStop() { throw Stop() }
-                }
-                period = start
-                table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: key[9...])))
+                scanned = GroupTable()
+                if shouldStop() { throw RollupError(reason: "stopped part-way through the catch-up") }
             }
-            if let current = period { try finish(current) }
-        } catch is Stop {
-            stopped = true
+            hour = start
+            if scratch.count < key.count { scratch = [UInt8](repeating: 0, count: 2 * key.count) }
+            scratch.withUnsafeMutableBytes { scratch in
+                let groupKey = RollupAccumulator.hourKey(of: key, into: scratch.baseAddress!)
+                scanned.add(value, to: scanned.group(for: groupKey))
+            }
         }
-        if stopped {
-            rollup.withLockedValue { $0.failure = "stopped part-way through building the \(target.label) rollups" }
-            return
-        }
-        // Everything the snapshot held is built; ingest writes the rest.
-        try db.write(Self.progressBatch(progressKey, .max), sync: false)
-        record(target, complete: .max)
+        writer.withLock { accumulator.add(scanned) }
     }
 
-    private static func progressBatch(_ key: [UInt8], _ minute: Int64) -> WriteBatch {
+    /// Writes the accumulated hours before `end` and records every minute before it rolled
+    /// up; from then on ingest merges such minutes into their hour and day cells itself.
+    /// Call with `writer` held.
+    private func complete(before end: Int64, progress: inout RollupProgress) throws {
+        guard end > rollup.withLockedValue({ $0.hoursComplete }) else { return }
         let batch = WriteBatch()
-        batch.put(key: key, value: RollupKeys.encode(minute))
-        return batch
-    }
-
-    private func record(_ target: CellGranularity, complete: Int64) {
-        rollup.withLockedValue { state in
-            if target == .hour { state.hoursComplete = complete } else { state.daysComplete = complete }
-        }
+        let taken = accumulator.take(before: end, into: batch)
+        batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(end))
+        batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(end))
+        try db.write(batch, sync: false)
+        rollup.withLockedValue { $0.complete(before: end) }
+        progress.hoursBuilt += taken.hours
+        progress.hourCellsWritten += taken.hourCells
+        progress.dayCellsWritten += taken.dayCells
     }
 }

@@ -90,9 +90,10 @@ public final class UsageStore: @unchecked Sendable {
     /// read at generation G includes every change up to G (the quota channel uses it to
     /// drop queued deltas a snapshot already covers).
     let generationCounter = Atomic<UInt64>(0)
-    /// How far the hour and day rollups reach, whether ingest writes them, and retention's
-    /// horizons (`UsageStore+Rollups`).
+    /// How far the hour and day rollups reach, and retention's horizons (`UsageStore+Rollups`).
     let rollup = NIOLockedValueBox(RollupState())
+    /// The hours not complete yet, as committed batches add up (`RollupAccumulator`); writer-only.
+    var accumulator = RollupAccumulator()
     /// Serialises building rollups and enforcing retention (one maintenance pass at a time).
     let builder = NIOLock()
 
@@ -102,9 +103,7 @@ public final class UsageStore: @unchecked Sendable {
     }
 
     /// Opens (creating if needed) the store in `directory`, and loads the budgets it holds.
-    /// A new store rolls its cells up into hours and days at ingest; `rollups: false`
-    /// leaves that to a `rollUp` call (only to measure what rollups cost).
-    public init(directory: String, maxSeqAdvance: UInt64 = UsageStore.defaultMaxSeqAdvance, rollups: Bool = true) throws {
+    public init(directory: String, maxSeqAdvance: UInt64 = UsageStore.defaultMaxSeqAdvance) throws {
         self.maxSeqAdvance = maxSeqAdvance
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -114,7 +113,7 @@ public final class UsageStore: @unchecked Sendable {
         db = try RocksDB(path: directory)
         try loadBudgets()
         try loadAgentSeqs()
-        try openRollups(rollups: rollups)
+        try openRollups()
     }
 
     /// Closes the database (see `RocksDB.close`) once ingest and the API have stopped.
@@ -158,7 +157,7 @@ public final class UsageStore: @unchecked Sendable {
         }
         return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
                              budgetsGeneration: generation, inline: inline, sightings: encoder.sightings,
-                             spendSeries: encoder.spendSeries)
+                             spendSeries: encoder.spendSeries, hourGroups: encoder.hourGroups)
     }
 
     /// Commits a prepared batch unless it was applied before or an earlier batch is
@@ -236,10 +235,10 @@ public final class UsageStore: @unchecked Sendable {
             }
             tally = recounted
         }
-        // Hours or days were handed over to ingest since `prepare` (`rollUp`): this batch's
-        // minutes must now be merged into their hour or day cells here.
+        // Hours were completed or handed over since `prepare` (`rollUp`): this batch's
+        // minutes of them must now be merged into their hour and day cells, or accumulated.
         let inline = rollup.withLockedValue { $0.inline }
-        let writes = inline == prepared.inline ? prepared.writes : try Self.encodeCells(of: batch, inline: inline)
+        let (writes, hourGroups) = inline == prepared.inline ? (prepared.writes, prepared.hourGroups) : try Self.encodeCells(of: batch, inline: inline)
         var newSpend: [(SpendSlot, Int64)] = []
         var budgetSpend: [BudgetSpend] = []
         for entry in tally.entries {
@@ -255,6 +254,7 @@ public final class UsageStore: @unchecked Sendable {
         if let binds { writes.put(key: AgentBindingCodec.key(batch.agentID), value: AgentBindingCodec.encode(binds)) }
         let sighted = try recordSightings(prepared.sightings, in: writes)
         try db.write(writes, sync: false)
+        if inline.accumulating { accumulator.add(hourGroups) }
         for sighting in sighted { seenKeys[sighting.keyID] = sighting }
         lastSeqs[batch.agentID] = batch.seq
         if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
@@ -303,14 +303,14 @@ public final class UsageStore: @unchecked Sendable {
         return spent
     }
 
-    /// A batch's cell merges alone (its budget spend is counted separately), for `inline`.
-    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> WriteBatch {
+    /// A batch's cell merges and hour groups alone (its budget spend is counted separately), for `inline`.
+    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> (WriteBatch, GroupTable) {
         var encoder = CellEncoder(tally: BudgetSpendTally(budgets: []), inline: inline)
         defer { encoder.deallocate() }
         try batch.encoded.withUnsafeBytes { bytes in
             try UsageBatchReader.forEachCell(bytes) { encoder.add($0) }
         }
-        return encoder.writes
+        return (encoder.writes, encoder.hourGroups)
     }
 }
 
@@ -327,6 +327,9 @@ public final class PreparedBatch: @unchecked Sendable {
     let budgetsGeneration: UInt64
     /// The rollup thresholds the merges were encoded with.
     let inline: InlineRollups
+    /// The batch's cells summed per (hour, dimensions) for the accumulator, when `inline`
+    /// says it is fed.
+    let hourGroups: GroupTable
     /// The keys the batch carries, for `UsageStore+Keys`.
     let sightings: KeySightings
     /// The batch's sums for `/metrics`, when `prepare` was asked for them; added to
@@ -334,7 +337,9 @@ public final class PreparedBatch: @unchecked Sendable {
     public let spendSeries: SpendSeriesTally?
 
     init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64,
-         inline: InlineRollups = InlineRollups(), sightings: KeySightings = KeySightings(), spendSeries: SpendSeriesTally? = nil) {
+         inline: InlineRollups = InlineRollups(), sightings: KeySightings = KeySightings(), spendSeries: SpendSeriesTally? = nil,
+         hourGroups: GroupTable = GroupTable()) {
+        self.hourGroups = hourGroups
         self.sightings = sightings
         self.spendSeries = spendSeries
         self.batch = batch

@@ -1,7 +1,8 @@
 /// The hours not rolled up yet, summed in memory as batches commit: per (hour, dimensions),
 /// the counters of every minute cell committed since the hour was handed to ingest
-/// (`UsageStore.rollUp`). Completing hours writes each group once, as one hour-cell merge
-/// and its share of one day-cell merge, in the WriteBatch that records them complete.
+/// (`UsageStore.rollUp`). Completing hours writes each group once, as one hour-cell merge,
+/// in the WriteBatch that records them complete; their sums wait per (day, dimensions)
+/// until the day completes, and are written then as one day-cell merge each.
 ///
 /// Why not merge every cell into its hour and day cells at ingest: that triples the
 /// memtable's entries, and sorting them at flush cost 3.8× the CPU per cell of ingest
@@ -14,8 +15,11 @@
 /// bit flipped), then the cell key's dimension fields. Touched only under the writer lock.
 struct RollupAccumulator {
     private(set) var table = GroupTable()
+    /// The complete hours of days not complete yet, per (day, dimensions): written to day
+    /// cells when the day completes. Keys as `table`'s, with the day's first minute.
+    private(set) var days = GroupTable()
 
-    var groupCount: Int { table.count }
+    var groupCount: Int { table.count + days.count }
 
     /// The key of `key`'s hour group: a cell key (any granularity) with its first byte
     /// dropped and its minute replaced by its hour's, written to `destination`.
@@ -30,17 +34,18 @@ struct RollupAccumulator {
         table.add(groups)
     }
 
-    /// Moves the groups of hours before `end` into `batch` as hour and day cell merges
-    /// (groups of one day and the same dimensions become one day merge), and keeps the rest.
+    /// Moves the groups of hours before `end` into `batch` as hour-cell merges, and into
+    /// the day groups; then the day groups of days that end by `end` into `batch` as
+    /// day-cell merges (one per day and dimensions: a day cell read over 90 days must not
+    /// fold 24 operands). The rest stays.
     mutating func take(before end: Int64, into batch: WriteBatch) -> (hours: Int, hourCells: Int, dayCells: Int) {
         var kept = GroupTable()
-        var days = GroupTable()
         var hours = Set<Int64>()
         var hourCells = 0
         var key = [UInt8](repeating: 0, count: 1_024)
         for group in 0..<table.count {
             let groupKey = table.key(group)
-            let hour = groupKey.withUnsafeBytes { Int64(bitPattern: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) ^ (1 << 63)) }
+            let hour = Self.start(of: groupKey)
             let value = table.value(group)
             if key.count < groupKey.count + 1 { key = [UInt8](repeating: 0, count: 2 * groupKey.count) }
             key.withUnsafeMutableBytes { key in
@@ -65,12 +70,27 @@ struct RollupAccumulator {
                 hourCells += 1
             }
         }
-        for group in 0..<days.count {
-            let dayKey = [CellGranularity.day.prefix] + days.key(group)
-            let value = days.value(group)
-            dayKey.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
-        }
         table = kept
-        return (hours.count, hourCells, days.count)
+        var keptDays = GroupTable()
+        var dayCells = 0
+        let complete = CellGranularity.day.start(ofMinute: end)
+        for group in 0..<days.count {
+            let groupKey = days.key(group)
+            let value = days.value(group)
+            if Self.start(of: groupKey) < complete {
+                let dayKey = [CellGranularity.day.prefix] + groupKey
+                dayKey.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+                dayCells += 1
+            } else {
+                groupKey.withUnsafeBytes { key in value.withUnsafeBytes { value in keptDays.add(value, to: keptDays.group(for: key)) } }
+            }
+        }
+        days = keptDays
+        return (hours.count, hourCells, dayCells)
+    }
+
+    /// The first minute of a group key's hour or day.
+    private static func start(of groupKey: ArraySlice<UInt8>) -> Int64 {
+        groupKey.withUnsafeBytes { Int64(bitPattern: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) ^ (1 << 63)) }
     }
 }

@@ -44,12 +44,13 @@ extension UsageStore {
     /// a minute arriving later still counts (ingest merges it into the completed hour).
     public static let rollupSettleMinutes: Int64 = 5
 
-    /// Loads the rollups' progress: hour and day cells hold every minute before
-    /// `hours-complete`, and nothing past it (hours are written only by `complete`, in the
-    /// batch that records them). A data directory from before the accumulator kept day
-    /// cells only up to an earlier day (`days-complete`), with what a cut-short build may
-    /// have left past both: those are dropped, and the days rebuilt from the hour cells up
-    /// to `hours-complete`, once.
+    /// Loads the rollups' progress: hour cells hold every minute before `hours-complete`
+    /// and nothing past it (hours are written only by `complete`, in the batch that records
+    /// them); day cells hold every whole day before `days-complete` (the day that holds
+    /// `hours-complete`, whose complete hours were in the lost accumulator), plus that
+    /// day's late minutes. The day cells from `days-complete` on are dropped and rebuilt
+    /// from the hour cells up to `hours-complete` (which hold those late minutes too).
+    /// A data directory from before the accumulator is read the same way.
     func openRollups() throws {
         var state = RollupState()
         func read(_ key: [UInt8]) throws -> Int64? { try db.get(key).map { try RollupKeys.decode($0, key: key) } }
@@ -80,7 +81,6 @@ extension UsageStore {
                     let value = table.value(group)
                     key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
                 }
-                batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(hours))
             }
             try db.write(batch, sync: true)
             state.complete(before: hours)
@@ -180,7 +180,7 @@ extension UsageStore {
         let batch = WriteBatch()
         let taken = accumulator.take(before: end, into: batch)
         batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(end))
-        batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(end))
+        batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(CellGranularity.day.start(ofMinute: end)))
         try db.write(batch, sync: false)
         rollup.withLockedValue { $0.complete(before: end) }
         progress.hoursBuilt += taken.hours

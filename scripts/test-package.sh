@@ -26,22 +26,32 @@ fi
 command -v debootstrap >/dev/null || { echo "debootstrap is missing: scripts/install-deps.sh installs it" >&2; exit 1; }
 started=$(date +%s)
 
+mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+cache=.build-debootstrap
+mkdir -p "$cache"
+base="$cache/bookworm"
+# The minimal root downloads while the release build compiles: one waits on the mirror,
+# the other on the CPU, so side by side they take about as long as the build alone.
+bootstrap=""
+if [ ! -d "$base" ]; then
+  echo "debootstrap: a minimal bookworm root into $base (in the background)"
+  rm -rf "$base.tmp"
+  debootstrap --variant=minbase bookworm "$base.tmp" "$mirror" >"$cache/debootstrap.log" 2>&1 &
+  bootstrap=$!
+  # A failed build must not leave it running.
+  trap '[ -n "$bootstrap" ] && kill "$bootstrap" 2>/dev/null || true' EXIT
+fi
+
 deb="${1:-}"
 if [ -z "$deb" ]; then
   scripts/package-deb.sh
   deb=$(ls -t .build-deb/tollgate_*.deb | head -1)
 fi
 version=$(dpkg-deb --field "$deb" Version)
-mirror="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 
-cache=.build-debootstrap
-mkdir -p "$cache"
-base="$cache/bookworm"
-if [ ! -d "$base" ]; then
-  echo "debootstrap: a minimal bookworm root into $base"
-  rm -rf "$base.tmp"
-  debootstrap --variant=minbase bookworm "$base.tmp" "$mirror" >"$cache/debootstrap.log" 2>&1 \
-    || { tail -20 "$cache/debootstrap.log" >&2; exit 1; }
+if [ -n "$bootstrap" ]; then
+  wait "$bootstrap" || { tail -20 "$cache/debootstrap.log" >&2; echo "FAIL debootstrap (log: $cache/debootstrap.log)" >&2; exit 1; }
+  bootstrap=""
   mv "$base.tmp" "$base"
 fi
 root="$cache/run"

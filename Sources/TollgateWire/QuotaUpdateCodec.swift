@@ -19,6 +19,12 @@ public struct QuotaUpdateMessage: Equatable, Sendable {
     public var keyLabels: [KeyLabel] = []
     /// Keys whose label was removed (deltas only).
     public var removedKeyLabelIDs: [String] = []
+    /// Spend policies: every policy in a snapshot, the changed ones in a delta.
+    public var policies: [Policy] = []
+    public var removedPolicyIDs: [String] = []
+    /// Decoding only: policies in the message that did not parse, with the reason. The
+    /// rest of the message stands; the agent keeps its previous version of these.
+    public var unreadablePolicies: [PolicyRejection] = []
 
     public init(version: UInt64, isSnapshot: Bool, budgets: [BudgetStatus], removedBudgetIDs: [String] = [], issuedAtMilliseconds: Int64,
                 watermarks: [String: UInt64] = [:], keyLabels: [KeyLabel] = [], removedKeyLabelIDs: [String] = []) {
@@ -60,6 +66,8 @@ public enum QuotaUpdateCodec {
             return wire
         }
         update.removedKeyLabelIds = message.removedKeyLabelIDs
+        update.policies = message.policies.map(Tollgate_V1_SpendPolicy.init)
+        update.removedPolicyIds = message.removedPolicyIDs
         return try update.serializedData()
     }
 
@@ -78,12 +86,21 @@ public enum QuotaUpdateCodec {
                 throw WireError.corruptPayload("quota update: agent \(watermark.agentID) has two watermarks")
             }
         }
-        return QuotaUpdateMessage(version: update.version, isSnapshot: update.snapshot,
+        var message = QuotaUpdateMessage(version: update.version, isSnapshot: update.snapshot,
                                   budgets: try update.budgets.map { try $0.domainStatus() },
                                   removedBudgetIDs: update.removedBudgetIds, issuedAtMilliseconds: update.issuedUnixMs,
                                   watermarks: watermarks,
                                   keyLabels: update.keyLabels.map { KeyLabel(keyID: $0.keyID, team: $0.team, project: $0.project) },
                                   removedKeyLabelIDs: update.removedKeyLabelIds)
+        for wire in update.policies {
+            do {
+                message.policies.append(try wire.domainPolicy())
+            } catch {
+                message.unreadablePolicies.append(PolicyRejection(policyID: wire.id, reason: "\(error)"))
+            }
+        }
+        message.removedPolicyIDs = update.removedPolicyIds
+        return message
     }
 }
 

@@ -20,6 +20,9 @@ public struct PriceCatalog: Sendable {
     /// Kept beside the prices rather than in them: a price is copied for every metered
     /// request, and its origin is never needed there.
     public private(set) var origins: [String: PriceOrigin] = [:]
+    /// Each canonical model's tier (`tier:` in the catalog), for policies; kept beside the
+    /// prices for the same reason as `origins`.
+    public private(set) var tiers: [String: ModelTier] = [:]
     public var fallback: ModelPrice
 
     public init(prices: [String: ModelPrice] = [:], aliases: [String: String] = [:], fallback: ModelPrice) {
@@ -32,9 +35,11 @@ public struct PriceCatalog: Sendable {
     /// costly in reports and trip budgets early, never look free.
     public static let defaultFallback = ModelPrice(provider: "unknown", input: 15_000_000_000, output: 75_000_000_000)
 
-    public mutating func set(_ model: String, _ price: ModelPrice, aliases names: [String] = [], origin: PriceOrigin? = nil) {
+    public mutating func set(_ model: String, _ price: ModelPrice, aliases names: [String] = [], origin: PriceOrigin? = nil,
+                             tier: ModelTier? = nil) {
         prices[model] = price
         origins[model] = origin
+        tiers[model] = tier
         for name in names { aliases[name] = model }
     }
 

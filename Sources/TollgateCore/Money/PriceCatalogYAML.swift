@@ -43,14 +43,20 @@ extension PriceCatalog {
             for name in models.keys {
                 guard let entry = try models.section(name) else { continue }
                 try entry.rejectUnknownKeys(allowed: ["provider"] + Self.rateKeys + ["long_context", "service_tiers", "web_search_per_1k",
-                                                                                  "aliases", "snapshots", "as_of", "source"])
+                                                                                  "aliases", "snapshots", "as_of", "source", "tier"])
                 let price = try Self.price(entry, provider: entry.requiredString("provider", expected: "the provider's name, e.g. openai"))
                 let asOf = try entry.optionalString("as_of")
                 if let asOf, !Self.isDate(asOf) {
                     throw ConfigError.invalid(key: entry.keyPath("as_of"), value: asOf, expected: "a date such as 2026-11-01")
                 }
+                let tier = try entry.optionalString("tier")
+                guard tier.map({ ModelTier(rawValue: $0) != nil }) ?? true else {
+                    throw ConfigError.invalid(key: entry.keyPath("tier"), value: tier ?? "",
+                                              expected: ModelTier.allCases.map(\.rawValue).joined(separator: ", "))
+                }
                 set(name, price, aliases: try entry.stringList("aliases") + entry.stringList("snapshots"),
-                    origin: PriceOrigin(source: try entry.optionalString("source") ?? source, asOf: asOf))
+                    origin: PriceOrigin(source: try entry.optionalString("source") ?? source, asOf: asOf),
+                    tier: tier.flatMap(ModelTier.init(rawValue:)))
             }
         }
         if let fallbackNode = try root.section("fallback") {

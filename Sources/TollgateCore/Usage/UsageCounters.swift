@@ -8,6 +8,10 @@ public struct UsageCounters: Hashable, Sendable, Codable {
     public var blocked: Int64 = 0
     public var estimated: Int64 = 0
     public var unpriced: Int64 = 0
+    /// Requests a policy sent to another model (`UsageEvent.Flags.routed`).
+    public var routed: Int64 = 0
+    /// Sum of routed requests' `UsageEvent.routingSavings`: the cost routing avoided.
+    public var routingSavings = Nanodollars.zero
 
     public init() {}
 
@@ -23,6 +27,8 @@ public struct UsageCounters: Hashable, Sendable, Codable {
         if event.flags.contains(.blocked) { blocked += 1 }
         if event.flags.contains(.estimated) { estimated += 1 }
         if event.flags.contains(.unpriced) { unpriced += 1 }
+        if event.flags.contains(.routed) { routed += 1 }
+        routingSavings += event.routingSavings
     }
 
     public mutating func add(_ other: UsageCounters) {
@@ -33,5 +39,7 @@ public struct UsageCounters: Hashable, Sendable, Codable {
         blocked += other.blocked
         estimated += other.estimated
         unpriced += other.unpriced
+        routed += other.routed
+        routingSavings += other.routingSavings
     }
 }

@@ -12,6 +12,8 @@ public struct UsageEvent: Hashable, Sendable {
         public static let unpriced = Flags(rawValue: 1 << 2)
         /// Tollgate refused the request.
         public static let blocked = Flags(rawValue: 1 << 3)
+        /// A policy sent the request to another model than the one it asked for.
+        public static let routed = Flags(rawValue: 1 << 4)
     }
 
     /// Seconds since the Unix epoch when the request completed.
@@ -20,13 +22,18 @@ public struct UsageEvent: Hashable, Sendable {
     public var tokens: TokenUsage
     public var cost: Nanodollars
     public var flags: Flags
+    /// A routed request: what it would have cost at the requested model's price minus
+    /// `cost` (negative when the route made it dearer). Zero otherwise.
+    public var routingSavings: Nanodollars
 
-    public init(unixTime: Int64, dimensions: Dimensions, tokens: TokenUsage, cost: Nanodollars, flags: Flags = []) {
+    public init(unixTime: Int64, dimensions: Dimensions, tokens: TokenUsage, cost: Nanodollars, flags: Flags = [],
+                routingSavings: Nanodollars = .zero) {
         self.unixTime = unixTime
         self.dimensions = dimensions
         self.tokens = tokens
         self.cost = cost
         self.flags = flags
+        self.routingSavings = routingSavings
     }
 
     /// Minutes since the Unix epoch: the time bucket of the cell this event folds into.

@@ -139,6 +139,12 @@ public nonisolated struct Tollgate_V1_Counters: Sendable {
   /// than the 5-minute default. Absent in batches of agents that predate it: zero.
   public var cacheWrite1HTokens: UInt64 = 0
 
+  /// Requests a policy sent to another model than the one asked for, and what routing
+  /// saved on them: the cost at the requested model's price minus the cost (signed).
+  public var routed: UInt64 = 0
+
+  public var routingSavingsNanousd: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -488,6 +494,75 @@ public nonisolated struct Tollgate_V1_QuotaUpdate: Sendable {
 
   public var removedKeyLabelIds: [String] = []
 
+  /// Spend policies (DESIGN.md, "Policy"): a snapshot holds every policy (replacing what the
+  /// agent holds); a delta the policies that changed, and in `removed_policy_ids` those removed.
+  public var policies: [Tollgate_V1_SpendPolicy] = []
+
+  public var removedPolicyIds: [String] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// One policy, as TollgateCore's `Policy`; texts in the forms `tollgate policy set` takes.
+public nonisolated struct Tollgate_V1_SpendPolicy: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var id: String = String()
+
+  /// route, downgrade, allow, deny
+  public var kind: String = String()
+
+  /// a selector: "*" or "use_case=autocomplete,env=dev"
+  public var scope: String = String()
+
+  /// patterns: a canonical model, tier:premium, provider:openai, claude-*, *
+  public var models: [String] = []
+
+  /// route/downgrade: the canonical model requests go to
+  public var target: String = String()
+
+  /// downgrade: the budget whose use switches it on
+  public var budgetID: String = String()
+
+  /// downgrade: from this % of the budget's limit
+  public var thresholdPercent: UInt32 = 0
+
+  /// enforce, dry_run
+  public var mode: String = String()
+
+  public var owner: String = String()
+
+  public var exceptionPath: String = String()
+
+  public var description_p: String = String()
+
+  public var exceptions: [Tollgate_V1_PolicyExemption] = []
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+/// A time-boxed exception to one policy for requests in `scope`.
+public nonisolated struct Tollgate_V1_PolicyExemption: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var scope: String = String()
+
+  public var untilUnix: Int64 = 0
+
+  public var reason: String = String()
+
+  public var author: String = String()
+
+  public var createdUnix: Int64 = 0
+
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
@@ -580,70 +655,162 @@ public nonisolated struct Tollgate_V1_LeaseGrant: Sendable {
 /// An agent's own account of itself, sent on the usage channel as a one-frame message
 /// (a batch is always two frames) when it connects and every report interval. The
 /// aggregator keeps the latest per agent: `tollgate agents`, GET /v1/agents.
-public nonisolated struct Tollgate_V1_AgentReport: Sendable {
+public nonisolated struct Tollgate_V1_AgentReport: @unchecked Sendable {
   // SwiftProtobuf.Message conformance is added in an extension below. See the
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  public var agentID: String = String()
+  public var agentID: String {
+    get {_storage._agentID}
+    set {_uniqueStorage()._agentID = newValue}
+  }
 
   /// fleet.name, else the host name
-  public var name: String = String()
+  public var name: String {
+    get {_storage._name}
+    set {_uniqueStorage()._name = newValue}
+  }
 
   /// TollgateVersion.current
-  public var version: String = String()
+  public var version: String {
+    get {_storage._version}
+    set {_uniqueStorage()._version = newValue}
+  }
 
   /// highest batch seq the aggregator acknowledged (0: none since start)
-  public var ackedSeq: UInt64 = 0
+  public var ackedSeq: UInt64 {
+    get {_storage._ackedSeq}
+    set {_uniqueStorage()._ackedSeq = newValue}
+  }
 
   /// batches spooled and not yet acknowledged
-  public var spoolBatches: UInt32 = 0
+  public var spoolBatches: UInt32 {
+    get {_storage._spoolBatches}
+    set {_uniqueStorage()._spoolBatches = newValue}
+  }
 
-  public var spoolBytes: UInt64 = 0
+  public var spoolBytes: UInt64 {
+    get {_storage._spoolBytes}
+    set {_uniqueStorage()._spoolBytes = newValue}
+  }
 
   /// over spool.max_bytes even after merging
-  public var spoolOverBound: Bool = false
+  public var spoolOverBound: Bool {
+    get {_storage._spoolOverBound}
+    set {_uniqueStorage()._spoolOverBound = newValue}
+  }
 
   /// version of the last quota update applied
-  public var quotaVersion: UInt64 = 0
+  public var quotaVersion: UInt64 {
+    get {_storage._quotaVersion}
+    set {_uniqueStorage()._quotaVersion = newValue}
+  }
 
   /// since the last quota update; absent: none ever received
   public var quotaAgeMs: Int64 {
-    get {_quotaAgeMs ?? 0}
-    set {_quotaAgeMs = newValue}
+    get {_storage._quotaAgeMs ?? 0}
+    set {_uniqueStorage()._quotaAgeMs = newValue}
   }
   /// Returns true if `quotaAgeMs` has been explicitly set.
-  public var hasQuotaAgeMs: Bool {self._quotaAgeMs != nil}
+  public var hasQuotaAgeMs: Bool {_storage._quotaAgeMs != nil}
   /// Clears the value of `quotaAgeMs`. Subsequent reads from it will return its default value.
-  public mutating func clearQuotaAgeMs() {self._quotaAgeMs = nil}
+  public mutating func clearQuotaAgeMs() {_uniqueStorage()._quotaAgeMs = nil}
 
   /// quota.enforcement: enforce, observe
-  public var enforcement: String = String()
+  public var enforcement: String {
+    get {_storage._enforcement}
+    set {_uniqueStorage()._enforcement = newValue}
+  }
 
   /// quota.stale_after_ms: the agent's own line for stale
-  public var staleAfterMs: UInt32 = 0
+  public var staleAfterMs: UInt32 {
+    get {_storage._staleAfterMs}
+    set {_uniqueStorage()._staleAfterMs = newValue}
+  }
 
   /// when to expect the next report
-  public var reportIntervalMs: UInt32 = 0
+  public var reportIntervalMs: UInt32 {
+    get {_storage._reportIntervalMs}
+    set {_uniqueStorage()._reportIntervalMs = newValue}
+  }
 
-  public var sentUnixMs: Int64 = 0
+  public var sentUnixMs: Int64 {
+    get {_storage._sentUnixMs}
+    set {_uniqueStorage()._sentUnixMs = newValue}
+  }
 
   /// Requests budgets would have refused here (observe-mode budgets; every budget when
   /// enforcement is observe), counted since started_unix_ms, in each budget's current window.
-  public var wouldBlock: [Tollgate_V1_BudgetWouldBlock] = []
+  public var wouldBlock: [Tollgate_V1_BudgetWouldBlock] {
+    get {_storage._wouldBlock}
+    set {_uniqueStorage()._wouldBlock = newValue}
+  }
 
   /// when this agent process started: its counts begin there
-  public var startedUnixMs: Int64 = 0
+  public var startedUnixMs: Int64 {
+    get {_storage._startedUnixMs}
+    set {_uniqueStorage()._startedUnixMs = newValue}
+  }
 
   /// The spool cannot be written (disk full, I/O errors): usage is held in memory, within
   /// spool.max_held_bytes, and spool.on_full decides whether requests still pass.
-  public var spoolUnwritable: Bool = false
+  public var spoolUnwritable: Bool {
+    get {_storage._spoolUnwritable}
+    set {_uniqueStorage()._spoolUnwritable = newValue}
+  }
+
+  /// Per policy, what it did here since started_unix_ms (enforced and dry-run alike).
+  public var policyHits: [Tollgate_V1_PolicyHits] {
+    get {_storage._policyHits}
+    set {_uniqueStorage()._policyHits = newValue}
+  }
+
+  /// Policies this agent received but could not apply (it keeps the previous version).
+  public var rejectedPolicies: [Tollgate_V1_PolicyRejection] {
+    get {_storage._rejectedPolicies}
+    set {_uniqueStorage()._rejectedPolicies = newValue}
+  }
 
   public var unknownFields = SwiftProtobuf.UnknownStorage()
 
   public init() {}
 
-  fileprivate var _quotaAgeMs: Int64? = nil
+  fileprivate var _storage = _StorageClass.defaultInstance
+}
+
+public nonisolated struct Tollgate_V1_PolicyHits: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var policyID: String = String()
+
+  public var routed: UInt64 = 0
+
+  public var refused: UInt64 = 0
+
+  /// a dry-run policy would have routed this many
+  public var dryRunRouted: UInt64 = 0
+
+  public var dryRunRefused: UInt64 = 0
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+}
+
+public nonisolated struct Tollgate_V1_PolicyRejection: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var policyID: String = String()
+
+  public var reason: String = String()
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
 }
 
 /// One budget's would-have-refused count on one agent, for the window starting at window_start_unix.
@@ -763,7 +930,7 @@ nonisolated extension Tollgate_V1_Dimensions: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".Counters"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{3}input_tokens\0\u{3}cached_input_tokens\0\u{3}cache_write_tokens\0\u{3}output_tokens\0\u{3}reasoning_tokens\0\u{3}cost_nanousd\0\u{1}errors\0\u{1}blocked\0\u{1}estimated\0\u{1}unpriced\0\u{3}cache_write_1h_tokens\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}requests\0\u{3}input_tokens\0\u{3}cached_input_tokens\0\u{3}cache_write_tokens\0\u{3}output_tokens\0\u{3}reasoning_tokens\0\u{3}cost_nanousd\0\u{1}errors\0\u{1}blocked\0\u{1}estimated\0\u{1}unpriced\0\u{3}cache_write_1h_tokens\0\u{1}routed\0\u{3}routing_savings_nanousd\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -783,6 +950,8 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
       case 10: try { try decoder.decodeSingularUInt64Field(value: &self.estimated) }()
       case 11: try { try decoder.decodeSingularUInt64Field(value: &self.unpriced) }()
       case 12: try { try decoder.decodeSingularUInt64Field(value: &self.cacheWrite1HTokens) }()
+      case 13: try { try decoder.decodeSingularUInt64Field(value: &self.routed) }()
+      case 14: try { try decoder.decodeSingularInt64Field(value: &self.routingSavingsNanousd) }()
       default: break
       }
     }
@@ -825,6 +994,12 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if self.cacheWrite1HTokens != 0 {
       try visitor.visitSingularUInt64Field(value: self.cacheWrite1HTokens, fieldNumber: 12)
     }
+    if self.routed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.routed, fieldNumber: 13)
+    }
+    if self.routingSavingsNanousd != 0 {
+      try visitor.visitSingularInt64Field(value: self.routingSavingsNanousd, fieldNumber: 14)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -841,6 +1016,8 @@ nonisolated extension Tollgate_V1_Counters: SwiftProtobuf.Message, SwiftProtobuf
     if lhs.estimated != rhs.estimated {return false}
     if lhs.unpriced != rhs.unpriced {return false}
     if lhs.cacheWrite1HTokens != rhs.cacheWrite1HTokens {return false}
+    if lhs.routed != rhs.routed {return false}
+    if lhs.routingSavingsNanousd != rhs.routingSavingsNanousd {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1433,7 +1610,7 @@ nonisolated extension Tollgate_V1_AgentWatermark: SwiftProtobuf.Message, SwiftPr
 
 nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".QuotaUpdate"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0\u{1}watermarks\0\u{3}key_labels\0\u{3}removed_key_label_ids\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}version\0\u{1}snapshot\0\u{1}budgets\0\u{3}removed_budget_ids\0\u{3}issued_unix_ms\0\u{1}watermarks\0\u{3}key_labels\0\u{3}removed_key_label_ids\0\u{1}policies\0\u{3}removed_policy_ids\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1449,6 +1626,8 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
       case 6: try { try decoder.decodeRepeatedMessageField(value: &self.watermarks) }()
       case 7: try { try decoder.decodeRepeatedMessageField(value: &self.keyLabels) }()
       case 8: try { try decoder.decodeRepeatedStringField(value: &self.removedKeyLabelIds) }()
+      case 9: try { try decoder.decodeRepeatedMessageField(value: &self.policies) }()
+      case 10: try { try decoder.decodeRepeatedStringField(value: &self.removedPolicyIds) }()
       default: break
       }
     }
@@ -1479,6 +1658,12 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if !self.removedKeyLabelIds.isEmpty {
       try visitor.visitRepeatedStringField(value: self.removedKeyLabelIds, fieldNumber: 8)
     }
+    if !self.policies.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.policies, fieldNumber: 9)
+    }
+    if !self.removedPolicyIds.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.removedPolicyIds, fieldNumber: 10)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1491,6 +1676,143 @@ nonisolated extension Tollgate_V1_QuotaUpdate: SwiftProtobuf.Message, SwiftProto
     if lhs.watermarks != rhs.watermarks {return false}
     if lhs.keyLabels != rhs.keyLabels {return false}
     if lhs.removedKeyLabelIds != rhs.removedKeyLabelIds {return false}
+    if lhs.policies != rhs.policies {return false}
+    if lhs.removedPolicyIds != rhs.removedPolicyIds {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_SpendPolicy: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".SpendPolicy"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}id\0\u{1}kind\0\u{1}scope\0\u{1}models\0\u{1}target\0\u{3}budget_id\0\u{3}threshold_percent\0\u{1}mode\0\u{1}owner\0\u{3}exception_path\0\u{1}description\0\u{1}exceptions\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.id) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.kind) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 4: try { try decoder.decodeRepeatedStringField(value: &self.models) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.target) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self.budgetID) }()
+      case 7: try { try decoder.decodeSingularUInt32Field(value: &self.thresholdPercent) }()
+      case 8: try { try decoder.decodeSingularStringField(value: &self.mode) }()
+      case 9: try { try decoder.decodeSingularStringField(value: &self.owner) }()
+      case 10: try { try decoder.decodeSingularStringField(value: &self.exceptionPath) }()
+      case 11: try { try decoder.decodeSingularStringField(value: &self.description_p) }()
+      case 12: try { try decoder.decodeRepeatedMessageField(value: &self.exceptions) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.id.isEmpty {
+      try visitor.visitSingularStringField(value: self.id, fieldNumber: 1)
+    }
+    if !self.kind.isEmpty {
+      try visitor.visitSingularStringField(value: self.kind, fieldNumber: 2)
+    }
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 3)
+    }
+    if !self.models.isEmpty {
+      try visitor.visitRepeatedStringField(value: self.models, fieldNumber: 4)
+    }
+    if !self.target.isEmpty {
+      try visitor.visitSingularStringField(value: self.target, fieldNumber: 5)
+    }
+    if !self.budgetID.isEmpty {
+      try visitor.visitSingularStringField(value: self.budgetID, fieldNumber: 6)
+    }
+    if self.thresholdPercent != 0 {
+      try visitor.visitSingularUInt32Field(value: self.thresholdPercent, fieldNumber: 7)
+    }
+    if !self.mode.isEmpty {
+      try visitor.visitSingularStringField(value: self.mode, fieldNumber: 8)
+    }
+    if !self.owner.isEmpty {
+      try visitor.visitSingularStringField(value: self.owner, fieldNumber: 9)
+    }
+    if !self.exceptionPath.isEmpty {
+      try visitor.visitSingularStringField(value: self.exceptionPath, fieldNumber: 10)
+    }
+    if !self.description_p.isEmpty {
+      try visitor.visitSingularStringField(value: self.description_p, fieldNumber: 11)
+    }
+    if !self.exceptions.isEmpty {
+      try visitor.visitRepeatedMessageField(value: self.exceptions, fieldNumber: 12)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_SpendPolicy, rhs: Tollgate_V1_SpendPolicy) -> Bool {
+    if lhs.id != rhs.id {return false}
+    if lhs.kind != rhs.kind {return false}
+    if lhs.scope != rhs.scope {return false}
+    if lhs.models != rhs.models {return false}
+    if lhs.target != rhs.target {return false}
+    if lhs.budgetID != rhs.budgetID {return false}
+    if lhs.thresholdPercent != rhs.thresholdPercent {return false}
+    if lhs.mode != rhs.mode {return false}
+    if lhs.owner != rhs.owner {return false}
+    if lhs.exceptionPath != rhs.exceptionPath {return false}
+    if lhs.description_p != rhs.description_p {return false}
+    if lhs.exceptions != rhs.exceptions {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_PolicyExemption: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PolicyExemption"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}scope\0\u{3}until_unix\0\u{1}reason\0\u{1}author\0\u{3}created_unix\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.scope) }()
+      case 2: try { try decoder.decodeSingularInt64Field(value: &self.untilUnix) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.author) }()
+      case 5: try { try decoder.decodeSingularInt64Field(value: &self.createdUnix) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.scope.isEmpty {
+      try visitor.visitSingularStringField(value: self.scope, fieldNumber: 1)
+    }
+    if self.untilUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.untilUnix, fieldNumber: 2)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 3)
+    }
+    if !self.author.isEmpty {
+      try visitor.visitSingularStringField(value: self.author, fieldNumber: 4)
+    }
+    if self.createdUnix != 0 {
+      try visitor.visitSingularInt64Field(value: self.createdUnix, fieldNumber: 5)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_PolicyExemption, rhs: Tollgate_V1_PolicyExemption) -> Bool {
+    if lhs.scope != rhs.scope {return false}
+    if lhs.untilUnix != rhs.untilUnix {return false}
+    if lhs.reason != rhs.reason {return false}
+    if lhs.author != rhs.author {return false}
+    if lhs.createdUnix != rhs.createdUnix {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
@@ -1668,7 +1990,196 @@ nonisolated extension Tollgate_V1_LeaseGrant: SwiftProtobuf.Message, SwiftProtob
 
 nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".AgentReport"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0\u{3}would_block\0\u{3}started_unix_ms\0\u{3}spool_unwritable\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}agent_id\0\u{1}name\0\u{1}version\0\u{3}acked_seq\0\u{3}spool_batches\0\u{3}spool_bytes\0\u{3}spool_over_bound\0\u{3}quota_version\0\u{3}quota_age_ms\0\u{1}enforcement\0\u{3}stale_after_ms\0\u{3}report_interval_ms\0\u{3}sent_unix_ms\0\u{3}would_block\0\u{3}started_unix_ms\0\u{3}spool_unwritable\0\u{4}\u{3}policy_hits\0\u{3}rejected_policies\0")
+
+  fileprivate class _StorageClass {
+    var _agentID: String = String()
+    var _name: String = String()
+    var _version: String = String()
+    var _ackedSeq: UInt64 = 0
+    var _spoolBatches: UInt32 = 0
+    var _spoolBytes: UInt64 = 0
+    var _spoolOverBound: Bool = false
+    var _quotaVersion: UInt64 = 0
+    var _quotaAgeMs: Int64? = nil
+    var _enforcement: String = String()
+    var _staleAfterMs: UInt32 = 0
+    var _reportIntervalMs: UInt32 = 0
+    var _sentUnixMs: Int64 = 0
+    var _wouldBlock: [Tollgate_V1_BudgetWouldBlock] = []
+    var _startedUnixMs: Int64 = 0
+    var _spoolUnwritable: Bool = false
+    var _policyHits: [Tollgate_V1_PolicyHits] = []
+    var _rejectedPolicies: [Tollgate_V1_PolicyRejection] = []
+
+      // This property is used as the initial default value for new instances of the type.
+      // The type itself is protecting the reference to its storage via CoW semantics.
+      // This will force a copy to be made of this reference when the first mutation occurs;
+      // hence, it is safe to mark this as `nonisolated(unsafe)`.
+      static nonisolated(unsafe) let defaultInstance = _StorageClass()
+
+    private init() {}
+
+    init(copying source: _StorageClass) {
+      _agentID = source._agentID
+      _name = source._name
+      _version = source._version
+      _ackedSeq = source._ackedSeq
+      _spoolBatches = source._spoolBatches
+      _spoolBytes = source._spoolBytes
+      _spoolOverBound = source._spoolOverBound
+      _quotaVersion = source._quotaVersion
+      _quotaAgeMs = source._quotaAgeMs
+      _enforcement = source._enforcement
+      _staleAfterMs = source._staleAfterMs
+      _reportIntervalMs = source._reportIntervalMs
+      _sentUnixMs = source._sentUnixMs
+      _wouldBlock = source._wouldBlock
+      _startedUnixMs = source._startedUnixMs
+      _spoolUnwritable = source._spoolUnwritable
+      _policyHits = source._policyHits
+      _rejectedPolicies = source._rejectedPolicies
+    }
+  }
+
+  fileprivate mutating func _uniqueStorage() -> _StorageClass {
+    if !isKnownUniquelyReferenced(&_storage) {
+      _storage = _StorageClass(copying: _storage)
+    }
+    return _storage
+  }
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    _ = _uniqueStorage()
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      while let fieldNumber = try decoder.nextFieldNumber() {
+        // The use of inline closures is to circumvent an issue where the compiler
+        // allocates stack space for every case branch when no optimizations are
+        // enabled. https://github.com/apple/swift-protobuf/issues/1034
+        switch fieldNumber {
+        case 1: try { try decoder.decodeSingularStringField(value: &_storage._agentID) }()
+        case 2: try { try decoder.decodeSingularStringField(value: &_storage._name) }()
+        case 3: try { try decoder.decodeSingularStringField(value: &_storage._version) }()
+        case 4: try { try decoder.decodeSingularUInt64Field(value: &_storage._ackedSeq) }()
+        case 5: try { try decoder.decodeSingularUInt32Field(value: &_storage._spoolBatches) }()
+        case 6: try { try decoder.decodeSingularUInt64Field(value: &_storage._spoolBytes) }()
+        case 7: try { try decoder.decodeSingularBoolField(value: &_storage._spoolOverBound) }()
+        case 8: try { try decoder.decodeSingularUInt64Field(value: &_storage._quotaVersion) }()
+        case 9: try { try decoder.decodeSingularInt64Field(value: &_storage._quotaAgeMs) }()
+        case 10: try { try decoder.decodeSingularStringField(value: &_storage._enforcement) }()
+        case 11: try { try decoder.decodeSingularUInt32Field(value: &_storage._staleAfterMs) }()
+        case 12: try { try decoder.decodeSingularUInt32Field(value: &_storage._reportIntervalMs) }()
+        case 13: try { try decoder.decodeSingularInt64Field(value: &_storage._sentUnixMs) }()
+        case 14: try { try decoder.decodeRepeatedMessageField(value: &_storage._wouldBlock) }()
+        case 15: try { try decoder.decodeSingularInt64Field(value: &_storage._startedUnixMs) }()
+        case 16: try { try decoder.decodeSingularBoolField(value: &_storage._spoolUnwritable) }()
+        case 19: try { try decoder.decodeRepeatedMessageField(value: &_storage._policyHits) }()
+        case 20: try { try decoder.decodeRepeatedMessageField(value: &_storage._rejectedPolicies) }()
+        default: break
+        }
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    try withExtendedLifetime(_storage) { (_storage: _StorageClass) in
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every if/case branch local when no optimizations
+      // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+      // https://github.com/apple/swift-protobuf/issues/1182
+      if !_storage._agentID.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._agentID, fieldNumber: 1)
+      }
+      if !_storage._name.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._name, fieldNumber: 2)
+      }
+      if !_storage._version.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._version, fieldNumber: 3)
+      }
+      if _storage._ackedSeq != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._ackedSeq, fieldNumber: 4)
+      }
+      if _storage._spoolBatches != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._spoolBatches, fieldNumber: 5)
+      }
+      if _storage._spoolBytes != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._spoolBytes, fieldNumber: 6)
+      }
+      if _storage._spoolOverBound != false {
+        try visitor.visitSingularBoolField(value: _storage._spoolOverBound, fieldNumber: 7)
+      }
+      if _storage._quotaVersion != 0 {
+        try visitor.visitSingularUInt64Field(value: _storage._quotaVersion, fieldNumber: 8)
+      }
+      try { if let v = _storage._quotaAgeMs {
+        try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
+      } }()
+      if !_storage._enforcement.isEmpty {
+        try visitor.visitSingularStringField(value: _storage._enforcement, fieldNumber: 10)
+      }
+      if _storage._staleAfterMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._staleAfterMs, fieldNumber: 11)
+      }
+      if _storage._reportIntervalMs != 0 {
+        try visitor.visitSingularUInt32Field(value: _storage._reportIntervalMs, fieldNumber: 12)
+      }
+      if _storage._sentUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._sentUnixMs, fieldNumber: 13)
+      }
+      if !_storage._wouldBlock.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._wouldBlock, fieldNumber: 14)
+      }
+      if _storage._startedUnixMs != 0 {
+        try visitor.visitSingularInt64Field(value: _storage._startedUnixMs, fieldNumber: 15)
+      }
+      if _storage._spoolUnwritable != false {
+        try visitor.visitSingularBoolField(value: _storage._spoolUnwritable, fieldNumber: 16)
+      }
+      if !_storage._policyHits.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._policyHits, fieldNumber: 19)
+      }
+      if !_storage._rejectedPolicies.isEmpty {
+        try visitor.visitRepeatedMessageField(value: _storage._rejectedPolicies, fieldNumber: 20)
+      }
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_AgentReport, rhs: Tollgate_V1_AgentReport) -> Bool {
+    if lhs._storage !== rhs._storage {
+      let storagesAreEqual: Bool = withExtendedLifetime((lhs._storage, rhs._storage)) { (_args: (_StorageClass, _StorageClass)) in
+        let _storage = _args.0
+        let rhs_storage = _args.1
+        if _storage._agentID != rhs_storage._agentID {return false}
+        if _storage._name != rhs_storage._name {return false}
+        if _storage._version != rhs_storage._version {return false}
+        if _storage._ackedSeq != rhs_storage._ackedSeq {return false}
+        if _storage._spoolBatches != rhs_storage._spoolBatches {return false}
+        if _storage._spoolBytes != rhs_storage._spoolBytes {return false}
+        if _storage._spoolOverBound != rhs_storage._spoolOverBound {return false}
+        if _storage._quotaVersion != rhs_storage._quotaVersion {return false}
+        if _storage._quotaAgeMs != rhs_storage._quotaAgeMs {return false}
+        if _storage._enforcement != rhs_storage._enforcement {return false}
+        if _storage._staleAfterMs != rhs_storage._staleAfterMs {return false}
+        if _storage._reportIntervalMs != rhs_storage._reportIntervalMs {return false}
+        if _storage._sentUnixMs != rhs_storage._sentUnixMs {return false}
+        if _storage._wouldBlock != rhs_storage._wouldBlock {return false}
+        if _storage._startedUnixMs != rhs_storage._startedUnixMs {return false}
+        if _storage._spoolUnwritable != rhs_storage._spoolUnwritable {return false}
+        if _storage._policyHits != rhs_storage._policyHits {return false}
+        if _storage._rejectedPolicies != rhs_storage._rejectedPolicies {return false}
+        return true
+      }
+      if !storagesAreEqual {return false}
+    }
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_PolicyHits: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PolicyHits"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}policy_id\0\u{1}routed\0\u{1}refused\0\u{3}dry_run_routed\0\u{3}dry_run_refused\0")
 
   public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1676,100 +2187,76 @@ nonisolated extension Tollgate_V1_AgentReport: SwiftProtobuf.Message, SwiftProto
       // allocates stack space for every case branch when no optimizations are
       // enabled. https://github.com/apple/swift-protobuf/issues/1034
       switch fieldNumber {
-      case 1: try { try decoder.decodeSingularStringField(value: &self.agentID) }()
-      case 2: try { try decoder.decodeSingularStringField(value: &self.name) }()
-      case 3: try { try decoder.decodeSingularStringField(value: &self.version) }()
-      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.ackedSeq) }()
-      case 5: try { try decoder.decodeSingularUInt32Field(value: &self.spoolBatches) }()
-      case 6: try { try decoder.decodeSingularUInt64Field(value: &self.spoolBytes) }()
-      case 7: try { try decoder.decodeSingularBoolField(value: &self.spoolOverBound) }()
-      case 8: try { try decoder.decodeSingularUInt64Field(value: &self.quotaVersion) }()
-      case 9: try { try decoder.decodeSingularInt64Field(value: &self._quotaAgeMs) }()
-      case 10: try { try decoder.decodeSingularStringField(value: &self.enforcement) }()
-      case 11: try { try decoder.decodeSingularUInt32Field(value: &self.staleAfterMs) }()
-      case 12: try { try decoder.decodeSingularUInt32Field(value: &self.reportIntervalMs) }()
-      case 13: try { try decoder.decodeSingularInt64Field(value: &self.sentUnixMs) }()
-      case 14: try { try decoder.decodeRepeatedMessageField(value: &self.wouldBlock) }()
-      case 15: try { try decoder.decodeSingularInt64Field(value: &self.startedUnixMs) }()
-      case 16: try { try decoder.decodeSingularBoolField(value: &self.spoolUnwritable) }()
+      case 1: try { try decoder.decodeSingularStringField(value: &self.policyID) }()
+      case 2: try { try decoder.decodeSingularUInt64Field(value: &self.routed) }()
+      case 3: try { try decoder.decodeSingularUInt64Field(value: &self.refused) }()
+      case 4: try { try decoder.decodeSingularUInt64Field(value: &self.dryRunRouted) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.dryRunRefused) }()
       default: break
       }
     }
   }
 
   public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
-    // The use of inline closures is to circumvent an issue where the compiler
-    // allocates stack space for every if/case branch local when no optimizations
-    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
-    // https://github.com/apple/swift-protobuf/issues/1182
-    if !self.agentID.isEmpty {
-      try visitor.visitSingularStringField(value: self.agentID, fieldNumber: 1)
+    if !self.policyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.policyID, fieldNumber: 1)
     }
-    if !self.name.isEmpty {
-      try visitor.visitSingularStringField(value: self.name, fieldNumber: 2)
+    if self.routed != 0 {
+      try visitor.visitSingularUInt64Field(value: self.routed, fieldNumber: 2)
     }
-    if !self.version.isEmpty {
-      try visitor.visitSingularStringField(value: self.version, fieldNumber: 3)
+    if self.refused != 0 {
+      try visitor.visitSingularUInt64Field(value: self.refused, fieldNumber: 3)
     }
-    if self.ackedSeq != 0 {
-      try visitor.visitSingularUInt64Field(value: self.ackedSeq, fieldNumber: 4)
+    if self.dryRunRouted != 0 {
+      try visitor.visitSingularUInt64Field(value: self.dryRunRouted, fieldNumber: 4)
     }
-    if self.spoolBatches != 0 {
-      try visitor.visitSingularUInt32Field(value: self.spoolBatches, fieldNumber: 5)
-    }
-    if self.spoolBytes != 0 {
-      try visitor.visitSingularUInt64Field(value: self.spoolBytes, fieldNumber: 6)
-    }
-    if self.spoolOverBound != false {
-      try visitor.visitSingularBoolField(value: self.spoolOverBound, fieldNumber: 7)
-    }
-    if self.quotaVersion != 0 {
-      try visitor.visitSingularUInt64Field(value: self.quotaVersion, fieldNumber: 8)
-    }
-    try { if let v = self._quotaAgeMs {
-      try visitor.visitSingularInt64Field(value: v, fieldNumber: 9)
-    } }()
-    if !self.enforcement.isEmpty {
-      try visitor.visitSingularStringField(value: self.enforcement, fieldNumber: 10)
-    }
-    if self.staleAfterMs != 0 {
-      try visitor.visitSingularUInt32Field(value: self.staleAfterMs, fieldNumber: 11)
-    }
-    if self.reportIntervalMs != 0 {
-      try visitor.visitSingularUInt32Field(value: self.reportIntervalMs, fieldNumber: 12)
-    }
-    if self.sentUnixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.sentUnixMs, fieldNumber: 13)
-    }
-    if !self.wouldBlock.isEmpty {
-      try visitor.visitRepeatedMessageField(value: self.wouldBlock, fieldNumber: 14)
-    }
-    if self.startedUnixMs != 0 {
-      try visitor.visitSingularInt64Field(value: self.startedUnixMs, fieldNumber: 15)
-    }
-    if self.spoolUnwritable != false {
-      try visitor.visitSingularBoolField(value: self.spoolUnwritable, fieldNumber: 16)
+    if self.dryRunRefused != 0 {
+      try visitor.visitSingularUInt64Field(value: self.dryRunRefused, fieldNumber: 5)
     }
     try unknownFields.traverse(visitor: &visitor)
   }
 
-  public static func ==(lhs: Tollgate_V1_AgentReport, rhs: Tollgate_V1_AgentReport) -> Bool {
-    if lhs.agentID != rhs.agentID {return false}
-    if lhs.name != rhs.name {return false}
-    if lhs.version != rhs.version {return false}
-    if lhs.ackedSeq != rhs.ackedSeq {return false}
-    if lhs.spoolBatches != rhs.spoolBatches {return false}
-    if lhs.spoolBytes != rhs.spoolBytes {return false}
-    if lhs.spoolOverBound != rhs.spoolOverBound {return false}
-    if lhs.quotaVersion != rhs.quotaVersion {return false}
-    if lhs._quotaAgeMs != rhs._quotaAgeMs {return false}
-    if lhs.enforcement != rhs.enforcement {return false}
-    if lhs.staleAfterMs != rhs.staleAfterMs {return false}
-    if lhs.reportIntervalMs != rhs.reportIntervalMs {return false}
-    if lhs.sentUnixMs != rhs.sentUnixMs {return false}
-    if lhs.wouldBlock != rhs.wouldBlock {return false}
-    if lhs.startedUnixMs != rhs.startedUnixMs {return false}
-    if lhs.spoolUnwritable != rhs.spoolUnwritable {return false}
+  public static func ==(lhs: Tollgate_V1_PolicyHits, rhs: Tollgate_V1_PolicyHits) -> Bool {
+    if lhs.policyID != rhs.policyID {return false}
+    if lhs.routed != rhs.routed {return false}
+    if lhs.refused != rhs.refused {return false}
+    if lhs.dryRunRouted != rhs.dryRunRouted {return false}
+    if lhs.dryRunRefused != rhs.dryRunRefused {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension Tollgate_V1_PolicyRejection: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".PolicyRejection"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}policy_id\0\u{1}reason\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self.policyID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self.reason) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    if !self.policyID.isEmpty {
+      try visitor.visitSingularStringField(value: self.policyID, fieldNumber: 1)
+    }
+    if !self.reason.isEmpty {
+      try visitor.visitSingularStringField(value: self.reason, fieldNumber: 2)
+    }
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: Tollgate_V1_PolicyRejection, rhs: Tollgate_V1_PolicyRejection) -> Bool {
+    if lhs.policyID != rhs.policyID {return false}
+    if lhs.reason != rhs.reason {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -57,6 +57,7 @@ final class RollupMaintainer: @unchecked Sendable {
             let progress = try store.rollUp(now: now, shouldStop: { stopping.withLockedValue { $0 } })
             metrics.rollupCellsWritten("hour").increment(by: Int64(progress.hourCellsWritten))
             metrics.rollupCellsWritten("day").increment(by: Int64(progress.dayCellsWritten))
+            metrics.rollupAccumulatedGroups.set(to: Double(progress.accumulatedGroups))
             if let hours = progress.hoursCompleteBefore { metrics.rollupCompleteSeconds("hour").set(Double(hours * 60)) }
             if let days = progress.daysCompleteBefore { metrics.rollupCompleteSeconds("day").set(Double(days * 60)) }
             if progress.hoursBuilt > 24 {

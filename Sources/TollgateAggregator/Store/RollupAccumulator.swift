@@ -34,7 +34,7 @@ struct RollupAccumulator {
         table.add(groups)
     }
 
-    /// Moves the groups of hours before `end` into `batch` as hour-cell merges, and into
+    /// Moves the groups of hours before `end` into `batch` as hour-cell values, and into
     /// the day groups; then the day groups of days that end by `end` into `batch` as
     /// day-cell merges (one per day and dimensions: a day cell read over 90 days must not
     /// fold 24 operands). The rest stays.
@@ -59,7 +59,10 @@ struct RollupAccumulator {
                         return
                     }
                     key[0] = CellGranularity.hour.prefix
-                    batch.merge(key: UnsafeRawBufferPointer(rebasing: key[0..<length]), value: value)
+                    // A value, not a merge operand: nothing is in an hour cell before its
+                    // hour completes (earlier minutes are merged only into complete hours),
+                    // and a value is read without calling the merge operator.
+                    batch.put(key: UnsafeRawBufferPointer(rebasing: key[0..<length]), value: value)
                     let day = CellGranularity.day.start(ofMinute: hour)
                     key.storeBytes(of: (UInt64(bitPattern: day) ^ (1 << 63)).bigEndian, toByteOffset: 1, as: UInt64.self)
                     days.add(value, to: days.group(for: UnsafeRawBufferPointer(rebasing: key[1..<length])))

@@ -218,7 +218,8 @@ let package = Package(
 
         .executableTarget(
             name: "fleet-scale-benchmark",
-            dependencies: ["TollgateCore", "TollgateWire", "CZeroMQ"],
+            // NIOPosix only for CNIOLinux's epoll (FleetReadiness), which Glibc's module leaves out.
+            dependencies: ["TollgateCore", "TollgateWire", "CZeroMQ", .product(name: "NIOPosix", package: "swift-nio")],
             path: "Benchmarks/fleet-scale-benchmark",
             swiftSettings: swiftSettings
         ),

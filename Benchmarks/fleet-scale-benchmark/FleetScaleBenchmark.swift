@@ -17,9 +17,11 @@ import TollgateWire
 ///   from the first send to the last ack across workers; median and ratio to the baseline
 ///   (and to `--server-baseline`, ingest-benchmark's in-process figure, when given);
 /// - propagation, `--trials` times: a fresh budget (`team=<fresh>`, 10 requests a day) is
-///   set through the HTTP API with the aggregator's token, then one agent ships the batch
-///   that crosses it; each agent's SUB decodes every update and notes when it first holds
-///   the budget `blocked`. Per trial the time until the last agent does; p50/p99 over trials;
+///   set through the HTTP API with the aggregator's token; once every agent holds it, one
+///   agent ships the batch that crosses it; each agent's SUB decodes every update and notes
+///   when it first holds the budget `blocked`. Per trial the time until the last agent does;
+///   p50/p99 over trials; the CPU time the aggregator and the workers spent meanwhile
+///   (the fan-out's cost on each side, apart from the machine's other load);
 /// - the aggregator's RSS and open descriptors, from /proc.
 ///
 /// - the aggregator's own share of each cap → blocked: `tollgate_quota_urgent_publish_seconds`
@@ -27,6 +29,7 @@ import TollgateWire
 ///
 /// `--pin-server CPUS` and `--pin-workers CPUS` run the aggregator and the simulated agents
 /// under `taskset -c`, so on a small machine the simulator does not take the aggregator's core.
+/// `--zmq-io-threads N` sets the aggregator's `zmq_io_threads`.
 ///
 ///     fleet-scale-benchmark --tollgate PATH [--steps 1000,2500,5000] [--rounds 3] [--trials 20]
 @main
@@ -53,6 +56,8 @@ struct Coordinator {
     var serverBaseline: Double?
     var pinServer: String?
     var pinWorkers: String?
+    /// `zmq_io_threads` for the aggregator; nil keeps its default.
+    var ioThreads: Int?
     var tollgate: String
     let directory: String
     let base: Int
@@ -69,6 +74,7 @@ struct Coordinator {
         serverBaseline = arguments["--server-baseline"].flatMap(Double.init)
         pinServer = arguments["--pin-server"]
         pinWorkers = arguments["--pin-workers"]
+        ioThreads = arguments["--zmq-io-threads"].flatMap(Int.init)
         guard let path = arguments["--tollgate"] else {
             FileHandle.standardError.write(Data("--tollgate PATH (the release `tollgate` executable) is required\n".utf8))
             exit(64)
@@ -109,6 +115,7 @@ struct Coordinator {
             curve:
               secret_key_file: \(directory)/aggregator.key
               authorized_keys_dir: \(agentsDirectory)
+            \(ioThreads.map { "zmq_io_threads: \($0)" } ?? "")
 
             """.write(toFile: directory + "/aggregator.yaml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: directory + "/tollgate.log", contents: nil)
@@ -132,8 +139,10 @@ struct Coordinator {
         let baselineWorker = try spawn(names[0..<baselineAgents])
         _ = baselineWorker.expect("ready")
         let baselineBatches = max(1, steps.max()! * batches / baselineAgents / 5)
-        let baselineRates = (0..<rounds).map { _ in ingest([baselineWorker], batches: baselineBatches) }
+        let baselineRounds = (0..<rounds).map { _ in ingest([baselineWorker], batches: baselineBatches, server: server.pid) }
+        let baselineRates = baselineRounds.map(\.rate)
         let baseline = median(baselineRates)
+        print(IngestRound.cpuLine(baselineRounds))
         print(String(format: "baseline, %d agents × %d batches: median %.0f cells/s (runs: %@)", baselineAgents, baselineBatches, baseline,
                      baselineRates.map { String(format: "%.0f", $0) }.joined(separator: ", ")))
 
@@ -157,33 +166,45 @@ struct Coordinator {
             let idle = ProcessFootprint(pid: server.pid)
             print("— \(step) agents (+\(subscribed) subscribed in \(String(format: "%.1f", connectSeconds)) s, \(workers.count) worker processes); aggregator idle: \(idle)")
 
-            let rates = (0..<rounds).map { _ in ingest(workers, batches: batches) }
+            let ingestRounds = (0..<rounds).map { _ in ingest(workers, batches: batches, server: server.pid) }
+            let rates = ingestRounds.map(\.rate)
             let rate = median(rates)
             var line = String(format: "  ingest, every agent × %d batch(es): median %.0f cells/s (runs: %@); / baseline %.2f", batches, rate,
                               rates.map { String(format: "%.0f", $0) }.joined(separator: ", "), rate / baseline)
             if let serverBaseline { line += String(format: "; / ingest-benchmark server %.2f (target ≥ 0.90)", rate / serverBaseline) }
             print(line)
+            print(IngestRound.cpuLine(ingestRounds))
 
             var allHeld: [Double] = []
             var perAgent: [Double] = []
             var missed = 0
+            var trialSimulatorCPU: [Double] = []
+            var trialAggregatorCPU: [Double] = []
             let publishedBefore = try urgentPublish(token: token)
             for trial in 1...trials {
                 let team = "cap-\(step)-\(trial)"
-                try setBudget(id: team, team: team, token: token)
-                Thread.sleep(forTimeInterval: 0.05)
+                // Workers first look for the new budget, so none drops it unseen; the trial
+                // starts once every agent holds it (its fan-out is over).
                 for worker in workers { worker.send("watch \(team)") }
-                for worker in workers { _ = worker.expect("watching") }
+                for worker in workers { _ = worker.expect("expecting") }
+                try setBudget(id: team, team: team, token: token)
+                let holding = workers.map { Int($0.expect("watching")[1])! }.reduce(0, +)
+                if holding < step { print("  trial \(trial): only \(holding) of \(step) agents held the new budget within 10 s") }
                 crosserSeq += 1
                 let frames = try UsageBatchCodec.frames(agentID: "crosser", seq: crosserSeq, floorSeq: 0,
                                                         payload: UsageBatchCodec.encodePayload([FleetTraffic.crossing(team: team)]))
+                let aggregatorBefore = processCPUMilliseconds(pid: server.pid)
                 let sent = monotonicNanoseconds()
                 try crosser.send(frames)
                 var seen: [Double] = []
+                var simulator = 0.0
                 for worker in workers {
                     let words = worker.expect("seen")
-                    seen += words.dropFirst(2).map { Double(UInt64($0)! - sent) / 1e6 }
+                    simulator += Double(UInt64(words[2])!) / 1e6
+                    seen += words.dropFirst(3).map { Double(UInt64($0)! - sent) / 1e6 }
                 }
+                trialAggregatorCPU.append(processCPUMilliseconds(pid: server.pid) - aggregatorBefore)
+                trialSimulatorCPU.append(simulator)
                 while try crosser.receive() != nil {}
                 missed += step - seen.count
                 perAgent += seen
@@ -195,6 +216,8 @@ struct Coordinator {
             print(String(format: "  cap → all %d agents blocked: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d trials (target p99 ≤ 100 ms); per agent p50 %.1f ms, p99 %.1f ms%@",
                          step, percentile(allHeld, 0.5), percentile(allHeld, 0.99), allHeld.last ?? .nan, allHeld.count,
                          percentile(perAgent, 0.5), percentile(perAgent, 0.99), missed > 0 ? "; \(missed) agent-trials never saw it within 10 s" : ""))
+            print(String(format: "  CPU per trial (crossing batch sent → last agent blocked or 10 s; median over trials): aggregator %.0f ms, simulated agents %.0f ms (every thread: libzmq's decryption and the decoding)",
+                         median(trialAggregatorCPU), median(trialSimulatorCPU)))
             let published = try urgentPublish(token: token).since(publishedBefore)
             print("  aggregator's share (urgent change queued → broadcast handed to ZeroMQ, \(published.count) urgent updates: each trial's new budget and its cap): \(published)")
             print("  aggregator after: \(after)")
@@ -227,19 +250,24 @@ struct Coordinator {
         return PublishHistogram(metrics: text)
     }
 
-    /// Every worker ships at once; cells/s from the first send to the last ack.
-    func ingest(_ workers: [ChildProcess], batches: Int) -> Double {
+    /// Every worker ships at once; cells/s from the first send to the last ack, and the CPU
+    /// time the aggregator (`server`) and the workers spent meanwhile.
+    func ingest(_ workers: [ChildProcess], batches: Int, server: Int32) -> IngestRound {
+        let aggregatorBefore = processCPUMilliseconds(pid: server)
         for worker in workers { worker.send("ingest \(batches)") }
-        var cells = 0
+        var round = IngestRound()
         var start = UInt64.max
         var end = UInt64.min
         for worker in workers {
             let words = worker.expect("ingest")
-            cells += Int(words[1])!
+            round.cells += Int(words[1])!
             start = min(start, UInt64(words[2])!)
             end = max(end, UInt64(words[3])!)
+            round.simulatorCPU += Double(UInt64(words[4])!) / 1e6
         }
-        return Double(cells) / (Double(end - start) / 1e9)
+        round.aggregatorCPU = processCPUMilliseconds(pid: server) - aggregatorBefore
+        round.seconds = Double(end - start) / 1e9
+        return round
     }
 
     /// Waits for the API to answer with the token `tollgate serve` wrote on first start.
@@ -339,5 +367,22 @@ struct PublishHistogram: CustomStringConvertible {
     var description: String {
         guard count > 0 else { return "none" }
         return String(format: "mean %.2f ms, p50 ≤ %.1f ms, p99 ≤ %.1f ms", sum / count * 1e3, quantileBound(0.5) * 1e3, quantileBound(0.99) * 1e3)
+    }
+}
+
+/// One ingest round: cells, wall time, and CPU (ms) on each side. CPU per cell does not
+/// depend on how much of the machine other work took, which the wall-clock rate does.
+struct IngestRound {
+    var cells = 0
+    var seconds = 0.0
+    var aggregatorCPU = 0.0
+    var simulatorCPU = 0.0
+
+    var rate: Double { Double(cells) / seconds }
+
+    static func cpuLine(_ rounds: [IngestRound]) -> String {
+        String(format: "  CPU while ingesting (median of rounds): aggregator %.2f µs per cell (%.0f %% of one CPU), simulated agents %.0f %% of one CPU",
+               median(rounds.map { $0.aggregatorCPU * 1e3 / Double($0.cells) }), median(rounds.map { $0.aggregatorCPU / $0.seconds / 10 }),
+               median(rounds.map { $0.simulatorCPU / $0.seconds / 10 }))
     }
 }

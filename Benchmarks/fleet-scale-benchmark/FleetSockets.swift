@@ -4,8 +4,7 @@ import TollgateWire
 
 /// The libzmq calls a simulated fleet needs, straight on CZeroMQ. `TollgateWire.ZMQContext`
 /// has no knob for ZMQ_MAX_SOCKETS (libzmq's default, 1,023, is far below the 2 × 2,500
-/// sockets one worker holds), and polling thousands of sockets wants one reusable
-/// `zmq_pollitem_t` array rather than one built per call.
+/// sockets one worker holds); polling thousands of sockets is `FleetReadiness`'s.
 final class FleetContext {
     let handle: UnsafeMutableRawPointer
 
@@ -72,48 +71,6 @@ final class FleetSocket {
             frames.append(Data(bytes: zmq_msg_data(&message), count: zmq_msg_size(&message)))
             if zmq_msg_more(&message) == 0 { return frames }
         }
-    }
-}
-
-/// Polls a changing subset of sockets: indices are dropped once done with, so late polls
-/// only look at the sockets still pending.
-struct FleetPoller {
-    private var items: [zmq_pollitem_t] = []
-    private(set) var indices: [Int] = []
-    /// Also watched: a plain descriptor (the worker's stdin), last in `items`.
-    private let descriptor: Int32?
-    /// Whether `descriptor` was readable at the last `wait`.
-    private(set) var descriptorReady = false
-
-    init(_ sockets: [FleetSocket], indices: [Int], alsoDescriptor descriptor: Int32? = nil) {
-        self.indices = indices
-        self.descriptor = descriptor
-        items = indices.map { zmq_pollitem_t(socket: sockets[$0].handle, fd: 0, events: Int16(ZMQ_POLLIN), revents: 0) }
-        if let descriptor { items.append(zmq_pollitem_t(socket: nil, fd: descriptor, events: Int16(ZMQ_POLLIN), revents: 0)) }
-    }
-
-    var isEmpty: Bool { indices.isEmpty }
-
-    /// The indices of the sockets with input, after waiting up to `milliseconds`.
-    mutating func wait(milliseconds: Int) throws -> [Int] {
-        guard !items.isEmpty else { return [] }
-        let count = items.count
-        let result = items.withUnsafeMutableBufferPointer { zmq_poll($0.baseAddress, Int32(count), milliseconds) }
-        if result < 0 {
-            if zmq_errno() == EINTR { return [] }
-            throw ZMQFailure("zmq_poll")
-        }
-        descriptorReady = descriptor != nil && result > 0 && items.last!.revents & Int16(ZMQ_POLLIN | ZMQ_POLLERR) != 0
-        guard result > 0 else { return [] }
-        return zip(items, indices).compactMap { $0.revents & Int16(ZMQ_POLLIN) != 0 ? $1 : nil }
-    }
-
-    mutating func remove(_ done: Set<Int>) {
-        guard !done.isEmpty else { return }
-        let kept = zip(items, indices).filter { !done.contains($0.1) }
-        let descriptorItem = descriptor != nil ? items.last : nil
-        items = kept.map(\.0) + (descriptorItem.map { [$0] } ?? [])
-        indices = kept.map(\.1)
     }
 }
 

@@ -8,9 +8,11 @@ import TollgateWire
 /// by the coordinator over stdin/stdout, one line per command and per answer:
 ///
 /// - `ingest B` → every agent ships B batches (up to 16 in flight each, like the shipper)
-///   and waits for its acks → `ingest <cells> <start ns> <end ns>`
-/// - `watch <budget>` → drains the SUBs, answers `watching`, then records when each agent
-///   first decodes the budget as `blocked` → `seen <count> <ns> <ns> …`
+///   and waits for its acks → `ingest <cells> <start ns> <end ns> <cpu ns>`
+/// - `watch <budget>` → answers `expecting`, waits until every agent holds the budget (the
+///   coordinator sets it after `expecting`), answers `watching <count>`,
+///   then records when each agent first decodes it as `blocked` → `seen <count> <cpu ns> <ns> …`
+///   (CPU: this process's, every thread, while watching)
 /// - `quit`
 struct FleetWorker {
     struct Agent {
@@ -52,13 +54,13 @@ struct FleetWorker {
     /// seconds, as agents would: SUBs left unread pile up updates (to libzmq's high-water
     /// mark of 1,000 messages each).
     func waitUntilSubscribed(timeoutSeconds: Double, settleSeconds: Double) throws -> Int {
-        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+        var poller = try FleetReadiness(subscribers, indices: Array(subscribers.indices))
+        defer { poller.close() }
         var heard = Set<Int>()
         let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
         while heard.count < subscribers.count && monotonicNanoseconds() < deadline {
             for index in try poller.wait(milliseconds: 200) {
-                try readUpdates(index)
-                heard.insert(index)
+                if try readUpdates(index) > 0 { heard.insert(index) }
             }
         }
         let settled = monotonicNanoseconds() + UInt64(settleSeconds * 1e9)
@@ -69,14 +71,18 @@ struct FleetWorker {
     }
 
     /// Decodes every quota update waiting on one agent's SUB, as the agent's quota client does.
-    func readUpdates(_ index: Int) throws {
+    @discardableResult
+    func readUpdates(_ index: Int) throws -> Int {
+        var count = 0
         while let message = try subscribers[index].receive() {
             // The update is the last frame; an agent's own snapshot has its topic first.
             _ = try QuotaUpdateCodec.decode(message[message.count - 1])
+            count += 1
         }
+        return count
     }
 
-    mutating func ingest(batchesPerAgent: Int) throws -> (cells: Int, start: UInt64, end: UInt64) {
+    mutating func ingest(batchesPerAgent: Int) throws -> (cells: Int, start: UInt64, end: UInt64, cpu: UInt64) {
         let frames = try agents.indices.map { index in
             try (1...batchesPerAgent).map { offset in
                 try UsageBatchCodec.frames(agentID: agents[index].name, seq: seqs[index] + UInt64(offset), floorSeq: 0,
@@ -86,61 +92,96 @@ struct FleetWorker {
         let window = 16
         var sent = Array(repeating: 0, count: agents.count)
         var acked = Array(repeating: 0, count: agents.count)
-        var poller = FleetPoller(dealers, indices: Array(dealers.indices))
+        var poller = try FleetReadiness(dealers, indices: Array(dealers.indices))
+        defer { poller.close() }
         // Every commit moves the standing budgets, so updates keep coming while agents ship:
         // read them as agents do, between rounds of acks.
-        var quotaPoller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+        var quotaPoller = try FleetReadiness(subscribers, indices: Array(subscribers.indices))
+        defer { quotaPoller.close() }
+        let cpuStart = processCPUNanoseconds()
         let start = monotonicNanoseconds()
-        while !poller.isEmpty {
+        /// Reads an agent's acks; true once all its batches are acknowledged.
+        func readAcks(_ index: Int) throws -> Bool {
+            while let reply = try dealers[index].receive() {
+                guard case .ack(let seq) = try UsageReply(decoding: reply[0]) else {
+                    throw ZMQFailure("agent \(agents[index].name) got \(try UsageReply(decoding: reply[0]))", code: 0)
+                }
+                acked[index] = max(acked[index], Int(seq - seqs[index]))
+            }
+            return acked[index] == batchesPerAgent
+        }
+        var pending = Set(dealers.indices)
+        var toSend = Array(dealers.indices)
+        while !pending.isEmpty {
             for index in try quotaPoller.wait(milliseconds: 0) { try readUpdates(index) }
-            for index in poller.indices {
+            var done: [Int] = []
+            for index in toSend {
                 while sent[index] < batchesPerAgent, sent[index] - acked[index] < window {
                     try dealers[index].send(frames[index][sent[index]])
                     sent[index] += 1
                 }
+                // A send may have taken the descriptor's signal for a reply already waiting.
+                if try readAcks(index) { done.append(index) }
             }
-            var done = Set<Int>()
-            for index in try poller.wait(milliseconds: 20) {
-                while let reply = try dealers[index].receive() {
-                    guard case .ack(let seq) = try UsageReply(decoding: reply[0]) else {
-                        throw ZMQFailure("agent \(agents[index].name) got \(try UsageReply(decoding: reply[0]))", code: 0)
-                    }
-                    acked[index] = max(acked[index], Int(seq - seqs[index]))
-                }
-                if acked[index] == batchesPerAgent { done.insert(index) }
+            toSend = []
+            for index in try poller.wait(milliseconds: 20) where pending.contains(index) {
+                if try readAcks(index) { done.append(index) } else { toSend.append(index) }
             }
             poller.remove(done)
+            pending.subtract(done)
         }
         let end = monotonicNanoseconds()
         for index in seqs.indices { seqs[index] += UInt64(batchesPerAgent) }
-        return (agents.count * batchesPerAgent * cells, start, end)
+        return (agents.count * batchesPerAgent * cells, start, end, processCPUNanoseconds() - cpuStart)
     }
 
-    func drainSubscribers() throws {
-        for socket in subscribers { while try socket.receive() != nil {} }
-    }
-
-    /// When each agent first held `budgetID` as blocking (monotonic ns); agents that never
-    /// did within the timeout are left out.
-    func watch(budgetID: String, timeoutSeconds: Double) throws -> [UInt64] {
-        var seen: [UInt64] = []
-        seen.reserveCapacity(subscribers.count)
-        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices))
+    /// Waits (up to `timeoutSeconds`) until every agent holds `budgetID` in any state: the
+    /// broadcast of a new budget must be through before a trial starts, or the trial would
+    /// measure the tail of that fan-out too. Returns how many agents hold it.
+    func awaitBudget(_ budgetID: String, timeoutSeconds: Double) throws -> Int {
+        var poller = try FleetReadiness(subscribers, indices: Array(subscribers.indices))
+        defer { poller.close() }
+        var holding = 0
         let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
         while !poller.isEmpty && monotonicNanoseconds() < deadline {
-            var done = Set<Int>()
+            var done: [Int] = []
             for index in try poller.wait(milliseconds: 100) {
                 while let message = try subscribers[index].receive() {
                     let update = try QuotaUpdateCodec.decode(message[message.count - 1])
-                    if !done.contains(index), update.budgets.contains(where: { $0.budgetID == budgetID && $0.isBlocking }) {
+                    if update.budgets.contains(where: { $0.budgetID == budgetID }) { done.append(index) }
+                }
+            }
+            holding += Set(done).count
+            poller.remove(done)
+        }
+        return holding
+    }
+
+    /// When each agent first held `budgetID` as blocking (monotonic ns), and this process's
+    /// CPU time meanwhile; agents that never did within the timeout are left out.
+    func watch(budgetID: String, timeoutSeconds: Double) throws -> (seen: [UInt64], cpu: UInt64) {
+        var seen: [UInt64] = []
+        seen.reserveCapacity(subscribers.count)
+        var poller = try FleetReadiness(subscribers, indices: Array(subscribers.indices))
+        defer { poller.close() }
+        let cpuStart = processCPUNanoseconds()
+        let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
+        while !poller.isEmpty && monotonicNanoseconds() < deadline {
+            var done: [Int] = []
+            for index in try poller.wait(milliseconds: 100) {
+                var blocked = false
+                while let message = try subscribers[index].receive() {
+                    let update = try QuotaUpdateCodec.decode(message[message.count - 1])
+                    if !blocked, update.budgets.contains(where: { $0.budgetID == budgetID && $0.isBlocking }) {
                         seen.append(monotonicNanoseconds())
-                        done.insert(index)
+                        blocked = true
                     }
                 }
+                if blocked { done.append(index) }
             }
             poller.remove(done)
         }
-        return seen
+        return (seen, processCPUNanoseconds() - cpuStart)
     }
 
     /// Reads commands from stdin until `quit` or EOF.
@@ -156,13 +197,16 @@ struct FleetWorker {
             let parts = line.split(separator: " ").map(String.init)
             switch parts.first {
             case "ingest":
-                let (cells, start, end) = try worker.ingest(batchesPerAgent: Int(parts[1]) ?? 1)
-                say("ingest \(cells) \(start) \(end)")
+                let (cells, start, end, cpu) = try worker.ingest(batchesPerAgent: Int(parts[1]) ?? 1)
+                say("ingest \(cells) \(start) \(end) \(cpu)")
             case "watch":
-                try worker.drainSubscribers()
-                say("watching")
-                let seen = try worker.watch(budgetID: parts[1], timeoutSeconds: 10)
-                say("seen \(seen.count) " + seen.map(String.init).joined(separator: " "))
+                // Answered before the coordinator sets the budget, so no agent can decode it
+                // (and drop it, reading idle) before this worker looks for it.
+                say("expecting")
+                let holding = try worker.awaitBudget(parts[1], timeoutSeconds: 10)
+                say("watching \(holding)")
+                let (seen, cpu) = try worker.watch(budgetID: parts[1], timeoutSeconds: 10)
+                say("seen \(seen.count) \(cpu) " + seen.map(String.init).joined(separator: " "))
             default:
                 return
             }
@@ -172,10 +216,11 @@ struct FleetWorker {
     /// Waits for the coordinator's next line, reading quota updates meanwhile: an idle
     /// worker's SUBs must not pile up the snapshots other agents' subscriptions cause.
     func nextCommand() throws -> String? {
-        var poller = FleetPoller(subscribers, indices: Array(subscribers.indices), alsoDescriptor: STDIN_FILENO)
+        var poller = try FleetReadiness(subscribers, indices: Array(subscribers.indices), alsoDescriptor: STDIN_FILENO)
+        defer { poller.close() }
         while true {
             for index in try poller.wait(milliseconds: 200) { try readUpdates(index) }
-            if poller.descriptorReady { return readLine() }
+            if poller.plainReady { return readLine() }
         }
     }
 

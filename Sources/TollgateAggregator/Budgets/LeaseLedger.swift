@@ -117,10 +117,9 @@ struct LeaseLedger {
     mutating func committed(added: Int64, spent: Int64, agentID: String?, seq: UInt64? = nil, now: ServiceClock.Instant) {
         if let agentID, slices[agentID] != nil { slices[agentID]!.consumed &+= added }
         if let agentID, let seq {
-            var batches = recent[agentID] ?? []
-            batches.append((seq, added))
-            if batches.count > Self.recentBatches { batches.removeFirst(batches.count - Self.recentBatches) }
-            recent[agentID] = batches
+            // In place (`default:`), not copied out and back: see `LeaseDesk.committed`.
+            recent[agentID, default: []].append((seq, added))
+            if let count = recent[agentID]?.count, count > Self.recentBatches { recent[agentID]!.removeFirst(count - Self.recentBatches) }
         }
         record(spent: spent, now: now)
     }

@@ -138,6 +138,8 @@ final class IngestServer: Sendable {
         }
         defer { authenticator?.stop() }
         var nextReload = clock.now.advanced(by: Self.allowlistReload)
+        // Nil: the first reload reads the keys whatever their stamp.
+        var allowlistStamp: [String: [Int]]?
         while !stopRequested.load(ordering: .relaxed) {
             do {
                 // Woken early when a merged quota delta or a refresh falls due.
@@ -179,7 +181,7 @@ final class IngestServer: Sendable {
                 logger.error("usage socket error: \(error)")
             }
             if let authenticator, clock.now >= nextReload {
-                reloadAllowlist(authenticator)
+                reloadAllowlist(authenticator, unless: &allowlistStamp)
                 nextReload = clock.now.advanced(by: Self.allowlistReload)
             }
         }
@@ -268,8 +270,18 @@ final class IngestServer: Sendable {
         }
     }
 
-    private func reloadAllowlist(_ authenticator: ZAPAuthenticator) {
+    /// The key directory's stamp (`AuthorizedAgents.stamp`); nil without Curve or when unreadable.
+    private func allowlistStampNow() -> [String: [Int]]? {
+        guard case .curve(_, let directory) = security else { return nil }
+        return try? AuthorizedAgents.stamp(directory: directory)
+    }
+
+    /// Re-reads the allowlist unless no key file changed since `stamp` (which it updates).
+    private func reloadAllowlist(_ authenticator: ZAPAuthenticator, unless stamp: inout [String: [Int]]?) {
         guard case .curve(_, let directory) = security else { return }
+        let now = allowlistStampNow()
+        if let now, now == stamp { return }
+        stamp = now
         do {
             authenticator.updateAllowlist(try AuthorizedAgents.load(directory: directory))
         } catch {

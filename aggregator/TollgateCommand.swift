@@ -12,5 +12,5 @@ struct Tollgate: AsyncParsableCommand {
         Every other subcommand is a client of that API.
         """,
         version: TollgateVersion.current,
-        subcommands: [Serve.self, Usage.self, Report.self, Export.self, BudgetCommand.self, KeysCommand.self, Audit.self, Agents.self, Anomalies.self, Models.self, Reconcile.self, Keygen.self])
+        subcommands: [Serve.self, Usage.self, Report.self, Export.self, BudgetCommand.self, PolicyCommand.self, KeysCommand.self, Audit.self, Agents.self, Anomalies.self, Models.self, Reconcile.self, Keygen.self])
 }

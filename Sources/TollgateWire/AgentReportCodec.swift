@@ -32,11 +32,17 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
     /// When the agent process started: a new value means its counts began again from 0.
     /// Nil from agents that predate the field.
     public var startedUnixMs: Int64?
+    /// Per spend policy, what it did on this agent since `startedUnixMs`; nil from agents
+    /// that predate the field.
+    public var policyHits: [PolicyHitCounts]?
+    /// Policies this agent received and could not apply (it keeps the previous version);
+    /// nil from agents that predate the field.
+    public var rejectedPolicies: [PolicyRejection]?
 
     public init(agentID: String, name: String, version: String, ackedSeq: UInt64 = 0, spoolBatches: Int = 0, spoolBytes: Int64 = 0,
                 spoolOverBound: Bool = false, spoolUnwritable: Bool = false, quotaVersion: UInt64 = 0, quotaAgeMs: Int64? = nil, enforcement: Enforcement = .enforce,
                 staleAfterMs: Int64, reportIntervalMs: Int64, sentUnixMs: Int64, wouldBlock: [BudgetWouldBlock]? = nil,
-                startedUnixMs: Int64? = nil) {
+                startedUnixMs: Int64? = nil, policyHits: [PolicyHitCounts]? = nil, rejectedPolicies: [PolicyRejection]? = nil) {
         self.agentID = agentID
         self.name = name
         self.version = version
@@ -53,6 +59,8 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         self.sentUnixMs = sentUnixMs
         self.wouldBlock = wouldBlock
         self.startedUnixMs = startedUnixMs
+        self.policyHits = policyHits
+        self.rejectedPolicies = rejectedPolicies
     }
 
     /// The .proto's field names, so the aggregator's stored copy reads like the wire message.
@@ -62,6 +70,7 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         case quotaAgeMs = "quota_age_ms", enforcement, staleAfterMs = "stale_after_ms"
         case reportIntervalMs = "report_interval_ms", sentUnixMs = "sent_unix_ms"
         case wouldBlock = "would_block", startedUnixMs = "started_unix_ms", spoolUnwritable = "spool_unwritable"
+        case policyHits = "policy_hits", rejectedPolicies = "rejected_policies"
     }
 
     /// Stored reports from before `spool_unwritable` read as writable.
@@ -83,6 +92,8 @@ public struct AgentReportMessage: Equatable, Sendable, Codable {
         sentUnixMs = try container.decode(Int64.self, forKey: .sentUnixMs)
         wouldBlock = try container.decodeIfPresent([BudgetWouldBlock].self, forKey: .wouldBlock)
         startedUnixMs = try container.decodeIfPresent(Int64.self, forKey: .startedUnixMs)
+        policyHits = try container.decodeIfPresent([PolicyHitCounts].self, forKey: .policyHits)
+        rejectedPolicies = try container.decodeIfPresent([PolicyRejection].self, forKey: .rejectedPolicies)
     }
 }
 
@@ -136,13 +147,19 @@ public enum AgentReportError: Error, Equatable, CustomStringConvertible {
 /// operator will read is checked here, so the registry only ever holds sane values.
 public enum AgentReportCodec {
     /// A report is a few hundred bytes, plus up to `maxWouldBlock` budget counts (a budget id
-    /// is at most 128 bytes); anything near this is not one.
-    public static let maxBytes = 65_536
+    /// is at most 128 bytes), `maxPolicyHits` policy counts and `maxRejectedPolicies`
+    /// rejections (about 100 kB at the very most); anything near this is not one.
+    public static let maxBytes = 131_072
     /// Would-block counts in one report: the agent sends the largest this many.
     public static let maxWouldBlock = 256
     static let maxIDLength = 128
     static let maxNameLength = 255
     static let maxVersionLength = 64
+    /// Policy hit counts in one report: the agent sends those of the most-hit policies.
+    public static let maxPolicyHits = 256
+    /// Rejected policies in one report, and the length of each reason.
+    public static let maxRejectedPolicies = 64
+    public static let maxRejectionReasonLength = 256
 
     public static func encode(_ report: AgentReportMessage) throws -> Data {
         var message = Tollgate_V1_AgentReport()
@@ -168,6 +185,13 @@ public enum AgentReportCodec {
             return entry
         }
         if let started = report.startedUnixMs { message.startedUnixMs = started }
+        message.policyHits = (report.policyHits ?? []).map(Tollgate_V1_PolicyHits.init)
+        message.rejectedPolicies = (report.rejectedPolicies ?? []).map { rejection in
+            var entry = Tollgate_V1_PolicyRejection()
+            entry.policyID = rejection.policyID
+            entry.reason = rejection.reason
+            return entry
+        }
         return try message.serializedData()
     }
 
@@ -205,13 +229,41 @@ public enum AgentReportCodec {
         guard message.startedUnixMs >= 0 else { throw .invalid(field: "started_unix_ms", reason: "negative") }
         // Both absent (0, empty) from agents that predate them: nil, not "started in 1970".
         let started = message.startedUnixMs > 0 ? message.startedUnixMs : nil
+        let (policyHits, rejectedPolicies) = try policies(in: message)
         return AgentReportMessage(
             agentID: message.agentID, name: message.name, version: message.version, ackedSeq: message.ackedSeq,
             spoolBatches: Int(message.spoolBatches), spoolBytes: Int64(message.spoolBytes), spoolOverBound: message.spoolOverBound,
             spoolUnwritable: message.spoolUnwritable,
             quotaVersion: message.quotaVersion, quotaAgeMs: message.hasQuotaAgeMs ? message.quotaAgeMs : nil, enforcement: enforcement,
             staleAfterMs: Int64(message.staleAfterMs), reportIntervalMs: Int64(message.reportIntervalMs), sentUnixMs: message.sentUnixMs,
-            wouldBlock: started != nil || !wouldBlock.isEmpty ? wouldBlock : nil, startedUnixMs: started)
+            wouldBlock: started != nil || !wouldBlock.isEmpty ? wouldBlock : nil, startedUnixMs: started,
+            policyHits: policyHits, rejectedPolicies: rejectedPolicies)
+    }
+
+    /// Policy hits and rejections, checked like the rest; nil when the agent sent none.
+    private static func policies(in message: Tollgate_V1_AgentReport) throws(AgentReportError) -> ([PolicyHitCounts]?, [PolicyRejection]?) {
+        guard message.policyHits.count <= maxPolicyHits else {
+            throw .invalid(field: "policy_hits", reason: "\(message.policyHits.count) entries, at most \(maxPolicyHits)")
+        }
+        guard message.rejectedPolicies.count <= maxRejectedPolicies else {
+            throw .invalid(field: "rejected_policies", reason: "\(message.rejectedPolicies.count) entries, at most \(maxRejectedPolicies)")
+        }
+        var hits: [PolicyHitCounts] = []
+        for entry in message.policyHits {
+            try check("policy_hits.policy_id", entry.policyID, maxLength: maxIDLength, required: true)
+            let counts = [entry.routed, entry.refused, entry.dryRunRouted, entry.dryRunRefused]
+            guard counts.allSatisfy({ $0 <= UInt64(Int64.max) }) else { throw .invalid(field: "policy_hits", reason: "count out of range") }
+            hits.append(PolicyHitCounts(policyID: entry.policyID, routed: Int64(entry.routed), refused: Int64(entry.refused),
+                                        dryRunRouted: Int64(entry.dryRunRouted), dryRunRefused: Int64(entry.dryRunRefused)))
+        }
+        guard Set(hits.map(\.policyID)).count == hits.count else { throw .invalid(field: "policy_hits", reason: "a policy appears twice") }
+        var rejections: [PolicyRejection] = []
+        for entry in message.rejectedPolicies {
+            try check("rejected_policies.policy_id", entry.policyID, maxLength: maxIDLength, required: true)
+            try check("rejected_policies.reason", entry.reason, maxLength: maxRejectionReasonLength, required: false)
+            rejections.append(PolicyRejection(policyID: entry.policyID, reason: entry.reason))
+        }
+        return (hits.isEmpty ? nil : hits, rejections.isEmpty ? nil : rejections)
     }
 
     /// Names and ids end up in tables and logs: printable, bounded, present.

@@ -66,6 +66,8 @@ extension Tollgate_V1_Counters {
         blocked = UInt64(clamping: counters.blocked)
         estimated = UInt64(clamping: counters.estimated)
         unpriced = UInt64(clamping: counters.unpriced)
+        routed = UInt64(clamping: counters.routed)
+        routingSavingsNanousd = counters.routingSavings.value
     }
 
     public var domainCounters: UsageCounters {
@@ -81,6 +83,8 @@ extension Tollgate_V1_Counters {
         result.blocked = Int64(clamping: blocked)
         result.estimated = Int64(clamping: estimated)
         result.unpriced = Int64(clamping: unpriced)
+        result.routed = Int64(clamping: routed)
+        result.routingSavings = Nanodollars(routingSavingsNanousd)
         return result
     }
 }

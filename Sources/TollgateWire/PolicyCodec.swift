@@ -3,13 +3,17 @@ import TollgateCore
 
 /// A policy an agent received and did not apply, and why: reported in `AgentReport` so
 /// `tollgate agents` shows it.
-public struct PolicyRejection: Hashable, Sendable {
+public struct PolicyRejection: Hashable, Sendable, Codable {
     public var policyID: String
     public var reason: String
 
     public init(policyID: String, reason: String) {
         self.policyID = policyID
         self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case policyID = "policy_id", reason
     }
 }
 

@@ -165,7 +165,7 @@ public enum UsageBatchReader {
     private static func readCounters(_ bytes: UnsafeRawBufferPointer, into counters: inout UsageCounters) throws(ProtobufError) {
         var reader = ProtobufReader(bytes)
         while let (field, wireType) = try reader.nextField() {
-            guard wireType == .varint, (1...12).contains(field) else {
+            guard wireType == .varint, (1...14).contains(field) else {
                 try reader.skip(field: field, wireType)
                 continue
             }
@@ -183,7 +183,9 @@ public enum UsageBatchReader {
             case 9: counters.blocked = value
             case 10: counters.estimated = value
             case 11: counters.unpriced = value
-            default: counters.tokens.cacheWrite1h = value
+            case 12: counters.tokens.cacheWrite1h = value
+            case 13: counters.routed = value
+            default: counters.routingSavings = Nanodollars(Int64(bitPattern: raw))
             }
         }
     }

@@ -96,11 +96,29 @@ import TollgateCore
         counters.blocked = 9
         counters.estimated = 10
         counters.unpriced = Int64.max
+        counters.routed = 12
+        counters.routingSavings = Nanodollars(-13)
         let bytes = CountersCodec.encode(counters)
-        #expect(bytes.count == 96)
+        #expect(bytes.count == 112)
         #expect(Array(bytes.prefix(8)) == [1, 0, 0, 0, 0, 0, 0, 0]) // requests first, little-endian
-        #expect(Array(bytes.suffix(8)) == [11, 0, 0, 0, 0, 0, 0, 0]) // 1-hour writes appended last
+        #expect(Array(bytes[88..<96]) == [11, 0, 0, 0, 0, 0, 0, 0]) // 1-hour writes appended in version 2
+        #expect(Array(bytes[96..<104]) == [12, 0, 0, 0, 0, 0, 0, 0]) // routed, then savings (signed), in version 3
+        #expect(Array(bytes.suffix(8)) == [243, 255, 255, 255, 255, 255, 255, 255])
         #expect(try CountersCodec.decode(bytes) == counters)
+    }
+
+    /// Values written before routing (version 2, 12 fields) read as having routed nothing.
+    @Test func version2CountersStillDecode() throws {
+        var counters = UsageCounters()
+        counters.requests = 3
+        counters.tokens = TokenUsage(input: 2, cachedInput: 3, cacheWrite: 4, cacheWrite1h: 1, output: 5, reasoning: 6)
+        counters.cost = Nanodollars(77)
+        var routed = counters
+        routed.routed = 2
+        routed.routingSavings = Nanodollars(40)
+        let version2 = Array(CountersCodec.encode(routed).prefix(CountersCodec.version2ByteCount))
+        #expect(version2.count == 96)
+        #expect(try CountersCodec.decode(version2) == counters)
     }
 
     /// Values written before 1-hour cache writes (version 1, 11 fields) read as having none.
@@ -113,7 +131,7 @@ import TollgateCore
         #expect(try CountersCodec.decode(version1) == counters)
     }
 
-    @Test(arguments: [0, 87, 89, 95, 97, 176])
+    @Test(arguments: [0, 87, 89, 95, 97, 104, 111, 113, 176])
     func countersOfWrongLengthAreRejected(length: Int) {
         #expect(throws: StoreError.self) { try CountersCodec.decode([UInt8](repeating: 0, count: length)) }
     }

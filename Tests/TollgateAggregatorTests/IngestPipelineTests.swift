@@ -97,6 +97,37 @@ import TollgateWire
         }
     }
 
+    /// Values written before routing (96 bytes) merge with new operands that carry routed
+    /// requests and their savings, through flush and compaction, and roll up into hours.
+    @Test func version2CountersMergeWithRoutedOperands() throws {
+        try withTemporaryDirectory { directory in
+            var cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)
+            cell.counters.routed = 1
+            cell.counters.routingSavings = Nanodollars(-3)
+            var second = cell
+            second.counters.routingSavings = Nanodollars(25)
+            let store = try UsageStore(directory: directory)
+            var old = UsageCounters()
+            old.requests = 10
+            old.cost = Nanodollars(1_000)
+            let version2 = Array(CountersCodec.encode(old).prefix(CountersCodec.version2ByteCount))
+            let writes = WriteBatch()
+            let key = CellKeyCodec.encode(cell.key)
+            key.withUnsafeBytes { key in version2.withUnsafeBytes { writes.merge(key: key, value: $0) } }
+            try store.db.write(writes, sync: true)
+            #expect(try store.apply(Self.batch(1, [cell])) == .applied)
+            #expect(try store.apply(Self.batch(2, [second])) == .applied)
+            for _ in 0..<2 {
+                let total = try Self.total(store)
+                #expect(total.requests == 12)
+                #expect(total.cost.value == 1_010)
+                #expect(total.routed == 2)
+                #expect(total.routingSavings.value == 22)
+                try store.db.flushAndCompact()
+            }
+        }
+    }
+
     @Test func aCorruptStoredCounterIsAReadErrorNotACrash() throws {
         try withTemporaryDirectory { directory in
             let cell = Self.cell(minute: 9, key: "k", team: "ml", cost: 5)

@@ -21,8 +21,8 @@ import TollgateCore
             .render([Self.row([.team: "ml", .model: "gpt-4.1"], cost: 12_000_350_000)])
         #expect(csv == """
             team,model,requests,errors,estimated,blocked,unpriced,input_tokens,cached_input_tokens,cache_write_tokens,\
-            cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd\r
-            ml,gpt-4.1,3,1,0,0,0,1200,200,50,10,300,40,12.000350000\r
+            cache_write_1h_tokens,output_tokens,reasoning_tokens,cost_usd,routed,routing_savings_usd\r
+            ml,gpt-4.1,3,1,0,0,0,1200,200,50,10,300,40,12.000350000,0,0.000000000\r
 
             """)
     }
@@ -36,8 +36,18 @@ import TollgateCore
         let lines = csv.components(separatedBy: "\r\n")
         #expect(lines.count == 4 && lines[3] == "")
         #expect(lines[0].hasPrefix("bucket,key,use_case,key_hint,other_groups,requests,"))
-        #expect(lines[1] == "2026-11-02T00:00:00Z,3f2a,\"triage, nightly\",openai:sk-…wxyz,0,3,1,0,0,0,1200,200,50,10,300,40,0.000000005")
-        #expect(lines[2] == "2026-11-02T00:00:00Z,,,,4,3,1,0,0,0,1200,200,50,10,300,40,0.000000001")
+        #expect(lines[1] == "2026-11-02T00:00:00Z,3f2a,\"triage, nightly\",openai:sk-…wxyz,0,3,1,0,0,0,1200,200,50,10,300,40,0.000000005,0,0.000000000")
+        #expect(lines[2] == "2026-11-02T00:00:00Z,,,,4,3,1,0,0,0,1200,200,50,10,300,40,0.000000001,0,0.000000000")
+    }
+
+    /// Routed requests and what routing saved (signed: a route to a dearer model costs more).
+    @Test func routingColumns() {
+        var row = Self.row([.team: "ml"], cost: 1_000)
+        row.counters.routed = 2
+        row.counters.routingSavings = Nanodollars(-1_500_000_000)
+        let lines = UsageCSV(dimensions: [.team], series: false, top: false).render([row]).components(separatedBy: "\r\n")
+        #expect(lines[0].hasSuffix(",cost_usd,routed,routing_savings_usd"))
+        #expect(lines[1].hasSuffix(",0.000001000,2,-1.500000000"))
     }
 
     /// An empty window: the header alone, so a script still finds its columns.

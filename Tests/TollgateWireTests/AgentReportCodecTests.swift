@@ -51,6 +51,31 @@ import Testing
         #expect(try AgentReportCodec.decode(AgentReportCodec.encode(counting)).wouldBlock?.count == AgentReportCodec.maxWouldBlock)
     }
 
+    /// Policy counts and rejections travel with the report and are kept in the stored JSON;
+    /// an agent that predates policies says nothing (nil). The most a report may carry fits.
+    @Test func policyHitsAndRejectionsSurviveTheWire() throws {
+        var full = Self.report
+        full.startedUnixMs = 1_767_225_000_000
+        full.wouldBlock = []
+        full.policyHits = [PolicyHitCounts(policyID: "autocomplete-economy", routed: 12, refused: 0, dryRunRouted: 3, dryRunRefused: 1)]
+        full.rejectedPolicies = [PolicyRejection(policyID: "dev-no-premium", reason: "unknown tier 'gold'")]
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(full)) == full)
+        let stored = try JSONDecoder().decode(AgentReportMessage.self, from: JSONEncoder().encode(full))
+        #expect(stored == full)
+        let old = try AgentReportCodec.decode(AgentReportCodec.encode(Self.report))
+        #expect(old.policyHits == nil && old.rejectedPolicies == nil)
+        full.wouldBlock = (0..<AgentReportCodec.maxWouldBlock).map {
+            BudgetWouldBlock(budgetID: String(repeating: "b", count: 120) + "\($0)", windowStart: 1_767_225_600, requests: .max)
+        }
+        full.policyHits = (0..<AgentReportCodec.maxPolicyHits).map {
+            PolicyHitCounts(policyID: String(repeating: "p", count: 120) + "\($0)", routed: .max, refused: .max, dryRunRouted: .max, dryRunRefused: .max)
+        }
+        full.rejectedPolicies = (0..<AgentReportCodec.maxRejectedPolicies).map {
+            PolicyRejection(policyID: String(repeating: "r", count: 120) + "\($0)", reason: String(repeating: "x", count: AgentReportCodec.maxRejectionReasonLength))
+        }
+        #expect(try AgentReportCodec.decode(AgentReportCodec.encode(full)) == full)
+    }
+
     /// What decoding `frame` refused, or nil if it was accepted.
     static func refusal(_ frame: Data) -> AgentReportError? {
         do {
@@ -95,6 +120,14 @@ import Testing
         ("would_block", spoiled { $0.wouldBlock = [.with { $0.budgetID = "trial" }, .with { $0.budgetID = "trial" }] }),
         ("would_block", spoiled { $0.wouldBlock = Array(repeating: .with { $0.budgetID = "b" }, count: AgentReportCodec.maxWouldBlock + 1) }),
         ("started_unix_ms", spoiled { $0.startedUnixMs = -1 }),
+        ("policy_hits.policy_id", spoiled { $0.policyHits = [.with { $0.routed = 1 }] }),
+        ("policy_hits.policy_id", spoiled { $0.policyHits = [.with { $0.policyID = "a\nb" }] }),
+        ("policy_hits", spoiled { $0.policyHits = [.with { $0.policyID = "p"; $0.refused = .max }] }),
+        ("policy_hits", spoiled { $0.policyHits = [.with { $0.policyID = "p" }, .with { $0.policyID = "p" }] }),
+        ("policy_hits", spoiled { $0.policyHits = (0...AgentReportCodec.maxPolicyHits).map { index in .with { $0.policyID = "p\(index)" } } }),
+        ("rejected_policies.policy_id", spoiled { $0.rejectedPolicies = [.with { $0.reason = "why" }] }),
+        ("rejected_policies.reason", spoiled { $0.rejectedPolicies = [.with { $0.policyID = "p"; $0.reason = String(repeating: "x", count: 513) }] }),
+        ("rejected_policies", spoiled { $0.rejectedPolicies = Array(repeating: .with { $0.policyID = "p" }, count: AgentReportCodec.maxRejectedPolicies + 1) }),
     ])
     func aFieldAnOperatorWouldReadWrongIsRefusedByName(_ field: String, _ frame: Data) {
         guard case .invalid(let named, _)? = Self.refusal(frame) else {

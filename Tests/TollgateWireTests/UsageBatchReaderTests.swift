@@ -55,6 +55,8 @@ import TestSupport
             counters.blocked = Int64(index % 3)
             counters.estimated = 1
             counters.unpriced = Int64(index % 5)
+            counters.routed = Int64(index % 4)
+            counters.routingSavings = Nanodollars(index % 3 == 0 ? -Int64(index) * 1_000 : Int64(index) * 999)
             let minute: Int64 = index % 6 == 0 ? -Int64(index) : 29_400_000 + Int64(index)
             return Cell(key: CellKey(minute: minute, dimensions: dimensions), counters: counters)
         }

@@ -6,19 +6,21 @@ struct Audit: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the audit log: every change made through the API, who made it, before and after.",
         discussion: """
-        Every change to budgets (set, remove, exemptions) and key labels is recorded by the
-        aggregator: when, which token (admin), the actor the client named (--actor, by
-        default $USER@host), the action, the target (budget:<id>, key:<key id>) and the
-        target before and after, as JSON. Oldest first.
+        Every change to budgets (set, remove, exemptions), key labels and spend policies (set,
+        remove, exceptions) is recorded by the aggregator: when, which token (admin), the
+        actor the client named (--actor, by default $USER@host), the action, the target
+        (budget:<id>, key:<key id>, policy:<id>) and the target before and after, as JSON.
+        Oldest first.
 
         Examples:
           tollgate audit --since 7d
           tollgate audit --target budget:ml-daily
           tollgate audit --target key: --format json     # every key-label change
+          tollgate audit --target policy: --since 90d    # policy changes and exceptions, for a FinOps review
         Times: \(TimeArgument.help).
         """)
 
-    @Option(help: "Only this target (budget:<id>, key:<key id>), or every target of a kind (budget:, key:).")
+    @Option(help: "Only this target (budget:<id>, key:<key id>, policy:<id>), or every target of a kind (budget:, key:, policy:).")
     var target: String?
 
     @Option(help: "Start of the window: \(TimeArgument.help). Default: the beginning.")

@@ -10,12 +10,13 @@ struct AgentTable {
         guard !agents.isEmpty else {
             return "no agents have connected; an agent appears here once it reaches the aggregator's usage_listen"
         }
-        var lines = [["NAME", "STATE", "VERSION", "ADDRESS", "LAST BATCH", "SEQ", "BACKLOG", "QUOTA", "SEEN", "AGENT ID"]]
+        var lines = [["NAME", "STATE", "VERSION", "ADDRESS", "LAST BATCH", "SEQ", "BACKLOG", "QUOTA", "SEEN", "REJECTED", "AGENT ID"]]
         for agent in agents {
             lines.append([
                 agent.name ?? "-", agent.state.rawValue, agent.version ?? "-", agent.address ?? agent.keyName ?? "-",
                 agent.lastBatchAgeMs.map { Self.age($0) + " ago" } ?? "never", String(agent.appliedSeq), Self.backlog(agent),
-                Self.quota(agent), agent.lastReportAgeMs.map { Self.age($0) + " ago" } ?? "never", String(agent.agentID.prefix(8)),
+                Self.quota(agent), agent.lastReportAgeMs.map { Self.age($0) + " ago" } ?? "never", Self.rejected(agent),
+                String(agent.agentID.prefix(8)),
             ])
         }
         let numeric: Set<Int> = [5]
@@ -38,6 +39,12 @@ struct AgentTable {
         let unwritable = agent.spoolUnwritable == true ? " UNWRITABLE" : ""
         guard batches > 0 else { return "0" + over + unwritable }
         return "\(batches) (\(bytes(agent.spoolBytes ?? 0)))\(over)\(unwritable)"
+    }
+
+    /// The policies the agent could not apply (it keeps their previous version): ids, or "-".
+    static func rejected(_ agent: AgentView) -> String {
+        guard let rejected = agent.rejectedPolicies, !rejected.isEmpty else { return "-" }
+        return rejected.map(\.policyID).joined(separator: ",")
     }
 
     static func quota(_ agent: AgentView) -> String {

@@ -20,7 +20,9 @@ struct Agents: AsyncParsableCommand {
                             aggregator and spools (BACKLOG shows how much, once back)
         LAST BATCH is when its last batch arrived; SEQ the last batch applied. BACKLOG is
         what it has spooled and not yet had acknowledged (! when over spool.max_bytes).
-        QUOTA is the version of its quota state and how old it is.
+        QUOTA is the version of its quota state and how old it is. REJECTED lists the
+        policies it received and could not apply (it keeps their previous version; JSON's
+        rejected_policies gives each reason; `tollgate policy show ID` too).
 
         Examples:
           tollgate agents

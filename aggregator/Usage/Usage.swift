@@ -37,6 +37,18 @@ struct Usage: AsyncParsableCommand {
         name the provider returned (empty when it named none: errors, blocked
         and cut requests) and requested_model the name the request used.
 
+        Policies (tollgate policy): requested_model is what was asked and
+        model what was served, so --by requested_model,model shows every
+        route. When any row was routed, the table adds ROUTED, ROUTED % (of
+        its requests) and AVOIDED: what routing saved, the cost at the
+        requested model's price minus the cost (json/csv: routed,
+        routing_savings_usd). --by team,tier groups by the served model's
+        tier (premium, standard, economy; untiered) from the aggregator's
+        price catalog, with SHARE, each tier's part of its team's cost: the
+        premium-model share by team. --where tier=premium keeps one tier.
+          tollgate usage --since 30d --by use_case,requested_model,model
+          tollgate usage --since 30d --by team,tier
+
         Formats: table (for people, with a TOTAL row); json (one object per
         row: dimensions, requests, the token classes, cost_nanousd as an exact
         integer and cost_usd as a decimal string); csv (RFC 4180: a header
@@ -76,9 +88,9 @@ struct Usage: AsyncParsableCommand {
         case .json:
             try printJSON(rows)
         case .csv:
-            print(UsageCSV(dimensions: request.dimensions, series: every != nil, top: top != nil).render(rows), terminator: "")
+            print(UsageCSV(dimensions: request.dimensions, series: every != nil, top: top != nil, tier: request.byTier).render(rows), terminator: "")
         case .table:
-            print(UsageTable(rows: rows, dimensions: request.dimensions, every: every).render())
+            print(UsageTable(rows: rows, dimensions: request.dimensions, every: every, byTier: request.byTier).render())
         }
     }
 }

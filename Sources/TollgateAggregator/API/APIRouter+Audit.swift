@@ -4,7 +4,7 @@ import TollgateCore
 
 /// `GET /v1/audit`: the changes made through the API, oldest first (any token).
 ///
-/// Parameters: `target` (`budget:ml-daily`, `key:<id>`, or a kind alone, `budget:`),
+/// Parameters: `target` (`budget:ml-daily`, `key:<id>`, `policy:<id>`, or a kind alone, `budget:`),
 /// `since`/`until` (the time grammar of `/v1/usage`; default: everything), `limit` (the
 /// newest N, default 1,000, at most 100,000).
 extension APIRouter {

@@ -11,7 +11,8 @@ import TollgateCore
 ///   `would_block`: requests it would have refused there, over the fleet (observe mode).
 /// - `GET /v1/budgets/{id}`: `{budget, status, exemptions, would_block}`.
 /// - `PUT /v1/budgets/{id}`: a `Budget` as JSON (`id` may be left out) → `{budget, status, change}`.
-/// - `DELETE /v1/budgets/{id}`: `{removed}`; exemptions stay as an audit trail.
+/// - `DELETE /v1/budgets/{id}`: `{removed}`; exemptions stay as an audit trail. 409 while a
+///   downgrade policy names the budget (the policy would have nothing to measure).
 /// - `POST /v1/budgets/{id}/exemptions`: `{limit, until, reason, author, from?}` → `{exemption, status}`.
 extension APIRouter {
     func budgetRoute(method: HTTPMethod, path: String, authorization: String?, actor: String? = nil, body: Data) -> Response {
@@ -55,7 +56,8 @@ extension APIRouter {
                             BudgetView(budget: budget, status: status, change: name, wouldBlock: wouldBlock([status])(budget.id)))
             case (.DELETE, 3):
                 let before = store.budget(id: parts[2])?.budget
-                guard try board.removeBudget(id: parts[2]) else { return error(.notFound, "no budget '\(parts[2])'") }
+                let remove = { try board.removeBudget(id: parts[2]) }
+                guard try policies.map({ try $0.removingBudget(parts[2], remove) }) ?? remove() else { return error(.notFound, "no budget '\(parts[2])'") }
                 audit?.record(who, "budget.remove", target: "budget:\(parts[2])", before: before, after: Budget?.none)
                 return json(.ok, ["removed": parts[2]])
             case (.POST, 4) where parts[3] == "exemptions":
@@ -80,6 +82,9 @@ extension APIRouter {
         } catch let failure as BudgetError {
             metrics.apiRejected("invalid_budget").increment()
             return error(.badRequest, failure.description)
+        } catch let failure as PolicyBookError {
+            metrics.apiRejected("budget_in_use").increment()
+            return error(.conflict, failure.description)
         } catch let failure as BudgetStoreError {
             return error(.notFound, failure.description)
         } catch let failure as BadRequest {

@@ -31,6 +31,8 @@ struct APIRouter: Sendable {
     let unauthorized: UnauthorizedRequests
     /// Nil when anomalies are not served (then `/v1/anomalies` is 404).
     var anomalies: AnomalyMonitor? = nil
+    /// Nil when policies are not served (then `/v1/policies` is 404).
+    var policies: PolicyBook? = nil
 
     init(store: UsageStore, metrics: AggregatorMetrics, budgets: BudgetBoard? = nil, token: APIToken? = nil,
          fleet: FleetRegistry? = nil, clock: ServiceClock = .system, models: PriceCatalog = DefaultPriceCatalog.load(),
@@ -72,7 +74,7 @@ struct APIRouter: Sendable {
             return Response(status: .ok, contentType: "text/plain", body: "ok\n")
         case (.GET, "/metrics"):
             fleet?.updateMetrics()
-            return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition() + budgetGauges())
+            return Response(status: .ok, contentType: MetricsExposition.contentType, body: metrics.exposition() + budgetGauges() + policyGauges())
         case (.GET, "/v1/usage"):
             // Spend per key and team is no more public than budgets: a token, read-only or admin.
             if let refused = refusal(method: method, path: path, authorization: authorization) { return refused }
@@ -99,6 +101,8 @@ struct APIRouter: Sendable {
             return report(query, authorization: authorization)
         case (.GET, "/v1/export/focus"):
             return focusExport(query, authorization: authorization)
+        case (_, _) where path == "/v1/policies" || path.hasPrefix("/v1/policies/"):
+            return policiesRoute(method: method, path: path, authorization: authorization, actor: actor, body: body)
         case (_, _) where path == "/v1/budgets" || path.hasPrefix("/v1/budgets/"):
             return budgetRoute(method: method, path: path, authorization: authorization, actor: actor, body: body)
         default:

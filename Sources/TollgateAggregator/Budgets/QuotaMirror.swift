@@ -16,6 +16,8 @@ struct QuotaMirror {
     private(set) var watermarks: [String: UInt64] = [:]
     /// Key id → team/project, as agents hold them (`KeyLabel`s with only those fields).
     private(set) var keyLabels: [String: KeyLabel] = [:]
+    /// Spend policies by id, as agents hold them.
+    private(set) var policies: [String: Policy] = [:]
     /// False until the first full reading: before it there is nothing to snapshot.
     private(set) var isLoaded = false
 
@@ -53,16 +55,20 @@ struct QuotaMirror {
     /// whole channel (before topics), which cannot be answered alone.
     mutating func broadcastSnapshot(issuedAt: Int64) -> QuotaUpdateMessage {
         version += 1
-        return QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt, watermarks: watermarks,
-                                  keyLabels: sortedKeyLabels)
+        var message = QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt, watermarks: watermarks,
+                                         keyLabels: sortedKeyLabels)
+        message.policies = sortedPolicies
+        return message
     }
 
     /// One agent's snapshot at the current version. It names only that agent's watermark:
     /// the only one an agent reads, and a fleet's worth of others would make answering N
     /// subscriptions cost N² bytes.
     func snapshot(for agentID: String, issuedAt: Int64) -> QuotaUpdateMessage {
-        QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt,
-                           watermarks: watermarks[agentID].map { [agentID: $0] } ?? [:], keyLabels: sortedKeyLabels)
+        var message = QuotaUpdateMessage(version: version, isSnapshot: true, budgets: sortedStatuses, issuedAtMilliseconds: issuedAt,
+                                         watermarks: watermarks[agentID].map { [agentID: $0] } ?? [:], keyLabels: sortedKeyLabels)
+        message.policies = sortedPolicies
+        return message
     }
 
     /// The broadcast that brings agents' key labels to `labels`: what changed and what
@@ -77,6 +83,23 @@ struct QuotaMirror {
         return QuotaUpdateMessage(version: version, isSnapshot: false, budgets: [], issuedAtMilliseconds: issuedAt,
                                   keyLabels: changed, removedKeyLabelIDs: removed)
     }
+
+    /// The broadcast that brings agents' policies to `wanted`: the changed ones whole, the
+    /// removed ones by id; nil when they hold them already.
+    mutating func publishPolicies(_ wanted: [Policy], issuedAt: Int64) -> QuotaUpdateMessage? {
+        let byID = Dictionary(wanted.map { ($0.id, $0) }, uniquingKeysWith: { $1 })
+        let changed = byID.values.filter { policies[$0.id] != $0 }.sorted { $0.id < $1.id }
+        let removed = policies.keys.filter { byID[$0] == nil }.sorted()
+        guard !changed.isEmpty || !removed.isEmpty else { return nil }
+        policies = byID
+        version += 1
+        var message = QuotaUpdateMessage(version: version, isSnapshot: false, budgets: [], issuedAtMilliseconds: issuedAt)
+        message.policies = changed
+        message.removedPolicyIDs = removed
+        return message
+    }
+
+    private var sortedPolicies: [Policy] { policies.values.sorted { $0.id < $1.id } }
 
     private var sortedKeyLabels: [KeyLabel] { keyLabels.values.sorted { $0.keyID < $1.keyID } }
 

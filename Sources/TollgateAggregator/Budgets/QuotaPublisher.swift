@@ -55,6 +55,8 @@ final class QuotaPublisher: @unchecked Sendable {
     private var legacySubscribed = false
     /// Key labels to bring agents to on the next turn (after the first reading).
     private var pendingKeyLabels: [KeyLabel]?
+    /// Policies to bring agents to on the next turn (after the first reading).
+    private var pendingPolicies: [Policy]?
 
     /// `socket` is an XPUB, already secured and bound by the caller.
     init(socket: ZMQSocket, metrics: AggregatorMetrics, settings: Settings, clock: ServiceClock = .system,
@@ -77,6 +79,13 @@ final class QuotaPublisher: @unchecked Sendable {
     /// Sends agents `labels` (key → team/project) on the next turn; safe from any thread.
     func setKeyLabels(_ labels: [KeyLabel]) {
         lock.withLock { pendingKeyLabels = labels }
+        wake()
+    }
+
+    /// Sends agents `policies` (every one) on the next turn, as a delta of what changed;
+    /// safe from any thread. Wakes the ingest thread: a policy change is as urgent as a budget's.
+    func setPolicies(_ policies: [Policy]) {
+        lock.withLock { pendingPolicies = policies }
         wake()
     }
 
@@ -130,6 +139,12 @@ final class QuotaPublisher: @unchecked Sendable {
             return mirror.publishKeyLabels(pending, issuedAt: clock.unixMilliseconds)
         }
         if let labels { broadcast(labels) }
+        let policies: QuotaUpdateMessage? = lock.withLock {
+            guard mirror.isLoaded, let pending = pendingPolicies else { return nil }
+            pendingPolicies = nil
+            return mirror.publishPolicies(pending, issuedAt: clock.unixMilliseconds)
+        }
+        if let policies { broadcast(policies) }
         guard lock.withLock({ mirror.isLoaded }) else {
             waitingSnapshots.formUnion(asked)
             return

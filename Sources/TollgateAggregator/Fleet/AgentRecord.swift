@@ -19,6 +19,8 @@ struct AgentRecord: Codable, Equatable, Sendable {
     var appliedSeq: UInt64 = 0
     /// What budgets would have refused on it, this process and earlier ones; nil before its first report.
     var wouldBlock: WouldBlockLedger?
+    /// What its policies did, this process and earlier ones; nil before a report that counted any.
+    var policyHits: PolicyHitLedger?
 
     /// When the latest report and batch arrived, on this process's monotonic clock; nil
     /// since a restart until the next one.
@@ -30,7 +32,7 @@ struct AgentRecord: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id", keyName = "key_name", address, firstSeenUnixMs = "first_seen_unix_ms"
         case report, reportUnixMs = "report_unix_ms", batchUnixMs = "batch_unix_ms", appliedSeq = "applied_seq"
-        case wouldBlock = "would_block"
+        case wouldBlock = "would_block", policyHits = "policy_hits"
     }
 
     init(agentID: String, firstSeenUnixMs: Int64) {

@@ -88,6 +88,16 @@ final class FleetRegistry: Sendable {
         roster.withLockedValue { $0.wouldBlock(windowStarts: windowStarts) }
     }
 
+    /// Each policy's hits over the fleet (see `PolicyHitLedger`).
+    func policyHits() -> [String: PolicyHitCounts] {
+        roster.withLockedValue { $0.policyHits() }
+    }
+
+    /// Per policy, the agents whose latest report says they could not apply it.
+    func policyRejections() -> [String: [PolicyRejectionView]] {
+        roster.withLockedValue { $0.policyRejections() }
+    }
+
     /// Whether `agentID` is an agent we know (it reported or shipped) and `keyName` (the
     /// sender's ZAP User-Id; nil on a plaintext channel) may speak for it: the key its id is
     /// bound to, or, before any batch bound it, the key its reports came with.

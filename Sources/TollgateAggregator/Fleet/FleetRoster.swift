@@ -39,7 +39,13 @@ struct FleetRoster: Sendable {
         // A new process: what the old one counted is now only here, so it is stored at once.
         let restarted = ledger.receive(report.wouldBlock ?? [], process: report.startedUnixMs ?? 0)
         record.wouldBlock = ledger
-        let changed = before != (report.name, report.version, record.keyName, record.address) || restarted
+        var restartedPolicies = false
+        if report.policyHits != nil || record.policyHits != nil {
+            var hits = record.policyHits ?? PolicyHitLedger()
+            restartedPolicies = hits.receive(report.policyHits ?? [], process: report.startedUnixMs ?? 0)
+            record.policyHits = hits
+        }
+        let changed = before != (report.name, report.version, record.keyName, record.address) || restarted || restartedPolicies
         let due = record.storedAt.map { $0.duration(to: now) >= Self.storeInterval } ?? true
         if changed || due { record.storedAt = now }
         records[report.agentID] = record
@@ -67,6 +73,27 @@ struct FleetRoster: Sendable {
         var totals: [String: Int64] = [:]
         for record in records.values { record.wouldBlock?.add(into: &totals, windowStarts: windowStarts) }
         return totals
+    }
+
+    /// Each policy's hits summed over every agent (current processes and earlier ones);
+    /// policies no agent counted are absent.
+    func policyHits() -> [String: PolicyHitCounts] {
+        var totals: [String: PolicyHitCounts] = [:]
+        for record in records.values { record.policyHits?.add(into: &totals) }
+        return totals
+    }
+
+    /// The agents that reported they could not apply a policy, with the reason, by policy id
+    /// (only agents whose latest report says so: an agent that applied a later version stops).
+    func policyRejections() -> [String: [PolicyRejectionView]] {
+        var rejections: [String: [PolicyRejectionView]] = [:]
+        for record in records.values {
+            for rejection in record.report?.rejectedPolicies ?? [] {
+                rejections[rejection.policyID, default: []].append(
+                    PolicyRejectionView(agentID: record.agentID, name: record.report?.name, reason: rejection.reason))
+            }
+        }
+        return rejections.mapValues { $0.sorted { ($0.name ?? "", $0.agentID) < ($1.name ?? "", $1.agentID) } }
     }
 
     /// Every agent as the API shows it, by name then id.

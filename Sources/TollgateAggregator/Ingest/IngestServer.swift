@@ -60,11 +60,15 @@ final class IngestServer: Sendable {
     private let ioThreads: Int
     /// Key → team/project, pushed to agents with the quota state.
     private let keyLabels: KeyLabelBook?
+    /// Spend policies, pushed to agents with the quota state.
+    private let policies: PolicyBook?
 
     init(endpoint: String, quota: QuotaSettings? = nil, security: AggregatorConfig.UsageSecurity, store: UsageStore,
          budgets: BudgetBoard? = nil, fleet: FleetRegistry? = nil, metrics: AggregatorMetrics, logger: Logger,
-         clock: ServiceClock = .system, ioThreads: Int = AggregatorConfig.defaultZMQIOThreads, keyLabels: KeyLabelBook? = nil) throws {
+         clock: ServiceClock = .system, ioThreads: Int = AggregatorConfig.defaultZMQIOThreads, keyLabels: KeyLabelBook? = nil,
+         policies: PolicyBook? = nil) throws {
         self.keyLabels = keyLabels
+        self.policies = policies
         wakeup = try ZMQWakeup()
         self.ioThreads = ioThreads
         self.clock = clock
@@ -128,6 +132,7 @@ final class IngestServer: Sendable {
                 let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, settings: settings, clock: clock) { wakeup.wake() }
                 budgets?.addObserver { update in quotaPublisher.enqueue(update) }
                 keyLabels?.addObserver { labels in quotaPublisher.setKeyLabels(labels) }
+                policies?.addObserver { policies in quotaPublisher.setPolicies(policies) }
                 publisher = quotaPublisher
                 quotaSocket = xpub
             }

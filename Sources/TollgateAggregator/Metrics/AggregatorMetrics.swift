@@ -73,7 +73,7 @@ public final class AggregatorMetrics: Sendable {
     let reconcileDifference: GaugeFamily
     let reconcileDifferingRows: GaugeFamily
 
-    // MARK: Spend, tokens and anomalies (budget gauges are computed when scraped: `BudgetGauges`)
+    // MARK: Spend, tokens and anomalies (budget and policy gauges are computed when scraped: `BudgetGauges`, `PolicyGauges`)
     /// `tollgate_spend_usd_total` and `tollgate_tokens_total`, fed by applied batches.
     let spend: SpendSeries
     let anomalyAlerts: CounterFamily
@@ -146,11 +146,13 @@ public final class AggregatorMetrics: Sendable {
             labels: ["reason"], known: UnauthorizedRequests.Reason.allCases.map { [$0.rawValue] })
         apiRejected = CounterFamily(
             registry, name: "tollgate_api_rejected_total", help: "API requests refused as invalid (400), by reason.",
-            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"], ["bad_suggestion"], ["invalid_key_label"], ["unknown_key"], ["bad_time_range"]]
+            labels: ["reason"], known: [["unknown_model"], ["invalid_budget"], ["repeated_parameter"], ["bad_suggestion"], ["invalid_key_label"], ["unknown_key"], ["bad_time_range"],
+                                                  ["invalid_policy"], ["unknown_policy"], ["budget_in_use"]]
                 + UsageQueryError.Reason.allCases.map { [$0.rawValue] })
         auditEntries = CounterFamily(
             registry, name: "tollgate_audit_entries_total", help: "Changes recorded in the audit log, by action.",
-            labels: ["action"], known: [["budget.set"], ["budget.remove"], ["budget.exempt"], ["key.label"], ["key.unlabel"]])
+            labels: ["action"], known: [["budget.set"], ["budget.remove"], ["budget.exempt"], ["key.label"], ["key.unlabel"],
+                                                     ["policy.set"], ["policy.remove"], ["policy.except"], ["policy.unexcept"]])
         auditWriteErrors = counter("tollgate_audit_write_errors_total", "Changes made but not recorded in the audit log (the log line names them).")
 
         // Fleet: the agents that have connected, from their reports and batches.

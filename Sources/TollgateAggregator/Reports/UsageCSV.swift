@@ -11,20 +11,23 @@ public struct UsageCSV {
     public var dimensions: [UsageDimension]
     public var series: Bool
     public var top: Bool
+    /// Grouped by the served model's tier: a `tier` column after the dimensions.
+    public var tier: Bool
 
-    public init(dimensions: [UsageDimension], series: Bool, top: Bool) {
+    public init(dimensions: [UsageDimension], series: Bool, top: Bool, tier: Bool = false) {
         self.dimensions = dimensions
         self.series = series
         self.top = top
+        self.tier = tier
     }
 
     public static let counterColumns = [
         "requests", "errors", "estimated", "blocked", "unpriced", "input_tokens", "cached_input_tokens", "cache_write_tokens",
-        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd",
+        "cache_write_1h_tokens", "output_tokens", "reasoning_tokens", "cost_usd", "routed", "routing_savings_usd",
     ]
 
     public var header: [String] {
-        (series ? ["bucket"] : []) + dimensions.map(\.rawValue) + (dimensions.contains(.key) ? ["key_hint"] : [])
+        (series ? ["bucket"] : []) + dimensions.map(\.rawValue) + (tier ? ["tier"] : []) + (dimensions.contains(.key) ? ["key_hint"] : [])
             + (top ? ["other_groups"] : []) + Self.counterColumns
     }
 
@@ -33,13 +36,14 @@ public struct UsageCSV {
         for row in rows {
             var fields = series ? [row.bucket ?? ""] : []
             fields += dimensions.map { row.dimensions[$0] ?? "" }
+            if tier { fields.append(row.tier ?? "") }
             if dimensions.contains(.key) { fields.append(row.keyHint ?? "") }
             if top { fields.append(String(row.otherGroups ?? 0)) }
             let counters = row.counters
             fields += [counters.requests, counters.errors, counters.estimated, counters.blocked, counters.unpriced,
                        counters.tokens.input, counters.tokens.cachedInput, counters.tokens.cacheWrite, counters.tokens.cacheWrite1h,
                        counters.tokens.output, counters.tokens.reasoning].map { String($0) }
-            fields.append(counters.cost.decimalUSD)
+            fields += [counters.cost.decimalUSD, String(counters.routed), counters.routingSavings.decimalUSD]
             text += CSV.record(fields)
         }
         return text

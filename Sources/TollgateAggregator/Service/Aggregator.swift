@@ -58,12 +58,16 @@ public final class Aggregator: Service, @unchecked Sendable {
         let readToken = try APIToken.loadOrCreate(file: config.apiReadTokenFile, dataDirectory: config.dataDirectory, kind: .read, logger: logger)
         let keys = try KeyLabelBook(store: store)
         let audit = AuditLog(store: store, clock: clock, metrics: metrics, logger: logger)
+        let policies = try PolicyBook(store: store, catalog: config.models, clock: clock)
+        for (id, reason) in policies.invalidPolicies() {
+            logger.warning("stored policy \(id) no longer passes validation, and agents may refuse it: \(reason); fix it with tollgate policy set")
+        }
         ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval,
                                               coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
-            ioThreads: config.zmqIOThreads, keyLabels: keys)
+            ioThreads: config.zmqIOThreads, keyLabels: keys, policies: policies)
         history = RollupMaintainer(store: store, retention: config.retention, metrics: metrics, logger: logger, clock: clock)
         let reconciler = config.reconcile.sources.isEmpty ? nil : Reconciler(settings: config.reconcile, store: store, metrics: metrics)
         anomalies = AnomalyMonitor(settings: config.anomalies, store: store, metrics: metrics, logger: logger, webhook: webhook, clock: clock)
@@ -71,6 +75,7 @@ public final class Aggregator: Service, @unchecked Sendable {
                                clock: clock, models: config.models, reconciler: reconciler,
                                readToken: readToken, keys: keys, audit: audit, logger: logger)
         router.anomalies = anomalies
+        router.policies = policies
         api = APIServer(group: group, router: router)
     }
 

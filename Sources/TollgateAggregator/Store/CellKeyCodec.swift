@@ -137,22 +137,28 @@ enum CellKeyCodec {
     }
 }
 
-/// `UsageCounters` as 12 little-endian Int64s in a fixed order; fixed width so a wrong
+/// `UsageCounters` as 14 little-endian Int64s in a fixed order; fixed width so a wrong
 /// length is a certain sign of corruption or a format change.
 ///
 /// The width is the format's version. Version 1 (11 fields, 88 bytes) predates 1-hour
-/// cache writes; version 2 appends `cacheWrite1h` as field 11. Values of both versions
-/// are read (a version 1 value has no 1-hour writes), and the merge operator sums both
-/// into version 2, so existing data directories need no migration.
+/// cache writes; version 2 (12 fields) appends `cacheWrite1h` as field 11; version 3 appends
+/// `routed` and `routingSavings` (policies, issue #20) as fields 12 and 13. Values of every
+/// version are read (missing fields are zero), and the merge operator and the rollups sum
+/// them into the current version field by field, so existing data directories need no migration.
 enum CountersCodec {
-    static let fieldCount = 12
+    static let fieldCount = 14
     static let byteCount = fieldCount * 8
     /// Fields of a version 1 value.
     static let version1FieldCount = 11
     static let version1ByteCount = version1FieldCount * 8
+    /// Fields of a version 2 value (before routing).
+    static let version2FieldCount = 12
+    static let version2ByteCount = version2FieldCount * 8
 
     /// Whether `length` is the width of a stored counters value of any version.
-    static func isValidLength(_ length: Int) -> Bool { length == byteCount || length == version1ByteCount }
+    static func isValidLength(_ length: Int) -> Bool {
+        length == byteCount || length == version2ByteCount || length == version1ByteCount
+    }
 
     static func encode(_ counters: UsageCounters) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: byteCount) { buffer, count in
@@ -179,11 +185,13 @@ enum CountersCodec {
         store(counters.estimated, 9)
         store(counters.unpriced, 10)
         store(counters.tokens.cacheWrite1h, 11)
+        store(counters.routed, 12)
+        store(counters.routingSavings.value, 13)
     }
 
     static func decode(_ bytes: [UInt8], key: [UInt8] = []) throws -> UsageCounters {
         guard isValidLength(bytes.count) else {
-            throw StoreError.corruptValue(reason: "counters are \(byteCount) bytes (\(version1ByteCount) before 1-hour cache writes), found \(bytes.count)", key: key)
+            throw StoreError.corruptValue(reason: "counters are \(byteCount) bytes (\(version2ByteCount) before routing, \(version1ByteCount) before 1-hour cache writes), found \(bytes.count)", key: key)
         }
         var values: [Int64] = []
         values.reserveCapacity(fieldCount)
@@ -201,6 +209,10 @@ enum CountersCodec {
         counters.blocked = values[8]
         counters.estimated = values[9]
         counters.unpriced = values[10]
+        if values.count > 13 {
+            counters.routed = values[12]
+            counters.routingSavings = Nanodollars(values[13])
+        }
         return counters
     }
 }

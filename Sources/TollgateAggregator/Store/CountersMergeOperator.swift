@@ -5,8 +5,9 @@ import Glibc
 /// blind merge instead of reading the total, adding and writing it back. Reads,
 /// compactions and flushes fold the increments with the stored total.
 ///
-/// Operands are `CountersCodec` values (12 little-endian Int64s, or 11 in version 1 values
-/// written before 1-hour cache writes, read as having none). The result is always the
+/// Operands are `CountersCodec` values (14 little-endian Int64s; 12 in version 2 values
+/// written before routing, 11 in version 1 values written before 1-hour cache writes, the
+/// missing fields read as zero). The result is always the
 /// current version. Any other length means corruption: the merge fails and RocksDB reports it on the read or compaction that hit
 /// it, rather than this code guessing. Sums wrap instead of trapping, because a trap here
 /// would take RocksDB's background threads down with the process.

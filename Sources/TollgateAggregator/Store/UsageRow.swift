@@ -14,6 +14,8 @@ public struct UsageRow: Equatable, Sendable {
     /// Set only on the row that folds the groups a `top=N` query left out (per bucket in a
     /// series): how many groups it sums. It has no dimension values, and keeps totals whole.
     public var otherGroups: Int?
+    /// The served model's tier (premium, standard, economy, untiered) when grouped by `tier`.
+    public var tier: String?
 
     public init(dimensions: [UsageDimension: String], keyHint: String?, counters: UsageCounters, bucket: String? = nil,
                 otherGroups: Int? = nil) {
@@ -47,6 +49,7 @@ extension UsageRow: Codable {
         for dimension in UsageDimension.allCases {
             if let value = dimensions[dimension] { try container.encode(value, forKey: Key(dimension.rawValue)) }
         }
+        if let tier { try container.encode(tier, forKey: Key("tier")) }
         if let keyHint { try container.encode(keyHint, forKey: Key("key_hint")) }
         if let otherGroups { try container.encode(otherGroups, forKey: Key("other_groups")) }
         if let keyName { try container.encode(keyName, forKey: Key("key_name")) }
@@ -63,6 +66,9 @@ extension UsageRow: Codable {
         try container.encode(counters.unpriced, forKey: Key("unpriced"))
         try container.encode(counters.cost.value, forKey: Key("cost_nanousd"))
         try container.encode(counters.cost.decimalUSD, forKey: Key("cost_usd"))
+        try container.encode(counters.routed, forKey: Key("routed"))
+        try container.encode(counters.routingSavings.value, forKey: Key("routing_savings_nanousd"))
+        try container.encode(counters.routingSavings.decimalUSD, forKey: Key("routing_savings_usd"))
     }
 
     public init(from decoder: Decoder) throws {
@@ -83,9 +89,12 @@ extension UsageRow: Codable {
         counters.estimated = try int("estimated")
         counters.unpriced = try int("unpriced")
         counters.cost = Nanodollars(try int("cost_nanousd"))
+        counters.routed = try int("routed")
+        counters.routingSavings = Nanodollars(try int("routing_savings_nanousd"))
         self.init(dimensions: values, keyHint: try container.decodeIfPresent(String.self, forKey: Key("key_hint")), counters: counters,
                   bucket: try container.decodeIfPresent(String.self, forKey: Key("bucket")),
                   otherGroups: try container.decodeIfPresent(Int.self, forKey: Key("other_groups")))
         keyName = try container.decodeIfPresent(String.self, forKey: Key("key_name"))
+        tier = try container.decodeIfPresent(String.self, forKey: Key("tier"))
     }
 }

@@ -46,7 +46,12 @@ import FoundationNetworking
                 result.append(Operation(path: path, method: method, spec: spec, parameters: shared + (spec["parameters"] as? [[String: Any]] ?? [])))
             }
         }
-        return result.sorted { (methods.firstIndex(of: $0.method)!, $0.path) < (methods.firstIndex(of: $1.method)!, $1.path) }
+        // Deletes run deepest path first: a policy's exception goes before the policy.
+        return result.sorted { a, b in
+            let (x, y) = (methods.firstIndex(of: a.method)!, methods.firstIndex(of: b.method)!)
+            guard x == y else { return x < y }
+            return a.method == "delete" ? a.path > b.path : a.path < b.path
+        }
     }
 
     @Test func everyOperationAnswersAsDocumented() async throws {
@@ -111,7 +116,7 @@ import FoundationNetworking
         #expect(calls >= 30)
         // Every usage filter is documented: a new dimension must be added to the document too.
         let usageParameters = Self.operations(document).first { $0.path == "/v1/usage" }?.parameters.compactMap { $0["name"] as? String } ?? []
-        #expect(Set(usageParameters) == Set(["since", "until", "by", "every", "top"] + UsageDimension.allCases.map(\.rawValue)),
+        #expect(Set(usageParameters) == Set(["since", "until", "by", "every", "top", "tier"] + UsageDimension.allCases.map(\.rawValue)),
                 "\(usageParameters)")
 
         // A refused usage query: a documented 400 with an error body.

@@ -36,6 +36,8 @@ public struct AgentView: Codable, Equatable, Sendable {
     public var quotaVersion: UInt64?
     /// How old the agent's quota state is now; nil when it never received one (or never reported).
     public var quotaAgeMs: Int64?
+    /// Policies it received and could not apply (it keeps the previous version), with why; nil: none.
+    public var rejectedPolicies: [RejectedPolicyView]?
 
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id", name, version, address, keyName = "key_name", state, enforcement
@@ -43,7 +45,7 @@ public struct AgentView: Codable, Equatable, Sendable {
         case lastBatchUnixMs = "last_batch_unix_ms", lastBatchAgeMs = "last_batch_age_ms", appliedSeq = "applied_seq"
         case ackedSeq = "acked_seq", spoolBatches = "spool_batches", spoolBytes = "spool_bytes", spoolOverBound = "spool_over_bound"
         case spoolUnwritable = "spool_unwritable"
-        case quotaVersion = "quota_version", quotaAgeMs = "quota_age_ms"
+        case quotaVersion = "quota_version", quotaAgeMs = "quota_age_ms", rejectedPolicies = "rejected_policies"
     }
 
     /// `sinceReport`: how long ago the report arrived on the monotonic clock (nil since a
@@ -70,5 +72,6 @@ public struct AgentView: Codable, Equatable, Sendable {
         quotaVersion = record.report?.quotaVersion
         let sinceReportMs = sinceReport?.wholeMilliseconds ?? lastReportAgeMs ?? 0
         quotaAgeMs = record.report?.quotaAgeMs.map { $0 + sinceReportMs }
+        rejectedPolicies = record.report?.rejectedPolicies.map { $0.map { RejectedPolicyView(policyID: $0.policyID, reason: $0.reason) } }
     }
 }

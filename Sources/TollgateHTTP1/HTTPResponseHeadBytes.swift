@@ -83,7 +83,8 @@ public struct HTTPResponseHeadBytes {
     /// Writes the head on towards the client: the same status and fields, minus hop-by-hop
     /// ones; `chunked` when the body is framed again, `close` when the connection ends after
     /// it (either way the provider's content-length no longer holds).
-    public func write(to buffer: inout ByteBuffer, version: HTTP1Version, chunked: Bool, close: Bool) {
+    public func write(to buffer: inout ByteBuffer, version: HTTP1Version, chunked: Bool, close: Bool,
+                      extraFields: [(name: String, value: String)] = []) {
         let keepsLength = !chunked && !close
         buffer.writeString("HTTP/\(version.major).\(version.minor) ")
         buffer.writeImmutableBuffer(slice(statusText))
@@ -98,6 +99,12 @@ public struct HTTPResponseHeadBytes {
                 buffer.writeBytes(UnsafeRawBufferPointer(rebasing: raw[field.value]))
                 buffer.writeStaticString("\r\n")
             }
+        }
+        for field in extraFields {
+            buffer.writeString(field.name)
+            buffer.writeStaticString(": ")
+            buffer.writeString(field.value)
+            buffer.writeStaticString("\r\n")
         }
         if chunked { buffer.writeStaticString("transfer-encoding: chunked\r\n") }
         if close {

@@ -7,6 +7,8 @@ struct AgentStatus: Encodable {
     var agentID: String
     var shipper: ShipperStatus
     var quota: QuotaStatus
+    /// Nil when the agent holds no quota book (no aggregator).
+    var policies: PolicyStatus? = nil
 
     /// `ok`, or `degraded` with the reasons in `problems` (the spool refusing writes).
     var state: String { problems.isEmpty ? "ok" : "degraded" }
@@ -14,7 +16,7 @@ struct AgentStatus: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case agentID = "agent_id"
-        case shipper, quota, state, problems
+        case shipper, quota, state, problems, policies
     }
 
     func encode(to encoder: Encoder) throws {
@@ -22,6 +24,7 @@ struct AgentStatus: Encodable {
         try container.encode(agentID, forKey: .agentID)
         try container.encode(shipper, forKey: .shipper)
         try container.encode(quota, forKey: .quota)
+        try container.encodeIfPresent(policies, forKey: .policies)
         try container.encode(state, forKey: .state)
         try container.encode(problems, forKey: .problems)
     }

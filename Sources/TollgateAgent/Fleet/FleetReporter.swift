@@ -40,6 +40,8 @@ struct FleetReporter {
     private var notBefore: ServiceClock.Instant?
     private var lastCondition: QuotaChannelHealth.State?
     private var lastSpoolUnwritable = false
+    /// A policy this agent cannot apply is reported at once: `tollgate agents` shows it.
+    private var lastRejectedPolicies: [PolicyRejection] = []
 
     init(settings: Settings) {
         self.settings = settings
@@ -50,6 +52,7 @@ struct FleetReporter {
         if let notBefore, now < notBefore { return false }
         guard let nextDue else { return true }
         return now >= nextDue || quota.state != lastCondition || spoolUnwritable != lastSpoolUnwritable
+            || quota.rejectedPolicies != lastRejectedPolicies
     }
 
     func report(quota: QuotaView, shipping: Shipping, unixMs: Int64) -> AgentReportMessage {
@@ -60,7 +63,16 @@ struct FleetReporter {
             quotaVersion: quota.version, quotaAgeMs: quota.age?.wholeMilliseconds, enforcement: settings.enforcement,
             staleAfterMs: settings.staleAfter.wholeMilliseconds, reportIntervalMs: settings.interval.wholeMilliseconds, sentUnixMs: unixMs,
             wouldBlock: quota.countingSinceUnixMs > 0 ? quota.wouldBlock : nil,
-            startedUnixMs: quota.countingSinceUnixMs > 0 ? quota.countingSinceUnixMs : nil)
+            startedUnixMs: quota.countingSinceUnixMs > 0 ? quota.countingSinceUnixMs : nil,
+            policyHits: quota.countingSinceUnixMs > 0 ? Self.mostHit(quota.policyHits) : nil,
+            rejectedPolicies: quota.countingSinceUnixMs > 0 ? Array(quota.rejectedPolicies.prefix(AgentReportCodec.maxRejectedPolicies)) : nil)
+    }
+
+    /// At most what a report may carry: the most-hit policies, in id order.
+    static func mostHit(_ hits: [PolicyHitCounts]) -> [PolicyHitCounts] {
+        guard hits.count > AgentReportCodec.maxPolicyHits else { return hits }
+        return hits.sorted { ($0.total, $1.policyID) > ($1.total, $0.policyID) }.prefix(AgentReportCodec.maxPolicyHits)
+            .sorted { $0.policyID < $1.policyID }
     }
 
     mutating func sent(now: ServiceClock.Instant, quota: QuotaView, spoolUnwritable: Bool = false) {
@@ -68,6 +80,7 @@ struct FleetReporter {
         nextDue = now.advanced(by: settings.interval)
         notBefore = nil
         lastCondition = quota.state
+        lastRejectedPolicies = quota.rejectedPolicies
     }
 
     mutating func failed(now: ServiceClock.Instant) {

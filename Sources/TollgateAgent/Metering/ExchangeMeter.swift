@@ -18,6 +18,9 @@ struct CompletedExchange {
     /// Size of the request body, for estimating input when a stream never reports usage.
     var requestBodyBytes: Int
     var completedAt: Date
+    /// The model the client asked for when a policy routed the request (`request.model` is
+    /// then the target); nil when it went where it asked.
+    var routedFrom: String?
 }
 
 /// Turns a completed exchange into a priced usage event. Pure, so every rule about what
@@ -35,20 +38,23 @@ struct ExchangeMeter {
     /// against, and what every record of this exchange carries, blocked, failed, cut or
     /// complete. The model is the requested name's canonical model, never the served
     /// snapshot: the gate sees only the request, and a budget counts only what it can block.
-    func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution) -> Dimensions {
+    /// A routed request is the target model's (what it is priced and budgeted at), and its
+    /// requested model is the client's (`routedFrom`).
+    func dimensions(of request: ProviderRequest, keyID: String, keyHint: String, attribution: Attribution, routedFrom: String? = nil) -> Dimensions {
         var dimensions = Dimensions()
         dimensions.keyID = keyID
         dimensions.keyHint = keyHint
         dimensions.provider = request.provider.rawValue
         dimensions.endpoint = request.endpoint.rawValue
-        dimensions.requestedModel = request.model ?? ""
+        dimensions.requestedModel = routedFrom ?? request.model ?? ""
         dimensions.model = request.model.map { prices.canonicalModel($0) } ?? "unknown"
         attribution.apply(to: &dimensions)
         return dimensions
     }
 
     func meter(_ exchange: CompletedExchange) -> Outcome {
-        var dimensions = dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution)
+        var dimensions = dimensions(of: exchange.request, keyID: exchange.keyID, keyHint: exchange.keyHint, attribution: exchange.attribution,
+                                    routedFrom: exchange.routedFrom)
 
         var flags: UsageEvent.Flags = []
         let failed = (exchange.status ?? 0) >= 400
@@ -96,8 +102,15 @@ struct ExchangeMeter {
             cost = fallback.cost(of: billable)
             if tokens != .zero { flags.insert(.unpriced) }
         }
+        var routingSavings = Nanodollars.zero
+        if let requested = exchange.routedFrom {
+            // What the same tokens would have cost at the model asked for: the cost routing
+            // avoided (negative for a route to a dearer model). Unpriced: nothing to compare.
+            flags.insert(.routed)
+            if case .priced(_, let price) = prices.lookup(requested) { routingSavings = Nanodollars(price.cost(of: billable).value &- cost.value) }
+        }
         let event = UsageEvent(unixTime: Int64(exchange.completedAt.timeIntervalSince1970), dimensions: dimensions,
-                               tokens: tokens, cost: cost, flags: flags)
+                               tokens: tokens, cost: cost, flags: flags, routingSavings: routingSavings)
         return Outcome(event: event, problems: problems)
     }
 

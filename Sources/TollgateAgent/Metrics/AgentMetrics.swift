@@ -39,6 +39,15 @@ public final class AgentMetrics: Sendable {
     /// Lease messages on the usage channel, by kind: requested, granted, refused, released, unreadable.
     let leaseMessages: CounterFamily
 
+    // MARK: Spend policies
+    /// Policies in force.
+    let policies: Gauge
+    let policyRouted: CounterFamily
+    let policyRefusals: CounterFamily
+    /// Labels policy and action (`routed`, `refused`): what dry-run policies would have done.
+    let policyDryRun: CounterFamily
+    let policyRejected: CounterFamily
+
     // MARK: Quota channel
     let quotaUpdates: Counter
     let quotaGaps: Counter
@@ -166,6 +175,21 @@ public final class AgentMetrics: Sendable {
         leaseMessages = family(
             "tollgate_agent_lease_messages_total", "Lease messages with the aggregator: requests sent, grants, refusals and releases received, unreadable answers.",
             "kind", ["requested", "released", "granted", "refused", "unreadable"])
+
+        // Spend policies: pushed with the quota state, applied to every metered request.
+        policies = gauge("tollgate_agent_policies", "Spend policies the agent enforces (dry-run ones included), as last pushed by the aggregator.")
+        policyRouted = family(
+            "tollgate_agent_policy_routed_total", "Requests a policy sent to another model than the one asked for (route, or downgrade near a budget).",
+            "policy")
+        policyRefusals = family(
+            "tollgate_agent_policy_refusals_total", "Requests refused with 403 by an allow or deny policy.", "policy")
+        policyDryRun = CounterFamily(
+            registry, name: "tollgate_agent_policy_dry_run_total",
+            help: "Requests a dry-run policy would have routed or refused (action), changing nothing.", labels: ["policy", "action"])
+        policyRejected = family(
+            "tollgate_agent_policy_rejected_total",
+            "Pushed policy versions this agent could not apply (unreadable, or naming models its catalog does not know); the previous version stays in force.",
+            "policy")
 
         // Quota channel: budget states pushed by the aggregator.
         quotaUpdates = counter("tollgate_agent_quota_updates_total", "Quota updates applied from the aggregator.")

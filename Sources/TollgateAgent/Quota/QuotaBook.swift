@@ -65,11 +65,14 @@ final class QuotaBook: Sendable {
     let startedUnixMs: Int64
     /// Key → team/project from the aggregator's key labels, pushed with the budgets.
     let keyAttributions = KeyAttributions()
+    /// Spend policies, pushed with the budgets; checked against `prices`, the agent's catalog.
+    let policies: PolicyBook
 
-    init(agentID: String, clock: ServiceClock = .system) {
+    init(agentID: String, clock: ServiceClock = .system, prices: PriceCatalog = PriceCatalog(fallback: PriceCatalog.defaultFallback)) {
         self.agentID = agentID
         self.clock = clock
         startedUnixMs = clock.unixMilliseconds
+        policies = PolicyBook(catalog: prices)
     }
 
     var freshness: Freshness { state.withLockedValue { $0.freshness } }
@@ -82,8 +85,11 @@ final class QuotaBook: Sendable {
     func view(staleAfter: Duration) -> QuotaView {
         let now = clock.now
         let (freshness, wouldBlock) = state.withLockedValue { ($0.freshness, $0.wouldBlock) }
-        return QuotaView(version: freshness.version, age: freshness.lastUpdate.map { $0.duration(to: now) }, staleAfter: staleAfter,
-                         wouldBlock: wouldBlock.entries(), countingSinceUnixMs: startedUnixMs)
+        var view = QuotaView(version: freshness.version, age: freshness.lastUpdate.map { $0.duration(to: now) }, staleAfter: staleAfter,
+                             wouldBlock: wouldBlock.entries(), countingSinceUnixMs: startedUnixMs)
+        view.policyHits = policies.hits
+        view.rejectedPolicies = policies.rejections
+        return view
     }
 
     /// One request `status`'s budget would have refused (observe mode), in the window that
@@ -133,16 +139,32 @@ final class QuotaBook: Sendable {
         state.withLockedValue { state in
             state.statuses.values.compactMap { status in
                 guard status.selector.matches(dimensions) else { return nil }
-                let ended = nowUnix >= status.windowEnd
-                // Local spend is tagged by minute: only the current window's counts. After the
-                // window ended (no new status yet), the next one starts at its end.
-                let local = state.local.amount(budgetID: status.budgetID,
-                                               fromMinute: (ended ? status.windowEnd : status.windowStart) / 60,
-                                               toMinute: ended ? nil : status.windowEnd / 60)
-                let committed = ended ? 0 : status.spent
-                return Standing(status: status, windowEnded: ended, projected: committed + local + state.reserved[status.budgetID, default: 0])
+                let (ended, spent) = Self.windowSpend(status, local: state.local, nowUnix: nowUnix)
+                return Standing(status: status, windowEnded: ended, projected: spent + state.reserved[status.budgetID, default: 0])
             }
         }
+    }
+
+    /// A budget's use as this agent sees it, for downgrade policies: the pushed spend of the
+    /// current window plus this agent's own not yet counted (in-flight reservations are
+    /// not spend), against its effective limit. Nil for a budget the agent does not hold.
+    func budgetUse(of budgetID: String, nowUnix: Int64) -> PolicySet.BudgetUse? {
+        state.withLockedValue { state in
+            guard let status = state.statuses[budgetID] else { return nil }
+            return PolicySet.BudgetUse(spent: Self.windowSpend(status, local: state.local, nowUnix: nowUnix).spent,
+                                       limit: status.effectiveLimit)
+        }
+    }
+
+    /// Whether `status`'s window has ended, and the spend in the window that holds `nowUnix`:
+    /// committed (0 once the window ended: the next one starts at its end) plus local.
+    private static func windowSpend(_ status: BudgetStatus, local: LocalSpend, nowUnix: Int64) -> (ended: Bool, spent: Int64) {
+        let ended = nowUnix >= status.windowEnd
+        // Local spend is tagged by minute: only the current window's counts. After the
+        // window ended (no new status yet), the next one starts at its end.
+        let own = local.amount(budgetID: status.budgetID, fromMinute: (ended ? status.windowEnd : status.windowStart) / 60,
+                               toMinute: ended ? nil : status.windowEnd / 60)
+        return (ended, (ended ? 0 : status.spent) + own)
     }
 
     /// Holds `amount(unit)` against each budget until `settle`.

@@ -128,6 +128,12 @@ final class QuotaSubscriber: Sendable {
         case .applied:
             book.keyAttributions.apply(update)
             metrics.quotaKeyLabels.set(to: Double(book.keyAttributions.count))
+            for rejection in book.policies.apply(update) {
+                // Once per policy version: the report and `/status` keep saying it until a later version applies.
+                metrics.policyRejected(rejection.policyID).increment()
+                logger.warning("policy '\(rejection.policyID)' not applied, the previous version (if any) stays in force: \(rejection.reason)")
+            }
+            metrics.policies.set(to: Double(book.policies.count))
             if update.isSnapshot { snapshotAsked = nil }
             metrics.quotaUpdates.increment()
             metrics.quotaVersion.set(to: Double(update.version))

@@ -14,6 +14,9 @@ struct QuotaView: Sendable, Equatable {
     var wouldBlock: [BudgetWouldBlock] = []
     /// When the book started counting (the agent process's start); 0 when there is no book.
     var countingSinceUnixMs: Int64 = 0
+    /// Per spend policy, what it did here since the start; and the policies not applied.
+    var policyHits: [PolicyHitCounts] = []
+    var rejectedPolicies: [PolicyRejection] = []
 
     /// Before the book exists: nothing received.
     static let none = QuotaView(version: 0, age: nil, state: .neverSubscribed)

@@ -43,7 +43,7 @@ public final class Agent: Service, Sendable {
             guard let book = bookForReports.withLockedValue({ $0 }) else { return .none }
             return book.view(staleAfter: config.quota.staleAfter)
         }
-        let quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock)
+        let quotaBook = QuotaBook(agentID: pipeline.agentID, clock: clock, prices: config.prices)
         self.quotaBook = quotaBook
         bookForReports.withLockedValue { $0 = quotaBook }
         pipeline.onBatchCut { seq, tickets in quotaBook.cut(seq: seq, tickets: tickets) }
@@ -84,7 +84,8 @@ public final class Agent: Service, Sendable {
         let metrics = metrics
         let status: @Sendable () -> String = { [pipeline, quotaBook, config] in
             AgentStatus(agentID: pipeline.agentID, shipper: pipeline.shipperStatus,
-                        quota: QuotaStatus(book: quotaBook, settings: config.quota)).json()
+                        quota: QuotaStatus(book: quotaBook, settings: config.quota),
+                        policies: PolicyStatus(book: quotaBook.policies)).json()
         }
         let problem: @Sendable () -> String? = { [pipeline] in pipeline.spoolProblem }
         let admin = try listen(on: config.adminListen) { channel in

@@ -33,7 +33,8 @@ struct ExchangeCompletion {
             endedCleanly: exchange.endedCleanly,
             tap: exchange.tap?.finish() ?? TapResult(),
             requestBodyBytes: exchange.requestBodyBytes,
-            completedAt: services.clock.date)
+            completedAt: services.clock.date,
+            routedFrom: exchange.routedFrom)
         let outcome = services.meter.meter(completed)
         // Settled first: the ledger must hold the event's ticket before the shipper can cut it.
         let ticket = services.gate?.book.settle(exchange.reservation, spent: outcome.event) ?? 0

@@ -286,6 +286,12 @@ struct ProxyConnectionStateMachine {
         return false
     }
 
+    /// The exchange being forwarded, if any.
+    var forwardingExchange: ProxyExchange? {
+        if case .forwarding(let exchange) = state { return exchange }
+        return nil
+    }
+
     /// The upstream connection of the exchange being forwarded (for backpressure).
     var forwardingUpstream: Channel? {
         if case .forwarding(let exchange) = state { return exchange.upstream }

@@ -35,6 +35,9 @@ final class ProxyExchange {
     var caller: Caller?
     /// What the quota gate holds against budgets until the response settles it.
     var reservation = QuotaBook.Reservation.none
+    /// The model the client asked for, when a policy sent the request to another one
+    /// (`request.model` is then the one served): what usage records as requested.
+    var routedFrom: String?
     /// Set when the request first waits on a lease answer: it is refused if still waiting then.
     var leaseWaitDeadline: NIODeadline?
     /// Where the body's bytes are counted (`limits.max_buffered_bytes`), and how many are.

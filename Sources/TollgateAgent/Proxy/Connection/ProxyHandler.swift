@@ -317,7 +317,10 @@ final class ProxyHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         case .writeHead(let head, let version, let chunked, let close):
             var bytes = context.channel.allocator.buffer(capacity: head.bytes.readableBytes + 32)
-            head.write(to: &bytes, version: version, chunked: chunked, close: close)
+            // A routed request's answer says what was asked for: the body names the model served.
+            let routedFrom = machine.forwardingExchange?.routedFrom
+            head.write(to: &bytes, version: version, chunked: chunked, close: close,
+                       extraFields: routedFrom.map { [("x-tollgate-routed-from", ExchangeAdmission.headerValue($0))] } ?? [])
             context.write(wrapOutboundOut(bytes), promise: nil)
         case .writeBody(let payload, let chunked):
             writeBody(payload, chunked: chunked, context: context)

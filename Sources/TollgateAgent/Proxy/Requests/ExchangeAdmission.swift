@@ -5,7 +5,8 @@ import TollgateProviders
 
 /// What happens between a request's last byte and its forwarding: the request is
 /// classified (what is metered about it), an OpenAI stream is made to report its usage,
-/// the caller is identified, and the quota gate admits or refuses it.
+/// the caller is identified, spend policies route or refuse it (`+Policy`), and the quota
+/// gate admits or refuses it.
 struct ExchangeAdmission {
     let services: ProxyServices
 
@@ -43,7 +44,9 @@ struct ExchangeAdmission {
         }
         let caller = identify(request, exchange: exchange)
         exchange.caller = caller
-        return decide(exchange, request: request, caller: caller, requestBodyBytes: original.count)
+        if let refusal = applyPolicies(exchange, request: request, caller: caller, allocator: allocator) { return .refuse(refusal) }
+        // A routed request is gated as the model it now goes to.
+        return decide(exchange, request: exchange.request ?? request, caller: caller, requestBodyBytes: original.count)
     }
 
     /// Gates a request that waited on a lease answer again (it was classified and identified).
@@ -59,7 +62,8 @@ struct ExchangeAdmission {
 
     private func decide(_ exchange: ProxyExchange, request: ProviderRequest, caller: ProxyExchange.Caller, requestBodyBytes: Int) -> Decision {
         guard let gate = services.gate else { return .forward }
-        let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution)
+        let dimensions = services.meter.dimensions(of: request, keyID: caller.keyID, keyHint: caller.keyHint, attribution: caller.attribution,
+                                                   routedFrom: exchange.routedFrom)
         let (decision, observed) = gate.decide(request, dimensions: dimensions, requestBodyBytes: requestBodyBytes)
         for refusal in observed {
             services.metrics.quotaWouldBlock(refusal.budget?.budgetID ?? "stale").increment()

@@ -168,4 +168,35 @@ import TollgateWire
             return
         }
     }
+
+    /// The stall behind the flaky `threeAgentsHammering…` cap test: $1.1 m remained of $300 m,
+    /// more than a request's estimated worst case ($1.08 m, so the budget did not refuse it)
+    /// but less than its leased worst case ($1.38 m, so no slice could fit it): every host
+    /// answered "retry in a second" for 90 s. A request that cannot fit everything left is
+    /// refused by the budget itself, until the window ends.
+    @Test func aRequestLargerThanAllThatRemainsIsRefusedByTheBudgetNotToldToRetry() throws {
+        let (request, bytes) = request()
+        let probe = gate(QuotaBook(agentID: "probe", clock: clock.serviceClock))
+        let leasedWorst = probe.leasedWorstCase(request, unit: .usd, requestBodyBytes: bytes)
+        let estimatedWorst = probe.worstCase(request, unit: .usd, requestBodyBytes: bytes)
+        try #require(estimatedWorst < leasedWorst)
+        let between = (estimatedWorst + leasedWorst) / 2
+        for (remaining, final) in [(between, true), (leasedWorst, false)] {
+            let book = QuotaBook(agentID: "agent-1", clock: clock.serviceClock)
+            let spent = LeaseSlicesTests.team.limit - remaining
+            _ = book.apply(QuotaUpdateMessage(version: 1, isSnapshot: true, budgets: [status(spent: spent, leased: true)], issuedAtMilliseconds: 0, watermarks: [:]))
+            _ = book.leaseRequests()
+            book.received(grant(9, total: 0, refused: .noRemainder))  // the rest is in other hosts' slices
+            guard case .refuse(let refusal) = gate(book).decide(request, dimensions: LeaseSlicesTests.ml, requestBodyBytes: bytes).decision else {
+                Issue.record("admitted with no slice")
+                continue
+            }
+            if final {
+                #expect(!refusal.leased && refusal.retryAfterSeconds > 1, "\(refusal.message)")
+                #expect(refusal.message.contains("could use up to"), "\(refusal.message)")
+            } else {
+                #expect(refusal.leased && refusal.retryAfterSeconds == 1, "what fits the remainder may come back from another host")
+            }
+        }
+    }
 }

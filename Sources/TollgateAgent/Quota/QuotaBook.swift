@@ -130,7 +130,9 @@ final class QuotaBook: Sendable {
         var status: BudgetStatus
         /// The window has ended since the status was computed: spend starts again from 0.
         var windowEnded: Bool
-        /// Committed spend in the current window plus ours not yet reflected, plus reservations.
+        /// Committed spend in the current window plus ours not yet reflected.
+        var settled: Int64
+        /// `settled` plus what requests in flight reserved.
         var projected: Int64
     }
 
@@ -140,7 +142,7 @@ final class QuotaBook: Sendable {
             state.statuses.values.compactMap { status in
                 guard status.selector.matches(dimensions) else { return nil }
                 let (ended, spent) = Self.windowSpend(status, local: state.local, nowUnix: nowUnix)
-                return Standing(status: status, windowEnded: ended, projected: spent + state.reserved[status.budgetID, default: 0])
+                return Standing(status: status, windowEnded: ended, settled: spent, projected: spent + state.reserved[status.budgetID, default: 0])
             }
         }
     }

@@ -72,15 +72,15 @@ struct QuotaGate: Sendable {
                 now: Date? = nil) -> (decision: Decision, observed: [Refusal]) {
         let nowUnix = Int64((now ?? book.clock.date).timeIntervalSince1970)
         let standings = book.standings(for: dimensions, nowUnix: nowUnix).sorted { $0.status.budgetID < $1.status.budgetID }
-        let refusals = refusals(for: request, standings: standings, requestBodyBytes: requestBodyBytes, nowUnix: nowUnix)
-        if settings.enforcement == .enforce, let enforced = refusals.first(where: { $0.budget?.mode != .observe }) {
-            return (.refuse(enforced), [])
-        }
-        let capped = standings.map(\.status).filter { $0.blockAt != nil }
         // A leased budget admits only within this agent's slice; what only observes (the
         // agent's quota.enforcement, or the budget's own mode) enforces nothing, so takes none.
         let leases = settings.enforcement == .enforce
         func isLeased(_ status: BudgetStatus) -> Bool { leases && status.mode != .observe && status.leased && nowUnix < status.windowEnd }
+        let refusals = refusals(for: request, standings: standings, requestBodyBytes: requestBodyBytes, nowUnix: nowUnix, isLeased: isLeased)
+        if settings.enforcement == .enforce, let enforced = refusals.first(where: { $0.budget?.mode != .observe }) {
+            return (.refuse(enforced), [])
+        }
+        let capped = standings.map(\.status).filter { $0.blockAt != nil }
         let outcome = book.reserve(capped, amount: { status in
             isLeased(status) ? leasedWorstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
                 : worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
@@ -115,7 +115,14 @@ struct QuotaGate: Sendable {
 
     /// Every refusal the request meets, in budget id order: stale state under `on_stale:
     /// deny` first, then each budget, whatever its mode, that does not let it through.
-    private func refusals(for request: ProviderRequest, standings: [QuotaBook.Standing], requestBodyBytes: Int, nowUnix: Int64) -> [Refusal] {
+    ///
+    /// On a leased budget the request's slice must fit its leased worst case; one that exceeds
+    /// even everything the budget has left (all spent but ours in flight: they may settle for
+    /// less) can never be admitted in this window, so it is refused by the budget itself, not
+    /// with "retry in a second": otherwise a remainder split between hosts, each share too small
+    /// and the whole too small, would have every host ask for more forever.
+    private func refusals(for request: ProviderRequest, standings: [QuotaBook.Standing], requestBodyBytes: Int, nowUnix: Int64,
+                          isLeased: (BudgetStatus) -> Bool) -> [Refusal] {
         var refusals: [Refusal] = []
         let silence = book.silence
         if settings.onStale == .deny, silence.map({ $0 > settings.staleAfter }) ?? true {
@@ -126,11 +133,14 @@ struct QuotaGate: Sendable {
         for standing in standings {
             guard let blockAt = standing.status.blockAt else { continue }
             let status = standing.status
-            let worst = worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
+            let leased = !standing.windowEnded && isLeased(status)
+            let worst = leased ? leasedWorstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
+                : worstCase(request, unit: status.unit, requestBodyBytes: requestBodyBytes)
+            let line = leased ? standing.settled : standing.projected
             let exhausted = !standing.windowEnded && status.isBlocking
-            guard exhausted || standing.projected + worst > blockAt else { continue }
+            guard exhausted || line + worst > blockAt else { continue }
             refusals.append(Refusal(budget: status, retryAfterSeconds: max(1, status.windowEnd - nowUnix),
-                                    message: Self.explain(status, projected: standing.projected, worst: worst, exhausted: exhausted, nowUnix: nowUnix)))
+                                    message: Self.explain(status, projected: line, worst: worst, exhausted: exhausted, nowUnix: nowUnix)))
         }
         return refusals
     }

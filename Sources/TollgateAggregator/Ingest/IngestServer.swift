@@ -307,8 +307,8 @@ final class IngestServer: Sendable {
         do {
             var raw = try UsageBatchCodec.decodeRaw(frames)
             raw.sender = sender
-            let prepared = try store.prepare(raw)
-            return .prepared(prepared, SpendSeriesTally.of(encoded: raw.encoded))
+            let prepared = try store.prepare(raw, spendSeries: true)
+            return .prepared(prepared, prepared.spendSeries)
         } catch let error as WireError {
             metrics.ingestRejected(error.reason).increment()
             logger.warning("rejected a usage batch: \(error)")

@@ -64,6 +64,7 @@ public final class AggregatorMetrics: Sendable {
     // MARK: History: rollups and retention
     let rollupCellsWritten: CounterFamily
     let rollupCompleteSeconds: GaugeFamily
+    let rollupAccumulatedGroups: Gauge
     let rollupErrors: Counter
     let retentionDeletions: CounterFamily
 
@@ -174,12 +175,15 @@ public final class AggregatorMetrics: Sendable {
         // History: hour and day rollups of the minute cells, and retention per granularity.
         rollupCellsWritten = CounterFamily(
             registry, name: "tollgate_rollup_cells_written_total",
-            help: "Hour and day rollup cells written by the rollup builder (late minutes merged at ingest not included).",
+            help: "Hour and day rollup cells written as hours and days complete (late minutes merged at ingest not included).",
             labels: ["granularity"], known: [["hour"], ["day"]])
         rollupCompleteSeconds = GaugeFamily(
             registry, name: "tollgate_rollup_complete_seconds",
             help: "Unix time before which hour (or day) rollups hold every minute; queries past it read finer cells. Lagging far behind now means the builder is stuck.",
             label: "granularity", known: ["hour", "day"])
+        rollupAccumulatedGroups = registry.makeGauge(descriptor: .named(
+            "tollgate_rollup_accumulated_groups",
+            help: "(hour, dimensions) and (day, dimensions) sums held in memory until their hour or day completes: what the rollups cost in memory."))
         rollupErrors = counter("tollgate_rollup_errors_total", "Failed rollup builds or retention passes (queries stay exact, from finer cells).")
         retentionDeletions = CounterFamily(
             registry, name: "tollgate_retention_deletions_total",

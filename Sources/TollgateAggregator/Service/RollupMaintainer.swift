@@ -3,9 +3,10 @@ import Logging
 import NIOConcurrencyHelpers
 import TollgateCore
 
-/// Keeps the store's history in shape on a thread of its own: once a minute it builds the
-/// hour and day rollups that are due (`UsageStore.rollUp`; on the first start over an old
-/// data directory, that is the one-time backfill) and applies retention.
+/// Keeps the store's history in shape on a thread of its own: once a minute it completes
+/// the hour and day rollups that are due from what ingest accumulated (`UsageStore.rollUp`;
+/// on the first pass after a start, that includes the minutes since the last complete
+/// hour, or the one-time backfill of an old data directory) and applies retention.
 final class RollupMaintainer: @unchecked Sendable {
     private let store: UsageStore
     private let retention: RetentionPolicy
@@ -56,10 +57,11 @@ final class RollupMaintainer: @unchecked Sendable {
             let progress = try store.rollUp(now: now, shouldStop: { stopping.withLockedValue { $0 } })
             metrics.rollupCellsWritten("hour").increment(by: Int64(progress.hourCellsWritten))
             metrics.rollupCellsWritten("day").increment(by: Int64(progress.dayCellsWritten))
+            metrics.rollupAccumulatedGroups.set(to: Double(progress.accumulatedGroups))
             if let hours = progress.hoursCompleteBefore { metrics.rollupCompleteSeconds("hour").set(Double(hours * 60)) }
             if let days = progress.daysCompleteBefore { metrics.rollupCompleteSeconds("day").set(Double(days * 60)) }
             if progress.hoursBuilt > 24 {
-                logger.notice("rolled up \(progress.hoursBuilt) hours and \(progress.daysBuilt) days of usage (backfill of history from before rollups, or after downtime)")
+                logger.notice("rolled up \(progress.hoursBuilt) hours of usage (backfill of history from before rollups, or after downtime)")
             }
         } catch {
             metrics.rollupErrors.increment()

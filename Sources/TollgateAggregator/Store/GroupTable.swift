@@ -19,7 +19,12 @@ struct GroupTable {
     /// The group for `key`, created (with zero sums) when new.
     @inline(__always)
     mutating func group(for key: UnsafeRawBufferPointer) -> Int {
-        let hash = Self.hash(key)
+        group(for: key, hash: Self.hash(key))
+    }
+
+    /// The group for `key`, whose `hash(_:)` is `hash`.
+    @inline(__always)
+    private mutating func group(for key: UnsafeRawBufferPointer, hash: UInt64) -> Int {
         let mask = slots.count - 1
         var slot = Int(truncatingIfNeeded: hash) & mask
         while true {
@@ -32,7 +37,7 @@ struct GroupTable {
         hashes.append(hash)
         keyBytes.append(contentsOf: key)
         keyOffsets.append(keyBytes.count)
-        sums.append(contentsOf: repeatElement(0, count: CountersCodec.fieldCount))
+        for _ in 0..<CountersCodec.fieldCount { sums.append(0) }
         slots[slot] = Int32(group)
         if hashes.count * 2 > slots.count { grow() }
         return group
@@ -47,6 +52,18 @@ struct GroupTable {
             for field in 0..<fields {
                 sums[base + field] &+= Int64(littleEndian: value.loadUnaligned(fromByteOffset: field * 8, as: Int64.self))
             }
+        }
+    }
+
+    /// Adds every group of `other` to this table's group of the same key (its hashes reused).
+    mutating func add(_ other: GroupTable) {
+        for source in 0..<other.count {
+            let group = other.keyBytes.withUnsafeBytes { bytes in
+                self.group(for: UnsafeRawBufferPointer(rebasing: bytes[other.keyOffsets[source]..<other.keyOffsets[source + 1]]),
+                           hash: other.hashes[source])
+            }
+            let base = group * CountersCodec.fieldCount, sourceBase = source * CountersCodec.fieldCount
+            for field in 0..<CountersCodec.fieldCount { sums[base + field] &+= other.sums[sourceBase + field] }
         }
     }
 

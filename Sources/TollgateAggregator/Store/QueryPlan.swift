@@ -55,30 +55,47 @@ struct QueryPlan: Equatable {
 /// How far the rollups reach and what retention has dropped, as minutes since the epoch.
 /// `Int64.min` means "nothing yet". Persisted under `"r"` keys (`RollupKeys`).
 struct RollupState: Equatable, Sendable {
-    /// A cell whose minute is before this is also merged into its hour cell at ingest:
-    /// its hour has been handed to the builder already, so it must be counted there.
+    /// A cell whose minute is before this is also merged into its hour and day cells at
+    /// ingest: its hour is complete already, so it must be counted there.
     var inlineHoursBefore = Int64.min
-    /// The same for day cells.
+    /// The same for day cells (equal to `inlineHoursBefore` since day cells are written
+    /// with their hours).
     var inlineDaysBefore = Int64.min
+    /// Whether ingest adds the cells of hours not complete yet to the accumulator
+    /// (`RollupAccumulator`): from the first `rollUp` after the store opens.
+    var accumulating = false
     /// Hour cells hold every minute before this; queries read them only there.
     var hoursComplete = Int64.min
-    /// Day cells hold every minute before this.
+    /// Day cells hold every minute of the whole days before this.
     var daysComplete = Int64.min
     /// The first minute each granularity still holds (retention dropped what is before).
     var minutesKeptFrom = Int64.min
     var hoursKeptFrom = Int64.min
     var daysKeptFrom = Int64.min
-    /// Why building stopped, if it did: partial rollups may then sit past the complete
-    /// ones, so nothing more is built until a restart drops them (`openRollups`).
+    /// Why building stopped, if it did: the accumulator may have missed cells, so nothing
+    /// more is built until a restart rebuilds it from the minute cells.
     var failure: String?
 
-    /// What a batch prepared now merges into hour and day cells besides its minute cells.
-    var inline: InlineRollups { InlineRollups(hoursBefore: inlineHoursBefore, daysBefore: inlineDaysBefore) }
+    /// What a batch prepared now writes and accumulates besides its minute cells.
+    var inline: InlineRollups {
+        InlineRollups(hoursBefore: inlineHoursBefore, daysBefore: inlineDaysBefore, accumulating: accumulating)
+    }
+
+    /// Every minute before `end` is in the hour and day cells.
+    mutating func complete(before end: Int64) {
+        hoursComplete = end
+        inlineHoursBefore = end
+        inlineDaysBefore = end
+        daysComplete = CellGranularity.day.start(ofMinute: end)
+    }
 }
 
-/// The thresholds below which ingest writes a minute cell's hour and day cells too: late
-/// minutes (an agent's spool resent after an outage) of hours already built.
+/// What ingest does besides writing minute cells: a minute before `hoursBefore` (a late
+/// minute, an agent's spool resent after an outage) is merged into its hour and day cells
+/// too, in the same batch; with `accumulating`, any later one is summed into its hour's
+/// group for the accumulator.
 struct InlineRollups: Equatable, Sendable {
     var hoursBefore = Int64.min
     var daysBefore = Int64.min
+    var accumulating = false
 }

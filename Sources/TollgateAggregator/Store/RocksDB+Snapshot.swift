@@ -101,3 +101,11 @@ extension RocksDB {
         if let message = RocksDB.take(errorPointer) { throw StoreError.writeFailed(message: message) }
     }
 }
+
+extension UsageStore {
+    /// Writes the memtable to a table file now, as RocksDB does by itself once it fills:
+    /// a benchmark calls it so that each run pays for sorting and writing what it ingested.
+    public func flushMemtable() throws {
+        try db.flushMemtable(ifLargerThan: 0)
+    }
+}

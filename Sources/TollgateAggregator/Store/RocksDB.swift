@@ -298,6 +298,12 @@ final class WriteBatch {
         }
     }
 
+    /// Sets `key` to `value` from views (no arrays), like `put(key:value:)`.
+    func put(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {
+        rocksdb_writebatch_put(handle, key.baseAddress?.assumingMemoryBound(to: CChar.self), key.count,
+                               value.baseAddress?.assumingMemoryBound(to: CChar.self), value.count)
+    }
+
     /// Folds `value` into whatever `key` holds with the database's merge operator
     /// (`CountersMergeOperator`), without reading it. Copied like `put`.
     func merge(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) {

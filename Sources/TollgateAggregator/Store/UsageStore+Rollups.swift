@@ -2,14 +2,16 @@ import TollgateCore
 
 /// What one `UsageStore.rollUp` call did.
 public struct RollupProgress: Equatable, Sendable {
+    /// Hours completed with any cells.
     public var hoursBuilt = 0
-    public var daysBuilt = 0
     public var hourCellsWritten = 0
     public var dayCellsWritten = 0
-    /// Hour and day cells hold every minute before these (minutes since the epoch; nil
-    /// before the first build).
+    /// Hour cells hold every minute before `hoursCompleteBefore`, day cells every whole day
+    /// before `daysCompleteBefore` (minutes since the epoch; nil before the first build).
     public var hoursCompleteBefore: Int64?
     public var daysCompleteBefore: Int64?
+    /// (hour, dimensions) groups summed in memory, waiting for their hour to complete.
+    public var accumulatedGroups = 0
 }
 
 /// Rollups could not be built; queries stay exact (they read minute cells past the last
@@ -38,25 +40,50 @@ enum RollupKeys {
 }
 
 extension UsageStore {
-    /// An hour is built this many minutes after it ends: agents ship within seconds, and a
-    /// minute arriving later still counts (ingest merges it into the built hour).
+    /// An hour is completed this many minutes after it ends: agents ship within seconds, and
+    /// a minute arriving later still counts (ingest merges it into the completed hour).
     public static let rollupSettleMinutes: Int64 = 5
 
-    /// Loads the rollups' progress. Hour or day cells past the recorded progress can only
-    /// be what a build cut short by a crash left (with late minutes merged into them):
-    /// they are dropped, and that hour or day is built again from its minutes.
+    /// Loads the rollups' progress: hour cells hold every minute before `hours-complete`
+    /// and nothing past it (hours are written only by `complete`, in the batch that records
+    /// them); day cells hold every whole day before `days-complete` (the day that holds
+    /// `hours-complete`, whose complete hours were in the lost accumulator), plus that
+    /// day's late minutes. The day cells from `days-complete` on are dropped and rebuilt
+    /// from the hour cells up to `hours-complete` (which hold those late minutes too).
+    /// A data directory from before the accumulator is read the same way.
     func openRollups() throws {
         var state = RollupState()
         func read(_ key: [UInt8]) throws -> Int64? { try db.get(key).map { try RollupKeys.decode($0, key: key) } }
-        if let hours = try read(RollupKeys.hoursComplete), let days = try read(RollupKeys.daysComplete) {
-            state.inlineHoursBefore = hours
-            state.hoursComplete = hours
-            state.inlineDaysBefore = days
-            state.daysComplete = days
+        if let hours = try read(RollupKeys.hoursComplete) {
+            let days = try read(RollupKeys.daysComplete) ?? .min
             let batch = WriteBatch()
+            // Never written past the progress; a range tombstone makes sure (cheap, no read).
             batch.deleteRange(from: CellGranularity.hour.prefix(at: hours), to: CellGranularity.hour.end)
-            batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
+            batch.deleteRange(from: CellGranularity.day.prefix(at: CellGranularity.day.ceiling(ofMinute: hours)), to: CellGranularity.day.end)
+            if days != hours {
+                batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
+                var table = GroupTable()
+                var scratch = [UInt8](repeating: 0, count: 1_024)
+                try db.snapshot().scan(from: CellGranularity.hour.prefix(at: days), to: CellGranularity.hour.prefix(at: hours)) { key, value in
+                    guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
+                        throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
+                    }
+                    if scratch.count < key.count { scratch = [UInt8](repeating: 0, count: 2 * key.count) }
+                    scratch.withUnsafeMutableBytes { scratch in
+                        let day = CellGranularity.day.start(ofMinute: CellFolder.time(of: key))
+                        scratch.storeBytes(of: (UInt64(bitPattern: day) ^ (1 << 63)).bigEndian, as: UInt64.self)
+                        (scratch.baseAddress! + 8).copyMemory(from: key.baseAddress! + 9, byteCount: key.count - 9)
+                        table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: scratch[0..<(key.count - 1)])))
+                    }
+                }
+                for group in 0..<table.count {
+                    let key = [CellGranularity.day.prefix] + table.key(group)
+                    let value = table.value(group)
+                    key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+                }
+            }
             try db.write(batch, sync: true)
+            state.complete(before: hours)
         }
         state.minutesKeptFrom = try read(RollupKeys.minutesKeptFrom) ?? .min
         state.hoursKeptFrom = try read(RollupKeys.hoursKeptFrom) ?? .min
@@ -64,16 +91,18 @@ extension UsageStore {
         rollup.withLockedValue { $0 = state }
     }
 
-    /// Builds the hour cells of every hour that ended `rollupSettleMinutes` before `now`
-    /// (Unix seconds), from its minute cells, and the day cells of every day whose hours are
-    /// all built, from its hour cells. The first call on a store that has minute cells but
-    /// no rollups (data from before rollups existed) backfills them all, an hour at a time;
-    /// `shouldStop` is asked between hours so a shutdown need not wait for it.
+    /// Completes the hour and day cells of every hour that ended `rollupSettleMinutes`
+    /// before `now` (Unix seconds), from the accumulator (`RollupAccumulator`): one atomic
+    /// WriteBatch holds the hours' cells, their days' shares, and the new progress.
     ///
-    /// Exactness: an hour is handed over under the writer lock, with a snapshot of its
-    /// minutes taken at that instant; every batch committed after it merges its minutes of
-    /// that hour into the hour cell itself (`InlineRollups`). Each minute is thus counted in
-    /// its hour exactly once, whenever it arrives.
+    /// The first call after the store opens hands the hours past the progress to ingest:
+    /// under the writer lock it takes a snapshot and starts accumulating every batch
+    /// committed from then on; then it adds the snapshot's minutes past the progress to the
+    /// accumulator, an hour at a time, completing each hour that is due as the scan passes
+    /// it (on a data directory from before rollups, that is the one-time backfill; after a
+    /// crash, the rebuild of what the accumulator held). Each minute is thus counted once:
+    /// in the snapshot, or by a batch committed after it. `shouldStop` is asked between
+    /// hours, so a shutdown need not wait for a backfill.
     @discardableResult
     public func rollUp(now: Int64, shouldStop: () -> Bool = { false }) throws -> RollupProgress {
         try builder.withLock {
@@ -82,115 +111,80 @@ extension UsageStore {
             let limit = CellGranularity.hour.start(ofMinute: nowMinute - Self.rollupSettleMinutes)
             var progress = RollupProgress()
             do {
-                try startRollups(limit: limit)
-                while !shouldStop(), try buildNext(.hour, limit: limit, progress: &progress) {}
-                while !shouldStop(), try buildNext(.day, limit: limit, progress: &progress) {}
+                if !rollup.withLockedValue({ $0.accumulating }) { try catchUp(limit: limit, progress: &progress, shouldStop: shouldStop) }
+                try writer.withLock { try complete(before: limit, progress: &progress) }
             } catch {
-                rollup.withLockedValue { $0.failure = "\(error)" }
-                throw RollupError(reason: "\(error)")
+                // Whatever the accumulator holds may be partial now: stop feeding it; a
+                // restart rebuilds it from the minute cells.
+                writer.withLock {
+                    accumulator = RollupAccumulator()
+                    rollup.withLockedValue { state in
+                        state.failure = (error as? RollupError)?.reason ?? "\(error)"
+                        state.accumulating = false
+                    }
+                }
+                throw RollupError(reason: (error as? RollupError)?.reason ?? "\(error)")
             }
             let state = rollup.withLockedValue { $0 }
             progress.hoursCompleteBefore = state.hoursComplete == .min ? nil : state.hoursComplete
             progress.daysCompleteBefore = state.daysComplete == .min ? nil : state.daysComplete
+            progress.accumulatedGroups = writer.withLock { accumulator.groupCount }
             return progress
         }
     }
 
-    /// On the first build, starts at the hour of the oldest minute cell (or at `limit` in
-    /// an empty store): nothing before it exists to roll up.
-    private func startRollups(limit: Int64) throws {
-        try writer.withLock {
-            guard rollup.withLockedValue({ $0.hoursComplete }) == .min else { return }
-            let first = try db.snapshot().firstKey(from: CellGranularity.minute.prefix(at: .min), to: CellGranularity.minute.end)
-            let hour = min(first.map { key in key.withUnsafeBytes(CellFolder.time(of:)) }.map(CellGranularity.hour.start(ofMinute:)) ?? limit, limit)
-            let day = CellGranularity.day.start(ofMinute: hour)
-            let batch = WriteBatch()
-            batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(hour))
-            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(day))
-            try db.write(batch, sync: false)
-            rollup.withLockedValue { state in
-                state.inlineHoursBefore = hour
-                state.hoursComplete = hour
-                state.inlineDaysBefore = day
-                state.daysComplete = day
-            }
-        }
-    }
-
-    /// Builds the next hour (from minute cells) or day (from hour cells); false when there
-    /// is none to build yet. A stretch with no source cells is skipped in one step.
-    private func buildNext(_ target: CellGranularity, limit: Int64, progress: inout RollupProgress) throws -> Bool {
-        let source: CellGranularity = target == .hour ? .minute : .hour
-        let progressKey = target == .hour ? RollupKeys.hoursComplete : RollupKeys.daysComplete
-        let due = rollup.withLockedValue { state in
-            target == .hour ? state.hoursComplete + 60 <= limit : state.daysComplete + 1_440 <= state.hoursComplete
-        }
-        guard due else { return false }
+    /// The handover, then the snapshot's minutes past the progress into the accumulator.
+    private func catchUp(limit: Int64, progress: inout RollupProgress, shouldStop: () -> Bool) throws {
+        // The scan below would otherwise sort a copy of a large vector memtable.
         try db.flushMemtable(ifLargerThan: 4 << 20)
-        // Hand the period over: no commit runs while the snapshot is taken and the inline
-        // threshold moves, so each minute is in the snapshot or merged inline, never both.
-        writer.lock()
-        var locked = true
-        defer { if locked { writer.unlock() } }
-        let state = rollup.withLockedValue { $0 }
-        let start = target == .hour ? state.hoursComplete : state.daysComplete
-        let end = start + target.span
-        // Days wait for all their hours; hours for the settle time.
-        guard end <= (target == .hour ? limit : state.hoursComplete) else { return false }
-        let snapshot = try db.snapshot()
-        let next = try snapshot.firstKey(from: source.prefix(at: start), to: source.end).map { key in key.withUnsafeBytes(CellFolder.time(of:)) }
-        if next.map({ $0 >= end }) ?? true {
-            let ceiling = target == .hour ? limit : target.start(ofMinute: state.hoursComplete)
-            let skipTo = max(end, min(next.map(target.start(ofMinute:)) ?? ceiling, ceiling))
-            try db.write(Self.progressBatch(progressKey, skipTo), sync: false)
-            record(target, handedOver: skipTo, complete: skipTo)
-            return true
+        let (snapshot, from) = try writer.withLock {
+            let snapshot = try db.snapshot()
+            let from = rollup.withLockedValue { state in
+                state.accumulating = true
+                return state.hoursComplete
+            }
+            return (snapshot, from)
         }
-        record(target, handedOver: end, complete: nil)
-        writer.unlock()
-        locked = false
-
-        var table = GroupTable()
-        try snapshot.scan(from: source.prefix(at: start), to: source.prefix(at: end)) { key, value in
+        var scanned = GroupTable()
+        var hour: Int64?
+        var scratch = [UInt8](repeating: 0, count: 1_024)
+        try snapshot.scan(from: CellGranularity.minute.prefix(at: from), to: CellGranularity.minute.end) { key, value in
             guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
                 throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
             }
-            table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: key[9...])))
-        }
-        let batch = Self.progressBatch(progressKey, end)
-        let prefix = target.prefix(at: start)
-        for group in 0..<table.count {
-            let key = prefix + table.key(group)
-            let value = table.value(group)
-            key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
-        }
-        try db.write(batch, sync: false)
-        record(target, handedOver: nil, complete: end)
-        if target == .hour {
-            progress.hoursBuilt += 1
-            progress.hourCellsWritten += table.count
-        } else {
-            progress.daysBuilt += 1
-            progress.dayCellsWritten += table.count
-        }
-        return true
-    }
-
-    private static func progressBatch(_ key: [UInt8], _ minute: Int64) -> WriteBatch {
-        let batch = WriteBatch()
-        batch.put(key: key, value: RollupKeys.encode(minute))
-        return batch
-    }
-
-    private func record(_ target: CellGranularity, handedOver: Int64?, complete: Int64?) {
-        rollup.withLockedValue { state in
-            if target == .hour {
-                if let handedOver { state.inlineHoursBefore = handedOver }
-                if let complete { state.hoursComplete = complete }
-            } else {
-                if let handedOver { state.inlineDaysBefore = handedOver }
-                if let complete { state.daysComplete = complete }
+            let start = CellGranularity.hour.start(ofMinute: CellFolder.time(of: key))
+            if let current = hour, current != start, current + 60 <= limit {
+                // Every minute of `current` in the snapshot is in; batches since, in the accumulator.
+                try writer.withLock {
+                    accumulator.add(scanned)
+                    try complete(before: current + 60, progress: &progress)
+                }
+                scanned = GroupTable()
+                if shouldStop() { throw RollupError(reason: "stopped part-way through the catch-up") }
+            }
+            hour = start
+            if scratch.count < key.count { scratch = [UInt8](repeating: 0, count: 2 * key.count) }
+            scratch.withUnsafeMutableBytes { scratch in
+                let groupKey = RollupAccumulator.hourKey(of: key, into: scratch.baseAddress!)
+                scanned.add(value, to: scanned.group(for: groupKey))
             }
         }
+        writer.withLock { accumulator.add(scanned) }
+    }
+
+    /// Writes the accumulated hours before `end` and records every minute before it rolled
+    /// up; from then on ingest merges such minutes into their hour and day cells itself.
+    /// Call with `writer` held.
+    private func complete(before end: Int64, progress: inout RollupProgress) throws {
+        guard end > rollup.withLockedValue({ $0.hoursComplete }) else { return }
+        let batch = WriteBatch()
+        let taken = accumulator.take(before: end, into: batch)
+        batch.put(key: RollupKeys.hoursComplete, value: RollupKeys.encode(end))
+        batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(CellGranularity.day.start(ofMinute: end)))
+        try db.write(batch, sync: false)
+        rollup.withLockedValue { $0.complete(before: end) }
+        progress.hoursBuilt += taken.hours
+        progress.hourCellsWritten += taken.hourCells
+        progress.dayCellsWritten += taken.dayCells
     }
 }

@@ -92,6 +92,8 @@ public final class UsageStore: @unchecked Sendable {
     let generationCounter = Atomic<UInt64>(0)
     /// How far the hour and day rollups reach, and retention's horizons (`UsageStore+Rollups`).
     let rollup = NIOLockedValueBox(RollupState())
+    /// The hours not complete yet, as committed batches add up (`RollupAccumulator`); writer-only.
+    var accumulator = RollupAccumulator()
     /// Serialises building rollups and enforcing retention (one maintenance pass at a time).
     let builder = NIOLock()
 
@@ -136,11 +138,15 @@ public final class UsageStore: @unchecked Sendable {
     /// merge, and its spend per budget. Takes no writer lock, so the ingest loop prepares
     /// the next batch while the previous one commits. Safe from any thread.
     ///
+    /// With `spendSeries`, the same loop sums the batch per (provider, model, team) for
+    /// `/metrics` (`PreparedBatch.spendSeries`): a second pass over the protobuf cost more.
+    ///
     /// Throws `WireError.corruptPayload` for a malformed `UsageBatch`; nothing of it is kept.
-    public func prepare(_ batch: RawUsageBatch) throws -> PreparedBatch {
+    public func prepare(_ batch: RawUsageBatch, spendSeries: Bool = false) throws -> PreparedBatch {
         let (budgets, generation) = definitions.withLock { (active, activeGeneration) }
         let inline = rollup.withLockedValue { $0.inline }
         var encoder = CellEncoder(tally: BudgetSpendTally(budgets: budgets), inline: inline)
+        if spendSeries { encoder.spendSeries = SpendSeriesTally() }
         defer { encoder.deallocate() }
         do {
             try batch.encoded.withUnsafeBytes { bytes in
@@ -150,7 +156,8 @@ public final class UsageStore: @unchecked Sendable {
             throw WireError.corruptPayload("\(error)")
         }
         return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
-                             budgetsGeneration: generation, inline: inline, sightings: encoder.sightings)
+                             budgetsGeneration: generation, inline: inline, sightings: encoder.sightings,
+                             spendSeries: encoder.spendSeries, hourGroups: encoder.hourGroups)
     }
 
     /// Commits a prepared batch unless it was applied before or an earlier batch is
@@ -228,10 +235,10 @@ public final class UsageStore: @unchecked Sendable {
             }
             tally = recounted
         }
-        // An hour or day was handed to the rollup builder since `prepare`: its minutes in
-        // this batch must now be merged into their hour or day cells here.
+        // Hours were completed or handed over since `prepare` (`rollUp`): this batch's
+        // minutes of them must now be merged into their hour and day cells, or accumulated.
         let inline = rollup.withLockedValue { $0.inline }
-        let writes = inline == prepared.inline ? prepared.writes : try Self.encodeCells(of: batch, inline: inline)
+        let (writes, hourGroups) = inline == prepared.inline ? (prepared.writes, prepared.hourGroups) : try Self.encodeCells(of: batch, inline: inline)
         var newSpend: [(SpendSlot, Int64)] = []
         var budgetSpend: [BudgetSpend] = []
         for entry in tally.entries {
@@ -247,6 +254,7 @@ public final class UsageStore: @unchecked Sendable {
         if let binds { writes.put(key: AgentBindingCodec.key(batch.agentID), value: AgentBindingCodec.encode(binds)) }
         let sighted = try recordSightings(prepared.sightings, in: writes)
         try db.write(writes, sync: false)
+        if inline.accumulating { accumulator.add(hourGroups) }
         for sighting in sighted { seenKeys[sighting.keyID] = sighting }
         lastSeqs[batch.agentID] = batch.seq
         if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
@@ -295,69 +303,14 @@ public final class UsageStore: @unchecked Sendable {
         return spent
     }
 
-    /// A batch's cell merges alone (its budget spend is counted separately), for `inline`.
-    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> WriteBatch {
+    /// A batch's cell merges and hour groups alone (its budget spend is counted separately), for `inline`.
+    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> (WriteBatch, GroupTable) {
         var encoder = CellEncoder(tally: BudgetSpendTally(budgets: []), inline: inline)
         defer { encoder.deallocate() }
         try batch.encoded.withUnsafeBytes { bytes in
             try UsageBatchReader.forEachCell(bytes) { encoder.add($0) }
         }
-        return encoder.writes
-    }
-}
-
-/// Turns a batch's cells into counter merges and budget spend, as `UsageStore.prepare` reads them.
-private struct CellEncoder {
-    let writes = WriteBatch()
-    var tally: BudgetSpendTally
-    let inline: InlineRollups
-    var sightings = KeySightings()
-    var cellCount = 0
-    /// Each cell's key is written here from the received bytes, its value after it, and
-    /// RocksDB copies both into the WriteBatch.
-    private var scratch = UnsafeMutableRawPointer.allocate(byteCount: 1_024, alignment: 8)
-    private var capacity = 1_024
-
-    init(tally: BudgetSpendTally, inline: InlineRollups) {
-        self.tally = tally
-        self.inline = inline
-    }
-
-    /// Merges, not read-modify-write: a cell key that appears twice is simply added twice.
-    mutating func add(_ cell: RawCell) {
-        let room = CellKeyCodec.maximumLength(cell.dimensions) + CountersCodec.byteCount
-        if room > capacity {
-            scratch.deallocate()
-            capacity = room
-            scratch = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 8)
-        }
-        let keyLength = CellKeyCodec.write(minute: cell.minute, fields: cell.dimensions, to: scratch)
-        CountersCodec.write(cell.counters, to: scratch + keyLength)
-        writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
-                     value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
-        // A late minute (one comparison for the rest): its hour, and maybe its day, was
-        // already handed to the rollup builder, so it is merged there too, in this batch.
-        if cell.minute < inline.hoursBefore {
-            rollUp(cell, into: .hour, keyLength: keyLength)
-            if cell.minute < inline.daysBefore { rollUp(cell, into: .day, keyLength: keyLength) }
-        }
-        tally.add(cell)
-        sightings.add(cell)
-        cellCount += 1
-    }
-
-    /// Rewrites the key in `scratch` (same dimensions) for `granularity` and merges the
-    /// same counters under it.
-    private func rollUp(_ cell: RawCell, into granularity: CellGranularity, keyLength: Int) {
-        let length = CellKeyCodec.write(minute: granularity.start(ofMinute: cell.minute), fields: cell.dimensions, to: scratch,
-                                        prefix: granularity.prefix)
-        precondition(length == keyLength, "a rollup key is as long as its minute key")
-        writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
-                     value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
-    }
-
-    func deallocate() {
-        scratch.deallocate()
+        return (encoder.writes, encoder.hourGroups)
     }
 }
 
@@ -374,12 +327,21 @@ public final class PreparedBatch: @unchecked Sendable {
     let budgetsGeneration: UInt64
     /// The rollup thresholds the merges were encoded with.
     let inline: InlineRollups
+    /// The batch's cells summed per (hour, dimensions) for the accumulator, when `inline`
+    /// says it is fed.
+    let hourGroups: GroupTable
     /// The keys the batch carries, for `UsageStore+Keys`.
     let sightings: KeySightings
+    /// The batch's sums for `/metrics`, when `prepare` was asked for them; added to
+    /// `SpendSeries` once the batch is applied.
+    public let spendSeries: SpendSeriesTally?
 
     init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64,
-         inline: InlineRollups = InlineRollups(), sightings: KeySightings = KeySightings()) {
+         inline: InlineRollups = InlineRollups(), sightings: KeySightings = KeySightings(), spendSeries: SpendSeriesTally? = nil,
+         hourGroups: GroupTable = GroupTable()) {
+        self.hourGroups = hourGroups
         self.sightings = sightings
+        self.spendSeries = spendSeries
         self.batch = batch
         self.cellCount = cellCount
         self.writes = writes

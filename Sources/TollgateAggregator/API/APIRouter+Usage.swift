@@ -25,7 +25,7 @@ extension APIRouter {
             if let tiers { rows = tiers.apply(rows, catalog: models) }
             if query.groupBy.contains(.key), let keys { rows = rows.map { $0.named(by: keys) } }
             rows = UsageRanking.rank(rows, top: query.top)
-            return json(.ok, rows)
+            return Response(status: .ok, contentType: "application/json", body: UsageRowsJSON.encode(rows))
         } catch {
             metrics.apiErrors.increment()
             return self.error(.internalServerError, "query failed: \(error)")

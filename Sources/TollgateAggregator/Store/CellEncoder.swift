@@ -10,6 +10,9 @@ struct CellEncoder {
     var spendSeries: SpendSeriesTally?
     /// With `inline.accumulating`: the cells of hours not complete yet, per (hour, dimensions).
     var hourGroups = GroupTable()
+    /// Late minutes of the open day (hour complete, day not), per (day, dimensions), for
+    /// the accumulator: a day cell is written once, as a value, when its day completes.
+    var lateDayGroups = GroupTable()
     var cellCount = 0
     /// Each cell's key is written here from the received bytes, its value after it, and
     /// RocksDB copies both into the WriteBatch.
@@ -35,11 +38,18 @@ struct CellEncoder {
         writes.merge(key: UnsafeRawBufferPointer(start: scratch, count: keyLength),
                      value: UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount))
         // A late minute (one comparison for the rest): its hour is complete already, so it
-        // is merged into its hour and day cells too, in this batch. Any other is summed into
-        // its hour's group, for the accumulator once the batch is committed.
+        // is merged into its hour cell too, in this batch, and into its day cell if that
+        // day is complete (else into the open day's sums). Any other is summed into its
+        // hour's group, for the accumulator once the batch is committed.
         if cell.minute < inline.hoursBefore {
             rollUp(cell, into: .hour, keyLength: keyLength)
-            if cell.minute < inline.daysBefore { rollUp(cell, into: .day, keyLength: keyLength) }
+            if cell.minute < inline.daysBefore {
+                rollUp(cell, into: .day, keyLength: keyLength)
+            } else {
+                let group = lateDayGroups.group(for: RollupAccumulator.groupKey(of: UnsafeRawBufferPointer(start: scratch, count: keyLength), in: .day,
+                                                                                into: scratch + keyLength + CountersCodec.byteCount))
+                lateDayGroups.add(UnsafeRawBufferPointer(start: scratch + keyLength, count: CountersCodec.byteCount), to: group)
+            }
         } else if inline.accumulating {
             let group = hourGroups.group(for: RollupAccumulator.hourKey(of: UnsafeRawBufferPointer(start: scratch, count: keyLength),
                                                                         into: scratch + keyLength + CountersCodec.byteCount))

@@ -58,8 +58,9 @@ struct RollupState: Equatable, Sendable {
     /// A cell whose minute is before this is also merged into its hour and day cells at
     /// ingest: its hour is complete already, so it must be counted there.
     var inlineHoursBefore = Int64.min
-    /// The same for day cells (equal to `inlineHoursBefore` since day cells are written
-    /// with their hours).
+    /// The same for day cells: the start of the open day (`daysComplete`). A late minute
+    /// between the two goes to the accumulator's sums of the open day instead, since a day
+    /// cell is written once, as a value, when its day completes.
     var inlineDaysBefore = Int64.min
     /// Whether ingest adds the cells of hours not complete yet to the accumulator
     /// (`RollupAccumulator`): from the first `rollUp` after the store opens.
@@ -81,18 +82,20 @@ struct RollupState: Equatable, Sendable {
         InlineRollups(hoursBefore: inlineHoursBefore, daysBefore: inlineDaysBefore, accumulating: accumulating)
     }
 
-    /// Every minute before `end` is in the hour and day cells.
+    /// Every minute before `end` is in the hour cells, and in the day cells of the whole
+    /// days before it.
     mutating func complete(before end: Int64) {
         hoursComplete = end
         inlineHoursBefore = end
-        inlineDaysBefore = end
         daysComplete = CellGranularity.day.start(ofMinute: end)
+        inlineDaysBefore = daysComplete
     }
 }
 
 /// What ingest does besides writing minute cells: a minute before `hoursBefore` (a late
-/// minute, an agent's spool resent after an outage) is merged into its hour and day cells
-/// too, in the same batch; with `accumulating`, any later one is summed into its hour's
+/// minute, an agent's spool resent after an outage) is merged into its hour cell too, in
+/// the same batch, and into its day cell if before `daysBefore` (else summed for the
+/// accumulator's open day); with `accumulating`, any later one is summed into its hour's
 /// group for the accumulator.
 struct InlineRollups: Equatable, Sendable {
     var hoursBefore = Int64.min

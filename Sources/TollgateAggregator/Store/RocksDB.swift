@@ -114,7 +114,7 @@ final class RocksDB: @unchecked Sendable {
     enum Memory {
         static let writeBufferBytes = 64 << 20
         static let writeBuffers: Int32 = 2
-        static let blockCacheBytes = 32 << 20
+        static let blockCacheBytes = 128 << 20
         static let maxOpenFiles: Int32 = 1_000
 
         static func bound(_ options: OpaquePointer, _ table: OpaquePointer) {

@@ -47,42 +47,49 @@ extension UsageStore {
     /// Loads the rollups' progress: hour cells hold every minute before `hours-complete`
     /// and nothing past it (hours are written only by `complete`, in the batch that records
     /// them); day cells hold every whole day before `days-complete` (the day that holds
-    /// `hours-complete`, whose complete hours were in the lost accumulator), plus that
-    /// day's late minutes. The day cells from `days-complete` on are dropped and rebuilt
-    /// from the hour cells up to `hours-complete` (which hold those late minutes too).
-    /// A data directory from before the accumulator is read the same way.
+    /// `hours-complete`) and nothing from it on (a day cell is written, as a value, when its
+    /// day completes). The open day's sums, lost with the accumulator, are read back from
+    /// its hour cells (which hold its late minutes too) into the new accumulator.
+    ///
+    /// Day cells from the open day on are dropped first: a data directory from before day
+    /// cells were values merged the open day's hours into them as they completed. One that
+    /// lacks `days-complete` has its day cells rebuilt from the hour cells.
     func openRollups() throws {
         var state = RollupState()
         func read(_ key: [UInt8]) throws -> Int64? { try db.get(key).map { try RollupKeys.decode($0, key: key) } }
         if let hours = try read(RollupKeys.hoursComplete) {
-            let days = try read(RollupKeys.daysComplete) ?? .min
+            let openDay = CellGranularity.day.start(ofMinute: hours)
+            let from = min(try read(RollupKeys.daysComplete) ?? .min, openDay)
             let batch = WriteBatch()
             // Never written past the progress; a range tombstone makes sure (cheap, no read).
             batch.deleteRange(from: CellGranularity.hour.prefix(at: hours), to: CellGranularity.hour.end)
-            batch.deleteRange(from: CellGranularity.day.prefix(at: CellGranularity.day.ceiling(ofMinute: hours)), to: CellGranularity.day.end)
-            if days != hours {
-                batch.deleteRange(from: CellGranularity.day.prefix(at: days), to: CellGranularity.day.end)
-                var table = GroupTable()
-                var scratch = [UInt8](repeating: 0, count: 1_024)
-                try db.snapshot().scan(from: CellGranularity.hour.prefix(at: days), to: CellGranularity.hour.prefix(at: hours)) { key, value in
-                    guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
-                        throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
-                    }
-                    if scratch.count < key.count { scratch = [UInt8](repeating: 0, count: 2 * key.count) }
-                    scratch.withUnsafeMutableBytes { scratch in
-                        let day = CellGranularity.day.start(ofMinute: CellFolder.time(of: key))
-                        scratch.storeBytes(of: (UInt64(bitPattern: day) ^ (1 << 63)).bigEndian, as: UInt64.self)
-                        (scratch.baseAddress! + 8).copyMemory(from: key.baseAddress! + 9, byteCount: key.count - 9)
-                        table.add(value, to: table.group(for: UnsafeRawBufferPointer(rebasing: scratch[0..<(key.count - 1)])))
-                    }
+            batch.deleteRange(from: CellGranularity.day.prefix(at: from), to: CellGranularity.day.end)
+            var table = GroupTable()
+            var scratch = [UInt8](repeating: 0, count: 1_024)
+            try db.snapshot().scan(from: CellGranularity.hour.prefix(at: from), to: CellGranularity.hour.prefix(at: hours)) { key, value in
+                guard key.count >= 9, CountersCodec.isValidLength(value.count) else {
+                    throw StoreError.corruptValue(reason: "not a cell: a \(key.count)-byte key with a \(value.count)-byte value", key: Array(key))
                 }
-                for group in 0..<table.count {
-                    let key = [CellGranularity.day.prefix] + table.key(group)
-                    let value = table.value(group)
-                    key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.merge(key: key, value: value) } }
+                if scratch.count < key.count { scratch = [UInt8](repeating: 0, count: 2 * key.count) }
+                scratch.withUnsafeMutableBytes { scratch in
+                    table.add(value, to: table.group(for: RollupAccumulator.groupKey(of: key, in: .day, into: scratch.baseAddress!)))
                 }
             }
+            var openDaySums = GroupTable()
+            for group in 0..<table.count {
+                let groupKey = table.key(group)
+                let value = table.value(group)
+                let day = groupKey.withUnsafeBytes { Int64(bitPattern: UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) ^ (1 << 63)) }
+                if day < openDay {
+                    let key = [CellGranularity.day.prefix] + groupKey
+                    key.withUnsafeBytes { key in value.withUnsafeBytes { value in batch.put(key: key, value: value) } }
+                } else {
+                    groupKey.withUnsafeBytes { key in value.withUnsafeBytes { value in openDaySums.add(value, to: openDaySums.group(for: key)) } }
+                }
+            }
+            batch.put(key: RollupKeys.daysComplete, value: RollupKeys.encode(openDay))
             try db.write(batch, sync: true)
+            writer.withLock { accumulator.addLateDays(openDaySums) }
             state.complete(before: hours)
         }
         state.minutesKeptFrom = try read(RollupKeys.minutesKeptFrom) ?? .min
@@ -173,7 +180,8 @@ extension UsageStore {
     }
 
     /// Writes the accumulated hours before `end` and records every minute before it rolled
-    /// up; from then on ingest merges such minutes into their hour and day cells itself.
+    /// up; from then on ingest merges such minutes into their hour cells itself (and into
+    /// their day cells once the day is complete; until then into the accumulator's sums).
     /// Call with `writer` held.
     private func complete(before end: Int64, progress: inout RollupProgress) throws {
         guard end > rollup.withLockedValue({ $0.hoursComplete }) else { return }

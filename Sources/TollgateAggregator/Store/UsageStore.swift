@@ -157,7 +157,8 @@ public final class UsageStore: @unchecked Sendable {
         }
         return PreparedBatch(batch: batch, cellCount: encoder.cellCount, writes: encoder.writes, tally: encoder.tally,
                              budgetsGeneration: generation, inline: inline, sightings: encoder.sightings,
-                             spendSeries: encoder.spendSeries, hourGroups: encoder.hourGroups)
+                             spendSeries: encoder.spendSeries, hourGroups: encoder.hourGroups,
+                             lateDayGroups: encoder.lateDayGroups)
     }
 
     /// Commits a prepared batch unless it was applied before or an earlier batch is
@@ -238,7 +239,8 @@ public final class UsageStore: @unchecked Sendable {
         // Hours were completed or handed over since `prepare` (`rollUp`): this batch's
         // minutes of them must now be merged into their hour and day cells, or accumulated.
         let inline = rollup.withLockedValue { $0.inline }
-        let (writes, hourGroups) = inline == prepared.inline ? (prepared.writes, prepared.hourGroups) : try Self.encodeCells(of: batch, inline: inline)
+        let (writes, hourGroups, lateDayGroups) = inline == prepared.inline
+            ? (prepared.writes, prepared.hourGroups, prepared.lateDayGroups) : try Self.encodeCells(of: batch, inline: inline)
         var newSpend: [(SpendSlot, Int64)] = []
         var budgetSpend: [BudgetSpend] = []
         for entry in tally.entries {
@@ -255,6 +257,7 @@ public final class UsageStore: @unchecked Sendable {
         let sighted = try recordSightings(prepared.sightings, in: writes)
         try db.write(writes, sync: false)
         if inline.accumulating { accumulator.add(hourGroups) }
+        if lateDayGroups.count > 0 { accumulator.addLateDays(lateDayGroups) }
         for sighting in sighted { seenKeys[sighting.keyID] = sighting }
         lastSeqs[batch.agentID] = batch.seq
         if let binds { bindings.withLockedValue { $0[batch.agentID] = binds } }
@@ -303,14 +306,15 @@ public final class UsageStore: @unchecked Sendable {
         return spent
     }
 
-    /// A batch's cell merges and hour groups alone (its budget spend is counted separately), for `inline`.
-    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> (WriteBatch, GroupTable) {
+    /// A batch's cell merges, hour groups and late day groups alone (its budget spend is
+    /// counted separately), for `inline`.
+    private static func encodeCells(of batch: RawUsageBatch, inline: InlineRollups) throws -> (WriteBatch, GroupTable, GroupTable) {
         var encoder = CellEncoder(tally: BudgetSpendTally(budgets: []), inline: inline)
         defer { encoder.deallocate() }
         try batch.encoded.withUnsafeBytes { bytes in
             try UsageBatchReader.forEachCell(bytes) { encoder.add($0) }
         }
-        return (encoder.writes, encoder.hourGroups)
+        return (encoder.writes, encoder.hourGroups, encoder.lateDayGroups)
     }
 }
 
@@ -330,6 +334,8 @@ public final class PreparedBatch: @unchecked Sendable {
     /// The batch's cells summed per (hour, dimensions) for the accumulator, when `inline`
     /// says it is fed.
     let hourGroups: GroupTable
+    /// Late minutes of the open day, per (day, dimensions), for the accumulator's day sums.
+    let lateDayGroups: GroupTable
     /// The keys the batch carries, for `UsageStore+Keys`.
     let sightings: KeySightings
     /// The batch's sums for `/metrics`, when `prepare` was asked for them; added to
@@ -338,8 +344,9 @@ public final class PreparedBatch: @unchecked Sendable {
 
     init(batch: RawUsageBatch, cellCount: Int, writes: WriteBatch, tally: BudgetSpendTally, budgetsGeneration: UInt64,
          inline: InlineRollups = InlineRollups(), sightings: KeySightings = KeySightings(), spendSeries: SpendSeriesTally? = nil,
-         hourGroups: GroupTable = GroupTable()) {
+         hourGroups: GroupTable = GroupTable(), lateDayGroups: GroupTable = GroupTable()) {
         self.hourGroups = hourGroups
+        self.lateDayGroups = lateDayGroups
         self.sightings = sightings
         self.spendSeries = spendSeries
         self.batch = batch

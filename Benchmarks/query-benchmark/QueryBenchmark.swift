@@ -11,7 +11,7 @@ import TollgateWire
 /// usage` sends), p50 of `--runs` each. First, in the same sitting, ingest with and without
 /// rollups on the same cells (alternating runs on fresh directories), and the ratio.
 ///
-///     swift run -c release query-benchmark [--days 90] [--rate 40] [--runs 15] [--ingest-days 7] [--ingest-runs 5]
+///     swift run -c release query-benchmark [--days 90] [--rate 40] [--runs 15] [--ingest-days 7] [--ingest-runs 5] [--only NAME]
 @main
 struct QueryBenchmark {
     struct Options {
@@ -20,10 +20,16 @@ struct QueryBenchmark {
         var runs = 15
         var ingestDays = 7
         var ingestRuns = 5
+        /// Only the queries whose name contains this (for profiling one).
+        var only: String?
 
         init(_ arguments: ArraySlice<String>) {
             var iterator = arguments.makeIterator()
             while let flag = iterator.next() {
+                if flag == "--only" {
+                    only = iterator.next()
+                    continue
+                }
                 let value = iterator.next().flatMap(Double.init) ?? 0
                 switch flag {
                 case "--days": days = max(2, Int(value))
@@ -32,7 +38,7 @@ struct QueryBenchmark {
                 case "--ingest-days": ingestDays = max(1, Int(value))
                 case "--ingest-runs": ingestRuns = max(1, Int(value))
                 default:
-                    FileHandle.standardError.write(Data("unknown option \(flag); expected --days, --rate, --runs, --ingest-days, --ingest-runs\n".utf8))
+                    FileHandle.standardError.write(Data("unknown option \(flag); expected --days, --rate, --runs, --ingest-days, --ingest-runs, --only\n".utf8))
                     exit(64)
                 }
             }
@@ -99,20 +105,23 @@ struct QueryBenchmark {
             ("last 24 h hourly series by model", "/v1/usage?since=24h&by=model&every=hour", 20),
         ]
         print("queries: GET /v1/usage on a real aggregator (loopback HTTP, one connection per query), \(options.runs) runs each after one warm-up")
-        for query in queries {
+        for query in queries where options.only.map(query.name.contains) ?? true {
             var times: [Double] = []
+            var cpuTimes: [Double] = []
             var rows = 0
             for run in 0...options.runs {
                 let start = DispatchTime.now().uptimeNanoseconds
+                let cpuStart = processCPUSeconds()
                 let (status, body) = try HTTPGet.get(port: bound.api.port, path: query.path, token: token)
                 let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                if run > 0 { cpuTimes.append((processCPUSeconds() - cpuStart) * 1e3) }
                 guard status == 200 else { fatalError("\(query.path): HTTP \(status): \(String(decoding: body, as: UTF8.self))") }
                 rows = (try JSONSerialization.jsonObject(with: body) as? [Any])?.count ?? -1
                 if run > 0 { times.append(milliseconds) }
             }
             let p50 = median(times)
-            print(String(format: "  %@ p50 %7.2f ms  (min %.2f, max %.2f; %d rows; target ≤ %.0f ms: %@)",
-                         query.name.padding(toLength: 34, withPad: " ", startingAt: 0), p50, times.min()!, times.max()!, rows,
+            print(String(format: "  %@ p50 %7.2f ms  (min %.2f, max %.2f; CPU p50 %.2f ms; %d rows; target ≤ %.0f ms: %@)",
+                         query.name.padding(toLength: 34, withPad: " ", startingAt: 0), p50, times.min()!, times.max()!, median(cpuTimes), rows,
                          query.target, p50 <= query.target ? "met" : "NOT met"))
         }
     }
@@ -204,6 +213,14 @@ struct QueryBenchmark {
         let settled = try store.settleCompactions(timeout: 300)
         print(String(format: "compactions %@ after %.1f s", settled ? "finished" : "still running", Double(DispatchTime.now().uptimeNanoseconds - settleStart) / 1e9))
         return (cells, hourCells, dayCells)
+    }
+
+    /// CPU time of this whole process (server and client threads): what a query costs,
+    /// whatever else the shared machine runs meanwhile.
+    static func processCPUSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     static func median(_ values: [Double]) -> Double {

@@ -107,6 +107,12 @@ struct CellFolder {
         table.add(value, to: group)
     }
 
+    /// Adds the groups `other` folded (a query's other part, `QueryPlan.parts`); both were
+    /// made for the same query, so their group keys mean the same.
+    mutating func add(_ other: CellFolder) {
+        table.add(other.table)
+    }
+
     /// The groups found, unsorted.
     func groups() throws -> [UsageGroup] {
         try (0..<table.count).map { group in

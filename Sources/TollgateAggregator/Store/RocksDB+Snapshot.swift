@@ -7,17 +7,13 @@ import Glibc
 final class RocksDBSnapshot {
     private let database: RocksDB
     private let snapshot: OpaquePointer
-    fileprivate let readOptions: OpaquePointer
 
     fileprivate init(_ database: RocksDB) {
         self.database = database
         snapshot = rocksdb_create_snapshot(database.db)!
-        readOptions = rocksdb_readoptions_create()!
-        rocksdb_readoptions_set_snapshot(readOptions, snapshot)
     }
 
     deinit {
-        rocksdb_readoptions_destroy(readOptions)
         // A snapshot outliving `close` would be released on a closed handle.
         if (try? database.ensureOpen()) != nil { rocksdb_release_snapshot(database.db, snapshot) }
     }
@@ -28,12 +24,18 @@ final class RocksDBSnapshot {
     func scan(from: [UInt8], to: [UInt8],
               _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
         try database.ensureOpen()
-        let iterator = rocksdb_create_iterator(database.db, readOptions)!
-        defer { rocksdb_iter_destroy(iterator) }
-        from.withUnsafeBytes { from in
-            rocksdb_iter_seek(iterator, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count)
-        }
         try to.withUnsafeBytes { limit in
+            // The bound lets RocksDB skip the table files and blocks past `to` rather than
+            // open them to find the first key there; it must outlive the iterator.
+            let options = rocksdb_readoptions_create()!
+            defer { rocksdb_readoptions_destroy(options) }
+            rocksdb_readoptions_set_snapshot(options, snapshot)
+            rocksdb_readoptions_set_iterate_upper_bound(options, limit.baseAddress?.assumingMemoryBound(to: CChar.self), limit.count)
+            let iterator = rocksdb_create_iterator(database.db, options)!
+            defer { rocksdb_iter_destroy(iterator) }
+            from.withUnsafeBytes { from in
+                rocksdb_iter_seek(iterator, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count)
+            }
             while rocksdb_iter_valid(iterator) != 0 {
                 var keyLength = 0
                 let key = UnsafeRawBufferPointer(start: rocksdb_iter_key(iterator, &keyLength), count: keyLength)
@@ -43,10 +45,10 @@ final class RocksDBSnapshot {
                 try body(key, value)
                 rocksdb_iter_next(iterator)
             }
+            var errorPointer: UnsafeMutablePointer<CChar>?
+            rocksdb_iter_get_error(iterator, &errorPointer)
+            if let message = RocksDB.take(errorPointer) { throw StoreError.scanFailed(message: message) }
         }
-        var errorPointer: UnsafeMutablePointer<CChar>?
-        rocksdb_iter_get_error(iterator, &errorPointer)
-        if let message = RocksDB.take(errorPointer) { throw StoreError.scanFailed(message: message) }
     }
 
     /// The first key at or after `from` and before `to`; nil when there is none.

@@ -83,6 +83,10 @@ final class RocksDB: @unchecked Sendable {
         rocksdb_options_set_allow_concurrent_memtable_write(options, 0)
         let table = rocksdb_block_based_options_create()!
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom(10))
+        // 16 KiB blocks rather than 4: a usage query walks ~200 k cells of ~200 bytes, and at
+        // 20 cells a block the block-cache lookup per block was ~12 % of it; point reads
+        // (budget spend, agent seqs) are cached and rare (docs/BENCHMARKS.md, "Usage queries").
+        rocksdb_block_based_options_set_block_size(table, 16 << 10)
         Memory.bound(options, table)
         rocksdb_options_set_block_based_table_factory(options, table)
         rocksdb_block_based_options_destroy(table)

@@ -37,7 +37,7 @@ struct GroupTable {
         hashes.append(hash)
         keyBytes.append(contentsOf: key)
         keyOffsets.append(keyBytes.count)
-        for _ in 0..<CountersCodec.fieldCount { sums.append(0) }
+        sums.append(contentsOf: repeatElement(0, count: CountersCodec.fieldCount))
         slots[slot] = Int32(group)
         if hashes.count * 2 > slots.count { grow() }
         return group
@@ -62,8 +62,14 @@ struct GroupTable {
                 self.group(for: UnsafeRawBufferPointer(rebasing: bytes[other.keyOffsets[source]..<other.keyOffsets[source + 1]]),
                            hash: other.hashes[source])
             }
+            // Through buffers: this runs per group of every committed batch, under the
+            // writer lock, and checked array accesses were most of it.
             let base = group * CountersCodec.fieldCount, sourceBase = source * CountersCodec.fieldCount
-            for field in 0..<CountersCodec.fieldCount { sums[base + field] &+= other.sums[sourceBase + field] }
+            sums.withUnsafeMutableBufferPointer { sums in
+                other.sums.withUnsafeBufferPointer { from in
+                    for field in 0..<CountersCodec.fieldCount { sums[base + field] &+= from[sourceBase + field] }
+                }
+            }
         }
     }
 

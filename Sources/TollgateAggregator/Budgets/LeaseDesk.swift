@@ -89,7 +89,8 @@ final class LeaseDesk: Sendable {
     /// One that missed it (a version gap) reports a lower basis until its snapshot arrives,
     /// and then holds back more than it needs for that slice: under-admission, never over.
     func published(watermarks: [String: UInt64]) {
-        guard settings.enabled, !watermarks.isEmpty else { return }
+        // With leases off too: the ledgers record batches either way, so bound them either way.
+        guard !watermarks.isEmpty else { return }
         state.withLockedValue { state in
             for (agentID, seq) in watermarks {
                 guard let previous = state.published.updateValue(max(seq, state.published[agentID] ?? 0), forKey: agentID) else { continue }

@@ -29,7 +29,8 @@ import TollgateWire
 ///
 /// `--pin-server CPUS` and `--pin-workers CPUS` run the aggregator and the simulated agents
 /// under `taskset -c`, so on a small machine the simulator does not take the aggregator's core.
-/// `--zmq-io-threads N` sets the aggregator's `zmq_io_threads`.
+/// `--zmq-io-threads N` sets the aggregator's `zmq_io_threads`; `--quota-far-spend-ms N` its
+/// `quota_far_spend_ms` (0: spend of budgets far from their line goes at the window, as before).
 ///
 ///     fleet-scale-benchmark --tollgate PATH [--steps 1000,2500,5000] [--rounds 3] [--trials 20]
 @main
@@ -58,6 +59,8 @@ struct Coordinator {
     var pinWorkers: String?
     /// `zmq_io_threads` for the aggregator; nil keeps its default.
     var ioThreads: Int?
+    /// `quota_far_spend_ms` for the aggregator; nil keeps its default.
+    var farSpendMilliseconds: Int?
     var tollgate: String
     let directory: String
     let base: Int
@@ -75,6 +78,7 @@ struct Coordinator {
         pinServer = arguments["--pin-server"]
         pinWorkers = arguments["--pin-workers"]
         ioThreads = arguments["--zmq-io-threads"].flatMap(Int.init)
+        farSpendMilliseconds = arguments["--quota-far-spend-ms"].flatMap(Int.init)
         guard let path = arguments["--tollgate"] else {
             FileHandle.standardError.write(Data("--tollgate PATH (the release `tollgate` executable) is required\n".utf8))
             exit(64)
@@ -116,6 +120,7 @@ struct Coordinator {
               secret_key_file: \(directory)/aggregator.key
               authorized_keys_dir: \(agentsDirectory)
             \(ioThreads.map { "zmq_io_threads: \($0)" } ?? "")
+            \(farSpendMilliseconds.map { "quota_far_spend_ms: \($0)" } ?? "")
 
             """.write(toFile: directory + "/aggregator.yaml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: directory + "/tollgate.log", contents: nil)
@@ -166,7 +171,9 @@ struct Coordinator {
             let idle = ProcessFootprint(pid: server.pid)
             print("— \(step) agents (+\(subscribed) subscribed in \(String(format: "%.1f", connectSeconds)) s, \(workers.count) worker processes); aggregator idle: \(idle)")
 
+            let updatesBefore = try quotaUpdateCounts(token: token)
             let ingestRounds = (0..<rounds).map { _ in ingest(workers, batches: batches, server: server.pid) }
+            let updatesAfter = try quotaUpdateCounts(token: token)
             let rates = ingestRounds.map(\.rate)
             let rate = median(rates)
             var line = String(format: "  ingest, every agent × %d batch(es): median %.0f cells/s (runs: %@); / baseline %.2f", batches, rate,
@@ -174,6 +181,10 @@ struct Coordinator {
             if let serverBaseline { line += String(format: "; / ingest-benchmark server %.2f (target ≥ 0.90)", rate / serverBaseline) }
             print(line)
             print(IngestRound.cpuLine(ingestRounds))
+            let ingestSeconds = ingestRounds.map(\.seconds).reduce(0, +)
+            print(String(format: "  quota deltas broadcast during ingest: %.0f (%.1f a second), %.0f of them at the far-from-the-line cadence",
+                         updatesAfter.all - updatesBefore.all, (updatesAfter.all - updatesBefore.all) / max(ingestSeconds, 0.001),
+                         updatesAfter.far - updatesBefore.far))
 
             var allHeld: [Double] = []
             var perAgent: [Double] = []
@@ -239,6 +250,20 @@ struct Coordinator {
 
     /// The aggregator's `tollgate_quota_urgent_publish_seconds` histogram, as it stands.
     func urgentPublish(token: String) throws -> PublishHistogram {
+        PublishHistogram(metrics: try metricsText(token: token))
+    }
+
+    /// Quota updates published so far (snapshots excluded), and those sent at the far cadence.
+    func quotaUpdateCounts(token: String) throws -> (all: Double, far: Double) {
+        let text = try metricsText(token: token)
+        func value(_ name: String) -> Double {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+        }
+        return (value("tollgate_quota_updates_published_total"), value("tollgate_quota_far_updates_total"))
+    }
+
+    /// The aggregator's /metrics page.
+    func metricsText(token: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
         process.arguments = ["-sf", "-H", "Authorization: Bearer \(token)", api + "/metrics"]
@@ -247,7 +272,7 @@ struct Coordinator {
         try process.run()
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        return PublishHistogram(metrics: text)
+        return text
     }
 
     /// Every worker ships at once; cells/s from the first send to the last ack, and the CPU

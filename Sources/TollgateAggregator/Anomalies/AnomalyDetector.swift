@@ -32,11 +32,9 @@ struct AnomalyDetector: Sendable {
     /// Reads today's and the 7 previous days' spend from the store and evaluates them.
     func read(_ store: UsageStore, now: Int64) throws -> [Anomaly] {
         let windows = Self.windows(now: now)
-        let today = try store.query(fromMinute: windows.today.lowerBound, toMinute: windows.today.upperBound, groupBy: Self.todayDimensions)
-        let previous = try windows.previous.map {
-            try store.query(fromMinute: $0.lowerBound, toMinute: $0.upperBound, groupBy: Self.previousDimensions)
-        }
-        return evaluate(today: today, previous: previous, day: windows.day, asOf: now)
+        // One snapshot and one iterator for all 8 windows (`UsageStore.query(windows:)`).
+        let groups = try store.query(windows: [(windows.today, Self.todayDimensions)] + windows.previous.map { ($0, Self.previousDimensions) })
+        return evaluate(today: groups[0], previous: Array(groups.dropFirst()), day: windows.day, asOf: now)
     }
 
     /// The anomalies among `today`'s groups (by team, key, use case, env and model) against

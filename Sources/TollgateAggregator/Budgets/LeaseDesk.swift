@@ -10,6 +10,8 @@ final class LeaseDesk: Sendable {
     private struct State {
         var ledgers: [String: LeaseLedger] = [:]
         var lastLeaseID: UInt64 = 0
+        /// Per agent, the watermark last published to it on the quota channel.
+        var published: [String: UInt64] = [:]
     }
 
     let settings: LeaseLedger.Settings
@@ -69,6 +71,34 @@ final class LeaseDesk: Sendable {
             // tables on every batch, which at 5,000 agents was most of the commit thread's time.
             for entry in spend where state.ledgers[entry.budgetID]?.windowStart == entry.windowStart {
                 state.ledgers[entry.budgetID]!.committed(added: entry.added, spent: entry.spent, agentID: agentID, seq: seq, now: now)
+            }
+        }
+    }
+
+    /// Whether a spend-only change to the budget may wait `lag` longer to reach agents
+    /// (`LeaseLedger.isFarFromLine`). A budget without a ledger (observe mode, not seen yet)
+    /// is near: it goes out at the normal window, as before the rule.
+    func isFarFromLine(budgetID: String, lag: Duration) -> Bool {
+        let now = clock.now
+        return state.withLockedValue { $0.ledgers[budgetID]?.isFarFromLine(now: now, lag: lag) ?? false }
+    }
+
+    /// The quota channel sent these watermarks (one agent each). Each agent's batches up to
+    /// the watermark sent *before* this one are dropped from every ledger: by now the agent
+    /// has had a publish interval to apply it, so its lease requests' basis is at least that.
+    /// One that missed it (a version gap) reports a lower basis until its snapshot arrives,
+    /// and then holds back more than it needs for that slice: under-admission, never over.
+    func published(watermarks: [String: UInt64]) {
+        // With leases off too: the ledgers record batches either way, so bound them either way.
+        guard !watermarks.isEmpty else { return }
+        state.withLockedValue { state in
+            for (agentID, seq) in watermarks {
+                guard let previous = state.published.updateValue(max(seq, state.published[agentID] ?? 0), forKey: agentID) else { continue }
+                // By key, each ledger mutated in place: iterating the dictionary while
+                // mutating it would copy every ledger's per-agent tables.
+                for budgetID in Array(state.ledgers.keys) {
+                    state.ledgers[budgetID]!.forget(agentID: agentID, through: previous)
+                }
             }
         }
     }

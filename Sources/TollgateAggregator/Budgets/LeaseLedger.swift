@@ -60,6 +60,8 @@ struct LeaseLedger {
     private var samples: [(at: ServiceClock.Instant, spent: Int64)] = []
     /// Per agent, what its recent batches added (by seq): a new slice's `unreflected` may count
     /// batches already committed here that the agent has not yet seen counted; those are subtracted.
+    /// Only batches after the watermark published to the agent are needed (`forget`); the
+    /// count cap is a backstop for an agent that hears no watermark (not subscribed).
     private var recent: [String: [(seq: UInt64, added: Int64)]] = [:]
     static let recentBatches = 256
     private var lastLeaseID: UInt64
@@ -100,6 +102,34 @@ struct LeaseLedger {
         if leased { return boundAtSwitch }
         return max(0, inHorizon - max(0, blockAt - spent))
     }
+
+    /// Whether a change that only moves this budget's spend may reach agents `lag` later than
+    /// the normal window: the budget is not leased and what remains covers `safety × burn
+    /// rate × (horizon + lag)`, so the fleet cannot spend it in the extra lag even at `safety`
+    /// times the measured rate, and the lease switch (urgent, computed here on every commit
+    /// whatever agents hold) is still `safety × burn × lag` away. A budget that never blocks is
+    /// always far: agents decide nothing by its spend.
+    func isFarFromLine(now: ServiceClock.Instant, lag: Duration) -> Bool {
+        guard let blockAt else { return true }
+        guard !leased else { return false }
+        let remaining = blockAt - spent
+        guard remaining > 0 else { return false }
+        return Double(remaining) >= burnRate(now: now) * (settings.horizon + lag).inSeconds * Double(settings.safety)
+    }
+
+    /// The agent has been published a watermark at `seq` (and had time to apply it): its
+    /// requests' basis is at least that, so batches up to it are never subtracted again.
+    mutating func forget(agentID: String, through seq: UInt64) {
+        guard let batches = recent[agentID], let first = batches.first, first.seq <= seq else { return }
+        if batches.last!.seq <= seq {
+            recent[agentID] = nil
+        } else {
+            recent[agentID]!.removeAll { $0.seq <= seq }
+        }
+    }
+
+    /// How many batches of `agentID` are kept (tests: the memory bound).
+    func recentCount(agentID: String) -> Int { recent[agentID]?.count ?? 0 }
 
     /// The budget's block line or committed spend changed (a budget edit, an exemption, or a
     /// status read); `spent` only ever moves forward within a window.

@@ -10,6 +10,12 @@ import TollgateCore
 /// the same state waits for the window. So cap → blocked costs no window, while the
 /// steady flow of spend shrinks to one message per window.
 ///
+/// Spend that moves only budgets **far from their line** (`add`'s `isNear` false for every
+/// status waiting) waits longer, `farWindow`: no agent decides differently by it, and near
+/// the line the budget is either close enough to wait only `window` or leased (slices, not
+/// pushed spend). Urgency is not affected: a switch to leased or a block goes out at once
+/// whatever the cadence (docs/ARCHITECTURE.md, "Spend far from the line").
+///
 /// Merge rules keep every message exact about agents' own spend: the latest status per
 /// budget, the latest watermark per agent (each status queued after batch S of agent A
 /// includes S and everything committed before it). Entries are tagged with the store's
@@ -24,7 +30,7 @@ struct QuotaDeltaQueue {
         var watermarks: [String: UInt64]
     }
 
-    private var statuses: [String: (status: BudgetStatus, generation: UInt64)] = [:]
+    private var statuses: [String: (status: BudgetStatus, generation: UInt64, near: Bool)] = [:]
     private var removals: [String: UInt64] = [:]
     private var watermarks: [String: (seq: UInt64, generation: UInt64)] = [:]
     /// When the oldest entry waiting was queued; nil when nothing waits.
@@ -41,9 +47,16 @@ struct QuotaDeltaQueue {
 
     var isEmpty: Bool { statuses.isEmpty && removals.isEmpty && watermarks.isEmpty }
 
+    /// Some status waiting is for a budget near its line: the queue goes out after `window`,
+    /// not `farWindow`. Watermarks alone never are: the spend they release on agents is
+    /// matched against budgets, and those are in `statuses`.
+    var hasNear: Bool { statuses.values.contains { $0.near } }
+
     /// Merges `update`. `held` is a budget's status as agents hold it (nil: they have none);
-    /// true when this made the queue urgent.
-    mutating func add(_ update: BudgetUpdate, at now: ServiceClock.Instant, held: (String) -> BudgetStatus?) -> Bool {
+    /// `isNear` says whether a spend-only change to it must go out at the normal window (the
+    /// default, everything is near). True when this made the queue urgent.
+    mutating func add(_ update: BudgetUpdate, at now: ServiceClock.Instant, held: (String) -> BudgetStatus?,
+                      isNear: (BudgetStatus) -> Bool = { _ in true }) -> Bool {
         let generation = update.generation
         lastAdd = now
         // Already in the last full reading (or something newer is).
@@ -52,7 +65,9 @@ struct QuotaDeltaQueue {
         for status in update.statuses where (statuses[status.budgetID]?.generation ?? 0) <= generation {
             let before = statuses[status.budgetID]?.status ?? (removals[status.budgetID] == nil ? held(status.budgetID) : nil)
             if Self.changesDecisions(from: before, to: status) { isUrgent = true }
-            statuses[status.budgetID] = (status, generation)
+            // Once near within this window, it stays near until sent.
+            let near = (statuses[status.budgetID]?.near ?? false) || isNear(status)
+            statuses[status.budgetID] = (status, generation, near)
             removals[status.budgetID] = nil
         }
         for id in update.removedBudgetIDs {
@@ -67,16 +82,18 @@ struct QuotaDeltaQueue {
         return isUrgent && !wasUrgent
     }
 
-    /// Whether the queue should go out now: urgent, or its oldest entry has waited `window`.
-    func isDue(at now: ServiceClock.Instant, window: Duration) -> Bool {
-        guard let deadline = deadline(window: window) else { return false }
+    /// Whether the queue should go out now: urgent, or its oldest entry has waited `window`
+    /// (`farWindow` when every budget waiting is far from its line).
+    func isDue(at now: ServiceClock.Instant, window: Duration, farWindow: Duration = .zero) -> Bool {
+        guard let deadline = deadline(window: window, farWindow: farWindow) else { return false }
         return now >= deadline
     }
 
     /// When the queue falls due; nil when nothing waits.
-    func deadline(window: Duration) -> ServiceClock.Instant? {
+    func deadline(window: Duration, farWindow: Duration = .zero) -> ServiceClock.Instant? {
         guard let oldest else { return nil }
-        return isUrgent ? oldest : oldest.advanced(by: window)
+        if isUrgent { return oldest }
+        return oldest.advanced(by: hasNear ? window : max(window, farWindow))
     }
 
     /// Everything waiting, merged; the queue is empty afterwards.

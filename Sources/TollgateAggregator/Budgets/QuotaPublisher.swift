@@ -31,12 +31,18 @@ final class QuotaPublisher: @unchecked Sendable {
         /// Spend-only deltas are spaced so that at most this many reach subscribers per
         /// second in all: with 5,000 agents, one per 500 ms; up to 200, one per window.
         var maxFanoutPerSecond = 10_000
+        /// How long spend-only changes wait when every budget they move is far from its line
+        /// (`LeaseLedger.isFarFromLine`); zero sends them at the window like the rest.
+        var farSpendInterval = Duration.seconds(2)
     }
 
     private let socket: ZMQSocket
     private let metrics: AggregatorMetrics
     private let settings: Settings
     private let clock: ServiceClock
+    /// Says which budgets are far from their line, and hears which watermarks went out (so
+    /// its ledgers forget batches agents have seen counted). Nil: every budget is near.
+    private let leases: LeaseDesk?
     /// Called (from the enqueuing thread) when a change must go out now, to end the
     /// ingest thread's poll rather than wait for its timeout.
     private let wake: @Sendable () -> Void
@@ -59,9 +65,10 @@ final class QuotaPublisher: @unchecked Sendable {
     private var pendingPolicies: [Policy]?
 
     /// `socket` is an XPUB, already secured and bound by the caller.
-    init(socket: ZMQSocket, metrics: AggregatorMetrics, settings: Settings, clock: ServiceClock = .system,
+    init(socket: ZMQSocket, metrics: AggregatorMetrics, settings: Settings, clock: ServiceClock = .system, leases: LeaseDesk? = nil,
          wake: @escaping @Sendable () -> Void = {}) throws {
         self.socket = socket
+        self.leases = leases
         self.metrics = metrics
         self.settings = settings
         self.clock = clock
@@ -72,7 +79,16 @@ final class QuotaPublisher: @unchecked Sendable {
     /// Queues a change for the next `service`; safe from any thread.
     func enqueue(_ update: BudgetUpdate) {
         let now = clock.now
-        let becameUrgent = lock.withLock { queue.add(update, at: now, held: { mirror.statuses[$0] }) }
+        // Asked before taking the lock: the desk has its own.
+        var far = Set<String>()
+        if let leases, settings.farSpendInterval > .zero {
+            for status in update.statuses where leases.isFarFromLine(budgetID: status.budgetID, lag: settings.farSpendInterval) {
+                far.insert(status.budgetID)
+            }
+        }
+        let becameUrgent = lock.withLock {
+            queue.add(update, at: now, held: { mirror.statuses[$0] }, isNear: { !far.contains($0.budgetID) })
+        }
         if becameUrgent { wake() }
     }
 
@@ -104,7 +120,9 @@ final class QuotaPublisher: @unchecked Sendable {
         // queue that cannot go out before the first reading.
         guard !pendingRefresh else { return limit }
         var deadlines = [nextRefresh ?? now]
-        if let due = lock.withLock({ mirror.isLoaded ? queue.deadline(window: window) : nil }) { deadlines.append(due) }
+        if let due = lock.withLock({ mirror.isLoaded ? queue.deadline(window: window, farWindow: settings.farSpendInterval) : nil }) {
+            deadlines.append(due)
+        }
         guard let first = deadlines.min() else { return limit }
         let wait = now.duration(to: first)
         guard wait > .zero else { return 0 }
@@ -118,13 +136,15 @@ final class QuotaPublisher: @unchecked Sendable {
         let (asked, legacy) = receiveSubscriptions()
         let now = clock.now
         let window = window
-        let delta: (message: QuotaUpdateMessage, urgentSince: ServiceClock.Instant?)? = lock.withLock {
-            guard mirror.isLoaded, queue.isDue(at: now, window: window) else { return nil }
+        let delta: (message: QuotaUpdateMessage, urgentSince: ServiceClock.Instant?, far: Bool)? = lock.withLock {
+            guard mirror.isLoaded, queue.isDue(at: now, window: window, farWindow: settings.farSpendInterval) else { return nil }
             let urgentSince = queue.isUrgent ? queue.urgentSince ?? now : nil
-            return (mirror.publish(queue.take(), issuedAt: clock.unixMilliseconds), urgentSince)
+            let far = !queue.isUrgent && !queue.hasNear && settings.farSpendInterval > window
+            return (mirror.publish(queue.take(), issuedAt: clock.unixMilliseconds), urgentSince, far)
         }
         if let delta {
             broadcast(delta.message)
+            if delta.far { metrics.quotaFarUpdates.increment() }
             if let since = delta.urgentSince {
                 metrics.quotaUrgentUpdates.increment()
                 metrics.quotaUrgentPublish.recordNanoseconds(Int64(since.duration(to: clock.now) / .nanoseconds(1)))
@@ -229,6 +249,8 @@ final class QuotaPublisher: @unchecked Sendable {
             } else {
                 try socket.send([payload])
             }
+            // Its agents' ledgers may forget the batches before the last watermark they were sent.
+            if !message.watermarks.isEmpty { leases?.published(watermarks: message.watermarks) }
             guard counted else { return }
             (message.isSnapshot ? metrics.quotaSnapshotsPublished : metrics.quotaUpdatesPublished).increment()
             metrics.quotaVersion.set(to: Double(message.version))

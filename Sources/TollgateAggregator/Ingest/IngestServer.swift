@@ -42,6 +42,7 @@ final class IngestServer: Sendable {
         /// How changes are merged into deltas (`QuotaPublisher.Settings`).
         var coalesceWindow = Duration.milliseconds(20)
         var maxFanoutPerSecond = 10_000
+        var farSpendInterval = Duration.seconds(2)
     }
 
     /// The endpoints actually bound (ports resolved when configured as 0 or `*`).
@@ -127,9 +128,10 @@ final class IngestServer: Sendable {
                 if authenticator != nil { try secureAsServer(xpub) }
                 try xpub.bind(quota.endpoint)
                 let settings = QuotaPublisher.Settings(refreshInterval: quota.snapshotInterval, coalesceWindow: quota.coalesceWindow,
-                                                       maxFanoutPerSecond: quota.maxFanoutPerSecond)
+                                                       maxFanoutPerSecond: quota.maxFanoutPerSecond, farSpendInterval: quota.farSpendInterval)
                 let wakeup = wakeup
-                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, settings: settings, clock: clock) { wakeup.wake() }
+                let quotaPublisher = try QuotaPublisher(socket: xpub, metrics: metrics, settings: settings, clock: clock,
+                                                        leases: budgets?.leases) { wakeup.wake() }
                 budgets?.addObserver { update in quotaPublisher.enqueue(update) }
                 keyLabels?.addObserver { labels in quotaPublisher.setKeyLabels(labels) }
                 policies?.addObserver { policies in quotaPublisher.setPolicies(policies) }

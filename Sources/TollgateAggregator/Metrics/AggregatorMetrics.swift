@@ -35,6 +35,7 @@ public final class AggregatorMetrics: Sendable {
     let quotaSubscribers: Gauge
     let quotaBadSubscriptions: Counter
     let quotaUrgentUpdates: Counter
+    let quotaFarUpdates: Counter
     let quotaUrgentPublish: DurationHistogram
     let ingestCommit: DurationHistogram
 
@@ -116,6 +117,9 @@ public final class AggregatorMetrics: Sendable {
             "tollgate_quota_bad_subscriptions_total", "Quota channel subscriptions to a topic no agent uses (ignored; an agent of another protocol?).")
         quotaUrgentUpdates = counter(
             "tollgate_quota_urgent_updates_total", "Quota updates sent at once, not merged over the window, because a budget changed what agents decide.")
+        quotaFarUpdates = counter(
+            "tollgate_quota_far_updates_total",
+            "Quota updates that waited quota_far_spend_ms, not the window: they only moved spend of budgets far from their line.")
         quotaUrgentPublish = registry.makeDurationHistogram(
             descriptor: .named("tollgate_quota_urgent_publish_seconds",
                                help: "From a change in what agents decide (a cap crossed) being queued to its broadcast handed to ZeroMQ for every subscriber, in seconds: the aggregator's own share of cap-to-blocked (encryption and writes follow on the I/O threads)."),

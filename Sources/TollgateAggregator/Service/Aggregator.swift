@@ -65,7 +65,8 @@ public final class Aggregator: Service, @unchecked Sendable {
         ingest = try IngestServer(
             endpoint: config.usageListen,
             quota: IngestServer.QuotaSettings(endpoint: config.quotaListen, snapshotInterval: config.quotaSnapshotInterval,
-                                              coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond),
+                                              coalesceWindow: config.quotaCoalesceWindow, maxFanoutPerSecond: config.quotaMaxFanoutPerSecond,
+                                              farSpendInterval: config.quotaFarSpendInterval),
             security: config.usageSecurity, store: store, budgets: budgets, fleet: fleet, metrics: metrics, logger: logger, clock: clock,
             ioThreads: config.zmqIOThreads, keyLabels: keys, policies: policies)
         history = RollupMaintainer(store: store, retention: config.retention, metrics: metrics, logger: logger, clock: clock)

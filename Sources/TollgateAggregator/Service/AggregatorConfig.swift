@@ -25,6 +25,9 @@ public struct AggregatorConfig: Sendable {
     /// Spend-only deltas are spaced so that at most this many messages reach subscribers per
     /// second in all (the window grows with the fleet: 100 ms at 1,000 agents, 500 ms at 5,000 by default).
     public var quotaMaxFanoutPerSecond = 10_000
+    /// Spend-only deltas that move only budgets far from their line wait this long instead
+    /// (0: they go at the window like the rest); a block or a switch to leased never waits.
+    public var quotaFarSpendInterval = Duration.seconds(2)
     /// libzmq I/O threads: they frame, encrypt and write both channels' traffic.
     public var zmqIOThreads = AggregatorConfig.defaultZMQIOThreads
 
@@ -109,6 +112,7 @@ public struct AggregatorConfig: Sendable {
     init(_ root: ConfigNode) throws {
         try root.rejectUnknownKeys(allowed: ["data_dir", "usage_listen", "api_listen", "curve", "insecure_plaintext", "api_token_file", "api_read_token_file", "alerts",
                                          "quota_listen", "quota_snapshot_interval_ms", "quota_coalesce_ms", "quota_max_fanout_per_second",
+                                         "quota_far_spend_ms",
                                          "zmq_io_threads", "pricing", "reconcile", "max_seq_advance", "budgets",
                                          "anomalies", "metrics", "retention"])
         dataDirectory = try root.string("data_dir", default: dataDirectory)
@@ -130,6 +134,7 @@ public struct AggregatorConfig: Sendable {
         quotaSnapshotInterval = try root.milliseconds("quota_snapshot_interval_ms", default: quotaSnapshotInterval, range: 100...600_000)
         quotaCoalesceWindow = try root.milliseconds("quota_coalesce_ms", default: quotaCoalesceWindow, range: 1...5_000)
         quotaMaxFanoutPerSecond = try root.int("quota_max_fanout_per_second", default: quotaMaxFanoutPerSecond, range: 1_000...100_000_000)
+        quotaFarSpendInterval = try root.milliseconds("quota_far_spend_ms", default: quotaFarSpendInterval, range: 0...60_000)
         zmqIOThreads = try root.int("zmq_io_threads", default: zmqIOThreads, range: 1...64)
         apiListen = try root.hostPort("api_listen", default: apiListen)
         usageSecurity = try Self.usageSecurity(root)

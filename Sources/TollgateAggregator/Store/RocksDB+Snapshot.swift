@@ -57,7 +57,11 @@ final class RocksDBSnapshot {
     func scan(ranges: [(from: [UInt8], to: [UInt8])],
               _ body: (_ range: Int, UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
         try database.ensureOpen()
-        let iterator = rocksdb_create_iterator(database.db, readOptions)!
+        // No upper bound: one iterator serves every range.
+        let options = rocksdb_readoptions_create()!
+        defer { rocksdb_readoptions_destroy(options) }
+        rocksdb_readoptions_set_snapshot(options, snapshot)
+        let iterator = rocksdb_create_iterator(database.db, options)!
         defer { rocksdb_iter_destroy(iterator) }
         for (index, range) in ranges.enumerated() {
             range.from.withUnsafeBytes { from in

@@ -169,9 +169,9 @@ import TollgateWire
         }
     }
 
-    /// The stall behind the flaky `threeAgentsHammering…` cap test: $1.1 m remained of $300 m,
-    /// more than a request's estimated worst case ($1.08 m, so the budget did not refuse it)
-    /// but less than its leased worst case ($1.38 m, so no slice could fit it): every host
+    /// The stall behind the flaky `threeAgentsHammering…` cap test: 1.1 M n$ remained of the
+    /// $0.30 budget, more than a request's estimated worst case (1.08 M n$, so the budget did
+    /// not refuse it) but less than its leased worst case (1.38 M n$, so no slice could fit it): every host
     /// answered "retry in a second" for 90 s. A request that cannot fit everything left is
     /// refused by the budget itself, until the window ends.
     @Test func aRequestLargerThanAllThatRemainsIsRefusedByTheBudgetNotToldToRetry() throws {

@@ -33,21 +33,7 @@ final class RocksDBSnapshot {
             rocksdb_readoptions_set_iterate_upper_bound(options, limit.baseAddress?.assumingMemoryBound(to: CChar.self), limit.count)
             let iterator = rocksdb_create_iterator(database.db, options)!
             defer { rocksdb_iter_destroy(iterator) }
-            from.withUnsafeBytes { from in
-                rocksdb_iter_seek(iterator, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count)
-            }
-            while rocksdb_iter_valid(iterator) != 0 {
-                var keyLength = 0
-                let key = UnsafeRawBufferPointer(start: rocksdb_iter_key(iterator, &keyLength), count: keyLength)
-                guard Self.precedes(key, limit) else { break }
-                var valueLength = 0
-                let value = UnsafeRawBufferPointer(start: rocksdb_iter_value(iterator, &valueLength), count: valueLength)
-                try body(key, value)
-                rocksdb_iter_next(iterator)
-            }
-            var errorPointer: UnsafeMutablePointer<CChar>?
-            rocksdb_iter_get_error(iterator, &errorPointer)
-            if let message = RocksDB.take(errorPointer) { throw StoreError.scanFailed(message: message) }
+            try Self.walk(iterator, from: from, before: limit, body)
         }
     }
 
@@ -64,24 +50,31 @@ final class RocksDBSnapshot {
         let iterator = rocksdb_create_iterator(database.db, options)!
         defer { rocksdb_iter_destroy(iterator) }
         for (index, range) in ranges.enumerated() {
-            range.from.withUnsafeBytes { from in
-                rocksdb_iter_seek(iterator, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count)
-            }
             try range.to.withUnsafeBytes { limit in
-                while rocksdb_iter_valid(iterator) != 0 {
-                    var keyLength = 0
-                    let key = UnsafeRawBufferPointer(start: rocksdb_iter_key(iterator, &keyLength), count: keyLength)
-                    guard Self.precedes(key, limit) else { break }
-                    var valueLength = 0
-                    let value = UnsafeRawBufferPointer(start: rocksdb_iter_value(iterator, &valueLength), count: valueLength)
-                    try body(index, key, value)
-                    rocksdb_iter_next(iterator)
-                }
+                try Self.walk(iterator, from: range.from, before: limit) { key, value in try body(index, key, value) }
             }
-            var errorPointer: UnsafeMutablePointer<CChar>?
-            rocksdb_iter_get_error(iterator, &errorPointer)
-            if let message = RocksDB.take(errorPointer) { throw StoreError.scanFailed(message: message) }
         }
+    }
+
+    /// Seeks `iterator` to `from` and calls `body` with every key before `limit` and its
+    /// value, then reports the iterator's error, if any.
+    private static func walk(_ iterator: OpaquePointer, from: [UInt8], before limit: UnsafeRawBufferPointer,
+                             _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws -> Void) throws {
+        from.withUnsafeBytes { from in
+            rocksdb_iter_seek(iterator, from.baseAddress?.assumingMemoryBound(to: CChar.self), from.count)
+        }
+        while rocksdb_iter_valid(iterator) != 0 {
+            var keyLength = 0
+            let key = UnsafeRawBufferPointer(start: rocksdb_iter_key(iterator, &keyLength), count: keyLength)
+            guard precedes(key, limit) else { break }
+            var valueLength = 0
+            let value = UnsafeRawBufferPointer(start: rocksdb_iter_value(iterator, &valueLength), count: valueLength)
+            try body(key, value)
+            rocksdb_iter_next(iterator)
+        }
+        var errorPointer: UnsafeMutablePointer<CChar>?
+        rocksdb_iter_get_error(iterator, &errorPointer)
+        if let message = RocksDB.take(errorPointer) { throw StoreError.scanFailed(message: message) }
     }
 
     /// The first key at or after `from` and before `to`; nil when there is none.

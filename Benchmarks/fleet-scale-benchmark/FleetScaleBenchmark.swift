@@ -8,6 +8,10 @@ import TollgateWire
 /// own Curve keypair, a DEALER on the usage channel and a SUB on the quota channel. Agents
 /// live in worker processes (this executable with `--worker`) of up to `--per-worker`
 /// agents each: a DEALER, a SUB and their two TCP connections are four descriptors per agent.
+/// `scripts/bench-fleet-scale.sh` runs it on network namespaces (`--server-netns`,
+/// `--worker-netns`, `--server-address`): the aggregator on one host, the workers on two
+/// others, every byte over a veth and a bridge, and each side's packet receive steered to
+/// that side's CPU, as on separate machines. Without those flags everything is on loopback.
 ///
 /// First a baseline: `--baseline-agents` agents (20, like ingest-benchmark's server setup)
 /// ship the same kind of 1,000-cell batches over Curve before any fleet connects. Then, for
@@ -31,6 +35,9 @@ import TollgateWire
 /// under `taskset -c`, so on a small machine the simulator does not take the aggregator's core.
 /// `--zmq-io-threads N` sets the aggregator's `zmq_io_threads`; `--quota-far-spend-ms N` its
 /// `quota_far_spend_ms` (0: spend of budgets far from their line goes at the window, as before).
+/// `--decode scan` has the workers find the trial's budget state in each update's bytes
+/// (`BudgetStateScan`) instead of decoding it as an agent does: how much of cap → blocked is
+/// delivery, with the 5,000 decodes real hosts would each do once taken off this machine.
 ///
 ///     fleet-scale-benchmark --tollgate PATH [--steps 1000,2500,5000] [--rounds 3] [--trials 20]
 @main
@@ -61,6 +68,15 @@ struct Coordinator {
     var ioThreads: Int?
     /// `quota_far_spend_ms` for the aggregator; nil keeps its default.
     var farSpendMilliseconds: Int?
+    /// How workers read updates during cap trials: `full` (as agents do) or `scan` (`BudgetStateScan`).
+    var decode = "full"
+    /// Where the aggregator listens; with `--server-netns` (scripts/bench-fleet-scale.sh),
+    /// its host's address on the fleet network, so every hop crosses a veth between hosts.
+    var serverAddress = "127.0.0.1"
+    /// Network namespaces (hosts of scripts/lib/fleet-netns.sh) for the aggregator and for
+    /// the workers (round-robin); none: all on this machine's loopback.
+    var serverNetns: String?
+    var workerNetns: [String] = []
     var tollgate: String
     let directory: String
     let base: Int
@@ -79,6 +95,10 @@ struct Coordinator {
         pinWorkers = arguments["--pin-workers"]
         ioThreads = arguments["--zmq-io-threads"].flatMap(Int.init)
         farSpendMilliseconds = arguments["--quota-far-spend-ms"].flatMap(Int.init)
+        decode = arguments["--decode"] ?? decode
+        serverAddress = arguments["--server-address"] ?? serverAddress
+        serverNetns = arguments["--server-netns"]
+        workerNetns = arguments["--worker-netns"].map { $0.split(separator: ",").map(String.init) } ?? []
         guard let path = arguments["--tollgate"] else {
             FileHandle.standardError.write(Data("--tollgate PATH (the release `tollgate` executable) is required\n".utf8))
             exit(64)
@@ -89,9 +109,9 @@ struct Coordinator {
         base = 20_000 + Int(getpid() % 4_000) * 3
     }
 
-    var usage: String { "tcp://127.0.0.1:\(base)" }
-    var quota: String { "tcp://127.0.0.1:\(base + 2)" }
-    var api: String { "http://127.0.0.1:\(base + 1)" }
+    var usage: String { "tcp://\(serverAddress):\(base)" }
+    var quota: String { "tcp://\(serverAddress):\(base + 2)" }
+    var api: String { "http://\(serverAddress):\(base + 1)" }
 
     func run() throws {
         let limit = raiseOpenFileLimit()
@@ -115,7 +135,7 @@ struct Coordinator {
             data_dir: \(directory)/data
             usage_listen: \(usage)
             quota_listen: \(quota)
-            api_listen: 127.0.0.1:\(base + 1)
+            api_listen: \(serverAddress):\(base + 1)
             curve:
               secret_key_file: \(directory)/aggregator.key
               authorized_keys_dir: \(agentsDirectory)
@@ -125,18 +145,21 @@ struct Coordinator {
             """.write(toFile: directory + "/aggregator.yaml", atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: directory + "/tollgate.log", contents: nil)
         let log = FileHandle(forWritingAtPath: directory + "/tollgate.log")
-        let server = try pinned(pinServer, tollgate, ["serve", "--config", directory + "/aggregator.yaml", "--log-level", "warning"], stderr: log)
+        let server = try pinned(pinServer, netns: serverNetns, tollgate, ["serve", "--config", directory + "/aggregator.yaml", "--log-level", "warning"], stderr: log)
         defer { server.terminate() }
         let token = try waitForAPI()
         print("tollgate serve pid \(server.pid) (usage \(usage), quota \(quota)); open-file limit here \(limit); \(ProcessFootprint(pid: server.pid))")
         try setStandingBudgets(token: token)
         print("batches of \(cells) cells; 20 standing budgets (as ingest-benchmark's server setup); \(rounds) ingest rounds and \(trials) cap trials per step")
 
+        var spawned = 0
         func spawn(_ slice: ArraySlice<String>) throws -> ChildProcess {
+            defer { spawned += 1 }
             let file = "\(directory)/keys-\(slice.first!).txt"
             try slice.map { "\($0) \(keys[$0]!.secretKey)" }.joined(separator: "\n").write(toFile: file, atomically: true, encoding: .utf8)
-            return try pinned(pinWorkers, CommandLine.arguments[0], [
+            return try pinned(pinWorkers, netns: workerNetns.isEmpty ? nil : workerNetns[spawned % workerNetns.count], CommandLine.arguments[0], [
                 "--worker", "--keys", file, "--server-key", serverKeys.publicKey, "--usage", usage, "--quota", quota, "--cells", "\(cells)",
+                "--decode", decode,
             ])
         }
 
@@ -227,8 +250,8 @@ struct Coordinator {
             print(String(format: "  cap → all %d agents blocked: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d trials (target p99 ≤ 100 ms); per agent p50 %.1f ms, p99 %.1f ms%@",
                          step, percentile(allHeld, 0.5), percentile(allHeld, 0.99), allHeld.last ?? .nan, allHeld.count,
                          percentile(perAgent, 0.5), percentile(perAgent, 0.99), missed > 0 ? "; \(missed) agent-trials never saw it within 10 s" : ""))
-            print(String(format: "  CPU per trial (crossing batch sent → last agent blocked or 10 s; median over trials): aggregator %.0f ms, simulated agents %.0f ms (every thread: libzmq's decryption and the decoding)",
-                         median(trialAggregatorCPU), median(trialSimulatorCPU)))
+            print(String(format: "  CPU per trial (crossing batch sent → last agent blocked or 10 s; median over trials): aggregator %.0f ms, simulated agents %.0f ms (every thread: libzmq's decryption and the %@)",
+                         median(trialAggregatorCPU), median(trialSimulatorCPU), decode == "scan" ? "byte scan" : "decoding"))
             let published = try urgentPublish(token: token).since(publishedBefore)
             print("  aggregator's share (urgent change queued → broadcast handed to ZeroMQ, \(published.count) urgent updates: each trial's new budget and its cap): \(published)")
             print("  aggregator after: \(after)")
@@ -242,10 +265,13 @@ struct Coordinator {
         for worker in workers + [baselineWorker] { worker.process.waitUntilExit() }
     }
 
-    /// `executable` under `taskset -c cpus` when `cpus` is set (taskset execs it: same pid).
-    func pinned(_ cpus: String?, _ executable: String, _ arguments: [String], stderr: FileHandle? = nil) throws -> ChildProcess {
-        guard let cpus else { return try ChildProcess(executable, arguments, stderr: stderr) }
-        return try ChildProcess("/usr/bin/taskset", ["-c", cpus, executable] + arguments, stderr: stderr)
+    /// `executable` under `taskset -c cpus` when `cpus` is set, in network namespace `netns`
+    /// when set (`ip netns exec` and taskset both exec it: same pid, for /proc).
+    func pinned(_ cpus: String?, netns: String? = nil, _ executable: String, _ arguments: [String], stderr: FileHandle? = nil) throws -> ChildProcess {
+        var command = [executable] + arguments
+        if let cpus { command = ["/usr/bin/taskset", "-c", cpus] + command }
+        if let netns { command = ["/usr/bin/env", "ip", "netns", "exec", netns] + command }
+        return try ChildProcess(command[0], Array(command.dropFirst()), stderr: stderr)
     }
 
     /// The aggregator's `tollgate_quota_urgent_publish_seconds` histogram, as it stands.

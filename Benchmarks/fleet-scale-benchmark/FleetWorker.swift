@@ -28,6 +28,9 @@ struct FleetWorker {
     let subscribers: [FleetSocket]
     var seqs: [UInt64]
     let payloads: [CompressedPayload]
+    /// `--decode scan`: trials find the budget's state in the bytes (`BudgetStateScan`)
+    /// instead of decoding each update as an agent does.
+    var scanOnly = false
 
     init(keysFile: String, serverKey: String, usage: String, quota: String, cells: Int) throws {
         let text = try String(contentsOfFile: keysFile, encoding: .utf8)
@@ -162,6 +165,7 @@ struct FleetWorker {
     func watch(budgetID: String, timeoutSeconds: Double) throws -> (seen: [UInt64], cpu: UInt64) {
         var seen: [UInt64] = []
         seen.reserveCapacity(subscribers.count)
+        let budgetBytes = Array(budgetID.utf8)
         var poller = try FleetReadiness(subscribers, indices: Array(subscribers.indices))
         defer { poller.close() }
         let cpuStart = processCPUNanoseconds()
@@ -171,8 +175,11 @@ struct FleetWorker {
             for index in try poller.wait(milliseconds: 100) {
                 var blocked = false
                 while let message = try subscribers[index].receive() {
-                    let update = try QuotaUpdateCodec.decode(message[message.count - 1])
-                    if !blocked, update.budgets.contains(where: { $0.budgetID == budgetID && $0.isBlocking }) {
+                    guard !blocked else { continue }
+                    let holds = scanOnly
+                        ? BudgetStateScan.isBlocked(message[message.count - 1], budgetID: budgetBytes)
+                        : try QuotaUpdateCodec.decode(message[message.count - 1]).budgets.contains { $0.budgetID == budgetID && $0.isBlocking }
+                    if holds {
                         seen.append(monotonicNanoseconds())
                         blocked = true
                     }
@@ -191,6 +198,7 @@ struct FleetWorker {
         var worker = try FleetWorker(keysFile: arguments["--keys"]!, serverKey: arguments["--server-key"]!,
                                      usage: arguments["--usage"]!, quota: arguments["--quota"]!,
                                      cells: Int(arguments["--cells"] ?? "") ?? 1_000)
+        worker.scanOnly = arguments["--decode"] == "scan"
         let subscribed = try worker.waitUntilSubscribed(timeoutSeconds: 120, settleSeconds: Double(arguments["--settle"] ?? "") ?? 5)
         say("ready \(subscribed) \(monotonicNanoseconds() - started)")
         while let line = try worker.nextCommand() {
@@ -208,7 +216,10 @@ struct FleetWorker {
                 let (seen, cpu) = try worker.watch(budgetID: parts[1], timeoutSeconds: 10)
                 say("seen \(seen.count) \(cpu) " + seen.map(String.init).joined(separator: " "))
             default:
-                return
+                // Exits here rather than by returning: returning destroys the worker's
+                // sockets and context in no set order, and a context terminated while its
+                // sockets are open blocks forever (a hung worker held the coordinator).
+                exit(0)
             }
         }
     }

@@ -7,7 +7,7 @@
 # ingest-benchmark's in-process server setup, so the fleet's rate has a same-sitting baseline.
 # Extra arguments go to the benchmark: --steps 1000,2500,5000 --rounds R --trials T
 # --batches B (per agent per round) --cells C --per-worker N --pin-server CPUS
-# --pin-workers CPUS --zmq-io-threads N. The in-process figure is measured as
+# --pin-workers CPUS --zmq-io-threads N --decode full|scan, and --loopback. The in-process figure is measured as
 # scripts/bench-ingest.sh does (unpinned); the 20-agent Curve baseline runs pinned like the
 # fleet, and CPU per cell compares the aggregator with itself whatever the machine's load.
 #

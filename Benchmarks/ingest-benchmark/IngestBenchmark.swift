@@ -20,6 +20,7 @@ import TollgateWire
 ///
 ///     swift run -c release ingest-benchmark [--batches N] [--cells C] [--runs R] [--budgets B] [--only NAME]
 ///     swift run -c release ingest-benchmark --target tcp://127.0.0.1:7600 [--seconds N] [--rate CELLS_PER_S]
+///     swift run -c release ingest-benchmark --budget-changes N [--batches N]
 @main
 struct IngestBenchmark {
     struct Options {
@@ -33,6 +34,8 @@ struct IngestBenchmark {
         var target = ""
         var seconds = 600
         var rate = 50_000
+        /// Times this many budget changes after ingest instead (`BudgetChanges`).
+        var budgetChanges = 0
 
         init(_ arguments: ArraySlice<String>) {
             var iterator = arguments.makeIterator()
@@ -48,6 +51,7 @@ struct IngestBenchmark {
                 case "--target": target = argument ?? ""
                 case "--seconds": seconds = max(1, value)
                 case "--rate": rate = max(1, value)
+                case "--budget-changes": budgetChanges = max(1, value)
                 default: FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8)); exit(64)
                 }
             }
@@ -72,6 +76,9 @@ struct IngestBenchmark {
         }
         let batches = makeBatches(options)
         let frames = try batches.map { try UsageBatchCodec.encode($0) }
+        if options.budgetChanges > 0 {
+            return try BudgetChanges.run(frames, cellsPerBatch: options.cells, changes: options.budgetChanges, budgets: options.budgets)
+        }
         print("applying \(options.batches) batches × \(options.cells) cells (\(teams.count) teams × \(environments.count) envs × \(models.count) models × keys, 20 agents), \(options.runs) runs per setup")
         var rates: [String: [Double]] = [:]
         var costs: [String: [Double]] = [:]

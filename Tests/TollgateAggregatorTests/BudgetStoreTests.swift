@@ -101,6 +101,33 @@ import TollgateWire
         }
     }
 
+    /// A budget set mid-day is recounted as a usage query reads: hour cells for the hours
+    /// rolled up, minute cells for the open one. Every unit agrees with the cells themselves.
+    @Test func aRecountOverRolledUpHoursEqualsTheSumOfItsMinuteCells() throws {
+        try withTemporaryDirectory { directory in
+            let store = try UsageStore(directory: directory)
+            // Two teams across hours 0–16 of day 0, one late-minute pair in the open hour.
+            let cells: [Cell] = (0..<40).map { (index: Int) -> Cell in
+                let team = index % 3 == 0 ? "web" : "ml"
+                return Self.cell(minute: Int64(index * 25), team: team, cost: Int64(100 + index), requests: Int64(1 + index % 4))
+            }
+            #expect(try store.apply(Self.batch(1, Array(cells.prefix(20)))) == .applied)
+            #expect(try store.apply(Self.batch(2, Array(cells.dropFirst(20)))) == .applied)
+            try store.rollUp(now: Self.now)
+            let state = store.rollup.withLockedValue { $0 }
+            #expect(state.hoursComplete >= 16 * 60, "hours 0–15 are in hour cells")
+
+            for (index, (selector, unit)) in [("team=ml", BudgetUnit.usd), ("team=web", .requests), ("*", .tokens), ("team=ml,model=gpt-4o", .requests)].enumerated() {
+                let budget = Self.budget("recount-\(index)", selector: selector, unit: unit)
+                #expect(try store.setBudget(budget, now: Self.now) == .created)
+                let matching = cells.filter { budget.selector.matches($0.key.dimensions) }
+                let expected = matching.reduce(Int64(0)) { sum, cell in sum + unit.amount(of: cell.counters) }
+                #expect(expected > 0)
+                #expect(try store.spent(budgetID: budget.id, windowStart: 0) == expected, "\(selector) in \(unit)")
+            }
+        }
+    }
+
     @Test func removingABudgetKeepsItsExemptionsAndCellScansStayClean() throws {
         try withTemporaryDirectory { directory in
             let exemption = BudgetExemption(budgetID: "ml-daily", limit: 20_000, from: 0, until: 86_400, reason: "launch", author: "bob", createdAt: 10)
@@ -142,6 +169,32 @@ import TollgateWire
                 #expect(try store.markAlertFired(budgetID: "ml-daily", windowStart: 86_400, level: 50, at: 2))
             }
             let reopened = try UsageStore(directory: directory)
+            #expect(try !reopened.markAlertFired(budgetID: "ml-daily", windowStart: 0, level: 50, at: 3))
+        }
+    }
+
+    /// Removal drops the budget's spend and alert marks with one range tombstone each (no
+    /// scan under the writer lock): a budget set again under the same id starts clean,
+    /// before and after the tombstones reach a table file.
+    @Test func aBudgetSetAgainAfterRemovalStartsWithoutItsOldSpendOrAlertMarks() throws {
+        try withTemporaryDirectory { directory in
+            do {
+                let store = try UsageStore(directory: directory)
+                _ = try store.setBudget(Self.budget(), now: Self.now)
+                #expect(try store.apply(Self.batch(1, [Self.cell(minute: Self.minute, cost: 70)])) == .applied)
+                #expect(try store.markAlertFired(budgetID: "ml-daily", windowStart: 0, level: 50, at: 1))
+                #expect(try store.removeBudget(id: "ml-daily"))
+                #expect(try store.spent(budgetID: "ml-daily", windowStart: 0) == 0)
+
+                var retargeted = Self.budget()
+                retargeted.selector = try BudgetSelector(parsing: "team=web")
+                #expect(try store.setBudget(retargeted, now: Self.now) == .created)
+                #expect(try store.spent(budgetID: "ml-daily", windowStart: 0) == 0)
+                #expect(try store.markAlertFired(budgetID: "ml-daily", windowStart: 0, level: 50, at: 2))
+                try store.flushMemtable()
+            }
+            let reopened = try UsageStore(directory: directory)
+            #expect(try reopened.spent(budgetID: "ml-daily", windowStart: 0) == 0)
             #expect(try !reopened.markAlertFired(budgetID: "ml-daily", windowStart: 0, level: 50, at: 3))
         }
     }

@@ -274,7 +274,7 @@ final class WriteBatch {
     }
 
     /// Deletes every key in [`from`, `to`) with one range tombstone: how retention drops
-    /// a granularity's old cells without reading them.
+    /// a granularity's old cells, and a budget change its spend counters, without reading them.
     func deleteRange(from: [UInt8], to: [UInt8]) {
         from.withUnsafeBytes { from in
             to.withUnsafeBytes { to in

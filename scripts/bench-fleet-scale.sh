@@ -7,9 +7,10 @@
 # ingest-benchmark's in-process server setup, so the fleet's rate has a same-sitting baseline.
 # Extra arguments go to the benchmark: --steps 1000,2500,5000 --rounds R --trials T
 # --batches B (per agent per round) --cells C --per-worker N --pin-server CPUS
-# --pin-workers CPUS --zmq-io-threads N --decode full|scan, and --loopback. The in-process figure is measured as
-# scripts/bench-ingest.sh does (unpinned); the 20-agent Curve baseline runs pinned like the
-# fleet, and CPU per cell compares the aggregator with itself whatever the machine's load.
+# --pin-workers CPUS --zmq-io-threads N --decode full|scan, and --loopback. The in-process
+# figure is measured as scripts/bench-ingest.sh does (unpinned); the 20-agent Curve baseline
+# runs pinned like the fleet, and CPU per cell compares the aggregator with itself whatever
+# the machine's load.
 #
 # Hosts are network namespaces (scripts/lib/fleet-netns.sh): the aggregator on tgf-agg
 # (10.231.0.2), the coordinator and the first worker on tgf-a1, the second worker on tgf-a2,

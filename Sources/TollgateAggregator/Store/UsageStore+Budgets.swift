@@ -194,9 +194,8 @@ extension UsageStore {
         spendCache = spendCache.filter { $0.key.budgetID != id }
     }
 
-    /// One range tombstone, not a scan: every RocksDB iterator sorts a copy of the vector
-    /// memtable (up to 64 MiB under ingest), and this runs with `writer` held, so a scan
-    /// here held every commit back for the sort's length on each budget change.
+    /// One range tombstone: nothing is read for it while `writer` is held (a scan would
+    /// open an iterator, which sorts a copy of the vector memtable).
     private func deleteAll(_ prefix: UInt8, of id: String, in writes: WriteBatch) {
         let (lower, upper) = BudgetKeyCodec.range(prefix, id)
         writes.deleteRange(from: lower, to: upper)

@@ -20,10 +20,11 @@ enum BudgetChanges {
             }
         }
         let now = Int64(Date().timeIntervalSince1970)
+        let budgets = try IngestBenchmark.makeBudgets(count)
         var retargets: [Double] = []
         var replacements: [Double] = []
         for change in 0..<changes {
-            var budget = try IngestBenchmark.makeBudgets(count)[change % count]
+            var budget = budgets[change % count]
             budget.selector = try BudgetSelector(parsing: "team=\(IngestBenchmark.teams[(change + 1) % IngestBenchmark.teams.count]),project=project-\(change % 17)")
             retargets.append(try milliseconds {
                 guard case .updated(recomputed: true) = try store.setBudget(budget, now: now) else { fatalError("budget not recounted") }
@@ -32,7 +33,7 @@ enum BudgetChanges {
                 guard try store.removeBudget(id: budget.id), try store.setBudget(budget, now: now) == .created else { fatalError("budget not replaced") }
             })
             // Back to its first selector, so the next round retargets it again.
-            _ = try store.setBudget(try IngestBenchmark.makeBudgets(count)[change % count], now: now)
+            _ = try store.setBudget(budgets[change % count], now: now)
         }
         print(String(format: "budget changes with %d cells in the memtable: retarget median %.1f ms (slowest %.1f), remove and set again median %.1f ms (slowest %.1f), %d of each",
                      frames.count * cellsPerBatch, IngestBenchmark.median(retargets), retargets.max() ?? 0,

@@ -13,21 +13,22 @@ public enum ProtobufError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A cursor over protobuf wire-format bytes.
-struct ProtobufReader {
-    enum WireType: UInt8 {
+/// A cursor over protobuf wire-format bytes (public for tools that read one field of a
+/// message without decoding it, like the fleet benchmark's `BudgetStateScan`).
+public struct ProtobufReader {
+    public enum WireType: UInt8 {
         case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
     }
 
     private let bytes: UnsafeRawBufferPointer
     private var offset = 0
 
-    init(_ bytes: UnsafeRawBufferPointer) {
+    public init(_ bytes: UnsafeRawBufferPointer) {
         self.bytes = bytes
     }
 
     /// The next field's number and wire type; nil at the end.
-    mutating func nextField() throws(ProtobufError) -> (Int, WireType)? {
+    public mutating func nextField() throws(ProtobufError) -> (Int, WireType)? {
         guard offset < bytes.count else { return nil }
         let tag = try varint()
         guard tag <= UInt64(UInt32.max), let wireType = WireType(rawValue: UInt8(tag & 7)) else {
@@ -40,7 +41,7 @@ struct ProtobufReader {
 
     /// Up to ten bytes, seven bits each; bits beyond 64 are dropped, as protobuf does.
     @inline(__always)
-    mutating func varint() throws(ProtobufError) -> UInt64 {
+    public mutating func varint() throws(ProtobufError) -> UInt64 {
         var value: UInt64 = 0
         var shift: UInt64 = 0
         while true {
@@ -54,7 +55,7 @@ struct ProtobufReader {
         }
     }
 
-    mutating func lengthDelimited() throws(ProtobufError) -> UnsafeRawBufferPointer {
+    public mutating func lengthDelimited() throws(ProtobufError) -> UnsafeRawBufferPointer {
         let length = try varint()
         guard length <= UInt64(bytes.count - offset) else { throw .truncated }
         let start = offset
@@ -106,7 +107,7 @@ struct ProtobufReader {
     }
 
     /// Skips a field's value; for a group, everything up to its matching end.
-    mutating func skip(field: Int, _ wireType: WireType) throws(ProtobufError) {
+    public mutating func skip(field: Int, _ wireType: WireType) throws(ProtobufError) {
         switch wireType {
         case .varint: _ = try varint()
         case .fixed64: try advance(8)
